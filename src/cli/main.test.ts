@@ -1,0 +1,53 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { createTestCtx, runCli } from '../../test/helpers/test-ctx.js';
+import { VERSION } from '../version.js';
+import { colorLevel } from './context.js';
+
+describe('main', () => {
+  it('prints the version, equal to package.json', async () => {
+    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+    const r = await runCli(['--version']);
+    expect([r.exitCode, r.stdout.trim()]).toEqual([0, pkg.version]);
+    expect(VERSION).toBe(pkg.version);
+  });
+
+  it('prints help on stdout and exits 0', async () => {
+    const r = await runCli(['--help']);
+    expect(r.exitCode).toBe(0);
+    expect(r.stdout).toContain('Usage: chatid');
+    expect(r.stderr).toBe('');
+  });
+
+  it('answers an unknown flag with exit 2 and, under --json, one error document', async () => {
+    const r = await runCli(['--bogus', '--json']);
+    expect(r.exitCode).toBe(2);
+    expect(r.json().error.code).toBe('ERR_USAGE_UNKNOWN_OPTION');
+    expect(r.stderr).toBe('');
+  });
+
+  it('names the problem and the next step for humans', async () => {
+    const r = await runCli(['frobnicate']);
+    expect(r.exitCode).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(/error: (unknown command 'frobnicate'|too many arguments)/);
+    expect(r.stderr).toMatch(/hint: /);
+  });
+});
+
+describe('colorLevel', () => {
+  it('is off without a TTY, on with one, and obeys --no-color, NO_COLOR and FORCE_COLOR', () => {
+    expect(colorLevel({ isTTY: false, noColorFlag: false, env: {} })).toBe(0);
+    expect(colorLevel({ isTTY: true, noColorFlag: false, env: {} })).toBeGreaterThan(0);
+    expect(colorLevel({ isTTY: true, noColorFlag: true, env: {} })).toBe(0);
+    expect(colorLevel({ isTTY: true, noColorFlag: false, env: { NO_COLOR: '1' } })).toBe(0);
+    expect(colorLevel({ isTTY: false, noColorFlag: false, env: { FORCE_COLOR: '1' } })).toBe(1);
+    expect(colorLevel({ isTTY: true, noColorFlag: false, env: { FORCE_COLOR: '0' } })).toBe(0);
+  });
+
+  it('never colors stdout in --json mode', async () => {
+    const ctx = createTestCtx({ stdoutTTY: true, env: { FORCE_COLOR: '3' } });
+    await runCli(['--json', '--version'], ctx);
+    expect(ctx.color.level).toBe(0);
+  });
+});

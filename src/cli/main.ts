@@ -1,0 +1,60 @@
+import { CommanderError } from 'commander';
+import { colorLevel, type Ctx } from './context.js';
+import { ExitCode, ExitWithCode, toCliError, UsageError } from './errors.js';
+import { renderError } from './output.js';
+import { buildProgram, type GlobalFlags } from './program.js';
+
+/**
+ * Run chatid with `argv` (without node and script) against `ctx`; returns the exit code.
+ * Never calls process.exit: bin.ts sets the status, tests read the return value.
+ */
+export async function main(argv: string[], ctx: Ctx): Promise<number> {
+  // Output flags are needed even when parsing fails (an unknown flag under --json must
+  // still answer in JSON), so read them from argv before commander does.
+  applyGlobals(ctx, scanGlobals(argv));
+  const program = buildProgram(ctx);
+  program.hook('preAction', (_root, action) => applyGlobals(ctx, action.optsWithGlobals<GlobalFlags>()));
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return ExitCode.ok;
+  } catch (err) {
+    if (err instanceof ExitWithCode) return err.exitCode;
+    if (err instanceof CommanderError) return commanderExit(err, ctx);
+    return renderError(toCliError(err), ctx);
+  } finally {
+    await ctx.close().catch(() => undefined);
+  }
+}
+
+function commanderExit(err: CommanderError, ctx: Ctx): number {
+  // --help and --version print and exit 0; a group called without a verb prints help.
+  if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version') return ExitCode.ok;
+  if (err.code === 'commander.help') return err.exitCode === 0 ? ExitCode.ok : ExitCode.usage;
+  const message = err.message.replace(/^error:\s*/, '');
+  const code = `ERR_USAGE_${err.code.replace(/^commander\./, '').replace(/([a-z])([A-Z])/g, '$1_$2').toUpperCase()}`;
+  return renderError(new UsageError(code, message, { hint: 'Run the command with --help for its usage.' }), ctx);
+}
+
+function scanGlobals(argv: string[]): GlobalFlags {
+  const g: GlobalFlags = {};
+  for (const a of argv) {
+    if (a === '--') break;
+    if (a === '--json') g.json = true;
+    else if (a === '-q' || a === '--quiet') g.quiet = true;
+    else if (a === '--verbose') g.verbose = true;
+    else if (a === '--no-color') g.color = false;
+    else if (a === '--no-input') g.input = false;
+  }
+  return g;
+}
+
+function applyGlobals(ctx: Ctx, g: GlobalFlags): void {
+  ctx.ui.json = Boolean(g.json);
+  ctx.ui.quiet = Boolean(g.quiet);
+  ctx.ui.verbose = Boolean(g.verbose);
+  ctx.ui.noInput = g.input === false;
+  ctx.ui.profile = g.profile;
+  const noColorFlag = g.color === false;
+  ctx.color.level = ctx.ui.json ? 0 : colorLevel({ isTTY: ctx.io.stdout.isTTY, noColorFlag, env: ctx.env });
+  ctx.errColor.level = colorLevel({ isTTY: ctx.io.stderr.isTTY, noColorFlag, env: ctx.env });
+}

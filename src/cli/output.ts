@@ -1,0 +1,68 @@
+import type { Ctx } from './context.js';
+import { type CliError, ExitCode, UsageError } from './errors.js';
+
+/**
+ * Write a command's result: one JSON document on stdout with --json, otherwise the human
+ * rendering (../shared/STYLE.md §7). `run` functions return data; this is the only place
+ * that decides between the two.
+ */
+export function emit<R>(ctx: Ctx, result: R, human: (r: R, ctx: Ctx) => string): void {
+  if (ctx.ui.json) {
+    ctx.io.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+    return;
+  }
+  const text = human(result, ctx);
+  if (text !== '') ctx.io.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
+}
+
+/** A warning on stderr (also in --json mode, which keeps stdout for the document); -q hides it. */
+export function warn(ctx: Ctx, message: string): void {
+  if (ctx.ui.quiet) return;
+  ctx.io.stderr.write(`${ctx.errColor.yellow('warning:')} ${message}\n`);
+}
+
+/** An informational line on stderr (progress, what was done); hidden by -q. */
+export function info(ctx: Ctx, message: string): void {
+  if (ctx.ui.quiet) return;
+  ctx.io.stderr.write(`${message}\n`);
+}
+
+/** Detail for --verbose only, on stderr. Never pass secrets here. */
+export function verbose(ctx: Ctx, message: string): void {
+  if (!ctx.ui.verbose) return;
+  ctx.io.stderr.write(`${ctx.errColor.dim(`[verbose] ${message}`)}\n`);
+}
+
+/** Print an error the way the contract says and return its exit code. */
+export function renderError(err: CliError, ctx: Ctx): number {
+  if (ctx.ui.json) {
+    const error: Record<string, unknown> = { code: err.code, message: err.message };
+    if (err.hint !== undefined) error.hint = err.hint;
+    if (err.details) Object.assign(error, err.details);
+    ctx.io.stdout.write(`${JSON.stringify({ error }, null, 2)}\n`);
+  } else if (err.exitCode !== ExitCode.cancelled || err.message !== 'Cancelled') {
+    ctx.io.stderr.write(`${ctx.errColor.red('error:')} ${err.message} ${ctx.errColor.dim(`(${err.code})`)}\n`);
+    if (err.hint) ctx.io.stderr.write(`${ctx.errColor.cyan('hint:')} ${err.hint}\n`);
+  } else {
+    ctx.io.stderr.write('Cancelled.\n');
+  }
+  if (ctx.ui.verbose && err.exitCode === ExitCode.failure && err.cause instanceof Error && err.cause.stack) {
+    ctx.io.stderr.write(`${ctx.errColor.dim(err.cause.stack)}\n`);
+  }
+  return err.exitCode;
+}
+
+/** Read all of stdin as UTF-8 text, refusing more than `maxBytes` (a pasted token is small). */
+export async function readStdinText(ctx: Ctx, maxBytes = 1 << 20): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of ctx.io.stdin) {
+    const b = typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer);
+    size += b.length;
+    if (size > maxBytes) {
+      throw new UsageError('ERR_INPUT_TOO_LARGE', `stdin holds more than ${maxBytes} bytes.`, { hint: 'Pass a single value, or use --batch for many.' });
+    }
+    chunks.push(b);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}

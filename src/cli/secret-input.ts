@@ -1,0 +1,75 @@
+import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import type { Ctx } from './context.js';
+import { UsageError } from './errors.js';
+import { readStdinText, warn } from './output.js';
+
+/** The ways a secret (or API key) may be passed on the command line (../shared/spec/cli.md §2). */
+export interface SecretFlags {
+  /** `--secret <value>`: works, but warns (argv is visible to other users and history). */
+  secret?: string;
+  /** `--secret-stdin` */
+  secretStdin?: boolean;
+  /** `--secret-file <path>` (`-` is stdin) */
+  secretFile?: string;
+}
+
+/** Commander option definitions shared by every command that takes a secret. */
+export const SECRET_OPTION_HELP = {
+  secret: 'identity secret (visible in ps and shell history: prefer --secret-stdin, --secret-file, CHATID_SECRET or the store)',
+  secretStdin: 'read the identity secret from stdin (a trailing newline is stripped, with a warning)',
+  secretFile: 'read the identity secret from a file (a trailing newline is stripped, with a warning)',
+} as const;
+
+/**
+ * Strip one trailing newline (LF or CRLF) and say so: a secret file written by `echo` or an
+ * editor ends in one, and it changes every HMAC (vendors.md §8).
+ */
+export function stripFinalNewline(ctx: Ctx, text: string, where: string): string {
+  const m = /\r?\n$/.exec(text);
+  if (!m) return text;
+  warn(ctx, `removed a trailing newline from the ${where}; the value used has ${[...text].length - m[0].length} characters.`);
+  return text.slice(0, -m[0].length);
+}
+
+/**
+ * Read a secret given by flag, stdin or file; undefined when none of those was used.
+ * `label` names it in messages ("identity secret", "API key").
+ */
+export async function readSecretFlags(ctx: Ctx, f: SecretFlags, label = 'identity secret', flagName = '--secret'): Promise<string | undefined> {
+  const given = [f.secret !== undefined, Boolean(f.secretStdin), f.secretFile !== undefined].filter(Boolean).length;
+  if (given > 1) {
+    throw new UsageError('ERR_SECRET_SOURCES', `Give the ${label} one way only: ${flagName}, ${flagName}-stdin or ${flagName}-file.`);
+  }
+  if (f.secret !== undefined) {
+    warn(ctx, `${flagName} puts the ${label} in argv, visible to other users (ps) and in shell history; prefer ${flagName}-stdin, ${flagName}-file or the store.`);
+    return checkNotEmpty(f.secret, label);
+  }
+  if (f.secretStdin || f.secretFile === '-') {
+    if (ctx.io.stdin.isTTY) {
+      throw new UsageError('ERR_SECRET_STDIN_TTY', `${flagName}-stdin reads the ${label} from a pipe, but stdin is a terminal.`, {
+        hint: `Pipe it in (e.g. \`pass show x | chatid … ${flagName}-stdin\`), or omit the flag to be prompted.`,
+      });
+    }
+    return checkNotEmpty(stripFinalNewline(ctx, await readStdinText(ctx, 64 * 1024), `${label} read from stdin`), label);
+  }
+  if (f.secretFile !== undefined) {
+    const path = resolve(ctx.cwd, f.secretFile);
+    let text: string;
+    try {
+      text = await readFile(path, 'utf8');
+    } catch (err) {
+      throw new UsageError('ERR_SECRET_FILE', `Cannot read the ${label} file ${path} (${(err as NodeJS.ErrnoException).code ?? String(err)}).`, {
+        cause: err,
+        hint: 'Check the path and permissions.',
+      });
+    }
+    return checkNotEmpty(stripFinalNewline(ctx, text, `${label} file`), label);
+  }
+  return undefined;
+}
+
+function checkNotEmpty(value: string, label: string): string {
+  if (value === '') throw new UsageError('ERR_SECRET_EMPTY', `The ${label} is empty.`, { hint: 'Pass a non-empty value.' });
+  return value;
+}

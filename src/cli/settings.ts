@@ -1,0 +1,167 @@
+import { isProvider, PROVIDER_INFO, PROVIDERS, type Provider } from '../core/providers.js';
+import type { Profile, StoreData } from '../store/types.js';
+import type { Ctx } from './context.js';
+import { AuthError, UsageError } from './errors.js';
+
+/** Where a setting's value came from, highest precedence first (../shared/spec/cli.md §2). */
+export type Source = 'flag' | 'env' | 'profile' | 'default';
+
+export interface Sourced<T> {
+  value: T;
+  source: Source;
+}
+
+export type SettingKey = 'provider' | 'agentId' | 'baseUrl' | 'apiKey' | 'secret';
+
+/** Values given on the command line for this invocation (already read from stdin/file). */
+export type SettingFlags = Partial<Record<SettingKey, string>>;
+
+export const ENV_VARS: Readonly<Record<SettingKey, string>> = {
+  provider: 'CHATID_PROVIDER',
+  agentId: 'CHATID_AGENT_ID',
+  baseUrl: 'CHATID_BASE_URL',
+  apiKey: 'CHATID_API_KEY',
+  secret: 'CHATID_SECRET',
+};
+
+export interface Settings {
+  /** The profile in use, and how it was chosen (`profile` source = the store's active profile). */
+  profileName: Sourced<string> | undefined;
+  profile: Profile | undefined;
+  provider: Sourced<Provider> | undefined;
+  agentId: Sourced<string> | undefined;
+  baseUrl: Sourced<string> | undefined;
+  apiKey: Sourced<string> | undefined;
+  secret: Sourced<string> | undefined;
+  /** The profile's previous secret while its grace period lasts. */
+  previousSecret: { value: string; expiresAt: string } | undefined;
+  /** The store snapshot, when it was opened (doctor searches other profiles' secrets). */
+  store: { path: string; data: StoreData } | undefined;
+}
+
+export interface ResolveOptions {
+  /** Settings the command needs; the store is opened only if one of them is not given by flag or env. */
+  needs?: readonly SettingKey[];
+  /** Open the store even when flags and env cover everything (whoami, the doctor). */
+  openStore?: boolean;
+}
+
+/**
+ * Resolve every setting by precedence flag → env → profile → default. The store is read
+ * lazily: a CI job that passes everything through the environment never touches it.
+ */
+export async function resolveSettings(ctx: Ctx, flags: SettingFlags, o: ResolveOptions = {}): Promise<Settings> {
+  const needs = o.needs ?? (['provider', 'agentId', 'baseUrl', 'apiKey', 'secret'] as const);
+  const fromArgs = (k: SettingKey): Sourced<string> | undefined => {
+    const f = flags[k];
+    if (f !== undefined && f !== '') return { value: f, source: 'flag' };
+    const e = ctx.env[ENV_VARS[k]];
+    if (e !== undefined && e !== '') return { value: e, source: 'env' };
+    return undefined;
+  };
+  const explicitName: Sourced<string> | undefined = ctx.ui.profile
+    ? { value: ctx.ui.profile, source: 'flag' }
+    : ctx.env.CHATID_PROFILE
+      ? { value: ctx.env.CHATID_PROFILE, source: 'env' }
+      : undefined;
+
+  let store: Settings['store'];
+  let profileName = explicitName;
+  let profile: Profile | undefined;
+  const open = o.openStore || explicitName !== undefined || needs.some((k) => fromArgs(k) === undefined);
+  if (open) {
+    const s = await ctx.store();
+    const data = await s.read();
+    store = { path: s.path, data };
+    if (explicitName) {
+      profile = data.profiles[explicitName.value];
+      if (!profile) {
+        const names = Object.keys(data.profiles);
+        throw new UsageError('ERR_PROFILE_NOT_FOUND', `No profile named "${explicitName.value}" (from ${explicitName.source === 'flag' ? '--profile' : 'CHATID_PROFILE'}).`, {
+          hint: names.length ? `Known profiles: ${names.join(', ')}. Add one with \`chatid profile add ${explicitName.value}\`.` : `Add it with \`chatid profile add ${explicitName.value}\`.`,
+        });
+      }
+    } else if (data.activeProfile && data.profiles[data.activeProfile]) {
+      profileName = { value: data.activeProfile, source: 'profile' };
+      profile = data.profiles[data.activeProfile];
+    }
+  }
+
+  const pick = (k: Exclude<SettingKey, 'provider'>): Sourced<string> | undefined => {
+    const a = fromArgs(k);
+    if (a) return a;
+    const p = profile?.[k];
+    return p !== undefined && p !== '' ? { value: p, source: 'profile' } : undefined;
+  };
+
+  let provider: Sourced<Provider> | undefined;
+  const providerRaw = fromArgs('provider') ?? (profile ? { value: profile.provider, source: 'profile' as const } : undefined);
+  if (providerRaw) {
+    if (!isProvider(providerRaw.value)) {
+      throw new UsageError('ERR_PROVIDER_UNKNOWN', `Unknown provider "${providerRaw.value}" (from ${describeSource(providerRaw.source, 'provider')}).`, {
+        hint: `Use one of: ${PROVIDERS.join(', ')}.`,
+      });
+    }
+    provider = { value: providerRaw.value, source: providerRaw.source };
+  }
+  let baseUrl = pick('baseUrl');
+  const defaultUrl = provider ? PROVIDER_INFO[provider.value].baseUrl : undefined;
+  if (!baseUrl && defaultUrl) baseUrl = { value: defaultUrl, source: 'default' };
+
+  const secret = pick('secret');
+  const previousSecret =
+    secret?.source === 'profile' && profile?.previousSecret && profile.previousSecretExpiresAt
+      ? { value: profile.previousSecret, expiresAt: profile.previousSecretExpiresAt }
+      : undefined;
+
+  return { profileName, profile, provider, agentId: pick('agentId'), baseUrl, apiKey: pick('apiKey'), secret, previousSecret, store };
+}
+
+/** Human wording of a source, naming the flag or variable. */
+export function describeSource(source: Source, key: SettingKey): string {
+  switch (source) {
+    case 'flag':
+      return `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+    case 'env':
+      return ENV_VARS[key];
+    case 'profile':
+      return 'the profile';
+    case 'default':
+      return 'the default';
+  }
+}
+
+export function requireProvider(s: Settings): Provider {
+  if (s.provider) return s.provider.value;
+  throw new UsageError('ERR_PROVIDER_REQUIRED', 'No provider is set.', {
+    hint: `Pass --provider, set CHATID_PROVIDER (${PROVIDERS.join(', ')}), or add a profile with \`chatid profile add <name>\`.`,
+  });
+}
+
+export function requireSecret(s: Settings): string {
+  if (s.secret) return s.secret.value;
+  throw new AuthError('ERR_SECRET_MISSING', `No identity secret${s.profileName ? ` in profile "${s.profileName.value}"` : ''}.`, {
+    hint: 'Store one with `chatid secret set`, or pass --secret-stdin / --secret-file, or set CHATID_SECRET.',
+  });
+}
+
+export function requireApiKey(s: Settings): string {
+  if (s.apiKey) return s.apiKey.value;
+  throw new AuthError('ERR_API_KEY_MISSING', `No API key${s.profileName ? ` in profile "${s.profileName.value}"` : ''}.`, {
+    hint: 'Set CHATID_API_KEY, or store one with `chatid profile add <name> --api-key-stdin`.',
+  });
+}
+
+export function requireAgentId(s: Settings): string {
+  if (s.agentId) return s.agentId.value;
+  throw new UsageError('ERR_AGENT_ID_REQUIRED', 'No agent id is set.', {
+    hint: 'Pass --agent-id, set CHATID_AGENT_ID, or store it in the profile.',
+  });
+}
+
+export function requireBaseUrl(s: Settings): string {
+  if (s.baseUrl) return s.baseUrl.value;
+  throw new UsageError('ERR_BASE_URL_REQUIRED', `No API base URL for provider ${s.provider?.value ?? '(none)'}.`, {
+    hint: 'Pass --base-url, set CHATID_BASE_URL, or store it in the profile.',
+  });
+}

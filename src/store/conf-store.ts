@@ -1,0 +1,126 @@
+import { chmod, mkdir, readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { StoreError } from '../cli/errors.js';
+import type { ProfileStore, StoreData } from './types.js';
+import { pruneExpired, validateStoreData } from './validate.js';
+
+export const STORE_FILE_MODE = 0o600;
+export const STORE_DIR_MODE = 0o700;
+
+export interface ConfStoreOptions {
+  /** Directory holding `config.json` (CHATID_CONFIG_DIR or the platform default). */
+  dir: string;
+  now: () => Date;
+}
+
+/**
+ * The profile store on disk: one JSON file written by conf (atomic temp-file + rename),
+ * guarded by a lock file so that concurrent chatid processes serialise their
+ * read-modify-write cycles. Reads take no lock: a rename is atomic, so a reader sees the
+ * old or the new file, never half of one. A file that does not parse is reported and
+ * never overwritten.
+ */
+export function openConfStore(o: ConfStoreOptions): ProfileStore {
+  const path = join(o.dir, 'config.json');
+
+  async function readData(): Promise<StoreData> {
+    let text: string;
+    try {
+      text = await readFile(path, 'utf8');
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT') return { profiles: {} };
+      throw new StoreError('ERR_STORE_UNREADABLE', `Cannot read the store ${path} (${code ?? String(err)}).`, {
+        cause: err,
+        hint: 'Check the file and directory permissions, or point CHATID_CONFIG_DIR at another directory.',
+      });
+    }
+    let raw: unknown;
+    try {
+      raw = text.trim() === '' ? {} : JSON.parse(text);
+    } catch (err) {
+      throw new StoreError('ERR_STORE_CORRUPT', `The store ${path} is not valid JSON (${(err as Error).message}).`, {
+        cause: err,
+        hint: 'chatid will not overwrite it. Repair it by hand or move it aside (mv it to a backup) and add your profiles again.',
+      });
+    }
+    return validateStoreData(raw, path);
+  }
+
+  async function ensureDir(): Promise<void> {
+    try {
+      const created = await mkdir(o.dir, { recursive: true, mode: STORE_DIR_MODE });
+      if (created !== undefined) await chmod(o.dir, STORE_DIR_MODE);
+    } catch (err) {
+      throw new StoreError('ERR_STORE_UNWRITABLE', `Cannot create the store directory ${o.dir}.`, {
+        cause: err,
+        hint: 'Check permissions, or set CHATID_CONFIG_DIR to a writable directory.',
+      });
+    }
+  }
+
+  return {
+    path,
+    async read() {
+      return pruneExpired(await readData(), o.now());
+    },
+    async update<T>(fn: (data: StoreData) => T): Promise<T> {
+      await ensureDir();
+      const [{ lock }, { default: Conf }] = await Promise.all([import('proper-lockfile'), import('conf')]);
+      let release: () => Promise<void>;
+      try {
+        release = await lock(path, {
+          realpath: false,
+          lockfilePath: `${path}.lock`,
+          stale: 5_000,
+          retries: { retries: 200, factor: 1.3, minTimeout: 5, maxTimeout: 100, randomize: true },
+        });
+      } catch (err) {
+        throw new StoreError('ERR_STORE_LOCKED', `The store ${path} is locked by another chatid process.`, {
+          cause: err,
+          hint: `Try again; if no chatid is running, remove ${path}.lock.`,
+        });
+      }
+      try {
+        const draft = pruneExpired(await readData(), o.now());
+        const result = fn(draft);
+        try {
+          const conf = new Conf<Record<string, unknown>>({
+            cwd: o.dir,
+            configName: 'config',
+            configFileMode: STORE_FILE_MODE,
+            clearInvalidConfig: false,
+            projectSuffix: '',
+          });
+          conf.store = JSON.parse(JSON.stringify(draft)) as Record<string, unknown>;
+          // The mode passed to the temp file is filtered by umask and the file may have
+          // existed with other bits: set it explicitly after every write.
+          await chmod(path, STORE_FILE_MODE);
+        } catch (err) {
+          throw new StoreError('ERR_STORE_UNWRITABLE', `Cannot write the store ${path} (${(err as Error).message}).`, {
+            cause: err,
+            hint: 'Check free space and permissions; the previous file is unchanged.',
+          });
+        }
+        return result;
+      } finally {
+        await release().catch(() => undefined);
+      }
+    },
+    async fileMode() {
+      try {
+        return (await stat(path)).mode & 0o777;
+      } catch {
+        return undefined;
+      }
+    },
+  };
+}
+
+/** The platform's config directory for chatid, unless CHATID_CONFIG_DIR says otherwise. */
+export function configDir(env: Readonly<Record<string, string | undefined>>, platform: string, home: string): string {
+  if (env.CHATID_CONFIG_DIR) return env.CHATID_CONFIG_DIR;
+  if (platform === 'darwin') return join(home, 'Library', 'Preferences', 'chatid');
+  if (platform === 'win32') return join(env.APPDATA ?? join(home, 'AppData', 'Roaming'), 'chatid', 'Config');
+  return join(env.XDG_CONFIG_HOME || join(home, '.config'), 'chatid');
+}

@@ -1,0 +1,53 @@
+import { StoreError } from '../cli/errors.js';
+import { isProvider } from '../core/providers.js';
+import type { Profile, StoreData } from './types.js';
+
+const STRING_FIELDS = ['agentId', 'baseUrl', 'apiKey', 'secret', 'previousSecret', 'previousSecretExpiresAt'] as const;
+
+/**
+ * Check a parsed store file field by field. A wrong type is an error naming the field,
+ * never a silent reset: the user's secrets are in there.
+ */
+export function validateStoreData(raw: unknown, path: string): StoreData {
+  const bad = (what: string): StoreError =>
+    new StoreError('ERR_STORE_INVALID', `The store ${path} is not valid: ${what}.`, {
+      hint: `Fix or move the file by hand (chatid never overwrites it); a backup copy is safer than deleting it.`,
+    });
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw bad('the top level is not a JSON object');
+  const obj = raw as Record<string, unknown>;
+  const profilesRaw = obj.profiles ?? {};
+  if (profilesRaw === null || typeof profilesRaw !== 'object' || Array.isArray(profilesRaw)) throw bad('"profiles" is not an object');
+  if (obj.activeProfile !== undefined && typeof obj.activeProfile !== 'string') throw bad('"activeProfile" is not a string');
+  const profiles: Record<string, Profile> = {};
+  for (const [name, p] of Object.entries(profilesRaw as Record<string, unknown>)) {
+    if (p === null || typeof p !== 'object' || Array.isArray(p)) throw bad(`profile "${name}" is not an object`);
+    const rec = p as Record<string, unknown>;
+    if (typeof rec.provider !== 'string' || !isProvider(rec.provider)) throw bad(`profile "${name}" has an unknown provider ${JSON.stringify(rec.provider)}`);
+    const profile: Profile = { provider: rec.provider };
+    for (const key of STRING_FIELDS) {
+      const v = rec[key];
+      if (v === undefined) continue;
+      if (typeof v !== 'string') throw bad(`profile "${name}" field "${key}" is not a string`);
+      profile[key] = v;
+    }
+    profiles[name] = profile;
+  }
+  const data: StoreData = { profiles };
+  if (typeof obj.activeProfile === 'string') data.activeProfile = obj.activeProfile;
+  return data;
+}
+
+/** Drop previous secrets whose grace period has ended (as of `now`). Returns a new object. */
+export function pruneExpired(data: StoreData, now: Date): StoreData {
+  const profiles: Record<string, Profile> = {};
+  for (const [name, p] of Object.entries(data.profiles)) {
+    const expires = p.previousSecretExpiresAt ? Date.parse(p.previousSecretExpiresAt) : NaN;
+    if (p.previousSecret !== undefined && !(expires > now.getTime())) {
+      const { previousSecret: _s, previousSecretExpiresAt: _e, ...rest } = p;
+      profiles[name] = rest;
+    } else {
+      profiles[name] = { ...p };
+    }
+  }
+  return { ...data, profiles };
+}
