@@ -1,0 +1,37 @@
+import { UsageError } from '../cli/errors.js';
+import { decodeBase64Strict } from './base64.js';
+
+export interface SecretKey {
+  /** The key bytes used for HMAC / JWT signing. */
+  bytes: Uint8Array;
+  /** How the secret text was written: raw UTF-8 text (the default), or a `hex:` / `base64:` prefix. */
+  encoding: 'text' | 'hex' | 'base64';
+}
+
+/**
+ * Turn a secret as written (../shared/spec/cli.md §2) into key bytes: raw UTF-8 text, or
+ * `hex:<hex>` / `base64:<b64>` for binary keys. A malformed prefixed value is an error,
+ * never silently used as text.
+ * @example parseSecretKey('hex:00ff').bytes // Uint8Array [0, 255]
+ */
+export function parseSecretKey(secret: string): SecretKey {
+  if (secret.startsWith('hex:')) {
+    const hex = secret.slice(4);
+    if (hex.length === 0 || hex.length % 2 !== 0 || !/^[0-9a-fA-F]+$/.test(hex)) {
+      throw new UsageError('ERR_SECRET_FORMAT', 'The secret starts with "hex:" but the rest is not an even number of hex digits.', {
+        hint: 'Write hex:<hex digits>, or drop the prefix to use the text as it is.',
+      });
+    }
+    return { bytes: new Uint8Array(Buffer.from(hex, 'hex')), encoding: 'hex' };
+  }
+  if (secret.startsWith('base64:')) {
+    const bytes = decodeBase64Strict(secret.slice(7));
+    if (!bytes || bytes.length === 0) {
+      throw new UsageError('ERR_SECRET_FORMAT', 'The secret starts with "base64:" but the rest is not canonical padded base64.', {
+        hint: 'Write base64:<standard base64 with = padding>, or drop the prefix to use the text as it is.',
+      });
+    }
+    return { bytes, encoding: 'base64' };
+  }
+  return { bytes: new TextEncoder().encode(secret), encoding: 'text' };
+}

@@ -1,0 +1,60 @@
+/**
+ * The contract between the vendor clients (src/vendors/*.ts) and the commands that use
+ * them, contacts sync above all. Field names follow Chatbase v1 (vendors.md §2.3), which
+ * Bookbag copies.
+ */
+
+export type AttributeType = 'text' | 'number' | 'boolean' | 'date';
+
+export interface CustomAttribute {
+  name: string;
+  type: AttributeType;
+  label?: string;
+  description?: string;
+  archived?: boolean;
+}
+
+export interface StripeAccount {
+  label: string;
+  stripe_id: string;
+  stripe_email?: string;
+}
+
+/** One contact as sent to `POST /chatbots/{id}/contacts`; absent = unchanged, null = delete. */
+export interface ContactInput {
+  external_id: string;
+  name?: string | null;
+  email?: string | null;
+  phonenumber?: string | null;
+  stripe_accounts?: StripeAccount[] | null;
+  custom_attributes?: Record<string, string | number | boolean | null>;
+}
+
+export interface Contact extends Omit<ContactInput, 'custom_attributes'> {
+  id: string;
+  custom_attributes?: Record<string, unknown>;
+  created_at?: string;
+  updated_at?: string;
+}
+
+/** A field-level complaint from a vendor 400 (`issues[]`). */
+export interface VendorIssue {
+  field?: string;
+  message: string;
+}
+
+/** Counters a client keeps so commands can report what the network did. */
+export interface ClientStats {
+  requests: number;
+  retries: number;
+  /** Milliseconds spent waiting for rate limits and Retry-After. */
+  waitedMs: number;
+}
+
+/** What contacts sync needs from a vendor (Chatbase and Bookbag implement it). */
+export interface ContactsApi {
+  readonly stats: ClientStats;
+  /** Create or update up to 1000 contacts; resolves with the stored records, or throws a typed error. */
+  upsertContacts(contacts: readonly ContactInput[], o?: { signal?: AbortSignal }): Promise<Contact[]>;
+  listAttributes(o?: { signal?: AbortSignal }): Promise<CustomAttribute[]>;
+}
