@@ -58,3 +58,13 @@ export interface ContactsApi {
   upsertContacts(contacts: readonly ContactInput[], o?: { signal?: AbortSignal }): Promise<Contact[]>;
   listAttributes(o?: { signal?: AbortSignal }): Promise<CustomAttribute[]>;
 }
+
+/**
+ * Errors the clients throw (all from src/cli/errors.ts), so callers branch on class + code:
+ * - `AuthError` `ERR_VENDOR_AUTH` (exit 4): 401/403.
+ * - `VendorError` `ERR_VENDOR_REJECTED` (exit 1): 400/404/409/422, with
+ *   `details: { status: number; vendorMessage: string; issues: VendorIssue[] }`.
+ * - `VendorError` `ERR_VENDOR_SERVER` / `ERR_VENDOR_RATE_LIMIT`: 5xx / 429 after retries ran out.
+ * - `NetworkError` `ERR_NETWORK`: connection failures after retries ran out.
+ */
+export type VendorErrorDetails = { status: number; vendorMessage: string; issues: VendorIssue[] };
