@@ -1,0 +1,115 @@
+import { decodeBase64UrlStrict } from './base64.js';
+
+/** Largest compact JWS accepted, checked before any decoding (a widget token is < 2 KiB). */
+export const MAX_TOKEN_BYTES = 16 * 1024;
+/** Deepest JSON nesting accepted in the header or payload. */
+export const MAX_JSON_DEPTH = 32;
+
+/** A compact JWS split into its parts; header/payload are whatever JSON they held. */
+export interface ParsedJwt {
+  /** The three segments as written. */
+  segments: readonly [string, string, string];
+  /** `<header>.<payload>`, the bytes the MAC covers (ASCII). */
+  signingInput: string;
+  header: Record<string, unknown>;
+  /** Parsed payload JSON: usually an object; verify reports PAYLOAD_NOT_OBJECT otherwise. */
+  payload: unknown;
+  signature: Uint8Array;
+}
+
+export type ParseJwtResult = { ok: true; jwt: ParsedJwt } | { ok: false; message: string; header?: Record<string, unknown>; payload?: unknown };
+
+/**
+ * Split and decode a compact JWS strictly (../shared/spec/cli.md §6): a size cap before
+ * decoding, exactly three segments of canonical unpadded base64url (no whitespace, `=`, `+`,
+ * `/`, non-zero unused bits), UTF-8 JSON with bounded nesting, and a header that is an
+ * object. jose alone accepts spaces and padding (see ../shared/vectors/wycheproof/README.md),
+ * so this runs before any signature check. Never throws.
+ * @example parseJwt('a.b').ok // false (message: 'a JWT has 3 dot-separated segments; this has 2')
+ */
+export function parseJwt(token: string): ParseJwtResult {
+  if (token.length > MAX_TOKEN_BYTES) {
+    return { ok: false, message: `the token is ${token.length} characters long; the limit is ${MAX_TOKEN_BYTES}` };
+  }
+  if (token.length === 0) return { ok: false, message: 'the token is empty' };
+  const parts = token.split('.');
+  if (parts.length !== 3) {
+    return { ok: false, message: `a JWT has 3 dot-separated segments; this has ${parts.length}` };
+  }
+  const [h, p, s] = parts as [string, string, string];
+  const names = ['header', 'payload', 'signature'] as const;
+  const bytes: Uint8Array[] = [];
+  for (const [i, seg] of [h, p, s].entries()) {
+    const name = names[i]!;
+    const why = base64UrlProblem(seg);
+    if (why) return { ok: false, message: `the ${name} segment ${why}` };
+    const b = decodeBase64UrlStrict(seg);
+    if (!b) return { ok: false, message: `the ${name} segment is not canonical base64url` };
+    bytes.push(b);
+  }
+  const header = decodeJson(bytes[0]!, 'header');
+  if (!header.ok) return { ok: false, message: header.message };
+  if (!isPlainObject(header.value)) return { ok: false, message: 'the header is JSON but not an object' };
+  const payload = decodeJson(bytes[1]!, 'payload');
+  if (!payload.ok) return { ok: false, message: payload.message, header: header.value };
+  return {
+    ok: true,
+    jwt: { segments: [h, p, s], signingInput: `${h}.${p}`, header: header.value, payload: payload.value, signature: bytes[2]! },
+  };
+}
+
+/** Why a segment is not canonical base64url, in words a user can act on; undefined if fine. */
+function base64UrlProblem(seg: string): string | undefined {
+  if (seg === '') return 'is empty';
+  if (/\s/.test(seg)) return 'contains whitespace';
+  if (seg.includes('=')) return 'has "=" padding (JWTs use unpadded base64url)';
+  if (/[+/]/.test(seg)) return 'uses "+" or "/" (standard base64, not base64url)';
+  if (!/^[A-Za-z0-9_-]*$/.test(seg)) return 'contains characters outside the base64url alphabet';
+  if (seg.length % 4 === 1) return 'has an impossible length for base64url';
+  return undefined;
+}
+
+type JsonResult = { ok: true; value: unknown } | { ok: false; message: string };
+
+function decodeJson(bytes: Uint8Array, name: string): JsonResult {
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes);
+  } catch {
+    return { ok: false, message: `the ${name} is not valid UTF-8` };
+  }
+  const depth = jsonDepth(text);
+  if (depth > MAX_JSON_DEPTH) return { ok: false, message: `the ${name} JSON nests deeper than ${MAX_JSON_DEPTH} levels` };
+  try {
+    return { ok: true, value: JSON.parse(text) as unknown };
+  } catch {
+    return { ok: false, message: `the ${name} is not JSON` };
+  }
+}
+
+/** Maximum bracket depth of JSON text, ignoring brackets inside strings; linear, no recursion. */
+function jsonDepth(text: string): number {
+  let depth = 0;
+  let max = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++;
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x7b || c === 0x5b) {
+      depth++;
+      if (depth > max) max = depth;
+    } else if (c === 0x7d || c === 0x5d) depth--;
+  }
+  return max;
+}
+
+/**
+ * True for a JSON object (not an array or null).
+ * @example isPlainObject({}) // true
+ */
+export function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}

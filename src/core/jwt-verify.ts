@@ -1,0 +1,215 @@
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import { ID_CLAIM, type JwtProvider } from './jwt-claims.js';
+import { isPlainObject, type ParsedJwt, parseJwt } from './jwt-parse.js';
+
+/** One problem or remark, as `token verify --json` prints it (../shared/spec/cli.md §6). */
+export interface JwtIssue {
+  code: string;
+  message: string;
+}
+
+export type JwtErrorCode =
+  | 'MALFORMED'
+  | 'ALG_NOT_ALLOWED'
+  | 'BAD_SIGNATURE'
+  | 'EXPIRED'
+  | 'NOT_YET_VALID'
+  | 'IAT_IN_FUTURE'
+  | 'MISSING_USER_ID'
+  | 'USER_ID_NOT_STRING'
+  | 'PAYLOAD_NOT_OBJECT';
+
+/** A key the token may be signed with; `label` is reported as `secret` when it matches. */
+export interface VerifyKey {
+  label: 'current' | 'previous';
+  bytes: Uint8Array;
+}
+
+export interface VerifyJwtInput {
+  token: string;
+  /** Tried in order; the first that verifies the MAC wins. */
+  keys: readonly VerifyKey[];
+  provider: JwtProvider;
+  /** The moment to verify at, in Unix seconds (the caller's clock or `--at`). */
+  now: number;
+  leewaySeconds: number;
+}
+
+export interface VerifyJwtResult {
+  valid: boolean;
+  /** The decoded header, or null when the token could not be decoded that far. */
+  header: Record<string, unknown> | null;
+  payload: unknown;
+  secret: 'current' | 'previous' | null;
+  errors: JwtIssue[];
+  warnings: JwtIssue[];
+}
+
+/** Chatbase asks for lifetimes under 24 h (../shared/spec/vendors.md §2.1). */
+const CHATBASE_MAX_LIFETIME = 24 * 3600;
+
+/**
+ * Verify an HS256 user token strictly and report every error, not just the first:
+ * strict parse, `alg` exactly HS256 (no none, HS384/512, RS256…), no `crit` or `b64`
+ * extensions, the MAC against each key, `exp`/`nbf`/`iat` with leeway, and the provider's
+ * id claim. Time is a parameter; nothing here reads a clock. `valid` means no errors
+ * (warnings do not invalidate).
+ * @example verifyJwt({ token, keys: [{ label: 'current', bytes: key }], provider: 'generic', now: 1767225600, leewaySeconds: 60 }).valid
+ */
+export function verifyJwt(o: VerifyJwtInput): VerifyJwtResult {
+  const parsed = parseJwt(o.token);
+  if (!parsed.ok) {
+    return {
+      valid: false,
+      header: parsed.header ?? null,
+      payload: parsed.payload ?? null,
+      secret: null,
+      errors: [{ code: 'MALFORMED', message: `Malformed token: ${parsed.message}.` }],
+      warnings: [],
+    };
+  }
+  const { jwt } = parsed;
+  const errors: JwtIssue[] = [];
+  let secret: VerifyJwtResult['secret'] = null;
+  const headerProblem = checkHeader(jwt.header);
+  if (headerProblem) errors.push(headerProblem);
+  else {
+    secret = o.keys.find((k) => macMatches(jwt, k.bytes))?.label ?? null;
+    if (secret === null) {
+      errors.push({
+        code: 'BAD_SIGNATURE',
+        message:
+          jwt.signature.length !== 32
+            ? `The signature is ${jwt.signature.length} bytes; HS256 makes 32.`
+            : `The signature does not match the ${o.keys.length > 1 ? 'current or previous secret' : 'secret'}.`,
+      });
+    }
+  }
+  const claims = checkClaims(jwt.payload, o.provider, o.now, o.leewaySeconds);
+  errors.push(...claims.errors);
+  const warnings = claims.warnings;
+  if (secret === 'previous') {
+    warnings.push({ code: 'PREVIOUS_SECRET', message: 'Verified with the previous secret, which stops working when its grace period ends.' });
+  }
+  return { valid: errors.length === 0, header: jwt.header, payload: jwt.payload, secret, errors, warnings };
+}
+
+/** ALG_NOT_ALLOWED / MALFORMED for a header chatid must not accept; undefined when fine. */
+function checkHeader(header: Record<string, unknown>): JwtIssue | undefined {
+  const alg = header.alg;
+  if (alg !== 'HS256') {
+    const shown = typeof alg === 'string' ? `"${alg}"` : alg === undefined ? 'missing' : JSON.stringify(alg);
+    let why = 'only HS256 is accepted';
+    if (typeof alg === 'string' && alg.toLowerCase() === 'none') why = 'an unsigned token proves nothing (RFC 8725 §3.1); only HS256 is accepted';
+    else if (typeof alg === 'string' && /^(RS|PS|ES)\d+$|^EdDSA$/i.test(alg)) why = 'asymmetric algorithms are refused, which also stops RS256→HS256 key confusion; only HS256 is accepted';
+    else if (typeof alg === 'string' && /^HS(384|512)$/i.test(alg)) why = 'the vendors accept HS256 only';
+    return { code: 'ALG_NOT_ALLOWED', message: `The header alg is ${shown}: ${why}.` };
+  }
+  if (header.crit !== undefined) {
+    return { code: 'MALFORMED', message: `The header has "crit" ${JSON.stringify(header.crit)}: chatid understands no critical extensions, and RFC 7515 §4.1.11 requires rejecting the token.` };
+  }
+  if (header.b64 !== undefined) {
+    return { code: 'MALFORMED', message: 'The header has "b64" (RFC 7797 unencoded payload), which user tokens never use.' };
+  }
+  return undefined;
+}
+
+/**
+ * Whether the MAC of `jwt` is HMAC-SHA256 under `key` (constant-time compare).
+ * @example macMatches(parsed, key) // true or false
+ */
+export function macMatches(jwt: Pick<ParsedJwt, 'signingInput' | 'signature'>, key: Uint8Array): boolean {
+  if (jwt.signature.length !== 32 || key.length === 0) return false;
+  const mac = createHmac('sha256', key).update(jwt.signingInput, 'latin1').digest();
+  return timingSafeEqual(mac, jwt.signature);
+}
+
+/**
+ * The claim checks of `token verify` on their own, so the doctor can re-run them with other
+ * inputs (a larger leeway, a scaled exp) to prove a cause.
+ * @example checkClaims({ sub: 'u1', exp: 10 }, 'generic', 100, 60).errors[0].code // 'EXPIRED'
+ */
+export function checkClaims(payload: unknown, provider: JwtProvider, now: number, leeway: number): { errors: JwtIssue[]; warnings: JwtIssue[] } {
+  const errors: JwtIssue[] = [];
+  const warnings: JwtIssue[] = [];
+  if (!isPlainObject(payload)) {
+    const kind = Array.isArray(payload) ? 'an array' : payload === null ? 'null' : `a ${typeof payload}`;
+    errors.push({ code: 'PAYLOAD_NOT_OBJECT', message: `The payload is ${kind}; a JWT claims set is a JSON object.` });
+    return { errors, warnings };
+  }
+  const times: Record<'exp' | 'nbf' | 'iat', number | undefined> = { exp: undefined, nbf: undefined, iat: undefined };
+  for (const k of ['exp', 'nbf', 'iat'] as const) {
+    const v = payload[k];
+    if (v === undefined) continue;
+    if (typeof v !== 'number' || !Number.isFinite(v)) {
+      errors.push({ code: 'MALFORMED', message: `The ${k} claim is ${JSON.stringify(v)}; it must be a JSON number of seconds (NumericDate), not a string.` });
+    } else times[k] = v;
+  }
+  if (times.exp !== undefined && now - leeway >= times.exp) {
+    errors.push({ code: 'EXPIRED', message: `The token expired at ${iso(times.exp)} (${ago(now - times.exp)} ago; leeway ${leeway}s).` });
+  }
+  if (times.nbf !== undefined && now + leeway < times.nbf) {
+    errors.push({ code: 'NOT_YET_VALID', message: `The token is not valid before ${iso(times.nbf)} (${ago(times.nbf - now)} from now; leeway ${leeway}s).` });
+  }
+  if (times.iat !== undefined && now + leeway < times.iat) {
+    errors.push({ code: 'IAT_IN_FUTURE', message: `The token says it was issued at ${iso(times.iat)}, ${ago(times.iat - now)} in the future (leeway ${leeway}s).` });
+  }
+
+  const idClaims = provider === 'chatbase' ? ['user_id', 'sub'] : [ID_CLAIM[provider]];
+  // Chatbase reads user_id first and falls back to sub: judge only the claim it will use.
+  const present = idClaims.filter((k) => payload[k] !== undefined && payload[k] !== null).slice(0, 1);
+  const wanted = idClaims.map((k) => `"${k}"`).join(' or ');
+  if (present.length === 0) {
+    errors.push({ code: 'MISSING_USER_ID', message: `The payload has no ${wanted} claim, which ${label(provider)} needs to know the user.` });
+  }
+  for (const k of present) {
+    const v = payload[k];
+    if (typeof v !== 'string') {
+      errors.push({ code: 'USER_ID_NOT_STRING', message: `The ${k} claim is ${typeof v === 'number' ? 'the number' : `a ${Array.isArray(v) ? 'array' : typeof v}:`} ${JSON.stringify(v)}; it must be a string (e.g. "${String(v)}").` });
+    } else if (v.trim() === '') {
+      errors.push({ code: 'MISSING_USER_ID', message: `The ${k} claim is an empty string.` });
+    } else if (v !== v.trim()) {
+      warnings.push({ code: 'USER_ID_WHITESPACE', message: `The ${k} claim ${JSON.stringify(v)} has leading or trailing whitespace; vendors match ids byte for byte.` });
+    }
+  }
+  if (provider === 'chatbase') {
+    const u = payload.user_id;
+    const s = payload.sub;
+    if (typeof u === 'string' && typeof s === 'string' && u !== s) {
+      warnings.push({ code: 'USER_ID_SUB_DIFFER', message: `user_id ${JSON.stringify(u)} and sub ${JSON.stringify(s)} differ; Chatbase does not document which wins (the sandbox uses user_id).` });
+    }
+    if (times.exp !== undefined && times.exp - now > CHATBASE_MAX_LIFETIME) {
+      warnings.push({ code: 'EXP_OVER_24H', message: `exp is ${ago(times.exp - now)} ahead; Chatbase asks for lifetimes under 24h.` });
+    }
+  }
+  if (times.exp === undefined && payload.exp === undefined) {
+    warnings.push({ code: 'NO_EXP', message: 'The token has no exp: it never expires, so a leaked token works forever.' });
+  }
+  return { errors, warnings };
+}
+
+function label(p: JwtProvider): string {
+  return p === 'chatbase' ? 'Chatbase' : p === 'replyful' ? 'Replyful' : 'a generic verifier';
+}
+
+/**
+ * ISO 8601 of a NumericDate, or a note when it is out of the Date range.
+ * @example iso(0) // '1970-01-01T00:00:00.000Z'
+ */
+export function iso(seconds: number): string {
+  const ms = seconds * 1000;
+  return Math.abs(ms) <= 8.64e15 ? new Date(ms).toISOString() : `${seconds} (out of range)`;
+}
+
+/**
+ * A short human duration: `59m`, `2h 5m`, `3d 4h`, `45s`, `12y`.
+ * @example ago(3540) // '59m'
+ */
+export function ago(seconds: number): string {
+  const s = Math.round(Math.abs(seconds));
+  if (s < 60) return `${s}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m${s % 60 && s < 600 ? ` ${s % 60}s` : ''}`;
+  if (s < 86400) return `${Math.floor(s / 3600)}h${Math.floor((s % 3600) / 60) ? ` ${Math.floor((s % 3600) / 60)}m` : ''}`;
+  if (s < 365 * 86400) return `${Math.floor(s / 86400)}d${Math.floor((s % 86400) / 3600) ? ` ${Math.floor((s % 86400) / 3600)}h` : ''}`;
+  return `${Math.floor(s / (365.25 * 86400))}y`;
+}
