@@ -108,13 +108,20 @@ export function openConfStore(o: ConfStoreOptions): ProfileStore {
       }
     },
     async fileMode() {
-      try {
-        return (await stat(path)).mode & 0o777;
-      } catch {
-        return undefined;
-      }
+      return modeOf(path);
+    },
+    async dirMode() {
+      return modeOf(o.dir);
     },
   };
+}
+
+async function modeOf(path: string): Promise<number | undefined> {
+  try {
+    return (await stat(path)).mode & 0o777;
+  } catch {
+    return undefined;
+  }
 }
 
 /** The platform's config directory for chatid, unless CHATID_CONFIG_DIR says otherwise. */

@@ -18,6 +18,9 @@ export function memoryStore(initial: StoreData = { profiles: {} }, now: () => Da
     async fileMode(): Promise<number | undefined> {
       return undefined;
     },
+    async dirMode(): Promise<number | undefined> {
+      return undefined;
+    },
   };
   return self;
 }

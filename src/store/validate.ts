@@ -20,6 +20,8 @@ export function validateStoreData(raw: unknown, path: string): StoreData {
   if (obj.activeProfile !== undefined && typeof obj.activeProfile !== 'string') throw bad('"activeProfile" is not a string');
   const profiles: Record<string, Profile> = {};
   for (const [name, p] of Object.entries(profilesRaw as Record<string, unknown>)) {
+    // JSON.parse makes "__proto__" an own key; assigning it below would replace the prototype.
+    if (name === '__proto__') throw bad('a profile is named "__proto__"');
     if (p === null || typeof p !== 'object' || Array.isArray(p)) throw bad(`profile "${name}" is not an object`);
     const rec = p as Record<string, unknown>;
     if (typeof rec.provider !== 'string' || !isProvider(rec.provider)) throw bad(`profile "${name}" has an unknown provider ${JSON.stringify(rec.provider)}`);

@@ -1,0 +1,203 @@
+// Helpers shared by the profile, secret and whoami commands: validation of what a profile
+// holds, which profile a command targets, and the masked views of secrets and keys.
+import type { Ctx } from '../../cli/context.js';
+import { UsageError } from '../../cli/errors.js';
+import { decodeBase64Strict } from '../../core/base64.js';
+import { fingerprint, mask } from '../../core/fingerprint.js';
+import { isProvider, PROVIDER_INFO, PROVIDERS, type Provider } from '../../core/providers.js';
+import { parseSecretKey } from '../../core/secret-key.js';
+import type { Profile, StoreData } from '../../store/types.js';
+
+const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+
+/** A profile name: letters, digits, `.`, `_`, `-`, starting with a letter or digit, at most 64 characters. */
+export function checkProfileName(name: string): string {
+  if (!NAME.test(name) || name in Object.prototype) {
+    throw new UsageError('ERR_PROFILE_NAME_INVALID', `"${name}" is not a valid profile name.`, {
+      hint: 'Use letters, digits, ".", "_" and "-" (at most 64, starting with a letter or digit), e.g. prod or chatbase-dev.',
+    });
+  }
+  return name;
+}
+
+export function checkProvider(name: string): Provider {
+  if (isProvider(name)) return name;
+  throw new UsageError('ERR_PROVIDER_UNKNOWN', `Unknown provider "${name}".`, { hint: `Use one of: ${PROVIDERS.join(', ')}.` });
+}
+
+/** Why `url` is not a usable API base URL, or undefined when it is. */
+export function baseUrlProblem(url: string): string | undefined {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    return `"${url}" is not a URL`;
+  }
+  if (u.protocol !== 'http:' && u.protocol !== 'https:') return `"${url}" is not an http(s) URL`;
+  if (u.username || u.password) return 'the URL must not carry a user name or password';
+  if (u.search || u.hash) return 'the base URL must not have a query or fragment';
+  return undefined;
+}
+
+export function checkBaseUrl(url: string): string {
+  const problem = baseUrlProblem(url);
+  if (problem) {
+    throw new UsageError('ERR_BASE_URL_INVALID', `Invalid base URL: ${problem}.`, {
+      hint: 'Give the scheme and host, e.g. https://www.chatbase.co or http://127.0.0.1:4010 for the sandbox.',
+    });
+  }
+  return url;
+}
+
+/** Why `id` is not a valid agent id for `provider`, or undefined when it is. */
+export function agentIdProblem(provider: Provider, id: string): string | undefined {
+  if (id.trim() !== id || id === '') return 'the agent id is empty or has leading/trailing spaces';
+  if (PROVIDER_INFO[provider].numericAgentId && !/^\d+$/.test(id)) return `${PROVIDER_INFO[provider].label} agent ids are numeric, "${id}" is not`;
+  return undefined;
+}
+
+export function checkAgentId(provider: Provider, id: string): string {
+  const problem = agentIdProblem(provider, id);
+  if (problem) throw new UsageError('ERR_AGENT_ID_INVALID', `Invalid agent id: ${problem}.`, { hint: "Copy the id from the vendor's dashboard." });
+  return id;
+}
+
+/**
+ * Why `secret` cannot be `provider`'s identity secret, or undefined when it can: TeamWeb
+ * keys are canonical base64 of exactly 32 bytes; other secrets are text, or a well-formed
+ * `hex:`/`base64:` value.
+ */
+export function secretProblem(provider: Provider, secret: string): string | undefined {
+  if (PROVIDER_INFO[provider].secretFormat === 'base64-32') {
+    const bytes = decodeBase64Strict(secret);
+    if (!bytes) return 'a TeamWeb identity secret is standard base64 (44 characters ending in "="), and this is not';
+    if (bytes.length !== 32) return `a TeamWeb identity secret decodes to 32 bytes, this one to ${bytes.length}`;
+    return undefined;
+  }
+  try {
+    parseSecretKey(secret);
+  } catch (err) {
+    return (err as Error).message;
+  }
+  return undefined;
+}
+
+export function checkSecret(provider: Provider, secret: string): string {
+  const problem = secretProblem(provider, secret);
+  if (problem) {
+    throw new UsageError('ERR_SECRET_FORMAT', `Invalid identity secret: ${problem}.`, {
+      hint:
+        provider === 'teamweb'
+          ? 'Copy the identity secret of the Browser External channel as shown (base64), or generate one with `chatid secret rotate --generate`.'
+          : 'Write the secret as text, or as hex:<hex> / base64:<b64> for binary keys.',
+    });
+  }
+  return secret;
+}
+
+/** A secret or key as commands show it: masked with a fingerprint; the value only with --reveal. */
+export interface SecretView {
+  masked: string;
+  fingerprint: string;
+  value?: string;
+}
+
+export function secretView(value: string, reveal: boolean): SecretView {
+  return reveal ? { masked: mask(value), fingerprint: fingerprint(value), value } : { masked: mask(value), fingerprint: fingerprint(value) };
+}
+
+/** Human form of a SecretView: `sk_…f00 (fingerprint 1a2b3c4d)`, or the value with --reveal. */
+export function renderSecretView(v: SecretView): string {
+  return v.value !== undefined ? `${v.value} (fingerprint ${v.fingerprint})` : `${v.masked} (fingerprint ${v.fingerprint})`;
+}
+
+/** Own-property lookup: `constructor` or `toString` are never profiles. */
+export function getProfile(data: StoreData, name: string): Profile | undefined {
+  return Object.hasOwn(data.profiles, name) ? data.profiles[name] : undefined;
+}
+
+export function profileNotFound(name: string, data: StoreData): UsageError {
+  const names = Object.keys(data.profiles);
+  return new UsageError('ERR_PROFILE_NOT_FOUND', `No profile named "${name}".`, {
+    hint: names.length ? `Known profiles: ${names.join(', ')}. Add one with \`chatid profile add ${name}\`.` : `Add it with \`chatid profile add ${name}\`.`,
+  });
+}
+
+/**
+ * The profile a command works on: the explicit name, else --profile, else CHATID_PROFILE,
+ * else the store's active profile.
+ */
+export function targetProfile(ctx: Ctx, data: StoreData, explicit?: string): { name: string; profile: Profile; source: 'argument' | 'flag' | 'env' | 'active' } {
+  const picked: [string, 'argument' | 'flag' | 'env' | 'active'] | undefined = explicit
+    ? [explicit, 'argument']
+    : ctx.ui.profile
+      ? [ctx.ui.profile, 'flag']
+      : ctx.env.CHATID_PROFILE
+        ? [ctx.env.CHATID_PROFILE, 'env']
+        : data.activeProfile
+          ? [data.activeProfile, 'active']
+          : undefined;
+  if (!picked) {
+    const names = Object.keys(data.profiles);
+    throw new UsageError('ERR_PROFILE_REQUIRED', names.length ? 'No profile is active.' : 'There are no profiles yet.', {
+      hint: names.length
+        ? `Choose one with \`chatid profile use <name>\` (${names.join(', ')}) or pass --profile <name>.`
+        : 'Add one with `chatid profile add <name>`.',
+    });
+  }
+  const profile = getProfile(data, picked[0]);
+  if (!profile) throw profileNotFound(picked[0], data);
+  return { name: picked[0], profile, source: picked[1] };
+}
+
+/** A profile as `profile show`, `profile add` and `profile list --json` print it. */
+export interface ProfileView {
+  name: string;
+  active: boolean;
+  provider: Provider;
+  agentId: string | null;
+  /** The stored base URL, or the provider's default (see `baseUrlSource`). */
+  baseUrl: string | null;
+  baseUrlSource: 'profile' | 'default' | null;
+  apiKey: SecretView | null;
+  secret: SecretView | null;
+  previousSecret: (SecretView & { expiresAt: string }) | null;
+}
+
+export function profileView(name: string, p: Profile, active: boolean, reveal: boolean): ProfileView {
+  const defaultUrl = PROVIDER_INFO[p.provider].baseUrl;
+  return {
+    name,
+    active,
+    provider: p.provider,
+    agentId: p.agentId ?? null,
+    baseUrl: p.baseUrl ?? defaultUrl ?? null,
+    baseUrlSource: p.baseUrl ? 'profile' : defaultUrl ? 'default' : null,
+    apiKey: p.apiKey ? secretView(p.apiKey, reveal) : null,
+    secret: p.secret ? secretView(p.secret, reveal) : null,
+    previousSecret:
+      p.previousSecret && p.previousSecretExpiresAt ? { ...secretView(p.previousSecret, reveal), expiresAt: p.previousSecretExpiresAt } : null,
+  };
+}
+
+/** Human lines for one profile (no trailing newline). */
+export function renderProfileView(v: ProfileView, now: Date, relative: (then: Date, now: Date) => string): string {
+  const rows: Array<[string, string]> = [
+    ['Profile', `${v.name}${v.active ? ' (active)' : ''}`],
+    ['Provider', `${v.provider} (${PROVIDER_INFO[v.provider].label})`],
+    ['Agent id', v.agentId ?? '(none)'],
+    ['Base URL', v.baseUrl ? `${v.baseUrl}${v.baseUrlSource === 'default' ? ' (default)' : ''}` : '(none)'],
+    ['API key', v.apiKey ? renderSecretView(v.apiKey) : '(none)'],
+    ['Secret', v.secret ? renderSecretView(v.secret) : '(none)'],
+  ];
+  if (v.previousSecret) {
+    rows.push(['Previous', `${renderSecretView(v.previousSecret)}, accepted until ${v.previousSecret.expiresAt} (${relative(new Date(v.previousSecret.expiresAt), now)})`]);
+  }
+  return table(rows);
+}
+
+/** Two aligned columns. */
+export function table(rows: ReadonlyArray<readonly [string, string]>): string {
+  const width = Math.max(...rows.map(([k]) => k.length));
+  return rows.map(([k, v]) => `${k.padEnd(width)}  ${v}`).join('\n');
+}

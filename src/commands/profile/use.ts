@@ -1,0 +1,38 @@
+import type { Command } from 'commander';
+import type { Ctx } from '../../cli/context.js';
+import { emit } from '../../cli/output.js';
+import { getProfile, profileNotFound } from './shared.js';
+
+export interface UseOptions {
+  name: string;
+}
+
+export interface UseResult {
+  active: string;
+  /** The profile that was active before, if any. */
+  previous: string | null;
+}
+
+export function registerUse(parent: Command, ctx: Ctx, runF = runUse): void {
+  parent
+    .command('use')
+    .description('Make a profile the active one')
+    .argument('<name>', 'profile name')
+    .addHelpText('after', '\nExamples:\n  $ chatid profile use prod\n  $ CHATID_PROFILE=staging chatid whoami   # one command only, without changing the active profile')
+    .action(async (name: string) => {
+      emit(ctx, await runF({ name }, ctx), renderUse);
+    });
+}
+
+export async function runUse(o: UseOptions, ctx: Ctx): Promise<UseResult> {
+  return (await ctx.store()).update((data) => {
+    if (!getProfile(data, o.name)) throw profileNotFound(o.name, data);
+    const previous = data.activeProfile ?? null;
+    data.activeProfile = o.name;
+    return { active: o.name, previous };
+  });
+}
+
+export function renderUse(r: UseResult): string {
+  return r.previous === r.active ? `Profile "${r.active}" was already active.` : `Active profile: ${r.active}`;
+}
