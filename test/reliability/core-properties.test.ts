@@ -3,7 +3,8 @@
 // red run names the input that broke it and can be replayed with `{ seed, path }`.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { CliError, UsageError } from '../../src/cli/errors.js';
+import type { CliError} from '../../src/cli/errors.js';
+import { UsageError } from '../../src/cli/errors.js';
 import { decodeBase64Strict, decodeBase64UrlStrict, encodeBase64, encodeBase64Url } from '../../src/core/base64.js';
 import { parseDuration } from '../../src/core/duration.js';
 import { fingerprint, mask } from '../../src/core/fingerprint.js';
