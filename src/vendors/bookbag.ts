@@ -1,0 +1,16 @@
+/**
+ * Bookbag client (vendors.md §3): the Chatbase v1 contact paths (create upserts by
+ * external_id) and v2 chat with `userId` (stream frames carry `text`, not `delta`).
+ * Agent ids are numeric.
+ */
+import { type AgentApiClient, createAgentApiClient } from './agent-api.js';
+import type { VendorClientOptions } from './chatbase.js';
+import { createHttpClient, type RateLimitOptions } from './http.js';
+
+/** Bookbag allows 100 requests per 10 s per key; stay under it. */
+export const BOOKBAG_RATE_LIMIT: Readonly<RateLimitOptions> = { limit: 90, windowMs: 10_000 };
+
+export function bookbagClient(o: VendorClientOptions): AgentApiClient {
+  const http = createHttpClient({ rateLimit: BOOKBAG_RATE_LIMIT, ...o, vendor: 'Bookbag' });
+  return createAgentApiClient({ vendor: 'bookbag', http, agentId: o.agentId });
+}

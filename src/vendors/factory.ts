@@ -1,0 +1,181 @@
+/**
+ * Build the right vendor client from resolved settings (flag → env → profile → default,
+ * src/cli/settings.ts), wired to the context: its Dispatcher, clock, sleep, randomness and
+ * abort signal. Commands call these instead of constructing clients, so "not offered for
+ * <provider>" is decided in one place (exit 2).
+ */
+import type { Command } from 'commander';
+import type { Ctx } from '../cli/context.js';
+import { UsageError } from '../cli/errors.js';
+import { verbose } from '../cli/output.js';
+import { requireApiKey, requireBaseUrl, requireProvider, type Settings } from '../cli/settings.js';
+import { parseDuration } from '../core/duration.js';
+import { PROVIDER_INFO, type Provider } from '../core/providers.js';
+import type { AgentApiClient, CheckResult } from './agent-api.js';
+import type { VendorClientOptions } from './chatbase.js';
+import type { RateLimitOptions, RetryOptions } from './http.js';
+import type { OpencxClient } from './opencx.js';
+import type { ClientStats, ContactsApi } from './types.js';
+
+/** What a command may tune about the network layer (from --max-retries, --max-wait, --rate-limit). */
+export interface ClientTuning {
+  retry?: Partial<RetryOptions>;
+  /** Replaces the vendor's default client-side limit. */
+  rateLimit?: RateLimitOptions;
+  /** Extra abort signal besides ctx.signal. */
+  signal?: AbortSignal;
+}
+
+/** The features a command needs; each provider offers a subset. */
+export type Capability = 'contacts' | 'attributes' | 'chat' | 'conversations' | 'check' | 'server-token';
+
+const OFFERED: Readonly<Record<Provider, readonly Capability[]>> = {
+  chatbase: ['contacts', 'attributes', 'chat', 'conversations', 'check'],
+  bookbag: ['contacts', 'attributes', 'chat', 'conversations', 'check'],
+  replyful: ['check'],
+  opencx: ['check', 'server-token'],
+  teamweb: [],
+  generic: [],
+};
+
+const CAPABILITY_TEXT: Readonly<Record<Capability, string>> = {
+  contacts: 'Contacts',
+  attributes: 'Custom attributes',
+  chat: 'Chat',
+  conversations: 'Per-user conversations',
+  check: 'Checking the API key',
+  'server-token': 'Server-side token minting',
+};
+
+/** Whether `provider` has an endpoint for `capability`. */
+export function offers(provider: Provider, capability: Capability): boolean {
+  return OFFERED[provider].includes(capability);
+}
+
+/** Throw exit 2 unless the provider offers the capability. */
+export function requireCapability(settings: Settings, capability: Capability): Provider {
+  const provider = requireProvider(settings);
+  if (offers(provider, capability)) return provider;
+  const who = Object.values(PROVIDER_INFO)
+    .filter((p) => offers(p.name, capability))
+    .map((p) => p.name);
+  throw new UsageError('ERR_NOT_SUPPORTED', `${CAPABILITY_TEXT[capability]} is not offered for ${provider}: ${PROVIDER_INFO[provider].label} has no API endpoint for it.`, {
+    hint: who.length ? `Use a profile whose provider is ${who.join(' or ')} (--profile, or CHATID_PROVIDER).` : 'No supported provider offers this.',
+  });
+}
+
+/** Options every client gets from the context and settings. */
+export async function clientOptions(ctx: Ctx, settings: Settings, tuning: ClientTuning = {}): Promise<VendorClientOptions> {
+  const baseUrl = requireBaseUrl(settings);
+  const apiKey = requireApiKey(settings);
+  const o: VendorClientOptions = {
+    dispatcher: await ctx.http(),
+    baseUrl,
+    apiKey,
+    agentId: settings.agentId?.value,
+    now: () => ctx.clock.now().getTime(),
+    sleep: (ms, signal) => ctx.sleep(ms, signal),
+    random: (n) => ctx.random(n),
+    signal: tuning.signal ? AbortSignal.any([ctx.signal, tuning.signal]) : ctx.signal,
+    retry: tuning.retry,
+    onWait: (e) => verbose(ctx, `waiting ${e.ms} ms before the next request (${e.reason})`),
+  };
+  if (tuning.rateLimit) o.rateLimit = tuning.rateLimit;
+  return o;
+}
+
+/** The Chatbase or Bookbag client for contacts, attributes, chat or conversations. */
+export async function openAgentApi(ctx: Ctx, settings: Settings, capability: Capability, tuning: ClientTuning = {}): Promise<AgentApiClient> {
+  const provider = requireCapability(settings, capability);
+  const o = await clientOptions(ctx, settings, tuning);
+  if (provider === 'bookbag') {
+    const { bookbagClient } = await import('./bookbag.js');
+    return bookbagClient(o);
+  }
+  const { chatbaseClient } = await import('./chatbase.js');
+  return chatbaseClient(o);
+}
+
+/**
+ * The client contacts sync uses (../shared/spec/cli.md §8). Exit 2 for providers without
+ * a contacts endpoint; exit 4 when no API key is set; exit 2 without an agent id.
+ */
+export async function createContactsApi(ctx: Ctx, settings: Settings, tuning: ClientTuning = {}): Promise<ContactsApi & AgentApiClient> {
+  const client = await openAgentApi(ctx, settings, 'contacts', tuning);
+  if (!client.agentId) {
+    throw new UsageError('ERR_AGENT_ID_REQUIRED', 'No agent id is set.', { hint: 'Pass --agent-id, set CHATID_AGENT_ID, or store it in the profile.' });
+  }
+  return client;
+}
+
+/** The OpenCX client (server-side contact tokens). */
+export async function openOpencx(ctx: Ctx, settings: Settings, tuning: ClientTuning = {}): Promise<OpencxClient> {
+  requireCapability(settings, 'server-token');
+  const { opencxClient } = await import('./opencx.js');
+  return opencxClient(await clientOptions(ctx, settings, tuning));
+}
+
+/** Anything that can check the key: `whoami --check`. */
+export interface KeyChecker {
+  readonly stats: ClientStats;
+  check(o?: { signal?: AbortSignal }): Promise<CheckResult>;
+}
+
+export async function openChecker(ctx: Ctx, settings: Settings, tuning: ClientTuning = {}): Promise<KeyChecker> {
+  const provider = requireCapability(settings, 'check');
+  const o = await clientOptions(ctx, settings, { ...tuning, retry: { maxRetries: 2, ...tuning.retry } });
+  switch (provider) {
+    case 'replyful': {
+      const { replyfulClient } = await import('./replyful.js');
+      return replyfulClient(o);
+    }
+    case 'opencx': {
+      const { opencxClient } = await import('./opencx.js');
+      return opencxClient(o);
+    }
+    default:
+      return openAgentApi(ctx, settings, 'check', tuning);
+  }
+}
+
+/** Raw values of the network flags (see addNetworkOptions). */
+export interface NetworkFlags {
+  maxRetries?: string;
+  maxWait?: string;
+  rateLimit?: string;
+}
+
+/** Add --max-retries, --max-wait and --rate-limit to a command that talks to a vendor. */
+export function addNetworkOptions(cmd: Command): Command {
+  return cmd
+    .option('--max-retries <n>', 'retries after a 429, a 5xx or a connection failure (default 5)')
+    .option('--max-wait <duration>', 'longest Retry-After to honour before giving up, e.g. 60s, 5m (default 60s)')
+    .option('--rate-limit <n/duration>', "client-side limit, e.g. 90/10s (default: under the vendor's limit)");
+}
+
+/** Parse the network flags; bad values are usage errors (exit 2). */
+export function parseNetworkFlags(f: NetworkFlags): ClientTuning {
+  const t: ClientTuning = {};
+  const retry: Partial<RetryOptions> = {};
+  if (f.maxRetries !== undefined) {
+    if (!/^\d+$/.test(f.maxRetries) || Number(f.maxRetries) > 100) {
+      throw new UsageError('ERR_USAGE_BAD_VALUE', `--max-retries must be a whole number from 0 to 100, not "${f.maxRetries}".`, { hint: 'For example --max-retries 3.' });
+    }
+    retry.maxRetries = Number(f.maxRetries);
+  }
+  if (f.maxWait !== undefined) {
+    const ms = parseDuration(f.maxWait);
+    if (ms === undefined) throw new UsageError('ERR_USAGE_BAD_VALUE', `--max-wait must be a duration such as 60s or 5m, not "${f.maxWait}".`, { hint: 'Units are required: 30s, 2m, 1h.' });
+    retry.maxWaitMs = ms;
+  }
+  if (Object.keys(retry).length) t.retry = retry;
+  if (f.rateLimit !== undefined) {
+    const m = /^(\d+)\/(.+)$/.exec(f.rateLimit.trim());
+    const windowMs = m ? parseDuration(m[2]!) : undefined;
+    if (!m || windowMs === undefined || windowMs <= 0 || Number(m[1]) < 1) {
+      throw new UsageError('ERR_USAGE_BAD_VALUE', `--rate-limit must look like 90/10s (requests/window), not "${f.rateLimit}".`, { hint: 'For example --rate-limit 50/10s.' });
+    }
+    t.rateLimit = { limit: Number(m[1]), windowMs };
+  }
+  return t;
+}

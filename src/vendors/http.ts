@@ -1,0 +1,451 @@
+/**
+ * The request layer every vendor client shares: Bearer auth, JSON bodies, a client-side
+ * sliding-window rate limiter, retries with backoff and jitter (429, 5xx, connection
+ * failures; POST included, since contact writes are upserts), `Retry-After` in seconds and
+ * HTTP-date form, `X-RateLimit-Reset`, and vendor error bodies turned into typed errors
+ * (../shared/spec/cli.md §8, vendors.md §2–§6).
+ *
+ * Every wait goes through the injected `sleep` (tests make it instant and record it), time
+ * comes from the injected `now`, jitter from the injected `random`: no globals.
+ */
+import type { Dispatcher } from 'undici';
+import { AuthError, CancelledError, NetworkError, VendorError } from '../cli/errors.js';
+import type { ClientStats, VendorErrorDetails, VendorIssue } from './types.js';
+
+/** Retry policy. Defaults: 5 retries, 500 ms base doubling up to 30 s, waits of at most 60 s. */
+export interface RetryOptions {
+  /** Retries after the first attempt (0 = never retry). */
+  maxRetries: number;
+  /** First backoff step in ms; doubles per attempt, with jitter. */
+  baseDelayMs: number;
+  /** Ceiling of one backoff step in ms. */
+  maxDelayMs: number;
+  /**
+   * The longest single wait the server may ask for (Retry-After / X-RateLimit-Reset).
+   * A longer demand stops at once with ERR_VENDOR_RATE_LIMIT rather than sleeping for it
+   * (or retrying before the promised time).
+   */
+  maxWaitMs: number;
+}
+
+export const DEFAULT_RETRY: Readonly<RetryOptions> = { maxRetries: 5, baseDelayMs: 500, maxDelayMs: 30_000, maxWaitMs: 60_000 };
+
+/** At most `limit` requests started in any `windowMs` (sliding window). */
+export interface RateLimitOptions {
+  limit: number;
+  windowMs: number;
+}
+
+export interface HttpClientOptions {
+  vendor: string;
+  dispatcher: Dispatcher;
+  baseUrl: string;
+  apiKey?: string | undefined;
+  /** Extra headers on every request. */
+  headers?: Record<string, string>;
+  now: () => number;
+  sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
+  random: (size: number) => Uint8Array;
+  /** Aborts every request (ctx.signal). */
+  signal?: AbortSignal | undefined;
+  retry?: Partial<RetryOptions> | undefined;
+  /** Client-side limiter; undefined = none. */
+  rateLimit?: RateLimitOptions | undefined;
+  /** Called before each wait (for --verbose). */
+  onWait?: ((e: { ms: number; reason: string; attempt: number }) => void) | undefined;
+}
+
+export interface RequestOptions {
+  query?: Record<string, string | number | boolean | undefined> | undefined;
+  body?: unknown;
+  signal?: AbortSignal | undefined;
+  /** Whether auth is sent (default true). */
+  auth?: boolean;
+  /** Extra request headers. */
+  headers?: Record<string, string>;
+}
+
+/** A successful response whose body is still unread (streams). */
+export interface RawResponse {
+  statusCode: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: Dispatcher.ResponseData['body'];
+}
+
+export interface HttpClient {
+  readonly stats: ClientStats;
+  readonly vendor: string;
+  /** Send a request; resolve with the parsed JSON body (or null for an empty one) of a 2xx. */
+  json<T>(method: Dispatcher.HttpMethod, path: string, o?: RequestOptions): Promise<{ status: number; data: T; headers: RawResponse['headers'] }>;
+  /** Send a request; resolve with a 2xx response whose body the caller reads (chat streams). */
+  raw(method: Dispatcher.HttpMethod, path: string, o?: RequestOptions): Promise<RawResponse>;
+}
+
+const RETRYABLE_CODES = new Set([
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'ECONNABORTED',
+  'EPIPE',
+  'ETIMEDOUT',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'UND_ERR_SOCKET',
+  'UND_ERR_CLOSED',
+  'UND_ERR_CONNECT_TIMEOUT',
+  'UND_ERR_HEADERS_TIMEOUT',
+  'UND_ERR_BODY_TIMEOUT',
+]);
+
+/** Whether an error thrown by undici is a connection failure worth retrying. */
+export function isRetryableNetworkError(err: unknown): boolean {
+  let e: unknown = err;
+  for (let depth = 0; e && depth < 4; depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string' && RETRYABLE_CODES.has(code)) return true;
+    e = (e as { cause?: unknown }).cause;
+  }
+  return false;
+}
+
+/**
+ * Parse `Retry-After` (delta seconds or an HTTP-date) into ms from `nowMs`; undefined if absent or unreadable.
+ * @example parseRetryAfter('120', 0) // 120000
+ */
+export function parseRetryAfter(value: string | undefined, nowMs: number): number | undefined {
+  if (value === undefined) return undefined;
+  const v = value.trim();
+  if (/^\d+(\.\d+)?$/.test(v)) return Math.ceil(Number(v) * 1000);
+  const at = Date.parse(v);
+  if (Number.isNaN(at)) return undefined;
+  return Math.max(0, at - nowMs);
+}
+
+/**
+ * Parse a rate-limit reset header into ms from `nowMs`. Chatbase/Bookbag send Unix ms,
+ * Replyful delta seconds; Unix seconds are accepted too. Told apart by magnitude.
+ * @example parseReset('1767225605000', 1767225600000) // 5000
+ */
+export function parseReset(value: string | undefined, nowMs: number): number | undefined {
+  if (value === undefined || !/^\d+(\.\d+)?$/.test(value.trim())) return undefined;
+  const n = Number(value.trim());
+  if (n >= 1e12) return Math.max(0, Math.ceil(n - nowMs)); // Unix ms
+  if (n >= 1e9) return Math.max(0, Math.ceil(n * 1000 - nowMs)); // Unix s
+  return Math.ceil(n * 1000); // delta s
+}
+
+function header(h: RawResponse['headers'], name: string): string | undefined {
+  const v = h[name];
+  return Array.isArray(v) ? v[0] : v;
+}
+
+/** A sliding-window limiter that reserves start slots synchronously, so concurrent callers queue fairly. */
+export class SlidingWindowLimiter {
+  private readonly slots: number[] = [];
+  private readonly o: RateLimitOptions;
+  /** No request starts before this time (ms). */
+  pausedUntil = 0;
+  constructor(o: RateLimitOptions) {
+    this.o = o;
+  }
+  /** Reserve the next start time; returns how long to wait from `nowMs`. */
+  reserve(nowMs: number): number {
+    const { limit, windowMs } = this.o;
+    while (this.slots.length > 0 && this.slots[0]! <= nowMs - windowMs) this.slots.shift();
+    let slot = Math.max(nowMs, this.pausedUntil);
+    const last = this.slots[this.slots.length - 1];
+    if (last !== undefined && last > slot) slot = last;
+    if (this.slots.length >= limit) slot = Math.max(slot, this.slots[this.slots.length - limit]! + windowMs);
+    this.slots.push(slot);
+    return slot - nowMs;
+  }
+  /** Push every future slot to at least `atMs` (the server said the window is spent). */
+  pauseUntil(atMs: number): void {
+    this.pausedUntil = Math.max(this.pausedUntil, atMs);
+  }
+}
+
+/** Map a vendor error body to message, code and issues, whatever the vendor's shape. */
+export function parseVendorErrorBody(text: string): { message: string | undefined; code: string | undefined; issues: VendorIssue[] } {
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    const t = text.trim();
+    return { message: t ? t.slice(0, 500) : undefined, code: undefined, issues: [] };
+  }
+  const out: { message: string | undefined; code: string | undefined; issues: VendorIssue[] } = { message: undefined, code: undefined, issues: [] };
+  if (!body || typeof body !== 'object') return out;
+  const b = body as Record<string, unknown>;
+  const err = b.error;
+  if (err && typeof err === 'object') {
+    // {error:{code,message,details?}} (Chatbase/Bookbag v2, Bookbag v1 chat), {error:{type,code,message,param}} (Replyful)
+    const e = err as Record<string, unknown>;
+    if (typeof e.message === 'string') out.message = e.message;
+    if (typeof e.code === 'string') out.code = e.code;
+    else if (typeof e.type === 'string') out.code = e.type;
+    if (typeof e.param === 'string') out.issues.push({ field: e.param, message: out.message ?? '' });
+    out.issues.push(...asIssues(e.details));
+  }
+  if (typeof b.message === 'string') out.message ??= b.message;
+  // NestJS (OpenCX) puts validation messages in an array.
+  if (Array.isArray(b.message)) {
+    const msgs = b.message.filter((m): m is string => typeof m === 'string');
+    out.message ??= msgs.join('; ');
+    out.issues.push(...msgs.map((m) => ({ message: m })));
+  }
+  if (typeof err === 'string') out.message ??= err;
+  out.issues.push(...asIssues(b.issues));
+  return out;
+}
+
+function asIssues(v: unknown): VendorIssue[] {
+  if (!Array.isArray(v)) return [];
+  const out: VendorIssue[] = [];
+  for (const i of v) {
+    if (typeof i === 'string') out.push({ message: i });
+    else if (i && typeof i === 'object') {
+      const o = i as Record<string, unknown>;
+      const field = typeof o.field === 'string' ? o.field : Array.isArray(o.path) ? o.path.join('.') : typeof o.path === 'string' ? o.path : undefined;
+      const message = typeof o.message === 'string' ? o.message : JSON.stringify(o);
+      out.push(field !== undefined ? { field, message } : { message });
+    }
+  }
+  return out;
+}
+
+/** Details carried by every VendorError/AuthError a client throws. */
+export type HttpErrorDetails = VendorErrorDetails & { vendor: string; vendorCode?: string };
+
+/** Turn a non-2xx status and body into the typed error the contract names (src/vendors/types.ts). */
+export function httpError(vendor: string, status: number, bodyText: string, method: string, path: string): AuthError | VendorError {
+  const { message, code, issues } = parseVendorErrorBody(bodyText);
+  const vendorMessage = message ?? `HTTP ${status}`;
+  const details: HttpErrorDetails = { status, vendorMessage, issues, vendor };
+  if (code !== undefined) details.vendorCode = code;
+  const said = `${vendor} answered ${status} to ${method} ${path}: ${vendorMessage}${code ? ` (${code})` : ''}`;
+  const first = issues.slice(0, 3).map((i) => (i.field ? `${i.field}: ${i.message}` : i.message));
+  const issueText = first.length ? ` [${first.join('; ')}${issues.length > 3 ? `; +${issues.length - 3} more` : ''}]` : '';
+  if (status === 401 || status === 403) {
+    return new AuthError('ERR_VENDOR_AUTH', said, {
+      details,
+      hint:
+        status === 401
+          ? `The API key was rejected. Check CHATID_API_KEY or the profile's key (\`chatid whoami --check\`); create a new key in the ${vendor} dashboard if it was revoked.`
+          : `The key is valid but not allowed here (scope, plan or agent). Use a key with access to this agent, or check the agent id.`,
+    });
+  }
+  if (status === 429) {
+    return new VendorError('ERR_VENDOR_RATE_LIMIT', `${said}; still rate limited after the retries.`, {
+      details,
+      hint: 'Wait a minute and run again, lower --concurrency, or raise --max-retries / --max-wait.',
+    });
+  }
+  if (status >= 500) {
+    return new VendorError('ERR_VENDOR_SERVER', `${said}; the server kept failing after the retries.`, {
+      details,
+      hint: `This is on ${vendor}'s side. Try again later, or raise --max-retries.`,
+    });
+  }
+  const hint =
+    status === 404
+      ? 'Check the agent id (--agent-id / CHATID_AGENT_ID), the base URL and the id you passed.'
+      : status === 409
+        ? 'Another record already uses this email or external id; change one of them.'
+        : 'Fix the request as the vendor says and run again.';
+  return new VendorError('ERR_VENDOR_REJECTED', `${said}${issueText}`, { details, hint });
+}
+
+function isAbort(err: unknown, signal: AbortSignal | undefined): boolean {
+  if (signal?.aborted) return true;
+  const name = (err as { name?: unknown } | null)?.name;
+  return name === 'AbortError' || (err as { code?: unknown } | null)?.code === 'UND_ERR_ABORTED';
+}
+
+function anySignal(a: AbortSignal | undefined, b: AbortSignal | undefined): AbortSignal | undefined {
+  if (!a) return b;
+  if (!b) return a;
+  return AbortSignal.any([a, b]);
+}
+
+/** A retryable failure of one attempt: either a status to retry or a network error. */
+interface AttemptFailure {
+  kind: 'status' | 'network';
+  status?: number;
+  bodyText?: string;
+  headers?: RawResponse['headers'];
+  error?: unknown;
+}
+
+/**
+ * Build the shared client. `json` reads the body inside the retry loop (a reset while the
+ * body arrives is retried too); `raw` hands the body to the caller once headers say 2xx.
+ */
+export function createHttpClient(o: HttpClientOptions): HttpClient {
+  const retry: RetryOptions = { ...DEFAULT_RETRY, ...stripUndefined(o.retry ?? {}) };
+  const stats: ClientStats = { requests: 0, retries: 0, waitedMs: 0 };
+  const limiter = o.rateLimit ? new SlidingWindowLimiter(o.rateLimit) : undefined;
+  const base = o.baseUrl.replace(/\/+$/, '');
+
+  function jitterUnit(): number {
+    const b = o.random(4);
+    return ((b[0]! << 24) | (b[1]! << 16) | (b[2]! << 8) | b[3]!) >>> 0;
+  }
+
+  async function wait(ms: number, reason: string, attempt: number, signal: AbortSignal | undefined): Promise<void> {
+    if (ms <= 0) return;
+    o.onWait?.({ ms, reason, attempt });
+    stats.waitedMs += ms;
+    try {
+      await o.sleep(ms, signal);
+    } catch (err) {
+      throw new CancelledError('Cancelled while waiting to retry', { cause: err });
+    }
+  }
+
+  function backoff(attempt: number): number {
+    const step = Math.min(retry.maxDelayMs, retry.baseDelayMs * 2 ** attempt);
+    // Equal jitter: half fixed, half random, so waits never collapse to zero.
+    return Math.round(step / 2 + ((jitterUnit() / 0x1_0000_0000) * step) / 2);
+  }
+
+  function url(path: string, query: RequestOptions['query']): string {
+    let u = `${base}${path.startsWith('/') ? path : `/${path}`}`;
+    if (query) {
+      const q = new URLSearchParams();
+      for (const [k, v] of Object.entries(query)) if (v !== undefined) q.set(k, String(v));
+      const s = q.toString();
+      if (s) u += `?${s}`;
+    }
+    return u;
+  }
+
+  async function send(method: Dispatcher.HttpMethod, path: string, ro: RequestOptions, readBody: boolean): Promise<{ res: RawResponse; text: string | undefined }> {
+    const { request } = await import('undici');
+    const signal = anySignal(o.signal, ro.signal);
+    const headers: Record<string, string> = { accept: 'application/json, text/event-stream, text/plain', ...o.headers, ...ro.headers };
+    if (ro.auth !== false && o.apiKey) headers.authorization = `Bearer ${o.apiKey}`;
+    let body: string | undefined;
+    if (ro.body !== undefined) {
+      body = JSON.stringify(ro.body);
+      headers['content-type'] = 'application/json';
+    }
+    const target = url(path, ro.query);
+    let waitReason: string | undefined;
+    for (let attempt = 0; ; attempt++) {
+      if (signal?.aborted) throw new CancelledError('Cancelled', { cause: signal.reason });
+      if (limiter) {
+        const nowMs = o.now();
+        await wait(limiter.reserve(nowMs), waitReason ?? 'client rate limit', attempt, signal);
+        waitReason = undefined;
+      }
+      stats.requests++;
+      let failure: AttemptFailure;
+      try {
+        const res = await request(target, { method, headers, body, dispatcher: o.dispatcher, signal });
+        noteRateHeaders(res.headers);
+        if (res.statusCode >= 200 && res.statusCode < 300) {
+          if (!readBody) return { res, text: undefined };
+          const text = await res.body.text();
+          return { res, text };
+        }
+        const text = await res.body.text().catch(() => '');
+        if (res.statusCode === 429 || res.statusCode >= 500) {
+          failure = { kind: 'status', status: res.statusCode, bodyText: text, headers: res.headers };
+        } else {
+          throw httpError(o.vendor, res.statusCode, text, method, path);
+        }
+      } catch (err) {
+        if (err instanceof AuthError || err instanceof VendorError) throw err;
+        if (isAbort(err, signal)) throw new CancelledError('Cancelled', { cause: err });
+        if (!isRetryableNetworkError(err)) {
+          throw new NetworkError('ERR_NETWORK', `Could not reach ${o.vendor} at ${base}: ${(err as Error).message ?? String(err)}`, {
+            cause: err,
+            hint: 'Check the base URL (--base-url / CHATID_BASE_URL) and your network.',
+          });
+        }
+        failure = { kind: 'network', error: err };
+      }
+      const final = attempt >= retry.maxRetries;
+      if (failure.kind === 'network') {
+        if (final) {
+          const e = failure.error as { code?: string; message?: string };
+          throw new NetworkError('ERR_NETWORK', `Could not reach ${o.vendor} at ${base} (${e.code ?? 'connection failed'}: ${e.message ?? ''}) after ${attempt + 1} attempts.`, {
+            cause: failure.error,
+            hint: 'Check the base URL (--base-url / CHATID_BASE_URL) and your network, then run again.',
+          });
+        }
+        stats.retries++;
+        await wait(backoff(attempt), `connection failure (${(failure.error as { code?: string }).code ?? 'error'})`, attempt, signal);
+        continue;
+      }
+      const h = failure.headers ?? {};
+      const nowMs = o.now();
+      const asked = parseRetryAfter(header(h, 'retry-after'), nowMs) ?? (failure.status === 429 ? parseReset(header(h, 'x-ratelimit-reset') ?? header(h, 'ratelimit-reset'), nowMs) : undefined);
+      if (final) throw httpError(o.vendor, failure.status!, failure.bodyText ?? '', method, path);
+      if (asked !== undefined && asked > retry.maxWaitMs) {
+        const err = httpError(o.vendor, failure.status!, failure.bodyText ?? '', method, path);
+        throw new VendorError(
+          failure.status === 429 ? 'ERR_VENDOR_RATE_LIMIT' : 'ERR_VENDOR_SERVER',
+          `${o.vendor} asked to wait ${Math.ceil(asked / 1000)} s before retrying (${failure.status}), more than the ${Math.ceil(retry.maxWaitMs / 1000)} s cap; stopped.`,
+          { details: err.details, hint: 'Run again later, or allow a longer wait with --max-wait <duration>.', cause: err },
+        );
+      }
+      stats.retries++;
+      const ms = asked !== undefined ? Math.max(asked, 1) : backoff(attempt);
+      if (limiter && asked !== undefined) {
+        // Hold every request of this client (other workers too) until the promised time;
+        // the limiter does the waiting at the top of the loop.
+        limiter.pauseUntil(nowMs + ms);
+        waitReason = `HTTP ${failure.status}`;
+        continue;
+      }
+      await wait(ms, `HTTP ${failure.status}`, attempt, signal);
+    }
+  }
+
+  function noteRateHeaders(h: RawResponse['headers']): void {
+    if (!limiter) return;
+    // The server says the window is spent: hold the next request until it resets.
+    if (header(h, 'x-ratelimit-remaining') === '0') {
+      const nowMs = o.now();
+      const reset = parseReset(header(h, 'x-ratelimit-reset'), nowMs);
+      if (reset !== undefined && reset <= retry.maxWaitMs) limiter.pauseUntil(nowMs + reset);
+    }
+  }
+
+  return {
+    stats,
+    vendor: o.vendor,
+    async json<T>(method: Dispatcher.HttpMethod, path: string, ro: RequestOptions = {}) {
+      const { res, text } = await send(method, path, ro, true);
+      let data: unknown = null;
+      if (text && text.trim() !== '') {
+        try {
+          data = JSON.parse(text);
+        } catch (err) {
+          throw new VendorError('ERR_VENDOR_BAD_RESPONSE', `${o.vendor} answered ${res.statusCode} to ${method} ${path} with a body that is not JSON.`, {
+            cause: err,
+            hint: 'Check the base URL: it should point at the vendor API (or the chatid sandbox).',
+          });
+        }
+      }
+      return { status: res.statusCode, data: data as T, headers: res.headers };
+    },
+    async raw(method: Dispatcher.HttpMethod, path: string, ro: RequestOptions = {}) {
+      return (await send(method, path, ro, false)).res;
+    },
+  };
+}
+
+function stripUndefined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+/** A VendorError for a 2xx whose body does not have the documented shape. */
+export function badResponse(vendor: string, what: string): VendorError {
+  return new VendorError('ERR_VENDOR_BAD_RESPONSE', `${vendor} answered with an unexpected body for ${what}.`, {
+    hint: 'Check the base URL and provider: the server may not be this vendor (or the chatid sandbox).',
+  });
+}

@@ -1,0 +1,70 @@
+/**
+ * OpenCX client (vendors.md §6): `POST /widget/authenticate-user` with the org API key
+ * returns a contact token (JWT) for the widget's `user.token`. Any 2xx is success (the
+ * docs disagree between 200 and 201); `contact` is optional (older versions omit it).
+ */
+import { VendorError } from '../cli/errors.js';
+import type { CheckResult } from './agent-api.js';
+import type { VendorClientOptions } from './chatbase.js';
+import { badResponse, createHttpClient, type RateLimitOptions } from './http.js';
+import type { ClientStats } from './types.js';
+
+/** OpenCX allows 100 requests per minute (standard); stay under it. */
+export const OPENCX_RATE_LIMIT: Readonly<RateLimitOptions> = { limit: 90, windowMs: 60_000 };
+
+export interface OpencxUserInput {
+  email: string;
+  name?: string | undefined;
+  avatar_url?: string | null | undefined;
+  phone?: string | undefined;
+  language?: string | undefined;
+  customData?: Record<string, unknown> | undefined;
+  chat_context?: string | undefined;
+}
+
+export interface OpencxAuthResult {
+  token: string;
+  contact: { id: string; [k: string]: unknown } | undefined;
+  status: number;
+}
+
+export interface OpencxClient {
+  readonly vendor: 'opencx';
+  readonly stats: ClientStats;
+  authenticateUser(input: OpencxUserInput, o?: { signal?: AbortSignal }): Promise<OpencxAuthResult>;
+  check(o?: { signal?: AbortSignal }): Promise<CheckResult>;
+}
+
+export function opencxClient(o: VendorClientOptions): OpencxClient {
+  const http = createHttpClient({ rateLimit: OPENCX_RATE_LIMIT, ...o, vendor: 'OpenCX' });
+  const client: OpencxClient = {
+    vendor: 'opencx',
+    get stats() {
+      return http.stats;
+    },
+    async authenticateUser(input, c = {}) {
+      const body = Object.fromEntries(Object.entries(input).filter(([, v]) => v !== undefined));
+      const { status, data } = await http.json<unknown>('POST', '/widget/authenticate-user', { body, signal: c.signal });
+      const d = data as { token?: unknown; contact?: unknown; data?: { token?: unknown; contact?: unknown } } | null;
+      const src = d && typeof d.token === 'string' ? d : d?.data;
+      if (!src || typeof src.token !== 'string' || src.token === '') throw badResponse('OpenCX', 'authenticate-user');
+      const contact = src.contact && typeof src.contact === 'object' && typeof (src.contact as { id?: unknown }).id !== 'undefined'
+        ? { ...(src.contact as Record<string, unknown>), id: String((src.contact as { id: unknown }).id) }
+        : undefined;
+      return { token: src.token, contact, status };
+    },
+    async check(c = {}) {
+      // OpenCX documents no read-only endpoint for an org key. An empty authenticate-user
+      // body proves the key without creating a contact: the auth guard answers 401/403
+      // before validation answers 400 (NestJS order), and a 400 means the key passed.
+      try {
+        await http.json<unknown>('POST', '/widget/authenticate-user', { body: {}, signal: c.signal });
+      } catch (err) {
+        const status = (err as { details?: { status?: unknown } }).details?.status;
+        if (!(err instanceof VendorError) || (status !== 400 && status !== 422)) throw err;
+      }
+      return { ok: true, endpoint: 'POST /widget/authenticate-user (empty body)', detail: 'key accepted' };
+    },
+  };
+  return client;
+}
