@@ -1,5 +1,134 @@
+import { dirname } from 'node:path';
 import type { Command } from 'commander';
 import type { Ctx } from '../../cli/context.js';
+import { emit, warn } from '../../cli/output.js';
+import { ENV_VARS, resolveSettings, type SettingKey, type Source } from '../../cli/settings.js';
+import { fingerprint, mask } from '../../core/fingerprint.js';
+import { PROVIDER_INFO, PROVIDERS, type Provider } from '../../core/providers.js';
+import { relativeTime } from '../../core/relative-time.js';
+import { checkBaseUrl, table } from '../profile/shared.js';
 
-// Placeholder while issue 2 is built: registers nothing yet.
-export function registerWhoami(_program: Command, _ctx: Ctx): void {}
+export interface WhoamiOptions {
+  /** Setting flags, to preview what a command given them would use. */
+  provider?: string;
+  agentId?: string;
+  baseUrl?: string;
+}
+
+export interface SourcedValue<T = string> {
+  value: T;
+  source: Source;
+}
+
+export interface WhoamiResult {
+  /** The profile in use and how it was chosen: `flag` (--profile), `env` (CHATID_PROFILE) or `profile` (the store's active profile). */
+  profile: { name: string; source: Source } | null;
+  provider: SourcedValue<Provider> | null;
+  agentId: SourcedValue | null;
+  baseUrl: SourcedValue | null;
+  apiKey: { masked: string; fingerprint: string; source: Source } | null;
+  secret: { fingerprint: string; source: Source } | null;
+  /** The profile's previous secret while its grace period lasts. */
+  previousSecret: { fingerprint: string; expiresAt: string } | null;
+  store: {
+    path: string;
+    exists: boolean;
+    /** Octal permission bits, e.g. "0600"; null when there is no file yet. */
+    mode: string | null;
+    dir: string;
+    dirMode: string | null;
+  };
+  warnings: Array<{ code: string; message: string }>;
+}
+
+export function registerWhoami(program: Command, ctx: Ctx, runF = runWhoami): void {
+  program
+    .command('whoami')
+    .description('Show the profile, provider, agent, base URL and credentials in use, and where each setting came from (offline)')
+    .option('--provider <name>', `provider to assume (${PROVIDERS.join(', ')})`)
+    .option('--agent-id <id>', 'agent id to assume')
+    .option('--base-url <url>', 'API base URL to assume')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  $ chatid whoami
+  $ chatid whoami --profile staging --json
+  $ CHATID_PROVIDER=chatbase CHATID_SECRET=… chatid whoami   # CI: the environment alone
+
+Precedence: flag, then environment variable, then the active profile, then the vendor's default.`,
+    )
+    .action(async (flags: WhoamiOptions) => {
+      emit(ctx, await runF(flags, ctx), renderWhoami);
+    });
+}
+
+function octal(mode: number | undefined): string | null {
+  return mode === undefined ? null : `0${mode.toString(8).padStart(3, '0')}`;
+}
+
+export async function runWhoami(o: WhoamiOptions, ctx: Ctx): Promise<WhoamiResult> {
+  if (o.baseUrl !== undefined) checkBaseUrl(o.baseUrl);
+  const s = await resolveSettings(ctx, { provider: o.provider, agentId: o.agentId, baseUrl: o.baseUrl }, { openStore: true });
+  const store = await ctx.store();
+  const [fileMode, dirMode] = await Promise.all([store.fileMode(), store.dirMode()]);
+  const warnings: WhoamiResult['warnings'] = [];
+  if (fileMode !== undefined && (fileMode & 0o077) !== 0) {
+    warnings.push({ code: 'STORE_MODE', message: `the store file is mode ${octal(fileMode)}, readable by others; the next write sets 0600 (or run chmod 600 ${store.path}).` });
+  }
+  if (dirMode !== undefined && (dirMode & 0o077) !== 0) {
+    warnings.push({ code: 'STORE_DIR_MODE', message: `the store directory is mode ${octal(dirMode)}; chmod 700 ${dirname(store.path)} keeps other users out.` });
+  }
+  if (s.secret?.source === 'env' && s.profile?.secret) {
+    warnings.push({ code: 'SECRET_OVERRIDDEN', message: `${ENV_VARS.secret} overrides the secret stored in profile "${s.profileName?.value}".` });
+  }
+  for (const w of warnings) warn(ctx, w.message);
+  const pick = <T>(v: { value: T; source: Source } | undefined): SourcedValue<T> | null => (v ? { value: v.value, source: v.source } : null);
+  return {
+    profile: s.profileName ? { name: s.profileName.value, source: s.profileName.source } : null,
+    provider: pick(s.provider),
+    agentId: pick(s.agentId),
+    baseUrl: pick(s.baseUrl),
+    apiKey: s.apiKey ? { masked: mask(s.apiKey.value), fingerprint: fingerprint(s.apiKey.value), source: s.apiKey.source } : null,
+    secret: s.secret ? { fingerprint: fingerprint(s.secret.value), source: s.secret.source } : null,
+    previousSecret: s.previousSecret ? { fingerprint: fingerprint(s.previousSecret.value), expiresAt: s.previousSecret.expiresAt } : null,
+    store: { path: store.path, exists: fileMode !== undefined, mode: octal(fileMode), dir: dirname(store.path), dirMode: octal(dirMode) },
+    warnings,
+  };
+}
+
+/** `(from --base-url)`, `(from CHATID_API_KEY)`, `(from profile "dev")`, `(default)`. */
+function from(source: Source, key: SettingKey, profile: string | undefined): string {
+  switch (source) {
+    case 'flag':
+      return `from --${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+    case 'env':
+      return `from ${ENV_VARS[key]}`;
+    case 'profile':
+      return `from profile "${profile ?? '?'}"`;
+    case 'default':
+      return 'default';
+  }
+}
+
+export function renderWhoami(r: WhoamiResult, ctx: Ctx): string {
+  const pname = r.profile?.name;
+  const profileLine = !r.profile
+    ? '(none: settings come from flags and the environment only)'
+    : `${r.profile.name} (${r.profile.source === 'flag' ? 'from --profile' : r.profile.source === 'env' ? 'from CHATID_PROFILE' : 'the active profile'})`;
+  const line = (v: SourcedValue<string> | null, key: SettingKey, none: string): string => (v ? `${v.value} (${from(v.source, key, pname)})` : none);
+  const rows: Array<[string, string]> = [
+    ['Profile', profileLine],
+    ['Provider', r.provider ? `${r.provider.value} — ${PROVIDER_INFO[r.provider.value].label} (${from(r.provider.source, 'provider', pname)})` : '(not set: pass --provider or set CHATID_PROVIDER)'],
+    ['Agent id', line(r.agentId, 'agentId', '(not set)')],
+    ['Base URL', line(r.baseUrl, 'baseUrl', '(not set)')],
+    ['API key', r.apiKey ? `${r.apiKey.masked}, fingerprint ${r.apiKey.fingerprint} (${from(r.apiKey.source, 'apiKey', pname)})` : '(not set)'],
+    ['Secret', r.secret ? `fingerprint ${r.secret.fingerprint} (${from(r.secret.source, 'secret', pname)})` : '(not set)'],
+  ];
+  if (r.previousSecret) {
+    rows.push(['Previous', `fingerprint ${r.previousSecret.fingerprint}, accepted until ${r.previousSecret.expiresAt} (${relativeTime(new Date(r.previousSecret.expiresAt), ctx.clock.now())})`]);
+  }
+  rows.push(['Store', r.store.exists ? `${r.store.path} (mode ${r.store.mode})` : `${r.store.path} (no file yet)`]);
+  rows.push(['Store dir', r.store.dirMode ? `${r.store.dir} (mode ${r.store.dirMode})` : `${r.store.dir} (not created yet)`]);
+  return table(rows);
+}

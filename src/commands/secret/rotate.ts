@@ -1,0 +1,129 @@
+import type { Command } from 'commander';
+import type { Ctx } from '../../cli/context.js';
+import { UsageError } from '../../cli/errors.js';
+import { emit, info, warn } from '../../cli/output.js';
+import { SECRET_OPTION_HELP, type SecretFlags } from '../../cli/secret-input.js';
+import { encodeBase64 } from '../../core/base64.js';
+import { parseDuration } from '../../core/duration.js';
+import { fingerprint } from '../../core/fingerprint.js';
+import { PROVIDER_INFO, type Provider } from '../../core/providers.js';
+import { relativeTime } from '../../core/relative-time.js';
+import { getProfile, profileNotFound, renderSecretView, type SecretView, secretView, table, targetProfile } from '../profile/shared.js';
+import { readNewSecret, warnEnvOverride } from './shared.js';
+
+const DEFAULT_GRACE = '24h';
+
+export interface RotateOptions extends SecretFlags {
+  /** Make 32 random bytes in the provider's format instead of reading a secret. */
+  generate?: boolean;
+  /** How long the old secret stays accepted: `24h` (default), `7d`, `0` drops it now. */
+  grace?: string;
+}
+
+export interface RotateResult {
+  profile: string;
+  provider: Provider;
+  generated: boolean;
+  /** The generated secret, in clear: present only with --generate, and printed only this once. */
+  secret?: string;
+  current: SecretView;
+  /** The old secret, accepted until `expiresAt`; null without one or with `--grace 0`. */
+  previous: (SecretView & { expiresAt: string }) | null;
+  /** A previous secret still in its grace period that this rotation pushed out. */
+  dropped: SecretView | null;
+}
+
+export function registerRotate(parent: Command, ctx: Ctx, runF = runRotate): void {
+  parent
+    .command('rotate')
+    .description('Make a new secret current and keep the old one as the previous secret until the grace period ends')
+    .option('--generate', "make 32 random bytes in the provider's format (base64 for TeamWeb, 64 hex chars otherwise) and print them once")
+    .option('--grace <duration>', `how long the old secret stays accepted, e.g. 1h, 7d; 0 drops it now (default ${DEFAULT_GRACE})`)
+    .option('--secret <value>', SECRET_OPTION_HELP.secret)
+    .option('--secret-stdin', SECRET_OPTION_HELP.secretStdin)
+    .option('--secret-file <path>', SECRET_OPTION_HELP.secretFile)
+    .addHelpText(
+      'after',
+      `
+Examples:
+  $ chatid secret rotate --generate                    # prints the new secret once: paste it into the vendor dashboard
+  $ chatid secret rotate --secret-file new.key --grace 7d
+  $ chatid secret rotate --generate --grace 0 --json   # no grace: the old secret is dropped now
+
+While the grace period lasts, \`token verify\` and \`hash --expect\` also accept the previous secret.`,
+    )
+    .action(async (flags: RotateOptions) => {
+      emit(ctx, await runF(flags, ctx), renderRotate);
+    });
+}
+
+/** Milliseconds of grace: a duration with a unit, or 0. */
+export function parseGrace(text: string): number {
+  if (/^\s*0+\s*$/.test(text)) return 0; // a bare 0 needs no unit
+  const ms = parseDuration(text);
+  if (ms === undefined) {
+    throw new UsageError('ERR_GRACE_INVALID', `--grace "${text}" is not a duration.`, { hint: 'Use a number with a unit, e.g. 30m, 24h or 7d; 0 drops the old secret now.' });
+  }
+  return ms;
+}
+
+export async function runRotate(o: RotateOptions, ctx: Ctx): Promise<RotateResult> {
+  const graceMs = parseGrace(o.grace ?? DEFAULT_GRACE);
+  const generate = Boolean(o.generate);
+  if (generate && (o.secret !== undefined || o.secretStdin || o.secretFile !== undefined)) {
+    throw new UsageError('ERR_SECRET_SOURCES', '--generate makes the new secret; do not pass one as well.', {
+      hint: 'Drop --generate to store a secret of your own, or drop --secret/--secret-stdin/--secret-file.',
+    });
+  }
+  const store = await ctx.store();
+  const { name, profile } = targetProfile(ctx, await store.read());
+  const secret = generate ? generateSecret(profile.provider, ctx.random(32)) : await readNewSecret(ctx, o, profile.provider, name);
+  const now = ctx.clock.now();
+
+  const result = await store.update((data): RotateResult => {
+    const p = getProfile(data, name);
+    if (!p) throw profileNotFound(name, data);
+    if (p.secret === secret) {
+      throw new UsageError('ERR_SECRET_UNCHANGED', `The new secret is the one profile "${name}" already uses.`, {
+        hint: 'Give a different secret, or let chatid make one with --generate.',
+      });
+    }
+    const dropped = p.previousSecret !== undefined ? secretView(p.previousSecret, false) : null;
+    const old = p.secret;
+    p.secret = secret;
+    delete p.previousSecret;
+    delete p.previousSecretExpiresAt;
+    let previous: RotateResult['previous'] = null;
+    if (old !== undefined && graceMs > 0) {
+      p.previousSecret = old;
+      p.previousSecretExpiresAt = new Date(now.getTime() + graceMs).toISOString();
+      previous = { ...secretView(old, false), expiresAt: p.previousSecretExpiresAt };
+    }
+    const r: RotateResult = { profile: name, provider: p.provider, generated: generate, current: secretView(secret, false), previous, dropped };
+    if (generate) r.secret = secret;
+    return r;
+  });
+
+  if (result.dropped) warn(ctx, `the previous secret (fingerprint ${result.dropped.fingerprint}) was still in its grace period and is no longer accepted.`);
+  if (!profile.secret) info(ctx, `Profile "${name}" had no secret before; nothing to keep for a grace period.`);
+  else if (graceMs === 0) info(ctx, `--grace 0: the old secret (fingerprint ${fingerprint(profile.secret)}) is no longer stored.`);
+  if (generate) {
+    info(ctx, `New secret for profile "${name}" (fingerprint ${result.current.fingerprint}) is shown only once: copy it into the vendor's dashboard now.`);
+    if (!ctx.ui.json && result.previous) info(ctx, `The previous secret stays accepted until ${result.previous.expiresAt} (${relativeTime(new Date(result.previous.expiresAt), now)}).`);
+  }
+  warnEnvOverride(ctx);
+  return result;
+}
+
+/** 32 random bytes as the provider writes its secret: base64 for TeamWeb, lowercase hex text otherwise. */
+export function generateSecret(provider: Provider, bytes: Uint8Array): string {
+  return PROVIDER_INFO[provider].secretFormat === 'base64-32' ? encodeBase64(bytes) : Buffer.from(bytes).toString('hex');
+}
+
+export function renderRotate(r: RotateResult, ctx: Ctx): string {
+  // --generate: stdout carries the secret alone, so `chatid secret rotate --generate | pbcopy` works.
+  if (r.secret !== undefined) return r.secret;
+  const rows: Array<[string, string]> = [['Current', renderSecretView(r.current)]];
+  if (r.previous) rows.push(['Previous', `${renderSecretView(r.previous)}, accepted until ${r.previous.expiresAt} (${relativeTime(new Date(r.previous.expiresAt), ctx.clock.now())})`]);
+  return `Rotated the identity secret of profile "${r.profile}".\n${table(rows)}`;
+}

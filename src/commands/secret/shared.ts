@@ -1,0 +1,27 @@
+// Helpers for the secret verbs: asking for a new secret and warning when the environment
+// overrides what is stored.
+import { canPrompt, type Ctx } from '../../cli/context.js';
+import { UsageError } from '../../cli/errors.js';
+import { warn } from '../../cli/output.js';
+import { readSecretFlags, type SecretFlags } from '../../cli/secret-input.js';
+import type { Provider } from '../../core/providers.js';
+import { checkSecret, secretProblem } from '../profile/shared.js';
+
+/** A new identity secret from --secret/--secret-stdin/--secret-file, else a hidden prompt; validated for `provider`. */
+export async function readNewSecret(ctx: Ctx, flags: SecretFlags, provider: Provider, profile: string): Promise<string> {
+  const given = await readSecretFlags(ctx, flags);
+  if (given !== undefined) return checkSecret(provider, given);
+  if (!canPrompt(ctx)) {
+    throw new UsageError('ERR_INPUT_REQUIRED', 'No secret given, and prompting is off.', {
+      hint: 'Pipe it in with --secret-stdin, or pass --secret-file <path>.',
+    });
+  }
+  return ctx.prompter.password(`New identity secret for "${profile}"${provider === 'teamweb' ? ' (base64, 32 bytes)' : ''} (hidden)`, {
+    validate: (v) => (v === '' ? 'The secret is empty.' : (secretProblem(provider, v) ?? true)),
+  });
+}
+
+/** CHATID_SECRET wins over the store (../shared/spec/cli.md §2): say so when it is set. */
+export function warnEnvOverride(ctx: Ctx): void {
+  if (ctx.env.CHATID_SECRET) warn(ctx, 'CHATID_SECRET is set: commands use it instead of the stored secret until you unset it.');
+}
