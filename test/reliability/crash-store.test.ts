@@ -130,3 +130,38 @@ describe('crash safety: the store under SIGKILL', () => {
     expect(locksLeft).toBeGreaterThanOrEqual(0);
   }, 60_000);
 });
+
+describe('atomic replacement', () => {
+  // A write must go to a temp file renamed over config.json: the inode changes on every
+  // write. Rewriting in place (same inode) is what lets a kill leave a truncated store.
+  async function inodesAcrossWrites(env: Record<string, string>): Promise<[number, number]> {
+    const { openConfStore } = await import('../../src/store/conf-store.js');
+    const dir = mkdtempSync(join(tmp, 'inode-'));
+    const store = openConfStore({ dir, now: () => new Date() });
+    const saved = { ...process.env };
+    Object.assign(process.env, env);
+    try {
+      await store.update((d) => void (d.profiles.a = { provider: 'generic' }));
+      const first = statSync(join(dir, 'config.json')).ino;
+      await store.update((d) => void (d.profiles.b = { provider: 'generic' }));
+      return [first, statSync(join(dir, 'config.json')).ino];
+    } finally {
+      for (const k of Object.keys(env)) if (saved[k] === undefined) delete process.env[k];
+    }
+  }
+
+  it('replaces config.json by rename on every write', async () => {
+    const [a, b] = await inodesAcrossWrites({});
+    expect(b).not.toBe(a);
+  });
+
+  // Bug (reported): conf writes in place with fs.writeFileSync when SNAP is set in the
+  // environment (conf's Snap workaround), e.g. in the terminal of a snap-packaged editor.
+  // SIGKILLed writers with SNAP=1 then leave config.json empty ("Unexpected end of JSON
+  // input"): seen within 6 rounds of 3 killed writers. Fix: write the file ourselves
+  // (temp file + fsync + rename) instead of through conf.
+  it.fails('replaces config.json by rename even when SNAP is set', async () => {
+    const [a, b] = await inodesAcrossWrites({ SNAP: '1' });
+    expect(b).not.toBe(a);
+  });
+});
