@@ -1,0 +1,70 @@
+import type { CustomAttribute } from '../vendors/types.js';
+
+/** Which vendor the shared `/api/v1` and `/api/v2` paths imitate. */
+export type SandboxProvider = 'chatbase' | 'bookbag';
+
+/** Kinds of injected faults. */
+export type FaultKind = '429' | '500' | '503' | 'reset-before' | 'reset-after';
+export const FAULT_KINDS: readonly FaultKind[] = ['429', '500', '503', 'reset-before', 'reset-after'];
+
+/** The Bearer key the sandbox accepts when `apiKeys` is not given. Not a secret. */
+export const SANDBOX_API_KEY = 'sk_sandbox_chatid_test_key';
+/** Default Chatbase chatbot id served by the sandbox. */
+export const SANDBOX_CHATBASE_AGENT_ID = 'sandbox-chatbot';
+/** Default Bookbag agent id (numeric, as Bookbag's are). */
+export const SANDBOX_BOOKBAG_AGENT_ID = '1001';
+/** Default identity secret for `POST /sandbox/identify` (≥ 32 bytes, test only). */
+export const SANDBOX_IDENTITY_SECRET = 'sandbox-identity-secret-0123456789abcdef';
+/** Default TeamWeb identity key (base64 of 32 bytes 0x00..0x1f, test only). */
+export const SANDBOX_TEAMWEB_KEY = 'AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=';
+
+/** One line of the request log (`sandbox.requests`), so tests measure at the server. */
+export interface RequestLogEntry {
+  method: string;
+  path: string;
+  /** HTTP status sent; 0 when the connection was reset instead. */
+  status: number;
+  /** Arrival time, Unix ms (sandbox clock). */
+  at: number;
+  /** The injected fault, if any. */
+  fault?: FaultKind;
+  /** Number of contacts in a contacts write. */
+  items?: number;
+}
+
+export interface SandboxOptions {
+  /** TCP port on 127.0.0.1; 0 (default) picks a free one. */
+  port?: number;
+  /** Which vendor the shared /api/v1 and /api/v2 paths follow (default chatbase). */
+  provider?: SandboxProvider;
+  /** Accepted Bearer keys (default `[SANDBOX_API_KEY]`). */
+  apiKeys?: string[];
+  /** Agent ids served (default one: `SANDBOX_CHATBASE_AGENT_ID` or `SANDBOX_BOOKBAG_AGENT_ID`). Bookbag ids must be numeric. */
+  agentIds?: string[];
+  /** Shorthand for a single agent id. */
+  agentId?: string;
+  /** Custom attributes every agent starts with (when not loaded from `dataFile`). */
+  attributes?: CustomAttribute[];
+  /** HMAC / JWT secret the identify endpoint checks against (default `SANDBOX_IDENTITY_SECRET`). */
+  identitySecret?: string;
+  /** TeamWeb base64 AES-256 key for the identify endpoint (default `SANDBOX_TEAMWEB_KEY`). */
+  teamwebKey?: string;
+  /** Added delay before each response, ms. */
+  latencyMs?: number;
+  /** Probability 0..1 that a request gets a fault (default 0). */
+  faultRate?: number;
+  /** Fault kinds to draw from (default all). */
+  faults?: FaultKind[];
+  /** Retry-After seconds sent with injected 429s (default 1); real 429s send the time until the window frees. */
+  retryAfterSeconds?: number;
+  /** Sliding-window rate limit per key (default 100 per 10 000 ms). `false` turns it off. */
+  rateLimit?: { limit: number; windowMs: number } | false;
+  /** Persist the state here: loaded at start, saved atomically after changes. */
+  dataFile?: string;
+  /** Seed of the fault PRNG (default 1). */
+  seed?: number;
+  /** Receives one line per request and every identify decision. */
+  log?: (line: string) => void;
+  /** Clock, Unix ms (default the system clock). */
+  now?: () => number;
+}

@@ -1,0 +1,6 @@
+import type { Route } from '../http.js';
+import { contactRoutes } from './contacts.js';
+import { miscRoutes } from './misc.js';
+
+/** Every route the sandbox serves, first match wins. */
+export const allRoutes: Route[] = [...miscRoutes, ...contactRoutes];

@@ -1,0 +1,390 @@
+import type { AttributeType, StripeAccount } from '../../vendors/types.js';
+import { type Handler, type Route, type Runtime, isObject, json, parseJson, type SandboxReply, typeName } from '../http.js';
+import type { AgentState, StoredAttribute, StoredContact } from '../state.js';
+
+// Chatbase v1 contacts and custom attributes (vendors.md §2.3) with Bookbag's differences
+// (§3.3) chosen by `rt.provider`. A create/patch is validated whole before anything is
+// stored, so a 400 or 409 leaves the state untouched.
+
+export const MAX_CONTACTS_PER_REQUEST = 1000;
+
+interface Issue {
+  field: string;
+  message: string;
+}
+
+type Value = string | number | boolean;
+/** A validated contact change: absent key = unchanged, null = delete. */
+interface ContactChange {
+  external_id: string | undefined;
+  name?: string | null;
+  email?: string | null;
+  phonenumber?: string | null;
+  stripe_accounts?: StripeAccount[] | null;
+  custom_attributes?: Record<string, Value | null>;
+}
+
+const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+const ATTR_NAME = /^[a-zA-Z][a-zA-Z0-9_-]*$/;
+const ATTR_TYPES: readonly AttributeType[] = ['text', 'number', 'boolean', 'date'];
+
+const bookbag = (rt: Runtime): boolean => rt.provider === 'bookbag';
+
+function notFound(rt: Runtime, what: 'Chatbot' | 'Contact' | 'Custom attribute'): SandboxReply {
+  return json(404, { message: bookbag(rt) ? 'Resource not found' : `${what} not found` });
+}
+
+function badBody(rt: Runtime, issues: Issue[]): SandboxReply {
+  return bookbag(rt) ? json(400, { message: 'Invalid request data' }) : json(400, { message: 'Invalid request body', issues });
+}
+
+function findAgent(rt: Runtime, id: string | undefined): AgentState | undefined {
+  return id === undefined ? undefined : rt.state.agent(id);
+}
+
+/** Check one attribute value against its declared type; returns the stored value or an error message. */
+function coerceAttribute(attr: StoredAttribute, v: unknown): { ok: true; value: Value | null } | { ok: false; message: string } {
+  if (v === null) return { ok: true, value: null };
+  if (attr.archived) return { ok: false, message: `Custom attribute "${attr.name}" is archived` };
+  switch (attr.type) {
+    case 'text':
+      return typeof v === 'string' ? { ok: true, value: v } : { ok: false, message: `Expected string, received ${typeName(v)}` };
+    case 'number':
+      return typeof v === 'number' && Number.isFinite(v) ? { ok: true, value: v } : { ok: false, message: `Expected number, received ${typeName(v)}` };
+    case 'boolean':
+      if (v === true || v === 'true' || v === 1) return { ok: true, value: true };
+      if (v === false || v === 'false' || v === 0) return { ok: true, value: false };
+      return { ok: false, message: `Expected boolean, received ${typeName(v)}` };
+    case 'date': {
+      if (typeof v !== 'string' && typeof v !== 'number') return { ok: false, message: `Expected date, received ${typeName(v)}` };
+      const d = new Date(v);
+      return Number.isNaN(d.getTime()) ? { ok: false, message: 'Invalid date' } : { ok: true, value: d.toISOString() };
+    }
+  }
+}
+
+function optionalString(input: Record<string, unknown>, key: 'name' | 'email' | 'phonenumber', prefix: string, issues: Issue[], out: ContactChange): void {
+  if (!(key in input) || input[key] === undefined) return;
+  const v = input[key];
+  if (v === null) {
+    out[key] = null;
+    return;
+  }
+  if (typeof v !== 'string') {
+    issues.push({ field: `${prefix}${key}`, message: `Expected string, received ${typeName(v)}` });
+    return;
+  }
+  if (key === 'email' && !EMAIL.test(v)) {
+    issues.push({ field: `${prefix}email`, message: 'Invalid email' });
+    return;
+  }
+  out[key] = v;
+}
+
+/**
+ * Validate one ContactInput (or a PATCH body). Unknown top-level keys and unknown
+ * attribute keys are dropped silently, as the vendors do.
+ */
+function validateContact(input: unknown, prefix: string, agent: AgentState, issues: Issue[], o: { requireExternalId: boolean; allowExternalId: boolean }): ContactChange | undefined {
+  if (!isObject(input)) {
+    issues.push({ field: prefix.replace(/\.$/, ''), message: `Expected object, received ${typeName(input)}` });
+    return undefined;
+  }
+  const before = issues.length;
+  const out: ContactChange = { external_id: undefined };
+  if (o.allowExternalId && input.external_id !== undefined) {
+    const id = input.external_id;
+    if (typeof id !== 'string') issues.push({ field: `${prefix}external_id`, message: `Expected string, received ${typeName(id)}` });
+    else if (id.length === 0) issues.push({ field: `${prefix}external_id`, message: 'String must contain at least 1 character(s)' });
+    else out.external_id = id;
+  } else if (o.requireExternalId) {
+    issues.push({ field: `${prefix}external_id`, message: 'Required' });
+  }
+  optionalString(input, 'name', prefix, issues, out);
+  optionalString(input, 'email', prefix, issues, out);
+  optionalString(input, 'phonenumber', prefix, issues, out);
+  if ('stripe_accounts' in input && input.stripe_accounts !== undefined) {
+    const s = input.stripe_accounts;
+    if (s === null) out.stripe_accounts = null;
+    else if (!Array.isArray(s)) issues.push({ field: `${prefix}stripe_accounts`, message: `Expected array, received ${typeName(s)}` });
+    else {
+      const accounts: StripeAccount[] = [];
+      s.forEach((a: unknown, i) => {
+        const f = `${prefix}stripe_accounts.${i}`;
+        if (!isObject(a)) return issues.push({ field: f, message: `Expected object, received ${typeName(a)}` });
+        if (typeof a.label !== 'string') return issues.push({ field: `${f}.label`, message: `Expected string, received ${typeName(a.label)}` });
+        if (typeof a.stripe_id !== 'string') return issues.push({ field: `${f}.stripe_id`, message: `Expected string, received ${typeName(a.stripe_id)}` });
+        if (a.stripe_email !== undefined && typeof a.stripe_email !== 'string') return issues.push({ field: `${f}.stripe_email`, message: `Expected string, received ${typeName(a.stripe_email)}` });
+        accounts.push(a.stripe_email === undefined ? { label: a.label, stripe_id: a.stripe_id } : { label: a.label, stripe_id: a.stripe_id, stripe_email: a.stripe_email });
+        return undefined;
+      });
+      out.stripe_accounts = accounts;
+    }
+  }
+  if ('custom_attributes' in input && input.custom_attributes !== undefined && input.custom_attributes !== null) {
+    const ca = input.custom_attributes;
+    if (!isObject(ca)) issues.push({ field: `${prefix}custom_attributes`, message: `Expected object, received ${typeName(ca)}` });
+    else {
+      const attrs: Record<string, Value | null> = {};
+      for (const [k, v] of Object.entries(ca)) {
+        const attr = agent.attributes.get(k);
+        if (!attr) continue; // unknown attribute: dropped silently (vendors.md §2.3)
+        const r = coerceAttribute(attr, v);
+        if (r.ok) attrs[k] = r.value;
+        else issues.push({ field: `${prefix}custom_attributes.${k}`, message: r.message });
+      }
+      out.custom_attributes = attrs;
+    }
+  }
+  return issues.length === before ? out : undefined;
+}
+
+function applyChange(agent: AgentState, rt: Runtime, externalId: string, c: ContactChange, o: { replaceWhole: boolean }): StoredContact {
+  const now = rt.iso();
+  const existing = agent.contacts.get(externalId);
+  const ct: StoredContact = existing ?? {
+    id: bookbag(rt) ? `contact_${++rt.state.counters.contact}` : rt.uuid(),
+    external_id: externalId,
+    custom_attributes: {},
+    created_at: now,
+    updated_at: now,
+  };
+  for (const key of ['name', 'email', 'phonenumber', 'stripe_accounts'] as const) {
+    const v = c[key];
+    if (v === undefined) continue;
+    if (key === 'email') setEmailOwner(agent, ct.email, v as string | null, externalId);
+    if (v === null) delete ct[key];
+    else (ct as unknown as Record<string, unknown>)[key] = v;
+  }
+  if (c.custom_attributes) {
+    if (o.replaceWhole) ct.custom_attributes = {};
+    for (const [k, v] of Object.entries(c.custom_attributes)) {
+      if (v === null) delete ct.custom_attributes[k];
+      else ct.custom_attributes[k] = v;
+    }
+  }
+  ct.updated_at = now;
+  if (!existing) agent.contacts.set(externalId, ct);
+  return ct;
+}
+
+/** agent.emails: lowercased email → external id; kept in step with every write. */
+function emailIndex(agent: AgentState): Map<string, string> {
+  if (!agent.emails) {
+    agent.emails = new Map();
+    for (const c of agent.contacts.values()) if (c.email) agent.emails.set(c.email.toLowerCase(), c.external_id);
+  }
+  return agent.emails;
+}
+
+function setEmailOwner(agent: AgentState, oldEmail: string | undefined, newEmail: string | null, owner: string): void {
+  const idx = emailIndex(agent);
+  if (oldEmail && idx.get(oldEmail.toLowerCase()) === owner) idx.delete(oldEmail.toLowerCase());
+  if (newEmail) idx.set(newEmail.toLowerCase(), owner);
+}
+
+/** Emails used by another contact, in request order, with the overlay of earlier items of the same batch. */
+function emailConflicts(agent: AgentState, items: Array<{ externalId: string; change: ContactChange; field: string }>): Issue[] {
+  const idx = emailIndex(agent);
+  const owner = new Map<string, string | null>();
+  const emailOf = new Map<string, string | null>();
+  const issues: Issue[] = [];
+  for (const { externalId, change, field } of items) {
+    if (change.email === undefined) continue;
+    const next = change.email === null ? null : change.email.toLowerCase();
+    const prev = emailOf.has(externalId) ? (emailOf.get(externalId) ?? null) : (agent.contacts.get(externalId)?.email?.toLowerCase() ?? null);
+    if (next !== null) {
+      const o = owner.has(next) ? owner.get(next) : idx.get(next);
+      if (o !== undefined && o !== null && o !== externalId) {
+        issues.push({ field, message: 'Email already in use by another contact' });
+        continue;
+      }
+    }
+    if (prev !== null && prev !== next) owner.set(prev, null);
+    if (next !== null) owner.set(next, externalId);
+    emailOf.set(externalId, next);
+  }
+  return issues;
+}
+
+function conflict(rt: Runtime, issues: Issue[]): SandboxReply {
+  return bookbag(rt)
+    ? json(409, { message: 'Error saving chatbot contact. External ID or email already exists.' })
+    : json(409, { message: 'Email already in use by another contact', issues });
+}
+
+const createContacts: Handler = (req, rt) => {
+  const agent = findAgent(rt, req.params.chatbotId);
+  if (!agent) return notFound(rt, 'Chatbot');
+  const parsed = parseJson(req.raw);
+  const body = parsed.ok ? parsed.value : undefined;
+  const users: unknown = isObject(body) ? (body.users ?? (bookbag(rt) ? body.contacts : undefined)) : undefined;
+  if (!Array.isArray(users)) {
+    return badBody(rt, [{ field: 'users', message: users === undefined ? 'Required' : `Expected array, received ${typeName(users)}` }]);
+  }
+  if (users.length > MAX_CONTACTS_PER_REQUEST) {
+    return bookbag(rt)
+      ? json(400, { message: 'Maximum 1000 contacts per request' })
+      : badBody(rt, [{ field: 'users', message: 'Array must contain at most 1000 element(s)' }]);
+  }
+  if (users.length === 0) return badBody(rt, [{ field: 'users', message: 'Array must contain at least 1 element(s)' }]);
+  const issues: Issue[] = [];
+  const items: Array<{ externalId: string; change: ContactChange; field: string }> = [];
+  users.forEach((u, i) => {
+    const change = validateContact(u, `users.${i}.`, agent, issues, { requireExternalId: !bookbag(rt), allowExternalId: true });
+    if (change) items.push({ externalId: change.external_id ?? `ext_${rt.uuid()}`, change, field: `users.${i}.email` });
+  });
+  if (issues.length > 0) return { ...badBody(rt, issues), items: users.length };
+  const conflicts = emailConflicts(agent, items);
+  if (conflicts.length > 0) return { ...conflict(rt, conflicts), items: users.length };
+  const data = items.map((it) => applyChange(agent, rt, it.externalId, it.change, { replaceWhole: false }));
+  rt.state.changed();
+  return { status: 200, json: { message: 'Success', data }, items: users.length };
+};
+
+function intParam(v: string | null): number | undefined {
+  if (v === null) return undefined;
+  return /^-?\d+$/.test(v.trim()) ? Number(v) : Number.NaN;
+}
+
+const listContacts: Handler = (req, rt) => {
+  const agent = findAgent(rt, req.params.chatbotId);
+  if (!agent) return notFound(rt, 'Chatbot');
+  let perPage = intParam(req.query.get('per_page')) ?? 100;
+  let page = intParam(req.query.get('page')) ?? 1;
+  if (bookbag(rt)) {
+    perPage = Number.isNaN(perPage) ? 100 : Math.min(1000, Math.max(10, perPage));
+    page = Number.isNaN(page) || page < 1 ? 1 : page;
+  } else {
+    const issues: Issue[] = [];
+    if (Number.isNaN(perPage) || perPage < 10 || perPage > 1000) issues.push({ field: 'per_page', message: 'Number must be an integer between 10 and 1000' });
+    if (Number.isNaN(page) || page < 1) issues.push({ field: 'page', message: 'Number must be an integer greater than or equal to 1' });
+    if (issues.length > 0) return json(400, { message: 'Invalid request parameters', issues });
+  }
+  const all = [...agent.contacts.values()];
+  const data = all.slice((page - 1) * perPage, page * perPage);
+  return json(200, { message: 'Success', data, total: all.length, pages: { page, per_page: perPage, total_pages: Math.ceil(all.length / perPage) } });
+};
+
+const getContact: Handler = (req, rt) => {
+  const agent = findAgent(rt, req.params.chatbotId);
+  if (!agent) return notFound(rt, 'Chatbot');
+  const c = agent.contacts.get(req.params.contactId ?? '');
+  return c ? json(200, { message: 'Success', data: c }) : notFound(rt, 'Contact');
+};
+
+const patchContact: Handler = (req, rt) => {
+  const agent = findAgent(rt, req.params.chatbotId);
+  if (!agent) return notFound(rt, 'Chatbot');
+  const externalId = req.params.contactId ?? '';
+  const existing = agent.contacts.get(externalId);
+  if (!existing) return notFound(rt, 'Contact');
+  const parsed = parseJson(req.raw);
+  const body = parsed.ok ? parsed.value : undefined;
+  const data = isObject(body) && 'data' in body ? body.data : bookbag(rt) ? body : undefined;
+  if (data === undefined) return badBody(rt, [{ field: 'data', message: 'Required' }]);
+  const issues: Issue[] = [];
+  const change = validateContact(data, 'data.', agent, issues, { requireExternalId: false, allowExternalId: bookbag(rt) });
+  if (!change) return badBody(rt, issues);
+  const newId = change.external_id ?? externalId;
+  if (newId !== externalId && agent.contacts.has(newId)) return conflict(rt, [{ field: 'data.external_id', message: 'External ID already exists' }]);
+  const conflicts = emailConflicts(agent, [{ externalId, change, field: 'data.email' }]);
+  if (conflicts.length > 0) return conflict(rt, conflicts);
+  const ct = applyChange(agent, rt, externalId, change, { replaceWhole: bookbag(rt) });
+  if (newId !== externalId) {
+    // Renaming keeps the insertion order simple: remove, then append under the new id.
+    agent.contacts.delete(externalId);
+    ct.external_id = newId;
+    agent.contacts.set(newId, ct);
+    if (ct.email) emailIndex(agent).set(ct.email.toLowerCase(), newId);
+  }
+  rt.state.changed();
+  return json(200, { message: 'Success', data: ct });
+};
+
+const deleteContact: Handler = (req, rt) => {
+  const agent = findAgent(rt, req.params.chatbotId);
+  if (!agent) return notFound(rt, 'Chatbot');
+  const externalId = req.params.contactId ?? '';
+  const c = agent.contacts.get(externalId);
+  if (!c) return notFound(rt, 'Contact');
+  agent.contacts.delete(externalId);
+  if (c.email) setEmailOwner(agent, c.email, null, externalId);
+  rt.state.changed();
+  return json(200, { message: 'Success', data: c });
+};
+
+const listAttributes: Handler = (req, rt) => {
+  const agent = findAgent(rt, req.params.chatbotId);
+  if (!agent) return notFound(rt, 'Chatbot');
+  return json(200, { message: 'Success', data: [...agent.attributes.values()] });
+};
+
+const createAttribute: Handler = (req, rt) => {
+  const agent = findAgent(rt, req.params.chatbotId);
+  if (!agent) return notFound(rt, 'Chatbot');
+  const parsed = parseJson(req.raw);
+  const body = parsed.ok && isObject(parsed.value) ? parsed.value : undefined;
+  const issues: Issue[] = [];
+  const name = body?.name;
+  const type = body?.type ?? (bookbag(rt) ? 'text' : undefined);
+  if (typeof name !== 'string') issues.push({ field: 'name', message: name === undefined ? 'Required' : `Expected string, received ${typeName(name)}` });
+  else if (!ATTR_NAME.test(name)) issues.push({ field: 'name', message: 'Must start with a letter and contain only letters, digits, "_" and "-"' });
+  if (!ATTR_TYPES.includes(type as AttributeType)) issues.push({ field: 'type', message: type === undefined ? 'Required' : "Expected 'text' | 'number' | 'boolean' | 'date'" });
+  for (const k of ['label', 'description'] as const) {
+    if (body?.[k] !== undefined && typeof body[k] !== 'string') issues.push({ field: k, message: `Expected string, received ${typeName(body[k])}` });
+  }
+  if (issues.length > 0 || !body) {
+    if (!body) issues.push({ field: '', message: 'Expected object' });
+    return bookbag(rt) ? json(400, { message: 'Invalid name or type' }) : json(400, { message: 'Invalid request body', issues });
+  }
+  if (agent.attributes.has(name as string)) return json(409, { message: 'Custom attribute already exists' });
+  const attr: StoredAttribute = {
+    name: name as string,
+    type: type as AttributeType,
+    label: typeof body.label === 'string' ? body.label : (name as string),
+    ...(typeof body.description === 'string' ? { description: body.description } : {}),
+    archived: false,
+    created_at: rt.iso(),
+  };
+  agent.attributes.set(attr.name, attr);
+  rt.state.changed();
+  return json(200, { message: 'Success', data: attr });
+};
+
+const updateAttribute: Handler = (req, rt) => {
+  const agent = findAgent(rt, req.params.chatbotId);
+  if (!agent) return notFound(rt, 'Chatbot');
+  const attr = agent.attributes.get(req.params.name ?? '');
+  if (!attr) return notFound(rt, 'Custom attribute');
+  const parsed = parseJson(req.raw);
+  const body = parsed.ok && isObject(parsed.value) ? parsed.value : undefined;
+  const issues: Issue[] = [];
+  if (!body) issues.push({ field: '', message: 'Expected object' });
+  else {
+    for (const k of ['label', 'description'] as const) {
+      if (body[k] !== undefined && typeof body[k] !== 'string') issues.push({ field: k, message: `Expected string, received ${typeName(body[k])}` });
+    }
+    if (body.archived !== undefined && typeof body.archived !== 'boolean') issues.push({ field: 'archived', message: `Expected boolean, received ${typeName(body.archived)}` });
+    if (body.type !== undefined && body.type !== attr.type) issues.push({ field: 'type', message: 'The type of a custom attribute cannot be changed' });
+    if (body.name !== undefined && body.name !== attr.name) issues.push({ field: 'name', message: 'The name of a custom attribute cannot be changed' });
+  }
+  if (issues.length > 0 || !body) return bookbag(rt) ? json(400, { message: 'Invalid request data' }) : json(400, { message: 'Invalid request body', issues });
+  if (typeof body.label === 'string') attr.label = body.label;
+  if (typeof body.description === 'string') attr.description = body.description;
+  if (typeof body.archived === 'boolean') attr.archived = body.archived;
+  rt.state.changed();
+  return json(200, { message: 'Success', data: attr });
+};
+
+/** The v1 contacts and custom-attribute routes. */
+export const contactRoutes: Route[] = [
+  { method: 'POST', pattern: '/api/v1/chatbots/:chatbotId/contacts', family: 'v1', auth: true, handler: createContacts },
+  { method: 'GET', pattern: '/api/v1/chatbots/:chatbotId/contacts', family: 'v1', auth: true, handler: listContacts },
+  { method: 'GET', pattern: '/api/v1/chatbots/:chatbotId/contacts/:contactId', family: 'v1', auth: true, handler: getContact },
+  { method: 'PATCH', pattern: '/api/v1/chatbots/:chatbotId/contacts/:contactId', family: 'v1', auth: true, handler: patchContact },
+  { method: 'DELETE', pattern: '/api/v1/chatbots/:chatbotId/contacts/:contactId', family: 'v1', auth: true, handler: deleteContact },
+  { method: 'GET', pattern: '/api/v1/chatbots/:chatbotId/custom-attributes', family: 'v1', auth: true, handler: listAttributes },
+  { method: 'POST', pattern: '/api/v1/chatbots/:chatbotId/custom-attributes', family: 'v1', auth: true, handler: createAttribute },
+  { method: 'PUT', pattern: '/api/v1/chatbots/:chatbotId/custom-attributes/:name', family: 'v1', auth: true, handler: updateAttribute },
+];

@@ -1,0 +1,329 @@
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+import { performance } from 'node:perf_hooks';
+import { setTimeout as delay } from 'node:timers/promises';
+import { UsageError } from '../cli/errors.js';
+import { failure, type Failure } from './errors.js';
+import type { Family, Route, Runtime, SandboxReply, SandboxRequest } from './http.js';
+import {
+  FAULT_KINDS,
+  type FaultKind,
+  type RequestLogEntry,
+  SANDBOX_API_KEY,
+  SANDBOX_BOOKBAG_AGENT_ID,
+  SANDBOX_CHATBASE_AGENT_ID,
+  SANDBOX_IDENTITY_SECRET,
+  SANDBOX_TEAMWEB_KEY,
+  type SandboxOptions,
+  type SandboxProvider,
+} from './options.js';
+import { Persister } from './persist.js';
+import { seededRandom } from './prng.js';
+import { type RateDecision, SlidingWindowLimiter } from './rate-limit.js';
+import { allRoutes } from './routes/all.js';
+import { SandboxState } from './state.js';
+
+/** A running sandbox. */
+export interface Sandbox {
+  /** `http://127.0.0.1:<port>`: the base URL for CHATID_BASE_URL. */
+  readonly url: string;
+  readonly port: number;
+  readonly provider: SandboxProvider;
+  /** The accepted Bearer keys; the first is the one to advertise. */
+  readonly apiKeys: readonly string[];
+  readonly agentIds: readonly string[];
+  /** Everything stored: contacts and attributes per agent, conversations. */
+  readonly state: SandboxState;
+  /** One entry per request, in arrival order. Tests may clear it (`requests.length = 0`). */
+  readonly requests: RequestLogEntry[];
+  /** Change fault injection while running (e.g. turn it off to read the final state). */
+  setFaults(o: { faultRate?: number; faults?: FaultKind[]; retryAfterSeconds?: number }): void;
+  /** Wait until the state is saved to `dataFile` (no-op without one). */
+  flush(): Promise<void>;
+  /** Stop listening, drop open connections and save the state. */
+  close(): Promise<void>;
+}
+
+const MAX_BODY_BYTES = 32 * 1024 * 1024;
+
+interface CompiledRoute extends Route {
+  regex: RegExp;
+  names: string[];
+}
+
+function compile(r: Route): CompiledRoute {
+  const names: string[] = [];
+  const src = r.pattern
+    .split('/')
+    .map((seg) => {
+      if (!seg.startsWith(':')) return seg.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+      names.push(seg.slice(1));
+      return '([^/]+)';
+    })
+    .join('/');
+  return { ...r, regex: new RegExp(`^${src}/?$`), names };
+}
+
+/** Which error style an unmatched path gets. */
+function familyOf(path: string): Family {
+  if (path.startsWith('/api/v2/')) return 'v2';
+  if (path.startsWith('/api/v1/chat')) return 'v1-chat';
+  if (path.startsWith('/api/v1/')) return 'v1';
+  if (path.startsWith('/widget/')) return 'opencx';
+  if (path.startsWith('/v1/')) return 'replyful';
+  return 'open';
+}
+
+function checkOptions(o: SandboxOptions, provider: SandboxProvider, agentIds: string[]): void {
+  const bad = (what: string, hint: string): never => {
+    throw new UsageError('ERR_SANDBOX_OPTION', what, { hint });
+  };
+  if (o.faultRate !== undefined && !(o.faultRate >= 0 && o.faultRate <= 1)) bad(`faultRate must be between 0 and 1, got ${o.faultRate}.`, 'Use e.g. 0.2 for 20% of requests.');
+  for (const f of o.faults ?? []) if (!FAULT_KINDS.includes(f)) bad(`Unknown fault kind "${f}".`, `Use any of ${FAULT_KINDS.join(', ')}.`);
+  if (o.faults !== undefined && o.faults.length === 0) bad('faults is empty.', `Use any of ${FAULT_KINDS.join(', ')}.`);
+  if (o.rateLimit && !(Number.isInteger(o.rateLimit.limit) && o.rateLimit.limit > 0 && o.rateLimit.windowMs > 0)) bad('rateLimit needs a positive integer limit and windowMs.', 'E.g. { limit: 100, windowMs: 10000 }.');
+  if (o.latencyMs !== undefined && !(o.latencyMs >= 0)) bad('latencyMs must be ≥ 0.', 'E.g. 50.');
+  if (o.apiKeys !== undefined && o.apiKeys.length === 0) bad('apiKeys is empty.', 'Give at least one key.');
+  if (agentIds.length === 0) bad('No agent id.', 'Give at least one agent id.');
+  if (provider === 'bookbag') for (const id of agentIds) if (!/^\d+$/.test(id)) bad(`Bookbag agent ids are numeric, got "${id}".`, `E.g. ${SANDBOX_BOOKBAG_AGENT_ID}.`);
+}
+
+/**
+ * Start a sandbox on 127.0.0.1. Resolves once it is listening; rejects with the listen
+ * error (e.g. `EADDRINUSE`) or a `UsageError` for bad options.
+ *
+ * @example
+ * const sb = await startSandbox({ provider: 'bookbag', rateLimit: { limit: 5, windowMs: 1000 } });
+ * const res = await request(`${sb.url}/api/v1/chatbots/${sb.agentIds[0]}/contacts`, {
+ *   headers: { authorization: `Bearer ${sb.apiKeys[0]}` } });
+ * await sb.close();
+ */
+export async function startSandbox(o: SandboxOptions = {}): Promise<Sandbox> {
+  const provider: SandboxProvider = o.provider ?? 'chatbase';
+  const agentIds = o.agentIds ?? (o.agentId !== undefined ? [o.agentId] : [provider === 'bookbag' ? SANDBOX_BOOKBAG_AGENT_ID : SANDBOX_CHATBASE_AGENT_ID]);
+  checkOptions(o, provider, agentIds);
+  const apiKeys = o.apiKeys ?? [SANDBOX_API_KEY];
+  const keySet = new Set(apiKeys);
+  const now = o.now ?? (() => Math.round(performance.timeOrigin + performance.now()));
+  const log = o.log ?? (() => undefined);
+  let faultRate = o.faultRate ?? 0;
+  let faults: FaultKind[] = o.faults ?? [...FAULT_KINDS];
+  let retryAfterSeconds = o.retryAfterSeconds ?? 1;
+  const random = seededRandom(o.seed ?? 1);
+  const limiter = o.rateLimit === false ? undefined : new SlidingWindowLimiter(o.rateLimit?.limit ?? 100, o.rateLimit?.windowMs ?? 10_000);
+
+  const state = new SandboxState();
+  let loaded = false;
+  if (o.dataFile) {
+    try {
+      loaded = await Persister.load(state, o.dataFile);
+    } catch (e) {
+      throw new UsageError('ERR_SANDBOX_DATA', `Cannot load sandbox data from ${o.dataFile}: ${(e as Error).message}`, {
+        cause: e,
+        hint: 'Point --data at a file the sandbox wrote, or at a new path to start empty.',
+      });
+    }
+  }
+  const createdAt = new Date(now()).toISOString();
+  for (const id of agentIds) {
+    if (state.agent(id)) continue;
+    const agent = state.addAgent(id);
+    for (const a of o.attributes ?? []) {
+      agent.attributes.set(a.name, { name: a.name, type: a.type, label: a.label ?? a.name, ...(a.description !== undefined ? { description: a.description } : {}), archived: a.archived ?? false, created_at: createdAt });
+    }
+  }
+  if (!loaded && o.dataFile) state.changed();
+  const persister = o.dataFile ? new Persister(state, o.dataFile, (e) => log(`error: cannot save ${o.dataFile}: ${(e as Error).message}`)) : undefined;
+
+  const rt: Runtime = {
+    state,
+    provider,
+    now,
+    iso: () => new Date(now()).toISOString(),
+    log,
+    uuid: () => randomUUID(),
+    identitySecret: o.identitySecret ?? SANDBOX_IDENTITY_SECRET,
+    teamwebKey: o.teamwebKey ?? SANDBOX_TEAMWEB_KEY,
+    signingSecret: randomUUID() + randomUUID(),
+  };
+  const routes = allRoutes.map(compile);
+  const requests: RequestLogEntry[] = [];
+  let requestCounter = 0;
+  const sockets = new Set<Socket>();
+
+  function rateHeaders(family: Family, d: RateDecision, at: number): Record<string, string> {
+    if (family === 'replyful') {
+      return { 'RateLimit-Limit': String(d.limit), 'RateLimit-Remaining': String(d.remaining), 'RateLimit-Reset': String(Math.max(0, Math.ceil((d.resetAt - at) / 1000))) };
+    }
+    return { 'X-RateLimit-Limit': String(d.limit), 'X-RateLimit-Remaining': String(d.remaining), 'X-RateLimit-Reset': String(d.resetAt) };
+  }
+
+  function reset(res: ServerResponse): void {
+    const s = res.socket as (Socket & { resetAndDestroy?: () => void }) | null;
+    if (s?.resetAndDestroy) s.resetAndDestroy();
+    else s?.destroy();
+  }
+
+  async function send(res: ServerResponse, reply: SandboxReply, requestId: string, family: Family): Promise<void> {
+    const headers: Record<string, string> = { ...(family === 'replyful' ? { 'Request-Id': requestId } : { 'x-request-id': requestId }), ...(reply.headers ?? {}) };
+    if (reply.chunks) {
+      res.writeHead(reply.status, headers);
+      for (const chunk of reply.chunks) {
+        if (res.destroyed) return;
+        res.write(chunk);
+        await delay(1);
+      }
+      res.end();
+      return;
+    }
+    let body: string;
+    if (reply.text !== undefined) body = reply.text;
+    else {
+      body = JSON.stringify(reply.json ?? {});
+      headers['content-type'] ??= 'application/json; charset=utf-8';
+    }
+    headers['content-length'] = String(Buffer.byteLength(body));
+    res.writeHead(reply.status, headers);
+    res.end(body);
+  }
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const at = now();
+    const requestId = `req_${(++requestCounter).toString().padStart(6, '0')}`;
+    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+    const method = req.method ?? 'GET';
+    const entry: RequestLogEntry = { method, path: url.pathname, status: 0, at };
+    requests.push(entry);
+    const started = performance.now();
+    const finish = (status: number): void => {
+      entry.status = status;
+      log(`${method} ${url.pathname}${url.search} → ${status === 0 ? 'connection reset' : status}${entry.fault ? ` [fault ${entry.fault}]` : ''} ${Math.round(performance.now() - started)}ms`);
+    };
+
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let tooLarge = false;
+    for await (const c of req) {
+      size += (c as Buffer).length;
+      if (size > MAX_BODY_BYTES) tooLarge = true;
+      else chunks.push(c as Buffer);
+    }
+    const route = routes.find((r) => r.method === method && r.regex.test(url.pathname));
+    const family = route?.family ?? familyOf(url.pathname);
+    const fail = async (f: Failure, extra: Record<string, string> = {}): Promise<void> => {
+      const { status, body } = failure(family, f, requestId);
+      await send(res, { status, json: body, headers: extra }, requestId, family);
+      finish(status);
+    };
+    if (o.latencyMs && !route?.exempt) await delay(o.latencyMs);
+    if (!route) return fail('not-found');
+    if (tooLarge) return fail('too-large');
+
+    let fault: FaultKind | undefined;
+    if (!route.exempt && faultRate > 0 && random() < faultRate) {
+      fault = faults[Math.floor(random() * faults.length)] ?? faults[0];
+      entry.fault = fault;
+    }
+    if (fault === 'reset-before') {
+      reset(res);
+      return finish(0);
+    }
+    if (fault === '429') return fail('rate-limit', { 'Retry-After': String(retryAfterSeconds) });
+    if (fault === '500') return fail('server');
+    if (fault === '503') return fail('unavailable', { 'Retry-After': String(retryAfterSeconds) });
+
+    let apiKey: string | undefined;
+    if (route.auth) {
+      const h = req.headers.authorization;
+      const m = h === undefined ? undefined : /^Bearer (.+)$/.exec(h);
+      if (!m) return fail('missing-key');
+      if (!keySet.has(m[1] as string)) return fail('invalid-key');
+      apiKey = m[1];
+    }
+    let rateHdrs: Record<string, string> = {};
+    if (limiter && !route.exempt) {
+      const d = limiter.take(apiKey ?? `ip:${req.socket.remoteAddress ?? ''}`, at);
+      rateHdrs = rateHeaders(family, d, at);
+      if (!d.allowed) return fail('rate-limit', { ...rateHdrs, 'Retry-After': String(d.retryAfterSeconds) });
+    }
+    const params: Record<string, string> = {};
+    const m = route.regex.exec(url.pathname);
+    route.names.forEach((n, i) => {
+      params[n] = decodeURIComponent(m?.[i + 1] ?? '');
+    });
+    const sreq: SandboxRequest = { method, path: url.pathname, query: url.searchParams, params, headers: req.headers, raw: Buffer.concat(chunks), apiKey, requestId };
+    let reply: SandboxReply;
+    try {
+      reply = await route.handler(sreq, rt);
+    } catch (e) {
+      log(`error: ${method} ${url.pathname}: ${(e as Error).stack ?? String(e)}`);
+      return fail('server');
+    }
+    if (reply.items !== undefined) entry.items = reply.items;
+    persister?.poke();
+    if (fault === 'reset-after') {
+      // The change is stored; the client never hears about it.
+      reset(res);
+      return finish(0);
+    }
+    await send(res, { ...reply, headers: { ...rateHdrs, ...(reply.headers ?? {}) } }, requestId, family);
+    finish(reply.status);
+  }
+
+  const server = createServer((req, res) => {
+    handle(req, res).catch((e: unknown) => {
+      log(`error: ${(e as Error).message}`);
+      if (!res.headersSent && !res.destroyed) {
+        res.writeHead(500, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ message: 'Internal server error' }));
+      } else res.destroy();
+    });
+  });
+  server.keepAliveTimeout = 5_000;
+  server.on('connection', (s: Socket) => {
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+  });
+  await new Promise<void>((resolve, reject) => {
+    const onError = (e: Error): void => reject(e);
+    server.once('error', onError);
+    server.listen(o.port ?? 0, '127.0.0.1', () => {
+      server.off('error', onError);
+      resolve();
+    });
+  });
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : (o.port ?? 0);
+  let closing: Promise<void> | undefined;
+
+  return {
+    url: `http://127.0.0.1:${port}`,
+    port,
+    provider,
+    apiKeys,
+    agentIds,
+    state,
+    requests,
+    setFaults(n) {
+      if (n.faultRate !== undefined) {
+        if (!(n.faultRate >= 0 && n.faultRate <= 1)) throw new UsageError('ERR_SANDBOX_OPTION', `faultRate must be between 0 and 1, got ${n.faultRate}.`);
+        faultRate = n.faultRate;
+      }
+      if (n.faults !== undefined) faults = [...n.faults];
+      if (n.retryAfterSeconds !== undefined) retryAfterSeconds = n.retryAfterSeconds;
+    },
+    flush: async () => {
+      await persister?.flush();
+    },
+    close() {
+      closing ??= (async () => {
+        const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+        for (const s of sockets) s.destroy();
+        await closed;
+        await persister?.flush();
+      })();
+      return closing;
+    },
+  };
+}

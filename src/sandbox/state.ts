@@ -1,0 +1,144 @@
+import type { AttributeType, StripeAccount } from '../vendors/types.js';
+
+/** A contact as the sandbox stores and returns it (vendors.md §2.3 Contact). */
+export interface StoredContact {
+  id: string;
+  external_id: string;
+  name?: string;
+  email?: string;
+  phonenumber?: string;
+  stripe_accounts?: StripeAccount[];
+  custom_attributes: Record<string, string | number | boolean>;
+  created_at: string;
+  updated_at: string;
+}
+
+/** A custom attribute of an agent's schema; never deleted, only archived. */
+export interface StoredAttribute {
+  name: string;
+  type: AttributeType;
+  label: string;
+  description?: string;
+  archived: boolean;
+  created_at: string;
+}
+
+export interface StoredMessage {
+  id: string;
+  role: 'user' | 'assistant';
+  text: string;
+  created_at: string;
+}
+
+export interface StoredConversation {
+  /** Chatbase: a string id; Bookbag: a number. */
+  id: string | number;
+  userId?: string;
+  created_at: string;
+  updated_at: string;
+  messages: StoredMessage[];
+}
+
+/** One agent (Chatbase chatbot / Bookbag agent) and everything stored under it. */
+export interface AgentState {
+  id: string;
+  name: string;
+  contacts: Map<string, StoredContact>;
+  attributes: Map<string, StoredAttribute>;
+  conversations: StoredConversation[];
+  /** Lowercased email → external id, kept in step with every write (built lazily). */
+  emails?: Map<string, string>;
+}
+
+/** The persisted form (`--data file.json`). */
+export interface SandboxData {
+  version: 1;
+  counters: { contact: number; conversation: number; message: number };
+  agents: Array<{
+    id: string;
+    name: string;
+    contacts: StoredContact[];
+    attributes: StoredAttribute[];
+    conversations: StoredConversation[];
+  }>;
+}
+
+/**
+ * Everything the sandbox holds, readable by tests (`sandbox.state`). Contacts keep their
+ * insertion order, which is the order `GET …/contacts` pages through.
+ */
+export class SandboxState {
+  readonly agents = new Map<string, AgentState>();
+  counters = { contact: 0, conversation: 0, message: 0 };
+  /** Bumped on every change; the persister saves when it moves. */
+  version = 0;
+
+  addAgent(id: string, name = `Sandbox agent ${id}`): AgentState {
+    let a = this.agents.get(id);
+    if (!a) {
+      a = { id, name, contacts: new Map(), attributes: new Map(), conversations: [] };
+      this.agents.set(id, a);
+    }
+    return a;
+  }
+
+  agent(id: string): AgentState | undefined {
+    return this.agents.get(id);
+  }
+
+  /** The contacts of an agent, in insertion order (empty for an unknown agent). */
+  contacts(agentId: string): StoredContact[] {
+    return [...(this.agents.get(agentId)?.contacts.values() ?? [])];
+  }
+
+  /** One contact by external id. */
+  contact(agentId: string, externalId: string): StoredContact | undefined {
+    return this.agents.get(agentId)?.contacts.get(externalId);
+  }
+
+  /** The custom-attribute schema of an agent. */
+  attributes(agentId: string): StoredAttribute[] {
+    return [...(this.agents.get(agentId)?.attributes.values() ?? [])];
+  }
+
+  /** Conversations of an agent, oldest first. */
+  conversations(agentId: string): StoredConversation[] {
+    return [...(this.agents.get(agentId)?.conversations ?? [])];
+  }
+
+  changed(): void {
+    this.version++;
+  }
+
+  toJSON(): SandboxData {
+    return {
+      version: 1,
+      counters: { ...this.counters },
+      agents: [...this.agents.values()].map((a) => ({
+        id: a.id,
+        name: a.name,
+        contacts: [...a.contacts.values()],
+        attributes: [...a.attributes.values()],
+        conversations: a.conversations,
+      })),
+    };
+  }
+
+  /** Replace the state with a persisted one; throws a plain Error naming what is wrong. */
+  load(data: unknown): void {
+    const d = data as Partial<SandboxData> | null;
+    if (!d || typeof d !== 'object' || d.version !== 1 || !Array.isArray(d.agents)) {
+      throw new Error('not a chatid sandbox data file (expected {"version":1,"agents":[…]})');
+    }
+    this.agents.clear();
+    const c = d.counters ?? { contact: 0, conversation: 0, message: 0 };
+    this.counters = { contact: Number(c.contact) || 0, conversation: Number(c.conversation) || 0, message: Number(c.message) || 0 };
+    for (const a of d.agents) {
+      if (!a || typeof a.id !== 'string') throw new Error('an agent without an id');
+      const agent = this.addAgent(a.id, typeof a.name === 'string' ? a.name : undefined);
+      for (const ct of a.contacts ?? []) agent.contacts.set(ct.external_id, ct);
+      for (const at of a.attributes ?? []) agent.attributes.set(at.name, at);
+      agent.conversations = Array.isArray(a.conversations) ? a.conversations : [];
+    }
+  }
+}
