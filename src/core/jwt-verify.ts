@@ -1,6 +1,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { ID_CLAIM, type JwtProvider } from './jwt-claims.js';
 import { isPlainObject, type ParsedJwt, parseJwt } from './jwt-parse.js';
+import { ago, iso } from './jwt-time.js';
 
 /** One problem or remark, as `token verify --json` prints it (../shared/spec/cli.md §6). */
 export interface JwtIssue {
@@ -190,26 +191,4 @@ export function checkClaims(payload: unknown, provider: JwtProvider, now: number
 
 function label(p: JwtProvider): string {
   return p === 'chatbase' ? 'Chatbase' : p === 'replyful' ? 'Replyful' : 'a generic verifier';
-}
-
-/**
- * ISO 8601 of a NumericDate, or a note when it is out of the Date range.
- * @example iso(0) // '1970-01-01T00:00:00.000Z'
- */
-export function iso(seconds: number): string {
-  const ms = seconds * 1000;
-  return Math.abs(ms) <= 8.64e15 ? new Date(ms).toISOString() : `${seconds} (out of range)`;
-}
-
-/**
- * A short human duration: `59m`, `2h 5m`, `3d 4h`, `45s`, `12y`.
- * @example ago(3540) // '59m'
- */
-export function ago(seconds: number): string {
-  const s = Math.round(Math.abs(seconds));
-  if (s < 60) return `${s}s`;
-  if (s < 3600) return `${Math.floor(s / 60)}m${s % 60 && s < 600 ? ` ${s % 60}s` : ''}`;
-  if (s < 86400) return `${Math.floor(s / 3600)}h${Math.floor((s % 3600) / 60) ? ` ${Math.floor((s % 3600) / 60)}m` : ''}`;
-  if (s < 365 * 86400) return `${Math.floor(s / 86400)}d${Math.floor((s % 86400) / 3600) ? ` ${Math.floor((s % 86400) / 3600)}h` : ''}`;
-  return `${Math.floor(s / (365.25 * 86400))}y`;
 }

@@ -1,5 +1,10 @@
 import type { Command } from 'commander';
 import type { Ctx } from '../../cli/context.js';
+import { registerDecode } from './decode.js';
+import { registerSign } from './sign.js';
+import { registerVerify } from './verify.js';
 
-// Placeholder while issue 3 is built: registers nothing yet.
-export function registerToken(_program: Command, _ctx: Ctx): void {}
+export function registerToken(program: Command, ctx: Ctx): void {
+  const token = program.command('token').description('Sign, verify and decode user identity tokens (HS256 JWTs)');
+  for (const register of [registerSign, registerVerify, registerDecode]) register(token, ctx);
+}

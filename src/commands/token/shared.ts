@@ -1,0 +1,99 @@
+import { canPrompt, type Ctx } from '../../cli/context.js';
+import { UsageError } from '../../cli/errors.js';
+import { readStdinText } from '../../cli/output.js';
+import { readSecretFlags, type SecretFlags } from '../../cli/secret-input.js';
+import { requireProvider, requireSecret, resolveSettings, type Settings } from '../../cli/settings.js';
+import type { JwtProvider } from '../../core/jwt-claims.js';
+import type { Provider } from '../../core/providers.js';
+
+/** Flags shared by the token verbs that need a secret. */
+export interface TokenSecretFlags extends SecretFlags {
+  provider?: string;
+}
+
+/** Narrow a provider to one whose tokens are HS256 JWTs; other schemes get a pointer to their command. */
+export function asJwtProvider(provider: Provider, verb: string): JwtProvider {
+  switch (provider) {
+    case 'chatbase':
+    case 'replyful':
+    case 'generic':
+      return provider;
+    case 'bookbag':
+      throw new UsageError('ERR_TOKEN_PROVIDER', `Bookbag has no identity JWT; it proves users with an HMAC user hash.`, { hint: 'Use `chatid hash <userId>`.' });
+    case 'teamweb':
+      throw new UsageError('ERR_TOKEN_PROVIDER', 'TeamWeb identity tokens are AES-256-GCM, not JWTs.', { hint: 'Use `chatid encrypt --id <id>` and `chatid decrypt`.' });
+    case 'opencx':
+      throw new UsageError('ERR_TOKEN_PROVIDER', `OpenCX contact tokens are signed by OpenCX with its own key; chatid cannot ${verb} them locally.`, {
+        hint: 'Mint one with `chatid token sign --provider opencx --email …`; inspect one with `chatid token decode`.',
+      });
+  }
+}
+
+/**
+ * Resolve provider and secret (flag → env → profile), prompting for the secret only when a
+ * terminal allows it. `openStore` also loads the other profiles (the doctor compares secrets).
+ */
+export async function resolveTokenSettings(
+  ctx: Ctx,
+  flags: TokenSecretFlags,
+  o: { openStore?: boolean; needSecret?: boolean } = {},
+): Promise<{ settings: Settings; provider: Provider; secret: string }> {
+  const secretFlag = await readSecretFlags(ctx, flags);
+  const settings = await resolveSettings(ctx, { provider: flags.provider, secret: secretFlag }, { needs: ['provider', 'secret'], openStore: o.openStore });
+  const provider = requireProvider(settings);
+  let secret = settings.secret?.value;
+  if (secret === undefined && o.needSecret !== false && canPrompt(ctx) && provider !== 'opencx') {
+    secret = await ctx.prompter.password('Identity secret');
+    if (secret === '') throw new UsageError('ERR_SECRET_EMPTY', 'The identity secret is empty.', { hint: 'Type or paste the secret shown in the vendor dashboard.' });
+    settings.secret = { value: secret, source: 'flag' };
+  }
+  return { settings, provider, secret: secret ?? (o.needSecret === false || provider === 'opencx' ? '' : requireSecret(settings)) };
+}
+
+/**
+ * The token to work on: the argument, or stdin when it is `-` or omitted while stdin is
+ * not a terminal (../shared/spec/cli.md §4). Surrounding whitespace from `echo` or a file is
+ * removed; anything inside is kept for the strict parser to judge.
+ */
+export async function readTokenInput(ctx: Ctx, arg: string | undefined, secretFromStdin: boolean): Promise<string> {
+  if (arg !== undefined && arg !== '-') return arg;
+  if (arg === undefined && ctx.io.stdin.isTTY) {
+    throw new UsageError('ERR_TOKEN_REQUIRED', 'No token given.', { hint: 'Pass it as an argument, or pipe it: `chatid token sign … | chatid token verify`.' });
+  }
+  if (secretFromStdin) {
+    throw new UsageError('ERR_STDIN_TWICE', 'Both the token and the secret would come from stdin.', { hint: 'Pass the token as an argument, or the secret with --secret-file or CHATID_SECRET.' });
+  }
+  const text = (await readStdinText(ctx, 64 * 1024)).trim();
+  if (text === '') throw new UsageError('ERR_TOKEN_REQUIRED', 'stdin held no token.', { hint: 'Pipe a token in, or pass it as an argument.' });
+  return text;
+}
+
+/**
+ * `--at <ISO 8601 | Unix seconds>` → Unix seconds.
+ * @example parseAt('1767225600') // 1767225600
+ */
+export function parseAt(text: string): number {
+  const t = text.trim();
+  if (/^\d+(\.\d+)?$/.test(t)) {
+    const n = Number(t);
+    if (n >= 1e11) throw new UsageError('ERR_TOKEN_AT', `--at ${t} looks like milliseconds.`, { hint: `Use seconds: ${Math.floor(n / 1000)}.` });
+    return n;
+  }
+  const ms = /^\d{4}-\d{2}-\d{2}/.test(t) ? Date.parse(t) : Number.NaN;
+  if (Number.isNaN(ms)) {
+    throw new UsageError('ERR_TOKEN_AT', `--at "${text}" is neither an ISO 8601 time nor Unix seconds.`, { hint: 'Example: --at 2026-01-01T12:00:00Z or --at 1767268800.' });
+  }
+  return ms / 1000;
+}
+
+/**
+ * `--leeway <dur>` → seconds; `0` is allowed without a unit.
+ * @example parseLeeway('2m') // 120
+ */
+export async function parseLeeway(text: string): Promise<number> {
+  if (text.trim() === '0') return 0;
+  const { parseDuration } = await import('../../core/duration.js');
+  const ms = parseDuration(text);
+  if (ms === undefined) throw new UsageError('ERR_TOKEN_LEEWAY', `--leeway "${text}" is not a duration.`, { hint: 'Write it with a unit: 30s, 2m, 1h.' });
+  return ms / 1000;
+}

@@ -1,0 +1,246 @@
+import type { Command } from 'commander';
+import type { Ctx } from '../../cli/context.js';
+import { UsageError } from '../../cli/errors.js';
+import { emit, info, warn } from '../../cli/output.js';
+import { SECRET_OPTION_HELP } from '../../cli/secret-input.js';
+import type { ExpiryChoice, JwtProvider } from '../../core/jwt-claims.js';
+import { asJwtProvider, resolveTokenSettings } from './shared.js';
+
+export interface SignOptions {
+  provider?: string;
+  secret?: string;
+  secretStdin?: boolean;
+  secretFile?: string;
+  userId?: string;
+  email?: string;
+  name?: string;
+  phone?: string;
+  attrs: Array<[string, string]>;
+  stripeAccounts: Array<[string, string]>;
+  claims: Array<[string, unknown]>;
+  /** `--exp` as written: a duration, Unix seconds, or `none` (needs the clock, so parsed in run). */
+  exp: string;
+  iat: boolean;
+  allowWeakSecret: boolean;
+  /** `--batch <file|->` */
+  batch?: string;
+  json: boolean;
+}
+
+export interface SignResult {
+  token: string;
+  header: Record<string, unknown>;
+  payload: Record<string, unknown>;
+  expiresAt: string | null;
+}
+
+/** The batch path streams its own output; this is what is left to say. */
+export interface SignBatchResult {
+  batch: true;
+  count: number;
+}
+
+/** RFC 7518 §3.2: an HS256 key must be at least as long as the hash output. */
+export const MIN_SECRET_BYTES = 32;
+
+const collect = (v: string, prev: string[]): string[] => [...prev, v];
+
+export function registerSign(parent: Command, ctx: Ctx, runF = runSign): void {
+  parent
+    .command('sign')
+    .description("Mint an identity token (HS256 JWT) for the profile's provider")
+    .argument('[userId]', 'the signed-in user (same as --user-id)')
+    .option('--user-id <id>', 'the signed-in user; always written as a string claim')
+    .option('--email <email>', 'email claim')
+    .option('--name <name>', 'name claim')
+    .option('--phone <phone>', 'phone claim (Chatbase: phonenumber), e.g. +14155550123')
+    .option('--attr <k=v>', 'Chatbase custom attribute (repeatable)', collect, [])
+    .option('--stripe-account <label=cus_…>', 'Chatbase stripe account (repeatable)', collect, [])
+    .option('--claim <k=v>', 'extra string claim (repeatable)', collect, [])
+    .option('--claim-json <k=json>', 'extra typed claim, the value as JSON (repeatable)', collect, [])
+    .option('--exp <dur|unix|none>', 'lifetime (30m, 1h, 24h, 7d, +1h), absolute Unix seconds, or none', '1h')
+    .option('--iat', 'include iat (default)', true)
+    .option('--no-iat', 'leave iat out (not for Replyful, which always has it)')
+    .option('--allow-weak-secret', `sign even with a secret under ${MIN_SECRET_BYTES} bytes`, false)
+    .option('--provider <name>', 'chatbase, replyful, generic (opencx asks the vendor)')
+    .option('--secret <value>', SECRET_OPTION_HELP.secret)
+    .option('--secret-stdin', SECRET_OPTION_HELP.secretStdin)
+    .option('--secret-file <path>', SECRET_OPTION_HELP.secretFile)
+    .option('--batch <file|->', 'sign one token per user id: a file (one id per line, or CSV with user_id/external_id/id, email, name) or - for stdin')
+    .addHelpText(
+      'after',
+      `
+Output: the token alone on stdout; --json prints {"token","header","payload","expiresAt"}.
+With --batch: one token per line, or NDJSON {"userId","token"} with --json.
+
+Examples:
+  $ chatid token sign --user-id user_123 --email ada@example.com
+  $ chatid token sign user_123 --provider chatbase --attr plan=pro --exp 15m
+  $ chatid token sign user_123 --provider replyful --claim plan=pro --claim-json seats=5
+  $ chatid token sign user_123 | chatid token verify
+  $ cut -d, -f1 users.csv | chatid token sign --batch - > tokens.txt`,
+    )
+    .action(async (userIdArg: string | undefined, flags: Record<string, unknown>, cmd: Command) => {
+      const g = cmd.optsWithGlobals<{ json?: boolean }>();
+      const opts = parseSignFlags(userIdArg, flags, Boolean(g.json));
+      const result = await runF(opts, ctx);
+      if ('batch' in result) return;
+      emit(ctx, result, renderSign);
+    });
+}
+
+/** argv → SignOptions; pure, so flag handling is tested without running anything. */
+export function parseSignFlags(userIdArg: string | undefined, f: Record<string, unknown>, json: boolean): SignOptions {
+  const userIdFlag = f.userId as string | undefined;
+  if (userIdArg !== undefined && userIdFlag !== undefined && userIdArg !== userIdFlag) {
+    throw new UsageError('ERR_TOKEN_USER_ID_TWICE', `Two different user ids: "${userIdArg}" and --user-id "${userIdFlag}".`, { hint: 'Give the user id once.' });
+  }
+  const pairs = (list: unknown, flag: string): Array<[string, string]> =>
+    (list as string[]).map((kv) => {
+      const i = kv.indexOf('=');
+      if (i <= 0) throw new UsageError('ERR_TOKEN_FLAG_FORMAT', `${flag} "${kv}" is not key=value.`, { hint: `Example: ${flag} plan=pro` });
+      return [kv.slice(0, i), kv.slice(i + 1)];
+    });
+  const claims: Array<[string, unknown]> = pairs(f.claim, '--claim');
+  for (const [k, v] of pairs(f.claimJson, '--claim-json')) {
+    try {
+      claims.push([k, JSON.parse(v) as unknown]);
+    } catch {
+      throw new UsageError('ERR_TOKEN_CLAIM_JSON', `--claim-json ${k}=${v}: the value is not JSON.`, { hint: `Quote strings: --claim-json '${k}="text"'; numbers and objects as is: --claim-json seats=5.` });
+    }
+  }
+  const opts: SignOptions = {
+    provider: f.provider as string | undefined,
+    secret: f.secret as string | undefined,
+    secretStdin: f.secretStdin as boolean | undefined,
+    secretFile: f.secretFile as string | undefined,
+    userId: userIdFlag ?? userIdArg,
+    email: f.email as string | undefined,
+    name: f.name as string | undefined,
+    phone: f.phone as string | undefined,
+    attrs: pairs(f.attr, '--attr'),
+    stripeAccounts: pairs(f.stripeAccount, '--stripe-account'),
+    claims,
+    exp: f.exp as string,
+    iat: f.iat !== false,
+    allowWeakSecret: Boolean(f.allowWeakSecret),
+    json,
+  };
+  if (f.batch !== undefined) opts.batch = f.batch as string;
+  return opts;
+}
+
+/**
+ * `--exp` → an expiry choice, given the signing time in Unix seconds. A bare number is an
+ * absolute time; one in milliseconds or in the past is refused with the likely intent.
+ * @example parseExp('15m', 1767225600) // { kind: 'in', seconds: 900 }
+ */
+export async function parseExp(text: string, now: number): Promise<ExpiryChoice> {
+  const t = text.trim();
+  if (t.toLowerCase() === 'none') return { kind: 'none' };
+  if (/^\d+$/.test(t)) {
+    const n = Number(t);
+    if (n >= 1e11) throw new UsageError('ERR_TOKEN_EXP', `--exp ${t} looks like milliseconds (EXP_IN_MILLISECONDS).`, { hint: `Unix time is in seconds: --exp ${Math.floor(n / 1000)}, or give a duration like 1h.` });
+    if (n <= now) throw new UsageError('ERR_TOKEN_EXP', `--exp ${t} is a Unix time in the past (${new Date(n * 1000).toISOString()}).`, { hint: `Durations need a unit: --exp ${t}s, 1h, 7d.` });
+    return { kind: 'at', unix: n };
+  }
+  const { parseDuration } = await import('../../core/duration.js');
+  const ms = parseDuration(t);
+  if (ms === undefined || ms < 1000) {
+    throw new UsageError('ERR_TOKEN_EXP', `--exp "${text}" is not a duration, Unix seconds or none.`, { hint: 'Examples: --exp 30m, --exp 1h, --exp 7d, --exp 1767229200, --exp none.' });
+  }
+  return { kind: 'in', seconds: Math.round(ms / 1000) };
+}
+
+export async function runSign(opts: SignOptions, ctx: Ctx): Promise<SignResult | SignBatchResult> {
+  const { settings, provider: anyProvider, secret } = await resolveTokenSettings(ctx, opts, { needSecret: true });
+  if (anyProvider === 'opencx') {
+    const { signOpencx } = await import('./sign-opencx.js');
+    if (!opts.email) throw new UsageError('ERR_TOKEN_EMAIL_REQUIRED', 'OpenCX identifies contacts by email.', { hint: 'Pass --email <address> (and optionally --name).' });
+    await signOpencx(opts.name === undefined ? { email: opts.email, json: opts.json } : { email: opts.email, name: opts.name, json: opts.json }, ctx);
+    return { batch: true, count: 1 };
+  }
+  void settings;
+  const provider = asJwtProvider(anyProvider, 'sign');
+  const { parseSecretKey } = await import('../../core/secret-key.js');
+  const key = parseSecretKey(secret).bytes;
+  if (key.length < MIN_SECRET_BYTES && !opts.allowWeakSecret) {
+    throw new UsageError('ERR_SECRET_WEAK', `The secret is ${key.length} bytes; HS256 signing keys need at least ${MIN_SECRET_BYTES} (RFC 7518 §3.2).`, {
+      hint: 'Use the full secret from the vendor dashboard, make a strong one with `chatid secret rotate --generate`, or pass --allow-weak-secret for a throwaway test.',
+    });
+  }
+  const now = Math.floor(ctx.clock.now().getTime() / 1000);
+  const exp = await parseExp(opts.exp, now);
+  if (opts.batch !== undefined) return signBatch(opts, ctx, provider, key, now, exp);
+
+  if (opts.userId === undefined) {
+    throw new UsageError('ERR_TOKEN_USER_ID_REQUIRED', 'No user id.', { hint: 'Pass it: `chatid token sign user_123` or --user-id user_123 (or --batch for many).' });
+  }
+  checkUserId(ctx, opts.userId);
+  const { buildTokenClaims } = await import('../../core/jwt-claims.js');
+  const payload = buildTokenClaims({ ...claimFields(opts), provider, userId: opts.userId, now, exp, iat: opts.iat });
+  warnLifetime(ctx, provider, exp, now);
+  const { signHs256, HS256_HEADER } = await import('../../core/jwt-sign.js');
+  const token = await signHs256(key, payload);
+  return { token, header: { ...HS256_HEADER }, payload, expiresAt: typeof payload.exp === 'number' ? new Date(payload.exp * 1000).toISOString() : null };
+}
+
+function claimFields(opts: SignOptions): { email?: string; name?: string; phone?: string; attrs: Array<[string, string]>; stripeAccounts: Array<[string, string]>; claims: Array<[string, unknown]> } {
+  const o: ReturnType<typeof claimFields> = { attrs: opts.attrs, stripeAccounts: opts.stripeAccounts, claims: opts.claims };
+  if (opts.email !== undefined) o.email = opts.email;
+  if (opts.name !== undefined) o.name = opts.name;
+  if (opts.phone !== undefined) o.phone = opts.phone;
+  return o;
+}
+
+function checkUserId(ctx: Ctx, id: string): void {
+  if (id === '') throw new UsageError('ERR_TOKEN_USER_ID_EMPTY', 'The user id is empty.', { hint: 'Pass the id your app uses for this user.' });
+  if (id.trim() !== id) warn(ctx, `the user id ${JSON.stringify(id)} has leading or trailing whitespace; vendors match ids byte for byte.`);
+}
+
+function warnLifetime(ctx: Ctx, provider: JwtProvider, exp: ExpiryChoice, now: number): void {
+  const lifetime = exp.kind === 'in' ? exp.seconds : exp.kind === 'at' ? exp.unix - now : Number.POSITIVE_INFINITY;
+  if (provider === 'chatbase' && lifetime > 24 * 3600) warn(ctx, 'Chatbase asks for token lifetimes under 24h; this token lives longer.');
+  if (exp.kind === 'none') warn(ctx, 'the token has no exp and never expires; anyone who copies it can use it forever.');
+}
+
+async function signBatch(opts: SignOptions, ctx: Ctx, provider: JwtProvider, key: Uint8Array, now: number, exp: ExpiryChoice): Promise<SignBatchResult> {
+  if (opts.userId !== undefined) {
+    throw new UsageError('ERR_TOKEN_BATCH_USER_ID', '--batch takes the user ids from its input; --user-id cannot be combined with it.', { hint: 'Drop --user-id, or drop --batch to sign one token.' });
+  }
+  if (opts.batch === '-' && (opts.secretStdin || opts.secretFile === '-')) {
+    throw new UsageError('ERR_STDIN_TWICE', 'Both the batch ids and the secret would come from stdin.', { hint: 'Pass the secret with --secret-file or CHATID_SECRET.' });
+  }
+  const [{ buildTokenClaims }, { hs256Signer }, batch] = await Promise.all([
+    import('../../core/jwt-claims.js'),
+    import('../../core/jwt-sign-sync.js'),
+    import('../../cli/batch.js'),
+  ]);
+  warnLifetime(ctx, provider, exp, now);
+  const sign = hs256Signer(key);
+  const fields = claimFields(opts);
+  // Validate the shared claims once, before the first row (a bad --claim fails fast).
+  buildTokenClaims({ ...fields, provider, userId: 'x', now, exp, iat: opts.iat });
+  const input = await batch.openBatchInput(ctx, opts.batch!);
+  const out = new batch.BatchWriter(ctx.io.stdout);
+  let count = 0;
+  for await (const rows of batch.readBatchChunks(input, { signal: ctx.signal })) {
+    for (const r of rows) {
+      const f = { ...fields };
+      if (r.email !== undefined) f.email = r.email;
+      if (r.name !== undefined) f.name = r.name;
+      const token = sign(buildTokenClaims({ ...f, provider, userId: r.userId, now, exp, iat: opts.iat }));
+      const p = out.write(opts.json ? `${JSON.stringify({ userId: r.userId, token })}\n` : `${token}\n`);
+      count++;
+      if (p) await p;
+    }
+  }
+  await out.end();
+  info(ctx, `signed ${count} token${count === 1 ? '' : 's'}`);
+  return { batch: true, count };
+}
+
+/** Human output: the token alone, so `$(chatid token sign …)` works. */
+export function renderSign(r: SignResult): string {
+  return `${r.token}\n`;
+}

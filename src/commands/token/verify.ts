@@ -1,0 +1,171 @@
+import type { Command } from 'commander';
+import type { Ctx } from '../../cli/context.js';
+import { ExitCode, ExitWithCode } from '../../cli/errors.js';
+import { emit } from '../../cli/output.js';
+import { SECRET_OPTION_HELP } from '../../cli/secret-input.js';
+import type { Settings } from '../../cli/settings.js';
+import type { JwtProvider } from '../../core/jwt-claims.js';
+import type { JwtIssue } from '../../core/jwt-verify.js';
+import type { SecretCandidateInput } from '../../core/secret-candidates.js';
+import { renderClaims } from './render-claims.js';
+import { asJwtProvider, parseAt, parseLeeway, readTokenInput, resolveTokenSettings } from './shared.js';
+
+export interface VerifyOptions {
+  /** The token argument as given (`-` or undefined: stdin). */
+  token?: string;
+  provider?: string;
+  secret?: string;
+  secretStdin?: boolean;
+  secretFile?: string;
+  /** `--leeway` as written (default 60s). */
+  leeway: string;
+  /** `--at` as written: ISO 8601 or Unix seconds. */
+  at?: string;
+}
+
+/** The JSON document of ../shared/spec/cli.md §6, key for key. */
+export interface VerifyResult {
+  valid: boolean;
+  header: Record<string, unknown> | null;
+  payload: unknown;
+  secret: 'current' | 'previous' | null;
+  errors: JwtIssue[];
+  warnings: JwtIssue[];
+  causes: JwtIssue[];
+}
+
+/** What the human rendering says about how the check was made (not part of the JSON). */
+export interface VerifyContext {
+  provider: JwtProvider;
+  at: number;
+  atGiven: boolean;
+  leeway: number;
+  hasPrevious: boolean;
+}
+
+export function registerVerify(parent: Command, ctx: Ctx, runF = runVerify): void {
+  parent
+    .command('verify')
+    .description('Verify a user token strictly and explain every failure (exit 3 when invalid)')
+    .argument('[token]', 'the JWT; `-` or omitted reads stdin')
+    .option('--leeway <dur>', 'clock tolerance for exp/nbf/iat', '60s')
+    .option('--at <time>', 'verify as of this moment: ISO 8601 or Unix seconds')
+    .option('--provider <name>', 'chatbase, replyful or generic (decides the id claim and rules)')
+    .option('--secret <value>', SECRET_OPTION_HELP.secret)
+    .option('--secret-stdin', SECRET_OPTION_HELP.secretStdin)
+    .option('--secret-file <path>', SECRET_OPTION_HELP.secretFile)
+    .addHelpText(
+      'after',
+      `
+Checks: strict compact form, alg HS256 only, the signature (current secret, and the
+previous one during its grace period), exp/nbf/iat with leeway, and the provider's user id
+claim. When it fails, the causes chatid can prove (a Bearer prefix, a secret with a
+trailing newline, another profile's secret, exp in milliseconds, clock skew, …).
+
+Exit: 0 valid, 3 invalid. --json: {"valid","header","payload","secret","errors","warnings","causes"}.
+
+Examples:
+  $ chatid token verify eyJhbGciOi…
+  $ chatid token sign user_123 | chatid token verify --json
+  $ chatid token verify "$TOKEN" --at 2026-01-01T12:00:00Z   # was it valid back then?
+  $ pbpaste | chatid token verify --provider chatbase --leeway 2m`,
+    )
+    .action(async (token: string | undefined, flags: Omit<VerifyOptions, 'token'>) => {
+      const opts: VerifyOptions = { ...flags };
+      if (token !== undefined) opts.token = token;
+      const { result, context } = await runF(opts, ctx);
+      emit(ctx, result, (r, c) => renderVerify(r, context, c));
+      if (!result.valid) throw new ExitWithCode(ExitCode.mismatch);
+    });
+}
+
+export async function runVerify(opts: VerifyOptions, ctx: Ctx): Promise<{ result: VerifyResult; context: VerifyContext }> {
+  const { settings, provider: anyProvider, secret } = await resolveTokenSettings(ctx, opts, { openStore: true });
+  const provider = asJwtProvider(anyProvider, 'verify');
+  const token = await readTokenInput(ctx, opts.token, Boolean(opts.secretStdin || opts.secretFile === '-'));
+  const leeway = await parseLeeway(opts.leeway);
+  const at = opts.at !== undefined ? parseAt(opts.at) : ctx.clock.now().getTime() / 1000;
+  const [{ parseSecretKey }, { verifyJwt }, { diagnoseJwt }] = await Promise.all([
+    import('../../core/secret-key.js'),
+    import('../../core/jwt-verify.js'),
+    import('../../core/jwt-causes.js'),
+  ]);
+  const keys: Array<{ label: 'current' | 'previous'; bytes: Uint8Array }> = [{ label: 'current', bytes: parseSecretKey(secret).bytes }];
+  if (settings.previousSecret) {
+    try {
+      keys.push({ label: 'previous', bytes: parseSecretKey(settings.previousSecret.value).bytes });
+    } catch {
+      // A malformed stored previous secret cannot have signed anything; the doctor ignores it too.
+    }
+  }
+  const verify = { keys, provider, now: at, leewaySeconds: leeway };
+  const r = verifyJwt({ ...verify, token });
+  const causes = diagnoseJwt({ verify, token, result: r, secrets: secretSearch(settings, secret) });
+  return {
+    result: { valid: r.valid, header: r.header, payload: r.payload, secret: r.secret, errors: r.errors, warnings: r.warnings, causes },
+    context: { provider, at, atGiven: opts.at !== undefined, leeway, hasPrevious: keys.length > 1 },
+  };
+}
+
+/** The secrets the doctor may try: the profile's previous one and every other profile's. */
+function secretSearch(s: Settings, secret: string): SecretCandidateInput {
+  const input: SecretCandidateInput = { secret };
+  const prev = s.previousSecret?.value ?? s.profile?.previousSecret;
+  if (prev) input.previousSecret = prev;
+  if (s.apiKey) input.apiKey = s.apiKey.value;
+  const current = s.profileName?.value;
+  const others: NonNullable<SecretCandidateInput['otherProfiles']>[number][] = [];
+  for (const [name, p] of Object.entries(s.store?.data.profiles ?? {})) {
+    // The active profile's own secret counts as "another" when the secret came from a flag or env.
+    if (name === current && s.secret?.source === 'profile') continue;
+    const o: (typeof others)[number] = { name };
+    if (p.secret) o.secret = p.secret;
+    if (p.previousSecret && name !== current) o.previousSecret = p.previousSecret;
+    others.push(o);
+  }
+  if (others.length) input.otherProfiles = others;
+  return input;
+}
+
+const CHECKS: ReadonlyArray<{ label: (v: VerifyContext) => string; codes: readonly string[] }> = [
+  { label: () => 'compact form: three canonical base64url segments, JSON header and payload', codes: ['MALFORMED', 'PAYLOAD_NOT_OBJECT'] },
+  { label: () => 'alg is HS256', codes: ['ALG_NOT_ALLOWED'] },
+  { label: (v) => `signature (current secret${v.hasPrevious ? ', then the previous one' : ''})`, codes: ['BAD_SIGNATURE'] },
+  { label: (v) => `exp, nbf, iat (leeway ${v.leeway}s)`, codes: ['EXPIRED', 'NOT_YET_VALID', 'IAT_IN_FUTURE'] },
+  { label: (v) => `user id claim (${v.provider === 'chatbase' ? 'user_id or sub' : v.provider === 'replyful' ? 'userId' : 'sub'}) is a non-empty string`, codes: ['MISSING_USER_ID', 'USER_ID_NOT_STRING'] },
+];
+
+/** Human output: verdict, decoded claims with dates, each check, errors, warnings and proven causes. */
+export function renderVerify(r: VerifyResult, v: VerifyContext, ctx: Ctx): string {
+  const c = ctx.color;
+  const atText = new Date(v.at * 1000).toISOString().replace('.000Z', 'Z');
+  let out = r.valid
+    ? `${c.green.bold('✓ Valid token')} ${c.dim(`signed with the ${r.secret} secret, checked for ${v.provider} at ${atText}${v.atGiven ? ' (--at)' : ''}`)}\n`
+    : `${c.red.bold('✗ Invalid token')} ${c.dim(`checked for ${v.provider} at ${atText}${v.atGiven ? ' (--at)' : ''}`)}\n`;
+  if (r.header) out += `\n${c.bold('Header')}  ${JSON.stringify(r.header)}\n`;
+  if (r.payload !== null && r.payload !== undefined) out += `${c.bold('Claims')}\n${renderClaims(r.payload, v.at, c)}`;
+  const codes = new Set(r.errors.map((e) => e.code));
+  const malformed = r.header === null;
+  out += `\n${c.bold('Checked')}\n`;
+  for (const check of CHECKS) {
+    const failed = check.codes.some((k) => codes.has(k));
+    const skipped = !failed && (malformed || (check.codes.includes('BAD_SIGNATURE') && codes.has('ALG_NOT_ALLOWED')));
+    const mark = failed ? c.red('✗') : skipped ? c.dim('–') : c.green('✓');
+    out += `  ${mark} ${check.label(v)}${skipped ? c.dim(' (not checked)') : ''}\n`;
+  }
+  if (r.errors.length) {
+    out += `\n${c.bold('Errors')}\n`;
+    for (const e of r.errors) out += `  ${c.red(e.code)}  ${e.message}\n`;
+  }
+  if (r.warnings.length) {
+    out += `\n${c.bold('Warnings')}\n`;
+    for (const w of r.warnings) out += `  ${c.yellow(w.code)}  ${w.message}\n`;
+  }
+  if (r.causes.length) {
+    out += `\n${c.bold('Why (proven by recomputation)')}\n`;
+    for (const k of r.causes) out += `  ${c.cyan(k.code)}  ${k.message}\n`;
+  } else if (!r.valid) {
+    out += `\n${c.dim('No known cause could be proven. Compare secret fingerprints with `chatid secret show` on both sides, and decode the token with `chatid token decode`.')}\n`;
+  }
+  return out;
+}

@@ -1,0 +1,12 @@
+// The pure core, one named export per line (no `export *`), so callers see what exists.
+export { buildTokenClaims, ID_CLAIM } from './jwt-claims.js';
+export type { ExpiryChoice, JwtProvider, TokenClaimsInput } from './jwt-claims.js';
+export { diagnoseJwt } from './jwt-causes.js';
+export type { DiagnoseJwtInput, JwtCause } from './jwt-causes.js';
+export { isPlainObject, MAX_JSON_DEPTH, MAX_TOKEN_BYTES, parseJwt } from './jwt-parse.js';
+export type { ParsedJwt, ParseJwtResult } from './jwt-parse.js';
+export { HS256_HEADER, signHs256 } from './jwt-sign.js';
+export { hs256Signer, signHs256Sync } from './jwt-sign-sync.js';
+export { ago, iso, relativeClaimTime } from './jwt-time.js';
+export { checkClaims, macMatches, verifyJwt } from './jwt-verify.js';
+export type { JwtIssue, VerifyJwtInput, VerifyJwtResult, VerifyKey } from './jwt-verify.js';

@@ -1,0 +1,150 @@
+import { ID_CLAIM, type JwtProvider } from './jwt-claims.js';
+import { isPlainObject, parseJwt } from './jwt-parse.js';
+import { ago, iso } from './jwt-time.js';
+import { checkClaims, macMatches, type JwtIssue, type VerifyJwtInput, type VerifyJwtResult, verifyJwt } from './jwt-verify.js';
+import { type SecretCandidateInput, secretCandidates } from './secret-candidates.js';
+
+/** A proven reason for a failure (or a warning), with the next step in its message. */
+export type JwtCause = JwtIssue;
+
+/** How far off a clock may be for CLOCK_SKEW to be the explanation (beyond the leeway). */
+export const CLOCK_SKEW_WINDOW_SECONDS = 600;
+
+export interface DiagnoseJwtInput {
+  /** Verification settings used for the token (keys, provider, time, leeway). */
+  verify: Omit<VerifyJwtInput, 'token'>;
+  /** The token exactly as the user gave it. */
+  token: string;
+  /** verifyJwt's answer for `token` with `verify`. */
+  result: VerifyJwtResult;
+  /** Secrets to try when the MAC fails: variants of the configured one, previous, other profiles. */
+  secrets: SecretCandidateInput;
+}
+
+/**
+ * Why a token failed, proven by recomputation (../shared/spec/cli.md §6): every cause here
+ * was checked by re-verifying a repaired token, recomputing the MAC with another key, or
+ * re-running the claim checks with the suspected mistake undone. Nothing is guessed; an
+ * empty list is an honest "no known cause".
+ * @example diagnoseJwt({ verify, token: `Bearer ${jwt}`, result, secrets: { secret } })[0].code // 'BEARER_PREFIX'
+ */
+export function diagnoseJwt(o: DiagnoseJwtInput): JwtCause[] {
+  const causes: JwtCause[] = [];
+  const codes = new Set(o.result.errors.map((e) => e.code));
+
+  if (codes.has('MALFORMED') && o.result.header === null) {
+    causes.push(...wrappedToken(o));
+    return causes;
+  }
+  const parsed = parseJwt(o.token);
+  if (!parsed.ok) return causes;
+  const { jwt } = parsed;
+  const payload = jwt.payload;
+
+  if (codes.has('BAD_SIGNATURE') && jwt.signature.length === 32) {
+    for (const c of secretCandidates(o.secrets)) {
+      if (!macMatches(jwt, c.bytes)) continue;
+      causes.push({ code: c.cause, message: secretCauseMessage(c.cause, c.label, c.profile) });
+    }
+  }
+  if (o.result.secret === 'previous') {
+    causes.push({
+      code: 'SIGNED_WITH_PREVIOUS_SECRET',
+      message: 'The token was signed with the previous secret: it passes only during the grace period. Sign new tokens with the current secret.',
+    });
+  }
+
+  if (isPlainObject(payload)) {
+    const { provider, now, leewaySeconds } = o.verify;
+    // CLOCK_SKEW: the time errors disappear with a few more minutes of leeway.
+    const timeCodes = ['EXPIRED', 'NOT_YET_VALID', 'IAT_IN_FUTURE'].filter((c) => codes.has(c));
+    if (timeCodes.length) {
+      const wide = new Set(checkClaims(payload, provider, now, leewaySeconds + CLOCK_SKEW_WINDOW_SECONDS).errors.map((e) => e.code));
+      const skewed = timeCodes.filter((c) => !wide.has(c));
+      if (skewed.length) causes.push({ code: 'CLOCK_SKEW', message: skewMessage(payload, skewed, now) });
+    }
+    // EXP_IN_MILLISECONDS: read as milliseconds, the NumericDate lands near now.
+    for (const k of ['exp', 'iat', 'nbf'] as const) {
+      const v = payload[k];
+      if (typeof v !== 'number' || v < 1e11) continue;
+      const asSeconds = v / 1000;
+      if (Math.abs(asSeconds - now) > 366 * 86400) continue;
+      causes.push({
+        code: 'EXP_IN_MILLISECONDS',
+        message: `${k} is ${v}, a time in milliseconds: read as seconds it is ${iso(v)}, but ${v}/1000 is ${iso(asSeconds)}. NumericDate is seconds: use Math.floor(Date.now() / 1000) (or jsonwebtoken's expiresIn: '1h').`,
+      });
+    }
+    // WRONG_PROVIDER_CLAIM: the id is there, under another vendor's claim name.
+    if (codes.has('MISSING_USER_ID')) causes.push(...wrongClaim(payload, provider));
+  }
+  return causes;
+}
+
+/** BEARER_PREFIX / QUOTED_TOKEN: strip what was copied along with the token and re-verify. */
+function wrappedToken(o: DiagnoseJwtInput): JwtCause[] {
+  let t = o.token.trim();
+  const found: JwtCause[] = [];
+  for (let round = 0; round < 3; round++) {
+    const bearer = /^bearer[\s:]+/i.exec(t);
+    const quoted = /^(["'`])(.*)\1$/s.exec(t);
+    if (bearer) {
+      t = t.slice(bearer[0].length).trim();
+      found.push({ code: 'BEARER_PREFIX', message: 'The token starts with "Bearer ", which belongs in an Authorization header, not in the token. Pass only the eyJ… part.' });
+    } else if (quoted) {
+      t = quoted[2]!.replace(/\\"/g, '"').trim();
+      found.push({ code: 'QUOTED_TOKEN', message: 'The token is wrapped in quotes (copied from JSON or a .env file). Pass it without the quotes.' });
+    } else break;
+  }
+  if (found.length === 0 || !parseJwt(t).ok) return [];
+  const again = verifyJwt({ ...o.verify, token: t });
+  const verdict = again.valid
+    ? 'Without it the token verifies.'
+    : `Without it the token still fails: ${again.errors.map((e) => e.code).join(', ')}.`;
+  const last = found[found.length - 1]!;
+  last.message = `${last.message} ${verdict}`;
+  return [...found, ...diagnoseJwt({ ...o, token: t, result: again })];
+}
+
+function secretCauseMessage(code: string, label: string, profile: string | undefined): string {
+  switch (code) {
+    case 'SIGNED_WITH_PREVIOUS_SECRET':
+      return 'The token was signed with the previous secret, which this check does not accept (its grace period is over, or the secret came from a flag or CHATID_SECRET). Sign with the current secret (`chatid secret show` compares fingerprints).';
+    case 'SIGNED_WITH_OTHER_PROFILE_SECRET':
+      return `The token was signed with ${label}. Your server uses profile "${profile ?? '?'}"'s secret: point it at this profile's secret, or verify with --profile ${profile ?? '<name>'}.`;
+    case 'SECRET_WHITESPACE':
+      return `The token was signed with ${label}. Trim the secret where it is read (files and Docker secrets end in a newline).`;
+    case 'SECRET_ENCODING':
+      return `The token was signed with ${label}. Use the secret exactly as the vendor shows it: HS256 keys are the secret's text bytes, neither decoded nor encoded.`;
+    case 'SECRET_QUOTED':
+      return `The token was signed with ${label}. Remove the quotes from the secret where it is configured.`;
+    case 'API_KEY_AS_SECRET':
+      return `The token was signed with ${label}, not the identity secret. Use the identity (verification) secret for tokens; the API key is for REST calls.`;
+    default:
+      return `The token was signed with ${label}.`;
+  }
+}
+
+function skewMessage(payload: Record<string, unknown>, codes: string[], now: number): string {
+  const parts: string[] = [];
+  if (codes.includes('EXPIRED')) parts.push(`exp passed ${ago(now - (payload.exp as number))} ago`);
+  if (codes.includes('NOT_YET_VALID')) parts.push(`nbf is ${ago((payload.nbf as number) - now)} ahead`);
+  if (codes.includes('IAT_IN_FUTURE')) parts.push(`iat is ${ago((payload.iat as number) - now)} ahead`);
+  return `The clocks of the signer and this machine disagree by minutes (${parts.join(', ')}; within ${CLOCK_SKEW_WINDOW_SECONDS / 60} min). Sync both with NTP; compare with --at, or allow a little slack with --leeway.`;
+}
+
+/** Id-like claims users put under the wrong name, in the order they are checked. */
+const ID_LIKE = ['user_id', 'userId', 'sub', 'external_id', 'externalId', 'userid', 'uid', 'id', 'user'] as const;
+
+function wrongClaim(payload: Record<string, unknown>, provider: JwtProvider): JwtCause[] {
+  const accepted = provider === 'chatbase' ? ['user_id', 'sub'] : [ID_CLAIM[provider]];
+  const want = accepted.map((k) => `"${k}"`).join(' or ');
+  for (const k of ID_LIKE) {
+    if (accepted.includes(k)) continue;
+    const v = payload[k];
+    if ((typeof v === 'string' && v.trim() !== '') || typeof v === 'number') {
+      const owner = k === 'userId' ? ' (the Replyful claim)' : k === 'user_id' ? ' (the Chatbase claim)' : k === 'sub' ? ' (the generic claim)' : '';
+      return [{ code: 'WRONG_PROVIDER_CLAIM', message: `The user id is in "${k}"${owner}, but ${provider} reads ${want}. Rename the claim to ${accepted[0]}.` }];
+    }
+  }
+  return [];
+}
