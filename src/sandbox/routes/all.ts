@@ -1,6 +1,7 @@
 import type { Route } from '../http.js';
+import { chatRoutes } from './chat.js';
 import { contactRoutes } from './contacts.js';
 import { miscRoutes } from './misc.js';
 
 /** Every route the sandbox serves, first match wins. */
-export const allRoutes: Route[] = [...miscRoutes, ...contactRoutes];
+export const allRoutes: Route[] = [...miscRoutes, ...contactRoutes, ...chatRoutes];

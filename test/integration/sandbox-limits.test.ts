@@ -1,0 +1,168 @@
+import { mkdtemp, readFile, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { Agent, request } from 'undici';
+import { type Sandbox, SANDBOX_API_KEY, SANDBOX_CHATBASE_AGENT_ID, type SandboxOptions, startSandbox } from '../../src/sandbox/index.js';
+
+let sb: Sandbox | undefined;
+afterEach(async () => {
+  await sb?.close();
+  sb = undefined;
+});
+async function start(o: SandboxOptions = {}): Promise<Sandbox> {
+  await sb?.close();
+  sb = await startSandbox({ port: 0, ...o });
+  return sb;
+}
+const CB = `/api/v1/chatbots/${SANDBOX_CHATBASE_AGENT_ID}`;
+
+async function call(method: string, path: string, body?: unknown, key = SANDBOX_API_KEY) {
+  // A fresh connection each time, so a reset never poisons the next request.
+  const dispatcher = new Agent({ pipelining: 0 });
+  try {
+    const res = await request(`${sb!.url}${path}`, {
+      method: method as 'GET',
+      dispatcher,
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await res.body.text();
+    return { status: res.statusCode, headers: res.headers, json: text ? JSON.parse(text) : undefined };
+  } finally {
+    await dispatcher.close().catch(() => undefined);
+  }
+}
+
+describe('sandbox: rate limit', () => {
+  it('counts per key in a sliding window and answers 429 with Retry-After', async () => {
+    let t = 1_000_000;
+    await start({ rateLimit: { limit: 3, windowMs: 10_000 }, now: () => t, apiKeys: ['k1', 'k2'] });
+    const seen: Array<[number, string | string[] | undefined, string | string[] | undefined]> = [];
+    for (let i = 0; i < 3; i++) {
+      const r = await call('GET', `${CB}/contacts`, undefined, 'k1');
+      seen.push([r.status, r.headers['x-ratelimit-remaining'], r.headers['x-ratelimit-limit']]);
+      t += 1000;
+    }
+    expect(seen).toEqual([
+      [200, '2', '3'],
+      [200, '1', '3'],
+      [200, '0', '3'],
+    ]);
+    const limited = await call('GET', `${CB}/contacts`, undefined, 'k1');
+    expect(limited.status).toBe(429);
+    expect(limited.json).toEqual({ message: 'Rate limit exceeded' });
+    // oldest request at 1_000_000 leaves the window at 1_010_000; now is 1_003_000
+    expect(limited.headers['retry-after']).toBe('7');
+    expect(limited.headers['x-ratelimit-reset']).toBe('1010000');
+    expect(limited.headers['x-ratelimit-remaining']).toBe('0');
+    // another key has its own window; health is never limited
+    expect((await call('GET', `${CB}/contacts`, undefined, 'k2')).status).toBe(200);
+    expect((await call('GET', '/api/v2/health')).status).toBe(200);
+    t = 1_010_001; // the first request left the window
+    const again = await call('GET', `${CB}/contacts`, undefined, 'k1');
+    expect([again.status, again.headers['x-ratelimit-remaining']]).toEqual([200, '0']);
+    expect(sb!.requests.filter((r) => r.status === 429)).toHaveLength(1);
+  });
+
+  it('can be turned off', async () => {
+    await start({ rateLimit: false });
+    const r = await call('GET', `${CB}/contacts`);
+    expect([r.status, r.headers['x-ratelimit-limit']]).toEqual([200, undefined]);
+  });
+});
+
+describe('sandbox: faults', () => {
+  const batch = { users: [{ external_id: 'a', name: 'A' }, { external_id: 'b', name: 'B' }] };
+
+  it('reset-after stores the batch, then resets the connection', async () => {
+    await start({ faultRate: 1, faults: ['reset-after'] });
+    await expect(call('POST', `${CB}/contacts`, batch)).rejects.toThrow();
+    expect(sb!.state.contacts(SANDBOX_CHATBASE_AGENT_ID).map((c) => c.external_id)).toEqual(['a', 'b']);
+    expect(sb!.requests).toEqual([expect.objectContaining({ method: 'POST', status: 0, fault: 'reset-after', items: 2 })]);
+  });
+
+  it('reset-before stores nothing', async () => {
+    await start({ faultRate: 1, faults: ['reset-before'] });
+    await expect(call('POST', `${CB}/contacts`, batch)).rejects.toThrow();
+    expect(sb!.state.contacts(SANDBOX_CHATBASE_AGENT_ID)).toEqual([]);
+    expect(sb!.requests[0]).toMatchObject({ status: 0, fault: 'reset-before' });
+  });
+
+  it('injects 429 with Retry-After, 500 and 503 in the vendor words, storing nothing', async () => {
+    await start({ faultRate: 1, faults: ['429'], retryAfterSeconds: 3 });
+    const r429 = await call('POST', `${CB}/contacts`, batch);
+    expect([r429.status, r429.headers['retry-after'], r429.json]).toEqual([429, '3', { message: 'Rate limit exceeded' }]);
+    sb!.setFaults({ faults: ['500'] });
+    const r500 = await call('POST', `${CB}/contacts`, batch);
+    expect([r500.status, r500.json]).toEqual([500, { message: 'Internal server error' }]);
+    sb!.setFaults({ faults: ['503'] });
+    const r503 = await call('POST', `${CB}/contacts`, batch);
+    expect(r503.status).toBe(503);
+    const v2 = await call('GET', `/api/v2/agents/${SANDBOX_CHATBASE_AGENT_ID}/users/u/conversations`);
+    expect([v2.status, v2.json.error.code]).toEqual([503, 'INTERNAL_SERVER_ERROR']);
+    expect(sb!.state.contacts(SANDBOX_CHATBASE_AGENT_ID)).toEqual([]);
+    expect((await call('GET', '/api/v2/health')).status).toBe(200);
+    sb!.setFaults({ faultRate: 0 });
+    expect((await call('POST', `${CB}/contacts`, batch)).status).toBe(200);
+    expect(sb!.requests.map((r) => r.fault ?? null)).toEqual(['429', '500', '503', '503', null, null]);
+  });
+
+  it('draws the same faults for the same seed, at about the given rate', async () => {
+    const run = async (seed: number) => {
+      await start({ faultRate: 0.3, faults: ['429', '500'], seed, rateLimit: false });
+      const out: number[] = [];
+      for (let i = 0; i < 60; i++) out.push((await call('GET', `${CB}/contacts`)).status);
+      return out;
+    };
+    const a = await run(42);
+    const b = await run(42);
+    const c = await run(43);
+    expect(a).toEqual(b);
+    expect(a).not.toEqual(c);
+    const faulted = a.filter((s) => s !== 200).length;
+    expect(faulted).toBeGreaterThan(6);
+    expect(faulted).toBeLessThan(30);
+  });
+
+  it('adds latency', async () => {
+    await start({ latencyMs: 30 });
+    const t0 = performance.now();
+    expect((await call('GET', `${CB}/contacts`)).status).toBe(200);
+    expect(performance.now() - t0).toBeGreaterThanOrEqual(25);
+  });
+
+  it('refuses bad options', async () => {
+    await expect(startSandbox({ faultRate: 2 })).rejects.toMatchObject({ code: 'ERR_SANDBOX_OPTION' });
+    await expect(startSandbox({ faults: ['boom' as never] })).rejects.toMatchObject({ code: 'ERR_SANDBOX_OPTION' });
+    await expect(startSandbox({ rateLimit: { limit: 0, windowMs: 1 } })).rejects.toMatchObject({ code: 'ERR_SANDBOX_OPTION' });
+  });
+});
+
+describe('sandbox: persistence', () => {
+  it('saves atomically with mode 0600 and loads it back', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'chatid-sb-'));
+    const file = join(dir, 'data.json');
+    await start({ dataFile: file, attributes: [{ name: 'age', type: 'number' }] });
+    expect((await call('POST', `${CB}/contacts`, { users: [{ external_id: 'a', email: 'a@example.com', custom_attributes: { age: 5 } }] })).status).toBe(200);
+    await sb!.close();
+    expect((await stat(file)).mode & 0o777).toBe(0o600);
+    const saved = JSON.parse(await readFile(file, 'utf8'));
+    expect(saved.version).toBe(1);
+    await start({ dataFile: file });
+    const got = await call('GET', `${CB}/contacts/a`);
+    expect(got.json.data).toMatchObject({ external_id: 'a', email: 'a@example.com', custom_attributes: { age: 5 } });
+    expect(sb!.state.attributes(SANDBOX_CHATBASE_AGENT_ID).map((a) => a.name)).toEqual(['age']);
+    // the email index survives the round trip
+    expect((await call('POST', `${CB}/contacts`, { users: [{ external_id: 'b', email: 'a@example.com' }] })).status).toBe(409);
+  });
+
+  it('refuses a file that is not sandbox data', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'chatid-sb-'));
+    const file = join(dir, 'bad.json');
+    await writeFile(file, '{"hello":1}');
+    await expect(startSandbox({ dataFile: file })).rejects.toMatchObject({ code: 'ERR_SANDBOX_DATA' });
+    await writeFile(file, 'not json');
+    await expect(startSandbox({ dataFile: file })).rejects.toMatchObject({ code: 'ERR_SANDBOX_DATA' });
+  });
+});
