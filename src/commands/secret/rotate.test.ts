@@ -1,0 +1,102 @@
+import { describe, expect, it } from 'vitest';
+import { createTestCtx, runCli } from '../../../test/helpers/test-ctx.js';
+import { fingerprint } from '../../core/fingerprint.js';
+import { generateSecret, parseGrace } from './rotate.js';
+
+const OLD = 'sk_test_0123456789abcdef';
+const NEW = 'sk_new_secret_abcdefghij';
+const HEX = '0505050505050505050505050505050505050505050505050505050505050505';
+const profiles = () => ({ dev: { provider: 'chatbase' as const, secret: OLD }, tw: { provider: 'teamweb' as const, secret: Buffer.alloc(32, 1).toString('base64') } });
+
+describe('secret rotate', () => {
+  it('makes the new secret current and keeps the old one for 24h by default', async () => {
+    const ctx = createTestCtx({ profiles: profiles(), activeProfile: 'dev', stdin: NEW });
+    const r = await runCli(['secret', 'rotate', '--secret-stdin'], ctx);
+    expect(r.exitCode).toBe(0);
+    expect(ctx.memory!.data.profiles.dev).toEqual({ provider: 'chatbase', secret: NEW, previousSecret: OLD, previousSecretExpiresAt: '2026-01-02T00:00:00.000Z' });
+    expect(r.stdout).toBe(
+      [
+        'Rotated the identity secret of profile "dev".',
+        `Current   sk_…hij (fingerprint ${fingerprint(NEW)})`,
+        `Previous  sk_…def (fingerprint ${fingerprint(OLD)}), accepted until 2026-01-02T00:00:00.000Z (in 1 day)`,
+        '',
+      ].join('\n'),
+    );
+    expect(r.stdout + r.stderr).not.toContain(NEW);
+    expect(r.stdout + r.stderr).not.toContain(OLD);
+  });
+
+  it('--generate prints 64 hex chars once on stdout, the note on stderr', async () => {
+    const ctx = createTestCtx({ profiles: profiles(), activeProfile: 'dev', randomByte: 5 });
+    const r = await runCli(['secret', 'rotate', '--generate', '--grace', '2h'], ctx);
+    expect(r.exitCode).toBe(0);
+    expect(r.stdout).toBe(`${HEX}\n`);
+    expect(r.stderr).toContain('is shown only once');
+    expect(r.stderr).toContain('accepted until 2026-01-01T02:00:00.000Z (in 2 hours)');
+    expect(ctx.memory!.data.profiles.dev).toEqual({ provider: 'chatbase', secret: HEX, previousSecret: OLD, previousSecretExpiresAt: '2026-01-01T02:00:00.000Z' });
+    expect(r.stderr).not.toContain(OLD);
+  });
+
+  it('--generate for TeamWeb makes a base64 32-byte key; --json carries it as "secret"', async () => {
+    const ctx = createTestCtx({ profiles: profiles(), activeProfile: 'tw', randomByte: 5 });
+    const r = await runCli(['secret', 'rotate', '--generate', '--json'], ctx);
+    const key = Buffer.alloc(32, 5).toString('base64');
+    expect(r.exitCode).toBe(0);
+    const doc = r.json();
+    expect(doc.secret).toBe(key);
+    expect([doc.generated, doc.current.fingerprint, doc.previous.expiresAt, doc.dropped]).toEqual([true, fingerprint(key), '2026-01-02T00:00:00.000Z', null]);
+    expect(ctx.memory!.data.profiles.tw!.secret).toBe(key);
+    expect(r.stdout).not.toContain(Buffer.alloc(32, 1).toString('base64'));
+  });
+
+  it('without --generate the JSON has no secret value', async () => {
+    const ctx = createTestCtx({ profiles: profiles(), activeProfile: 'dev', stdin: NEW });
+    const doc = (await runCli(['secret', 'rotate', '--secret-stdin', '--json'], ctx)).json();
+    expect(Object.keys(doc).sort()).toEqual(['current', 'dropped', 'generated', 'previous', 'profile', 'provider']);
+    expect(doc.generated).toBe(false);
+  });
+
+  it('--grace 0 drops the old secret now', async () => {
+    const ctx = createTestCtx({ profiles: profiles(), activeProfile: 'dev', stdin: NEW });
+    const r = await runCli(['secret', 'rotate', '--secret-stdin', '--grace', '0', '--json'], ctx);
+    expect([r.exitCode, r.json().previous]).toEqual([0, null]);
+    expect(ctx.memory!.data.profiles.dev).toEqual({ provider: 'chatbase', secret: NEW });
+    expect(r.stderr).toContain('no longer stored');
+  });
+
+  it('a second rotation inside the grace period pushes out the older secret, with a warning', async () => {
+    const ctx = createTestCtx({ profiles: profiles(), activeProfile: 'dev', randomByte: 5 });
+    await runCli(['secret', 'rotate', '--generate'], ctx);
+    const c2 = createTestCtx({ profiles: ctx.memory!.data.profiles, activeProfile: 'dev', stdin: NEW });
+    const r = await runCli(['secret', 'rotate', '--secret-stdin', '--json'], c2);
+    expect(r.json().dropped).toEqual({ masked: 'sk_…def', fingerprint: fingerprint(OLD) });
+    expect(r.stderr).toContain(`previous secret (fingerprint ${fingerprint(OLD)}) was still in its grace period`);
+    expect(c2.memory!.data.profiles.dev).toMatchObject({ secret: NEW, previousSecret: HEX });
+  });
+
+  it('a profile without a secret gets one, with no previous secret', async () => {
+    const ctx = createTestCtx({ profiles: { g: { provider: 'generic' } }, activeProfile: 'g', stdin: NEW });
+    const r = await runCli(['secret', 'rotate', '--secret-stdin', '--json'], ctx);
+    expect([r.exitCode, r.json().previous]).toEqual([0, null]);
+    expect(ctx.memory!.data.profiles.g).toEqual({ provider: 'generic', secret: NEW });
+  });
+
+  it.each([
+    [['--secret-stdin'], OLD, 'ERR_SECRET_UNCHANGED'],
+    [['--generate', '--grace', 'soon'], '', 'ERR_GRACE_INVALID'],
+    [['--generate', '--grace', '3600'], '', 'ERR_GRACE_INVALID'],
+    [['--generate', '--secret-stdin'], NEW, 'ERR_SECRET_SOURCES'],
+    [[], '', 'ERR_INPUT_REQUIRED'],
+  ])('%j exits 2 with %s and changes nothing', async (argv, stdin, code) => {
+    const ctx = createTestCtx({ profiles: profiles(), activeProfile: 'dev', stdin });
+    const r = await runCli(['secret', 'rotate', ...argv, '--json'], ctx);
+    expect([r.exitCode, r.json().error.code]).toEqual([2, code]);
+    expect(ctx.memory!.data.profiles.dev).toEqual({ provider: 'chatbase', secret: OLD });
+  });
+
+  it('parses grace durations', () => {
+    expect([parseGrace('0'), parseGrace('0s'), parseGrace('30m'), parseGrace('7d')]).toEqual([0, 0, 1_800_000, 604_800_000]);
+    expect(() => parseGrace('-1h')).toThrow(/not a duration/);
+    expect(generateSecret('generic', new Uint8Array(32).fill(255))).toBe('ff'.repeat(32));
+  });
+});

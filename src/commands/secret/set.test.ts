@@ -1,0 +1,77 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { createTestCtx, runCli } from '../../../test/helpers/test-ctx.js';
+import { CancelledError } from '../../cli/errors.js';
+
+const SECRET = 'sk_test_0123456789abcdef';
+const NEW = 'sk_new_secret_abcdefghij';
+const TW_KEY = Buffer.alloc(32, 9).toString('base64');
+const profiles = () => ({ dev: { provider: 'chatbase' as const, secret: SECRET }, tw: { provider: 'teamweb' as const } });
+
+describe('secret set', () => {
+  it('stores a secret from stdin in the active profile, stripping the newline with a warning', async () => {
+    const ctx = createTestCtx({ profiles: profiles(), activeProfile: 'dev', stdin: `${NEW}\n` });
+    const r = await runCli(['secret', 'set', '--secret-stdin'], ctx);
+    expect(r.exitCode).toBe(0);
+    expect(ctx.memory!.data.profiles.dev!.secret).toBe(NEW);
+    expect(r.stdout).toMatch(/^Stored the identity secret of profile "dev" \(fingerprint [0-9a-f]{8}\)\. The secret it replaces is no longer stored\.\n$/);
+    expect(r.stderr).toMatch(/removed a trailing newline/);
+    expect(r.stdout + r.stderr).not.toContain(NEW);
+  });
+
+  it('asks with a hidden prompt at a terminal; --json reports the fingerprint only', async () => {
+    const ctx = createTestCtx({ profiles: profiles(), stdinTTY: true, stderrTTY: true, answers: [TW_KEY] });
+    const r = await runCli(['secret', 'set', '--profile', 'tw', '--json'], ctx);
+    expect(r.exitCode).toBe(0);
+    expect(ctx.asked).toEqual(['New identity secret for "tw" (base64, 32 bytes) (hidden)']);
+    expect(r.json()).toEqual({ profile: 'tw', provider: 'teamweb', secret: { masked: `${TW_KEY.slice(0, 3)}…${TW_KEY.slice(-3)}`, fingerprint: expect.stringMatching(/^[0-9a-f]{8}$/) }, replaced: false });
+    expect(ctx.memory!.data.profiles.tw!.secret).toBe(TW_KEY);
+    expect(r.stdout).not.toContain(TW_KEY);
+  });
+
+  it('takes --secret with a warning, and --secret-file relative to the working directory', async () => {
+    const ctx = createTestCtx({ profiles: profiles(), activeProfile: 'dev' });
+    const r = await runCli(['secret', 'set', '--secret', NEW], ctx);
+    expect(r.exitCode).toBe(0);
+    expect(r.stderr).toMatch(/warning: --secret puts the identity secret in argv/);
+    const dir = mkdtempSync(join(tmpdir(), 'chatid-set-'));
+    writeFileSync(join(dir, 'tw.key'), `${TW_KEY}\r\n`);
+    const f = createTestCtx({ profiles: profiles(), activeProfile: 'tw', cwd: dir });
+    const rf = await runCli(['secret', 'set', '--secret-file', 'tw.key'], f);
+    expect(rf.exitCode).toBe(0);
+    expect(f.memory!.data.profiles.tw!.secret).toBe(TW_KEY);
+    expect(rf.stderr).toMatch(/removed a trailing newline from the identity secret file/);
+  });
+
+  it('warns when CHATID_SECRET overrides the stored secret', async () => {
+    const ctx = createTestCtx({ profiles: profiles(), activeProfile: 'dev', stdin: NEW, env: { CHATID_SECRET: 'x' } });
+    const r = await runCli(['secret', 'set', '--secret-stdin'], ctx);
+    expect(r.exitCode).toBe(0);
+    expect(r.stderr).toContain('CHATID_SECRET is set');
+  });
+
+  it('Ctrl-C at the prompt exits 130 and keeps the old secret', async () => {
+    const ctx = createTestCtx({ profiles: profiles(), activeProfile: 'dev', stdinTTY: true, stderrTTY: true, answers: [new CancelledError()] });
+    const r = await runCli(['secret', 'set'], ctx);
+    expect(r.exitCode).toBe(130);
+    expect(ctx.memory!.data.profiles.dev!.secret).toBe(SECRET);
+  });
+
+  it.each([
+    [{ activeProfile: 'dev' }, ['secret', 'set'], 'ERR_INPUT_REQUIRED'],
+    [{ activeProfile: 'dev', stdinTTY: true, stderrTTY: true }, ['secret', 'set', '--no-input'], 'ERR_INPUT_REQUIRED'],
+    [{ activeProfile: 'tw', stdin: 'not base64' }, ['secret', 'set', '--secret-stdin'], 'ERR_SECRET_FORMAT'],
+    [{ activeProfile: 'tw', stdin: Buffer.alloc(31).toString('base64') }, ['secret', 'set', '--secret-stdin'], 'ERR_SECRET_FORMAT'],
+    [{}, ['secret', 'set', '--secret-stdin'], 'ERR_PROFILE_REQUIRED'],
+    [{}, ['secret', 'set', '--secret-stdin', '--profile', 'ghost'], 'ERR_PROFILE_NOT_FOUND'],
+    [{ activeProfile: 'dev' }, ['secret', 'set', '--secret-stdin', '--secret-file', 'x'], 'ERR_SECRET_SOURCES'],
+  ])('%j %j exits 2 with %s, nothing changed', async (o, argv, code) => {
+    const ctx = createTestCtx({ profiles: profiles(), ...o });
+    const before = structuredClone(ctx.memory!.data);
+    const r = await runCli([...argv, '--json'], ctx);
+    expect([r.exitCode, r.json().error.code]).toEqual([2, code]);
+    expect(ctx.memory!.data).toEqual(before);
+  });
+});

@@ -1,0 +1,57 @@
+import { describe, expect, it } from 'vitest';
+import { createTestCtx, runCli } from '../../../test/helpers/test-ctx.js';
+import { fingerprint } from '../../core/fingerprint.js';
+
+const SECRET = 'sk_test_0123456789abcdef';
+const OLD = 'sk_old_secret_9876543210';
+const profiles = {
+  dev: { provider: 'chatbase' as const, secret: SECRET, previousSecret: OLD, previousSecretExpiresAt: '2026-01-01T00:30:00.000Z' },
+  empty: { provider: 'generic' as const },
+};
+
+describe('secret show', () => {
+  it('shows masked secrets with fingerprints and the previous secret expiry', async () => {
+    const r = await runCli(['secret', 'show'], createTestCtx({ profiles, activeProfile: 'dev' }));
+    expect(r.exitCode).toBe(0);
+    expect(r.stdout).toBe(
+      [
+        'Profile   dev (chatbase)',
+        `Secret    sk_…def (fingerprint ${fingerprint(SECRET)})`,
+        `Previous  sk_…210 (fingerprint ${fingerprint(OLD)}), accepted until 2026-01-01T00:30:00.000Z (in 30 minutes)`,
+        '',
+      ].join('\n'),
+    );
+    expect(r.stdout + r.stderr).not.toContain(SECRET);
+  });
+
+  it('--json without and with --reveal', async () => {
+    const m = await runCli(['secret', 'show', '--json'], createTestCtx({ profiles, activeProfile: 'dev' }));
+    expect(m.json()).toEqual({
+      profile: 'dev',
+      provider: 'chatbase',
+      secret: { masked: 'sk_…def', fingerprint: fingerprint(SECRET) },
+      previousSecret: { masked: 'sk_…210', fingerprint: fingerprint(OLD), expiresAt: '2026-01-01T00:30:00.000Z' },
+    });
+    const v = await runCli(['secret', 'show', '--json', '--reveal'], createTestCtx({ profiles, activeProfile: 'dev' }));
+    expect([v.json().secret.value, v.json().previousSecret.value]).toEqual([SECRET, OLD]);
+    const h = await runCli(['secret', 'show', '--reveal'], createTestCtx({ profiles, activeProfile: 'dev' }));
+    expect(h.stdout).toContain(`Secret    ${SECRET} (fingerprint`);
+  });
+
+  it('drops an expired previous secret', async () => {
+    const r = await runCli(['secret', 'show', '--json'], createTestCtx({ profiles, activeProfile: 'dev', now: new Date('2026-01-01T00:30:00.000Z') }));
+    expect(r.json().previousSecret).toBeNull();
+  });
+
+  it('says when a profile has no secret, and when CHATID_SECRET overrides it', async () => {
+    const r = await runCli(['secret', 'show', '--profile', 'empty'], createTestCtx({ profiles, env: { CHATID_SECRET: 'x' } }));
+    expect(r.exitCode).toBe(0);
+    expect(r.stdout).toContain('Secret   (none; store one with `chatid secret set --profile empty`)');
+    expect(r.stderr).toContain('CHATID_SECRET is set');
+  });
+
+  it('exits 2 without a profile', async () => {
+    const r = await runCli(['secret', 'show', '--json'], createTestCtx({ profiles }));
+    expect([r.exitCode, r.json().error.code]).toEqual([2, 'ERR_PROFILE_REQUIRED']);
+  });
+});
