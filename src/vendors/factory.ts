@@ -8,7 +8,7 @@ import type { Command } from 'commander';
 import type { Ctx } from '../cli/context.js';
 import { UsageError } from '../cli/errors.js';
 import { verbose } from '../cli/output.js';
-import { requireApiKey, requireBaseUrl, requireProvider, type Settings } from '../cli/settings.js';
+import { requireApiKey, requireBaseUrl, requireProvider, resolveSettings, type Settings } from '../cli/settings.js';
 import { parseDuration } from '../core/duration.js';
 import { PROVIDER_INFO, type Provider } from '../core/providers.js';
 import type { AgentApiClient, CheckResult } from './agent-api.js';
@@ -178,4 +178,32 @@ export function parseNetworkFlags(f: NetworkFlags): ClientTuning {
     t.rateLimit = { limit: Number(m[1]), windowMs };
   }
   return t;
+}
+
+/** Raw values of the settings flags a vendor command takes. */
+export interface VendorFlags extends NetworkFlags {
+  provider?: string;
+  agentId?: string;
+  baseUrl?: string;
+}
+
+/** Add --provider, --agent-id and --base-url (the API key comes from CHATID_API_KEY or the profile, never argv). */
+export function addVendorOptions(cmd: Command, o: { network?: boolean } = {}): Command {
+  cmd
+    .option('--provider <name>', 'vendor (default: CHATID_PROVIDER, then the profile)')
+    .option('--agent-id <id>', 'agent / chatbot id (default: CHATID_AGENT_ID, then the profile)')
+    .option('--base-url <url>', "API base URL, e.g. the sandbox's (default: CHATID_BASE_URL, the profile, then the vendor's)");
+  return o.network === false ? cmd : addNetworkOptions(cmd);
+}
+
+/** Resolve the settings a vendor command needs, by flag → env → profile → default. */
+export async function resolveVendorSettings(ctx: Ctx, f: VendorFlags): Promise<Settings> {
+  if (f.baseUrl !== undefined && !/^https?:\/\/[^\s/]+/i.test(f.baseUrl)) {
+    throw new UsageError('ERR_USAGE_BAD_VALUE', `--base-url must be an http(s) URL, not "${f.baseUrl}".`, { hint: 'For example --base-url http://127.0.0.1:4010' });
+  }
+  const flags: Record<string, string> = {};
+  if (f.provider !== undefined) flags.provider = f.provider;
+  if (f.agentId !== undefined) flags.agentId = f.agentId;
+  if (f.baseUrl !== undefined) flags.baseUrl = f.baseUrl;
+  return resolveSettings(ctx, flags, { needs: ['provider', 'agentId', 'baseUrl', 'apiKey'] });
 }

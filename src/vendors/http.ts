@@ -216,7 +216,7 @@ function asIssues(v: unknown): VendorIssue[] {
 }
 
 /** Details carried by every VendorError/AuthError a client throws. */
-export type HttpErrorDetails = VendorErrorDetails & { vendor: string; vendorCode?: string };
+export type HttpErrorDetails = VendorErrorDetails & { vendor: string };
 
 /** Turn a non-2xx status and body into the typed error the contract names (src/vendors/types.ts). */
 export function httpError(vendor: string, status: number, bodyText: string, method: string, path: string): AuthError | VendorError {

@@ -66,5 +66,18 @@ export interface ContactsApi {
  *   `details: { status: number; vendorMessage: string; issues: VendorIssue[] }`.
  * - `VendorError` `ERR_VENDOR_SERVER` / `ERR_VENDOR_RATE_LIMIT`: 5xx / 429 after retries ran out.
  * - `NetworkError` `ERR_NETWORK`: connection failures after retries ran out.
+ * - `VendorError` `ERR_VENDOR_BAD_RESPONSE`: a 2xx whose body is not the documented shape.
+ * - `VendorError` `ERR_VENDOR_STREAM`: an `error` frame inside a chat stream.
+ * - `CancelledError` (exit 130): the AbortSignal fired (Ctrl-C).
+ * A 429 that asks for a wait longer than the cap (default 60 s, `--max-wait`) stops at once
+ * with `ERR_VENDOR_RATE_LIMIT` instead of sleeping or retrying early (src/vendors/http.ts).
  */
-export type VendorErrorDetails = { status: number; vendorMessage: string; issues: VendorIssue[] };
+export type VendorErrorDetails = {
+  status: number;
+  vendorMessage: string;
+  issues: VendorIssue[];
+  /** The vendor's name as shown to users (e.g. "Chatbase"). */
+  vendor?: string;
+  /** The vendor's machine code when it sends one (`AGENT_NOT_FOUND`, `invalid_api_key`, …). */
+  vendorCode?: string;
+};

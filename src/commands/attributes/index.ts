@@ -1,5 +1,9 @@
 import type { Command } from 'commander';
 import type { Ctx } from '../../cli/context.js';
+import { registerCreate } from './create.js';
+import { registerList } from './list.js';
 
-// Placeholder while issue 4 is built: registers nothing yet.
-export function registerAttributes(_program: Command, _ctx: Ctx): void {}
+export function registerAttributes(program: Command, ctx: Ctx): void {
+  const attributes = program.command('attributes').description("The vendor's custom-attribute schema (what contacts sync coerces to)");
+  for (const register of [registerList, registerCreate]) register(attributes, ctx);
+}

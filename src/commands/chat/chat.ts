@@ -1,5 +1,100 @@
 import type { Command } from 'commander';
 import type { Ctx } from '../../cli/context.js';
+import { UsageError } from '../../cli/errors.js';
+import { emit, info, readStdinText } from '../../cli/output.js';
+import { addVendorOptions, type VendorFlags } from '../../vendors/factory.js';
 
-// Placeholder while issue 4 is built: registers nothing yet.
-export function registerChat(_program: Command, _ctx: Ctx): void {}
+export interface ChatCommandOptions extends VendorFlags {
+  message: string | undefined;
+  userId: string | undefined;
+  conversationId: string | undefined;
+  stream: boolean;
+}
+
+export interface ChatCommandResult {
+  text: string;
+  conversationId: string | null;
+  userId: string | null;
+  messageId: string | null;
+  finishReason: string | null;
+  credits: number | null;
+  provider: string;
+  agentId: string | null;
+  streamed: boolean;
+}
+
+/** The vendors' v2 `userId` rule (Chatbase and Bookbag). */
+const USER_ID = /^[a-zA-Z0-9._-]{1,128}$/;
+
+export function registerChat(program: Command, ctx: Ctx, runF = runChat): void {
+  const cmd = program
+    .command('chat')
+    .description('Send a message to the agent as a user (Chatbase/Bookbag v2); the answer streams to stdout')
+    .argument('[message]', 'the message; read from stdin when "-" or omitted with piped input')
+    .option('--user-id <id>', "the user (the contact's external id): letters, digits, . _ -, up to 128")
+    .option('--conversation-id <id>', 'continue a conversation (the user is then taken from it)')
+    .option('--no-stream', 'ask for the whole answer at once');
+  addVendorOptions(cmd).addHelpText(
+    'after',
+    `
+Examples:
+  $ chatid chat "Where is my order?" --user-id user_123
+  $ chatid chat "And the invoice?" --user-id user_123 --conversation-id 456
+  $ echo "hello" | chatid chat --user-id user_123 --json | jq -r .conversationId`,
+  );
+  cmd.action(async (message: string | undefined, flags: VendorFlags & { userId?: string; conversationId?: string; stream: boolean }) => {
+    emit(ctx, await runF({ ...flags, message, userId: flags.userId, conversationId: flags.conversationId, stream: flags.stream }, ctx), renderChat);
+  });
+}
+
+export async function runChat(opts: ChatCommandOptions, ctx: Ctx): Promise<ChatCommandResult> {
+  let message = opts.message;
+  if (message === '-' || (message === undefined && !ctx.io.stdin.isTTY)) message = (await readStdinText(ctx, 64 * 1024)).replace(/\r?\n$/, '');
+  if (message === undefined || message.trim() === '') {
+    throw new UsageError('ERR_CHAT_MESSAGE_REQUIRED', 'No message to send.', { hint: 'Pass it as an argument (chatid chat "hello" --user-id user_123) or pipe it on stdin.' });
+  }
+  if (opts.userId === undefined && opts.conversationId === undefined) {
+    throw new UsageError('ERR_CHAT_USER_REQUIRED', 'Say who is chatting: --user-id is required for a new conversation.', { hint: "Pass --user-id <the contact's external id>, or --conversation-id to continue one." });
+  }
+  if (opts.userId !== undefined && !USER_ID.test(opts.userId)) {
+    throw new UsageError('ERR_CHAT_USER_ID', `--user-id "${opts.userId}" is not a valid user id for the vendor.`, { hint: 'Use 1-128 letters, digits, ".", "_" or "-" (the contact external id).' });
+  }
+  const { openAgentApi, parseNetworkFlags, resolveVendorSettings } = await import('../../vendors/factory.js');
+  const settings = await resolveVendorSettings(ctx, opts);
+  const client = await openAgentApi(ctx, settings, 'chat', parseNetworkFlags(opts));
+  // Human mode prints the answer as it arrives; --json prints one document at the end.
+  const live = !ctx.ui.json;
+  let wrote = false;
+  const r = await client.chat({
+    message,
+    userId: opts.userId,
+    conversationId: opts.conversationId,
+    stream: opts.stream,
+    onText: live
+      ? (t) => {
+          wrote = true;
+          ctx.io.stdout.write(t);
+        }
+      : undefined,
+  });
+  if (live) {
+    if (wrote && !r.text.endsWith('\n')) ctx.io.stdout.write('\n');
+    if (r.conversationId) info(ctx, `conversation ${r.conversationId} (continue with --conversation-id ${r.conversationId})`);
+  }
+  return {
+    text: r.text,
+    conversationId: r.conversationId ?? null,
+    userId: r.userId ?? opts.userId ?? null,
+    messageId: r.messageId ?? null,
+    finishReason: r.finishReason ?? null,
+    credits: r.credits ?? null,
+    provider: client.vendor,
+    agentId: client.agentId ?? null,
+    streamed: r.streamed,
+  };
+}
+
+/** The text was already streamed; nothing more goes to stdout. */
+export function renderChat(): string {
+  return '';
+}

@@ -1,0 +1,66 @@
+import type { Command } from 'commander';
+import type { Ctx } from '../../cli/context.js';
+import { UsageError } from '../../cli/errors.js';
+import { emit } from '../../cli/output.js';
+import { addVendorOptions, type VendorFlags } from '../../vendors/factory.js';
+
+export interface ListOptions extends VendorFlags {
+  userId: string;
+  cursor: string | undefined;
+  limit: number;
+  all: boolean;
+}
+
+export interface ListResult {
+  userId: string;
+  conversations: Array<Record<string, unknown>>;
+  /** Pass to --cursor for the next page; null on the last one. */
+  nextCursor: string | null;
+  hasMore: boolean;
+  total: number | null;
+}
+
+export function registerList(parent: Command, ctx: Ctx, runF = runList): void {
+  const cmd = parent
+    .command('list')
+    .alias('ls')
+    .description("List one user's conversations, newest first")
+    .requiredOption('--user-id <id>', "the user (the contact's external id)")
+    .option('--cursor <cursor>', 'continue from a previous page (its nextCursor)')
+    .option('--limit <n>', 'conversations per page, 1-100', '20')
+    .option('--all', 'follow the cursor to the last page', false);
+  addVendorOptions(cmd).addHelpText('after', "\nExamples:\n  $ chatid conversations list --user-id user_123\n  $ chatid conversations list --user-id user_123 --all --json | jq '.conversations | length'");
+  cmd.action(async (flags: VendorFlags & { userId: string; cursor?: string; limit: string; all: boolean }) => {
+    if (!/^\d+$/.test(flags.limit) || Number(flags.limit) < 1 || Number(flags.limit) > 100) {
+      throw new UsageError('ERR_USAGE_BAD_VALUE', `--limit must be a whole number from 1 to 100, not "${flags.limit}".`, { hint: 'For example --limit 50.' });
+    }
+    emit(ctx, await runF({ ...flags, cursor: flags.cursor, limit: Number(flags.limit) }, ctx), renderList);
+  });
+}
+
+export async function runList(opts: ListOptions, ctx: Ctx): Promise<ListResult> {
+  const { openAgentApi, parseNetworkFlags, resolveVendorSettings } = await import('../../vendors/factory.js');
+  const client = await openAgentApi(ctx, await resolveVendorSettings(ctx, opts), 'conversations', parseNetworkFlags(opts));
+  const result: ListResult = { userId: opts.userId, conversations: [], nextCursor: null, hasMore: false, total: null };
+  let cursor = opts.cursor;
+  for (let pages = 0; ; pages++) {
+    const p = await client.listConversations({ userId: opts.userId, cursor, limit: opts.limit });
+    result.conversations.push(...p.conversations);
+    result.nextCursor = p.hasMore ? p.cursor : null;
+    result.hasMore = p.hasMore;
+    result.total = p.total ?? result.total;
+    // A server that says hasMore without a new cursor would loop forever; stop there.
+    if (!opts.all || !p.hasMore || p.cursor === null || p.cursor === cursor || pages > 100_000) break;
+    cursor = p.cursor;
+  }
+  return result;
+}
+
+export function renderList(r: ListResult): string {
+  if (r.conversations.length === 0) return `No conversations for ${r.userId}.`;
+  const str = (v: unknown): string => (v === undefined || v === null ? '-' : typeof v === 'string' ? v : JSON.stringify(v));
+  const rows = [['ID', 'TITLE', 'UPDATED'], ...r.conversations.map((c) => [str(c.id), str(c.title ?? c.name), str(c.updatedAt ?? c.updated_at ?? c.createdAt ?? c.created_at)])];
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((row) => row[i]!.length)));
+  const table = rows.map((row) => row.map((c, i) => (i === row.length - 1 ? c : c.padEnd(widths[i]!))).join('  ')).join('\n');
+  return r.nextCursor ? `${table}\nmore: --cursor ${r.nextCursor}` : table;
+}
