@@ -1,5 +1,310 @@
+import type { Readable } from 'node:stream';
 import type { Command } from 'commander';
 import type { Ctx } from '../../cli/context.js';
+import { ExitWithCode, PartialSuccessError, UsageError } from '../../cli/errors.js';
+import { emit, info, warn } from '../../cli/output.js';
+import type { Settings } from '../../cli/settings.js';
+import type { EngineResult } from '../../sync/engine.js';
+import { parseShard, type Shard } from '../../sync/shard.js';
+import type { ClientTuning, NetworkFlags } from '../../vendors/factory.js';
+import type { ContactsApi, CustomAttribute } from '../../vendors/types.js';
 
-// Placeholder while issue 4 is built: registers nothing yet.
-export function registerSync(_parent: Command, _ctx: Ctx): void {}
+/** Rows per request when --batch-size is not given: the vendors' maximum, since rate limits count requests, not rows. */
+export const DEFAULT_BATCH_SIZE = 1000;
+export const DEFAULT_CONCURRENCY = 4;
+export const MAX_CONCURRENCY = 16;
+
+/**
+ * The schema the in-process `--sandbox` starts with: the attributes examples/contacts.csv
+ * uses, one of each type, so the walkthrough shows coercion and no "unknown attribute".
+ */
+export const SANDBOX_DEMO_ATTRIBUTES: CustomAttribute[] = [
+  { name: 'plan', type: 'text', label: 'Plan' },
+  { name: 'seats', type: 'number', label: 'Seats' },
+  { name: 'trial', type: 'boolean', label: 'On trial' },
+  { name: 'signup_date', type: 'date', label: 'Signed up' },
+];
+
+export interface SyncOptions {
+  /** A path, or `-` for stdin. */
+  file: string;
+  dryRun: boolean;
+  batchSize: number;
+  concurrency: number;
+  report: string | undefined;
+  resume: boolean;
+  /** Explicit --checkpoint; the default is derived from the file name. */
+  checkpoint: string | undefined;
+  shard: Shard | undefined;
+  sandbox: boolean;
+  tuning: ClientTuning;
+}
+
+export interface SyncResult extends EngineResult {
+  elapsedMs: number;
+  file: string;
+  target: { provider: string; baseUrl: string; agentId: string };
+  /** Set with --sandbox: where the data went. */
+  sandbox?: { url: string; agentId: string; apiKey: string; contacts: number };
+}
+
+/** Seams for tests: a fake vendor instead of the real client. */
+export interface SyncDeps {
+  connect?: (settings: Settings) => Promise<ContactsApi>;
+}
+
+interface SyncFlags extends NetworkFlags {
+  dryRun?: boolean;
+  batchSize?: string;
+  concurrency?: string;
+  report?: string;
+  resume?: boolean;
+  checkpoint?: string;
+  shard?: string;
+  sandbox?: boolean;
+}
+
+function intFlag(name: string, raw: string | undefined, dflt: number, min: number, max: number): number {
+  if (raw === undefined) return dflt;
+  if (!/^\d+$/.test(raw.trim()) || Number(raw) < min || Number(raw) > max) {
+    throw new UsageError('ERR_USAGE_BAD_VALUE', `${name} must be a whole number from ${min} to ${max}, not "${raw}".`, { hint: `For example ${name} ${dflt}.` });
+  }
+  return Number(raw);
+}
+
+/** Flags → SyncOptions (exit 2 on a bad value). */
+export async function parseSyncFlags(file: string, f: SyncFlags): Promise<SyncOptions> {
+  let shard: Shard | undefined;
+  if (f.shard !== undefined) {
+    shard = parseShard(f.shard);
+    if (!shard) {
+      throw new UsageError('ERR_USAGE_BAD_VALUE', `--shard must be i/n with 1 ≤ i ≤ n ≤ 1024, not "${f.shard}".`, {
+        hint: 'Shards are 1-based: with 3 CI jobs pass --shard 1/3, --shard 2/3 and --shard 3/3.',
+      });
+    }
+  }
+  if (f.sandbox && f.resume) {
+    throw new UsageError('ERR_USAGE_BAD_VALUE', '--resume cannot be used with --sandbox: the in-process sandbox forgets everything when the command ends.', {
+      hint: 'Run `chatid sandbox --data state.json` in another terminal and point CHATID_BASE_URL at it to try --resume.',
+    });
+  }
+  const { parseNetworkFlags } = await import('../../vendors/factory.js');
+  return {
+    file,
+    dryRun: Boolean(f.dryRun),
+    batchSize: intFlag('--batch-size', f.batchSize, DEFAULT_BATCH_SIZE, 1, 1000),
+    concurrency: intFlag('--concurrency', f.concurrency, DEFAULT_CONCURRENCY, 1, MAX_CONCURRENCY),
+    report: f.report,
+    resume: Boolean(f.resume),
+    checkpoint: f.checkpoint,
+    shard,
+    sandbox: Boolean(f.sandbox),
+    tuning: parseNetworkFlags(f),
+  };
+}
+
+export function registerSync(parent: Command, ctx: Ctx, runF = runSync): void {
+  const cmd = parent
+    .command('sync')
+    .description('Bulk upsert contacts from a CSV file (or - for stdin) into the vendor')
+    .argument('<file>', 'CSV with a header: external_id (or user_id, id), name, email, phonenumber, stripe_id, stripe_label, attr.<name>…; - reads stdin')
+    .option('--dry-run', 'read, validate and count without writing to the vendor (the attribute schema is still fetched)')
+    .option('--batch-size <n>', `rows per request, at most 1000 (default ${DEFAULT_BATCH_SIZE})`)
+    .option('--concurrency <n>', `requests in flight at once, 1-${MAX_CONCURRENCY} (default ${DEFAULT_CONCURRENCY})`)
+    .option('--report <file.csv>', 'write every rejected and duplicate row here (mode 0600, spreadsheet-safe)')
+    .option('--resume', 'continue an interrupted sync from its checkpoint')
+    .option('--checkpoint <path>', 'checkpoint file (default: <file>.chatid-checkpoint.json; stdin: ./chatid-sync-stdin.checkpoint.json)')
+    .option('--shard <i/n>', 'sync only shard i of n (1-based), a stable split by external id for parallel CI jobs')
+    .option('--sandbox', 'sync into a local in-process sandbox instead of the vendor (no account or settings needed)');
+  addNetworkFlags(cmd);
+  cmd
+    .addHelpText(
+      'after',
+      `
+Every row ends as exactly one of: synced, rejected (in --report, with a code) or duplicate
+(the same id later in the file wins). read = synced + rejected + duplicates.
+A cell left empty leaves the field unchanged; a cell holding exactly null deletes it.
+Exit codes: 0 all synced, 5 some rows rejected, 1 failure (re-run with --resume), 4 key rejected.
+
+Examples:
+  $ chatid contacts sync examples/contacts.csv --sandbox
+  $ chatid contacts sync customers.csv --report rejected.csv --json
+  $ chatid contacts sync customers.csv --resume            # after a crash or a kill
+  $ chatid contacts sync customers.csv --shard 2/4 --resume  # job 2 of 4
+  $ gunzip -c big.csv.gz | chatid contacts sync - --dry-run`,
+    )
+    .action(async (file: string, flags: SyncFlags) => {
+      const opts = await parseSyncFlags(file, flags);
+      const result = await runF(opts, ctx);
+      emit(ctx, result, renderSync);
+      if (result.rejected > 0) {
+        // --json already printed the one document: exit 5 without a second one.
+        if (ctx.ui.json) throw new ExitWithCode(5);
+        throw new PartialSuccessError('ERR_SYNC_PARTIAL', `${result.rejected} of ${result.read} rows were rejected.`, {
+          hint: result.report ? `Fix the rows listed in ${result.report} and sync again (synced rows are upserted, so re-running is safe).` : 'Re-run with --report rejected.csv to get every rejected row with its code.',
+        });
+      }
+    });
+}
+
+/** The network flags of the vendor clients (--max-retries, --max-wait, --rate-limit), declared here to keep registration import-free. */
+function addNetworkFlags(cmd: Command): void {
+  cmd
+    .option('--max-retries <n>', 'retries after a 429, a 5xx or a connection failure (default 5)')
+    .option('--max-wait <duration>', 'longest Retry-After to honour before giving up, e.g. 60s, 5m (default 60s)')
+    .option('--rate-limit <n/duration>', "client-side limit, e.g. 90/10s (default: under the vendor's limit)");
+}
+
+/** Open the input: a file checked up front (exit 2 with a clear message), or stdin spooled to a private temp file. */
+async function openSource(opts: SyncOptions, ctx: Ctx): Promise<{ name: string; open: () => Readable; cleanup: () => Promise<void>; checkpointBase: string }> {
+  const { createReadStream, createWriteStream } = await import('node:fs');
+  const { stat, mkdtemp, rm } = await import('node:fs/promises');
+  const { join, resolve } = await import('node:path');
+  if (opts.file === '-') {
+    const { tmpdir } = await import('node:os');
+    const { pipeline } = await import('node:stream/promises');
+    const dir = await mkdtemp(join(tmpdir(), 'chatid-sync-'));
+    const path = join(dir, 'stdin.csv');
+    // A file lets the sync read the rows more than once (duplicates, the count for the
+    // progress bar) while memory stays flat; it is private (0600) and removed afterwards.
+    await pipeline(ctx.io.stdin, createWriteStream(path, { mode: 0o600 }));
+    return {
+      name: 'stdin',
+      open: () => createReadStream(path, { highWaterMark: 1 << 16 }),
+      cleanup: () => rm(dir, { recursive: true, force: true }),
+      checkpointBase: resolve(ctx.cwd, 'chatid-sync-stdin'),
+    };
+  }
+  const path = resolve(ctx.cwd, opts.file);
+  try {
+    const s = await stat(path);
+    if (!s.isFile()) throw Object.assign(new Error('not a file'), { code: 'EISDIR' });
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw new UsageError('ERR_SYNC_FILE_NOT_FOUND', `No such file: ${opts.file}.`, { hint: 'Check the path, or pass - to read the CSV from stdin.' });
+    if (code === 'EISDIR') throw new UsageError('ERR_SYNC_NOT_A_FILE', `${opts.file} is not a file.`, { hint: 'Pass the path of a CSV file.' });
+    throw new UsageError('ERR_SYNC_FILE_UNREADABLE', `Cannot read ${opts.file}: ${(err as Error).message}.`, { hint: 'Check the file permissions.', cause: err });
+  }
+  return { name: opts.file, open: () => createReadStream(path, { highWaterMark: 1 << 16 }), cleanup: async () => undefined, checkpointBase: path };
+}
+
+/** Run a sync (no rendering): returns the summary, throws CliError on file-level or fatal problems. */
+export async function runSync(opts: SyncOptions, ctx: Ctx, deps: SyncDeps = {}): Promise<SyncResult> {
+  const started = ctx.clock.now().getTime();
+  const { resolve } = await import('node:path');
+  const source = await openSource(opts, ctx);
+  let sandbox: { url: string; agentIds: readonly string[]; apiKeys: readonly string[]; state: { contacts(id: string): unknown[] }; close(): Promise<void> } | undefined;
+  let bar: { stop(): void; update(n: number): void; start(total: number, n: number): void } | undefined;
+  try {
+    let settings: Settings;
+    if (opts.sandbox) {
+      const { startSandbox } = await import('../../sandbox/index.js');
+      sandbox = await startSandbox({ port: 0, attributes: SANDBOX_DEMO_ATTRIBUTES });
+      settings = {
+        profileName: undefined,
+        profile: undefined,
+        provider: { value: 'chatbase', source: 'flag' },
+        agentId: { value: sandbox.agentIds[0]!, source: 'flag' },
+        baseUrl: { value: sandbox.url, source: 'flag' },
+        apiKey: { value: sandbox.apiKeys[0]!, source: 'flag' },
+        secret: undefined,
+        previousSecret: undefined,
+        store: undefined,
+      };
+      info(ctx, `Started a local sandbox at ${sandbox.url} (agent ${sandbox.agentIds[0]}); syncing into it.`);
+    } else {
+      const { resolveSettings } = await import('../../cli/settings.js');
+      settings = await resolveSettings(ctx, {}, { needs: ['provider', 'agentId', 'baseUrl', 'apiKey'] });
+    }
+    const target = {
+      provider: settings.provider?.value ?? '',
+      baseUrl: settings.baseUrl?.value ?? '',
+      agentId: settings.agentId?.value ?? '',
+    };
+    const connect = async (): Promise<ContactsApi> => {
+      if (deps.connect) return deps.connect(settings);
+      const { createContactsApi } = await import('../../vendors/factory.js');
+      return createContactsApi(ctx, settings, opts.tuning);
+    };
+    const checkpointPath = opts.dryRun || opts.sandbox ? undefined : opts.checkpoint ? resolve(ctx.cwd, opts.checkpoint) : `${source.checkpointBase}.chatid-checkpoint.json`;
+    const useBar = Boolean(ctx.io.stderr.isTTY) && !ctx.ui.quiet;
+    const { runEngine } = await import('../../sync/engine.js');
+    const r = await runEngine({
+      openInput: source.open,
+      inputName: source.name,
+      batchSize: opts.batchSize,
+      concurrency: opts.concurrency,
+      shard: opts.shard,
+      dryRun: opts.dryRun,
+      reportPath: opts.report === undefined ? undefined : resolve(ctx.cwd, opts.report),
+      checkpointPath,
+      resume: opts.resume,
+      target,
+      connect,
+      signal: ctx.signal,
+      now: () => ctx.clock.now(),
+      warn: (m) => {
+        bar?.stop();
+        warn(ctx, m);
+      },
+      info: (m) => info(ctx, m),
+      started: async (total) => {
+        if (!useBar || total === 0) return;
+        const { SingleBar, Presets } = await import('cli-progress');
+        const b = new SingleBar(
+          { stream: ctx.io.stderr as NodeJS.WritableStream, format: ' {bar} {percentage}% | {value}/{total} rows | {eta_formatted} left', hideCursor: true, clearOnComplete: true },
+          Presets.shades_classic,
+        );
+        b.start(total, 0);
+        bar = b;
+      },
+      progress: (n) => bar?.update(n),
+    });
+    bar?.stop();
+    bar = undefined;
+    const result: SyncResult = { ...r, elapsedMs: ctx.clock.now().getTime() - started, file: source.name, target };
+    if (sandbox) {
+      result.sandbox = { url: sandbox.url, agentId: sandbox.agentIds[0]!, apiKey: sandbox.apiKeys[0]!, contacts: sandbox.state.contacts(sandbox.agentIds[0]!).length };
+    }
+    return result;
+  } finally {
+    bar?.stop();
+    await source.cleanup();
+    await sandbox?.close();
+  }
+}
+
+function plural(n: number, one: string, many = `${one}s`): string {
+  return `${n} ${n === 1 ? one : many}`;
+}
+
+/** Human summary. */
+export function renderSync(r: SyncResult, ctx: Ctx): string {
+  const c = ctx.color;
+  const lines: string[] = [];
+  const where = r.sandbox ? `the local sandbox ${r.sandbox.url} (agent ${r.sandbox.agentId})` : `${r.target.provider} agent ${r.target.agentId} (${r.target.baseUrl})`;
+  const verb = r.dryRun ? 'Dry run: would sync' : 'Synced';
+  lines.push(`${verb} ${r.synced} of ${plural(r.read, 'row')} from ${r.file} into ${where}.`);
+  lines.push(`  ${c.green('synced')}      ${r.synced}${r.dryRun ? ' (valid; nothing was written)' : ''}`);
+  lines.push(`  ${r.rejected ? c.red('rejected') : 'rejected'}    ${r.rejected}${r.report ? `  → ${r.report}` : ''}`);
+  lines.push(`  ${r.duplicates ? c.yellow('duplicates') : 'duplicates'}  ${r.duplicates}${r.duplicates ? ' (an earlier row with an id that appears again later; the later row wins)' : ''}`);
+  const net = `${plural(r.batches, 'batch', 'batches')}, ${plural(r.requests, 'request')}, ${plural(r.retries, 'retry', 'retries')}, ${(r.elapsedMs / 1000).toFixed(1)} s`;
+  lines.push(`  ${c.dim(net)}`);
+  if (r.otherShards) lines.push(`  ${c.dim(`${plural(r.otherShards, 'row')} belong to other shards`)}`);
+  if (r.resumed) lines.push(`  ${c.dim(`resumed: ${plural(r.skippedBatches, 'batch', 'batches')} were already done`)}`);
+  if (r.rejections.length) {
+    lines.push('', 'Rejected rows:');
+    for (const x of r.rejections) lines.push(`  row ${x.row} (line ${x.line})${x.externalId ? ` ${x.externalId}` : ''}: ${x.code} ${x.message}`);
+    const more = r.rejected - r.rejections.length;
+    if (more > 0) lines.push(`  … and ${more} more${r.report ? ` in ${r.report}` : ' (pass --report rejected.csv to get them all)'}`);
+  }
+  if (r.sandbox) {
+    lines.push(
+      '',
+      `The sandbox now holds ${plural(r.sandbox.contacts, 'contact')}; it stopped with this command.`,
+      'To sync into a sandbox you can inspect, run `chatid sandbox` and in another terminal:',
+      `  CHATID_PROVIDER=chatbase CHATID_BASE_URL=<its url> CHATID_API_KEY=${r.sandbox.apiKey} CHATID_AGENT_ID=${r.sandbox.agentId} chatid contacts sync ${r.file}`,
+    );
+  }
+  return `${lines.join('\n')}\n`;
+}

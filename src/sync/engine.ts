@@ -1,0 +1,414 @@
+/**
+ * The contacts sync pipeline (../shared/spec/cli.md §8), free of commander and rendering:
+ *
+ *   scan      read the file once: header, file-level errors, row count, id hashes, SHA-256
+ *   dedupe    (only if ids repeat) a second scan for the exact last row of each repeated id
+ *   schema    fetch the vendor's attribute schema once; warn about unknown attributes
+ *   sync      read again; rows → batches of `batchSize` rows of this shard; each batch is
+ *             coerced, validated and delivered by one of `concurrency` workers; the reader
+ *             waits for a free worker (back-pressure), so memory is bounded by
+ *             concurrency × batchSize rows whatever the file size
+ *   commit    per acknowledged batch, in one queue: report lines appended, then the
+ *             checkpoint written atomically (done batches, counts, report length)
+ *
+ * Batches are fixed blocks of the shard's rows (not of valid rows), so they are the same on
+ * every run of the same file, which is what lets --resume skip exactly the acknowledged ones.
+ */
+import { createHash } from 'node:crypto';
+import { pipeline, Transform, type Readable } from 'node:stream';
+import { CancelledError, CliError, UsageError } from '../cli/errors.js';
+import type { ContactInput, ContactsApi, CustomAttribute } from '../vendors/types.js';
+import { type Checkpoint, CHECKPOINT_VERSION, DoneSet, loadCheckpoint, removeCheckpoint, saveCheckpoint, type SyncCounts } from './checkpoint.js';
+import { RowCode, schemaOf, toContact } from './coerce.js';
+import { type ColumnMap, mapHeader } from './columns.js';
+import { readCsvRecords } from './csv-reader.js';
+import { DuplicateIndex, HashCollector, idHash64 } from './dedupe.js';
+import { deliverBatch } from './deliver.js';
+import { openReport, type ReportEntry, type ReportFile, reportLine } from './report.js';
+import { type Shard, shardOf } from './shard.js';
+
+export const MAX_BATCH_SIZE = 1000;
+/** Rejections kept in the summary (all of them go to --report). */
+export const SAMPLE_SIZE = 20;
+
+export interface EngineOptions {
+  /** A fresh byte stream of the input, for each pass. */
+  openInput(): Readable;
+  /** Shown in messages and kept in the checkpoint. */
+  inputName: string;
+  batchSize: number;
+  concurrency: number;
+  shard: Shard | undefined;
+  dryRun: boolean;
+  reportPath: string | undefined;
+  /** undefined: no checkpoint (dry runs). */
+  checkpointPath: string | undefined;
+  resume: boolean;
+  target: Checkpoint['target'];
+  /** The vendor client, created only once the file passed the scan. */
+  connect(): Promise<ContactsApi>;
+  signal: AbortSignal;
+  now(): Date;
+  warn(message: string): void;
+  info(message: string): void;
+  /** Rows accounted for so far, out of `total` rows in this shard. */
+  progress?(done: number, total: number): void;
+  /** Called once the scan knows the total (to start a progress bar). */
+  started?(total: number): void;
+}
+
+export interface RejectionSample {
+  row: number;
+  line: number;
+  externalId: string;
+  code: string;
+  message: string;
+}
+
+export interface EngineResult extends SyncCounts {
+  dryRun: boolean;
+  resumed: boolean;
+  /** Batches skipped because an earlier run acknowledged them. */
+  skippedBatches: number;
+  /** Rows of the file that belong to other shards (not counted in `read`). */
+  otherShards: number;
+  report: string | null;
+  checkpoint: string | null;
+  ignoredColumns: string[];
+  unknownAttributes: string[];
+  rejections: RejectionSample[];
+}
+
+interface Scan {
+  header: string[];
+  map: ColumnMap;
+  rows: number;
+  otherShards: number;
+  bytes: number;
+  sha256: string;
+  dupes: DuplicateIndex;
+}
+
+interface RowRef {
+  row: number;
+  line: number;
+  cells: string[];
+}
+
+interface Batch {
+  index: number;
+  rows: number;
+  duplicates: number;
+  entries: ReportEntry[];
+  contacts: ContactInput[];
+  refs: RowRef[];
+}
+
+function inShard(id: string, shard: Shard | undefined): boolean {
+  return !shard || shardOf(id, shard.count) === shard.index;
+}
+
+/** The records after the header, numbered as data rows (row 1 = first row after the header). */
+async function* dataRows(o: EngineOptions, source: Readable): AsyncGenerator<RowRef & { header: string[] }> {
+  let header: string[] | undefined;
+  let row = 0;
+  for await (const rec of readCsvRecords(source, o.signal)) {
+    if (!header) {
+      header = rec.cells;
+      continue;
+    }
+    yield { row: ++row, line: rec.line, cells: rec.cells, header };
+  }
+}
+
+async function scan(o: EngineOptions): Promise<Scan> {
+  const hash = createHash('sha256');
+  let bytes = 0;
+  const tap = pipeline(
+    o.openInput(),
+    new Transform({
+      transform(chunk: Buffer, _enc, cb) {
+        hash.update(chunk);
+        bytes += chunk.length;
+        cb(null, chunk);
+      },
+    }),
+    () => undefined,
+  );
+  let header: string[] | undefined;
+  let map: ColumnMap | undefined;
+  const hashes = new HashCollector();
+  let rows = 0;
+  let otherShards = 0;
+  for await (const rec of readCsvRecords(tap, o.signal)) {
+    if (!header) {
+      header = rec.cells;
+      const m = mapHeader(header);
+      if (!m.ok) {
+        tap.destroy();
+        throw new UsageError(m.problem.code, `${o.inputName}: ${m.problem.message}`, {
+          hint:
+            m.problem.code === 'ERR_SYNC_NO_ID_COLUMN'
+              ? `Name the column holding your user ids external_id (or user_id, id). The header read was: ${header.join(',')}`
+              : 'Fix the header row of the CSV and run again.',
+        });
+      }
+      map = m.map;
+      continue;
+    }
+    const id = rec.cells[map!.externalId] ?? '';
+    if (!inShard(id, o.shard)) {
+      otherShards++;
+      continue;
+    }
+    rows++;
+    if (id !== '' && rec.cells.length === header.length) hashes.push(idHash64(id));
+  }
+  if (!header || !map) {
+    throw new UsageError('ERR_SYNC_EMPTY_FILE', `${o.inputName} is empty: there is no header row.`, {
+      hint: 'A contacts CSV starts with a header such as external_id,name,email (see examples/contacts.csv).',
+    });
+  }
+  const dupes = new DuplicateIndex(hashes.repeated());
+  if (dupes.needsSecondScan) {
+    for await (const r of dataRows(o, o.openInput())) {
+      const id = r.cells[map.externalId] ?? '';
+      if (r.cells.length === header.length && id !== '' && dupes.isCandidate(id) && inShard(id, o.shard)) dupes.see(id, r.row);
+    }
+  }
+  return { header, map, rows, otherShards, bytes, sha256: hash.digest('hex'), dupes };
+}
+
+function emptyCounts(): SyncCounts {
+  return { read: 0, synced: 0, rejected: 0, duplicates: 0, batches: 0, requests: 0, retries: 0 };
+}
+
+/** Run a sync; throws CliError for file-level problems (exit 2) and fatal failures. */
+export async function runEngine(o: EngineOptions): Promise<EngineResult> {
+  if (!Number.isInteger(o.batchSize) || o.batchSize < 1 || o.batchSize > MAX_BATCH_SIZE) throw new UsageError('ERR_SYNC_BATCH_SIZE', `--batch-size must be 1..${MAX_BATCH_SIZE}.`);
+
+  // 1. Everything about the file is checked before the network is touched.
+  const s = await scan(o);
+
+  // 2. Resume bookkeeping.
+  let base = emptyCounts();
+  let done = new DoneSet();
+  let resumed = false;
+  let reportBytes: number | undefined;
+  let reportPath = o.reportPath;
+  const shardText = o.shard ? `${o.shard.index + 1}/${o.shard.count}` : null;
+  if (o.checkpointPath) {
+    const cp = await loadCheckpoint(o.checkpointPath);
+    if (cp && o.resume) {
+      const mismatch =
+        cp.input.sha256 !== s.sha256 || cp.input.bytes !== s.bytes
+          ? 'the input file changed'
+          : cp.batchSize !== o.batchSize
+            ? `--batch-size was ${cp.batchSize}`
+            : cp.shard !== shardText
+              ? `--shard was ${cp.shard ?? '(none)'}`
+              : cp.target.baseUrl !== o.target.baseUrl || cp.target.agentId !== o.target.agentId || cp.target.provider !== o.target.provider
+                ? `the target was ${cp.target.provider} ${cp.target.baseUrl} agent ${cp.target.agentId}`
+                : o.reportPath !== undefined && cp.report !== null && cp.report.path !== o.reportPath
+                  ? `--report was ${cp.report.path}`
+                  : undefined;
+      if (mismatch) {
+        throw new UsageError('ERR_SYNC_RESUME_MISMATCH', `Cannot resume from ${o.checkpointPath}: ${mismatch}.`, {
+          hint: 'Resume with the same file and flags, or run without --resume to start over (rows are upserts: re-sending them is safe).',
+        });
+      }
+      base = { ...cp.counts };
+      done = new DoneSet(cp.doneBelow, cp.doneAbove);
+      resumed = true;
+      if (cp.report) {
+        reportPath ??= cp.report.path;
+        reportBytes = cp.report.bytes;
+      }
+      o.info(`Resuming: ${cp.counts.read} rows already done (${cp.counts.synced} synced) according to ${o.checkpointPath}.`);
+    } else if (cp && !o.resume) {
+      o.warn(`${o.checkpointPath} holds the checkpoint of an interrupted run; starting over (pass --resume to continue it instead).`);
+    } else if (!cp && o.resume) {
+      o.info(`No checkpoint at ${o.checkpointPath}: starting from the beginning.`);
+    }
+  }
+
+  // 3. The schema, once; warnings before any write.
+  const api = await o.connect();
+  const attributes: CustomAttribute[] = s.map.attributes.length ? await api.listAttributes({ signal: o.signal }) : [];
+  const schema = schemaOf(attributes);
+  const unknownAttributes = s.map.attributes.filter((a) => !schema.has(a.name)).map((a) => a.name);
+  const ignoredColumns = s.map.ignored.map((c) => c.header);
+  if (ignoredColumns.length) {
+    o.warn(`Column${ignoredColumns.length > 1 ? 's' : ''} ${ignoredColumns.map((c) => `"${c}"`).join(', ')} ${ignoredColumns.length > 1 ? 'are' : 'is'} not a contact field and will not be sent. Rename to attr.<name> to sync as a custom attribute.`);
+  }
+  if (unknownAttributes.length) {
+    o.warn(
+      `Attribute${unknownAttributes.length > 1 ? 's' : ''} ${unknownAttributes.map((a) => `"${a}"`).join(', ')} ${unknownAttributes.length > 1 ? 'are' : 'is'} not in the vendor's schema and will not be sent (vendors drop unknown attributes silently). Create ${unknownAttributes.length > 1 ? 'them' : 'it'} with \`chatid attributes create\` and sync again.`,
+    );
+  }
+  for (const a of s.map.attributes) {
+    if (schema.get(a.name)?.archived) o.warn(`Attribute "${a.name}" is archived: rows that set it to anything but null will be rejected.`);
+  }
+
+  // 4. Sync.
+  const counts = { ...base };
+  const rejections: RejectionSample[] = [];
+  let report: ReportFile | undefined;
+  if (reportPath) report = await openReport(reportPath, s.header, reportBytes);
+  o.started?.(s.rows);
+  o.progress?.(counts.read, s.rows);
+
+  const controller = new AbortController();
+  let fatal: unknown;
+  const stop = (err: unknown): void => {
+    fatal ??= err;
+    controller.abort(err);
+  };
+  const onOuterAbort = (): void => stop(new CancelledError('Interrupted.', { hint: resumeHint(o) }));
+  if (o.signal.aborted) onOuterAbort();
+  o.signal.addEventListener('abort', onOuterAbort, { once: true });
+
+  const stats0 = { ...api.stats };
+  let commitChain: Promise<void> = Promise.resolve();
+  let skippedBatches = 0;
+
+  const sample = (e: ReportEntry, id: string): void => {
+    if (e.status === 'rejected' && rejections.length < SAMPLE_SIZE) rejections.push({ row: e.row, line: e.line, externalId: id, code: e.code, message: e.message });
+  };
+
+  const commit = async (b: Batch, stored: number, refused: ReportEntry[]): Promise<void> => {
+    const entries = [...b.entries, ...refused].sort((x, y) => x.row - y.row);
+    if (report) await report.append(entries.map(reportLine).join(''));
+    for (const e of entries) sample(e, e.cells[s.map.externalId] ?? '');
+    counts.read += b.rows;
+    counts.synced += stored;
+    counts.duplicates += b.duplicates;
+    counts.rejected += entries.length - b.duplicates;
+    if (b.contacts.length) counts.batches++;
+    counts.requests = base.requests + (api.stats.requests - stats0.requests);
+    counts.retries = base.retries + (api.stats.retries - stats0.retries);
+    done.add(b.index);
+    if (o.checkpointPath && !o.dryRun) {
+      await report?.sync();
+      const cp: Checkpoint = {
+        version: CHECKPOINT_VERSION,
+        input: { name: o.inputName, bytes: s.bytes, sha256: s.sha256 },
+        target: o.target,
+        batchSize: o.batchSize,
+        shard: shardText,
+        doneBelow: done.below,
+        doneAbove: done.list(),
+        counts,
+        report: report ? { path: report.path, bytes: report.bytes } : null,
+        updatedAt: o.now().toISOString(),
+      };
+      await saveCheckpoint(o.checkpointPath, cp);
+    }
+    o.progress?.(counts.read, s.rows);
+  };
+
+  const work = async (b: Batch): Promise<void> => {
+    let storedCount = b.contacts.length;
+    const refused: ReportEntry[] = [];
+    if (!o.dryRun && b.contacts.length) {
+      const r = await deliverBatch(api, b.contacts, controller.signal);
+      storedCount = r.stored.length;
+      for (const [i, why] of r.refused) {
+        const ref = b.refs[i]!;
+        refused.push({ row: ref.row, line: ref.line, status: 'rejected', code: why.code, message: why.message, cells: ref.cells });
+      }
+    }
+    if (fatal) return; // never commit after a stop: the checkpoint must only hold what is sure
+    const next = commitChain.then(() => commit(b, storedCount, refused));
+    commitChain = next.catch(() => undefined);
+    await next;
+  };
+
+  const inflight = new Set<Promise<void>>();
+  const dispatch = async (b: Batch): Promise<void> => {
+    if (done.has(b.index)) {
+      skippedBatches++;
+      return;
+    }
+    while (inflight.size >= o.concurrency) await Promise.race(inflight);
+    if (fatal) return;
+    const p: Promise<void> = work(b)
+      .catch(stop)
+      .finally(() => inflight.delete(p));
+    inflight.add(p);
+  };
+
+  try {
+    let shardIdx = 0;
+    let batch: Batch | undefined;
+    for await (const r of dataRows(o, o.openInput())) {
+      if (fatal) break;
+      const id = r.cells[s.map.externalId] ?? '';
+      if (!inShard(id, o.shard)) continue;
+      const index = Math.floor(shardIdx++ / o.batchSize);
+      if (batch && batch.index !== index) {
+        await dispatch(batch);
+        batch = undefined;
+      }
+      batch ??= { index, rows: 0, duplicates: 0, entries: [], contacts: [], refs: [] };
+      batch.rows++;
+      if (done.has(index)) continue; // acknowledged by an earlier run: only counted, never re-read
+      const entry = (status: ReportEntry['status'], code: string, message: string): ReportEntry => ({ row: r.row, line: r.line, status, code, message, cells: r.cells });
+      if (r.cells.length !== s.header.length) {
+        batch.entries.push(entry('rejected', RowCode.ragged, `The row has ${r.cells.length} cells; the header has ${s.header.length}.`));
+        continue;
+      }
+      const later = id === '' ? undefined : s.dupes.supersededBy(id, r.row);
+      if (later !== undefined) {
+        batch.duplicates++;
+        batch.entries.push(entry('duplicate', RowCode.duplicate, `External id "${id}" appears again on row ${later}, which wins.`));
+        continue;
+      }
+      const c = toContact(r.cells, s.map, schema);
+      if (!c.ok) {
+        batch.entries.push(entry('rejected', c.code, c.message));
+        continue;
+      }
+      batch.contacts.push(c.contact);
+      batch.refs.push(r);
+    }
+    if (batch && !fatal) await dispatch(batch);
+    await Promise.allSettled([...inflight]);
+    await commitChain;
+  } catch (err) {
+    stop(err);
+    await Promise.allSettled([...inflight]);
+  } finally {
+    o.signal.removeEventListener('abort', onOuterAbort);
+    await report?.close();
+  }
+
+  if (fatal) {
+    const err = fatal instanceof CliError ? fatal : undefined;
+    if (err && o.checkpointPath && !o.dryRun && !(err instanceof UsageError)) {
+      const extra = `${counts.read} of ${s.rows} rows were done and checkpointed in ${o.checkpointPath}; run the same command with --resume to continue.`;
+      throw Object.assign(err, { hint: err.hint ? `${err.hint} ${extra}` : extra });
+    }
+    throw fatal;
+  }
+
+  if (o.checkpointPath && !o.dryRun) await removeCheckpoint(o.checkpointPath);
+  counts.requests = base.requests + (api.stats.requests - stats0.requests);
+  counts.retries = base.retries + (api.stats.retries - stats0.retries);
+  return {
+    ...counts,
+    dryRun: o.dryRun,
+    resumed,
+    skippedBatches,
+    otherShards: s.otherShards,
+    report: report?.path ?? null,
+    checkpoint: o.checkpointPath && !o.dryRun ? o.checkpointPath : null,
+    ignoredColumns,
+    unknownAttributes,
+    rejections,
+  };
+}
+
+function resumeHint(o: EngineOptions): string {
+  return o.checkpointPath && !o.dryRun ? `Run the same command with --resume to continue from ${o.checkpointPath}.` : 'Run the command again.';
+}

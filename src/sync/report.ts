@@ -1,0 +1,113 @@
+/**
+ * The rejected-rows report of contacts sync: a CSV a person opens in a spreadsheet, so every
+ * cell is formula-safe, and a file other users cannot read (0600), since it holds customer
+ * data. Appends are counted in bytes so a resumed run can cut off what an interrupted run
+ * wrote after its last checkpoint (no duplicate lines).
+ */
+import { open, type FileHandle } from 'node:fs/promises';
+
+/** Columns the report puts before the row's original cells. */
+export const REPORT_COLUMNS = ['row', 'line', 'status', 'code', 'message'] as const;
+
+export interface ReportEntry {
+  /** Data row number, 1-based (row 1 is the first row after the header). */
+  row: number;
+  /** Physical line where the row starts in the file. */
+  line: number;
+  status: 'rejected' | 'duplicate';
+  code: string;
+  message: string;
+  cells: readonly string[];
+}
+
+/**
+ * A cell a spreadsheet will not run: one starting with = + - @ TAB or CR gets a leading `'`
+ * (OWASP "CSV injection").
+ * @example formulaSafe('=HYPERLINK("x")') // "'=HYPERLINK(\"x\")"
+ */
+export function formulaSafe(cell: string): string {
+  return /^[=+\-@\t\r]/.test(cell) ? `'${cell}` : cell;
+}
+
+/**
+ * One RFC 4180 field: quoted when it holds a comma, quote, CR or LF (or leading/trailing space).
+ * @example csvField('a "b", c') // '"a ""b"", c"'
+ */
+export function csvField(cell: string): string {
+  return /[",\r\n]|^\s|\s$/.test(cell) ? `"${cell.replace(/"/g, '""')}"` : cell;
+}
+
+/** One CSV line (CRLF-terminated, as RFC 4180 and Excel expect), every cell formula-safe. */
+export function csvLine(cells: readonly string[]): string {
+  return `${cells.map((c) => csvField(formulaSafe(c))).join(',')}\r\n`;
+}
+
+export function reportHeader(header: readonly string[]): string {
+  return csvLine([...REPORT_COLUMNS, ...header]);
+}
+
+export function reportLine(e: ReportEntry): string {
+  return csvLine([String(e.row), String(e.line), e.status, e.code, e.message, ...e.cells]);
+}
+
+/** An open report file. `bytes` is its length after the last append. */
+export interface ReportFile {
+  readonly path: string;
+  readonly bytes: number;
+  append(text: string): Promise<void>;
+  /** Flush to disk (before the checkpoint that names this length is written). */
+  sync(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/**
+ * Open the report: fresh (truncated, header written) or, when resuming, cut back to
+ * `resumeBytes` (what the last checkpoint acknowledged) and appended to. Mode 0600 always,
+ * also when the file existed with a wider mode.
+ */
+export async function openReport(path: string, header: readonly string[], resumeBytes?: number): Promise<ReportFile> {
+  let fh: FileHandle;
+  let bytes: number;
+  if (resumeBytes !== undefined) {
+    fh = await open(path, 'r+', 0o600).catch(async (err: NodeJS.ErrnoException) => {
+      if (err.code !== 'ENOENT') throw err;
+      return open(path, 'w+', 0o600);
+    });
+    await fh.chmod(0o600);
+    const size = (await fh.stat()).size;
+    if (size < resumeBytes || resumeBytes === 0) {
+      // The report was removed or shortened by hand: start it again (the checkpoint's counts stay).
+      await fh.truncate(0);
+      const h = Buffer.from(reportHeader(header));
+      await fh.write(h, 0, h.length, 0);
+      bytes = h.length;
+    } else {
+      await fh.truncate(resumeBytes);
+      bytes = resumeBytes;
+    }
+  } else {
+    fh = await open(path, 'w', 0o600);
+    await fh.chmod(0o600);
+    const h = Buffer.from(reportHeader(header));
+    await fh.write(h, 0, h.length, 0);
+    bytes = h.length;
+  }
+  return {
+    path,
+    get bytes() {
+      return bytes;
+    },
+    async append(text) {
+      if (text === '') return;
+      const b = Buffer.from(text, 'utf8');
+      await fh.write(b, 0, b.length, bytes);
+      bytes += b.length;
+    },
+    async sync() {
+      await fh.datasync();
+    },
+    async close() {
+      await fh.close();
+    },
+  };
+}
