@@ -1,0 +1,144 @@
+import { chmodSync, mkdtempSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { createTestCtx, runCli, TEST_NOW } from '../../../test/helpers/test-ctx.js';
+import { fingerprint } from '../../core/fingerprint.js';
+import { openConfStore } from '../../store/conf-store.js';
+
+const SECRET = 'sk_test_0123456789abcdef';
+const OLD = 'sk_old_secret_9876543210';
+const API_KEY = 'key_live_ABCDEFGHIJ0123456789';
+const ENV_SECRET = 'env_secret_value_0000000001';
+const ENV_KEY = 'env_api_key_value_000000002';
+const profiles = {
+  prod: { provider: 'chatbase' as const, agentId: 'prod-agent', baseUrl: 'https://profile.example', apiKey: API_KEY, secret: SECRET, previousSecret: OLD, previousSecretExpiresAt: '2026-01-01T12:00:00.000Z' },
+  staging: { provider: 'bookbag' as const, agentId: '42' },
+};
+
+function tempStore() {
+  const dir = join(mkdtempSync(join(tmpdir(), 'chatid-whoami-')), 'cfg');
+  return { dir, store: openConfStore({ dir, now: () => TEST_NOW }) };
+}
+
+describe('whoami', () => {
+  it('works from environment variables alone, with no store file', async () => {
+    const { dir, store } = tempStore();
+    const ctx = createTestCtx({ store, env: { CHATID_PROVIDER: 'chatbase', CHATID_AGENT_ID: 'env-agent', CHATID_API_KEY: ENV_KEY, CHATID_SECRET: ENV_SECRET } });
+    const r = await runCli(['whoami', '--json'], ctx);
+    expect(r.exitCode).toBe(0);
+    expect(r.json()).toEqual({
+      profile: null,
+      provider: { value: 'chatbase', source: 'env' },
+      agentId: { value: 'env-agent', source: 'env' },
+      baseUrl: { value: 'https://www.chatbase.co', source: 'default' },
+      apiKey: { masked: 'env…002', fingerprint: fingerprint(ENV_KEY), source: 'env' },
+      secret: { fingerprint: fingerprint(ENV_SECRET), source: 'env' },
+      previousSecret: null,
+      store: { path: join(dir, 'config.json'), exists: false, mode: null, dir, dirMode: null },
+      warnings: [],
+    });
+    const h = await runCli(['whoami'], createTestCtx({ store, env: { CHATID_PROVIDER: 'chatbase', CHATID_SECRET: ENV_SECRET } }));
+    expect(h.stdout).toContain('Profile    (none: settings come from flags and the environment only)');
+    expect(h.stdout).toContain(`Secret     fingerprint ${fingerprint(ENV_SECRET)} (from CHATID_SECRET)`);
+    expect(h.stdout).toContain(`Store      ${join(dir, 'config.json')} (no file yet)`);
+    expect(h.stdout + h.stderr).not.toContain(ENV_SECRET);
+  });
+
+  it('shows the active profile with sources, the previous secret, and the store mode', async () => {
+    const { dir, store } = tempStore();
+    await store.update((d) => {
+      d.profiles = structuredClone(profiles);
+      d.activeProfile = 'prod';
+    });
+    const r = await runCli(['whoami'], createTestCtx({ store }));
+    expect(r.exitCode).toBe(0);
+    expect(r.stdout).toBe(
+      [
+        'Profile    prod (the active profile)',
+        'Provider   chatbase — Chatbase (from profile "prod")',
+        'Agent id   prod-agent (from profile "prod")',
+        'Base URL   https://profile.example (from profile "prod")',
+        `API key    key…789, fingerprint ${fingerprint(API_KEY)} (from profile "prod")`,
+        `Secret     fingerprint ${fingerprint(SECRET)} (from profile "prod")`,
+        `Previous   fingerprint ${fingerprint(OLD)}, accepted until 2026-01-01T12:00:00.000Z (in 12 hours)`,
+        `Store      ${join(dir, 'config.json')} (mode 0600)`,
+        `Store dir  ${dir} (mode 0700)`,
+        '',
+      ].join('\n'),
+    );
+    for (const s of [SECRET, OLD, API_KEY]) expect(r.stdout + r.stderr).not.toContain(s);
+    const j = (await runCli(['whoami', '--json'], createTestCtx({ store }))).json();
+    expect(j.store).toEqual({ path: join(dir, 'config.json'), exists: true, mode: '0600', dir, dirMode: '0700' });
+  });
+
+  it('applies precedence flag > env > profile > default, setting by setting', async () => {
+    const env = { CHATID_BASE_URL: 'http://env.example', CHATID_AGENT_ID: 'env-agent', CHATID_SECRET: ENV_SECRET };
+    const run = async (argv: string[], e: Record<string, string> = {}) =>
+      (await runCli(['whoami', '--json', ...argv], createTestCtx({ profiles, activeProfile: 'prod', env: e }))).json();
+    // profile beats default
+    expect((await run([])).baseUrl).toEqual({ value: 'https://profile.example', source: 'profile' });
+    // env beats profile
+    const e = await run([], env);
+    expect([e.baseUrl, e.agentId, e.secret]).toEqual([
+      { value: 'http://env.example', source: 'env' },
+      { value: 'env-agent', source: 'env' },
+      { fingerprint: fingerprint(ENV_SECRET), source: 'env' },
+    ]);
+    expect(e.warnings).toEqual([{ code: 'SECRET_OVERRIDDEN', message: 'CHATID_SECRET overrides the secret stored in profile "prod".' }]);
+    // flag beats env
+    const f = await run(['--base-url', 'http://flag.example', '--agent-id', 'flag-agent', '--provider', 'replyful'], { ...env, CHATID_PROVIDER: 'generic' });
+    expect([f.baseUrl, f.agentId, f.provider]).toEqual([
+      { value: 'http://flag.example', source: 'flag' },
+      { value: 'flag-agent', source: 'flag' },
+      { value: 'replyful', source: 'flag' },
+    ]);
+    // default when the profile has none
+    const s = await run(['--profile', 'staging']);
+    expect([s.profile, s.baseUrl, s.secret, s.apiKey]).toEqual([{ name: 'staging', source: 'flag' }, { value: 'https://app.bookbag.ai', source: 'default' }, null, null]);
+  });
+
+  it('chooses the profile by --profile, then CHATID_PROFILE, then the active one', async () => {
+    const name = async (argv: string[], env: Record<string, string>) =>
+      (await runCli(['whoami', '--json', ...argv], createTestCtx({ profiles, activeProfile: 'prod', env }))).json().profile;
+    expect(await name([], {})).toEqual({ name: 'prod', source: 'profile' });
+    expect(await name([], { CHATID_PROFILE: 'staging' })).toEqual({ name: 'staging', source: 'env' });
+    expect(await name(['--profile', 'prod'], { CHATID_PROFILE: 'staging' })).toEqual({ name: 'prod', source: 'flag' });
+    const h = await runCli(['whoami'], createTestCtx({ profiles, env: { CHATID_PROFILE: 'staging' } }));
+    expect(h.stdout).toContain('Profile    staging (from CHATID_PROFILE)');
+  });
+
+  it('warns when the store file is readable by others', async () => {
+    const { dir, store } = tempStore();
+    await store.update((d) => {
+      d.profiles.a = { provider: 'generic' };
+    });
+    chmodSync(join(dir, 'config.json'), 0o644);
+    const r = await runCli(['whoami', '--json'], createTestCtx({ store }));
+    expect(r.exitCode).toBe(0);
+    expect(r.json().store.mode).toBe('0644');
+    expect(r.json().warnings.map((w: any) => w.code)).toEqual(['STORE_MODE']);
+    expect(r.stderr).toMatch(/warning: the store file is mode 0644/);
+    expect(statSync(join(dir, 'config.json')).mode & 0o777).toBe(0o644);
+  });
+
+  it.each([
+    [{ env: { CHATID_PROVIDER: 'intercom' } }, [], 2, 'ERR_PROVIDER_UNKNOWN'],
+    [{}, ['--profile', 'ghost'], 2, 'ERR_PROFILE_NOT_FOUND'],
+    [{ env: { CHATID_PROFILE: 'ghost' } }, [], 2, 'ERR_PROFILE_NOT_FOUND'],
+    [{}, ['--base-url', 'file:///etc/passwd'], 2, 'ERR_BASE_URL_INVALID'],
+  ])('%j %j exits %i with %s', async (o, argv, exit, code) => {
+    const r = await runCli(['whoami', ...argv, '--json'], createTestCtx({ profiles, ...o }));
+    expect([r.exitCode, r.json().error.code]).toEqual([exit, code]);
+  });
+
+  it('exits 1 with a clear error when the store is corrupt', async () => {
+    const { dir, store } = tempStore();
+    await store.update(() => undefined);
+    writeFileSync(join(dir, 'config.json'), '{"profiles": ');
+    const r = await runCli(['whoami'], createTestCtx({ store, env: { CHATID_PROVIDER: 'generic' } }));
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).toContain('(ERR_STORE_CORRUPT)');
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+  });
+});
