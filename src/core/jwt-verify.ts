@@ -1,6 +1,6 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { ID_CLAIM, type JwtProvider } from './jwt-claims.js';
-import { isPlainObject, type ParsedJwt, parseJwt } from './jwt-parse.js';
+import { isPlainObject, parseCompactJws, type ParsedJwt, parseJwt } from './jwt-parse.js';
 import { ago, iso } from './jwt-time.js';
 
 /** One problem or remark, as `token verify --json` prints it (../shared/spec/cli.md §6). */
@@ -191,4 +191,15 @@ export function checkClaims(payload: unknown, provider: JwtProvider, now: number
 
 function label(p: JwtProvider): string {
   return p === 'chatbase' ? 'Chatbase' : p === 'replyful' ? 'Replyful' : 'a generic verifier';
+}
+
+/**
+ * Whether a compact JWS (any payload bytes, not only JSON claims) is a valid HS256 JWS under
+ * `key`: strict parse, alg exactly HS256, no crit/b64, the MAC. The Wycheproof JWS vectors
+ * run against this.
+ * @example verifyCompactHs256('eyJhbGciOiJIUzI1NiJ9.Zm9v.…', key) // true or false
+ */
+export function verifyCompactHs256(token: string, key: Uint8Array): boolean {
+  const p = parseCompactJws(token);
+  return p.ok && checkHeader(p.jws.header) === undefined && macMatches(p.jws, key);
 }
