@@ -16,6 +16,10 @@ await build({
   legalComments: 'none',
   logLevel: 'warning',
   chunkNames: 'chunks/[name]-[hash]',
+  // CommonJS packages loaded with import(): a bundled chunk would expose only `default`
+  // (so `const { Agent } = await import('undici')` got undefined); left external, Node's own
+  // CJS interop gives them named exports, as in the tests.
+  external: ['undici', 'cli-progress'],
   // commander and a few deps are CommonJS: give the ESM bundle a require().
   banner: {
     js: "import { createRequire as __chatidCreateRequire } from 'node:module'; const require = __chatidCreateRequire(import.meta.url);",
