@@ -92,7 +92,8 @@ export function openConfStore(o: ConfStoreOptions): ProfileStore {
             clearInvalidConfig: false,
             projectSuffix: '',
           });
-          conf.store = JSON.parse(JSON.stringify(draft)) as Record<string, unknown>;
+          // Pruned again: what fn added is held to the same rule as what was read.
+          conf.store = JSON.parse(JSON.stringify(pruneExpired(draft, o.now()))) as Record<string, unknown>;
           // The mode passed to the temp file is filtered by umask and the file may have
           // existed with other bits: set it explicitly after every write.
           await chmod(path, STORE_FILE_MODE);

@@ -12,7 +12,7 @@ export function memoryStore(initial: StoreData = { profiles: {} }, now: () => Da
     async update<T>(fn: (data: StoreData) => T): Promise<T> {
       const draft = pruneExpired(structuredClone(self.data), now());
       const result = fn(draft);
-      self.data = structuredClone(draft);
+      self.data = structuredClone(pruneExpired(draft, now()));
       return result;
     },
     async fileMode(): Promise<number | undefined> {

@@ -1,0 +1,152 @@
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { StoreError } from '../cli/errors.js';
+import { configDir, openConfStore } from './conf-store.js';
+
+const NOW = new Date('2026-01-01T00:00:00.000Z');
+
+function temp() {
+  const dir = join(mkdtempSync(join(tmpdir(), 'chatid-store-')), 'chatid');
+  return { dir, file: join(dir, 'config.json'), store: openConfStore({ dir, now: () => NOW }) };
+}
+
+async function storeError(p: Promise<unknown>): Promise<StoreError> {
+  const err = await p.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(StoreError);
+  return err as StoreError;
+}
+
+describe('conf store', () => {
+  it('reads an absent file as an empty store without creating anything', async () => {
+    const { dir, store } = temp();
+    expect(await store.read()).toEqual({ profiles: {} });
+    expect(await store.fileMode()).toBeUndefined();
+    expect(await store.dirMode()).toBeUndefined();
+    expect(() => statSync(dir)).toThrow();
+  });
+
+  it('creates the directory 0700 and the file 0600, and sets 0600 again on every write', async () => {
+    const { dir, file, store } = temp();
+    await store.update((d) => {
+      d.profiles.a = { provider: 'generic', secret: 's' };
+      d.activeProfile = 'a';
+    });
+    expect(statSync(dir).mode & 0o777).toBe(0o700);
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    expect(JSON.parse(readFileSync(file, 'utf8'))).toEqual({ profiles: { a: { provider: 'generic', secret: 's' } }, activeProfile: 'a' });
+    chmodSync(file, 0o666);
+    await store.update((d) => {
+      d.profiles.b = { provider: 'chatbase' };
+    });
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    expect(await store.fileMode()).toBe(0o600);
+    expect(Object.keys((await store.read()).profiles)).toEqual(['a', 'b']);
+  });
+
+  it('loses no update when many writers race (separate store objects, one lock file)', async () => {
+    const { dir } = temp();
+    await Promise.all(
+      Array.from({ length: 40 }, (_, i) =>
+        openConfStore({ dir, now: () => NOW }).update((d) => {
+          d.profiles[`p${i}`] = { provider: 'generic' };
+        }),
+      ),
+    );
+    const data = await openConfStore({ dir, now: () => NOW }).read();
+    expect(Object.keys(data.profiles).sort()).toEqual(Array.from({ length: 40 }, (_, i) => `p${i}`).sort());
+  });
+
+  it('takes over a stale lock left by a crashed process', async () => {
+    const { dir, file, store } = temp();
+    mkdirSync(`${file}.lock`, { recursive: true });
+    const old = new Date(Date.now() - 60_000);
+    utimesSync(`${file}.lock`, old, old);
+    await store.update((d) => {
+      d.profiles.a = { provider: 'generic' };
+    });
+    expect(Object.keys((await store.read()).profiles)).toEqual(['a']);
+    expect(statSync(dir).isDirectory()).toBe(true);
+  });
+
+  it('drops expired previous secrets on read and on the next write', async () => {
+    const { file, store } = temp();
+    await store.update((d) => {
+      d.profiles.a = { provider: 'generic', secret: 'new', previousSecret: 'old', previousSecretExpiresAt: '2025-12-31T23:59:59.000Z' };
+      d.profiles.b = { provider: 'generic', secret: 'new', previousSecret: 'old', previousSecretExpiresAt: '2026-01-01T00:00:01.000Z' };
+    });
+    const data = await store.read();
+    expect(data.profiles.a).toEqual({ provider: 'generic', secret: 'new' });
+    expect(data.profiles.b!.previousSecret).toBe('old');
+    expect(JSON.parse(readFileSync(file, 'utf8')).profiles.a).toEqual({ provider: 'generic', secret: 'new' });
+  });
+
+  it('treats an empty file as an empty store', async () => {
+    const { dir, file, store } = temp();
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(file, '\n');
+    expect(await store.read()).toEqual({ profiles: {} });
+  });
+
+  it.each([
+    ['not JSON', '{"profiles": {', 'ERR_STORE_CORRUPT'],
+    ['a JSON array', '[]', 'ERR_STORE_INVALID'],
+    ['profiles as an array', '{"profiles": []}', 'ERR_STORE_INVALID'],
+    ['a numeric activeProfile', '{"profiles": {}, "activeProfile": 3}', 'ERR_STORE_INVALID'],
+    ['an unknown provider', '{"profiles": {"a": {"provider": "intercom"}}}', 'ERR_STORE_INVALID'],
+    ['a numeric secret', '{"profiles": {"a": {"provider": "chatbase", "secret": 5}}}', 'ERR_STORE_INVALID'],
+    ['a profile that is a string', '{"profiles": {"a": "chatbase"}}', 'ERR_STORE_INVALID'],
+    ['a __proto__ profile', '{"profiles": {"__proto__": {"provider": "chatbase"}}}', 'ERR_STORE_INVALID'],
+  ])('refuses %s with %s and never overwrites it', async (_what, text, code) => {
+    const { dir, file, store } = temp();
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(file, text, { mode: 0o600 });
+    const r = await storeError(store.read());
+    expect(r.code).toBe(code);
+    expect(r.message).toContain(file);
+    expect(r.hint).toMatch(/by hand/);
+    const u = await storeError(
+      store.update((d) => {
+        d.profiles.x = { provider: 'generic' };
+      }),
+    );
+    expect(u.code).toBe(code);
+    expect(readFileSync(file, 'utf8')).toBe(text);
+  });
+
+  it('names the field that has the wrong type', async () => {
+    const { dir, file, store } = temp();
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(file, '{"profiles": {"prod": {"provider": "chatbase", "apiKey": ["x"]}}}');
+    expect((await storeError(store.read())).message).toContain('profile "prod" field "apiKey" is not a string');
+  });
+
+  it('reports a directory where the file should be as unreadable', async () => {
+    const { file, store } = temp();
+    mkdirSync(file, { recursive: true });
+    expect((await storeError(store.read())).code).toBe('ERR_STORE_UNREADABLE');
+    expect((await storeError(store.update(() => undefined))).code).toBe('ERR_STORE_UNREADABLE');
+    expect(statSync(file).isDirectory()).toBe(true);
+  });
+
+  it('reports a file where the directory should be as unwritable', async () => {
+    const base = mkdtempSync(join(tmpdir(), 'chatid-store-'));
+    writeFileSync(join(base, 'chatid'), 'x');
+    const store = openConfStore({ dir: join(base, 'chatid'), now: () => NOW });
+    expect((await storeError(store.update(() => undefined))).code).toBe('ERR_STORE_UNWRITABLE');
+    expect(readFileSync(join(base, 'chatid'), 'utf8')).toBe('x');
+  });
+});
+
+describe('configDir', () => {
+  it('uses CHATID_CONFIG_DIR, else the platform default', () => {
+    expect(configDir({ CHATID_CONFIG_DIR: '/x' }, 'linux', '/home/u')).toBe('/x');
+    expect(configDir({ XDG_CONFIG_HOME: '/xdg' }, 'linux', '/home/u')).toBe('/xdg/chatid');
+    expect(configDir({}, 'linux', '/home/u')).toBe('/home/u/.config/chatid');
+    expect(configDir({}, 'darwin', '/Users/u')).toBe('/Users/u/Library/Preferences/chatid');
+  });
+});
