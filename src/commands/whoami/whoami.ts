@@ -6,6 +6,7 @@ import { ENV_VARS, resolveSettings, type SettingKey, type Source } from '../../c
 import { fingerprint, mask } from '../../core/fingerprint.js';
 import { PROVIDER_INFO, PROVIDERS, type Provider } from '../../core/providers.js';
 import { relativeTime } from '../../core/relative-time.js';
+import type { KeyCheckOutcome } from '../../vendors/check.js';
 import { checkBaseUrl, table } from '../profile/shared.js';
 
 export interface WhoamiOptions {
@@ -13,6 +14,8 @@ export interface WhoamiOptions {
   provider?: string;
   agentId?: string;
   baseUrl?: string;
+  /** Ask the vendor whether the API key works (exit 4 if not). */
+  check?: boolean;
 }
 
 export interface SourcedValue<T = string> {
@@ -39,6 +42,8 @@ export interface WhoamiResult {
     dirMode: string | null;
   };
   warnings: Array<{ code: string; message: string }>;
+  /** With --check: the vendor's verdict on the API key (absent without --check). */
+  check?: Omit<KeyCheckOutcome, 'cause'>;
 }
 
 export function registerWhoami(program: Command, ctx: Ctx, runF = runWhoami): void {
@@ -48,18 +53,22 @@ export function registerWhoami(program: Command, ctx: Ctx, runF = runWhoami): vo
     .option('--provider <name>', `provider to assume (${PROVIDERS.join(', ')})`)
     .option('--agent-id <id>', 'agent id to assume')
     .option('--base-url <url>', 'API base URL to assume')
+    .option('--check', 'also ask the vendor whether the API key works (exit 4 if rejected, 1 if unreachable)')
     .addHelpText(
       'after',
       `
 Examples:
   $ chatid whoami
   $ chatid whoami --profile staging --json
+  $ chatid whoami --check                                   # is the API key still accepted?
   $ CHATID_PROVIDER=chatbase CHATID_SECRET=… chatid whoami   # CI: the environment alone
 
 Precedence: flag, then environment variable, then the active profile, then the vendor's default.`,
     )
     .action(async (flags: WhoamiOptions) => {
-      emit(ctx, await runF(flags, ctx), renderWhoami);
+      const r = await runF(flags, ctx);
+      emit(ctx, r, renderWhoami);
+      if (r.check && !r.check.ok) await failCheck(ctx, r);
     });
 }
 
@@ -83,6 +92,12 @@ export async function runWhoami(o: WhoamiOptions, ctx: Ctx): Promise<WhoamiResul
     warnings.push({ code: 'SECRET_OVERRIDDEN', message: `${ENV_VARS.secret} overrides the secret stored in profile "${s.profileName?.value}".` });
   }
   for (const w of warnings) warn(ctx, w.message);
+  let check: WhoamiResult['check'];
+  if (o.check) {
+    const { checkCredentials } = await import('../../vendors/check.js');
+    const { cause: _cause, ...outcome } = await checkCredentials(ctx, s);
+    check = outcome;
+  }
   const pick = <T>(v: { value: T; source: Source } | undefined): SourcedValue<T> | null => (v ? { value: v.value, source: v.source } : null);
   return {
     profile: s.profileName ? { name: s.profileName.value, source: s.profileName.source } : null,
@@ -94,7 +109,19 @@ export async function runWhoami(o: WhoamiOptions, ctx: Ctx): Promise<WhoamiResul
     previousSecret: s.previousSecret ? { fingerprint: fingerprint(s.previousSecret.value), expiresAt: s.previousSecret.expiresAt } : null,
     store: { path: store.path, exists: fileMode !== undefined, mode: octal(fileMode), dir: dirname(store.path), dirMode: octal(dirMode) },
     warnings,
+    ...(check ? { check } : {}),
   };
+}
+
+/** A failed --check after the result was printed: the error on stderr (human) and its exit code (4 rejected, 1 network). */
+async function failCheck(ctx: Ctx, r: WhoamiResult): Promise<never> {
+  const { ExitWithCode, ExitCode } = await import('../../cli/errors.js');
+  const c = r.check!;
+  if (!ctx.ui.json && c.error) {
+    ctx.io.stderr.write(`${ctx.errColor.red('error:')} ${c.error.message} ${ctx.errColor.dim(`(${c.error.code})`)}\n`);
+    if (c.error.hint) ctx.io.stderr.write(`${ctx.errColor.cyan('hint:')} ${c.error.hint}\n`);
+  }
+  throw new ExitWithCode(c.exitCode === ExitCode.ok ? ExitCode.failure : c.exitCode);
 }
 
 /** `(from --base-url)`, `(from CHATID_API_KEY)`, `(from profile "dev")`, `(default)`. */
@@ -128,6 +155,7 @@ export function renderWhoami(r: WhoamiResult, ctx: Ctx): string {
   if (r.previousSecret) {
     rows.push(['Previous', `fingerprint ${r.previousSecret.fingerprint}, accepted until ${r.previousSecret.expiresAt} (${relativeTime(new Date(r.previousSecret.expiresAt), ctx.clock.now())})`]);
   }
+  if (r.check) rows.push(['Key check', r.check.ok ? `accepted by ${r.check.provider} (${r.check.endpoint}: ${r.check.detail})` : `FAILED: ${r.check.error?.message ?? 'unknown'}`]);
   rows.push(['Store', r.store.exists ? `${r.store.path} (mode ${r.store.mode})` : `${r.store.path} (no file yet)`]);
   rows.push(['Store dir', r.store.dirMode ? `${r.store.dir} (mode ${r.store.dirMode})` : `${r.store.dir} (not created yet)`]);
   return table(rows);
