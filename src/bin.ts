@@ -1,5 +1,26 @@
 // The executable's entry: runs main and sets the exit status; nothing else (STYLE.md §6).
-import { main } from './cli/main.js';
-import { createRealCtx } from './cli/real-context.js';
+// `chatid --version` alone answers here, before commander and the command tree load: it is
+// the one command whose whole cost is start-up (issue 5: ≤ 1.3× `node -e 0`).
+import { writeSync } from 'node:fs';
+import { VERSION } from './version.js';
 
-process.exitCode = await main(process.argv.slice(2), createRealCtx());
+const argv = process.argv.slice(2);
+if (argv.length === 1 && argv[0] === '--version') {
+  printVersion();
+} else {
+  const [{ main }, { createRealCtx }] = await Promise.all([import('./cli/main.js'), import('./cli/real-context.js')]);
+  process.exitCode = await main(argv, createRealCtx());
+}
+
+function printVersion(): void {
+  // writeSync on fd 1 skips setting up the process.stdout stream (several ms on a pipe).
+  try {
+    writeSync(1, `${VERSION}\n`);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    // A non-blocking stdout that is momentarily full: let the stream queue it.
+    if (code === 'EAGAIN') process.stdout.write(`${VERSION}\n`);
+    // EPIPE (`chatid --version | true`): nobody reads it, as with other commands.
+    else if (code !== 'EPIPE') throw err;
+  }
+}
