@@ -302,8 +302,8 @@ export function renderSync(r: SyncResult, ctx: Ctx): string {
     lines.push(
       '',
       `The sandbox now holds ${plural(r.sandbox.contacts, 'contact')}; it stopped with this command.`,
-      'To sync into a sandbox you can inspect, run `chatid sandbox` and in another terminal:',
-      `  CHATID_PROVIDER=chatbase CHATID_BASE_URL=<its url> CHATID_API_KEY=${r.sandbox.apiKey} CHATID_AGENT_ID=${r.sandbox.agentId} chatid contacts sync ${r.file}`,
+      'To sync into a sandbox you can inspect, run `chatid sandbox` (port 4010) and in another terminal:',
+      `  CHATID_PROVIDER=chatbase CHATID_BASE_URL=http://127.0.0.1:4010 CHATID_API_KEY=${r.sandbox.apiKey} CHATID_AGENT_ID=${r.sandbox.agentId} chatid contacts sync ${r.file}`,
     );
   }
   return `${lines.join('\n')}\n`;

@@ -1,0 +1,246 @@
+import { mkdtemp, readFile, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { VendorError } from '../cli/errors.js';
+import type { ContactInput, ContactsApi } from '../vendors/types.js';
+import { DoneSet, loadCheckpoint, writeFileAtomic } from './checkpoint.js';
+import { coerceAttribute, schemaOf, toContact } from './coerce.js';
+import { mapHeader, type ColumnMap } from './columns.js';
+import { DuplicateIndex, HashCollector, idHash64 } from './dedupe.js';
+import { deliverBatch } from './deliver.js';
+import { csvField, csvLine, formulaSafe, openReport, reportLine } from './report.js';
+import { fnv1a32, parseShard, shardOf } from './shard.js';
+
+describe('shard', () => {
+  it('hashes with FNV-1a 32 over UTF-8 (published vectors)', () => {
+    expect(fnv1a32('')).toBe(0x811c9dc5);
+    expect(fnv1a32('a')).toBe(0xe40c292c);
+    expect(fnv1a32('foobar')).toBe(0xbf9cf968);
+    expect(fnv1a32('é')).toBe(fnv1a32('\u00e9'));
+  });
+  it('parses 1-based i/n and refuses the rest', () => {
+    expect(parseShard('1/3')).toEqual({ index: 0, count: 3 });
+    expect(parseShard('3/3')).toEqual({ index: 2, count: 3 });
+    for (const bad of ['0/3', '4/3', '1/0', 'a/b', '1', '1/2000', '-1/2', '']) expect(parseShard(bad)).toBeUndefined();
+  });
+  it('puts every id in exactly one shard, the same on every call', () => {
+    fc.assert(
+      fc.property(fc.string(), fc.integer({ min: 1, max: 64 }), (id, n) => {
+        const s = shardOf(id, n);
+        expect(s).toBeGreaterThanOrEqual(0);
+        expect(s).toBeLessThan(n);
+        expect(shardOf(id, n)).toBe(s);
+      }),
+    );
+    expect(shardOf('user_123', 4)).toBe(fnv1a32('user_123') % 4);
+  });
+  it('spreads ids evenly', () => {
+    const counts = [0, 0, 0, 0];
+    for (let i = 0; i < 10_000; i++) counts[shardOf(`user_${i}`, 4)]!++;
+    for (const c of counts) expect(c).toBeGreaterThan(2_000);
+  });
+});
+
+describe('mapHeader', () => {
+  it('maps aliases, attributes and ignored columns', () => {
+    const r = mapHeader(['User_ID', ' Email ', 'phone', 'attr.plan', 'custom_attributes.seats', 'company', 'stripe_id', 'stripe_label']);
+    expect(r.ok).toBe(true);
+    if (!r.ok) return;
+    expect(r.map.externalId).toBe(0);
+    expect(r.map.fields).toEqual({ email: 1, phonenumber: 2, stripe_id: 6, stripe_label: 7 });
+    expect(r.map.attributes.map((a) => [a.name, a.index])).toEqual([
+      ['plan', 3],
+      ['seats', 4],
+    ]);
+    expect(r.map.ignored).toEqual([{ header: 'company', index: 5 }]);
+  });
+  it.each([
+    [['name', 'email'], 'ERR_SYNC_NO_ID_COLUMN'],
+    [['id', 'user_id'], 'ERR_SYNC_DUPLICATE_COLUMN'],
+    [['id', 'email', 'EMAIL'], 'ERR_SYNC_DUPLICATE_COLUMN'],
+    [['id', 'attr.plan', 'custom_attributes.plan'], 'ERR_SYNC_DUPLICATE_COLUMN'],
+    [['id', '', 'email'], 'ERR_SYNC_EMPTY_HEADER'],
+    [['id', 'attr.2fast'], 'ERR_SYNC_BAD_ATTRIBUTE_COLUMN'],
+  ])('refuses %j with %s', (header, code) => {
+    const r = mapHeader(header);
+    expect(r.ok ? 'ok' : r.problem.code).toBe(code);
+  });
+});
+
+describe('coercion', () => {
+  const map = (mapHeader(['id', 'name', 'email', 'phone', 'attr.seats', 'attr.trial', 'attr.since', 'attr.plan', 'attr.old', 'attr.unknown', 'stripe_id', 'stripe_label']) as { map: ColumnMap }).map;
+  const schema = schemaOf([
+    { name: 'seats', type: 'number' },
+    { name: 'trial', type: 'boolean' },
+    { name: 'since', type: 'date' },
+    { name: 'plan', type: 'text' },
+    { name: 'old', type: 'text', archived: true },
+  ]);
+  const row = (o: Partial<Record<'id' | 'name' | 'email' | 'phone' | 'seats' | 'trial' | 'since' | 'plan' | 'old' | 'unknown' | 'sid' | 'slabel', string>>): string[] => [
+    o.id ?? 'u1',
+    o.name ?? '',
+    o.email ?? '',
+    o.phone ?? '',
+    o.seats ?? '',
+    o.trial ?? '',
+    o.since ?? '',
+    o.plan ?? '',
+    o.old ?? '',
+    o.unknown ?? '',
+    o.sid ?? '',
+    o.slabel ?? '',
+  ];
+  it('omits empty cells, sends null for "null", coerces types, drops unknown attributes', () => {
+    expect(toContact(row({ name: 'Ada', email: 'null', seats: ' 12 ', trial: 'TRUE', since: '2024-05-31', plan: 'pro', old: 'null', unknown: 'x' }), map, schema)).toEqual({
+      ok: true,
+      contact: {
+        external_id: 'u1',
+        name: 'Ada',
+        email: null,
+        custom_attributes: { seats: 12, trial: true, since: '2024-05-31T00:00:00.000Z', plan: 'pro', old: null },
+      },
+    });
+    expect(toContact(row({}), map, schema)).toEqual({ ok: true, contact: { external_id: 'u1' } });
+    expect(toContact(row({ sid: 'cus_1' }), map, schema)).toEqual({ ok: true, contact: { external_id: 'u1', stripe_accounts: [{ label: 'default', stripe_id: 'cus_1' }] } });
+    expect(toContact(row({ sid: 'null' }), map, schema)).toEqual({ ok: true, contact: { external_id: 'u1', stripe_accounts: null } });
+  });
+  it.each([
+    [{ id: '' }, 'ID_MISSING'],
+    [{ id: ' u1' }, 'ID_WHITESPACE'],
+    [{ id: 'null' }, 'ID_INVALID'],
+    [{ id: 'a\nb' }, 'ID_INVALID'],
+    [{ id: 'x'.repeat(257) }, 'ID_TOO_LONG'],
+    [{ email: 'bob@' }, 'EMAIL_INVALID'],
+    [{ email: 'a b@c.de' }, 'EMAIL_INVALID'],
+    [{ phone: 'call me' }, 'PHONE_INVALID'],
+    [{ seats: '1,5' }, 'ATTR_NUMBER_INVALID'],
+    [{ seats: 'five' }, 'ATTR_NUMBER_INVALID'],
+    [{ trial: 'yes' }, 'ATTR_BOOLEAN_INVALID'],
+    [{ since: 'someday' }, 'ATTR_DATE_INVALID'],
+    [{ since: '1717113600' }, 'ATTR_DATE_INVALID'],
+    [{ old: 'x' }, 'ATTR_ARCHIVED'],
+    [{ slabel: 'main' }, 'STRIPE_ID_MISSING'],
+    [{ name: 'a\u0000b' }, 'NUL_BYTE'],
+  ])('rejects %j with %s', (o, code) => {
+    const r = toContact(row(o), map, schema);
+    expect(r.ok ? 'ok' : r.code).toBe(code);
+  });
+  it('coerces attribute values', () => {
+    expect(coerceAttribute('-1.5e3', 'number')).toEqual({ ok: true, value: -1500 });
+    expect(coerceAttribute('0', 'boolean')).toEqual({ ok: true, value: false });
+    expect(coerceAttribute('2024-01-02T03:04:05+02:00', 'date')).toEqual({ ok: true, value: '2024-01-02T01:04:05.000Z' });
+    expect(coerceAttribute(' keep spaces ', 'text')).toEqual({ ok: true, value: ' keep spaces ' });
+    expect(coerceAttribute('Infinity', 'number').ok).toBe(false);
+    expect(coerceAttribute('0x10', 'number').ok).toBe(false);
+  });
+});
+
+describe('report', () => {
+  it('makes cells formula-safe and quotes per RFC 4180', () => {
+    for (const c of ['=1+1', '+1 555', '-5', '@SUM(A1)', '\tx', '\rx']) expect(formulaSafe(c)).toBe(`'${c}`);
+    expect(formulaSafe('a=b')).toBe('a=b');
+    expect(csvField('a "b", c')).toBe('"a ""b"", c"');
+    expect(csvLine(['=HYPERLINK("http://x")', 'ok'])).toBe('"\'=HYPERLINK(""http://x"")",ok\r\n');
+    expect(reportLine({ row: 3, line: 4, status: 'rejected', code: 'EMAIL_INVALID', message: 'bad', cells: ['u1', 'a\nb'] })).toBe('3,4,rejected,EMAIL_INVALID,bad,u1,"a\nb"\r\n');
+  });
+  it('is 0600 and resumes by cutting back to the acknowledged length', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'chatid-report-'));
+    const path = join(dir, 'r.csv');
+    const r = await openReport(path, ['id']);
+    await r.append('1,1,rejected,X,m,a\r\n');
+    const acknowledged = r.bytes;
+    await r.append('2,2,rejected,X,m,b\r\n'); // written after the last checkpoint
+    await r.close();
+    expect((await stat(path)).mode & 0o777).toBe(0o600);
+    const again = await openReport(path, ['id'], acknowledged);
+    await again.append('2,2,rejected,X,m,b\r\n');
+    await again.close();
+    expect(await readFile(path, 'utf8')).toBe('row,line,status,code,message,id\r\n1,1,rejected,X,m,a\r\n2,2,rejected,X,m,b\r\n');
+  });
+});
+
+describe('checkpoint', () => {
+  it('tracks done batches as a watermark plus out-of-order ones', () => {
+    const d = new DoneSet();
+    d.add(1);
+    d.add(3);
+    expect([d.below, d.list()]).toEqual([0, [1, 3]]);
+    d.add(0);
+    expect([d.below, d.list()]).toEqual([2, [3]]);
+    d.add(2);
+    expect([d.below, d.list(), d.has(3), d.has(4)]).toEqual([4, [], true, false]);
+    expect(new DoneSet(2, [2, 5]).below).toBe(3);
+  });
+  it('writes atomically with 0600 and refuses a damaged file', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'chatid-cp-'));
+    const path = join(dir, 'cp.json');
+    await writeFileAtomic(path, '{"version":1}');
+    expect((await stat(path)).mode & 0o777).toBe(0o600);
+    await expect(loadCheckpoint(path)).rejects.toMatchObject({ code: 'ERR_SYNC_CHECKPOINT_INVALID', exitCode: 2 });
+    expect(await loadCheckpoint(join(dir, 'none.json'))).toBeUndefined();
+  });
+});
+
+describe('duplicates', () => {
+  it('finds repeated hashes and lets the last row win, exactly', () => {
+    const ids = ['a', 'b', 'a', 'c', 'b', 'a'];
+    const h = new HashCollector();
+    for (const id of ids) h.push(idHash64(id));
+    const d = new DuplicateIndex(h.repeated());
+    ids.forEach((id, i) => d.isCandidate(id) && d.see(id, i + 1));
+    expect(ids.map((id, i) => d.supersededBy(id, i + 1) ?? null)).toEqual([6, 5, 6, null, null, null]);
+  });
+  it('does not confuse different ids', () => {
+    const h = new HashCollector();
+    for (let i = 0; i < 50_000; i++) h.push(idHash64(`user_${i}`));
+    expect(h.repeated().size).toBe(0);
+  });
+});
+
+/** A vendor that refuses some contacts the way Chatbase does. */
+function fakeApi(o: { badEmail?: Set<string>; conflict?: Set<string>; namedIssues?: boolean }): ContactsApi & { calls: string[][] } {
+  const calls: string[][] = [];
+  return {
+    stats: { requests: 0, retries: 0, waitedMs: 0 },
+    calls,
+    async listAttributes() {
+      return [];
+    },
+    async upsertContacts(cs: readonly ContactInput[]) {
+      calls.push(cs.map((c) => c.external_id));
+      const bad = cs.flatMap((c, i) => (o.badEmail?.has(c.external_id) ? [{ field: o.namedIssues ? `users.${i}.email` : 'email', message: 'Invalid email' }] : []));
+      if (bad.length) throw new VendorError('ERR_VENDOR_REJECTED', 'Invalid request body', { details: { status: 400, vendorMessage: 'Invalid request body', issues: bad } });
+      if (cs.some((c) => o.conflict?.has(c.external_id))) throw new VendorError('ERR_VENDOR_REJECTED', 'conflict', { details: { status: 409, vendorMessage: 'Email already in use', issues: [] } });
+      return cs.map((c) => ({ ...c, id: c.external_id }) as never);
+    },
+  };
+}
+
+describe('deliverBatch', () => {
+  const batch = (n: number): ContactInput[] => Array.from({ length: n }, (_, i) => ({ external_id: `u${i}` }));
+  it('drops rows named in issues[] and delivers the rest in one more request', async () => {
+    const api = fakeApi({ badEmail: new Set(['u3', 'u7']), namedIssues: true });
+    const r = await deliverBatch(api, batch(10));
+    expect([...r.refused.keys()].sort()).toEqual([3, 7]);
+    expect(r.refused.get(3)).toEqual({ code: 'VENDOR_REJECTED', message: '400 users.3.email: Invalid email' });
+    expect(r.stored).toEqual([0, 1, 2, 4, 5, 6, 8, 9]);
+    expect(api.calls.length).toBe(2);
+  });
+  it('bisects when nothing names a row (409 or an attribute-level issue)', async () => {
+    const api = fakeApi({ conflict: new Set(['u5']) });
+    const r = await deliverBatch(api, batch(16));
+    expect([...r.refused.entries()]).toEqual([[5, { code: 'VENDOR_CONFLICT', message: '409 Email already in use' }]]);
+    expect(r.stored.length).toBe(15);
+    expect(api.calls.length).toBeLessThanOrEqual(2 * Math.ceil(Math.log2(16)) + 1);
+    const api2 = fakeApi({ badEmail: new Set(['u0', 'u9']) });
+    const r2 = await deliverBatch(api2, batch(10));
+    expect([...r2.refused.keys()].sort()).toEqual([0, 9]);
+    expect(r2.stored.length).toBe(8);
+  });
+  it('lets other errors through (they stop the sync)', async () => {
+    const api: ContactsApi = { ...fakeApi({}), upsertContacts: async () => Promise.reject(new VendorError('ERR_VENDOR_SERVER', '500')) };
+    await expect(deliverBatch(api, batch(3))).rejects.toMatchObject({ code: 'ERR_VENDOR_SERVER' });
+  });
+});
