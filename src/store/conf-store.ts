@@ -66,7 +66,9 @@ export function openConfStore(o: ConfStoreOptions): ProfileStore {
     },
     async update<T>(fn: (data: StoreData) => T): Promise<T> {
       await ensureDir();
-      const [{ lock }, { default: Conf }] = await Promise.all([import('proper-lockfile'), import('conf')]);
+      const [lockfile, { default: Conf }] = await Promise.all([import('proper-lockfile'), import('conf')]);
+      // proper-lockfile is CommonJS: Node's ESM loader exposes named exports, a bundle only `default`.
+      const { lock } = lockfile.default ?? lockfile;
       let release: () => Promise<void>;
       try {
         release = await lock(path, {
@@ -76,9 +78,15 @@ export function openConfStore(o: ConfStoreOptions): ProfileStore {
           retries: { retries: 200, factor: 1.3, minTimeout: 5, maxTimeout: 100, randomize: true },
         });
       } catch (err) {
-        throw new StoreError('ERR_STORE_LOCKED', `The store ${path} is locked by another chatid process.`, {
+        if ((err as NodeJS.ErrnoException).code === 'ELOCKED') {
+          throw new StoreError('ERR_STORE_LOCKED', `The store ${path} is locked by another chatid process.`, {
+            cause: err,
+            hint: `Try again; if no chatid is running, remove ${path}.lock.`,
+          });
+        }
+        throw new StoreError('ERR_STORE_UNWRITABLE', `Cannot lock the store ${path} (${(err as Error).message}).`, {
           cause: err,
-          hint: `Try again; if no chatid is running, remove ${path}.lock.`,
+          hint: 'Check the directory permissions, or set CHATID_CONFIG_DIR to a writable directory.',
         });
       }
       try {
