@@ -1,0 +1,57 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { CancelledError } from '../../cli/errors.js';
+import { createTestCtx, runCli, type TestCtx } from '../../../test/helpers/test-ctx.js';
+
+const BASE = 'http://cb.test';
+const ENV = { CHATID_PROVIDER: 'chatbase', CHATID_API_KEY: 'cb_key', CHATID_AGENT_ID: 'bot1', CHATID_BASE_URL: BASE };
+const contact = { id: 'id1', external_id: 'u1', name: 'Ann' };
+const tty = { stdinTTY: true, stderrTTY: true };
+let ctx: TestCtx;
+afterEach(() => ctx.mockAgent.assertNoPendingInterceptors());
+
+describe('contacts delete', () => {
+  it('--yes deletes without asking (200 with the record)', async () => {
+    ctx = createTestCtx({ env: ENV });
+    ctx.mockAgent.get(BASE).intercept({ path: '/api/v1/chatbots/bot1/contacts/u1', method: 'DELETE' }).reply(200, { message: 'Success', data: contact });
+    const r = await runCli(['contacts', 'delete', 'u1', '--yes', '--json'], ctx);
+    expect([r.exitCode, r.json()]).toEqual([0, { deleted: true, externalId: 'u1', contact }]);
+  });
+  it('accepts a 204', async () => {
+    ctx = createTestCtx({ env: ENV });
+    ctx.mockAgent.get(BASE).intercept({ path: '/api/v1/chatbots/bot1/contacts/u1', method: 'DELETE' }).reply(204, '');
+    const r = await runCli(['contacts', 'delete', 'u1', '-y'], ctx);
+    expect([r.exitCode, r.stdout]).toEqual([0, 'Deleted contact u1.\n']);
+  });
+  it('asks on a terminal, and deletes on yes', async () => {
+    ctx = createTestCtx({ env: ENV, ...tty, answers: [true] });
+    ctx.mockAgent.get(BASE).intercept({ path: '/api/v1/chatbots/bot1/contacts/u1', method: 'DELETE' }).reply(200, { data: contact });
+    const r = await runCli(['contacts', 'delete', 'u1'], ctx);
+    expect(r.exitCode).toBe(0);
+    expect(ctx.asked[0]).toMatch(/Delete contact "u1"/);
+  });
+  it('a "no" deletes nothing and exits 130', async () => {
+    ctx = createTestCtx({ env: ENV, ...tty, answers: [false] });
+    const r = await runCli(['contacts', 'delete', 'u1'], ctx);
+    expect(r.exitCode).toBe(130);
+  });
+  it('Ctrl-C at the prompt exits 130', async () => {
+    ctx = createTestCtx({ env: ENV, ...tty, answers: [new CancelledError()] });
+    expect((await runCli(['contacts', 'delete', 'u1'], ctx)).exitCode).toBe(130);
+  });
+  it('without a terminal and without --yes: exit 2, nothing sent', async () => {
+    ctx = createTestCtx({ env: ENV });
+    const r = await runCli(['contacts', 'delete', 'u1', '--json'], ctx);
+    expect([r.exitCode, r.json().error.code]).toEqual([2, 'ERR_CONFIRMATION_REQUIRED']);
+  });
+  it('404 is ERR_CONTACT_NOT_FOUND', async () => {
+    ctx = createTestCtx({ env: ENV });
+    ctx.mockAgent.get(BASE).intercept({ path: '/api/v1/chatbots/bot1/contacts/zz', method: 'DELETE' }).reply(404, { message: 'Contact not found' });
+    const r = await runCli(['contacts', 'delete', 'zz', '--yes', '--json'], ctx);
+    expect([r.exitCode, r.json().error.code]).toEqual([1, 'ERR_CONTACT_NOT_FOUND']);
+  });
+  it('a 403 exits 4', async () => {
+    ctx = createTestCtx({ env: ENV });
+    ctx.mockAgent.get(BASE).intercept({ path: '/api/v1/chatbots/bot1/contacts/u1', method: 'DELETE' }).reply(403, { message: 'Forbidden' });
+    expect((await runCli(['contacts', 'delete', 'u1', '--yes'], ctx)).exitCode).toBe(4);
+  });
+});

@@ -1,0 +1,90 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { createTestCtx, runCli, type TestCtx } from '../../../test/helpers/test-ctx.js';
+
+const BASE = 'http://cb.test';
+const ENV = { CHATID_PROVIDER: 'chatbase', CHATID_API_KEY: 'cb_key', CHATID_AGENT_ID: 'bot1', CHATID_BASE_URL: BASE };
+const c = (n: number) => ({ id: `id${n}`, external_id: `u${n}`, name: `User ${n}`, email: `u${n}@example.com` });
+let ctx: TestCtx;
+afterEach(() => ctx.mockAgent.assertNoPendingInterceptors());
+
+describe('contacts list', () => {
+  it('prints one page as a table', async () => {
+    ctx = createTestCtx({ env: ENV });
+    ctx.mockAgent.get(BASE).intercept({ path: '/api/v1/chatbots/bot1/contacts?page=1&per_page=100', headers: { authorization: 'Bearer cb_key' } })
+      .reply(200, { message: 'Success', data: [c(1)], total: 1, pages: { page: 1, per_page: 100, total_pages: 1 } });
+    const r = await runCli(['contacts', 'list'], ctx);
+    expect(r.exitCode).toBe(0);
+    expect(r.stdout).toBe('EXTERNAL ID  NAME    EMAIL           PHONE\nu1           User 1  u1@example.com  -\npage 1 of 1, 1 contact(s) in all\n');
+  });
+  it('--page/--per-page with --json', async () => {
+    ctx = createTestCtx({ env: ENV });
+    ctx.mockAgent.get(BASE).intercept({ path: '/api/v1/chatbots/bot1/contacts?page=3&per_page=10' })
+      .reply(200, { message: 'Success', data: [c(21)], total: 21, pages: { page: 3, per_page: 10, total_pages: 3 } });
+    const r = await runCli(['contacts', 'list', '--page', '3', '--per-page', '10', '--json'], ctx);
+    expect(r.json()).toEqual({ contacts: [c(21)], page: 3, perPage: 10, total: 21, totalPages: 3 });
+  });
+  it('--all --json streams NDJSON over every page', async () => {
+    ctx = createTestCtx({ env: ENV });
+    const pool = ctx.mockAgent.get(BASE);
+    pool.intercept({ path: '/api/v1/chatbots/bot1/contacts?page=1&per_page=1000' }).reply(200, { data: [c(1), c(2)], total: 3, pages: { page: 1, per_page: 2, total_pages: 2 } });
+    pool.intercept({ path: '/api/v1/chatbots/bot1/contacts?page=2&per_page=1000' }).reply(200, { data: [c(3)], total: 3, pages: { page: 2, per_page: 2, total_pages: 2 } });
+    const r = await runCli(['contacts', 'list', '--all', '--per-page', '1000', '--json'], ctx);
+    expect(r.exitCode).toBe(0);
+    expect(r.stdout.trim().split('\n').map((l) => JSON.parse(l))).toEqual([c(1), c(2), c(3)]);
+  });
+  it('--all without total_pages stops at a short page', async () => {
+    ctx = createTestCtx({ env: ENV });
+    const pool = ctx.mockAgent.get(BASE);
+    pool.intercept({ path: '/api/v1/chatbots/bot1/contacts?page=1&per_page=10' }).reply(200, { data: Array.from({ length: 10 }, (_, i) => c(i)) });
+    pool.intercept({ path: '/api/v1/chatbots/bot1/contacts?page=2&per_page=10' }).reply(200, { data: [c(10)] });
+    const r = await runCli(['contacts', 'list', '--all', '--per-page', '10'], ctx);
+    expect(r.stdout.trim().split('\n')).toHaveLength(11);
+    expect(r.stderr).toContain('11 contact(s) on 2 page(s)');
+  });
+  it('bad --per-page is exit 2 before any request', async () => {
+    ctx = createTestCtx({ env: ENV });
+    const r = await runCli(['contacts', 'list', '--per-page', '5', '--json'], ctx);
+    expect([r.exitCode, r.json().error.code]).toEqual([2, 'ERR_USAGE_BAD_VALUE']);
+  });
+  it('a 401 exits 4 with ERR_VENDOR_AUTH', async () => {
+    ctx = createTestCtx({ env: ENV });
+    ctx.mockAgent.get(BASE).intercept({ path: '/api/v1/chatbots/bot1/contacts?page=1&per_page=100' }).reply(401, { message: 'Unauthorized access' });
+    const r = await runCli(['contacts', 'list', '--json'], ctx);
+    expect([r.exitCode, r.json().error.code, r.json().error.status]).toEqual([4, 'ERR_VENDOR_AUTH', 401]);
+  });
+  it('no API key is exit 4 (ERR_API_KEY_MISSING) without a request', async () => {
+    ctx = createTestCtx({ env: { ...ENV, CHATID_API_KEY: undefined } });
+    const r = await runCli(['contacts', 'list', '--json'], ctx);
+    expect([r.exitCode, r.json().error.code]).toEqual([4, 'ERR_API_KEY_MISSING']);
+  });
+  it('replyful and teamweb have no contacts: exit 2, "not offered"', async () => {
+    for (const provider of ['replyful', 'teamweb']) {
+      ctx = createTestCtx({ env: { ...ENV, CHATID_PROVIDER: provider } });
+      const r = await runCli(['contacts', 'list', '--json'], ctx);
+      expect([r.exitCode, r.json().error.code]).toEqual([2, 'ERR_NOT_SUPPORTED']);
+      expect(r.json().error.message).toContain(`not offered for ${provider}`);
+    }
+  });
+  it('a 500 is retried, then succeeds; the waits go through ctx.sleep', async () => {
+    ctx = createTestCtx({ env: ENV });
+    const pool = ctx.mockAgent.get(BASE);
+    pool.intercept({ path: '/api/v1/chatbots/bot1/contacts?page=1&per_page=100' }).reply(500, { message: 'Error retrieving chatbot contacts' });
+    pool.intercept({ path: '/api/v1/chatbots/bot1/contacts?page=1&per_page=100' }).reply(200, { data: [] });
+    const r = await runCli(['contacts', 'list', '--json'], ctx);
+    expect(r.exitCode).toBe(0);
+    expect(ctx.sleeps).toHaveLength(1);
+  });
+  it('flags beat the environment: --base-url, --agent-id, --provider bookbag', async () => {
+    ctx = createTestCtx({ env: ENV });
+    ctx.mockAgent.get('http://bb.test').intercept({ path: '/api/v1/chatbots/42/contacts?page=1&per_page=100' }).reply(200, { data: [] });
+    const r = await runCli(['contacts', 'list', '--provider', 'bookbag', '--agent-id', '42', '--base-url', 'http://bb.test', '--json'], ctx);
+    expect(r.json()).toEqual({ contacts: [], page: 1, perPage: 100, total: null, totalPages: null });
+  });
+  it('--max-retries 0 stops at the first 5xx', async () => {
+    ctx = createTestCtx({ env: ENV });
+    ctx.mockAgent.get(BASE).intercept({ path: '/api/v1/chatbots/bot1/contacts?page=1&per_page=100' }).reply(503, 'Service Unavailable');
+    const r = await runCli(['contacts', 'list', '--max-retries', '0', '--json'], ctx);
+    expect([r.exitCode, r.json().error.code, r.json().error.status]).toEqual([1, 'ERR_VENDOR_SERVER', 503]);
+    expect(ctx.sleeps).toEqual([]);
+  });
+});
