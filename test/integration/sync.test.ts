@@ -1,0 +1,234 @@
+// contacts sync, whole CLI in-process (createTestCtx + runCli) against the real sandbox on
+// loopback with a real undici Agent (cli.md §8).
+import { mkdtemp, readFile, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Agent } from 'undici';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { SANDBOX_DEMO_ATTRIBUTES } from '../../src/commands/contacts/sync.js';
+import { type Sandbox, SANDBOX_API_KEY, type SandboxOptions, startSandbox } from '../../src/sandbox/index.js';
+import { createTestCtx, runCli, type TestCtx } from '../helpers/test-ctx.js';
+
+const EXAMPLE = new URL('../../examples/contacts.csv', import.meta.url).pathname;
+
+let sb: Sandbox;
+let agent: Agent;
+let dir: string;
+
+async function start(o: SandboxOptions = {}): Promise<void> {
+  sb = await startSandbox({ port: 0, rateLimit: false, attributes: SANDBOX_DEMO_ATTRIBUTES, ...o });
+}
+
+function ctxFor(o: { env?: Record<string, string>; stdin?: string | Buffer; stderrTTY?: boolean } = {}): TestCtx {
+  return createTestCtx({
+    env: { CHATID_PROVIDER: 'chatbase', CHATID_BASE_URL: sb.url, CHATID_API_KEY: SANDBOX_API_KEY, CHATID_AGENT_ID: sb.agentIds[0]!, ...o.env },
+    dispatcher: agent,
+    cwd: dir,
+    ...(o.stdin !== undefined ? { stdin: o.stdin } : {}),
+    ...(o.stderrTTY ? { stderrTTY: true } : {}),
+  });
+}
+
+const writes = (): number => sb.requests.filter((r) => r.method === 'POST').length;
+const stored = (id: string) => sb.state.contact(sb.agentIds[0]!, id);
+
+beforeEach(async () => {
+  agent = new Agent({ connections: 16 });
+  dir = await mkdtemp(join(tmpdir(), 'chatid-sync-'));
+});
+afterEach(async () => {
+  await sb?.close();
+  await agent.close();
+});
+
+describe('contacts sync: the example file', () => {
+  it('syncs the good rows, reports the bad ones and the duplicate, exits 5 with one JSON document', async () => {
+    await start();
+    const r = await runCli(['contacts', 'sync', EXAMPLE, '--report', 'rejected.csv', '--json'], ctxFor());
+    expect(r.exitCode).toBe(5);
+    const j = r.json();
+    expect({ read: j.read, synced: j.synced, rejected: j.rejected, duplicates: j.duplicates, batches: j.batches, retries: j.retries }).toEqual({
+      read: 9,
+      synced: 6,
+      rejected: 2,
+      duplicates: 1,
+      batches: 1,
+      retries: 0,
+    });
+    expect(typeof j.elapsedMs).toBe('number');
+    expect(j.rejections.map((x: { row: number; code: string }) => [x.row, x.code])).toEqual([
+      [4, 'EMAIL_INVALID'],
+      [5, 'ATTR_NUMBER_INVALID'],
+    ]);
+    expect(sb.state.contacts(sb.agentIds[0]!).length).toBe(6);
+    // The later row of user_1003 won; the quoted newline and types survived.
+    expect(stored('user_1003')).toMatchObject({ email: 'alan.turing@example.com', custom_attributes: { plan: 'enterprise', seats: 30, trial: false } });
+    expect(stored('user_1006'), JSON.stringify(stored('user_1006'))).toMatchObject({ custom_attributes: { plan: 'team\r\n(annual)', seats: 40 }, stripe_accounts: [{ label: 'billing', stripe_id: 'cus_Z9y8X7w6V5' }] });
+    expect(stored('user_1002')?.name).toBe('Grace Hopper, RADM');
+    expect(stored('user_1005')).toBeUndefined();
+    const report = await readFile(join(dir, 'rejected.csv'), 'utf8');
+    expect(report.split('\r\n').filter(Boolean).map((l) => l.split(',').slice(0, 4).join(','))).toEqual([
+      'row,line,status,code',
+      '3,4,duplicate,DUPLICATE',
+      '4,5,rejected,EMAIL_INVALID',
+      '5,6,rejected,ATTR_NUMBER_INVALID',
+    ]);
+    expect(report).toContain(",'+1 555 0104,"); // formula-safe
+    expect((await stat(join(dir, 'rejected.csv'))).mode & 0o777).toBe(0o600);
+  });
+
+  it('--sandbox needs no settings at all and says where the data went', async () => {
+    await start(); // unused: the command starts its own
+    const ctx = createTestCtx({ dispatcher: agent, cwd: dir });
+    const r = await runCli(['contacts', 'sync', EXAMPLE, '--sandbox'], ctx);
+    expect(r.exitCode).toBe(5);
+    expect(r.stdout).toContain('Synced 6 of 9 rows');
+    expect(r.stdout).toMatch(/local sandbox http:\/\/127\.0\.0\.1:\d+/);
+    expect(r.stdout).toContain('The sandbox now holds 6 contacts');
+    expect(r.stderr).toContain('ERR_SYNC_PARTIAL');
+    const j = await runCli(['contacts', 'sync', EXAMPLE, '--sandbox', '--json'], createTestCtx({ dispatcher: agent, cwd: dir }));
+    expect(j.json().sandbox).toMatchObject({ contacts: 6, agentId: 'sandbox-chatbot' });
+  });
+
+  it('--dry-run validates and counts without a single write', async () => {
+    await start();
+    const r = await runCli(['contacts', 'sync', EXAMPLE, '--dry-run', '--json'], ctxFor());
+    expect(r.exitCode).toBe(5);
+    expect(r.json()).toMatchObject({ dryRun: true, read: 9, synced: 6, rejected: 2, duplicates: 1, batches: 1 });
+    expect(writes()).toBe(0);
+    expect(sb.state.contacts(sb.agentIds[0]!).length).toBe(0);
+  });
+
+  it('reads stdin (-)', async () => {
+    await start();
+    const r = await runCli(['contacts', 'sync', '-', '--json'], ctxFor({ stdin: await readFile(EXAMPLE) }));
+    expect([r.exitCode, r.json().synced, r.json().file]).toEqual([5, 6, 'stdin']);
+  });
+});
+
+describe('contacts sync: file-level problems stop before any write (exit 2)', () => {
+  const cases: Array<[string, string | Buffer, string]> = [
+    ['an empty file', '', 'ERR_SYNC_EMPTY_FILE'],
+    ['a lone BOM', '\ufeff', 'ERR_SYNC_EMPTY_FILE'],
+    ['no id column', 'name,email\nAda,ada@example.com\n', 'ERR_SYNC_NO_ID_COLUMN'],
+    ['a duplicate column', 'id,email,user_id\n1,a@b.co,1\n', 'ERR_SYNC_DUPLICATE_COLUMN'],
+    ['an unnamed column', 'id,,email\n1,x,a@b.co\n', 'ERR_SYNC_EMPTY_HEADER'],
+    ['invalid UTF-8 late in the file', Buffer.concat([Buffer.from('id,name\n'), Buffer.from('u1,a\n'.repeat(3000)), Buffer.from([0x75, 0x39, 0x2c, 0xe9, 0x0a])]), 'ERR_SYNC_NOT_UTF8'],
+    ['an unclosed quote at the end', `id,name\n${'u1,a\n'.repeat(3000)}u2,"never closed\n`, 'ERR_SYNC_CSV_SYNTAX'],
+  ];
+  it.each(cases)('%s', async (_name, content, code) => {
+    await start();
+    await writeFile(join(dir, 'in.csv'), content);
+    const r = await runCli(['contacts', 'sync', 'in.csv', '--json'], ctxFor());
+    expect([r.exitCode, r.json().error.code]).toEqual([2, code]);
+    expect(writes()).toBe(0);
+    expect(sb.requests.length).toBe(0);
+  });
+  it('a missing file, bad flags', async () => {
+    await start();
+    for (const [argv, code] of [
+      [['nope.csv'], 'ERR_SYNC_FILE_NOT_FOUND'],
+      [[EXAMPLE, '--batch-size', '1001'], 'ERR_USAGE_BAD_VALUE'],
+      [[EXAMPLE, '--concurrency', '0'], 'ERR_USAGE_BAD_VALUE'],
+      [[EXAMPLE, '--shard', '0/3'], 'ERR_USAGE_BAD_VALUE'],
+      [[EXAMPLE, '--sandbox', '--resume'], 'ERR_USAGE_BAD_VALUE'],
+    ] as const) {
+      const r = await runCli(['contacts', 'sync', ...argv, '--json'], ctxFor());
+      expect([r.exitCode, r.json().error.code]).toEqual([2, code]);
+    }
+    expect(sb.requests.length).toBe(0);
+  });
+  it('a header-only file syncs nothing and exits 0', async () => {
+    await start();
+    await writeFile(join(dir, 'in.csv'), 'external_id,email\r\n');
+    const r = await runCli(['contacts', 'sync', 'in.csv', '--json'], ctxFor());
+    expect([r.exitCode, r.json().read, r.json().synced]).toEqual([0, 0, 0]);
+  });
+});
+
+describe('contacts sync: rows', () => {
+  it('rejects ragged rows and NUL bytes row by row; warns about unknown attributes and columns before writing', async () => {
+    await start();
+    await writeFile(join(dir, 'in.csv'), 'id,email,attr.plan,attr.color,company\nu1,a@x.io,pro,red,ACME\nu2,b@x.io\nu3,c@x.io,pro,blue,ACME,extra\nu4,d\u0000@x.io,pro,,\nu5,,,,\n');
+    const r = await runCli(['contacts', 'sync', 'in.csv', '--report', 'r.csv', '--json'], ctxFor());
+    expect(r.exitCode).toBe(5);
+    expect(r.json()).toMatchObject({ read: 5, synced: 2, rejected: 3, duplicates: 0, unknownAttributes: ['color'], ignoredColumns: ['company'] });
+    expect(r.json().rejections.map((x: { code: string }) => x.code)).toEqual(['ROW_RAGGED', 'ROW_RAGGED', 'NUL_BYTE']);
+    expect(r.stderr).toMatch(/warning: Attribute "color" is not in the vendor's schema/);
+    expect(r.stderr).toMatch(/warning: Column "company" is not a contact field/);
+    expect(stored('u1')?.custom_attributes).toEqual({ plan: 'pro' });
+  });
+
+  it('isolates rows the vendor refuses (409 email in use) and delivers the rest of the batch', async () => {
+    await start();
+    const rows = Array.from({ length: 40 }, (_, i) => `u${i},${i === 17 ? 'u3' : `u${i}`}@x.io`);
+    await writeFile(join(dir, 'in.csv'), `id,email\n${rows.join('\n')}\n`);
+    const r = await runCli(['contacts', 'sync', 'in.csv', '--report', 'r.csv', '--json'], ctxFor());
+    expect(r.exitCode).toBe(5);
+    expect(r.json()).toMatchObject({ read: 40, synced: 39, rejected: 1, batches: 1 });
+    expect(r.json().rejections).toEqual([expect.objectContaining({ row: 18, externalId: 'u17', code: 'VENDOR_CONFLICT' })]);
+    expect(sb.state.contacts(sb.agentIds[0]!).length).toBe(39);
+  });
+
+  it('exits 4 when the key is rejected, with nothing written', async () => {
+    await start();
+    const r = await runCli(['contacts', 'sync', EXAMPLE, '--json'], ctxFor({ env: { CHATID_API_KEY: 'sk_wrong' } }));
+    expect([r.exitCode, r.json().error.code]).toEqual([4, 'ERR_VENDOR_AUTH']);
+    expect(sb.state.contacts(sb.agentIds[0]!).length).toBe(0);
+  });
+
+  it('--shard i/n splits the rows so every row lands in exactly one shard', async () => {
+    await start();
+    const rows = Array.from({ length: 300 }, (_, i) => `user_${i},u${i}@x.io`);
+    await writeFile(join(dir, 'in.csv'), `id,email\n${rows.join('\n')}\n`);
+    const parts = [];
+    for (const s of ['1/3', '2/3', '3/3']) {
+      const r = await runCli(['contacts', 'sync', 'in.csv', '--shard', s, '--batch-size', '50', '--json'], ctxFor());
+      expect(r.exitCode).toBe(0);
+      parts.push(r.json());
+    }
+    expect(parts.reduce((n, p) => n + p.read, 0)).toBe(300);
+    for (const p of parts) {
+      expect(p.read + p.otherShards).toBe(300);
+      expect(p.read).toBeGreaterThan(60);
+    }
+    expect(sb.state.contacts(sb.agentIds[0]!).length).toBe(300);
+    // Stable: the same shard again takes the same rows.
+    const again = await runCli(['contacts', 'sync', 'in.csv', '--shard', '2/3', '--json'], ctxFor());
+    expect(again.json().read).toBe(parts[1].read);
+  });
+
+  it('stops on a failure that outlasts the retries, keeps the checkpoint, and --resume finishes with nothing lost or reported twice', async () => {
+    await start({ faultRate: 0.35, faults: ['500'], seed: 3 });
+    const rows = Array.from({ length: 1000 }, (_, i) => (i % 97 === 5 ? `u${i},bad-email` : `u${i},u${i}@x.io`));
+    await writeFile(join(dir, 'in.csv'), `id,email\n${rows.join('\n')}\n`);
+    const argv = ['contacts', 'sync', 'in.csv', '--batch-size', '50', '--concurrency', '3', '--max-retries', '0', '--report', 'r.csv', '--json'];
+    const first = await runCli(argv, ctxFor());
+    expect([first.exitCode, first.json().error.code]).toEqual([1, 'ERR_VENDOR_SERVER']);
+    expect(first.json().error.hint).toContain('--resume');
+    const cp = JSON.parse(await readFile(join(dir, 'in.csv.chatid-checkpoint.json'), 'utf8'));
+    expect((await stat(join(dir, 'in.csv.chatid-checkpoint.json'))).mode & 0o777).toBe(0o600);
+    sb.setFaults({ faultRate: 0 });
+    const second = await runCli([...argv, '--resume'], ctxFor());
+    expect(second.exitCode).toBe(5);
+    const j = second.json();
+    expect(j).toMatchObject({ read: 1000, synced: 989, rejected: 11, duplicates: 0, resumed: true });
+    expect(j.skippedBatches).toBe(cp.doneBelow + cp.doneAbove.length);
+    expect(sb.state.contacts(sb.agentIds[0]!).length).toBe(989);
+    const lines = (await readFile(join(dir, 'r.csv'), 'utf8')).split('\r\n').filter(Boolean);
+    expect(lines.length).toBe(1 + 11);
+    expect(new Set(lines).size).toBe(lines.length);
+    await expect(stat(join(dir, 'in.csv.chatid-checkpoint.json'))).rejects.toThrow(); // removed once complete
+  });
+
+  it('--resume refuses a changed file', async () => {
+    await start({ faultRate: 0.5, faults: ['500'], seed: 3 });
+    await writeFile(join(dir, 'in.csv'), `id\n${Array.from({ length: 40 }, (_, i) => `u${i}`).join('\n')}\n`);
+    const first = await runCli(['contacts', 'sync', 'in.csv', '--max-retries', '0', '--batch-size', '2', '--concurrency', '1', '--json'], ctxFor());
+    expect(first.exitCode).toBe(1);
+    expect(JSON.parse(await readFile(join(dir, 'in.csv.chatid-checkpoint.json'), 'utf8')).doneBelow).toBeGreaterThan(0);
+    await writeFile(join(dir, 'in.csv'), 'id\nother\n');
+    const r = await runCli(['contacts', 'sync', 'in.csv', '--resume', '--json'], ctxFor());
+    expect([r.exitCode, r.json().error.code]).toEqual([2, 'ERR_SYNC_RESUME_MISMATCH']);
+  });
+});
