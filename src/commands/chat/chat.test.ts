@@ -1,0 +1,100 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { createTestCtx, runCli, type TestCtx } from '../../../test/helpers/test-ctx.js';
+
+const BASE = 'http://cb.test';
+const ENV = { CHATID_PROVIDER: 'chatbase', CHATID_API_KEY: 'cb_key', CHATID_AGENT_ID: 'bot1', CHATID_BASE_URL: BASE };
+const sse = (frames: unknown[]) => frames.map((f) => `data: ${typeof f === 'string' ? f : JSON.stringify(f)}\n\n`).join('');
+const SSE = { headers: { 'content-type': 'text/event-stream' } };
+let ctx: TestCtx;
+afterEach(() => ctx.mockAgent.assertNoPendingInterceptors());
+
+const chatbaseStream = sse([
+  { type: 'message-start', messageId: 'm1' },
+  { type: 'text-delta', id: 't', delta: 'Your order ' },
+  { type: 'text-delta', id: 't', delta: 'ships today.' },
+  { type: 'message-metadata', messageMetadata: { conversationId: 'conv_1', userId: 'user_123', usage: { credits: 1 } } },
+  { type: 'finish', finishReason: 'stop' },
+  '[DONE]',
+]);
+
+describe('chat', () => {
+  it('streams the answer to stdout, the conversation id to stderr', async () => {
+    ctx = createTestCtx({ env: ENV });
+    ctx.mockAgent.get(BASE).intercept({ path: '/api/v2/agents/bot1/chat', method: 'POST', body: '{"message":"Where is my order?","stream":true,"userId":"user_123"}' }).reply(200, chatbaseStream, SSE);
+    const r = await runCli(['chat', 'Where is my order?', '--user-id', 'user_123'], ctx);
+    expect([r.exitCode, r.stdout]).toEqual([0, 'Your order ships today.\n']);
+    expect(r.stderr).toContain('--conversation-id conv_1');
+  });
+  it('--json prints one document at the end', async () => {
+    ctx = createTestCtx({ env: ENV });
+    ctx.mockAgent.get(BASE).intercept({ path: '/api/v2/agents/bot1/chat', method: 'POST' }).reply(200, chatbaseStream, SSE);
+    const r = await runCli(['chat', 'hi', '--user-id', 'user_123', '--json'], ctx);
+    expect(r.json()).toEqual({
+      text: 'Your order ships today.',
+      conversationId: 'conv_1',
+      userId: 'user_123',
+      messageId: 'm1',
+      finishReason: 'stop',
+      credits: 1,
+      provider: 'chatbase',
+      agentId: 'bot1',
+      streamed: true,
+    });
+  });
+  it('Bookbag: --conversation-id goes as an integer; `text` frames; --no-stream JSON', async () => {
+    ctx = createTestCtx({ env: { ...ENV, CHATID_PROVIDER: 'bookbag', CHATID_AGENT_ID: '42' } });
+    ctx.mockAgent
+      .get(BASE)
+      .intercept({ path: '/api/v2/agents/42/chat', method: 'POST', body: '{"message":"again","stream":true,"userId":"u1","conversationId":456}' })
+      .reply(200, sse([{ type: 'text-delta', text: 'ok' }, { type: 'finish', finishReason: 'stop', metadata: { conversationId: '456' } }, '[DONE]']), SSE);
+    ctx.mockAgent
+      .get(BASE)
+      .intercept({ path: '/api/v2/agents/42/chat', method: 'POST', body: '{"message":"x","stream":false,"userId":"u1"}' })
+      .reply(200, { data: { id: 'm9', role: 'assistant', parts: [{ type: 'text', text: 'whole' }], metadata: { conversationId: 457, userId: 'u1' } } }, { headers: { 'content-type': 'application/json' } });
+    const r1 = await runCli(['chat', 'again', '--user-id', 'u1', '--conversation-id', '456', '--json'], ctx);
+    expect(r1.json()).toMatchObject({ text: 'ok', conversationId: '456', provider: 'bookbag' });
+    ctx.stdout.text = '';
+    const r2 = await runCli(['chat', 'x', '--user-id', 'u1', '--no-stream', '--json'], ctx);
+    expect(r2.json()).toMatchObject({ text: 'whole', conversationId: '457', messageId: 'm9', streamed: false });
+  });
+  it('reads the message from stdin', async () => {
+    ctx = createTestCtx({ env: ENV, stdin: 'from stdin\n' });
+    ctx.mockAgent.get(BASE).intercept({ path: '/api/v2/agents/bot1/chat', method: 'POST', body: '{"message":"from stdin","stream":true,"userId":"u1"}' }).reply(200, 'plain', { headers: { 'content-type': 'text/plain' } });
+    const r = await runCli(['chat', '--user-id', 'u1'], ctx);
+    expect(r.stdout).toBe('plain\n');
+  });
+  it.each([
+    [['hi'], 'ERR_CHAT_USER_REQUIRED'],
+    [['hi', '--user-id', 'bad id!'], 'ERR_CHAT_USER_ID'],
+    [['  ', '--user-id', 'u1'], 'ERR_CHAT_MESSAGE_REQUIRED'],
+  ])('%j is exit 2 (%s) before any request', async (args, code) => {
+    ctx = createTestCtx({ env: ENV });
+    const r = await runCli(['chat', ...args, '--json'], ctx);
+    expect([r.exitCode, r.json().error.code]).toEqual([2, code]);
+  });
+  it('an error frame: exit 1, ERR_VENDOR_STREAM', async () => {
+    ctx = createTestCtx({ env: ENV });
+    ctx.mockAgent.get(BASE).intercept({ path: '/api/v2/agents/bot1/chat', method: 'POST' }).reply(200, sse([{ type: 'error', errorText: 'overloaded' }, '[DONE]']), SSE);
+    const r = await runCli(['chat', 'hi', '--user-id', 'u1', '--json'], ctx);
+    expect([r.exitCode, r.json().error.code]).toEqual([1, 'ERR_VENDOR_STREAM']);
+  });
+  it('401 AUTH_INVALID_API_KEY: exit 4', async () => {
+    ctx = createTestCtx({ env: ENV });
+    ctx.mockAgent.get(BASE).intercept({ path: '/api/v2/agents/bot1/chat', method: 'POST' }).reply(401, { error: { code: 'AUTH_INVALID_API_KEY', message: 'Invalid API key' } });
+    const r = await runCli(['chat', 'hi', '--user-id', 'u1', '--json'], ctx);
+    expect([r.exitCode, r.json().error.code, r.json().error.vendorCode]).toEqual([4, 'ERR_VENDOR_AUTH', 'AUTH_INVALID_API_KEY']);
+  });
+  it('a 429 with Retry-After is retried after the promised wait', async () => {
+    ctx = createTestCtx({ env: ENV });
+    ctx.mockAgent.get(BASE).intercept({ path: '/api/v2/agents/bot1/chat', method: 'POST' }).reply(429, { error: { code: 'RATE_LIMIT_TOO_MANY_REQUESTS', message: 'slow' } }, { headers: { 'retry-after': '2' } });
+    ctx.mockAgent.get(BASE).intercept({ path: '/api/v2/agents/bot1/chat', method: 'POST' }).reply(200, chatbaseStream, SSE);
+    const r = await runCli(['chat', 'hi', '--user-id', 'u1'], ctx);
+    expect(r.exitCode).toBe(0);
+    expect(ctx.sleeps).toEqual([2000]);
+  });
+  it('teamweb has no chat API: exit 2', async () => {
+    ctx = createTestCtx({ env: { ...ENV, CHATID_PROVIDER: 'teamweb' } });
+    const r = await runCli(['chat', 'hi', '--user-id', 'u1', '--json'], ctx);
+    expect([r.exitCode, r.json().error.code]).toEqual([2, 'ERR_NOT_SUPPORTED']);
+  });
+});
