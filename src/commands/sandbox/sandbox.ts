@@ -1,5 +1,264 @@
+import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import type { Ctx } from '../../cli/context.js';
+import { NetworkError, UsageError } from '../../cli/errors.js';
+import { emit, info, verbose } from '../../cli/output.js';
+import { parseDuration } from '../../core/duration.js';
+import type { FaultKind, SandboxOptions, SandboxProvider } from '../../sandbox/options.js';
+import type { AttributeType, CustomAttribute } from '../../vendors/types.js';
 
-// Placeholder while issue 4 is built: registers nothing yet.
-export function registerSandbox(_program: Command, _ctx: Ctx): void {}
+// Kept in step with src/sandbox/options.ts; repeated here so registering the command does
+// not load the sandbox.
+const FAULTS: readonly FaultKind[] = ['429', '500', '503', 'reset-before', 'reset-after'];
+const ATTRIBUTE_TYPES: readonly AttributeType[] = ['text', 'number', 'boolean', 'date'];
+export const DEFAULT_SANDBOX_PORT = 4010;
+
+export interface SandboxCommandOptions {
+  port: number;
+  provider: SandboxProvider;
+  dataFile: string | undefined;
+  latencyMs: number;
+  faultRate: number;
+  faults: FaultKind[] | undefined;
+  retryAfterSeconds: number | undefined;
+  rateLimit: { limit: number; windowMs: number } | false;
+  apiKeys: string[] | undefined;
+  agentIds: string[] | undefined;
+  attributes: CustomAttribute[];
+  seed: number | undefined;
+  identitySecret: string | undefined;
+  teamwebKey: string | undefined;
+}
+
+export interface SandboxResult {
+  url: string;
+  port: number;
+  provider: SandboxProvider;
+  apiKey: string;
+  agentId: string;
+  agentIds: string[];
+  dataFile: string | null;
+  faultRate: number;
+  faults: FaultKind[];
+  rateLimit: { limit: number; windowMs: number } | null;
+  latencyMs: number;
+  /** The environment a chatid in another terminal needs to use this sandbox. */
+  env: Record<string, string>;
+}
+
+interface SandboxFlags {
+  port?: string;
+  provider?: string;
+  data?: string;
+  latency?: string;
+  faultRate?: string;
+  faults?: string;
+  retryAfter?: string;
+  rateLimit?: string;
+  apiKey?: string[];
+  agentId?: string[];
+  attribute?: string[];
+  seed?: string;
+  identitySecret?: string;
+  teamwebKey?: string;
+}
+
+const bad = (message: string, hint: string): UsageError => new UsageError('ERR_USAGE_BAD_VALUE', message, { hint });
+const collect = (v: string, prev: string[] | undefined): string[] => [...(prev ?? []), v];
+
+/** Turn the flags into options, refusing every bad value with exit 2. */
+export function parseSandboxFlags(f: SandboxFlags): SandboxCommandOptions {
+  const portText = f.port ?? String(DEFAULT_SANDBOX_PORT);
+  if (!/^\d+$/.test(portText) || Number(portText) > 65535) throw bad(`--port must be a whole number from 0 to 65535, not "${portText}".`, 'For example --port 4010, or --port 0 for any free port.');
+  const provider = f.provider ?? 'chatbase';
+  if (provider !== 'chatbase' && provider !== 'bookbag') {
+    throw bad(`--provider must be chatbase or bookbag, not "${provider}".`, 'The sandbox serves OpenCX and Replyful paths whatever the provider; --provider picks whose /api/v1 and /api/v2 behaviour to imitate.');
+  }
+  let latencyMs = 0;
+  if (f.latency !== undefined) {
+    const ms = f.latency.trim() === '0' ? 0 : parseDuration(f.latency);
+    if (ms === undefined) throw bad(`--latency must be a duration such as 50ms or 1s, not "${f.latency}".`, 'Units are required: 50ms, 0.5s.');
+    latencyMs = ms;
+  }
+  let faultRate = 0;
+  if (f.faultRate !== undefined) {
+    const t = f.faultRate.trim();
+    const pct = /^(\d+(?:\.\d+)?)%$/.exec(t);
+    faultRate = pct ? Number(pct[1]) / 100 : /^\d+(\.\d+)?$/.test(t) ? Number(t) : Number.NaN;
+    if (!(faultRate >= 0 && faultRate <= 1)) throw bad(`--fault-rate must be a number from 0 to 1 (or a percentage), not "${f.faultRate}".`, 'For example --fault-rate 0.2 (one request in five).');
+  }
+  let faults: FaultKind[] | undefined;
+  if (f.faults !== undefined) {
+    const list = f.faults.split(',').map((s) => s.trim()).filter((s) => s !== '');
+    if (list.length === 1 && list[0] === 'all') faults = [...FAULTS];
+    else {
+      const unknown = list.filter((k) => !FAULTS.includes(k as FaultKind));
+      if (list.length === 0 || unknown.length > 0) throw bad(`--faults: unknown fault kind ${unknown.length ? `"${unknown.join('", "')}"` : '(empty list)'}.`, `Use a comma-separated list of ${FAULTS.join(', ')} (or all).`);
+      faults = [...new Set(list as FaultKind[])];
+    }
+    if (f.faultRate === undefined) throw bad('--faults needs --fault-rate: without it no fault is ever injected.', 'For example --fault-rate 0.2 --faults 429,reset-after.');
+  }
+  let retryAfterSeconds: number | undefined;
+  if (f.retryAfter !== undefined) {
+    if (!/^\d+$/.test(f.retryAfter.trim())) throw bad(`--retry-after must be whole seconds, not "${f.retryAfter}".`, 'For example --retry-after 2.');
+    retryAfterSeconds = Number(f.retryAfter);
+  }
+  let rateLimit: SandboxCommandOptions['rateLimit'] = { limit: 100, windowMs: 10_000 };
+  if (f.rateLimit !== undefined) {
+    const t = f.rateLimit.trim();
+    if (t === 'off' || t === 'none') rateLimit = false;
+    else {
+      const m = /^(\d+)\/(.+)$/.exec(t);
+      const window = m ? (/^[a-z]+$/i.test(m[2] as string) ? parseDuration(`1${m[2]}`) : parseDuration(m[2] as string)) : undefined;
+      if (!m || Number(m[1]) < 1 || window === undefined || window <= 0) throw bad(`--rate-limit must look like 100/10s (requests/window) or off, not "${f.rateLimit}".`, 'For example --rate-limit 100/10s (the vendors\' limit) or --rate-limit 5/1s to test back-off.');
+      rateLimit = { limit: Number(m[1]), windowMs: window };
+    }
+  }
+  for (const k of f.apiKey ?? []) if (k.trim() === '' || /\s/.test(k)) throw bad('--api-key must be a non-empty key without spaces.', 'For example --api-key sk_test_123.');
+  const agentIds = f.agentId;
+  for (const id of agentIds ?? []) {
+    if (id.trim() === '' || id.includes('/')) throw bad(`--agent-id "${id}" is not usable in a URL path.`, 'Use letters, digits, "-" and "_".');
+    if (provider === 'bookbag' && !/^\d+$/.test(id)) throw bad(`Bookbag agent ids are numeric, not "${id}".`, 'For example --agent-id 1001.');
+  }
+  const attributes: CustomAttribute[] = [];
+  for (const a of f.attribute ?? []) {
+    const m = /^([a-zA-Z][a-zA-Z0-9_-]*):(\w+)$/.exec(a);
+    if (!m || !ATTRIBUTE_TYPES.includes(m[2] as AttributeType)) throw bad(`--attribute must look like name:type with type ${ATTRIBUTE_TYPES.join('|')}, not "${a}".`, 'For example --attribute plan:text --attribute seats:number.');
+    attributes.push({ name: m[1] as string, type: m[2] as AttributeType });
+  }
+  let seed: number | undefined;
+  if (f.seed !== undefined) {
+    if (!/^\d+$/.test(f.seed.trim())) throw bad(`--seed must be a whole number, not "${f.seed}".`, 'For example --seed 42 to replay the same faults.');
+    seed = Number(f.seed);
+  }
+  return {
+    port: Number(portText),
+    provider,
+    dataFile: f.data,
+    latencyMs,
+    faultRate,
+    faults,
+    retryAfterSeconds,
+    rateLimit,
+    apiKeys: f.apiKey,
+    agentIds,
+    attributes,
+    seed,
+    identitySecret: f.identitySecret,
+    teamwebKey: f.teamwebKey,
+  };
+}
+
+export function registerSandbox(program: Command, ctx: Ctx, runF = runSandbox): void {
+  program
+    .command('sandbox')
+    .description('Run a local emulator of the vendor APIs (contacts, attributes, chat, OpenCX, Replyful, identify) on 127.0.0.1')
+    .option('--port <n>', `TCP port (0 = any free port)`, String(DEFAULT_SANDBOX_PORT))
+    .option('--provider <name>', 'whose /api/v1 and /api/v2 behaviour to imitate: chatbase or bookbag', 'chatbase')
+    .option('--data <file.json>', 'keep the state in this file: loaded at start, saved after every change')
+    .option('--latency <duration>', 'delay every response, e.g. 50ms')
+    .option('--fault-rate <0..1>', 'share of requests that fail (e.g. 0.2 or 20%)')
+    .option('--faults <kinds>', `which faults to inject, comma-separated: ${FAULTS.join(', ')} (default all)`)
+    .option('--retry-after <seconds>', 'Retry-After sent with injected 429s (default 1)')
+    .option('--rate-limit <n/window>', 'requests per sliding window per key, e.g. 100/10s, or off', '100/10s')
+    .option('--api-key <key>', `accepted Bearer key (repeatable; default a fixed test key)`, collect)
+    .option('--agent-id <id>', 'agent/chatbot id to serve (repeatable; Bookbag ids are numeric)', collect)
+    .option('--attribute <name:type>', 'custom attribute every agent starts with, e.g. seats:number (repeatable)', collect)
+    .option('--seed <n>', 'seed of the fault sequence, to replay the same faults')
+    .option('--identity-secret <secret>', 'HMAC/JWT secret the identify endpoint checks (test secrets only; default a fixed one)')
+    .option('--teamweb-key <base64>', 'TeamWeb AES-256 key (base64 of 32 bytes) the identify endpoint checks')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  $ chatid sandbox                                        # Chatbase-like API on http://127.0.0.1:4010
+  $ chatid sandbox --provider bookbag --data state.json   # Bookbag-like, state kept across runs
+  $ chatid sandbox --fault-rate 0.2 --faults 429,500,reset-after --seed 7
+  $ chatid sandbox --port 0 --json                        # prints {"url","apiKey",…} once
+  $ eval "$(chatid sandbox --json | jq -r '.env | to_entries[] | "export \\(.key)=\\(.value)"')"  # (in another shell)
+
+Serves: /api/v1/chatbots/:id/contacts[/:externalId], /api/v1/chatbots/:id/custom-attributes[/:name],
+/api/v1/get-chatbots, /api/v1/chat, /api/v2/health, /api/v2/agents/:id/chat,
+/api/v2/agents/:id/users/:userId/conversations, /widget/authenticate-user (OpenCX),
+/v1/conversations (Replyful) and POST /sandbox/identify. Stop it with Ctrl-C.`,
+    )
+    .action(async (flags: SandboxFlags) => {
+      await runF(parseSandboxFlags(flags), ctx);
+    });
+}
+
+/** Start the sandbox, announce it, serve until ctx.signal aborts (Ctrl-C), then close and save. */
+export async function runSandbox(o: SandboxCommandOptions, ctx: Ctx): Promise<SandboxResult> {
+  const { startSandbox } = await import('../../sandbox/index.js');
+  const options: SandboxOptions = {
+    port: o.port,
+    provider: o.provider,
+    latencyMs: o.latencyMs,
+    faultRate: o.faultRate,
+    rateLimit: o.rateLimit,
+    attributes: o.attributes,
+    now: () => ctx.clock.now().getTime(),
+    log: (line) => (line.startsWith('identify') || line.startsWith('error') ? info(ctx, line) : verbose(ctx, line)),
+    ...(o.faults ? { faults: o.faults } : {}),
+    ...(o.retryAfterSeconds !== undefined ? { retryAfterSeconds: o.retryAfterSeconds } : {}),
+    ...(o.apiKeys ? { apiKeys: o.apiKeys } : {}),
+    ...(o.agentIds ? { agentIds: o.agentIds } : {}),
+    ...(o.seed !== undefined ? { seed: o.seed } : {}),
+    ...(o.dataFile !== undefined ? { dataFile: resolve(ctx.cwd, o.dataFile) } : {}),
+    ...(o.identitySecret !== undefined ? { identitySecret: o.identitySecret } : {}),
+    ...(o.teamwebKey !== undefined ? { teamwebKey: o.teamwebKey } : {}),
+  };
+  let sb;
+  try {
+    sb = await startSandbox(options);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'EADDRINUSE') {
+      throw new NetworkError('ERR_SANDBOX_PORT_IN_USE', `Port ${o.port} on 127.0.0.1 is already in use.`, { cause: e, hint: 'Stop whatever uses it (maybe another sandbox), or pick another port: --port 4011, or --port 0 for any free one.' });
+    }
+    if (code === 'EACCES') {
+      throw new NetworkError('ERR_SANDBOX_PORT_DENIED', `Not allowed to listen on port ${o.port}.`, { cause: e, hint: 'Ports below 1024 need privileges; use --port 4010.' });
+    }
+    throw e;
+  }
+  const apiKey = sb.apiKeys[0] as string;
+  const agentId = sb.agentIds[0] as string;
+  const result: SandboxResult = {
+    url: sb.url,
+    port: sb.port,
+    provider: sb.provider,
+    apiKey,
+    agentId,
+    agentIds: [...sb.agentIds],
+    dataFile: options.dataFile ?? null,
+    faultRate: o.faultRate,
+    faults: o.faultRate > 0 ? (o.faults ?? [...FAULTS]) : [],
+    rateLimit: o.rateLimit === false ? null : o.rateLimit,
+    latencyMs: o.latencyMs,
+    env: { CHATID_PROVIDER: sb.provider, CHATID_BASE_URL: sb.url, CHATID_API_KEY: apiKey, CHATID_AGENT_ID: agentId },
+  };
+  if (ctx.ui.json) emit(ctx, result, () => '');
+  info(ctx, renderSandbox(result));
+  await new Promise<void>((resolve) => {
+    if (ctx.signal.aborted) resolve();
+    else ctx.signal.addEventListener('abort', () => resolve(), { once: true });
+  });
+  await sb.close();
+  info(ctx, `Sandbox stopped after ${sb.requests.length} request(s)${result.dataFile ? `; state saved to ${result.dataFile}` : ''}.`);
+  return result;
+}
+
+/** The banner (stderr). */
+export function renderSandbox(r: SandboxResult): string {
+  const lines = [
+    `chatid sandbox (${r.provider}) listening on ${r.url}`,
+    `  API key:   ${r.apiKey}`,
+    `  Agent id:  ${r.agentIds.join(', ')}`,
+    `  Limits:    ${r.rateLimit ? `${r.rateLimit.limit} requests / ${r.rateLimit.windowMs / 1000}s per key` : 'no rate limit'}, 1000 contacts per request`,
+  ];
+  if (r.faultRate > 0) lines.push(`  Faults:    ${Math.round(r.faultRate * 1000) / 10}% of requests (${r.faults.join(', ')})`);
+  if (r.latencyMs > 0) lines.push(`  Latency:   ${r.latencyMs}ms`);
+  if (r.dataFile) lines.push(`  Data file: ${r.dataFile}`);
+  lines.push('', 'In another terminal:', `  export ${Object.entries(r.env).map(([k, v]) => `${k}=${v}`).join(' ')}`, '', 'Press Ctrl-C to stop.');
+  return lines.join('\n');
+}

@@ -1,0 +1,144 @@
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { request } from 'undici';
+import { describe, expect, it } from 'vitest';
+import { SANDBOX_API_KEY } from '../../src/sandbox/index.js';
+import { createTestCtx, runCli, type TestCtx } from '../helpers/test-ctx.js';
+
+/** Run `chatid sandbox …` in-process until `use` is done, then press Ctrl-C (abort ctx.signal). */
+async function withSandbox(argv: string[], use: (doc: any, ctx: TestCtx) => Promise<void>, ctx = createTestCtx()) {
+  const ac = new AbortController();
+  ctx.signal = ac.signal;
+  const done = runCli(['sandbox', '--port', '0', '--json', ...argv], ctx);
+  let doc: any;
+  for (let i = 0; i < 200 && doc === undefined; i++) {
+    await new Promise((r) => setTimeout(r, 10));
+    if (ctx.stdout.text.trim().endsWith('}')) doc = JSON.parse(ctx.stdout.text);
+  }
+  expect(doc).toBeDefined();
+  try {
+    await use(doc, ctx);
+  } finally {
+    ac.abort();
+  }
+  return done;
+}
+
+describe('chatid sandbox', () => {
+  it('prints one JSON document, serves until Ctrl-C and exits 0', async () => {
+    const r = await withSandbox(['--provider', 'bookbag', '--rate-limit', '5/1m', '--attribute', 'seats:number', '--verbose'], async (doc) => {
+      expect(doc).toMatchObject({ provider: 'bookbag', apiKey: SANDBOX_API_KEY, agentId: '1001', agentIds: ['1001'], rateLimit: { limit: 5, windowMs: 60000 }, faultRate: 0, faults: [] });
+      expect(doc.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+      expect(doc.env).toEqual({ CHATID_PROVIDER: 'bookbag', CHATID_BASE_URL: doc.url, CHATID_API_KEY: SANDBOX_API_KEY, CHATID_AGENT_ID: '1001' });
+      const res = await request(`${doc.url}/api/v1/chatbots/1001/custom-attributes`, { headers: { authorization: `Bearer ${doc.apiKey}` } });
+      expect(res.statusCode).toBe(200);
+      expect(res.headers['x-ratelimit-limit']).toBe('5');
+      expect(((await res.body.json()) as any).data[0]).toMatchObject({ name: 'seats', type: 'number' });
+    });
+    expect(r.exitCode).toBe(0);
+    expect(r.json().url).toMatch(/^http:/);
+    expect(r.stderr).toContain('export CHATID_PROVIDER=bookbag CHATID_BASE_URL=http://127.0.0.1:');
+    expect(r.stderr).toContain('[verbose] GET /api/v1/chatbots/1001/custom-attributes → 200');
+    expect(r.stderr).toContain('Sandbox stopped after 1 request(s)');
+  });
+
+  it('keeps state in --data across runs', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'chatid-sbcmd-'));
+    const ctx = createTestCtx({ cwd: dir });
+    const r = await withSandbox(['--data', 'state.json'], async (doc) => {
+      const res = await request(`${doc.url}/api/v1/chatbots/${doc.agentId}/contacts`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${doc.apiKey}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ users: [{ external_id: 'u1', name: 'Ann' }] }),
+      });
+      expect(res.statusCode).toBe(200);
+      await res.body.dump();
+    }, ctx);
+    expect(r.exitCode).toBe(0);
+    expect(r.json().dataFile).toBe(join(dir, 'state.json'));
+    const saved = JSON.parse(await readFile(join(dir, 'state.json'), 'utf8'));
+    expect(saved.agents[0].contacts.map((c: any) => c.external_id)).toEqual(['u1']);
+    const again = await withSandbox(['--data', join(dir, 'state.json')], async (doc) => {
+      const res = await request(`${doc.url}/api/v1/chatbots/${doc.agentId}/contacts/u1`, { headers: { authorization: `Bearer ${doc.apiKey}` } });
+      expect(((await res.body.json()) as any).data.name).toBe('Ann');
+    });
+    expect(again.exitCode).toBe(0);
+  });
+
+  it('exits 2 with a clear error for each bad flag value', async () => {
+    const cases: Array<[string[], string]> = [
+      [['--port', 'abc'], '--port'],
+      [['--port', '70000'], '--port'],
+      [['--provider', 'intercom'], '--provider'],
+      [['--latency', 'fast'], '--latency'],
+      [['--latency', '50'], '--latency'],
+      [['--fault-rate', '1.5'], '--fault-rate'],
+      [['--fault-rate', 'x'], '--fault-rate'],
+      [['--fault-rate', '0.1', '--faults', '429,boom'], 'boom'],
+      [['--faults', '429'], '--fault-rate'],
+      [['--rate-limit', '100'], '--rate-limit'],
+      [['--rate-limit', '0/10s'], '--rate-limit'],
+      [['--retry-after', '1.5'], '--retry-after'],
+      [['--provider', 'bookbag', '--agent-id', 'abc'], 'numeric'],
+      [['--attribute', 'age:int'], '--attribute'],
+      [['--seed', '-1'], '--seed'],
+    ];
+    for (const [argv, needle] of cases) {
+      const r = await runCli(['sandbox', '--json', ...argv]);
+      expect([argv, r.exitCode]).toEqual([argv, 2]);
+      expect(r.json().error.code).toBe('ERR_USAGE_BAD_VALUE');
+      expect(r.json().error.message).toContain(needle);
+      expect(r.json().error.hint).toBeTruthy();
+    }
+  });
+
+  it('accepts the documented forms', async () => {
+    const r = await withSandbox(['--latency', '5ms', '--fault-rate', '20%', '--faults', '429,500,reset-after', '--rate-limit', '100/10s', '--api-key', 'k1', '--api-key', 'k2', '--agent-id', 'a1', '--agent-id', 'a2', '--seed', '3', '--retry-after', '2'], async (doc) => {
+      expect(doc).toMatchObject({ apiKey: 'k1', agentIds: ['a1', 'a2'], faultRate: 0.2, faults: ['429', '500', 'reset-after'], latencyMs: 5, rateLimit: { limit: 100, windowMs: 10000 } });
+    });
+    expect(r.exitCode).toBe(0);
+    expect(r.stderr).toContain('Faults:    20% of requests (429, 500, reset-after)');
+  });
+
+  it('exits 1 with a clear error when the port is in use', async () => {
+    const blocker = createServer();
+    await new Promise<void>((res) => blocker.listen(0, '127.0.0.1', () => res()));
+    const port = (blocker.address() as { port: number }).port;
+    try {
+      const r = await runCli(['sandbox', '--port', String(port), '--json']);
+      expect(r.exitCode).toBe(1);
+      expect(r.json().error).toMatchObject({ code: 'ERR_SANDBOX_PORT_IN_USE' });
+      expect(r.json().error.hint).toContain('--port');
+    } finally {
+      blocker.close();
+    }
+  });
+
+  it('exits 2 when --data is not sandbox data', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'chatid-sbcmd-'));
+    const ctx = createTestCtx({ cwd: dir });
+    await import('node:fs/promises').then((fs) => fs.writeFile(join(dir, 'x.json'), '[1,2]'));
+    const r = await runCli(['sandbox', '--port', '0', '--json', '--data', 'x.json'], ctx);
+    expect([r.exitCode, r.json().error.code]).toEqual([2, 'ERR_SANDBOX_DATA']);
+  });
+
+  it.runIf(existsSync(join(process.cwd(), 'dist')))('the built CLI stops cleanly on SIGINT with exit 0', async () => {
+    const child = spawn(process.execPath, ['bin/chatid.js', 'sandbox', '--port', '0', '--json'], { cwd: process.cwd(), stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (err += d));
+    for (let i = 0; i < 300 && !out.trim().endsWith('}'); i++) await new Promise((r) => setTimeout(r, 20));
+    const doc = JSON.parse(out);
+    const res = await request(`${doc.url}/api/v2/health`);
+    expect(res.statusCode).toBe(200);
+    await res.body.dump();
+    child.kill('SIGINT');
+    const code = await new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
+    expect([code, err]).toEqual([0, expect.stringContaining('Sandbox stopped')]);
+  });
+});
