@@ -1,0 +1,38 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { createTestCtx, runCli, type TestCtx } from '../../../test/helpers/test-ctx.js';
+
+const BASE = 'http://ocx.test';
+const ENV = { CHATID_PROVIDER: 'opencx', CHATID_API_KEY: 'ocx_live_k', CHATID_BASE_URL: BASE };
+const b64 = (o: unknown) => Buffer.from(JSON.stringify(o)).toString('base64url');
+const TOKEN = `${b64({ alg: 'HS256', typ: 'JWT' })}.${b64({ sub: 'ct_1', exp: 1767229200 })}.sig`;
+let ctx: TestCtx;
+afterEach(() => ctx.mockAgent.assertNoPendingInterceptors());
+
+describe('token sign (OpenCX)', () => {
+  it('prints the token the vendor minted', async () => {
+    ctx = createTestCtx({ env: ENV });
+    ctx.mockAgent
+      .get(BASE)
+      .intercept({ path: '/widget/authenticate-user', method: 'POST', headers: { authorization: 'Bearer ocx_live_k' }, body: '{"email":"ann@example.com","name":"Ann"}' })
+      .reply(200, { token: TOKEN, contact: { id: 'ct_1' } });
+    const r = await runCli(['token', 'sign', '--email', 'ann@example.com', '--name', 'Ann'], ctx);
+    expect([r.exitCode, r.stdout]).toEqual([0, `${TOKEN}\n`]);
+  });
+  it('--json: token, contact, decoded payload and expiry; a 201 without contact is fine', async () => {
+    ctx = createTestCtx({ env: ENV });
+    ctx.mockAgent.get(BASE).intercept({ path: '/widget/authenticate-user', method: 'POST' }).reply(201, { token: TOKEN });
+    const r = await runCli(['token', 'sign', '--email', 'ann@example.com', '--json'], ctx);
+    expect(r.json()).toEqual({ token: TOKEN, provider: 'opencx', contact: null, payload: { sub: 'ct_1', exp: 1767229200 }, expiresAt: '2026-01-01T01:00:00.000Z' });
+  });
+  it('a rejected org key exits 4', async () => {
+    ctx = createTestCtx({ env: ENV });
+    ctx.mockAgent.get(BASE).intercept({ path: '/widget/authenticate-user', method: 'POST' }).reply(401, { statusCode: 401, message: 'Unauthorized', error: 'Unauthorized' });
+    const r = await runCli(['token', 'sign', '--email', 'ann@example.com', '--json'], ctx);
+    expect([r.exitCode, r.json().error.code, r.json().error.vendorMessage]).toEqual([4, 'ERR_VENDOR_AUTH', 'Unauthorized']);
+  });
+  it('no API key: exit 4 before any request', async () => {
+    ctx = createTestCtx({ env: { ...ENV, CHATID_API_KEY: undefined } });
+    const r = await runCli(['token', 'sign', '--email', 'ann@example.com', '--json'], ctx);
+    expect([r.exitCode, r.json().error.code]).toEqual([4, 'ERR_API_KEY_MISSING']);
+  });
+});
