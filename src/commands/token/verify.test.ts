@@ -1,0 +1,163 @@
+import { describe, expect, it } from 'vitest';
+import { createTestCtx, runCli, TEST_NOW } from '../../../test/helpers/test-ctx.js';
+import { signHs256Sync } from '../../core/jwt-sign-sync.js';
+
+const SECRET = 'verify_test_secret_0123456789abcdef01';
+const OLD = 'verify_test_old_secret_000000000000000';
+const STAGING = 'verify_test_staging_secret_1111111111';
+const NOW = TEST_NOW.getTime() / 1000;
+const enc = (s: string) => new TextEncoder().encode(s);
+const tok = (payload: Record<string, unknown>, secret = SECRET) => signHs256Sync(enc(secret), payload);
+const GOOD = tok({ user_id: 'user_123', iat: NOW - 60, exp: NOW + 3540 });
+const env = (provider = 'chatbase') => ({ CHATID_SECRET: SECRET, CHATID_PROVIDER: provider });
+const verify = (argv: string[], o: Parameters<typeof createTestCtx>[0] = {}) => runCli(['token', 'verify', ...argv], createTestCtx({ env: env(), ...o }));
+
+describe('token verify --json', () => {
+  it('valid: exit 0, exactly the contract keys', async () => {
+    const r = await verify([GOOD, '--json']);
+    expect(r.exitCode).toBe(0);
+    expect(r.json()).toEqual({
+      valid: true,
+      header: { alg: 'HS256', typ: 'JWT' },
+      payload: { user_id: 'user_123', iat: NOW - 60, exp: NOW + 3540 },
+      secret: 'current',
+      errors: [],
+      warnings: [],
+      causes: [],
+    });
+    expect(r.stderr).toBe('');
+  });
+
+  it('invalid: exit 3 with every error, and proven causes', async () => {
+    const t = tok({ user_id: 42, exp: NOW - 120, iat: NOW - 3720 }, `${SECRET}\n`);
+    const r = await verify([t, '--json']);
+    expect(r.exitCode).toBe(3);
+    const j = r.json();
+    expect(Object.keys(j)).toEqual(['valid', 'header', 'payload', 'secret', 'errors', 'warnings', 'causes']);
+    expect(j.valid).toBe(false);
+    expect(j.secret).toBeNull();
+    expect(j.errors.map((e: any) => e.code)).toEqual(['BAD_SIGNATURE', 'EXPIRED', 'USER_ID_NOT_STRING']);
+    expect(j.causes.map((c: any) => c.code)).toEqual(['SECRET_WHITESPACE', 'CLOCK_SKEW']);
+  });
+
+  it('reads the token from stdin when omitted, and from `-`', async () => {
+    for (const argv of [['--json'], ['-', '--json']]) {
+      const r = await verify(argv, { stdin: `${GOOD}\n` });
+      expect([r.exitCode, r.json().valid]).toEqual([0, true]);
+    }
+  });
+
+  it('--at verifies as of another moment (ISO or Unix seconds)', async () => {
+    const later = await verify([GOOD, '--at', '2026-01-01T02:00:00Z', '--json']);
+    expect([later.exitCode, later.json().errors.map((e: any) => e.code)]).toEqual([3, ['EXPIRED']]);
+    const earlier = await verify([GOOD, '--at', String(NOW - 200), '--json']);
+    expect(earlier.json().errors.map((e: any) => e.code)).toEqual(['IAT_IN_FUTURE']);
+  });
+
+  it('--leeway widens the clock tolerance', async () => {
+    const t = tok({ user_id: 'u', iat: NOW + 90, exp: NOW + 3600 });
+    expect((await verify([t, '--json'])).exitCode).toBe(3);
+    expect((await verify([t, '--leeway', '2m', '--json'])).exitCode).toBe(0);
+    expect((await verify([GOOD, '--leeway', '0', '--json'])).exitCode).toBe(0);
+  });
+
+  it('accepts the previous secret during its grace period, and says so', async () => {
+    const ctx = createTestCtx({
+      profiles: { prod: { provider: 'chatbase', secret: SECRET, previousSecret: OLD, previousSecretExpiresAt: '2026-01-02T00:00:00.000Z' } },
+      activeProfile: 'prod',
+    });
+    const r = await runCli(['token', 'verify', tok({ user_id: 'u', exp: NOW + 60 }, OLD), '--json'], ctx);
+    expect(r.exitCode).toBe(0);
+    const j = r.json();
+    expect([j.valid, j.secret, j.warnings.map((w: any) => w.code), j.causes.map((c: any) => c.code)]).toEqual([true, 'previous', ['PREVIOUS_SECRET'], ['SIGNED_WITH_PREVIOUS_SECRET']]);
+  });
+
+  it("names the other profile whose secret signed the token", async () => {
+    const ctx = createTestCtx({
+      profiles: { prod: { provider: 'chatbase', secret: SECRET }, staging: { provider: 'chatbase', secret: STAGING } },
+      activeProfile: 'prod',
+    });
+    const r = await runCli(['token', 'verify', tok({ user_id: 'u', exp: NOW + 60 }, STAGING), '--json'], ctx);
+    expect(r.exitCode).toBe(3);
+    expect(r.json().causes).toEqual([{ code: 'SIGNED_WITH_OTHER_PROFILE_SECRET', message: expect.stringContaining('profile "staging"') }]);
+  });
+
+  it('Chatbase warnings: exp over 24h, user_id and sub differ', async () => {
+    const r = await verify([tok({ user_id: 'a', sub: 'b', exp: NOW + 7 * 86400 }), '--json']);
+    expect(r.exitCode).toBe(0);
+    expect(r.json().warnings.map((w: any) => w.code)).toEqual(['USER_ID_SUB_DIFFER', 'EXP_OVER_24H']);
+  });
+
+  it('the id claim follows the provider', async () => {
+    const t = tok({ userId: 'u', iat: NOW, exp: NOW + 60 });
+    expect((await verify([t, '--json'], { env: env('replyful') })).exitCode).toBe(0);
+    const r = await verify([t, '--json']);
+    expect([r.json().errors.map((e: any) => e.code), r.json().causes.map((c: any) => c.code)]).toEqual([['MISSING_USER_ID'], ['WRONG_PROVIDER_CLAIM']]);
+  });
+
+  it('a Bearer-prefixed token is MALFORMED with the BEARER_PREFIX cause', async () => {
+    const r = await verify([`Bearer ${GOOD}`, '--json']);
+    expect(r.exitCode).toBe(3);
+    expect([r.json().errors[0].code, r.json().causes[0].code]).toEqual(['MALFORMED', 'BEARER_PREFIX']);
+  });
+
+  it.each([
+    [['--at', 'yesterday'], 'ERR_TOKEN_AT'],
+    [['--at', String(NOW * 1000)], 'ERR_TOKEN_AT'],
+    [['--leeway', 'lots'], 'ERR_TOKEN_LEEWAY'],
+  ])('%j is a usage error', async (argv, code) => {
+    const r = await verify([GOOD, ...argv, '--json']);
+    expect([r.exitCode, r.json().error.code]).toEqual([2, code]);
+  });
+
+  it('exit 2 when no token can be read', async () => {
+    const tty = await verify(['--json'], { stdinTTY: true });
+    expect([tty.exitCode, tty.json().error.code]).toEqual([2, 'ERR_TOKEN_REQUIRED']);
+    const empty = await verify(['--json'], { stdin: '\n' });
+    expect([empty.exitCode, empty.json().error.code]).toEqual([2, 'ERR_TOKEN_REQUIRED']);
+    const twice = await runCli(['token', 'verify', '--secret-stdin', '--provider', 'chatbase', '--json'], createTestCtx({ stdin: `${SECRET}\n` }));
+    expect(twice.exitCode).toBe(2);
+  });
+
+  it('exit 4 without a secret; exit 2 for a provider without JWTs', async () => {
+    const a = await runCli(['token', 'verify', GOOD, '--provider', 'chatbase', '--json'], createTestCtx());
+    expect([a.exitCode, a.json().error.code]).toEqual([4, 'ERR_SECRET_MISSING']);
+    const b = await verify([GOOD, '--json'], { env: env('teamweb') });
+    expect([b.exitCode, b.json().error.code]).toEqual([2, 'ERR_TOKEN_PROVIDER']);
+  });
+});
+
+describe('token verify, human output', () => {
+  it('valid: verdict, claims with dates and relative times, each check', async () => {
+    const r = await verify([GOOD]);
+    expect(r.exitCode).toBe(0);
+    expect(r.stdout).toContain('✓ Valid token');
+    expect(r.stdout).toContain('signed with the current secret');
+    expect(r.stdout).toContain('2026-01-01T00:59:00Z (expires in 59m)');
+    expect(r.stdout).toContain('(issued 1m ago)');
+    expect(r.stdout).toContain('✓ alg is HS256');
+    expect(r.stdout).toContain('✓ user id claim (user_id or sub) is a non-empty string');
+  });
+
+  it('invalid: exit 3, what failed, and why', async () => {
+    const r = await verify([tok({ user_id: 'u', exp: NOW + 60 }, `${SECRET}\n`)]);
+    expect(r.exitCode).toBe(3);
+    expect(r.stdout).toContain('✗ Invalid token');
+    expect(r.stdout).toContain('✗ signature');
+    expect(r.stdout).toMatch(/BAD_SIGNATURE\s+The signature does not match/);
+    expect(r.stdout).toMatch(/SECRET_WHITESPACE\s+The token was signed with the secret with a trailing "\\n"/);
+    expect(r.stderr).toBe('');
+  });
+
+  it('no provable cause: says so honestly', async () => {
+    const r = await verify([tok({ user_id: 'u', exp: NOW + 60 }, 'nobody_knows_this_secret_at_all_0000')]);
+    expect(r.exitCode).toBe(3);
+    expect(r.stdout).toContain('No known cause could be proven');
+  });
+
+  it('malformed: the later checks are marked as not checked', async () => {
+    const r = await verify(['not-a-token']);
+    expect(r.exitCode).toBe(3);
+    expect(r.stdout).toContain('– alg is HS256 (not checked)');
+  });
+});
