@@ -10,29 +10,7 @@ import { expect, it } from 'vitest';
 import { SANDBOX_DEMO_ATTRIBUTES } from '../../src/commands/contacts/sync.js';
 import { FAULT_KINDS, SANDBOX_API_KEY, startSandbox } from '../../src/sandbox/index.js';
 import { createTestCtx, runCli } from '../helpers/test-ctx.js';
-
-export interface Row {
-  id: string;
-  email: string;
-  seats: string;
-  valid: boolean;
-}
-
-/** 10 000 rows: ~2% repeat an earlier id (the later one wins), ~5% invalid locally. */
-export function faultRows(n: number): Row[] {
-  const rows: Row[] = [];
-  for (let i = 0; i < n; i++) {
-    const id = i % 50 === 7 ? `c${i - 3}` : `c${i}`;
-    const badEmail = i % 37 === 0;
-    const badSeats = i % 41 === 0;
-    rows.push({ id, email: badEmail ? `nope${i}` : `e${i}@x.io`, seats: badSeats ? 'lots' : String(i % 500), valid: !badEmail && !badSeats });
-  }
-  return rows;
-}
-
-export function toCsv(rows: readonly Row[]): string {
-  return `external_id,email,attr.seats\r\n${rows.map((r) => `${r.id},${r.email},${r.seats}`).join('\r\n')}\r\n`;
-}
+import { faultRows, toCsv } from '../fixtures/sync/rows.js';
 
 it('10 000 rows through ~20% faults of every kind end exactly right', async () => {
   const sb = await startSandbox({ port: 0, rateLimit: false, faultRate: 0.2, faults: [...FAULT_KINDS], seed: 42, attributes: SANDBOX_DEMO_ATTRIBUTES });

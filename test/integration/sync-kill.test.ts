@@ -1,0 +1,117 @@
+// The KILL test (issue 4): the built CLI is SIGKILLed at several points of a sync into a
+// sandbox running in this process, then resumed with --resume. The end state must be the
+// complete one, the report must hold each rejected row once, and at most one batch per
+// worker may be sent twice per kill (measured in the sandbox's request log).
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { beforeAll, expect, it } from 'vitest';
+import { SANDBOX_DEMO_ATTRIBUTES } from '../../src/commands/contacts/sync.js';
+import { SANDBOX_API_KEY, startSandbox } from '../../src/sandbox/index.js';
+import { faultRows, toCsv } from '../fixtures/sync/rows.js';
+
+const ROOT = new URL('../..', import.meta.url).pathname;
+const BIN = join(ROOT, 'bin/chatid.js');
+
+beforeAll(() => {
+  execFileSync(process.execPath, [join(ROOT, 'scripts/build.mjs')], { cwd: ROOT, stdio: 'ignore' });
+  expect(existsSync(join(ROOT, 'dist/bin.js'))).toBe(true);
+}, 60_000);
+
+interface Run {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+it('SIGKILL at several points, then --resume: complete state, report once, ≤ 1 batch per worker re-sent per kill', async () => {
+  const BATCH = 100;
+  const WORKERS = 3;
+  const sb = await startSandbox({ port: 0, rateLimit: false, latencyMs: 15, attributes: SANDBOX_DEMO_ATTRIBUTES });
+  try {
+    const dir = await mkdtemp(join(tmpdir(), 'chatid-kill-'));
+    const rows = faultRows(4_000);
+    await writeFile(join(dir, 'in.csv'), toCsv(rows));
+    const env = {
+      PATH: process.env.PATH ?? '',
+      HOME: dir,
+      CHATID_CONFIG_DIR: join(dir, 'config'),
+      CHATID_PROVIDER: 'chatbase',
+      CHATID_BASE_URL: sb.url,
+      CHATID_API_KEY: SANDBOX_API_KEY,
+      CHATID_AGENT_ID: sb.agentIds[0]!,
+    };
+    const args = ['contacts', 'sync', 'in.csv', '--batch-size', String(BATCH), '--concurrency', String(WORKERS), '--rate-limit', '1000/1s', '--report', 'rejected.csv', '--json'];
+    const posts = (): number => sb.requests.filter((q) => q.method === 'POST').length;
+
+    /** Run the CLI; SIGKILL it once the sandbox has seen `killAfter` more writes. */
+    const run = (extra: string[], killAfter?: number): Promise<Run> =>
+      new Promise((resolve, reject) => {
+        const start = posts();
+        const child = spawn(process.execPath, [BIN, ...args, ...extra], { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
+        let stdout = '';
+        let stderr = '';
+        child.stdout.on('data', (d) => (stdout += d));
+        child.stderr.on('data', (d) => (stderr += d));
+        let timer: NodeJS.Timeout | undefined;
+        if (killAfter !== undefined) {
+          timer = setInterval(() => {
+            if (posts() - start >= killAfter) {
+              child.kill('SIGKILL');
+              clearInterval(timer);
+            }
+          }, 2);
+        }
+        child.on('error', reject);
+        child.on('close', (code, signal) => {
+          if (timer) clearInterval(timer);
+          resolve({ code, signal, stdout, stderr });
+        });
+      });
+
+    const killPoints = [1, 6, 13];
+    let kills = 0;
+    for (const [i, k] of killPoints.entries()) {
+      const r = await run(i === 0 ? [] : ['--resume'], k);
+      expect(r.signal, r.stderr).toBe('SIGKILL');
+      kills++;
+    }
+    const final = await run(['--resume']);
+    expect(final.code, final.stderr).toBe(5);
+    const j = JSON.parse(final.stdout);
+
+    const last = new Map<string, number>();
+    rows.forEach((row, i) => last.set(row.id, i));
+    const winners = [...last.values()].map((i) => rows[i]!);
+    const valid = winners.filter((w) => w.valid);
+    expect(j).toMatchObject({ read: 4_000, synced: valid.length, rejected: winners.length - valid.length, duplicates: rows.length - last.size, resumed: true });
+
+    // Complete, exact state at the server.
+    const stored = sb.state.contacts(sb.agentIds[0]!);
+    expect(stored.length).toBe(valid.length);
+    const byId = new Map(stored.map((c) => [c.external_id, c]));
+    for (const w of valid) expect(byId.get(w.id)?.email).toBe(w.email);
+
+    // The report: each rejected or duplicate row exactly once, across four processes.
+    const lines = (await readFile(join(dir, 'rejected.csv'), 'utf8')).split('\r\n').filter(Boolean);
+    expect(lines[0]!.startsWith('row,line,status,code,message')).toBe(true);
+    const rowNums = lines.slice(1).map((l) => Number(l.split(',')[0]));
+    expect(rowNums.length).toBe(j.rejected + j.duplicates);
+    expect(new Set(rowNums).size).toBe(rowNums.length);
+
+    // Re-sent work, measured at the server: batches are fixed blocks of rows, so without kills
+    // there would be exactly ceil(4000 / BATCH) writes (no faults here, no refused rows).
+    const batches = Math.ceil(rows.length / BATCH);
+    const writes = sb.requests.filter((q) => q.method === 'POST');
+    expect(writes.every((w) => w.status === 200)).toBe(true);
+    const resent = writes.length - batches;
+    console.log(`kill test: ${kills} kills, ${writes.length} writes for ${batches} batches (${resent} re-sent, bound ${kills * WORKERS})`);
+    expect(resent).toBeGreaterThanOrEqual(0);
+    expect(resent).toBeLessThanOrEqual(kills * WORKERS);
+  } finally {
+    await sb.close();
+  }
+}, 60_000);
