@@ -118,6 +118,21 @@ describe('conf store', () => {
     expect(readFileSync(file, 'utf8')).toBe(text);
   });
 
+  it('never quotes the file in its errors: the text near a syntax error may be a secret', async () => {
+    const { dir, file, store } = temp();
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(file, '{\n  "profiles": {"a": {"provider": "chatbase", "secret": TOPSECRET_VALUE_123}}}');
+    const e = await storeError(store.read());
+    expect(e.message).not.toContain('TOPSECRET');
+    expect(e.cause).toBeUndefined();
+    writeFileSync(file, '{\n  "profiles": {"a": {"provider": "chatbase", "secret": "TOPSECRET_VALUE_123"} x}}');
+    const e2 = await storeError(store.read());
+    expect(e2.message).toMatch(/syntax error at line 2, column \d+/);
+    expect(e2.message).not.toContain('TOPSECRET');
+    writeFileSync(file, '{"profiles": {"a": {"provider": "TOPSECRET_VALUE_123 with spaces"}}}');
+    expect((await storeError(store.read())).message).not.toContain('TOPSECRET');
+  });
+
   it('names the field that has the wrong type', async () => {
     const { dir, file, store } = temp();
     mkdirSync(dir, { recursive: true });

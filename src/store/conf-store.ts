@@ -39,8 +39,8 @@ export function openConfStore(o: ConfStoreOptions): ProfileStore {
     try {
       raw = text.trim() === '' ? {} : JSON.parse(text);
     } catch (err) {
-      throw new StoreError('ERR_STORE_CORRUPT', `The store ${path} is not valid JSON (${(err as Error).message}).`, {
-        cause: err,
+      // No `cause` and not V8's message: it quotes the text around the error, which may be a secret.
+      throw new StoreError('ERR_STORE_CORRUPT', `The store ${path} is not valid JSON (${syntaxErrorPlace(text, (err as Error).message)}).`, {
         hint: 'chatid will not overwrite it. Repair it by hand or move it aside (mv it to a backup) and add your profiles again.',
       });
     }
@@ -123,6 +123,15 @@ export function openConfStore(o: ConfStoreOptions): ProfileStore {
       return modeOf(o.dir);
     },
   };
+}
+
+/** Where JSON.parse failed, as line and column, without quoting the file's text. */
+function syntaxErrorPlace(text: string, message: string): string {
+  const m = /position (\d+)/.exec(message);
+  if (!m) return /end of JSON input/.test(message) ? 'it ends too early' : 'a syntax error';
+  const before = text.slice(0, Number(m[1]));
+  const line = before.split('\n').length;
+  return `syntax error at line ${line}, column ${before.length - before.lastIndexOf('\n')}`;
 }
 
 async function modeOf(path: string): Promise<number | undefined> {

@@ -24,7 +24,11 @@ export function validateStoreData(raw: unknown, path: string): StoreData {
     if (name === '__proto__') throw bad('a profile is named "__proto__"');
     if (p === null || typeof p !== 'object' || Array.isArray(p)) throw bad(`profile "${name}" is not an object`);
     const rec = p as Record<string, unknown>;
-    if (typeof rec.provider !== 'string' || !isProvider(rec.provider)) throw bad(`profile "${name}" has an unknown provider ${JSON.stringify(rec.provider)}`);
+    if (typeof rec.provider !== 'string' || !isProvider(rec.provider)) {
+      // Quote the value only when it looks like a name: a misplaced secret must not be printed.
+      const shown = typeof rec.provider === 'string' && /^[a-z0-9_-]{1,24}$/i.test(rec.provider) ? ` "${rec.provider}"` : '';
+      throw bad(`profile "${name}" has an unknown provider${shown}`);
+    }
     const profile: Profile = { provider: rec.provider };
     for (const key of STRING_FIELDS) {
       const v = rec[key];

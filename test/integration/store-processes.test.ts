@@ -60,7 +60,8 @@ describe('the store under real processes', () => {
   });
 
   it.each([
-    ['corrupt JSON', '{"profiles": {"a": {"provider": "chatbase", ', 'ERR_STORE_CORRUPT'],
+    ['corrupt JSON', '{"profiles": {"a": {"provider": "chatbase", "secret": LEAKME_0123456789}}}', 'ERR_STORE_CORRUPT'],
+    ['truncated JSON', '{"profiles": {"a": {"provider": "chatbase", ', 'ERR_STORE_CORRUPT'],
     ['wrong types', '{"profiles": {"a": {"provider": "chatbase", "secret": 42}}}', 'ERR_STORE_INVALID'],
     ['an unknown provider', '{"profiles": {"a": {"provider": "nope"}}, "activeProfile": "a"}', 'ERR_STORE_INVALID'],
   ])('%s: exit 1 with %s, no stack trace, file bytes unchanged', async (_what, text, code) => {
@@ -75,6 +76,10 @@ describe('the store under real processes', () => {
       expect(human.stderr).toContain(file);
       expect(human.stderr).toMatch(/hint: /);
       expect(human.stderr).not.toMatch(/^\s+at /m);
+      const verbose = await runBin(bin, [...args, '--no-input', '--verbose'], { env, stdin: 'some-secret' });
+      expect(verbose.code).toBe(1);
+      expect(verbose.stderr).not.toContain('LEAKME');
+      expect(human.stderr).not.toContain('LEAKME');
       const json = await runBin(bin, [...args, '--no-input', '--json'], { env, stdin: 'some-secret' });
       expect([json.code, JSON.parse(json.stdout).error.code]).toEqual([1, code]);
       expect(readFileSync(file, 'utf8')).toBe(text);
