@@ -232,3 +232,50 @@ describe('contacts sync: rows', () => {
     expect([r.exitCode, r.json().error.code]).toEqual([2, 'ERR_SYNC_RESUME_MISMATCH']);
   });
 });
+
+describe('contacts sync: terminal and interruption', () => {
+  it('draws a progress bar on stderr only when it is a TTY; stdout stays the one JSON document', async () => {
+    await start();
+    const rows = Array.from({ length: 300 }, (_, i) => `u${i}`);
+    await writeFile(join(dir, 'in.csv'), `id\n${rows.join('\n')}\n`);
+    const tty = await runCli(['contacts', 'sync', 'in.csv', '--batch-size', '50', '--json'], ctxFor({ stderrTTY: true }));
+    expect(tty.exitCode).toBe(0);
+    expect(tty.stderr).toMatch(/\d+\/300 rows/);
+    expect(tty.json().synced).toBe(300);
+    const pipe = await runCli(['contacts', 'sync', 'in.csv', '--batch-size', '50', '--json'], ctxFor());
+    expect(pipe.stderr).not.toMatch(/rows/);
+  });
+
+  it('Ctrl-C stops cleanly (exit 130), keeps the checkpoint, and --resume completes', async () => {
+    await start({ latencyMs: 5 });
+    const rows = Array.from({ length: 500 }, (_, i) => `u${i}`);
+    await writeFile(join(dir, 'in.csv'), `id\n${rows.join('\n')}\n`);
+    const ctx = ctxFor();
+    const ac = new AbortController();
+    ctx.signal = ac.signal;
+    const timer = setInterval(() => {
+      if (writes() >= 3) ac.abort(new Error('received SIGINT'));
+    }, 1);
+    const r = await runCli(['contacts', 'sync', 'in.csv', '--batch-size', '20', '--concurrency', '2', '--json'], ctx);
+    clearInterval(timer);
+    expect([r.exitCode, r.json().error.code]).toEqual([130, 'ERR_CANCELLED']);
+    expect(r.json().error.hint).toContain('--resume');
+    const cp = JSON.parse(await readFile(join(dir, 'in.csv.chatid-checkpoint.json'), 'utf8'));
+    expect(cp.counts.synced).toBeGreaterThan(0);
+    expect(cp.counts.synced).toBeLessThan(500);
+    const again = await runCli(['contacts', 'sync', 'in.csv', '--batch-size', '20', '--concurrency', '2', '--resume', '--json'], ctxFor());
+    expect([again.exitCode, again.json().read, again.json().synced]).toEqual([0, 500, 500]);
+    expect(sb.state.contacts(sb.agentIds[0]!).length).toBe(500);
+  });
+
+  it('works the same against the Bookbag flavour (409 without issues is bisected)', async () => {
+    sb = await startSandbox({ port: 0, rateLimit: false, provider: 'bookbag', attributes: SANDBOX_DEMO_ATTRIBUTES });
+    const rows = Array.from({ length: 30 }, (_, i) => `u${i},${i === 21 ? 'u2' : `u${i}`}@x.io,${i}`);
+    await writeFile(join(dir, 'in.csv'), `id,email,attr.seats\n${rows.join('\n')}\n`);
+    const r = await runCli(['contacts', 'sync', 'in.csv', '--json'], ctxFor({ env: { CHATID_PROVIDER: 'bookbag' } }));
+    expect(r.exitCode).toBe(5);
+    expect(r.json()).toMatchObject({ read: 30, synced: 29, rejected: 1 });
+    expect(r.json().rejections[0]).toMatchObject({ externalId: 'u21', code: 'VENDOR_CONFLICT' });
+    expect(sb.state.contact(sb.agentIds[0]!, 'u5')?.custom_attributes).toEqual({ seats: 5 });
+  });
+});
