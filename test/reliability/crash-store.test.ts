@@ -101,8 +101,13 @@ describe('crash safety: the store under SIGKILL', () => {
     let locksLeft = 0;
     for (let round = 0; round < 10; round++) {
       const ws = Array.from({ length: 4 }, (_, j) => startWriter([writer, dir, `r${round}w${j}`, '100000'], acked));
-      // Node start-up takes ~50-100 ms: kill points range from before the first write to deep in the loop.
-      await delay(60 + Math.floor(rand() * 400));
+      // Odd rounds kill at a random time, which may be during start-up; even rounds first wait
+      // for the writers to be in their write loop (start-up is slow on a loaded machine).
+      if (round % 2 === 0) {
+        const start = acked.size;
+        for (let waited = 0; acked.size < start + 4 && waited < 5000; waited += 10) await delay(10);
+      }
+      await delay(Math.floor(rand() * (round % 2 === 0 ? 120 : 400)));
       for (const w of ws) {
         w.child.kill('SIGKILL');
         await delay(Math.floor(rand() * 15));
