@@ -39,8 +39,10 @@ export interface Runtime {
   log(message: string): void;
   /** A unique id for new records (not secret, not random). */
   uuid(): string;
-  identitySecret: string | undefined;
-  teamwebKey: string | undefined;
+  /** Key bytes of the identity secret (JWT and user-hash checks). */
+  identityKey: Uint8Array;
+  /** The TeamWeb AES-256 key (32 bytes). */
+  teamwebKey: Uint8Array;
   /** Secret used to sign OpenCX contact tokens. */
   signingSecret: string;
 }

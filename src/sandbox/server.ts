@@ -4,6 +4,8 @@ import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as delay } from 'node:timers/promises';
 import { UsageError } from '../cli/errors.js';
+import { decodeBase64Strict } from '../core/base64.js';
+import { parseSecretKey } from '../core/secret-key.js';
 import { failure, type Failure } from './errors.js';
 import type { Family, Route, Runtime, SandboxReply, SandboxRequest } from './http.js';
 import {
@@ -104,6 +106,11 @@ export async function startSandbox(o: SandboxOptions = {}): Promise<Sandbox> {
   const agentIds = o.agentIds ?? (o.agentId !== undefined ? [o.agentId] : [provider === 'bookbag' ? SANDBOX_BOOKBAG_AGENT_ID : SANDBOX_CHATBASE_AGENT_ID]);
   checkOptions(o, provider, agentIds);
   const apiKeys = o.apiKeys ?? [SANDBOX_API_KEY];
+  const identityKey = parseSecretKey(o.identitySecret ?? SANDBOX_IDENTITY_SECRET).bytes;
+  const teamwebKey = decodeBase64Strict(o.teamwebKey ?? SANDBOX_TEAMWEB_KEY);
+  if (teamwebKey?.length !== 32) {
+    throw new UsageError('ERR_SANDBOX_OPTION', 'The TeamWeb key must be standard base64 of exactly 32 bytes.', { hint: 'Generate one with `chatid secret rotate --generate` on a TeamWeb profile, or omit it to use the sandbox default.' });
+  }
   const keySet = new Set(apiKeys);
   const now = o.now ?? (() => Math.round(performance.timeOrigin + performance.now()));
   const log = o.log ?? (() => undefined);
@@ -143,8 +150,8 @@ export async function startSandbox(o: SandboxOptions = {}): Promise<Sandbox> {
     iso: () => new Date(now()).toISOString(),
     log,
     uuid: () => randomUUID(),
-    identitySecret: o.identitySecret ?? SANDBOX_IDENTITY_SECRET,
-    teamwebKey: o.teamwebKey ?? SANDBOX_TEAMWEB_KEY,
+    identityKey,
+    teamwebKey,
     signingSecret: randomUUID() + randomUUID(),
   };
   const routes = allRoutes.map(compile);

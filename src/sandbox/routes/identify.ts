@@ -1,0 +1,108 @@
+import { createDecipheriv, createHmac, timingSafeEqual } from 'node:crypto';
+import { decodeBase64Strict } from '../../core/base64.js';
+import { verifyJwt } from '../../core/jwt-verify.js';
+import { type Handler, isObject, json, parseJson, type Route, type Runtime } from '../http.js';
+
+// `POST /sandbox/identify`: what a widget backend decides about a visitor's identity
+// proof (vendors.md §2.1, §2.2, §3.1, §4, §5.1, §6). A failed proof is not an HTTP error
+// for the widget (the visitor just stays anonymous), so every verdict is a 200 with
+// {identified, …}; the reason is logged, as the spec asks.
+
+export const IDENTIFY_PROVIDERS = ['chatbase', 'bookbag', 'replyful', 'teamweb', 'opencx'] as const;
+export type IdentifyProvider = (typeof IDENTIFY_PROVIDERS)[number];
+
+/** The verdict the endpoint returns. */
+export type IdentifyVerdict =
+  | { identified: true; provider: IdentifyProvider; method: 'jwt' | 'user_hash' | 'teamweb' | 'opencx'; userId: string; claims?: Record<string, unknown>; warnings: Array<{ code: string; message: string }> }
+  | { identified: false; provider: IdentifyProvider; method: string | null; reason: string; message: string; errors?: Array<{ code: string; message: string }> };
+
+const HEX64 = /^[0-9a-f]{64}$/;
+const METADATA_LIMIT = 1000;
+
+function anonymous(provider: IdentifyProvider, method: string | null, reason: string, message: string, errors?: Array<{ code: string; message: string }>): IdentifyVerdict {
+  return { identified: false, provider, method, reason, message, ...(errors ? { errors } : {}) };
+}
+
+function checkJwt(rt: Runtime, provider: 'chatbase' | 'replyful' | 'opencx', token: string): IdentifyVerdict {
+  const key = provider === 'opencx' ? new TextEncoder().encode(rt.signingSecret) : rt.identityKey;
+  const r = verifyJwt({ token, keys: [{ label: 'current', bytes: key }], provider: provider === 'opencx' ? 'generic' : provider, now: Math.floor(rt.now() / 1000), leewaySeconds: 0 });
+  if (!r.valid) {
+    const first = r.errors[0] ?? { code: 'INVALID', message: 'The token is not valid.' };
+    return anonymous(provider, provider === 'opencx' ? 'opencx' : 'jwt', first.code, first.message, r.errors);
+  }
+  const claims = r.payload as Record<string, unknown>;
+  const userId = provider === 'chatbase' ? (claims.user_id ?? claims.sub) : provider === 'replyful' ? claims.userId : claims.sub;
+  return { identified: true, provider, method: provider === 'opencx' ? 'opencx' : 'jwt', userId: String(userId), claims, warnings: r.warnings };
+}
+
+/** Chatbase §2.2 / Bookbag §3.1 A: hex(HMAC-SHA256(secret, user_id)). Bookbag hashes String(user_id). */
+function checkUserHash(rt: Runtime, provider: 'chatbase' | 'bookbag', userId: unknown, userHash: unknown, metadata: unknown): IdentifyVerdict {
+  if (userId === undefined || userId === null || userId === '') return anonymous(provider, 'user_hash', 'MISSING_USER_ID', 'user_id is missing: the visitor stays anonymous.');
+  if (provider === 'chatbase' && typeof userId !== 'string') {
+    return anonymous(provider, 'user_hash', 'USER_ID_NOT_STRING', `user_id is ${JSON.stringify(userId)}, not a string; Chatbase needs the id as a string (e.g. "${String(userId)}").`);
+  }
+  if (typeof userId !== 'string' && typeof userId !== 'number') return anonymous(provider, 'user_hash', 'USER_ID_NOT_STRING', 'user_id must be a string (or a number for Bookbag).');
+  if (userHash === undefined || userHash === null) return anonymous(provider, 'user_hash', 'MISSING_USER_HASH', 'user_hash is missing: the visitor stays anonymous.');
+  if (typeof userHash !== 'string' || !HEX64.test(userHash)) {
+    const why = typeof userHash === 'string' && /^[0-9A-F]{64}$/i.test(userHash) ? 'it has uppercase hex digits' : typeof userHash === 'string' && userHash.endsWith('=') ? 'it looks like base64' : 'it is not 64 lowercase hex characters';
+    return anonymous(provider, 'user_hash', 'HASH_FORMAT', `user_hash is not a hex HMAC-SHA256: ${why}.`);
+  }
+  const expected = createHmac('sha256', rt.identityKey).update(String(userId), 'utf8').digest();
+  if (!timingSafeEqual(expected, Buffer.from(userHash, 'hex'))) {
+    return anonymous(provider, 'user_hash', 'HASH_MISMATCH', `user_hash does not match HMAC-SHA256(secret, ${JSON.stringify(String(userId))}); run \`chatid hash ${String(userId)} --expect ${userHash}\` to find out why.`);
+  }
+  const warnings: Array<{ code: string; message: string }> = [];
+  if (isObject(metadata) && JSON.stringify(metadata).length > METADATA_LIMIT) {
+    warnings.push({ code: 'METADATA_TRUNCATED', message: `user_metadata is over ${METADATA_LIMIT} characters; the vendor truncates it.` });
+  }
+  return { identified: true, provider, method: 'user_hash', userId: String(userId), warnings };
+}
+
+/** TeamWeb §4: base64(nonce 12 ‖ ciphertext ‖ tag 16), AES-256-GCM, no AAD, JSON {id, name?, email?}. */
+function checkTeamweb(rt: Runtime, token: string): IdentifyVerdict {
+  const bytes = decodeBase64Strict(token.trim());
+  if (!bytes) return anonymous('teamweb', 'teamweb', 'BAD_BASE64', 'The token is not standard padded base64.');
+  if (bytes.length < 12 + 16 + 1) return anonymous('teamweb', 'teamweb', 'TOO_SHORT', `The token is ${bytes.length} bytes; nonce (12) + ciphertext + tag (16) needs at least 29. A missing getAuthTag() makes it 16 bytes short.`);
+  const nonce = bytes.subarray(0, 12);
+  const tag = bytes.subarray(bytes.length - 16);
+  const body = bytes.subarray(12, bytes.length - 16);
+  let plain: string;
+  try {
+    const d = createDecipheriv('aes-256-gcm', rt.teamwebKey, nonce);
+    d.setAuthTag(tag);
+    plain = Buffer.concat([d.update(body), d.final()]).toString('utf8');
+  } catch {
+    return anonymous('teamweb', 'teamweb', 'TAG_MISMATCH', 'Decryption failed: wrong key, a changed token, or a token without its 16-byte tag.');
+  }
+  let payload: unknown;
+  try {
+    payload = JSON.parse(plain);
+  } catch {
+    return anonymous('teamweb', 'teamweb', 'NOT_JSON', 'The token decrypts, but the plaintext is not JSON.');
+  }
+  if (!isObject(payload)) return anonymous('teamweb', 'teamweb', 'NOT_JSON', 'The plaintext is JSON but not an object.');
+  if (typeof payload.id !== 'string' || payload.id === '') return anonymous('teamweb', 'teamweb', 'MISSING_ID', 'The payload has no string "id", which TeamWeb needs to link the contact.');
+  return { identified: true, provider: 'teamweb', method: 'teamweb', userId: payload.id, claims: payload, warnings: [] };
+}
+
+const identify: Handler = (req, rt) => {
+  const parsed = parseJson(req.raw);
+  const body = parsed.ok && isObject(parsed.value) ? parsed.value : undefined;
+  if (!body) return json(400, { error: { code: 'VALIDATION_INVALID_BODY', message: 'Send a JSON object: {provider?, token} or {provider?, user_id, user_hash}.' } });
+  const provider = (body.provider ?? rt.provider) as IdentifyProvider;
+  if (!IDENTIFY_PROVIDERS.includes(provider)) {
+    return json(400, { error: { code: 'VALIDATION_INVALID_BODY', message: `provider must be one of ${IDENTIFY_PROVIDERS.join(', ')}.` } });
+  }
+  if (body.token !== undefined && typeof body.token !== 'string') return json(400, { error: { code: 'VALIDATION_INVALID_BODY', message: 'token must be a string.' } });
+  const token = body.token as string | undefined;
+  let v: IdentifyVerdict;
+  if (provider === 'teamweb') v = token ? checkTeamweb(rt, token) : anonymous(provider, null, 'NO_TOKEN', 'No data-user-token: an anonymous visitor.');
+  else if (provider === 'replyful' || provider === 'opencx') v = token ? checkJwt(rt, provider, token) : anonymous(provider, null, 'NO_TOKEN', 'No token: the visitor stays anonymous.');
+  else if (provider === 'chatbase' && token !== undefined) v = checkJwt(rt, 'chatbase', token);
+  else if (body.user_id !== undefined || body.user_hash !== undefined) v = checkUserHash(rt, provider, body.user_id, body.user_hash, body.user_metadata);
+  else v = anonymous(provider, null, 'NO_IDENTITY', provider === 'bookbag' ? 'No user_id/user_hash: an anonymous visitor.' : 'No token and no user_id/user_hash: an anonymous visitor.');
+  rt.log(v.identified ? `identify ${provider}: identified ${JSON.stringify(v.userId)} by ${v.method}` : `identify ${provider}: anonymous (${v.reason}) ${v.message}`);
+  return json(200, v);
+};
+
+export const identifyRoutes: Route[] = [{ method: 'POST', pattern: '/sandbox/identify', family: 'open', auth: false, exempt: true, handler: identify }];
