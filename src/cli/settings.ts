@@ -74,14 +74,15 @@ export async function resolveSettings(ctx: Ctx, flags: SettingFlags, o: ResolveO
     const data = await s.read();
     store = { path: s.path, data };
     if (explicitName) {
-      profile = data.profiles[explicitName.value];
+      // Own keys only: `--profile toString` must not find Object.prototype.toString.
+      profile = Object.hasOwn(data.profiles, explicitName.value) ? data.profiles[explicitName.value] : undefined;
       if (!profile) {
         const names = Object.keys(data.profiles);
         throw new UsageError('ERR_PROFILE_NOT_FOUND', `No profile named "${explicitName.value}" (from ${explicitName.source === 'flag' ? '--profile' : 'CHATID_PROFILE'}).`, {
           hint: names.length ? `Known profiles: ${names.join(', ')}. Add one with \`chatid profile add ${explicitName.value}\`.` : `Add it with \`chatid profile add ${explicitName.value}\`.`,
         });
       }
-    } else if (data.activeProfile && data.profiles[data.activeProfile]) {
+    } else if (data.activeProfile && Object.hasOwn(data.profiles, data.activeProfile)) {
       profileName = { value: data.activeProfile, source: 'profile' };
       profile = data.profiles[data.activeProfile];
     }
