@@ -125,6 +125,7 @@ describe('whoami', () => {
   it.each([
     [{ env: { CHATID_PROVIDER: 'intercom' } }, [], 2, 'ERR_PROVIDER_UNKNOWN'],
     [{}, ['--profile', 'ghost'], 2, 'ERR_PROFILE_NOT_FOUND'],
+    [{}, ['--profile', 'toString'], 2, 'ERR_PROFILE_NOT_FOUND'],
     [{ env: { CHATID_PROFILE: 'ghost' } }, [], 2, 'ERR_PROFILE_NOT_FOUND'],
     [{}, ['--base-url', 'file:///etc/passwd'], 2, 'ERR_BASE_URL_INVALID'],
   ])('%j %j exits %i with %s', async (o, argv, exit, code) => {
