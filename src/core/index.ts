@@ -6,7 +6,7 @@ export type { DiagnoseJwtInput, JwtCause } from './jwt-causes.js';
 export { isPlainObject, MAX_JSON_DEPTH, MAX_TOKEN_BYTES, parseCompactJws, parseJwt } from './jwt-parse.js';
 export type { ParsedJws, ParsedJwt, ParseJwtResult } from './jwt-parse.js';
 export { HS256_HEADER, signHs256 } from './jwt-sign.js';
-export { hs256Signer, signHs256Sync } from './jwt-sign-sync.js';
+export { hs256JsonSigner, hs256Signer, signHs256Sync } from './jwt-sign-sync.js';
 export { ago, iso, relativeClaimTime } from './jwt-time.js';
 export { checkClaims, macMatches, verifyCompactHs256, verifyJwt } from './jwt-verify.js';
 export type { JwtIssue, VerifyJwtInput, VerifyJwtResult, VerifyKey } from './jwt-verify.js';

@@ -4,7 +4,7 @@ import { compactVerify } from 'jose';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { signHs256 } from '../../src/core/jwt-sign.js';
-import { hs256Signer, signHs256Sync } from '../../src/core/jwt-sign-sync.js';
+import { hs256JsonSigner, hs256Signer, signHs256Sync } from '../../src/core/jwt-sign-sync.js';
 import { verifyCompactHs256, verifyJwt } from '../../src/core/jwt-verify.js';
 import { parseJwt } from '../../src/core/jwt-parse.js';
 
@@ -60,6 +60,7 @@ describe('the synchronous signer equals jose byte for byte', () => {
       const viaJose = await signHs256(key, payload);
       expect(signHs256Sync(key, payload)).toBe(viaJose);
       expect(hs256Signer(key)(payload)).toBe(viaJose);
+      expect(hs256JsonSigner(key)(JSON.stringify(payload))).toBe(viaJose);
       expect(viaJose.startsWith('eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.')).toBe(true);
     });
   }

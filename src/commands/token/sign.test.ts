@@ -195,6 +195,15 @@ describe('token sign --batch', () => {
     expect(tokens[1]).toBe(single.stdout.trim());
   });
 
+  it('the batch template gives the same bytes as single signing, with every kind of claim', async () => {
+    const flags = ['--email', 'flag@x.y', '--phone', '+1555', '--attr', 'plan=pro', '--stripe-account', 'm=cus_1', '--claim', 'k=v', '--claim-json', 'n={"a":[1,"ü"]}', '--exp', '2h'];
+    const r = await runCli(['token', 'sign', '--batch', '-', ...flags], createTestCtx({ env: env('chatbase'), stdin: 'user_id,email,name\nu1,,\nu2,row@x.y,"Zoë """\n' }));
+    expect(r.exitCode, r.stdout + r.stderr).toBe(0);
+    const [t1, t2] = r.stdout.trim().split('\n');
+    expect(t1).toBe((await sign(['u1', ...flags])).stdout.trim());
+    expect(t2).toBe((await sign(['u2', ...flags.slice(2), '--email', 'row@x.y', '--name', 'Zoë "'])).stdout.trim());
+  });
+
   it('CSV with user_id, email, name; --json gives NDJSON {userId, token}', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'chatid-batch-'));
     writeFileSync(join(dir, 'users.csv'), 'user_id,email,name\nu1,a@b.c,"Ada, L"\nu2,,Bob\n');

@@ -153,14 +153,16 @@ export async function parseExp(text: string, now: number): Promise<ExpiryChoice>
 }
 
 export async function runSign(opts: SignOptions, ctx: Ctx): Promise<SignResult | SignBatchResult> {
-  const { settings, provider: anyProvider, secret } = await resolveTokenSettings(ctx, opts, { needSecret: true });
+  if (opts.batch === '-' && (opts.secretStdin || opts.secretFile === '-')) {
+    throw new UsageError('ERR_STDIN_TWICE', 'Both the batch ids and the secret would come from stdin.', { hint: 'Pass the secret with --secret-file or CHATID_SECRET.' });
+  }
+  const { provider: anyProvider, secret } = await resolveTokenSettings(ctx, opts, { needSecret: true });
   if (anyProvider === 'opencx') {
     const { signOpencx } = await import('./sign-opencx.js');
     if (!opts.email) throw new UsageError('ERR_TOKEN_EMAIL_REQUIRED', 'OpenCX identifies contacts by email.', { hint: 'Pass --email <address> (and optionally --name).' });
     await signOpencx(opts.name === undefined ? { email: opts.email, json: opts.json } : { email: opts.email, name: opts.name, json: opts.json }, ctx);
     return { batch: true, count: 1 };
   }
-  void settings;
   const provider = asJwtProvider(anyProvider, 'sign');
   const { parseSecretKey } = await import('../../core/secret-key.js');
   const key = parseSecretKey(secret).bytes;
@@ -208,29 +210,40 @@ async function signBatch(opts: SignOptions, ctx: Ctx, provider: JwtProvider, key
   if (opts.userId !== undefined) {
     throw new UsageError('ERR_TOKEN_BATCH_USER_ID', '--batch takes the user ids from its input; --user-id cannot be combined with it.', { hint: 'Drop --user-id, or drop --batch to sign one token.' });
   }
-  if (opts.batch === '-' && (opts.secretStdin || opts.secretFile === '-')) {
-    throw new UsageError('ERR_STDIN_TWICE', 'Both the batch ids and the secret would come from stdin.', { hint: 'Pass the secret with --secret-file or CHATID_SECRET.' });
-  }
-  const [{ buildTokenClaims }, { hs256Signer }, batch] = await Promise.all([
+  const [{ buildTokenClaims, ID_CLAIM }, { hs256JsonSigner }, batch] = await Promise.all([
     import('../../core/jwt-claims.js'),
     import('../../core/jwt-sign-sync.js'),
     import('../../cli/batch.js'),
   ]);
   warnLifetime(ctx, provider, exp, now);
-  const sign = hs256Signer(key);
   const fields = claimFields(opts);
-  // Validate the shared claims once, before the first row (a bad --claim fails fast).
-  buildTokenClaims({ ...fields, provider, userId: 'x', now, exp, iat: opts.iat });
+  // Validate the shared claims once, before the first row (a bad --claim fails fast), and
+  // keep them as JSON text: each row only adds its id, email and name in front, which gives
+  // exactly JSON.stringify of the full payload (pinned by test) without an object per row.
+  const template = buildTokenClaims({ ...fields, provider, userId: '', now, exp, iat: opts.iat });
+  const idClaim = ID_CLAIM[provider];
+  const rest: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(template)) if (k !== idClaim && k !== 'email' && k !== 'name') rest[k] = v;
+  const restJson = JSON.stringify(rest).slice(1, -1);
+  const tail = restJson === '' ? '}' : `,${restJson}}`;
+  const head = `{${JSON.stringify(idClaim)}:`;
+  const clash = ['email', 'name'].filter((k) => Object.prototype.hasOwnProperty.call(rest, k));
+  const sign = hs256JsonSigner(key);
   const input = await batch.openBatchInput(ctx, opts.batch!);
   const out = new batch.BatchWriter(ctx.io.stdout);
   let count = 0;
   for await (const rows of batch.readBatchChunks(input, { signal: ctx.signal })) {
     for (const r of rows) {
-      const f = { ...fields };
-      if (r.email !== undefined) f.email = r.email;
-      if (r.name !== undefined) f.name = r.name;
-      const token = sign(buildTokenClaims({ ...f, provider, userId: r.userId, now, exp, iat: opts.iat }));
-      const p = out.write(opts.json ? `${JSON.stringify({ userId: r.userId, token })}\n` : `${token}\n`);
+      const email = r.email ?? fields.email;
+      const name = r.name ?? fields.name;
+      if (clash.length && (r.email !== undefined || r.name !== undefined)) {
+        throw new UsageError('ERR_TOKEN_CLAIM_TWICE', `Batch line ${r.line} sets ${clash.join('/')}, which a --claim also sets.`, { hint: 'Drop the --claim, or the column.' });
+      }
+      let json = head + JSON.stringify(r.userId);
+      if (email !== undefined) json += `,"email":${JSON.stringify(email)}`;
+      if (name !== undefined) json += `,"name":${JSON.stringify(name)}`;
+      const token = sign(json + tail);
+      const p = out.write(opts.json ? `{"userId":${JSON.stringify(r.userId)},"token":"${token}"}\n` : `${token}\n`);
       count++;
       if (p) await p;
     }
