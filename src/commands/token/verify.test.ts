@@ -161,3 +161,35 @@ describe('token verify, human output', () => {
     expect(r.stdout).toContain('– alg is HS256 (not checked)');
   });
 });
+
+describe('token verify at a terminal', () => {
+  const tty = { stdinTTY: true, stderrTTY: true, stdoutTTY: true };
+  it('prompts for the secret when none is configured', async () => {
+    const ctx = createTestCtx({ ...tty, env: { CHATID_PROVIDER: 'chatbase' }, answers: [SECRET] });
+    const r = await runCli(['token', 'verify', GOOD, '--json'], ctx);
+    expect([r.exitCode, r.json().valid]).toEqual([0, true]);
+    expect(ctx.asked).toEqual(['Identity secret']);
+  });
+
+  it('Ctrl-C at the prompt exits 130', async () => {
+    const { CancelledError } = await import('../../cli/errors.js');
+    const ctx = createTestCtx({ ...tty, env: { CHATID_PROVIDER: 'chatbase' }, answers: [new CancelledError()] });
+    const r = await runCli(['token', 'verify', GOOD], ctx);
+    expect(r.exitCode).toBe(130);
+  });
+
+  it('--no-input never prompts: exit 4 for the missing secret', async () => {
+    const ctx = createTestCtx({ ...tty, env: { CHATID_PROVIDER: 'chatbase' } });
+    const r = await runCli(['token', 'verify', GOOD, '--no-input', '--json'], ctx);
+    expect([r.exitCode, r.json().error.code]).toEqual([4, 'ERR_SECRET_MISSING']);
+    expect(ctx.asked).toEqual([]);
+  });
+
+  it('help exits 0 and shows examples', async () => {
+    for (const verb of ['sign', 'verify', 'decode']) {
+      const r = await runCli(['token', verb, '--help']);
+      expect(r.exitCode).toBe(0);
+      expect(r.stdout).toContain('Examples:');
+    }
+  });
+});

@@ -80,11 +80,12 @@ Examples:
 }
 
 export async function runVerify(opts: VerifyOptions, ctx: Ctx): Promise<{ result: VerifyResult; context: VerifyContext }> {
-  const { settings, provider: anyProvider, secret } = await resolveTokenSettings(ctx, opts, { openStore: true });
-  const provider = asJwtProvider(anyProvider, 'verify');
-  const token = await readTokenInput(ctx, opts.token, Boolean(opts.secretStdin || opts.secretFile === '-'));
+  // Bad flags and a missing token fail before anything is read or prompted for.
   const leeway = await parseLeeway(opts.leeway);
   const at = opts.at !== undefined ? parseAt(opts.at) : ctx.clock.now().getTime() / 1000;
+  const token = await readTokenInput(ctx, opts.token, Boolean(opts.secretStdin || opts.secretFile === '-'));
+  const { settings, provider: anyProvider, secret } = await resolveTokenSettings(ctx, opts, { openStore: true });
+  const provider = asJwtProvider(anyProvider, 'verify');
   const [{ parseSecretKey }, { verifyJwt }, { diagnoseJwt }] = await Promise.all([
     import('../../core/secret-key.js'),
     import('../../core/jwt-verify.js'),
