@@ -1,0 +1,102 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { buildTokenClaims } from './jwt-claims.js';
+import { parseJwt } from './jwt-parse.js';
+import { signHs256Sync } from './jwt-sign-sync.js';
+import { checkClaims, verifyJwt } from './jwt-verify.js';
+import { ago, relativeClaimTime } from './jwt-time.js';
+
+const NOW = 1767225600;
+
+describe('parseJwt', () => {
+  it('never throws, whatever the input', () => {
+    fc.assert(
+      fc.property(fc.oneof(fc.string(), fc.string({ unit: 'binary' }), fc.array(fc.base64String(), { maxLength: 4 }).map((a) => a.join('.'))), (s) => {
+        const r = parseJwt(s);
+        expect(typeof r.ok).toBe('boolean');
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('any token it accepts re-encodes to exactly the same segments', () => {
+    fc.assert(
+      fc.property(fc.dictionary(fc.string(), fc.jsonValue()), fc.uint8Array({ minLength: 1, maxLength: 64 }), (payload, key) => {
+        const t = signHs256Sync(key, payload);
+        const p = parseJwt(t);
+        expect(p.ok).toBe(true);
+        if (p.ok) {
+          expect(Buffer.from(JSON.stringify(p.jwt.header)).toString('base64url')).toBe(t.split('.')[0]);
+          expect(p.jwt.payload).toEqual(JSON.parse(JSON.stringify(payload)));
+        }
+      }),
+    );
+  });
+});
+
+describe('sign → verify round trip', () => {
+  it('any string user id signs and verifies for each provider, as a string', () => {
+    fc.assert(
+      fc.property(fc.string({ minLength: 1 }).filter((s) => s.trim() !== ''), fc.constantFrom('chatbase', 'replyful', 'generic') as fc.Arbitrary<'chatbase' | 'replyful' | 'generic'>, (userId, provider) => {
+        const key = new Uint8Array(32).fill(9);
+        const payload = buildTokenClaims({ provider, userId, now: NOW, exp: { kind: 'in', seconds: 3600 }, iat: true });
+        const r = verifyJwt({ token: signHs256Sync(key, payload), keys: [{ label: 'current', bytes: key }], provider, now: NOW, leewaySeconds: 60 });
+        expect(r.errors).toEqual([]);
+        expect(r.valid).toBe(true);
+      }),
+    );
+  });
+});
+
+describe('buildTokenClaims', () => {
+  it('orders claims stably and keeps the id a string', () => {
+    const p = buildTokenClaims({ provider: 'chatbase', userId: '007', email: 'e', name: 'n', phone: 'p', attrs: [['a', '1']], stripeAccounts: [['l', 'cus_1']], claims: [['x', 1]], now: NOW, exp: { kind: 'at', unix: NOW + 5 }, iat: false });
+    expect(JSON.stringify(p)).toBe('{"user_id":"007","email":"e","name":"n","phonenumber":"p","custom_attributes":{"a":"1"},"stripe_accounts":[{"label":"l","stripe_id":"cus_1"}],"x":1,"exp":1767225605}');
+  });
+
+  it('refuses a claim set twice, iat/exp via --claim, and --no-iat for Replyful', () => {
+    expect(() => buildTokenClaims({ provider: 'generic', userId: 'u', claims: [['sub', 'x']], now: NOW, exp: { kind: 'none' }, iat: true })).toThrow(expect.objectContaining({ code: 'ERR_TOKEN_CLAIM_TWICE' }));
+    expect(() => buildTokenClaims({ provider: 'generic', userId: 'u', claims: [['iat', 1]], now: NOW, exp: { kind: 'none' }, iat: true })).toThrow(expect.objectContaining({ code: 'ERR_TOKEN_CLAIM_RESERVED' }));
+    expect(() => buildTokenClaims({ provider: 'replyful', userId: 'u', now: NOW, exp: { kind: 'none' }, iat: false })).toThrow(expect.objectContaining({ code: 'ERR_TOKEN_IAT_REQUIRED' }));
+    expect(() => buildTokenClaims({ provider: 'chatbase', userId: 'u', attrs: [['a', '1'], ['a', '2']], now: NOW, exp: { kind: 'none' }, iat: true })).toThrow(expect.objectContaining({ code: 'ERR_TOKEN_CLAIM_TWICE' }));
+  });
+});
+
+describe('checkClaims boundaries', () => {
+  it('exp is expired at exactly now - leeway, valid one second before', () => {
+    expect(checkClaims({ sub: 'u', exp: NOW - 60 }, 'generic', NOW, 60).errors.map((e) => e.code)).toEqual(['EXPIRED']);
+    expect(checkClaims({ sub: 'u', exp: NOW - 59 }, 'generic', NOW, 60).errors).toEqual([]);
+  });
+  it('nbf and iat may be up to the leeway ahead', () => {
+    expect(checkClaims({ sub: 'u', nbf: NOW + 60, iat: NOW + 60, exp: NOW + 600 }, 'generic', NOW, 60).errors).toEqual([]);
+    expect(checkClaims({ sub: 'u', nbf: NOW + 61, iat: NOW + 61, exp: NOW + 600 }, 'generic', NOW, 60).errors.map((e) => e.code)).toEqual(['NOT_YET_VALID', 'IAT_IN_FUTURE']);
+  });
+  it('Chatbase falls back to sub, and judges only the claim it uses', () => {
+    expect(checkClaims({ sub: 'u', exp: NOW + 60 }, 'chatbase', NOW, 60).errors).toEqual([]);
+    expect(checkClaims({ user_id: 'u', sub: 5, exp: NOW + 60 }, 'chatbase', NOW, 60).errors).toEqual([]);
+    expect(checkClaims({ user_id: '  ', exp: NOW + 60 }, 'chatbase', NOW, 60).errors.map((e) => e.code)).toEqual(['MISSING_USER_ID']);
+    expect(checkClaims({ user_id: ' u ', exp: NOW + 60 }, 'chatbase', NOW, 60).warnings.map((e) => e.code)).toEqual(['USER_ID_WHITESPACE']);
+  });
+  it('warns when there is no exp', () => {
+    expect(checkClaims({ sub: 'u' }, 'generic', NOW, 60).warnings.map((w) => w.code)).toEqual(['NO_EXP']);
+  });
+});
+
+describe('human times', () => {
+  it.each([
+    [45, '45s'],
+    [90, '1m 30s'],
+    [3540, '59m'],
+    [3600, '1h'],
+    [7500, '2h 5m'],
+    [90000, '1d 1h'],
+    [40 * 365 * 86400, '39y'],
+  ])('ago(%d) = %s', (s, want) => expect(ago(s)).toBe(want));
+
+  it('phrases each claim', () => {
+    expect(relativeClaimTime('exp', NOW + 3540, NOW)).toBe('expires in 59m');
+    expect(relativeClaimTime('exp', NOW - 120, NOW)).toBe('expired 2m ago');
+    expect(relativeClaimTime('iat', NOW - 60, NOW)).toBe('issued 1m ago');
+    expect(relativeClaimTime('nbf', NOW + 300, NOW)).toBe('not valid for another 5m');
+  });
+});
