@@ -139,7 +139,7 @@ const CHECKS: ReadonlyArray<{ label: (v: VerifyContext) => string; codes: readon
 /** Human output: verdict, decoded claims with dates, each check, errors, warnings and proven causes. */
 export function renderVerify(r: VerifyResult, v: VerifyContext, ctx: Ctx): string {
   const c = ctx.color;
-  const atText = new Date(v.at * 1000).toISOString().replace('.000Z', 'Z');
+  const atText = new Date(Math.floor(v.at) * 1000).toISOString().replace('.000Z', 'Z');
   let out = r.valid
     ? `${c.green.bold('✓ Valid token')} ${c.dim(`signed with the ${r.secret} secret, checked for ${v.provider} at ${atText}${v.atGiven ? ' (--at)' : ''}`)}\n`
     : `${c.red.bold('✗ Invalid token')} ${c.dim(`checked for ${v.provider} at ${atText}${v.atGiven ? ' (--at)' : ''}`)}\n`;
