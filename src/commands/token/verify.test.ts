@@ -119,6 +119,22 @@ describe('token verify --json', () => {
     expect(twice.exitCode).toBe(2);
   });
 
+  it('exit 1 when the store cannot be read', async () => {
+    const { StoreError } = await import('../../cli/errors.js');
+    const broken = {
+      path: '/broken/config.json',
+      read: async () => {
+        throw new StoreError('ERR_STORE_READ', 'cannot read the store', { hint: 'check it' });
+      },
+      update: async () => {
+        throw new StoreError('ERR_STORE_READ', 'cannot read the store');
+      },
+      fileMode: async () => undefined,
+    };
+    const r = await verify([GOOD, '--json'], { store: broken });
+    expect([r.exitCode, r.json().error.code]).toEqual([1, 'ERR_STORE_READ']);
+  });
+
   it('exit 4 without a secret; exit 2 for a provider without JWTs', async () => {
     const a = await runCli(['token', 'verify', GOOD, '--provider', 'chatbase', '--json'], createTestCtx());
     expect([a.exitCode, a.json().error.code]).toEqual([4, 'ERR_SECRET_MISSING']);
