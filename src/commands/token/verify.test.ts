@@ -119,7 +119,7 @@ describe('token verify --json', () => {
     expect(twice.exitCode).toBe(2);
   });
 
-  it('exit 1 when the store cannot be read', async () => {
+  it('exit 1 when the store is needed and cannot be read; env-only verification does not need it', async () => {
     const { StoreError } = await import('../../cli/errors.js');
     const broken = {
       path: '/broken/config.json',
@@ -131,8 +131,10 @@ describe('token verify --json', () => {
       },
       fileMode: async () => undefined,
     };
-    const r = await verify([GOOD, '--json'], { store: broken });
+    const r = await verify([GOOD, '--json'], { store: broken, env: { CHATID_PROVIDER: 'chatbase' } });
     expect([r.exitCode, r.json().error.code]).toEqual([1, 'ERR_STORE_READ']);
+    const envOnly = await verify([GOOD, '--json'], { store: broken });
+    expect([envOnly.exitCode, envOnly.json().valid]).toEqual([0, true]);
   });
 
   it('exit 4 without a secret; exit 2 for a provider without JWTs', async () => {

@@ -1,12 +1,13 @@
 import type { Command } from 'commander';
 import type { Ctx } from '../../cli/context.js';
 import { ExitCode, ExitWithCode } from '../../cli/errors.js';
-import { emit } from '../../cli/output.js';
+import { emit, verbose } from '../../cli/output.js';
 import { SECRET_OPTION_HELP } from '../../cli/secret-input.js';
 import type { Settings } from '../../cli/settings.js';
 import type { JwtProvider } from '../../core/jwt-claims.js';
 import type { JwtIssue } from '../../core/jwt-verify.js';
 import type { SecretCandidateInput } from '../../core/secret-candidates.js';
+import type { Profile } from '../../store/types.js';
 import { renderClaims } from './render-claims.js';
 import { asJwtProvider, parseAt, parseLeeway, readTokenInput, resolveTokenSettings } from './shared.js';
 
@@ -84,8 +85,18 @@ export async function runVerify(opts: VerifyOptions, ctx: Ctx): Promise<{ result
   const leeway = await parseLeeway(opts.leeway);
   const at = opts.at !== undefined ? parseAt(opts.at) : ctx.clock.now().getTime() / 1000;
   const token = await readTokenInput(ctx, opts.token, Boolean(opts.secretStdin || opts.secretFile === '-'));
-  const { settings, provider: anyProvider, secret } = await resolveTokenSettings(ctx, opts, { openStore: true });
+  const { settings, provider: anyProvider, secret } = await resolveTokenSettings(ctx, opts);
   const provider = asJwtProvider(anyProvider, 'verify');
+  // The doctor compares other profiles' secrets; when flags and env gave everything, a
+  // missing or unreadable store must not stop the verification itself.
+  let profiles = settings.store?.data.profiles;
+  if (!profiles) {
+    try {
+      profiles = (await (await ctx.store()).read()).profiles;
+    } catch (err) {
+      verbose(ctx, `store not read for the doctor: ${(err as Error).message}`);
+    }
+  }
   const [{ parseSecretKey }, { verifyJwt }, { diagnoseJwt }] = await Promise.all([
     import('../../core/secret-key.js'),
     import('../../core/jwt-verify.js'),
@@ -101,7 +112,7 @@ export async function runVerify(opts: VerifyOptions, ctx: Ctx): Promise<{ result
   }
   const verify = { keys, provider, now: at, leewaySeconds: leeway };
   const r = verifyJwt({ ...verify, token });
-  const causes = diagnoseJwt({ verify, token, result: r, secrets: secretSearch(settings, secret) });
+  const causes = diagnoseJwt({ verify, token, result: r, secrets: secretSearch(settings, secret, profiles ?? {}) });
   return {
     result: { valid: r.valid, header: r.header, payload: r.payload, secret: r.secret, errors: r.errors, warnings: r.warnings, causes },
     context: { provider, at, atGiven: opts.at !== undefined, leeway, hasPrevious: keys.length > 1 },
@@ -109,14 +120,14 @@ export async function runVerify(opts: VerifyOptions, ctx: Ctx): Promise<{ result
 }
 
 /** The secrets the doctor may try: the profile's previous one and every other profile's. */
-function secretSearch(s: Settings, secret: string): SecretCandidateInput {
+function secretSearch(s: Settings, secret: string, profiles: Record<string, Profile>): SecretCandidateInput {
   const input: SecretCandidateInput = { secret };
   const prev = s.previousSecret?.value ?? s.profile?.previousSecret;
   if (prev) input.previousSecret = prev;
   if (s.apiKey) input.apiKey = s.apiKey.value;
   const current = s.profileName?.value;
   const others: NonNullable<SecretCandidateInput['otherProfiles']>[number][] = [];
-  for (const [name, p] of Object.entries(s.store?.data.profiles ?? {})) {
+  for (const [name, p] of Object.entries(profiles)) {
     // The active profile's own secret counts as "another" when the secret came from a flag or env.
     if (name === current && s.secret?.source === 'profile') continue;
     const o: (typeof others)[number] = { name };
