@@ -85,6 +85,16 @@ describe('conf store', () => {
     expect(JSON.parse(readFileSync(file, 'utf8')).profiles.a).toEqual({ provider: 'generic', secret: 'new' });
   });
 
+  it('keeps fields it does not know across writes', async () => {
+    const { dir, file, store } = temp();
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(file, JSON.stringify({ version: 2, profiles: { a: { provider: 'generic', createdAt: 1767225600, tags: ['x'] } } }));
+    await store.update((d) => {
+      d.profiles.b = { provider: 'chatbase' };
+    });
+    expect(JSON.parse(readFileSync(file, 'utf8'))).toEqual({ version: 2, profiles: { a: { provider: 'generic', createdAt: 1767225600, tags: ['x'] }, b: { provider: 'chatbase' } } });
+  });
+
   it('treats an empty file as an empty store', async () => {
     const { dir, file, store } = temp();
     mkdirSync(dir, { recursive: true });

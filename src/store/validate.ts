@@ -6,7 +6,8 @@ const STRING_FIELDS = ['agentId', 'baseUrl', 'apiKey', 'secret', 'previousSecret
 
 /**
  * Check a parsed store file field by field. A wrong type is an error naming the field,
- * never a silent reset: the user's secrets are in there.
+ * never a silent reset: the user's secrets are in there. Unknown fields pass through
+ * untouched, so an older chatid does not erase what a newer one stored.
  */
 export function validateStoreData(raw: unknown, path: string): StoreData {
   const bad = (what: string): StoreError =>
@@ -29,18 +30,14 @@ export function validateStoreData(raw: unknown, path: string): StoreData {
       const shown = typeof rec.provider === 'string' && /^[a-z0-9_-]{1,24}$/i.test(rec.provider) ? ` "${rec.provider}"` : '';
       throw bad(`profile "${name}" has an unknown provider${shown}`);
     }
-    const profile: Profile = { provider: rec.provider };
     for (const key of STRING_FIELDS) {
       const v = rec[key];
-      if (v === undefined) continue;
-      if (typeof v !== 'string') throw bad(`profile "${name}" field "${key}" is not a string`);
-      profile[key] = v;
+      if (v !== undefined && typeof v !== 'string') throw bad(`profile "${name}" field "${key}" is not a string`);
     }
-    profiles[name] = profile;
+    // Fields this version does not know (written by a newer chatid) are kept, not dropped on the next write.
+    profiles[name] = { ...rec } as unknown as Profile;
   }
-  const data: StoreData = { profiles };
-  if (typeof obj.activeProfile === 'string') data.activeProfile = obj.activeProfile;
-  return data;
+  return { ...obj, profiles } as StoreData;
 }
 
 /** Drop previous secrets whose grace period has ended (as of `now`). Returns a new object. */
