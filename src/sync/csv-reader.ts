@@ -5,7 +5,7 @@
  * CRLF, LF or CR line ends, quoted commas, newlines and quotes.
  */
 import { pipeline, Transform, type Readable, type TransformCallback } from 'node:stream';
-import { UsageError } from '../cli/errors.js';
+import { CancelledError, UsageError } from '../cli/errors.js';
 
 export interface CsvRecord {
   cells: string[];
@@ -48,16 +48,24 @@ class StrictUtf8 extends Transform {
     for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) this.lines++;
   }
   private notUtf8(chunk: Buffer, err: unknown): UsageError {
-    // Find the line of the bad byte: decode the valid prefix of this chunk.
-    let good = chunk.length;
-    for (let n = 0; n < chunk.length; n++) {
+    // Find the bad byte: validity of a prefix is monotonic (once invalid, longer prefixes
+    // stay invalid), so a binary search finds the longest valid prefix in O(n log n).
+    const valid = (n: number): boolean => {
       try {
-        new TextDecoder('utf-8', { fatal: true }).decode(chunk.subarray(0, n + 1), { stream: true });
+        new TextDecoder('utf-8', { fatal: true }).decode(chunk.subarray(0, n), { stream: true });
+        return true;
       } catch {
-        good = n;
-        break;
+        return false;
       }
+    };
+    let lo = 0;
+    let hi = chunk.length;
+    while (lo < hi) {
+      const mid = Math.ceil((lo + hi) / 2);
+      if (valid(mid)) lo = mid;
+      else hi = mid - 1;
     }
+    const good = lo;
     const prefix = new TextDecoder('utf-8').decode(chunk.subarray(0, good));
     const line = this.lines + (prefix.match(/\n/g)?.length ?? 0);
     return new UsageError('ERR_SYNC_NOT_UTF8', `The file is not valid UTF-8 (byte ${this.bytes + good}, line ${line}).`, {
@@ -110,6 +118,7 @@ export async function* readCsvRecords(source: Readable, signal?: AbortSignal): A
       yield { cells: item.record, line };
     }
   } catch (err) {
+    if (signal?.aborted) throw new CancelledError('Interrupted.', { cause: err });
     if (err instanceof UsageError) throw err;
     if (err instanceof CsvError) {
       const e = err as InstanceType<typeof CsvError> & { lines?: number };

@@ -385,9 +385,12 @@ export async function runEngine(o: EngineOptions): Promise<EngineResult> {
 
   if (fatal) {
     const err = fatal instanceof CliError ? fatal : undefined;
-    if (err && o.checkpointPath && !o.dryRun && !(err instanceof UsageError)) {
-      const extra = `${counts.read} of ${s.rows} rows were done and checkpointed in ${o.checkpointPath}; run the same command with --resume to continue.`;
-      throw Object.assign(err, { hint: err.hint ? `${err.hint} ${extra}` : extra });
+    if (err && !(err instanceof UsageError)) {
+      // Say how far it got (also under --json: the error document carries the counts).
+      const progress = { read: counts.read, synced: counts.synced, rejected: counts.rejected, duplicates: counts.duplicates, total: s.rows };
+      const extra = o.checkpointPath && !o.dryRun ? `${counts.read} of ${s.rows} rows were done and checkpointed in ${o.checkpointPath}; run the same command with --resume to continue.` : undefined;
+      const hint = extra && !err.hint?.includes('--resume') ? (err.hint ? `${err.hint} ${extra}` : extra) : err.hint;
+      throw Object.assign(err, { hint, details: { ...err.details, progress } });
     }
     throw fatal;
   }

@@ -206,6 +206,7 @@ describe('contacts sync: rows', () => {
     const first = await runCli(argv, ctxFor());
     expect([first.exitCode, first.json().error.code]).toEqual([1, 'ERR_VENDOR_SERVER']);
     expect(first.json().error.hint).toContain('--resume');
+    expect(first.json().error.progress).toMatchObject({ total: 1000 });
     const cp = JSON.parse(await readFile(join(dir, 'in.csv.chatid-checkpoint.json'), 'utf8'));
     expect((await stat(join(dir, 'in.csv.chatid-checkpoint.json'))).mode & 0o777).toBe(0o600);
     sb.setFaults({ faultRate: 0 });

@@ -124,6 +124,8 @@ export function registerSync(parent: Command, ctx: Ctx, runF = runSync): void {
 Every row ends as exactly one of: synced, rejected (in --report, with a code) or duplicate
 (the same id later in the file wins). read = synced + rejected + duplicates.
 A cell left empty leaves the field unchanged; a cell holding exactly null deletes it.
+Attribute values take the type in the vendor's schema (fetched once); attributes the schema
+lacks are not sent (vendors drop them silently), with a warning before anything is written.
 Exit codes: 0 all synced, 5 some rows rejected, 1 failure (re-run with --resume), 4 key rejected.
 
 Examples:
