@@ -68,6 +68,12 @@ class StrictUtf8 extends Transform {
     const good = lo;
     const prefix = new TextDecoder('utf-8').decode(chunk.subarray(0, good));
     const line = this.lines + (prefix.match(/\n/g)?.length ?? 0);
+    if (this.bytes === 0 && chunk.length >= 2 && ((chunk[0] === 0xff && chunk[1] === 0xfe) || (chunk[0] === 0xfe && chunk[1] === 0xff))) {
+      return new UsageError('ERR_SYNC_NOT_UTF8', 'The file is UTF-16 (it starts with a UTF-16 byte-order mark), not UTF-8.', {
+        hint: 'Save it as "CSV UTF-8" (Excel\'s "Unicode Text" is UTF-16), or convert it: iconv -f utf-16 -t utf-8 in.csv > out.csv',
+        cause: err,
+      });
+    }
     return new UsageError('ERR_SYNC_NOT_UTF8', `The file is not valid UTF-8 (byte ${this.bytes + good}, line ${line}).`, {
       hint: 'Save the CSV as UTF-8 (Excel: "CSV UTF-8"; iconv -f latin1 -t utf-8 in.csv > out.csv) and run again.',
       cause: err,

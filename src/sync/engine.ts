@@ -211,7 +211,9 @@ export async function runEngine(o: EngineOptions): Promise<EngineResult> {
                 ? `the target was ${cp.target.provider} ${cp.target.baseUrl} agent ${cp.target.agentId}`
                 : o.reportPath !== undefined && cp.report !== null && cp.report.path !== o.reportPath
                   ? `--report was ${cp.report.path}`
-                  : undefined;
+                  : o.reportPath !== undefined && cp.report === null
+                    ? 'it ran without --report, so the report would miss the rows it already rejected'
+                    : undefined;
       if (mismatch) {
         throw new UsageError('ERR_SYNC_RESUME_MISMATCH', `Cannot resume from ${o.checkpointPath}: ${mismatch}.`, {
           hint: 'Resume with the same file and flags, or run without --resume to start over (rows are upserts: re-sending them is safe).',
@@ -233,7 +235,10 @@ export async function runEngine(o: EngineOptions): Promise<EngineResult> {
   }
 
   // 3. The schema, once; warnings before any write.
-  const api = await o.connect();
+  // A dry run of a file without attribute columns needs no vendor at all (a CI lint step
+  // without credentials); everything else talks to it.
+  const api: ContactsApi = o.dryRun && s.map.attributes.length === 0 ? offline() : await o.connect();
+  const stats0 = { ...api.stats };
   const attributes: CustomAttribute[] = s.map.attributes.length ? await api.listAttributes({ signal: o.signal }) : [];
   const schema = schemaOf(attributes);
   const unknownAttributes = s.map.attributes.filter((a) => !schema.has(a.name)).map((a) => a.name);
@@ -254,7 +259,12 @@ export async function runEngine(o: EngineOptions): Promise<EngineResult> {
   const counts = { ...base };
   const rejections: RejectionSample[] = [];
   let report: ReportFile | undefined;
-  if (reportPath) report = await openReport(reportPath, s.header, reportBytes);
+  if (reportPath) {
+    report = await openReport(reportPath, s.header, reportBytes);
+    if (reportBytes !== undefined && report.restarted) {
+      o.warn(`${reportPath} is missing or shorter than the checkpoint says; it was started again and lacks the rows rejected before the interruption.`);
+    }
+  }
   o.started?.(s.rows);
   o.progress?.(counts.read, s.rows);
 
@@ -268,7 +278,6 @@ export async function runEngine(o: EngineOptions): Promise<EngineResult> {
   if (o.signal.aborted) onOuterAbort();
   o.signal.addEventListener('abort', onOuterAbort, { once: true });
 
-  const stats0 = { ...api.stats };
   let commitChain: Promise<void> = Promise.resolve();
   let skippedBatches = 0;
 
@@ -410,6 +419,13 @@ export async function runEngine(o: EngineOptions): Promise<EngineResult> {
     unknownAttributes,
     rejections,
   };
+}
+
+function offline(): ContactsApi {
+  const refuse = (): never => {
+    throw new Error('a dry run without attribute columns never calls the vendor');
+  };
+  return { stats: { requests: 0, retries: 0, waitedMs: 0 }, upsertContacts: refuse, listAttributes: refuse };
 }
 
 function resumeHint(o: EngineOptions): string {

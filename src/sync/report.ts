@@ -54,6 +54,8 @@ export function reportLine(e: ReportEntry): string {
 export interface ReportFile {
   readonly path: string;
   readonly bytes: number;
+  /** True when resuming found the file missing or cut short and started it again. */
+  readonly restarted: boolean;
   append(text: string): Promise<void>;
   /** Flush to disk (before the checkpoint that names this length is written). */
   sync(): Promise<void>;
@@ -68,6 +70,7 @@ export interface ReportFile {
 export async function openReport(path: string, header: readonly string[], resumeBytes?: number): Promise<ReportFile> {
   let fh: FileHandle;
   let bytes: number;
+  let restarted = false;
   if (resumeBytes !== undefined) {
     fh = await open(path, 'r+', 0o600).catch(async (err: NodeJS.ErrnoException) => {
       if (err.code !== 'ENOENT') throw err;
@@ -77,6 +80,7 @@ export async function openReport(path: string, header: readonly string[], resume
     const size = (await fh.stat()).size;
     if (size < resumeBytes || resumeBytes === 0) {
       // The report was removed or shortened by hand: start it again (the checkpoint's counts stay).
+      restarted = resumeBytes > 0;
       await fh.truncate(0);
       const h = Buffer.from(reportHeader(header));
       await fh.write(h, 0, h.length, 0);
@@ -97,6 +101,7 @@ export async function openReport(path: string, header: readonly string[], resume
     get bytes() {
       return bytes;
     },
+    restarted,
     async append(text) {
       if (text === '') return;
       const b = Buffer.from(text, 'utf8');

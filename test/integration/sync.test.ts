@@ -280,3 +280,28 @@ describe('contacts sync: terminal and interruption', () => {
     expect(sb.state.contact(sb.agentIds[0]!, 'u5')?.custom_attributes).toEqual({ seats: 5 });
   });
 });
+
+describe('contacts sync: guards', () => {
+  it('a dry run of a file without attribute columns needs no credentials at all', async () => {
+    await start();
+    await writeFile(join(dir, 'in.csv'), 'id,email\nu1,a@x.io\nu2,bad\n');
+    const r = await runCli(['contacts', 'sync', 'in.csv', '--dry-run', '--json'], createTestCtx({ cwd: dir }));
+    expect([r.exitCode, r.json().synced, r.json().rejected]).toEqual([5, 1, 1]);
+  });
+  it('refuses a --report or --checkpoint that would overwrite the input', async () => {
+    await start();
+    await writeFile(join(dir, 'in.csv'), 'id\nu1\n');
+    for (const flag of ['--report', '--checkpoint']) {
+      const r = await runCli(['contacts', 'sync', 'in.csv', flag, 'in.csv', '--json'], ctxFor());
+      expect([r.exitCode, r.json().error.code]).toEqual([2, 'ERR_USAGE_BAD_VALUE']);
+    }
+    expect(await readFile(join(dir, 'in.csv'), 'utf8')).toBe('id\nu1\n');
+  });
+  it('names UTF-16 files', async () => {
+    await start();
+    await writeFile(join(dir, 'in.csv'), Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from('id\r\nu1\r\n', 'utf16le')]));
+    const r = await runCli(['contacts', 'sync', 'in.csv', '--json'], ctxFor());
+    expect([r.exitCode, r.json().error.code]).toEqual([2, 'ERR_SYNC_NOT_UTF8']);
+    expect(r.json().error.message).toContain('UTF-16');
+  });
+});

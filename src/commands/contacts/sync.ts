@@ -228,7 +228,17 @@ export async function runSync(opts: SyncOptions, ctx: Ctx, deps: SyncDeps = {}):
       const { createContactsApi } = await import('../../vendors/factory.js');
       return createContactsApi(ctx, settings, opts.tuning);
     };
+    const reportPath = opts.report === undefined ? undefined : resolve(ctx.cwd, opts.report);
     const checkpointPath = opts.dryRun || opts.sandbox ? undefined : opts.checkpoint ? resolve(ctx.cwd, opts.checkpoint) : `${source.checkpointBase}.chatid-checkpoint.json`;
+    const input = source.name === 'stdin' ? undefined : source.checkpointBase;
+    for (const [flag, path] of [
+      ['--report', reportPath],
+      ['--checkpoint', checkpointPath],
+    ] as const) {
+      if (path !== undefined && (path === input || (flag === '--checkpoint' && path === reportPath))) {
+        throw new UsageError('ERR_USAGE_BAD_VALUE', `${flag} names ${path === input ? 'the input file' : 'the report file'}; it would be overwritten.`, { hint: 'Pass another path.' });
+      }
+    }
     const useBar = Boolean(ctx.io.stderr.isTTY) && !ctx.ui.quiet;
     const { runEngine } = await import('../../sync/engine.js');
     const r = await runEngine({
@@ -238,7 +248,7 @@ export async function runSync(opts: SyncOptions, ctx: Ctx, deps: SyncDeps = {}):
       concurrency: opts.concurrency,
       shard: opts.shard,
       dryRun: opts.dryRun,
-      reportPath: opts.report === undefined ? undefined : resolve(ctx.cwd, opts.report),
+      reportPath,
       checkpointPath,
       resume: opts.resume,
       target,
