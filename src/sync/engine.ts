@@ -229,6 +229,8 @@ export async function runEngine(o: EngineOptions): Promise<EngineResult> {
       o.info(`Resuming: ${cp.counts.read} rows already done (${cp.counts.synced} synced) according to ${o.checkpointPath}.`);
     } else if (cp && !o.resume) {
       o.warn(`${o.checkpointPath} holds the checkpoint of an interrupted run; starting over (pass --resume to continue it instead).`);
+      // Gone now, not at the first commit: a kill before then must not leave it pointing at a report this run truncates.
+      await removeCheckpoint(o.checkpointPath);
     } else if (!cp && o.resume) {
       o.info(`No checkpoint at ${o.checkpointPath}: starting from the beginning.`);
     }
