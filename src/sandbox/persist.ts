@@ -1,4 +1,4 @@
-import { readFile, rename, writeFile } from 'node:fs/promises';
+import { open, readFile, rename, unlink } from 'node:fs/promises';
 import type { SandboxState } from './state.js';
 
 /**
@@ -46,17 +46,57 @@ export class Persister {
   private async loop(): Promise<void> {
     while (this.state.version !== this.saved) {
       const version = this.state.version;
-      const text = JSON.stringify(this.state.toJSON());
       const tmp = `${this.file}.${version}.tmp`;
       try {
-        await writeFile(tmp, text, { mode: 0o600 });
+        await this.write(tmp);
         await rename(tmp, this.file);
         this.saved = version;
+        this.failure = undefined;
       } catch (e) {
+        await unlink(tmp).catch(() => undefined);
         this.failure = e;
         this.onError(e);
         return;
       }
+    }
+  }
+
+  /**
+   * Write the state as JSON in pieces (a million contacts would make one string of
+   * hundreds of MB and block the server while it is built), then fsync so the rename
+   * publishes complete bytes. Changes made meanwhile bump the version and get the next save.
+   */
+  private async write(tmp: string): Promise<void> {
+    const fh = await open(tmp, 'w', 0o600);
+    try {
+      let buf: string[] = [];
+      let size = 0;
+      const put = async (text: string): Promise<void> => {
+        buf.push(text);
+        size += text.length;
+        if (size >= 1 << 20) {
+          await fh.write(buf.join(''));
+          buf = [];
+          size = 0;
+        }
+      };
+      await put(`{"version":1,"counters":${JSON.stringify(this.state.counters)},"agents":[`);
+      let firstAgent = true;
+      for (const a of this.state.agents.values()) {
+        await put(`${firstAgent ? '' : ','}{"id":${JSON.stringify(a.id)},"name":${JSON.stringify(a.name)},"attributes":${JSON.stringify([...a.attributes.values()])},"conversations":${JSON.stringify(a.conversations)},"contacts":[`);
+        firstAgent = false;
+        let first = true;
+        for (const c of a.contacts.values()) {
+          await put(`${first ? '' : ','}${JSON.stringify(c)}`);
+          first = false;
+        }
+        await put(']}');
+      }
+      await put(']}\n');
+      if (buf.length > 0) await fh.write(buf.join(''));
+      await fh.sync();
+    } finally {
+      await fh.close();
     }
   }
 

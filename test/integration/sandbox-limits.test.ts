@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, stat, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -155,6 +155,28 @@ describe('sandbox: persistence', () => {
     expect(sb!.state.attributes(SANDBOX_CHATBASE_AGENT_ID).map((a) => a.name)).toEqual(['age']);
     // the email index survives the round trip
     expect((await call('POST', `${CB}/contacts`, { users: [{ external_id: 'b', email: 'a@example.com' }] })).status).toBe(409);
+  });
+
+  it('round-trips thousands of contacts, conversations and counters, leaving no temporary file', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'chatid-sb-'));
+    const file = join(dir, 'data.json');
+    await start({ dataFile: file, provider: 'bookbag', rateLimit: false });
+    const BB = '/api/v1/chatbots/1001';
+    for (let b = 0; b < 5; b++) {
+      const users = Array.from({ length: 1000 }, (_, i) => ({ external_id: `u${b * 1000 + i}`, name: `N ${b * 1000 + i}`, email: `u${b * 1000 + i}@example.com` }));
+      expect((await call('POST', `${BB}/contacts`, { users })).status).toBe(200);
+    }
+    expect((await call('POST', '/api/v2/agents/1001/chat', { message: 'hi', userId: 'u1', stream: false })).status).toBe(200);
+    await sb!.flush();
+    const before = sb!.state.toJSON();
+    await sb!.close();
+    expect((await readdir(dir)).sort()).toEqual(['data.json']);
+    await start({ dataFile: file, provider: 'bookbag' });
+    expect(sb!.state.toJSON()).toEqual(before);
+    // ids keep counting where they stopped
+    const next = await call('POST', `${BB}/contacts`, { users: [{ external_id: 'new' }] });
+    expect(next.json.data[0].id).toBe('contact_5001');
+    expect((await call('GET', '/api/v2/agents/1001/users/u1/conversations')).json.pagination.total).toBe(1);
   });
 
   it('refuses a file that is not sandbox data', async () => {
