@@ -31,6 +31,6 @@ export interface ProfileStore {
   update<T>(fn: (data: StoreData) => T): Promise<T>;
   /** The file's permission bits (e.g. 0o600), or undefined when there is no file yet. */
   fileMode(): Promise<number | undefined>;
-  /** The directory's permission bits (e.g. 0o700), or undefined when it does not exist (or in memory). */
-  dirMode(): Promise<number | undefined>;
+  /** The directory's permission bits (e.g. 0o700), or undefined when it does not exist (or in memory). Optional for test fakes. */
+  dirMode?(): Promise<number | undefined>;
 }

@@ -80,7 +80,7 @@ export async function runWhoami(o: WhoamiOptions, ctx: Ctx): Promise<WhoamiResul
   if (o.baseUrl !== undefined) checkBaseUrl(o.baseUrl);
   const s = await resolveSettings(ctx, { provider: o.provider, agentId: o.agentId, baseUrl: o.baseUrl }, { openStore: true });
   const store = await ctx.store();
-  const [fileMode, dirMode] = await Promise.all([store.fileMode(), store.dirMode()]);
+  const [fileMode, dirMode] = await Promise.all([store.fileMode(), store.dirMode?.()]);
   const warnings: WhoamiResult['warnings'] = [];
   if (fileMode !== undefined && (fileMode & 0o077) !== 0) {
     warnings.push({ code: 'STORE_MODE', message: `the store file is mode ${octal(fileMode)}, readable by others; the next write sets 0600 (or run chmod 600 ${store.path}).` });
