@@ -26,7 +26,7 @@ describe('conf store', () => {
     const { dir, store } = temp();
     expect(await store.read()).toEqual({ profiles: {} });
     expect(await store.fileMode()).toBeUndefined();
-    expect(await store.dirMode()).toBeUndefined();
+    expect(await store.dirMode?.()).toBeUndefined();
     expect(() => statSync(dir)).toThrow();
   });
 
