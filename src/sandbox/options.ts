@@ -39,6 +39,13 @@ export interface SandboxOptions {
   provider?: SandboxProvider;
   /** Accepted Bearer keys (default `[SANDBOX_API_KEY]`). */
   apiKeys?: string[];
+  /**
+   * Extra keys with limits, also accepted: `agents` scopes a key to some agents (another
+   * agent gets v2 403 AUTH_INSUFFICIENT_PERMISSIONS, v1 404, as Bookbag does);
+   * `readOnly` refuses writes with 403 (OpenCX `resource:read` keys, Chatbase chat's
+   * "Access denied or quota exceeded").
+   */
+  keyScopes?: Record<string, { agents?: string[]; readOnly?: boolean }>;
   /** Agent ids served (default one: `SANDBOX_CHATBASE_AGENT_ID` or `SANDBOX_BOOKBAG_AGENT_ID`). Bookbag ids must be numeric. */
   agentIds?: string[];
   /** Shorthand for a single agent id. */

@@ -111,7 +111,12 @@ export async function startSandbox(o: SandboxOptions = {}): Promise<Sandbox> {
   if (teamwebKey?.length !== 32) {
     throw new UsageError('ERR_SANDBOX_OPTION', 'The TeamWeb key must be standard base64 of exactly 32 bytes.', { hint: 'Generate one with `chatid secret rotate --generate` on a TeamWeb profile, or omit it to use the sandbox default.' });
   }
-  const keySet = new Set(apiKeys);
+  const scopes = o.keyScopes ?? {};
+  const keySet = new Set([...apiKeys, ...Object.keys(scopes)]);
+  const keyAllowsAgent = (key: string | undefined, agentId: string): boolean => {
+    const agents = key === undefined ? undefined : scopes[key]?.agents;
+    return agents === undefined || agents.includes(agentId);
+  };
   const now = o.now ?? (() => Math.round(performance.timeOrigin + performance.now()));
   const log = o.log ?? (() => undefined);
   let faultRate = o.faultRate ?? 0;
@@ -152,6 +157,7 @@ export async function startSandbox(o: SandboxOptions = {}): Promise<Sandbox> {
     uuid: () => randomUUID(),
     identityKey,
     teamwebKey,
+    keyAllowsAgent,
     signingSecret: randomUUID() + randomUUID(),
   };
   const routes = allRoutes.map(compile);
@@ -259,6 +265,16 @@ export async function startSandbox(o: SandboxOptions = {}): Promise<Sandbox> {
     route.names.forEach((n, i) => {
       params[n] = decodeURIComponent(m?.[i + 1] ?? '');
     });
+    const scope = apiKey === undefined ? undefined : scopes[apiKey];
+    const agentParam = params.chatbotId ?? params.agentId;
+    if (agentParam !== undefined && !keyAllowsAgent(apiKey, agentParam)) {
+      if (family === 'v2') return fail('forbidden', rateHdrs);
+      // v1: another agent's data does not exist for this key (Bookbag answers 404).
+      const body = provider === 'bookbag' ? { message: 'Resource not found' } : { message: 'Chatbot not found' };
+      await send(res, { status: 404, json: body, headers: rateHdrs }, requestId, family);
+      return finish(404);
+    }
+    if (scope?.readOnly && method !== 'GET') return fail('forbidden', rateHdrs);
     const sreq: SandboxRequest = { method, path: url.pathname, query: url.searchParams, params, headers: req.headers, raw: Buffer.concat(chunks), apiKey, requestId };
     let reply: SandboxReply;
     try {

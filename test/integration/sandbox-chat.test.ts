@@ -233,3 +233,29 @@ describe('sandbox: Replyful conversations (whoami)', () => {
   });
 });
 
+
+describe('sandbox: scoped and read-only keys', () => {
+  it('answers 403 on v2 and 404 on v1 for another agent, 403 for writes with a read-only key', async () => {
+    await start({ provider: 'bookbag', agentIds: ['1', '2'], keyScopes: { oc_test_one: { agents: ['1'] }, ocx_read: { readOnly: true } } });
+    const one = { authorization: 'Bearer oc_test_one' };
+    expect((await call('POST', '/api/v2/agents/1/chat', { message: 'x', stream: false }, one)).status).toBe(200);
+    const v2 = await call('POST', '/api/v2/agents/2/chat', { message: 'x' }, one);
+    expect([v2.status, v2.json.error.code]).toEqual([403, 'AUTH_INSUFFICIENT_PERMISSIONS']);
+    const v1 = await call('GET', '/api/v1/chatbots/2/contacts', undefined, one);
+    expect([v1.status, v1.json]).toEqual([404, { message: 'Resource not found' }]);
+    const chat = await call('POST', '/api/v1/chat', { agentId: 2, message: 'x' }, one);
+    expect([chat.status, chat.json.error.code]).toEqual([404, 'agent_not_found']);
+    const read = { authorization: 'Bearer ocx_read' };
+    const ocx = await call('POST', '/widget/authenticate-user', { email: 'a@example.com' }, read);
+    expect([ocx.status, ocx.json]).toEqual([403, { statusCode: 403, message: 'Forbidden resource', error: 'Forbidden' }]);
+    expect((await call('GET', '/api/v1/chatbots/2/contacts', undefined, read)).status).toBe(200);
+    // the default key still works everywhere
+    expect((await call('GET', '/api/v1/chatbots/2/contacts')).status).toBe(200);
+  });
+
+  it('Chatbase chat with a key scoped elsewhere: 403 Access denied', async () => {
+    await start({ agentIds: ['a', 'b'], keyScopes: { k_a: { agents: ['a'] } } });
+    const r = await call('POST', '/api/v1/chat', { chatbotId: 'b', messages: [{ role: 'user', content: 'x' }] }, { authorization: 'Bearer k_a' });
+    expect([r.status, r.json]).toEqual([403, { message: 'Access denied or quota exceeded' }]);
+  });
+});

@@ -167,6 +167,7 @@ const chatbaseV1Chat: Handler = (req, rt) => {
     (body.conversationId === undefined || typeof body.conversationId === 'string') &&
     (body.contactId === undefined || typeof body.contactId === 'string');
   if (!valid) return json(400, { message: 'Invalid request data' });
+  if (!rt.keyAllowsAgent(req.apiKey, body.chatbotId as string)) return json(403, { message: 'Access denied or quota exceeded' });
   if (!rt.state.agent(body.chatbotId as string)) return json(404, { message: 'Chatbot not found' });
   const last = [...(messages as Array<{ role: string; content: string }>)].reverse().find((m) => m.role === 'user');
   const chunks = cannedReply(last?.content ?? '');
@@ -190,7 +191,7 @@ const bookbagV1Chat: Handler = (req, rt) => {
     if (body.model !== undefined && (typeof body.model !== 'string' || body.model.length > 120)) details.push({ field: 'model', message: 'At most 120 characters' });
   }
   if (!body || details.length > 0) return bookbagV1Error(400, 'validation_error', 'Invalid request', details);
-  const agent = rt.state.agent(String(body.agentId));
+  const agent = rt.keyAllowsAgent(req.apiKey, String(body.agentId)) ? rt.state.agent(String(body.agentId)) : undefined;
   if (!agent) return bookbagV1Error(404, 'agent_not_found', 'Agent not found');
   let conv: StoredConversation | undefined;
   if (body.conversationId !== undefined) {
