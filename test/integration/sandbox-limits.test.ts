@@ -125,6 +125,34 @@ describe('sandbox: faults', () => {
     expect(faulted).toBeLessThan(30);
   });
 
+  it('under concurrency, exactly the batches answered 200 or reset after the store are stored', async () => {
+    await start({ faultRate: 0.5, seed: 11, rateLimit: false });
+    const outcomes = await Promise.all(
+      Array.from({ length: 40 }, async (_, b) => {
+        const users = Array.from({ length: 50 }, (_, i) => ({ external_id: `b${b}_${i}` }));
+        try {
+          return { b, status: (await call('POST', `${CB}/contacts`, { users })).status };
+        } catch {
+          return { b, status: 0 };
+        }
+      }),
+    );
+    const stored = new Set(sb!.state.contacts(SANDBOX_CHATBASE_AGENT_ID).map((c) => c.external_id.split('_')[0]));
+    expect(sb!.requests).toHaveLength(40);
+    const kinds = new Set(sb!.requests.map((r) => r.fault ?? 'none'));
+    expect(kinds).toEqual(new Set(['none', '429', '500', '503', 'reset-before', 'reset-after']));
+    const expected = new Set<string>();
+    // the handler ran (items logged) exactly for the answered and the reset-after requests
+    expect(sb!.requests.filter((r) => r.items === 50)).toHaveLength(sb!.requests.filter((r) => r.status === 200 || r.fault === 'reset-after').length);
+    // every stored batch was answered 200 or reset after the store; every other one is absent
+    const resetAfter = sb!.requests.filter((r) => r.fault === 'reset-after').length;
+    for (const o of outcomes) if (o.status === 200) expected.add(`b${o.b}`);
+    expect(stored.size).toBe(expected.size + resetAfter);
+    for (const id of expected) expect(stored.has(id)).toBe(true);
+    expect(outcomes.filter((o) => o.status === 0)).toHaveLength(sb!.requests.filter((r) => r.status === 0).length);
+    expect(sb!.state.contacts(SANDBOX_CHATBASE_AGENT_ID)).toHaveLength(stored.size * 50);
+  });
+
   it('adds latency', async () => {
     await start({ latencyMs: 30 });
     const t0 = performance.now();
