@@ -1,0 +1,61 @@
+import { Command } from 'commander';
+import { describe, expect, it } from 'vitest';
+import { createTestCtx } from '../../../test/helpers/test-ctx.js';
+import { DEFAULT_BATCH_SIZE, DEFAULT_CONCURRENCY, registerSync, type SyncOptions, type SyncResult } from './sync.js';
+
+async function parse(argv: string[]): Promise<SyncOptions> {
+  const ctx = createTestCtx();
+  ctx.ui.json = true; // the fake result is not worth a human rendering
+  let got: SyncOptions | undefined;
+  const program = new Command().exitOverride();
+  registerSync(program, ctx, async (o) => {
+    got = o;
+    return { read: 0, synced: 0, rejected: 0 } as SyncResult;
+  });
+  await program.parseAsync(['sync', ...argv], { from: 'user' });
+  return got!;
+}
+
+describe('contacts sync: flags → options', () => {
+  it('defaults', async () => {
+    expect(await parse(['c.csv'])).toEqual({
+      file: 'c.csv',
+      dryRun: false,
+      batchSize: DEFAULT_BATCH_SIZE,
+      concurrency: DEFAULT_CONCURRENCY,
+      report: undefined,
+      resume: false,
+      checkpoint: undefined,
+      shard: undefined,
+      sandbox: false,
+      tuning: {},
+    });
+  });
+  it('every flag', async () => {
+    const o = await parse(['-', '--dry-run', '--batch-size', '250', '--concurrency', '8', '--report', 'r.csv', '--resume', '--checkpoint', 'cp.json', '--shard', '2/4', '--max-retries', '3', '--rate-limit', '50/10s']);
+    expect(o).toEqual({
+      file: '-',
+      dryRun: true,
+      batchSize: 250,
+      concurrency: 8,
+      report: 'r.csv',
+      resume: true,
+      checkpoint: 'cp.json',
+      shard: { index: 1, count: 4 },
+      sandbox: false,
+      tuning: { retry: { maxRetries: 3 }, rateLimit: { limit: 50, windowMs: 10_000 } },
+    });
+  });
+  it.each([
+    [['--batch-size', '0']],
+    [['--batch-size', '1001']],
+    [['--batch-size', '1.5']],
+    [['--concurrency', '17']],
+    [['--shard', '5/4']],
+    [['--shard', '1-4']],
+    [['--sandbox', '--resume']],
+    [['--rate-limit', 'fast']],
+  ])('refuses %j with exit 2', async (flags) => {
+    await expect(parse(['c.csv', ...flags])).rejects.toMatchObject({ exitCode: 2 });
+  });
+});
