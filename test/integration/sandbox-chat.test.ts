@@ -123,6 +123,27 @@ describe('sandbox: v2 chat, Chatbase form', () => {
   });
 });
 
+describe('sandbox: v2 conversations and messages', () => {
+  it('lists an agent\'s conversations and a conversation\'s messages', async () => {
+    await start({ provider: 'bookbag' });
+    await call('POST', `${BB2}/chat`, { message: 'first', stream: false, userId: 'u1' });
+    await call('POST', `${BB2}/chat`, { message: 'second', stream: false });
+    await call('POST', `${BB2}/chat`, { message: 'again', stream: false, conversationId: 1 });
+    const list = await call('GET', `${BB2}/conversations`);
+    expect(list.json.data.map((c: any) => [c.id, c.messageCount])).toEqual([
+      [2, 2],
+      [1, 4],
+    ]);
+    expect((await call('GET', `${BB2}/conversations/1`)).json.data).toMatchObject({ id: 1, userId: 'u1', title: 'first' });
+    const msgs = await call('GET', `${BB2}/conversations/1/messages?limit=3`);
+    expect(msgs.json.data.map((m: any) => m.role)).toEqual(['user', 'assistant', 'user']);
+    expect(msgs.json.data[2].parts).toEqual([{ type: 'text', text: 'again' }]);
+    expect(msgs.json.pagination).toMatchObject({ hasMore: true, total: 4 });
+    const nf = await call('GET', `${BB2}/conversations/9/messages`);
+    expect([nf.status, nf.json.error.code]).toEqual([404, 'RESOURCE_NOT_FOUND']);
+  });
+});
+
 describe('sandbox: v2 chat, Bookbag form', () => {
   it('streams text-delta {text} and finish with metadata', async () => {
     await start({ provider: 'bookbag' });

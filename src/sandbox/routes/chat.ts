@@ -1,4 +1,4 @@
-import { type Handler, isObject, json, parseJson, type Route, type Runtime, type SandboxReply } from '../http.js';
+import { type Handler, isObject, json, parseJson, type Route, type Runtime, type SandboxReply, type SandboxRequest } from '../http.js';
 import type { AgentState, StoredConversation } from '../state.js';
 
 // Chat: Chatbase v1 `POST /api/v1/chat` (text/plain stream or {text}), Bookbag v1 chat (SSE
@@ -117,29 +117,61 @@ function decodeCursor(c: string): number | undefined {
 const v2UserConversations: Handler = (req, rt) => {
   const userId = req.params.userId ?? '';
   if (!USER_ID.test(userId)) return v2Error(400, 'VALIDATION_INVALID_BODY', 'Invalid userId', [{ field: 'userId', message: 'Must match ^[a-zA-Z0-9._-]{1,128}$' }]);
+  const p = pageParams(req);
+  if ('status' in p) return p;
+  const agent = rt.state.agent(req.params.agentId ?? '');
+  if (!agent) return v2Error(404, 'RESOURCE_NOT_FOUND', 'Agent not found');
+  // Newest first, as dashboards list them.
+  return paged(agent.conversations.filter((c) => c.userId === userId).reverse(), p, conversationSummary);
+};
+
+function conversationSummary(c: StoredConversation) {
+  return { id: c.id, userId: c.userId ?? null, title: c.messages[0]?.text.slice(0, 60) ?? null, messageCount: c.messages.length, createdAt: c.created_at, updatedAt: c.updated_at };
+}
+
+function pageParams(req: { query: URLSearchParams }): { limit: number; offset: number } | SandboxReply {
   const limitText = req.query.get('limit');
   const limit = limitText === null ? 20 : /^\d+$/.test(limitText) ? Number(limitText) : Number.NaN;
   if (!(limit >= 1 && limit <= 100)) return v2Error(400, 'VALIDATION_INVALID_BODY', 'Invalid query', [{ field: 'limit', message: 'Must be an integer between 1 and 100' }]);
   const cursor = req.query.get('cursor');
   const offset = cursor === null || cursor === '' ? 0 : decodeCursor(cursor);
   if (offset === undefined) return v2Error(400, 'VALIDATION_INVALID_BODY', 'Invalid cursor', [{ field: 'cursor', message: 'Not a cursor this server returned' }]);
+  return { limit, offset };
+}
+
+function paged<T>(all: T[], p: { limit: number; offset: number }, map: (t: T) => unknown): SandboxReply {
+  const hasMore = p.offset + p.limit < all.length;
+  return json(200, { data: all.slice(p.offset, p.offset + p.limit).map(map), pagination: { cursor: hasMore ? encodeCursor(p.offset + p.limit) : null, hasMore, total: all.length } });
+}
+
+/** `GET /api/v2/agents/:agentId/conversations`: every conversation of the agent, newest first. */
+const v2Conversations: Handler = (req, rt) => {
+  const p = pageParams(req);
+  if ('status' in p) return p;
   const agent = rt.state.agent(req.params.agentId ?? '');
   if (!agent) return v2Error(404, 'RESOURCE_NOT_FOUND', 'Agent not found');
-  // Newest first, as dashboards list them.
-  const all = agent.conversations.filter((c) => c.userId === userId).reverse();
-  const page = all.slice(offset, offset + limit);
-  const hasMore = offset + limit < all.length;
-  return json(200, {
-    data: page.map((c) => ({
-      id: c.id,
-      userId: c.userId,
-      title: c.messages[0]?.text.slice(0, 60) ?? null,
-      messageCount: c.messages.length,
-      createdAt: c.created_at,
-      updatedAt: c.updated_at,
-    })),
-    pagination: { cursor: hasMore ? encodeCursor(offset + limit) : null, hasMore, total: all.length },
-  });
+  return paged([...agent.conversations].reverse(), p, conversationSummary);
+};
+
+function findConversation(req: SandboxRequest, rt: Runtime): StoredConversation | SandboxReply {
+  const agent = rt.state.agent(req.params.agentId ?? '');
+  if (!agent) return v2Error(404, 'RESOURCE_NOT_FOUND', 'Agent not found');
+  const conv = agent.conversations.find((c) => String(c.id) === req.params.conversationId);
+  return conv ?? v2Error(404, 'RESOURCE_NOT_FOUND', 'Conversation not found');
+}
+
+const v2Conversation: Handler = (req, rt) => {
+  const c = findConversation(req, rt);
+  return 'status' in c ? c : json(200, { data: conversationSummary(c) });
+};
+
+/** Messages oldest first, in the UI-message shape of the non-stream chat answer. */
+const v2Messages: Handler = (req, rt) => {
+  const p = pageParams(req);
+  if ('status' in p) return p;
+  const c = findConversation(req, rt);
+  if ('status' in c) return c;
+  return paged(c.messages, p, (m) => ({ id: m.id, role: m.role, parts: [{ type: 'text', text: m.text }], createdAt: m.created_at }));
 };
 
 const v2Me: Handler = (req) =>
@@ -216,4 +248,7 @@ export const chatRoutes: Route[] = [
   { method: 'GET', pattern: '/api/v2/me', family: 'v2', auth: true, handler: v2Me },
   { method: 'POST', pattern: '/api/v2/agents/:agentId/chat', family: 'v2', auth: true, handler: v2Chat },
   { method: 'GET', pattern: '/api/v2/agents/:agentId/users/:userId/conversations', family: 'v2', auth: true, handler: v2UserConversations },
+  { method: 'GET', pattern: '/api/v2/agents/:agentId/conversations', family: 'v2', auth: true, handler: v2Conversations },
+  { method: 'GET', pattern: '/api/v2/agents/:agentId/conversations/:conversationId', family: 'v2', auth: true, handler: v2Conversation },
+  { method: 'GET', pattern: '/api/v2/agents/:agentId/conversations/:conversationId/messages', family: 'v2', auth: true, handler: v2Messages },
 ];
