@@ -71,6 +71,19 @@ describe('sandbox: identify, Chatbase', () => {
     expect(big.json.warnings[0].code).toBe('METADATA_TRUNCATED');
   });
 
+  it('creates and updates the contact from the JWT claims: present set, null deleted, absent kept', async () => {
+    await start({ attributes: [{ name: 'plan', type: 'text' }] });
+    const first = await identify({ token: jwt({ user_id: 'u1', name: 'Ann', email: 'ann@example.com', custom_attributes: { plan: 'pro', unknown: 1 }, exp: NOW + 60 }) });
+    expect(first.json.contact).toMatchObject({ external_id: 'u1', name: 'Ann', email: 'ann@example.com', custom_attributes: { plan: 'pro' } });
+    await identify({ token: jwt({ user_id: 'u1', name: null, exp: NOW + 60 }) });
+    const c = sb!.state.contact('sandbox-chatbot', 'u1')!;
+    expect([c.name, c.email, c.custom_attributes]).toEqual([undefined, 'ann@example.com', { plan: 'pro' }]);
+    const bad = await identify({ token: jwt({ user_id: 'u2', custom_attributes: { plan: 5 }, exp: NOW + 60 }) });
+    expect(bad.json.identified).toBe(true);
+    expect(bad.json.warnings.map((w: any) => w.code)).toContain('CONTACT_NOT_SYNCED');
+    expect(sb!.state.contact('sandbox-chatbot', 'u2')).toBeUndefined();
+  });
+
   it('uses the configured identity secret, hex: form included', async () => {
     await start({ identitySecret: 'hex:00ff00ff' });
     const key = Buffer.from('00ff00ff', 'hex');
@@ -83,6 +96,8 @@ describe('sandbox: identify, Bookbag, Replyful, TeamWeb, OpenCX', () => {
   it('Bookbag hashes String(user_id) and is anonymous without one', async () => {
     await start({ provider: 'bookbag' });
     expect((await identify({ user_id: 42, user_hash: hash('42') })).json).toMatchObject({ identified: true, provider: 'bookbag', userId: '42' });
+    const withMeta = await identify({ user_id: 'b1', user_hash: hash('b1'), user_metadata: { name: 'Bo', email: 'bo@example.com' } });
+    expect(withMeta.json.contact).toMatchObject({ id: 'contact_2', external_id: 'b1', name: 'Bo', email: 'bo@example.com' });
     expect((await identify({})).json).toMatchObject({ identified: false, reason: 'NO_IDENTITY' });
   });
 
@@ -95,7 +110,9 @@ describe('sandbox: identify, Bookbag, Replyful, TeamWeb, OpenCX', () => {
 
   it('TeamWeb decrypts and names each failure', async () => {
     await start();
-    expect((await identify({ provider: 'teamweb', token: teamweb('{"id":"tw_1","name":"Ann"}') })).json).toMatchObject({ identified: true, userId: 'tw_1', claims: { name: 'Ann' } });
+    expect((await identify({ provider: 'teamweb', token: teamweb('{"id":"tw_1","name":"Ann"}') })).json).toMatchObject({ identified: true, userId: 'tw_1', claims: { name: 'Ann' }, contact: { external_id: 'tw_1', name: 'Ann' } });
+    // an existing contact is linked, not changed
+    expect((await identify({ provider: 'teamweb', token: teamweb('{"id":"tw_1","name":"Other"}') })).json.contact.name).toBe('Ann');
     const other = Buffer.alloc(32, 9).toString('base64');
     const cases: Array<[string, string]> = [
       ['not base64!', 'BAD_BASE64'],

@@ -388,3 +388,30 @@ export const contactRoutes: Route[] = [
   { method: 'POST', pattern: '/api/v1/chatbots/:chatbotId/custom-attributes', family: 'v1', auth: true, handler: createAttribute },
   { method: 'PUT', pattern: '/api/v1/chatbots/:chatbotId/custom-attributes/:name', family: 'v1', auth: true, handler: updateAttribute },
 ];
+
+/**
+ * What a widget backend does with a verified identity (vendors.md §2.1, §3.1, §4): create or
+ * update the contact whose external id is the user id. Present fields are set, `null`
+ * deletes, absent keeps; with `createOnly`, an existing contact is left alone (TeamWeb).
+ * Returns the contact, or the problems that stopped the sync (the visitor is still identified).
+ */
+export function syncIdentifiedContact(
+  rt: Runtime,
+  agentId: string,
+  externalId: string,
+  fields: Record<string, unknown>,
+  o: { createOnly?: boolean } = {},
+): { contact: StoredContact } | { issues: Issue[] } {
+  const agent = rt.state.agent(agentId);
+  if (!agent) return { issues: [{ field: 'agentId', message: `No agent ${agentId} in the sandbox` }] };
+  const existing = agent.contacts.get(externalId);
+  if (existing && o.createOnly) return { contact: existing };
+  const issues: Issue[] = [];
+  const change = validateContact({ ...fields, external_id: externalId }, '', agent, issues, { requireExternalId: true, allowExternalId: true });
+  if (!change) return { issues };
+  const conflicts = emailConflicts(agent, [{ externalId, change, field: 'email' }]);
+  if (conflicts.length > 0) return { issues: conflicts };
+  const contact = applyChange(agent, rt, externalId, change, { replaceWhole: false });
+  rt.state.changed();
+  return { contact };
+}

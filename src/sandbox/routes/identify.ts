@@ -2,6 +2,8 @@ import { createDecipheriv, createHmac, timingSafeEqual } from 'node:crypto';
 import { decodeBase64Strict } from '../../core/base64.js';
 import { verifyJwt } from '../../core/jwt-verify.js';
 import { type Handler, isObject, json, parseJson, type Route, type Runtime } from '../http.js';
+import type { StoredContact } from '../state.js';
+import { syncIdentifiedContact } from './contacts.js';
 
 // `POST /sandbox/identify`: what a widget backend decides about a visitor's identity
 // proof (vendors.md §2.1, §2.2, §3.1, §4, §5.1, §6). A failed proof is not an HTTP error
@@ -13,7 +15,16 @@ export type IdentifyProvider = (typeof IDENTIFY_PROVIDERS)[number];
 
 /** The verdict the endpoint returns. */
 export type IdentifyVerdict =
-  | { identified: true; provider: IdentifyProvider; method: 'jwt' | 'user_hash' | 'teamweb' | 'opencx'; userId: string; claims?: Record<string, unknown>; warnings: Array<{ code: string; message: string }> }
+  | {
+      identified: true;
+      provider: IdentifyProvider;
+      method: 'jwt' | 'user_hash' | 'teamweb' | 'opencx';
+      userId: string;
+      claims?: Record<string, unknown>;
+      /** The contact the widget backend created or updated (Chatbase, Bookbag, TeamWeb). */
+      contact?: StoredContact;
+      warnings: Array<{ code: string; message: string }>;
+    }
   | { identified: false; provider: IdentifyProvider; method: string | null; reason: string; message: string; errors?: Array<{ code: string; message: string }> };
 
 const HEX64 = /^[0-9a-f]{64}$/;
@@ -101,8 +112,33 @@ const identify: Handler = (req, rt) => {
   else if (provider === 'chatbase' && token !== undefined) v = checkJwt(rt, 'chatbase', token);
   else if (body.user_id !== undefined || body.user_hash !== undefined) v = checkUserHash(rt, provider, body.user_id, body.user_hash, body.user_metadata);
   else v = anonymous(provider, null, 'NO_IDENTITY', provider === 'bookbag' ? 'No user_id/user_hash: an anonymous visitor.' : 'No token and no user_id/user_hash: an anonymous visitor.');
+  if (v.identified && provider !== 'replyful' && provider !== 'opencx') {
+    const agentId = typeof body.agentId === 'string' || typeof body.agentId === 'number' ? String(body.agentId) : rt.state.agents.keys().next().value;
+    const fields = contactFields(provider, v, body.user_metadata);
+    const r = agentId === undefined ? { issues: [{ field: 'agentId', message: 'no agent' }] } : syncIdentifiedContact(rt, agentId, v.userId, fields, { createOnly: provider === 'teamweb' });
+    if ('contact' in r) v.contact = r.contact;
+    else v.warnings.push({ code: 'CONTACT_NOT_SYNCED', message: `The identity is valid, but the contact was not updated: ${r.issues.map((i) => `${i.field ? `${i.field}: ` : ''}${i.message}`).join('; ')}.` });
+  }
   rt.log(v.identified ? `identify ${provider}: identified ${JSON.stringify(v.userId)} by ${v.method}` : `identify ${provider}: anonymous (${v.reason}) ${v.message}`);
   return json(200, v);
 };
+
+/** The contact fields a verified identity carries: JWT claims (Chatbase), user_metadata (Bookbag), the TeamWeb payload. */
+function contactFields(provider: IdentifyProvider, v: Extract<IdentifyVerdict, { identified: true }>, metadata: unknown): Record<string, unknown> {
+  if (provider === 'chatbase' && v.claims) {
+    const out: Record<string, unknown> = {};
+    for (const k of ['name', 'email', 'phonenumber', 'custom_attributes', 'stripe_accounts']) if (k in v.claims) out[k] = v.claims[k];
+    return out;
+  }
+  if (provider === 'bookbag' && isObject(metadata)) {
+    // Bookbag: name/email/phone go to the contact, every other key becomes a custom attribute.
+    const { name, email, phone, phonenumber, ...rest } = metadata;
+    return { ...(name !== undefined ? { name } : {}), ...(email !== undefined ? { email } : {}), ...((phonenumber ?? phone) !== undefined ? { phonenumber: phonenumber ?? phone } : {}), custom_attributes: rest };
+  }
+  if (provider === 'teamweb' && v.claims) {
+    return { ...(typeof v.claims.name === 'string' ? { name: v.claims.name } : {}), ...(typeof v.claims.email === 'string' ? { email: v.claims.email } : {}) };
+  }
+  return {};
+}
 
 export const identifyRoutes: Route[] = [{ method: 'POST', pattern: '/sandbox/identify', family: 'open', auth: false, exempt: true, handler: identify }];
