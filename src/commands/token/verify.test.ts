@@ -130,6 +130,7 @@ describe('token verify --json', () => {
         throw new StoreError('ERR_STORE_READ', 'cannot read the store');
       },
       fileMode: async () => undefined,
+      dirMode: async () => undefined,
     };
     const r = await verify([GOOD, '--json'], { store: broken, env: { CHATID_PROVIDER: 'chatbase' } });
     expect([r.exitCode, r.json().error.code]).toEqual([1, 'ERR_STORE_READ']);
