@@ -84,9 +84,8 @@ class StrictUtf8 extends Transform {
 function countBreaks(cells: readonly string[]): number {
   let n = 0;
   for (const c of cells) {
-    if (c.length === 0) continue;
-    const m = c.match(/\r\n|\r|\n/g);
-    if (m) n += m.length;
+    if (c.indexOf('\n') < 0 && c.indexOf('\r') < 0) continue;
+    n += c.match(/\r\n|\r|\n/g)?.length ?? 0;
   }
   return n;
 }
@@ -98,12 +97,12 @@ function countBreaks(cells: readonly string[]): number {
  */
 export async function* readCsvRecords(source: Readable, signal?: AbortSignal): AsyncGenerator<CsvRecord> {
   const { parse, CsvError } = await import('csv-parse');
+  // No `info` (it costs more than the parsing itself) and no skip_empty_lines: blank lines
+  // arrive as [''] and are skipped below, which keeps the line count exact.
   const parser = parse({
-    info: true,
     bom: true,
     relax_column_count: true,
     relax_quotes: true,
-    skip_empty_lines: true,
     max_record_size: MAX_RECORD_BYTES,
     record_delimiter: ['\r\n', '\n', '\r'],
   });
@@ -114,14 +113,13 @@ export async function* readCsvRecords(source: Readable, signal?: AbortSignal): A
   signal?.addEventListener('abort', onAbort, { once: true });
   try {
     // csv-parse's own `lines` counts a CRLF inside quotes twice, so lines are counted here:
-    // a record starts after the previous one's last line and any blank lines it skipped.
-    let end = 0;
-    let empty = 0;
-    for await (const item of out as AsyncIterable<{ record: string[]; info: { empty_lines: number } }>) {
-      const line = end + 1 + (item.info.empty_lines - empty);
-      empty = item.info.empty_lines;
-      end = line + countBreaks(item.record);
-      yield { cells: item.record, line };
+    // a record starts on the line after the previous one ends.
+    let line = 1;
+    for await (const record of out as AsyncIterable<string[]>) {
+      const start = line;
+      line += 1 + countBreaks(record);
+      if (record.length === 1 && record[0] === '') continue; // a blank line
+      yield { cells: record, line: start };
     }
   } catch (err) {
     if (signal?.aborted) throw new CancelledError('Interrupted.', { cause: err });
