@@ -6,7 +6,9 @@
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Agent } from 'undici';
 import { afterAll, describe, expect, it } from 'vitest';
+import { startSandbox } from '../../src/sandbox/index.js';
 import { createHmac, createCipheriv } from 'node:crypto';
 import type { Profile } from '../../src/store/types.js';
 import { createTestCtx, runCli, type TestCtx } from '../helpers/test-ctx.js';
@@ -26,7 +28,7 @@ const TW_KEY_BYTES = Buffer.from('hyg-teamweb-key-32-bytes-ZK4q9Wx');
 const TW_KEY = TW_KEY_BYTES.toString('base64');
 const TW_OTHER_KEY = Buffer.from('hyg-teamweb-OTHER-32-bytes-P7x2a').toString('base64');
 const PLAINTEXT_ID = 'hygPlainUser_Qm3Xr8Vt1Lw6';
-const PLAINTEXT_EMAIL = 'hyg.plain.Zq8Ws2@example.com';
+const PLAINTEXT_EMAIL = 'hyg.plain.Zq8Ws2@Zq8Ws2.invalid';
 
 /** A TeamWeb token as the vendor builds it: base64(nonce ‖ ciphertext ‖ tag). */
 function teamwebToken(keyB64: string, payload: unknown): string {
@@ -297,4 +299,47 @@ describe.skipIf(!(await hasCommand(['secret', 'rotate'])))('secret rotate --gene
       for (const n of needlesOf('SECRET', SECRET)) expect(res.stdout + res.stderr).not.toContain(n.value);
     }
   });
+});
+
+// The success paths against a real vendor imitation: requests carry the API key, so this is
+// where a verbose request log or an echoed header would leak it.
+describe.skipIf(!(await hasCommand(['contacts', 'sync'])))('secret hygiene: vendor calls that succeed (loopback sandbox)', () => {
+  const runs: string[][] = [
+    ['whoami', '--check'],
+    ['contacts', 'sync', CSV, '--report', join(tmpRoot, 'OUT2', 'report.csv')],
+    ['contacts', 'sync', CSV, '--dry-run'],
+    ['contacts', 'list'],
+    ['contacts', 'get', 'u1'],
+    ['contacts', 'delete', 'u1', '--yes'],
+    ['attributes', 'list'],
+    ['attributes', 'create', '--name', 'plan', '--type', 'text'],
+    ['chat', 'hello', '--user-id', 'u1'],
+    ['conversations', 'list', '--user-id', 'u1'],
+  ];
+  for (const argv of runs) {
+    it(`chatid ${argv.map((a) => a.replace(tmpRoot, '$TMP')).join(' ')} --verbose (human and JSON)`, async () => {
+      const sb = await startSandbox({ rateLimit: false, apiKeys: [API_KEY], agentIds: ['agent-hyg'] });
+      const agent = new Agent();
+      try {
+        for (const json of [false, true]) {
+          mkdirSync(join(tmpRoot, 'OUT2'), { recursive: true });
+          const before = new Set(filesUnder(tmpRoot));
+          const ctx = createTestCtx({ profiles: { dev: { ...dev, baseUrl: sb.url } }, activeProfile: 'dev', dispatcher: agent, cwd: tmpRoot, now: new Date(NOW * 1000) });
+          const res = await runCli([...argv, '--verbose', ...(json ? ['--json'] : [])], ctx);
+          const written = filesUnder(tmpRoot).filter((f) => !before.has(f));
+          if (process.env.HYGIENE_TRACE) console.log(`:: ${res.exitCode} ${argv.join(' ')} ${(res.stdout + res.stderr).replace(/\s+/g, ' ').slice(0, 200)}`);
+          const texts: Array<[string, string]> = [['stdout', res.stdout], ['stderr', res.stderr], ...written.map((f): [string, string] => [f, readFileSync(f, 'latin1')])];
+          const hits = Object.entries(SECRETS).flatMap(([label, value]) =>
+            needlesOf(label, value).flatMap((n) => texts.filter(([, t]) => t.includes(n.value)).map(([w]) => `${n.label} in ${w}`)),
+          );
+          expect(hits, `exit ${res.exitCode}\n${res.stdout}\n${res.stderr}`).toEqual([]);
+          expect([0, 1, 5], `${argv.join(' ')} should reach the sandbox\n${res.stdout}\n${res.stderr}`).toContain(res.exitCode);
+          rmSync(join(tmpRoot, 'OUT2'), { recursive: true, force: true });
+        }
+      } finally {
+        await agent.close();
+        await sb.close();
+      }
+    });
+  }
 });
