@@ -72,6 +72,17 @@ describe('token verify --json', () => {
     expect([j.valid, j.secret, j.warnings.map((w: any) => w.code), j.causes.map((c: any) => c.code)]).toEqual([true, 'previous', ['PREVIOUS_SECRET'], ['SIGNED_WITH_PREVIOUS_SECRET']]);
   });
 
+  it('the previous secret is refused when --at is after its grace period, and the doctor says so', async () => {
+    const ctx = createTestCtx({
+      profiles: { prod: { provider: 'chatbase', secret: SECRET, previousSecret: OLD, previousSecretExpiresAt: '2026-01-01T00:30:00.000Z' } },
+      activeProfile: 'prod',
+    });
+    const r = await runCli(['token', 'verify', tok({ user_id: 'u', exp: NOW + 7200 }, OLD), '--at', '2026-01-01T01:00:00Z', '--json'], ctx);
+    expect(r.exitCode).toBe(3);
+    const j = r.json();
+    expect([j.secret, j.errors.map((e: any) => e.code), j.causes.map((c: any) => c.code)]).toEqual([null, ['BAD_SIGNATURE'], ['SIGNED_WITH_PREVIOUS_SECRET']]);
+  });
+
   it("names the other profile whose secret signed the token", async () => {
     const ctx = createTestCtx({
       profiles: { prod: { provider: 'chatbase', secret: SECRET }, staging: { provider: 'chatbase', secret: STAGING } },

@@ -103,7 +103,8 @@ export async function runVerify(opts: VerifyOptions, ctx: Ctx): Promise<{ result
     import('../../core/jwt-causes.js'),
   ]);
   const keys: Array<{ label: 'current' | 'previous'; bytes: Uint8Array }> = [{ label: 'current', bytes: parseSecretKey(secret).bytes }];
-  if (settings.previousSecret) {
+  // The previous secret counts only while its grace period lasts at the moment checked (--at).
+  if (settings.previousSecret && !(Date.parse(settings.previousSecret.expiresAt) / 1000 <= at)) {
     try {
       keys.push({ label: 'previous', bytes: parseSecretKey(settings.previousSecret.value).bytes });
     } catch {
