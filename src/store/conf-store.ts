@@ -70,11 +70,17 @@ export function openConfStore(o: ConfStoreOptions): ProfileStore {
       // proper-lockfile is CommonJS: Node's ESM loader exposes named exports, a bundle only `default`.
       const { lock } = lockfile.default ?? lockfile;
       let release: () => Promise<void>;
+      // proper-lockfile throws from a timer when it finds its lock taken over (this process
+      // stalled past `stale`): a crash with a stack trace. Record it and refuse to write.
+      let lost: Error | undefined;
       try {
         release = await lock(path, {
           realpath: false,
           lockfilePath: `${path}.lock`,
           stale: 5_000,
+          onCompromised: (err) => {
+            lost = err;
+          },
           retries: { retries: 200, factor: 1.3, minTimeout: 5, maxTimeout: 100, randomize: true },
         });
       } catch (err) {
@@ -92,6 +98,12 @@ export function openConfStore(o: ConfStoreOptions): ProfileStore {
       try {
         const draft = pruneExpired(await readData(), o.now());
         const result = fn(draft);
+        if (lost) {
+          throw new StoreError('ERR_STORE_LOCK_LOST', `Another process took over the lock of ${path}; nothing was written.`, {
+            cause: lost,
+            hint: 'Run the command again.',
+          });
+        }
         try {
           const conf = new Conf<Record<string, unknown>>({
             cwd: o.dir,
