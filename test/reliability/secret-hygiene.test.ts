@@ -12,7 +12,7 @@ import { startSandbox } from '../../src/sandbox/index.js';
 import { createHmac, createCipheriv } from 'node:crypto';
 import type { Profile } from '../../src/store/types.js';
 import { createTestCtx, runCli, type TestCtx } from '../helpers/test-ctx.js';
-import { hasCommand } from '../corpus/harness.js';
+import { expectNoStackTrace, hasCommand } from '../corpus/harness.js';
 
 // Distinctive values: no 10-character window of one of them occurs in normal output.
 const SECRET = 'hygCurSecret_7Qw9Zr2Lp5Xv8Nb3Tk6Jd4Hs';
@@ -275,6 +275,10 @@ describe('secret hygiene: no secret in any output unless asked for', () => {
         }
         if (process.env.HYGIENE_TRACE) console.log(`${res.exitCode} ${shown} ${r.net ?? ''} :: ${(res.stdout + res.stderr).replace(/\s+/g, ' ').slice(0, 160)}`);
         expect(hits, `exit ${res.exitCode}\n--- stdout:\n${res.stdout}\n--- stderr:\n${res.stderr}`).toEqual([]);
+        // While we are here: --json means exactly one JSON document on stdout, and no run
+        // prints a stack trace (except the one --verbose adds on purpose to exit-1 failures).
+        if (json) expect(() => JSON.parse(res.stdout), `--json stdout is not one JSON document:\n${res.stdout}`).not.toThrow();
+        if (res.exitCode !== 1) expectNoStackTrace(`chatid ${shown}`, res.stdout, res.stderr);
         // What was asked for is really there (proves the scan can see it).
         for (const v of allowed) {
           if (res.exitCode === 0) expect(res.stdout, `asked-for value missing from stdout`).toContain(v);
