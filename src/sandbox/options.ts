@@ -64,6 +64,12 @@ export interface SandboxOptions {
   faults?: FaultKind[];
   /** Retry-After seconds sent with injected 429s (default 1); real 429s send the time until the window frees. */
   retryAfterSeconds?: number;
+  /**
+   * How Retry-After is written on 429s and 503s: delay `seconds` (default, as the vendors
+   * document) or an `http-date` (RFC 9110 §10.2.3), rounded up to the next whole second so
+   * it never promises less than the delay.
+   */
+  retryAfterFormat?: 'seconds' | 'http-date';
   /** Sliding-window rate limit per key (default 100 per 10 000 ms). `false` turns it off. */
   rateLimit?: { limit: number; windowMs: number } | false;
   /** Persist the state here: loaded at start, saved atomically after changes. */

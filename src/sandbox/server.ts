@@ -40,7 +40,7 @@ export interface Sandbox {
   /** One entry per request, in arrival order. Tests may clear it (`requests.length = 0`). */
   readonly requests: RequestLogEntry[];
   /** Change fault injection while running (e.g. turn it off to read the final state). */
-  setFaults(o: { faultRate?: number; faults?: FaultKind[]; retryAfterSeconds?: number }): void;
+  setFaults(o: { faultRate?: number; faults?: FaultKind[]; retryAfterSeconds?: number; retryAfterFormat?: 'seconds' | 'http-date' }): void;
   /** Wait until the state is saved to `dataFile` (no-op without one). */
   flush(): Promise<void>;
   /** Stop listening, drop open connections and save the state. */
@@ -122,6 +122,9 @@ export async function startSandbox(o: SandboxOptions = {}): Promise<Sandbox> {
   let faultRate = o.faultRate ?? 0;
   let faults: FaultKind[] = o.faults ?? [...FAULT_KINDS];
   let retryAfterSeconds = o.retryAfterSeconds ?? 1;
+  let retryAfterFormat = o.retryAfterFormat ?? 'seconds';
+  const retryAfter = (seconds: number, at: number): string =>
+    retryAfterFormat === 'http-date' ? new Date(Math.ceil((at + seconds * 1000) / 1000) * 1000).toUTCString() : String(seconds);
   const random = seededRandom(o.seed ?? 1);
   const limiter = o.rateLimit === false ? undefined : new SlidingWindowLimiter(o.rateLimit?.limit ?? 100, o.rateLimit?.windowMs ?? 10_000);
 
@@ -242,9 +245,9 @@ export async function startSandbox(o: SandboxOptions = {}): Promise<Sandbox> {
       reset(res);
       return finish(0);
     }
-    if (fault === '429') return fail('rate-limit', { 'Retry-After': String(retryAfterSeconds) });
+    if (fault === '429') return fail('rate-limit', { 'Retry-After': retryAfter(retryAfterSeconds, at) });
     if (fault === '500') return fail('server');
-    if (fault === '503') return fail('unavailable', { 'Retry-After': String(retryAfterSeconds) });
+    if (fault === '503') return fail('unavailable', { 'Retry-After': retryAfter(retryAfterSeconds, at) });
 
     let apiKey: string | undefined;
     if (route.auth) {
@@ -258,7 +261,7 @@ export async function startSandbox(o: SandboxOptions = {}): Promise<Sandbox> {
     if (limiter && !route.exempt) {
       const d = limiter.take(apiKey ?? `ip:${req.socket.remoteAddress ?? ''}`, at);
       rateHdrs = rateHeaders(family, d, at);
-      if (!d.allowed) return fail('rate-limit', { ...rateHdrs, 'Retry-After': String(d.retryAfterSeconds) });
+      if (!d.allowed) return fail('rate-limit', { ...rateHdrs, 'Retry-After': retryAfter(d.retryAfterSeconds, at) });
     }
     const params: Record<string, string> = {};
     const m = route.regex.exec(url.pathname);
@@ -335,6 +338,7 @@ export async function startSandbox(o: SandboxOptions = {}): Promise<Sandbox> {
       }
       if (n.faults !== undefined) faults = [...n.faults];
       if (n.retryAfterSeconds !== undefined) retryAfterSeconds = n.retryAfterSeconds;
+      if (n.retryAfterFormat !== undefined) retryAfterFormat = n.retryAfterFormat;
     },
     flush: async () => {
       await persister?.flush();

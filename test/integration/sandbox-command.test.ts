@@ -86,6 +86,7 @@ describe('chatid sandbox', () => {
       [['--provider', 'bookbag', '--agent-id', 'abc'], 'numeric'],
       [['--attribute', 'age:int'], '--attribute'],
       [['--seed', '-1'], '--seed'],
+      [['--retry-after-format', 'date'], '--retry-after-format'],
     ];
     for (const [argv, needle] of cases) {
       const r = await runCli(['sandbox', '--json', ...argv]);

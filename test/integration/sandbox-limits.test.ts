@@ -108,6 +108,15 @@ describe('sandbox: faults', () => {
     expect(sb!.requests.map((r) => r.fault ?? null)).toEqual(['429', '500', '503', '503', null, null]);
   });
 
+  it('can write Retry-After as an HTTP-date, never earlier than the delay', async () => {
+    await start({ faultRate: 1, faults: ['429'], retryAfterSeconds: 2, retryAfterFormat: 'http-date', now: () => 1_700_000_000_400 });
+    const r = await call('GET', `${CB}/contacts`);
+    expect(r.status).toBe(429);
+    expect(r.headers['retry-after']).toBe(new Date(1_700_000_003_000).toUTCString());
+    sb!.setFaults({ retryAfterFormat: 'seconds' });
+    expect((await call('GET', `${CB}/contacts`)).headers['retry-after']).toBe('2');
+  });
+
   it('draws the same faults for the same seed, at about the given rate', async () => {
     const run = async (seed: number) => {
       await start({ faultRate: 0.3, faults: ['429', '500'], seed, rateLimit: false });

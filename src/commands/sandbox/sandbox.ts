@@ -21,6 +21,7 @@ export interface SandboxCommandOptions {
   faultRate: number;
   faults: FaultKind[] | undefined;
   retryAfterSeconds: number | undefined;
+  retryAfterFormat: 'seconds' | 'http-date';
   rateLimit: { limit: number; windowMs: number } | false;
   apiKeys: string[] | undefined;
   agentIds: string[] | undefined;
@@ -42,6 +43,8 @@ export interface SandboxResult {
   faults: FaultKind[];
   rateLimit: { limit: number; windowMs: number } | null;
   latencyMs: number;
+  /** POST here to check a token or user hash the way the widget backend would. */
+  identifyUrl: string;
   /** The environment a chatid in another terminal needs to use this sandbox. */
   env: Record<string, string>;
 }
@@ -54,6 +57,7 @@ interface SandboxFlags {
   faultRate?: string;
   faults?: string;
   retryAfter?: string;
+  retryAfterFormat?: string;
   rateLimit?: string;
   apiKey?: string[];
   agentId?: string[];
@@ -103,6 +107,8 @@ export function parseSandboxFlags(f: SandboxFlags): SandboxCommandOptions {
     if (!/^\d+$/.test(f.retryAfter.trim())) throw bad(`--retry-after must be whole seconds, not "${f.retryAfter}".`, 'For example --retry-after 2.');
     retryAfterSeconds = Number(f.retryAfter);
   }
+  const retryAfterFormat = f.retryAfterFormat ?? 'seconds';
+  if (retryAfterFormat !== 'seconds' && retryAfterFormat !== 'http-date') throw bad(`--retry-after-format must be seconds or http-date, not "${f.retryAfterFormat}".`, 'The vendors send seconds; http-date tests the other form RFC 9110 allows.');
   let rateLimit: SandboxCommandOptions['rateLimit'] = { limit: 100, windowMs: 10_000 };
   if (f.rateLimit !== undefined) {
     const t = f.rateLimit.trim();
@@ -139,6 +145,7 @@ export function parseSandboxFlags(f: SandboxFlags): SandboxCommandOptions {
     faultRate,
     faults,
     retryAfterSeconds,
+    retryAfterFormat,
     rateLimit,
     apiKeys: f.apiKey,
     agentIds,
@@ -160,6 +167,7 @@ export function registerSandbox(program: Command, ctx: Ctx, runF = runSandbox): 
     .option('--fault-rate <0..1>', 'share of requests that fail (e.g. 0.2 or 20%)')
     .option('--faults <kinds>', `which faults to inject, comma-separated: ${FAULTS.join(', ')} (default all)`)
     .option('--retry-after <seconds>', 'Retry-After sent with injected 429s (default 1)')
+    .option('--retry-after-format <form>', 'Retry-After as seconds (default) or http-date')
     .option('--rate-limit <n/window>', 'requests per sliding window per key, e.g. 100/10s, or off', '100/10s')
     .option('--api-key <key>', `accepted Bearer key (repeatable; default a fixed test key)`, collect)
     .option('--agent-id <id>', 'agent/chatbot id to serve (repeatable; Bookbag ids are numeric)', collect)
@@ -178,9 +186,13 @@ Examples:
   $ eval "$(chatid sandbox --json | jq -r '.env | to_entries[] | "export \\(.key)=\\(.value)"')"  # (in another shell)
 
 Serves: /api/v1/chatbots/:id/contacts[/:externalId], /api/v1/chatbots/:id/custom-attributes[/:name],
-/api/v1/get-chatbots, /api/v1/chat, /api/v2/health, /api/v2/agents/:id/chat,
-/api/v2/agents/:id/users/:userId/conversations, /widget/authenticate-user (OpenCX),
-/v1/conversations (Replyful) and POST /sandbox/identify. Stop it with Ctrl-C.`,
+/api/v1/get-chatbots, /api/v1/chat, /api/v2/health, /api/v2/me, /api/v2/agents/:id/chat,
+/api/v2/agents/:id/users/:userId/conversations, /api/v2/agents/:id/conversations[/:cid[/messages]],
+/widget/authenticate-user (OpenCX), /v1/conversations (Replyful), /health, and
+POST /sandbox/identify {provider?, token | user_id+user_hash} which answers
+{identified, userId | reason} the way the widget backend would.
+A chat message of exactly /error makes the stream end with an error frame.
+Health checks and /sandbox/identify are never rate limited or faulted. Stop it with Ctrl-C.`,
     )
     .action(async (flags: SandboxFlags) => {
       await runF(parseSandboxFlags(flags), ctx);
@@ -201,6 +213,7 @@ export async function runSandbox(o: SandboxCommandOptions, ctx: Ctx): Promise<Sa
     log: (line) => (line.startsWith('identify') || line.startsWith('error') ? info(ctx, line) : verbose(ctx, line)),
     ...(o.faults ? { faults: o.faults } : {}),
     ...(o.retryAfterSeconds !== undefined ? { retryAfterSeconds: o.retryAfterSeconds } : {}),
+    retryAfterFormat: o.retryAfterFormat,
     ...(o.apiKeys ? { apiKeys: o.apiKeys } : {}),
     ...(o.agentIds ? { agentIds: o.agentIds } : {}),
     ...(o.seed !== undefined ? { seed: o.seed } : {}),
@@ -235,6 +248,7 @@ export async function runSandbox(o: SandboxCommandOptions, ctx: Ctx): Promise<Sa
     faults: o.faultRate > 0 ? (o.faults ?? [...FAULTS]) : [],
     rateLimit: o.rateLimit === false ? null : o.rateLimit,
     latencyMs: o.latencyMs,
+    identifyUrl: `${sb.url}/sandbox/identify`,
     env: { CHATID_PROVIDER: sb.provider, CHATID_BASE_URL: sb.url, CHATID_API_KEY: apiKey, CHATID_AGENT_ID: agentId },
   };
   if (ctx.ui.json) emit(ctx, result, () => '');
@@ -259,6 +273,7 @@ export function renderSandbox(r: SandboxResult): string {
   if (r.faultRate > 0) lines.push(`  Faults:    ${Math.round(r.faultRate * 1000) / 10}% of requests (${r.faults.join(', ')})`);
   if (r.latencyMs > 0) lines.push(`  Latency:   ${r.latencyMs}ms`);
   if (r.dataFile) lines.push(`  Data file: ${r.dataFile}`);
+  lines.push(`  Identify:  POST ${r.identifyUrl}`);
   lines.push('', 'In another terminal:', `  export ${Object.entries(r.env).map(([k, v]) => `${k}=${v}`).join(' ')}`, '', 'Press Ctrl-C to stop.');
   return lines.join('\n');
 }
