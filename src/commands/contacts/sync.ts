@@ -239,7 +239,8 @@ export async function runSync(opts: SyncOptions, ctx: Ctx, deps: SyncDeps = {}):
         throw new UsageError('ERR_USAGE_BAD_VALUE', `${flag} names ${path === input ? 'the input file' : 'the report file'}; it would be overwritten.`, { hint: 'Pass another path.' });
       }
     }
-    const useBar = Boolean(ctx.io.stderr.isTTY) && !ctx.ui.quiet;
+    // Loaded up front so the bar starts synchronously with the sync (and is always stopped).
+    const progressLib = ctx.io.stderr.isTTY && !ctx.ui.quiet ? await import('cli-progress') : undefined;
     const { runEngine } = await import('../../sync/engine.js');
     const r = await runEngine({
       openInput: source.open,
@@ -260,9 +261,9 @@ export async function runSync(opts: SyncOptions, ctx: Ctx, deps: SyncDeps = {}):
         warn(ctx, m);
       },
       info: (m) => info(ctx, m),
-      started: async (total) => {
-        if (!useBar || total === 0) return;
-        const { SingleBar, Presets } = await import('cli-progress');
+      started: (total) => {
+        if (!progressLib || total === 0) return;
+        const { SingleBar, Presets } = progressLib;
         const b = new SingleBar(
           { stream: ctx.io.stderr as NodeJS.WritableStream, format: ' {bar} {percentage}% | {value}/{total} rows | {eta_formatted} left', hideCursor: true, clearOnComplete: true },
           Presets.shades_classic,
