@@ -141,6 +141,15 @@ describe('profile add (wizard)', () => {
     expect(r.stderr).toContain('No identity secret stored yet');
   });
 
+  it('asks TeamWeb only for the assistant id and the base64 key (it has no HTTP API)', async () => {
+    const ctx = createTestCtx({ ...tty, answers: ['teamweb', 'asst_1', TW_KEY] });
+    const r = await runCli(['profile', 'add', 'tw', '--json'], ctx);
+    expect(r.exitCode).toBe(0);
+    expect(ctx.asked).toEqual(['Provider', 'Agent id (Enter to skip)', 'Identity secret (base64, 32 bytes) (hidden; Enter to skip)']);
+    expect(ctx.memory!.data.profiles.tw).toEqual({ provider: 'teamweb', agentId: 'asst_1', secret: TW_KEY });
+    expect(r.stdout).not.toContain(TW_KEY);
+  });
+
   it('Ctrl-C at a prompt exits 130 and writes nothing', async () => {
     const ctx = createTestCtx({ ...tty, answers: ['chatbase', new CancelledError()] });
     const r = await runCli(['profile', 'add', 'dev'], ctx);

@@ -124,7 +124,9 @@ export async function runAdd(o: AddOptions, ctx: Ctx): Promise<AddResult> {
       });
       agentId = answer === '' ? undefined : answer;
     }
-    if (baseUrl === undefined) {
+    // TeamWeb documents no HTTP API (vendors.md §4): no base URL or API key to ask for.
+    const hasApi = p !== 'teamweb';
+    if (baseUrl === undefined && hasApi) {
       const fallback = PROVIDER_INFO[p].baseUrl;
       const answer = await ctx.prompter.input(fallback ? 'API base URL' : 'API base URL (Enter to skip)', {
         default: fallback,
@@ -133,7 +135,7 @@ export async function runAdd(o: AddOptions, ctx: Ctx): Promise<AddResult> {
       // Keeping the vendor's default unset lets it follow the vendor if it ever changes.
       baseUrl = answer === '' || answer === fallback ? undefined : answer;
     }
-    if (apiKey === undefined) {
+    if (apiKey === undefined && hasApi) {
       const answer = await ctx.prompter.password('Vendor API key (hidden; Enter to skip)');
       apiKey = answer === '' ? undefined : answer;
     }
