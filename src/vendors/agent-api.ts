@@ -4,7 +4,7 @@
  * per-user conversations under `/api/v2/agents/{id}`. chatbase.ts and bookbag.ts configure
  * it; every documented variant of a response is accepted.
  */
-import { UsageError, VendorError } from '../cli/errors.js';
+import { CancelledError, CliError, NetworkError, UsageError, VendorError } from '../cli/errors.js';
 import { badResponse, type HttpClient } from './http.js';
 import type { ClientStats, Contact, ContactInput, ContactsApi, CustomAttribute } from './types.js';
 
@@ -169,7 +169,8 @@ export function createAgentApiClient(cfg: AgentApiConfig): AgentApiClient {
         // Bookbag wants an integer; Chatbase takes the id as given.
         body.conversationId = vendor === 'bookbag' && /^\d+$/.test(o.conversationId) ? Number(o.conversationId) : o.conversationId;
       }
-      const res = await http.raw('POST', v2('/chat'), { body, signal: o.signal });
+      // A chat message is not an upsert: never repeat one the server may have processed.
+      const res = await http.raw('POST', v2('/chat'), { body, signal: o.signal, idempotent: false });
       const ctype = String(res.headers['content-type'] ?? '');
       return readChatResponse(res.body, ctype, label, o.onText);
     },
@@ -222,7 +223,11 @@ export async function readChatResponse(
   };
   if (/application\/json/i.test(contentType)) {
     let text = '';
-    for await (const c of body) text += typeof c === 'string' ? c : Buffer.from(c).toString('utf8');
+    try {
+      for await (const c of body) text += typeof c === 'string' ? c : Buffer.from(c).toString('utf8');
+    } catch (err) {
+      throw brokenStream(err, label, '');
+    }
     let j: unknown;
     try {
       j = JSON.parse(text);
@@ -293,20 +298,24 @@ export async function readChatResponse(
     // event:, id:, retry: and comments carry nothing we need.
   };
 
-  for await (const chunk of body) {
-    const s = typeof chunk === 'string' ? chunk : decoder.decode(chunk, { stream: true });
-    if (mode === undefined) {
-      pending += s;
-      if (pending.length < 5 && !done) continue;
-      mode = pending.startsWith('data:') ? 'sse' : 'text';
-      const first = pending;
-      pending = '';
-      if (mode === 'text') emitText(first);
-      else feed(first);
-      continue;
+  try {
+    for await (const chunk of body) {
+      const s = typeof chunk === 'string' ? chunk : decoder.decode(chunk, { stream: true });
+      if (mode === undefined) {
+        pending += s;
+        if (pending.length < 5 && !done) continue;
+        mode = pending.startsWith('data:') ? 'sse' : 'text';
+        const first = pending;
+        pending = '';
+        if (mode === 'text') emitText(first);
+        else feed(first);
+        continue;
+      }
+      if (mode === 'text') emitText(s);
+      else feed(s);
     }
-    if (mode === 'text') emitText(s);
-    else feed(s);
+  } catch (err) {
+    throw brokenStream(err, label, result.text);
   }
   const tail = decoder.decode();
   if (mode === undefined) {
@@ -339,6 +348,18 @@ export async function readChatResponse(
       line(l);
     }
   }
+}
+
+/** The connection dropped (or Ctrl-C) while the answer was arriving. */
+function brokenStream(err: unknown, label: string, partialText: string): Error {
+  if (err instanceof CliError) return err;
+  const e = err as { name?: string; code?: string; message?: string } | null;
+  if (e?.name === 'AbortError' || e?.code === 'UND_ERR_ABORTED') return new CancelledError('Cancelled', { cause: err });
+  return new NetworkError('ERR_NETWORK', `The connection to ${label} broke while the answer was arriving (${e?.code ?? e?.message ?? 'error'}).`, {
+    cause: err,
+    details: { partialText },
+    hint: 'Not retried, since the message was already processed. Run the command again to ask once more.',
+  });
 }
 
 function applyMetadata(r: ChatResult, m: unknown): void {

@@ -3,6 +3,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AuthError, UsageError, VendorError } from '../cli/errors.js';
 import { bookbagClient } from './bookbag.js';
 import { chatbaseClient, type VendorClientOptions } from './chatbase.js';
+import { readChatResponse } from './agent-api.js';
+import { CancelledError, NetworkError } from '../cli/errors.js';
 
 const BASE = 'http://cb.test';
 let agent: MockAgent;
@@ -197,5 +199,59 @@ describe('Bookbag v1', () => {
   it('check uses the agent-scoped attributes call when an agent is set', async () => {
     pool().intercept({ path: '/api/v1/chatbots/42/custom-attributes' }).reply(200, { data: [] });
     expect(await bookbagClient(opts({ agentId: '42' })).check()).toMatchObject({ ok: true, endpoint: 'GET /api/v1/chatbots/42/custom-attributes' });
+  });
+});
+
+describe('chat is not an upsert: retries only what was surely not processed', () => {
+  const path = '/api/v2/agents/bot%201/chat';
+  it('a 500 is not retried', async () => {
+    pool().intercept({ path, method: 'POST' }).reply(500, { error: { code: 'INTERNAL_SERVER_ERROR', message: 'boom' } });
+    const c = chatbaseClient(opts());
+    const e = await c.chat({ message: 'x' }).catch((err) => err);
+    expect([e.code, e.details.status]).toEqual(['ERR_VENDOR_SERVER', 500]);
+    expect(e.message).toMatch(/Not retried/);
+    expect(c.stats).toMatchObject({ requests: 1, retries: 0 });
+  });
+  it('429 and 503 are retried', async () => {
+    pool().intercept({ path, method: 'POST' }).reply(429, {}, { headers: { 'retry-after': '1' } });
+    pool().intercept({ path, method: 'POST' }).reply(503, '');
+    pool().intercept({ path, method: 'POST' }).reply(200, 'ok', { headers: { 'content-type': 'text/plain' } });
+    const c = chatbaseClient(opts());
+    expect((await c.chat({ message: 'x' })).text).toBe('ok');
+    expect(c.stats).toMatchObject({ requests: 3, retries: 2 });
+    expect(sleeps[0]).toBe(1000);
+  });
+  it('ECONNREFUSED (never sent) is retried; ECONNRESET (maybe processed) is not', async () => {
+    pool().intercept({ path, method: 'POST' }).replyWithError(Object.assign(new Error('refused'), { code: 'ECONNREFUSED' }));
+    pool().intercept({ path, method: 'POST' }).reply(200, 'ok', { headers: { 'content-type': 'text/plain' } });
+    pool().intercept({ path, method: 'POST' }).replyWithError(Object.assign(new Error('reset'), { code: 'ECONNRESET' }));
+    const c = chatbaseClient(opts());
+    expect((await c.chat({ message: 'x' })).text).toBe('ok');
+    const e = await c.chat({ message: 'y' }).catch((err) => err);
+    expect(e).toBeInstanceOf(NetworkError);
+    expect(e.message).toMatch(/not retried/);
+    expect(c.stats).toMatchObject({ requests: 3, retries: 1 });
+  });
+  it('a connection that breaks mid-answer is ERR_NETWORK with the partial text; an abort is a cancellation', async () => {
+    async function* broken(code: string, name = 'Error') {
+      yield Buffer.from('data: {"type":"text-delta","delta":"Hal"}\n\n');
+      throw Object.assign(new Error('socket'), { code, name });
+    }
+    const e = await readChatResponse(broken('UND_ERR_SOCKET'), 'text/event-stream', 'Chatbase', undefined).catch((err) => err);
+    expect(e).toBeInstanceOf(NetworkError);
+    expect([e.code, e.details.partialText]).toEqual(['ERR_NETWORK', 'Hal']);
+    const a = await readChatResponse(broken('ABORT_ERR', 'AbortError'), 'text/event-stream', 'Chatbase', undefined).catch((err) => err);
+    expect(a).toBeInstanceOf(CancelledError);
+  });
+  it('SSE frames split across chunks, CRLF line ends and multi-line data are reassembled', async () => {
+    async function* chunks() {
+      yield 'da';
+      yield 'ta: {"type":"text-delta","del';
+      yield 'ta":"A"}\r\n\r\ndata: {"type":"text-delta",\ndata: "delta":"B"}\n\n';
+      yield 'event: x\n: comment\ndata: [DONE]\n\n';
+    }
+    const pieces: string[] = [];
+    const r = await readChatResponse(chunks(), '', 'Chatbase', (t) => pieces.push(t));
+    expect([r.text, pieces]).toEqual(['AB', ['A', 'B']]);
   });
 });

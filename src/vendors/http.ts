@@ -51,6 +51,8 @@ export interface HttpClientOptions {
   retry?: Partial<RetryOptions> | undefined;
   /** Client-side limiter; undefined = none. */
   rateLimit?: RateLimitOptions | undefined;
+  /** Called after each answer (for --verbose): never given headers or bodies, which may hold keys. */
+  onResponse?: ((e: { method: string; path: string; status: number; attempt: number }) => void) | undefined;
   /** Called before each wait (for --verbose). */
   onWait?: ((e: { ms: number; reason: string; attempt: number }) => void) | undefined;
 }
@@ -63,6 +65,12 @@ export interface RequestOptions {
   auth?: boolean;
   /** Extra request headers. */
   headers?: Record<string, string>;
+  /**
+   * Whether repeating the request is harmless (default true: reads, and contact writes,
+   * which are upserts). When false (chat), only answers that prove nothing was processed
+   * are retried: 429, 503, and connection failures before the request was sent.
+   */
+  idempotent?: boolean;
 }
 
 /** A successful response whose body is still unread (streams). */
@@ -98,15 +106,22 @@ const RETRYABLE_CODES = new Set([
   'UND_ERR_BODY_TIMEOUT',
 ]);
 
-/** Whether an error thrown by undici is a connection failure worth retrying. */
-export function isRetryableNetworkError(err: unknown): boolean {
+/** Failures that prove the request never reached the server: safe to retry even a non-idempotent call. */
+const NOT_SENT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'UND_ERR_CONNECT_TIMEOUT']);
+
+function errorCode(err: unknown, codes: ReadonlySet<string>): string | undefined {
   let e: unknown = err;
   for (let depth = 0; e && depth < 4; depth++) {
     const code = (e as { code?: unknown }).code;
-    if (typeof code === 'string' && RETRYABLE_CODES.has(code)) return true;
+    if (typeof code === 'string' && codes.has(code)) return code;
     e = (e as { cause?: unknown }).cause;
   }
-  return false;
+  return undefined;
+}
+
+/** Whether an error thrown by undici is a connection failure worth retrying. */
+export function isRetryableNetworkError(err: unknown): boolean {
+  return errorCode(err, RETRYABLE_CODES) !== undefined;
 }
 
 /**
@@ -219,7 +234,7 @@ function asIssues(v: unknown): VendorIssue[] {
 export type HttpErrorDetails = VendorErrorDetails & { vendor: string };
 
 /** Turn a non-2xx status and body into the typed error the contract names (src/vendors/types.ts). */
-export function httpError(vendor: string, status: number, bodyText: string, method: string, path: string): AuthError | VendorError {
+export function httpError(vendor: string, status: number, bodyText: string, method: string, path: string, notRetried = false): AuthError | VendorError {
   const { message, code, issues } = parseVendorErrorBody(bodyText);
   const vendorMessage = message ?? `HTTP ${status}`;
   const details: HttpErrorDetails = { status, vendorMessage, issues, vendor };
@@ -243,6 +258,12 @@ export function httpError(vendor: string, status: number, bodyText: string, meth
     });
   }
   if (status >= 500) {
+    if (notRetried) {
+      return new VendorError('ERR_VENDOR_SERVER', `${said}. Not retried: the request may have been processed, and repeating it could send it twice.`, {
+        details,
+        hint: `This is on ${vendor}'s side. Check whether it went through, then send it again if not.`,
+      });
+    }
     return new VendorError('ERR_VENDOR_SERVER', `${said}; the server kept failing after the retries.`, {
       details,
       hint: `This is on ${vendor}'s side. Try again later, or raise --max-retries.`,
@@ -345,20 +366,28 @@ export function createHttpClient(o: HttpClientOptions): HttpClient {
       try {
         const res = await request(target, { method, headers, body, dispatcher: o.dispatcher, signal });
         noteRateHeaders(res.headers);
+        o.onResponse?.({ method, path, status: res.statusCode, attempt });
         if (res.statusCode >= 200 && res.statusCode < 300) {
           if (!readBody) return { res, text: undefined };
           const text = await res.body.text();
           return { res, text };
         }
         const text = await res.body.text().catch(() => '');
-        if (res.statusCode === 429 || res.statusCode >= 500) {
+        const retryable = ro.idempotent === false ? res.statusCode === 429 || res.statusCode === 503 : res.statusCode === 429 || res.statusCode >= 500;
+        if (retryable) {
           failure = { kind: 'status', status: res.statusCode, bodyText: text, headers: res.headers };
         } else {
-          throw httpError(o.vendor, res.statusCode, text, method, path);
+          throw httpError(o.vendor, res.statusCode, text, method, path, ro.idempotent === false && res.statusCode >= 500);
         }
       } catch (err) {
         if (err instanceof AuthError || err instanceof VendorError) throw err;
         if (isAbort(err, signal)) throw new CancelledError('Cancelled', { cause: err });
+        if (ro.idempotent === false && isRetryableNetworkError(err) && errorCode(err, NOT_SENT_CODES) === undefined) {
+          throw new NetworkError('ERR_NETWORK', `The connection to ${o.vendor} broke before an answer (${(err as { code?: string }).code ?? 'error'}); not retried, since the request may have been processed.`, {
+            cause: err,
+            hint: 'Check whether it went through, then send it again if not.',
+          });
+        }
         if (!isRetryableNetworkError(err)) {
           throw new NetworkError('ERR_NETWORK', `Could not reach ${o.vendor} at ${base}: ${(err as Error).message ?? String(err)}`, {
             cause: err,
