@@ -1,0 +1,47 @@
+import { describe, expect, it } from 'vitest';
+import { UsageError } from '../../cli/errors.js';
+import { agentIdProblem, baseUrlProblem, checkProfileName, secretProblem } from './shared.js';
+
+describe('profile validation', () => {
+  it('accepts sensible profile names and refuses the rest', () => {
+    for (const ok of ['prod', 'chatbase-dev', 'a.b_c', '9', 'x'.repeat(64)]) expect(checkProfileName(ok)).toBe(ok);
+    for (const bad of ['', '-x', '.hidden', 'a b', 'a/b', 'x'.repeat(65), 'constructor', 'toString', '__proto__', 'é']) {
+      expect(() => checkProfileName(bad)).toThrow(UsageError);
+    }
+  });
+
+  it('accepts http(s) base URLs only', () => {
+    expect(baseUrlProblem('https://www.chatbase.co')).toBeUndefined();
+    expect(baseUrlProblem('http://127.0.0.1:4010/api')).toBeUndefined();
+    expect(baseUrlProblem('www.chatbase.co')).toMatch(/not a URL/);
+    expect(baseUrlProblem('ftp://x')).toMatch(/not an http\(s\) URL/);
+    expect(baseUrlProblem('https://user:pw@x.example')).toMatch(/user name or password/);
+    expect(baseUrlProblem('https://x.example/?a=1')).toMatch(/query or fragment/);
+  });
+
+  it('wants numeric Bookbag agent ids, anything trimmed elsewhere', () => {
+    expect(agentIdProblem('bookbag', '42')).toBeUndefined();
+    expect(agentIdProblem('bookbag', '4a')).toMatch(/numeric/);
+    expect(agentIdProblem('chatbase', 'abc-DEF_1')).toBeUndefined();
+    expect(agentIdProblem('chatbase', ' abc')).toMatch(/spaces/);
+  });
+
+  it('wants a TeamWeb secret to be canonical base64 of exactly 32 bytes', () => {
+    const key = Buffer.alloc(32, 0xab).toString('base64');
+    expect(secretProblem('teamweb', key)).toBeUndefined();
+    expect(secretProblem('teamweb', Buffer.alloc(31).toString('base64'))).toMatch(/decodes to 32 bytes, this one to 31/);
+    expect(secretProblem('teamweb', Buffer.alloc(33).toString('base64'))).toMatch(/this one to 33/);
+    expect(secretProblem('teamweb', key.replace(/=$/, ''))).toMatch(/standard base64/);
+    expect(secretProblem('teamweb', ` ${key}`)).toMatch(/standard base64/);
+    expect(secretProblem('teamweb', Buffer.alloc(32, 0xab).toString('base64url'))).toMatch(/standard base64/);
+    // Non-zero unused bits decode to the same bytes with Node's lenient decoder: not canonical.
+    expect(secretProblem('teamweb', `${key.slice(0, 42)}v=`)).toMatch(/standard base64/);
+  });
+
+  it('takes any text secret for the other providers, but checks hex:/base64: prefixes', () => {
+    expect(secretProblem('chatbase', 'anything at all')).toBeUndefined();
+    expect(secretProblem('generic', 'hex:00ff')).toBeUndefined();
+    expect(secretProblem('generic', 'hex:0g')).toMatch(/hex/);
+    expect(secretProblem('replyful', 'base64:!!')).toMatch(/base64/);
+  });
+});
