@@ -18,6 +18,9 @@ export interface DeliverResult {
   requests: number;
 }
 
+/** Single-row refusals in a row, with nothing stored, after which a batch stops the sync. */
+export const REFUSAL_STREAK_LIMIT = 20;
+
 const ROW_FIELD_RE = /^(?:users|contacts)\.(\d+)(?:\.|$|\[)/;
 
 /** The row statuses that mean "this content is refused", as opposed to a broken request or target. */
@@ -43,6 +46,9 @@ export async function deliverBatch(api: ContactsApi, contacts: readonly ContactI
   const stored: number[] = [];
   const refused = new Map<number, RowRejection>();
   let requests = 0;
+  // Rows refused one by one since the last stored group: a vendor refusing everything
+  // (contact quota reached) would otherwise cost two requests per row of the whole file.
+  let streak = 0;
   const queue: number[][] = contacts.length ? [contacts.map((_, i) => i)] : [];
   while (queue.length) {
     const group = queue.pop()!;
@@ -53,12 +59,18 @@ export async function deliverBatch(api: ContactsApi, contacts: readonly ContactI
         signal ? { signal } : undefined,
       );
       stored.push(...group);
+      streak = 0;
       continue;
     } catch (err) {
       const r = refusal(err);
       if (!r) throw err;
       if (group.length === 1) {
         refused.set(group[0]!, describe(r.status, r.message, r.issues));
+        if (++streak >= REFUSAL_STREAK_LIMIT && stored.length === 0) {
+          throw new VendorError('ERR_SYNC_VENDOR_REFUSES_ALL', `The vendor refused ${streak} rows in a row, one by one, and accepted none (last: ${r.status} ${r.message}).`, {
+            hint: 'This looks like an account-level refusal (contact quota reached? an archived attribute?), not bad rows: fix it, then run the same command with --resume.',
+          });
+        }
         continue;
       }
       // Issues that name a row of this request: drop those rows and retry the rest.

@@ -239,6 +239,18 @@ describe('deliverBatch', () => {
     expect([...r2.refused.keys()].sort()).toEqual([0, 9]);
     expect(r2.stored.length).toBe(8);
   });
+  it('stops instead of trying every row when the vendor refuses everything (quota reached)', async () => {
+    const calls: number[] = [];
+    const api: ContactsApi = {
+      ...fakeApi({}),
+      upsertContacts: async (cs) => {
+        calls.push(cs.length);
+        throw new VendorError('ERR_VENDOR_REJECTED', 'quota', { details: { status: 400, vendorMessage: 'Contact quota reached', issues: [] } });
+      },
+    };
+    await expect(deliverBatch(api, batch(1000))).rejects.toMatchObject({ code: 'ERR_SYNC_VENDOR_REFUSES_ALL', exitCode: 1 });
+    expect(calls.length).toBeLessThan(60);
+  });
   it('lets other errors through (they stop the sync)', async () => {
     const api: ContactsApi = { ...fakeApi({}), upsertContacts: async () => Promise.reject(new VendorError('ERR_VENDOR_SERVER', '500')) };
     await expect(deliverBatch(api, batch(3))).rejects.toMatchObject({ code: 'ERR_VENDOR_SERVER' });
