@@ -19,7 +19,7 @@ export interface DeliverResult {
 }
 
 /** Single-row refusals in a row, with nothing stored, after which a batch stops the sync. */
-export const REFUSAL_STREAK_LIMIT = 20;
+export const REFUSAL_STREAK_LIMIT = 50;
 
 const ROW_FIELD_RE = /^(?:users|contacts)\.(\d+)(?:\.|$|\[)/;
 
