@@ -76,6 +76,8 @@ export interface SandboxOptions {
   dataFile?: string;
   /** Seed of the fault PRNG (default 1). */
   seed?: number;
+  /** Keep `sandbox.requests` (default true); a long-running server turns it off to keep memory flat. */
+  requestLog?: boolean;
   /** Receives one line per request and every identify decision. */
   log?: (line: string) => void;
   /** Clock, Unix ms (default the system clock). */

@@ -37,8 +37,10 @@ export interface Sandbox {
   readonly agentIds: readonly string[];
   /** Everything stored: contacts and attributes per agent, conversations. */
   readonly state: SandboxState;
-  /** One entry per request, in arrival order. Tests may clear it (`requests.length = 0`). */
+  /** One entry per request, in arrival order (empty with `requestLog: false`). Tests may clear it (`requests.length = 0`). */
   readonly requests: RequestLogEntry[];
+  /** Requests received so far, including any not kept in `requests`. */
+  readonly requestCount: number;
   /** Change fault injection while running (e.g. turn it off to read the final state). */
   setFaults(o: { faultRate?: number; faults?: FaultKind[]; retryAfterSeconds?: number; retryAfterFormat?: 'seconds' | 'http-date' }): void;
   /** Wait until the state is saved to `dataFile` (no-op without one). */
@@ -166,6 +168,8 @@ export async function startSandbox(o: SandboxOptions = {}): Promise<Sandbox> {
   const routes = allRoutes.map(compile);
   const requests: RequestLogEntry[] = [];
   let requestCounter = 0;
+  let requestCount = 0;
+  const keepLog = o.requestLog !== false;
   const sockets = new Set<Socket>();
 
   function rateHeaders(family: Family, d: RateDecision, at: number): Record<string, string> {
@@ -210,7 +214,8 @@ export async function startSandbox(o: SandboxOptions = {}): Promise<Sandbox> {
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
     const method = req.method ?? 'GET';
     const entry: RequestLogEntry = { method, path: url.pathname, status: 0, at };
-    requests.push(entry);
+    requestCount++;
+    if (keepLog) requests.push(entry);
     const started = performance.now();
     const finish = (status: number): void => {
       entry.status = status;
@@ -266,7 +271,12 @@ export async function startSandbox(o: SandboxOptions = {}): Promise<Sandbox> {
     const params: Record<string, string> = {};
     const m = route.regex.exec(url.pathname);
     route.names.forEach((n, i) => {
-      params[n] = decodeURIComponent(m?.[i + 1] ?? '');
+      const raw = m?.[i + 1] ?? '';
+      try {
+        params[n] = decodeURIComponent(raw);
+      } catch {
+        params[n] = raw; // a malformed %-escape names nothing that exists: the handler 404s
+      }
     });
     const scope = apiKey === undefined ? undefined : scopes[apiKey];
     const agentParam = params.chatbotId ?? params.agentId;
@@ -331,6 +341,9 @@ export async function startSandbox(o: SandboxOptions = {}): Promise<Sandbox> {
     agentIds,
     state,
     requests,
+    get requestCount() {
+      return requestCount;
+    },
     setFaults(n) {
       if (n.faultRate !== undefined) {
         if (!(n.faultRate >= 0 && n.faultRate <= 1)) throw new UsageError('ERR_SANDBOX_OPTION', `faultRate must be between 0 and 1, got ${n.faultRate}.`);

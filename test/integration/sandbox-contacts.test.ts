@@ -166,6 +166,8 @@ describe('sandbox: Chatbase v1 contacts', () => {
 
   it('404s an unknown chatbot and the singular path', async () => {
     await start();
+    const badEscape = await call('GET', `${CB}/contacts/%E0%A4%A`);
+    expect([badEscape.status, badEscape.json]).toEqual([404, { message: 'Contact not found' }]);
     const r = await call('GET', '/api/v1/chatbots/nope/contacts');
     expect([r.status, r.json]).toEqual([404, { message: 'Chatbot not found' }]);
     const s = await call('POST', `/api/v1/chatbot/${SANDBOX_CHATBASE_AGENT_ID}/contact`, { users: [{ external_id: 'a' }] });

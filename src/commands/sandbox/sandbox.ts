@@ -209,6 +209,7 @@ export async function runSandbox(o: SandboxCommandOptions, ctx: Ctx): Promise<Sa
     faultRate: o.faultRate,
     rateLimit: o.rateLimit,
     attributes: o.attributes,
+    requestLog: false,
     now: () => ctx.clock.now().getTime(),
     log: (line) => (line.startsWith('identify') || line.startsWith('error') ? info(ctx, line) : verbose(ctx, line)),
     ...(o.faults ? { faults: o.faults } : {}),
@@ -258,7 +259,7 @@ export async function runSandbox(o: SandboxCommandOptions, ctx: Ctx): Promise<Sa
     else ctx.signal.addEventListener('abort', () => resolve(), { once: true });
   });
   await sb.close();
-  info(ctx, `Sandbox stopped after ${sb.requests.length} request(s)${result.dataFile ? `; state saved to ${result.dataFile}` : ''}.`);
+  info(ctx, `Sandbox stopped after ${sb.requestCount} request(s)${result.dataFile ? `; state saved to ${result.dataFile}` : ''}.`);
   return result;
 }
 
