@@ -175,3 +175,20 @@ describe('profile add (wizard)', () => {
     expect(ctx.asked).toEqual([]);
   });
 });
+
+describe('profile add (parse)', () => {
+  it('maps flags to AddOptions without running anything', async () => {
+    const { Command } = await import('commander');
+    const { registerAdd } = await import('./add.js');
+    const seen: unknown[] = [];
+    const program = new Command().exitOverride();
+    const ctx = createTestCtx();
+    registerAdd(program, ctx, async (o) => {
+      seen.push(o);
+      return { replaced: false, profile: { name: o.name, active: true, provider: 'generic', agentId: null, baseUrl: null, baseUrlSource: null, apiKey: null, secret: null, previousSecret: null } };
+    });
+    await program.parseAsync(['add', 'p1', '--provider', 'bookbag', '--agent-id', '7', '--base-url', 'http://h', '--api-key-file', 'k', '--secret-stdin', '--use', '--force'], { from: 'user' });
+    expect(seen).toEqual([{ name: 'p1', provider: 'bookbag', agentId: '7', baseUrl: 'http://h', apiKeyFile: 'k', secretStdin: true, use: true, force: true }]);
+    expect(ctx.memory!.data).toEqual({ profiles: {} });
+  });
+});
