@@ -4,7 +4,6 @@
  * abort signal. Commands call these instead of constructing clients, so "not offered for
  * <provider>" is decided in one place (exit 2).
  */
-import type { Command } from 'commander';
 import type { Ctx } from '../cli/context.js';
 import { UsageError } from '../cli/errors.js';
 import { verbose } from '../cli/output.js';
@@ -15,7 +14,10 @@ import type { AgentApiClient, CheckResult } from './agent-api.js';
 import type { VendorClientOptions } from './chatbase.js';
 import type { RateLimitOptions, RetryOptions } from './http.js';
 import type { OpencxClient } from './opencx.js';
+import type { NetworkFlags, VendorFlags } from './flags.js';
 import type { ClientStats, ContactsApi } from './types.js';
+
+export type { NetworkFlags, VendorFlags } from './flags.js';
 
 /** What a command may tune about the network layer (from --max-retries, --max-wait, --rate-limit). */
 export interface ClientTuning {
@@ -139,21 +141,6 @@ export async function openChecker(ctx: Ctx, settings: Settings, tuning: ClientTu
   }
 }
 
-/** Raw values of the network flags (see addNetworkOptions). */
-export interface NetworkFlags {
-  maxRetries?: string;
-  maxWait?: string;
-  rateLimit?: string;
-}
-
-/** Add --max-retries, --max-wait and --rate-limit to a command that talks to a vendor. */
-export function addNetworkOptions(cmd: Command): Command {
-  return cmd
-    .option('--max-retries <n>', 'retries after a 429, a 5xx or a connection failure (default 5)')
-    .option('--max-wait <duration>', 'longest Retry-After to honour before giving up, e.g. 60s, 5m (default 60s)')
-    .option('--rate-limit <n/duration>', "client-side limit, e.g. 90/10s (default: under the vendor's limit)");
-}
-
 /** Parse the network flags; bad values are usage errors (exit 2). */
 export function parseNetworkFlags(f: NetworkFlags): ClientTuning {
   const t: ClientTuning = {};
@@ -179,22 +166,6 @@ export function parseNetworkFlags(f: NetworkFlags): ClientTuning {
     t.rateLimit = { limit: Number(m[1]), windowMs };
   }
   return t;
-}
-
-/** Raw values of the settings flags a vendor command takes. */
-export interface VendorFlags extends NetworkFlags {
-  provider?: string;
-  agentId?: string;
-  baseUrl?: string;
-}
-
-/** Add --provider, --agent-id and --base-url (the API key comes from CHATID_API_KEY or the profile, never argv). */
-export function addVendorOptions(cmd: Command, o: { network?: boolean } = {}): Command {
-  cmd
-    .option('--provider <name>', 'vendor (default: CHATID_PROVIDER, then the profile)')
-    .option('--agent-id <id>', 'agent / chatbot id (default: CHATID_AGENT_ID, then the profile)')
-    .option('--base-url <url>', "API base URL, e.g. the sandbox's (default: CHATID_BASE_URL, the profile, then the vendor's)");
-  return o.network === false ? cmd : addNetworkOptions(cmd);
 }
 
 /** Resolve the settings a vendor command needs, by flag → env → profile → default. */

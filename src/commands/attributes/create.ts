@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import type { Ctx } from '../../cli/context.js';
 import { UsageError } from '../../cli/errors.js';
 import { emit } from '../../cli/output.js';
-import { addVendorOptions, type VendorFlags } from '../../vendors/factory.js';
+import { addVendorOptions, type VendorFlags } from '../../vendors/flags.js';
 import type { AttributeType, CustomAttribute } from '../../vendors/types.js';
 
 export interface CreateOptions extends VendorFlags {

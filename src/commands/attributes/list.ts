@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import type { Ctx } from '../../cli/context.js';
 import { emit } from '../../cli/output.js';
-import { addVendorOptions, type VendorFlags } from '../../vendors/factory.js';
+import { addVendorOptions, type VendorFlags } from '../../vendors/flags.js';
 import type { CustomAttribute } from '../../vendors/types.js';
 
 export type ListOptions = VendorFlags;

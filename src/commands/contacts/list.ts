@@ -3,7 +3,7 @@ import type { Ctx } from '../../cli/context.js';
 import { UsageError } from '../../cli/errors.js';
 import { emit } from '../../cli/output.js';
 import type { Contact } from '../../vendors/types.js';
-import { addVendorOptions, type VendorFlags } from '../../vendors/factory.js';
+import { addVendorOptions, type VendorFlags } from '../../vendors/flags.js';
 
 export interface ListOptions extends VendorFlags {
   page: number;
