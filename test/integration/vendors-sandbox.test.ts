@@ -211,6 +211,23 @@ describe('faults and rate limits, measured at the server', () => {
     expect(sb.requests[1]!.at - sb.requests[0]!.at).toBeGreaterThanOrEqual(2000);
   });
 
+  it('Retry-After as an HTTP-date: the retry arrives no earlier than that date', async () => {
+    const { sb, ctx } = await setup({ faultRate: 1, faults: ['429'], retryAfterSeconds: 2, retryAfterFormat: 'http-date' });
+    const c = realTime(ctx());
+    const inner = c.sleep;
+    c.sleep = async (ms, signal) => {
+      sb.setFaults({ faultRate: 0 });
+      await inner(ms, signal);
+    };
+    expect((await runCli(['attributes', 'list'], c)).exitCode).toBe(0);
+    const [first, second] = sb.requests;
+    expect([first!.status, second!.status]).toEqual([429, 200]);
+    // The sandbox promises ceil((arrival + 2 s) / 1 s): whole seconds, as HTTP-dates are.
+    const promised = Math.ceil((first!.at + 2000) / 1000) * 1000;
+    expect(second!.at).toBeGreaterThanOrEqual(promised);
+    expect(c.sleeps).toHaveLength(1);
+  });
+
   it("the server's own limit: after each 429 the next request waits the promised time and is accepted", async () => {
     const { sb, ctx } = await setup({ rateLimit: { limit: 3, windowMs: 1500 } });
     const c = realTime(ctx());
