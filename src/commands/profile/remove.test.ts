@@ -20,6 +20,8 @@ describe('profile remove', () => {
     const r = await runCli(['profile', 'remove', 'a', '--json'], ctx);
     expect([r.exitCode, r.json().error.code]).toEqual([130, 'ERR_CANCELLED']);
     expect(Object.keys(ctx.memory!.data.profiles)).toEqual(['a', 'b']);
+    const h = await runCli(['profile', 'remove', 'a'], createTestCtx({ ...tty, profiles: profiles(), answers: [false] }));
+    expect([h.exitCode, h.stdout, h.stderr]).toEqual([130, '', 'Cancelled.\n']);
   });
 
   it('Ctrl-C at the confirmation exits 130 and keeps the profile', async () => {

@@ -40,7 +40,7 @@ export async function runRemove(o: RemoveOptions, ctx: Ctx): Promise<RemoveResul
       });
     }
     const ok = await ctx.prompter.confirm(`Remove profile "${o.name}" and its stored API key and secrets?`, { default: false });
-    if (!ok) throw new CancelledError(`Kept profile "${o.name}".`);
+    if (!ok) throw new CancelledError(); // prints "Cancelled.", exit 130; nothing removed
   }
   return store.update((d) => {
     if (!getProfile(d, o.name)) throw profileNotFound(o.name, d);
