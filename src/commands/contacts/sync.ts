@@ -275,7 +275,10 @@ export async function runSync(opts: SyncOptions, ctx: Ctx, deps: SyncDeps = {}):
     });
     bar?.stop();
     bar = undefined;
-    const result: SyncResult = { ...r, elapsedMs: ctx.clock.now().getTime() - started, file: source.name, target };
+    // The contract's fields first, in its order (cli.md §8), then the details.
+    const { read, synced, rejected, duplicates, batches, retries, ...details } = r;
+    const elapsedMs = ctx.clock.now().getTime() - started;
+    const result: SyncResult = { read, synced, rejected, duplicates, batches, retries, elapsedMs, ...details, file: source.name, target };
     if (sandbox) {
       result.sandbox = { url: sandbox.url, agentId: sandbox.agentIds[0]!, apiKey: sandbox.apiKeys[0]!, contacts: sandbox.state.contacts(sandbox.agentIds[0]!).length };
     }
