@@ -1,4 +1,5 @@
 import { MockAgent } from 'undici';
+import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AuthError, CancelledError, NetworkError, VendorError } from '../cli/errors.js';
 import { createHttpClient, type HttpClientOptions, parseReset, parseRetryAfter, parseVendorErrorBody, SlidingWindowLimiter } from './http.js';
@@ -245,5 +246,53 @@ describe('client-side rate limit', () => {
     await c.json('GET', '/x');
     await c.json('GET', '/x');
     expect(sleeps).toEqual([1234]);
+  });
+  it('property: starts never precede arrival, and no window holds more than `limit` starts', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 20 }), fc.integer({ min: 1, max: 5000 }), fc.array(fc.integer({ min: 0, max: 3000 }), { maxLength: 200 }), (limit, windowMs, gaps) => {
+        const l = new SlidingWindowLimiter({ limit, windowMs });
+        let t = 0;
+        const starts: number[] = [];
+        for (const g of gaps) {
+          t += g;
+          const w = l.reserve(t);
+          expect(w).toBeGreaterThanOrEqual(0);
+          starts.push(t + w);
+        }
+        for (let i = limit; i < starts.length; i++) expect(starts[i]! - starts[i - limit]!).toBeGreaterThanOrEqual(windowMs);
+      }),
+    );
+  });
+  it('concurrent callers queue in order of arrival', async () => {
+    for (let i = 0; i < 5; i++) pool().intercept({ path: '/x' }).reply(200, {});
+    const c = client({ rateLimit: { limit: 2, windowMs: 10_000 } });
+    await Promise.all(Array.from({ length: 5 }, () => c.json('GET', '/x')));
+    expect([...sleeps].sort((a, b) => a - b)).toEqual([10_000, 10_000, 20_000]);
+    expect(c.stats.requests).toBe(5);
+  });
+});
+
+describe('cancellation', () => {
+  it('Ctrl-C during a retry wait is a cancellation (exit 130), with no further request', async () => {
+    pool().intercept({ path: '/x' }).reply(503, '', { headers: { 'retry-after': '30' } });
+    const ac = new AbortController();
+    const c = client({
+      signal: ac.signal,
+      sleep: async (_ms, signal) => {
+        ac.abort();
+        signal?.throwIfAborted();
+      },
+    });
+    const e = await c.json('GET', '/x').catch((err) => err);
+    expect(e).toBeInstanceOf(CancelledError);
+    expect([e.exitCode, c.stats.requests]).toEqual([130, 1]);
+  });
+  it('a per-call signal aborts only that call', async () => {
+    const ac = new AbortController();
+    ac.abort();
+    pool().intercept({ path: '/y' }).reply(200, { ok: 1 });
+    const c = client();
+    await expect(c.json('GET', '/x', { signal: ac.signal })).rejects.toBeInstanceOf(CancelledError);
+    expect((await c.json('GET', '/y')).data).toEqual({ ok: 1 });
   });
 });
