@@ -43,6 +43,8 @@ export interface Runtime {
   identityKey: Uint8Array;
   /** The TeamWeb AES-256 key (32 bytes). */
   teamwebKey: Uint8Array;
+  /** Most contacts per agent (Infinity when unlimited). */
+  contactQuota: number;
   /** Whether `apiKey` may use `agentId` (agent-scoped keys). */
   keyAllowsAgent(apiKey: string | undefined, agentId: string): boolean;
   /** Secret used to sign OpenCX contact tokens. */

@@ -50,6 +50,8 @@ export interface SandboxOptions {
   agentIds?: string[];
   /** Shorthand for a single agent id. */
   agentId?: string;
+  /** Most contacts an agent may hold; a create that would pass it is a 400 (Chatbase "contact quota reached"). */
+  contactQuota?: number;
   /** Custom attributes every agent starts with (when not loaded from `dataFile`). */
   attributes?: CustomAttribute[];
   /** HMAC / JWT secret the identify endpoint checks against (default `SANDBOX_IDENTITY_SECRET`). */

@@ -163,6 +163,7 @@ export async function startSandbox(o: SandboxOptions = {}): Promise<Sandbox> {
     identityKey,
     teamwebKey,
     keyAllowsAgent,
+    contactQuota: o.contactQuota ?? Number.POSITIVE_INFINITY,
     signingSecret: randomUUID() + randomUUID(),
   };
   const routes = allRoutes.map(compile);

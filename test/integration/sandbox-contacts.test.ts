@@ -106,6 +106,16 @@ describe('sandbox: Chatbase v1 contacts', () => {
     expect(sb!.requests.at(-1)).toMatchObject({ method: 'POST', status: 200, items: 1000 });
   });
 
+  it('refuses a create past the contact quota, but still updates existing contacts', async () => {
+    await start({ contactQuota: 3 });
+    expect((await call('POST', `${CB}/contacts`, { users: [{ external_id: 'a' }, { external_id: 'b' }] })).status).toBe(200);
+    const over = await call('POST', `${CB}/contacts`, { users: [{ external_id: 'c' }, { external_id: 'd' }] });
+    expect([over.status, over.json.issues[0].field]).toEqual([400, 'users']);
+    expect(over.json.issues[0].message).toContain('quota');
+    expect((await call('POST', `${CB}/contacts`, { users: [{ external_id: 'a', name: 'A' }, { external_id: 'c' }] })).status).toBe(200);
+    expect(sb!.state.contacts(SANDBOX_CHATBASE_AGENT_ID)).toHaveLength(3);
+  });
+
   it('answers 409 when an email belongs to another contact, also within one batch', async () => {
     await start();
     expect((await call('POST', `${CB}/contacts`, { users: [{ external_id: 'a', email: 'x@example.com' }] })).status).toBe(200);

@@ -237,6 +237,10 @@ const createContacts: Handler = (req, rt) => {
   if (issues.length > 0) return { ...badBody(rt, issues), items: users.length };
   const conflicts = emailConflicts(agent, items);
   if (conflicts.length > 0) return { ...conflict(rt, conflicts), items: users.length };
+  const added = new Set(items.filter((it) => !agent.contacts.has(it.externalId)).map((it) => it.externalId)).size;
+  if (agent.contacts.size + added > rt.contactQuota) {
+    return { ...badBody(rt, [{ field: 'users', message: `Contact quota reached: the plan allows ${rt.contactQuota} contacts` }]), items: users.length };
+  }
   const data = items.map((it) => applyChange(agent, rt, it.externalId, it.change, { replaceWhole: false }));
   rt.state.changed();
   return { status: 200, json: { message: 'Success', data }, items: users.length };
