@@ -326,7 +326,7 @@ export function createHttpClient(o: HttpClientOptions): HttpClient {
   }
 
   function backoff(attempt: number): number {
-    const step = Math.min(retry.maxDelayMs, retry.baseDelayMs * 2 ** attempt);
+    const step = Math.min(retry.maxDelayMs, retry.maxWaitMs, retry.baseDelayMs * 2 ** attempt);
     // Equal jitter: half fixed, half random, so waits never collapse to zero.
     return Math.round(step / 2 + ((jitterUnit() / 0x1_0000_0000) * step) / 2);
   }
