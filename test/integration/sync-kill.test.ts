@@ -2,23 +2,46 @@
 // sandbox running in this process, then resumed with --resume. The end state must be the
 // complete one, the report must hold each rejected row once, and at most one batch per
 // worker may be sent twice per kill (measured in the sandbox's request log).
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { beforeAll, expect, it } from 'vitest';
+import { build } from 'esbuild';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { SANDBOX_DEMO_ATTRIBUTES } from '../../src/commands/contacts/sync.js';
 import { SANDBOX_API_KEY, startSandbox } from '../../src/sandbox/index.js';
 import { faultRows, toCsv } from '../fixtures/sync/rows.js';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
-const BIN = join(ROOT, 'bin/chatid.js');
+let BIN = '';
+let bundleDir = '';
 
-beforeAll(() => {
-  execFileSync(process.execPath, [join(ROOT, 'scripts/build.mjs')], { cwd: ROOT, stdio: 'ignore' });
-  expect(existsSync(join(ROOT, 'dist/bin.js'))).toBe(true);
+// The built CLI, bundled as scripts/build.mjs does but into a private directory: dist/ is
+// shared by everyone running `npm run build` here (the build deletes it first). The directory
+// sits under node_modules/ so the packages left external (undici, cli-progress) resolve.
+beforeAll(async () => {
+  await mkdir(join(ROOT, 'node_modules/.cache'), { recursive: true });
+  bundleDir = await mkdtemp(join(ROOT, 'node_modules/.cache/chatid-sync-kill-'));
+  await build({
+    entryPoints: { bin: join(ROOT, 'src/bin.ts') },
+    outdir: bundleDir,
+    bundle: true,
+    splitting: true,
+    format: 'esm',
+    platform: 'node',
+    target: 'node20.19',
+    logLevel: 'error',
+    chunkNames: 'chunks/[name]-[hash]',
+    external: ['undici', 'cli-progress'],
+    banner: { js: "import { createRequire as __chatidCreateRequire } from 'node:module'; const require = __chatidCreateRequire(import.meta.url);" },
+  });
+  BIN = join(bundleDir, 'bin.js');
+  expect(existsSync(BIN)).toBe(true);
 }, 60_000);
+afterAll(async () => {
+  if (bundleDir) await rm(bundleDir, { recursive: true, force: true });
+});
 
 interface Run {
   code: number | null;
