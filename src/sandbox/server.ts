@@ -251,7 +251,11 @@ export async function startSandbox(o: SandboxOptions = {}): Promise<Sandbox> {
       reset(res);
       return finish(0);
     }
-    if (fault === '429') return fail('rate-limit', { 'Retry-After': retryAfter(retryAfterSeconds, at) });
+    if (fault === '429') {
+      // Consistent with Retry-After, for clients that wait for the reset header instead.
+      const d: RateDecision = { allowed: false, limit: limiter?.limit ?? 100, remaining: 0, resetAt: at + retryAfterSeconds * 1000, retryAfterSeconds };
+      return fail('rate-limit', { ...rateHeaders(family, d, at), 'Retry-After': retryAfter(retryAfterSeconds, at) });
+    }
     if (fault === '500') return fail('server');
     if (fault === '503') return fail('unavailable', { 'Retry-After': retryAfter(retryAfterSeconds, at) });
 

@@ -93,6 +93,7 @@ describe('sandbox: faults', () => {
     await start({ faultRate: 1, faults: ['429'], retryAfterSeconds: 3 });
     const r429 = await call('POST', `${CB}/contacts`, batch);
     expect([r429.status, r429.headers['retry-after'], r429.json]).toEqual([429, '3', { message: 'Rate limit exceeded' }]);
+    expect([r429.headers['x-ratelimit-remaining'], Number(r429.headers['x-ratelimit-reset']) - sb!.requests[0]!.at]).toEqual(['0', 3000]);
     sb!.setFaults({ faults: ['500'] });
     const r500 = await call('POST', `${CB}/contacts`, batch);
     expect([r500.status, r500.json]).toEqual([500, { message: 'Internal server error' }]);
