@@ -6,7 +6,7 @@ import type { Dispatcher } from 'undici';
 import { configDir, openConfStore } from '../store/conf-store.js';
 import type { ProfileStore } from '../store/types.js';
 import { canPrompt, type Ctx, defaultUi, type Io } from './context.js';
-import { inquirerPrompter } from './prompter.js';
+import { inquirerPrompter, type Prompter } from './prompter.js';
 
 /**
  * The production context: the one place besides bin.ts that reads `process`. Expensive
@@ -24,6 +24,9 @@ export function createRealCtx(): Ctx {
   };
   let store: ProfileStore | undefined;
   let agent: Dispatcher | undefined;
+  // Made on the first question: the inquirer prompter reads io.stdin when it is created.
+  let inquirer: Prompter | undefined;
+  const ask = (): Prompter => (inquirer ??= inquirerPrompter(io, () => canPrompt(ctx)));
   const ctx: Ctx = {
     io,
     env: process.env,
@@ -35,7 +38,12 @@ export function createRealCtx(): Ctx {
     },
     color: new Chalk({ level: 0 }),
     errColor: new Chalk({ level: 0 }),
-    prompter: inquirerPrompter(io, () => canPrompt(ctx)),
+    prompter: {
+      input: (message, o) => ask().input(message, o),
+      password: (message, o) => ask().password(message, o),
+      select: (message, choices, o) => ask().select(message, choices, o),
+      confirm: (message, o) => ask().confirm(message, o),
+    },
     ui: defaultUi(),
     store: async () => {
       store ??= openConfStore({ dir: configDir(process.env, process.platform, homedir()), now: () => ctx.clock.now() });
