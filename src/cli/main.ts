@@ -12,7 +12,7 @@ export async function main(argv: string[], ctx: Ctx): Promise<number> {
   // Output flags are needed even when parsing fails (an unknown flag under --json must
   // still answer in JSON), so read them from argv before commander does.
   applyGlobals(ctx, scanGlobals(argv));
-  const program = buildProgram(ctx);
+  const program = buildProgram(ctx, argv);
   program.hook('preAction', (_root, action) => applyGlobals(ctx, action.optsWithGlobals<GlobalFlags>()));
   try {
     await program.parseAsync(argv, { from: 'user' });

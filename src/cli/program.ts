@@ -26,11 +26,51 @@ export interface GlobalFlags {
   verbose?: boolean;
 }
 
+type Register = (program: Command, ctx: Ctx) => void;
+
+/** Every top-level command, by the name its register function gives it (program.test.ts checks). */
+export const COMMANDS: ReadonlyArray<readonly [string, Register]> = [
+  ['profile', registerProfile],
+  ['secret', registerSecret],
+  ['whoami', registerWhoami],
+  ['token', registerToken],
+  ['hash', registerHash],
+  ['encrypt', registerEncrypt],
+  ['decrypt', registerDecrypt],
+  ['contacts', registerContacts],
+  ['attributes', registerAttributes],
+  ['chat', registerChat],
+  ['conversations', registerConversations],
+  ['sandbox', registerSandbox],
+];
+
+/**
+ * The top-level command `argv` runs, when that is certain before parsing: the first operand,
+ * after only root options that cannot show the root help. Otherwise undefined.
+ */
+export function commandIn(argv: readonly string[]): string | undefined {
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '--profile') {
+      i++;
+      continue;
+    }
+    // --help (root help lists every command), `--`, and short-flag clusters such as -qh.
+    if (a === '--' || a === '-h' || a === '--help' || /^-[^-]./.test(a)) return undefined;
+    if (a.startsWith('-')) continue;
+    return COMMANDS.some(([name]) => name === a) ? a : undefined;
+  }
+  return undefined;
+}
+
 /**
  * The command tree. Registering is cheap: each command's heavy work (jose, undici, conf,
- * csv-parse, prompts) loads with import() when it runs.
+ * csv-parse, prompts) loads with import() when it runs. Given `argv`, only the command it
+ * runs is registered when that is certain (commander's cost grows with every option
+ * defined, and none of the others could match); root help, `help`, unknown commands and
+ * suggestions get the whole tree.
  */
-export function buildProgram(ctx: Ctx): Command {
+export function buildProgram(ctx: Ctx, argv?: readonly string[]): Command {
   const program = new Command('chatid')
     .description('Mint, verify and debug chat-widget identity tokens and hashes; sync contacts; run a local vendor sandbox.')
     .version(VERSION, '--version', 'print the version')
@@ -60,21 +100,9 @@ Environment: CHATID_PROFILE, CHATID_CONFIG_DIR, CHATID_PROVIDER, CHATID_AGENT_ID
 CHATID_BASE_URL, CHATID_API_KEY, CHATID_SECRET, NO_COLOR, FORCE_COLOR, CI.
 Exit codes: 0 ok, 1 failure, 2 usage, 3 verification failed, 4 credentials, 5 partial, 130 cancelled.`);
 
-  for (const register of [
-    registerProfile,
-    registerSecret,
-    registerWhoami,
-    registerToken,
-    registerHash,
-    registerEncrypt,
-    registerDecrypt,
-    registerContacts,
-    registerAttributes,
-    registerChat,
-    registerConversations,
-    registerSandbox,
-  ]) {
-    register(program, ctx);
+  const only = argv === undefined ? undefined : commandIn(argv);
+  for (const [name, register] of COMMANDS) {
+    if (only === undefined || name === only) register(program, ctx);
   }
   return program;
 }
