@@ -250,7 +250,7 @@ export async function runEngine(o: EngineOptions): Promise<EngineResult> {
   }
   if (unknownAttributes.length) {
     o.warn(
-      `Attribute${unknownAttributes.length > 1 ? 's' : ''} ${unknownAttributes.map((a) => `"${a}"`).join(', ')} ${unknownAttributes.length > 1 ? 'are' : 'is'} not in the vendor's schema and will not be sent (vendors drop unknown attributes silently). Create ${unknownAttributes.length > 1 ? 'them' : 'it'} with \`chatid attributes create\` and sync again.`,
+      `Attribute${unknownAttributes.length > 1 ? 's' : ''} ${unknownAttributes.map((a) => `"${a}"`).join(', ')} ${unknownAttributes.length > 1 ? 'are' : 'is'} not in the vendor's schema and will not be sent (vendors drop unknown attributes silently). Create ${unknownAttributes.length > 1 ? 'them' : 'it'} with \`chatid attributes create --name ${unknownAttributes[0]} --type text|number|boolean|date\` and sync again.`,
     );
   }
   for (const a of s.map.attributes) {

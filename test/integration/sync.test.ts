@@ -288,6 +288,13 @@ describe('contacts sync: guards', () => {
     const r = await runCli(['contacts', 'sync', 'in.csv', '--dry-run', '--json'], createTestCtx({ cwd: dir }));
     expect([r.exitCode, r.json().synced, r.json().rejected]).toEqual([5, 1, 1]);
   });
+  it('takes the target from --provider/--agent-id/--base-url like the other vendor commands', async () => {
+    await start({ provider: 'bookbag' });
+    await writeFile(join(dir, 'in.csv'), 'id,email\nu1,a@x.io\n');
+    const ctx = createTestCtx({ env: { CHATID_API_KEY: SANDBOX_API_KEY }, dispatcher: agent, cwd: dir });
+    const r = await runCli(['contacts', 'sync', 'in.csv', '--provider', 'bookbag', '--agent-id', sb.agentIds[0]!, '--base-url', sb.url, '--json'], ctx);
+    expect([r.exitCode, r.json().synced, r.json().target.provider]).toEqual([0, 1, 'bookbag']);
+  });
   it('refuses a --report or --checkpoint that would overwrite the input', async () => {
     await start();
     await writeFile(join(dir, 'in.csv'), 'id\nu1\n');

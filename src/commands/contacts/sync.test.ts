@@ -28,11 +28,12 @@ describe('contacts sync: flags → options', () => {
       checkpoint: undefined,
       shard: undefined,
       sandbox: false,
+      target: {},
       tuning: {},
     });
   });
   it('every flag', async () => {
-    const o = await parse(['-', '--dry-run', '--batch-size', '250', '--concurrency', '8', '--report', 'r.csv', '--resume', '--checkpoint', 'cp.json', '--shard', '2/4', '--max-retries', '3', '--rate-limit', '50/10s']);
+    const o = await parse(['-', '--dry-run', '--batch-size', '250', '--concurrency', '8', '--report', 'r.csv', '--resume', '--checkpoint', 'cp.json', '--shard', '2/4', '--max-retries', '3', '--rate-limit', '50/10s', '--provider', 'bookbag', '--agent-id', '7', '--base-url', 'http://127.0.0.1:4010']);
     expect(o).toEqual({
       file: '-',
       dryRun: true,
@@ -43,6 +44,7 @@ describe('contacts sync: flags → options', () => {
       checkpoint: 'cp.json',
       shard: { index: 1, count: 4 },
       sandbox: false,
+      target: { provider: 'bookbag', agentId: '7', baseUrl: 'http://127.0.0.1:4010' },
       tuning: { retry: { maxRetries: 3 }, rateLimit: { limit: 50, windowMs: 10_000 } },
     });
   });
@@ -55,6 +57,7 @@ describe('contacts sync: flags → options', () => {
     [['--shard', '1-4']],
     [['--sandbox', '--resume']],
     [['--rate-limit', 'fast']],
+    [['--sandbox', '--base-url', 'http://127.0.0.1:1']],
   ])('refuses %j with exit 2', async (flags) => {
     await expect(parse(['c.csv', ...flags])).rejects.toMatchObject({ exitCode: 2 });
   });

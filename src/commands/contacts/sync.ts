@@ -6,7 +6,8 @@ import { emit, info, warn } from '../../cli/output.js';
 import type { Settings } from '../../cli/settings.js';
 import type { EngineResult } from '../../sync/engine.js';
 import { parseShard, type Shard } from '../../sync/shard.js';
-import type { ClientTuning, NetworkFlags } from '../../vendors/factory.js';
+import type { ClientTuning } from '../../vendors/factory.js';
+import { addVendorOptions, type VendorFlags } from '../../vendors/flags.js';
 import type { ContactsApi, CustomAttribute } from '../../vendors/types.js';
 
 /** Rows per request when --batch-size is not given: the vendors' maximum, since rate limits count requests, not rows. */
@@ -37,6 +38,8 @@ export interface SyncOptions {
   checkpoint: string | undefined;
   shard: Shard | undefined;
   sandbox: boolean;
+  /** --provider, --agent-id, --base-url (the key comes from CHATID_API_KEY or the profile). */
+  target: Pick<VendorFlags, 'provider' | 'agentId' | 'baseUrl'>;
   tuning: ClientTuning;
 }
 
@@ -53,7 +56,7 @@ export interface SyncDeps {
   connect?: (settings: Settings) => Promise<ContactsApi>;
 }
 
-interface SyncFlags extends NetworkFlags {
+interface SyncFlags extends VendorFlags {
   dryRun?: boolean;
   batchSize?: string;
   concurrency?: string;
@@ -88,6 +91,15 @@ export async function parseSyncFlags(file: string, f: SyncFlags): Promise<SyncOp
       hint: 'Run `chatid sandbox --data state.json` in another terminal and point CHATID_BASE_URL at it to try --resume.',
     });
   }
+  const target: SyncOptions['target'] = {};
+  if (f.provider !== undefined) target.provider = f.provider;
+  if (f.agentId !== undefined) target.agentId = f.agentId;
+  if (f.baseUrl !== undefined) target.baseUrl = f.baseUrl;
+  if (f.sandbox && Object.keys(target).length) {
+    throw new UsageError('ERR_USAGE_BAD_VALUE', '--sandbox chooses where the data goes; it cannot be combined with --provider, --agent-id or --base-url.', {
+      hint: 'Drop --sandbox to sync into that target, or drop the target flags to try the in-process sandbox.',
+    });
+  }
   const { parseNetworkFlags } = await import('../../vendors/factory.js');
   return {
     file,
@@ -99,6 +111,7 @@ export async function parseSyncFlags(file: string, f: SyncFlags): Promise<SyncOp
     checkpoint: f.checkpoint,
     shard,
     sandbox: Boolean(f.sandbox),
+    target,
     tuning: parseNetworkFlags(f),
   };
 }
@@ -116,7 +129,7 @@ export function registerSync(parent: Command, ctx: Ctx, runF = runSync): void {
     .option('--checkpoint <path>', 'checkpoint file (default: <file>.chatid-checkpoint.json; stdin: ./chatid-sync-stdin.checkpoint.json)')
     .option('--shard <i/n>', 'sync only shard i of n (1-based), a stable split by external id for parallel CI jobs')
     .option('--sandbox', 'sync into a local in-process sandbox instead of the vendor (no account or settings needed)');
-  addNetworkFlags(cmd);
+  addVendorOptions(cmd);
   cmd
     .addHelpText(
       'after',
@@ -147,14 +160,6 @@ Examples:
         });
       }
     });
-}
-
-/** The network flags of the vendor clients (--max-retries, --max-wait, --rate-limit), declared here to keep registration import-free. */
-function addNetworkFlags(cmd: Command): void {
-  cmd
-    .option('--max-retries <n>', 'retries after a 429, a 5xx or a connection failure (default 5)')
-    .option('--max-wait <duration>', 'longest Retry-After to honour before giving up, e.g. 60s, 5m (default 60s)')
-    .option('--rate-limit <n/duration>', "client-side limit, e.g. 90/10s (default: under the vendor's limit)");
 }
 
 /** Open the input: a file checked up front (exit 2 with a clear message), or stdin spooled to a private temp file. */
@@ -215,8 +220,8 @@ export async function runSync(opts: SyncOptions, ctx: Ctx, deps: SyncDeps = {}):
       };
       info(ctx, `Started a local sandbox at ${sandbox.url} (agent ${sandbox.agentIds[0]}); syncing into it.`);
     } else {
-      const { resolveSettings } = await import('../../cli/settings.js');
-      settings = await resolveSettings(ctx, {}, { needs: ['provider', 'agentId', 'baseUrl', 'apiKey'] });
+      const { resolveVendorSettings } = await import('../../vendors/factory.js');
+      settings = await resolveVendorSettings(ctx, opts.target);
     }
     const target = {
       provider: settings.provider?.value ?? '',
