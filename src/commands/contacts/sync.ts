@@ -121,12 +121,12 @@ export function registerSync(parent: Command, ctx: Ctx, runF = runSync): void {
     .command('sync')
     .description('Bulk upsert contacts from a CSV file (or - for stdin) into the vendor')
     .argument('<file>', 'CSV with a header: external_id (or user_id, id), name, email, phonenumber, stripe_id, stripe_label, attr.<name>…; - reads stdin')
-    .option('--dry-run', 'read, validate and count without writing to the vendor (the attribute schema is still fetched)')
+    .option('--dry-run', 'read, validate and count without writing to the vendor (the attribute schema is read when the file has attr. columns)')
     .option('--batch-size <n>', `rows per request, at most 1000 (default ${DEFAULT_BATCH_SIZE})`)
     .option('--concurrency <n>', `requests in flight at once, 1-${MAX_CONCURRENCY} (default ${DEFAULT_CONCURRENCY})`)
     .option('--report <file.csv>', 'write every rejected and duplicate row here (mode 0600, spreadsheet-safe)')
     .option('--resume', 'continue an interrupted sync from its checkpoint')
-    .option('--checkpoint <path>', 'checkpoint file (default: <file>.chatid-checkpoint.json; stdin: ./chatid-sync-stdin.checkpoint.json)')
+    .option('--checkpoint <path>', 'checkpoint file (default: <file>.chatid-checkpoint.json; stdin: ./chatid-sync-stdin.chatid-checkpoint.json)')
     .option('--shard <i/n>', 'sync only shard i of n (1-based), a stable split by external id for parallel CI jobs')
     .option('--sandbox', 'sync into a local in-process sandbox instead of the vendor (no account or settings needed)');
   addVendorOptions(cmd);
@@ -139,7 +139,8 @@ Every row ends as exactly one of: synced, rejected (in --report, with a code) or
 A cell left empty leaves the field unchanged; a cell holding exactly null deletes it.
 Attribute values take the type in the vendor's schema (fetched once); attributes the schema
 lacks are not sent (vendors drop them silently), with a warning before anything is written.
-Exit codes: 0 all synced, 5 some rows rejected, 1 failure (re-run with --resume), 4 key rejected.
+Exit codes: 0 all synced, 5 some rows rejected, 1 failure (re-run with --resume),
+2 bad file or flags (found before anything is written), 4 key missing or rejected.
 
 Examples:
   $ chatid contacts sync examples/contacts.csv --sandbox
