@@ -155,7 +155,10 @@ Examples:
       emit(ctx, result, renderSync);
       if (result.rejected > 0) {
         // --json already printed the one document: exit 5 without a second one.
-        if (ctx.ui.json) throw new ExitWithCode(5);
+        if (ctx.ui.json) {
+          warn(ctx, `${result.rejected} of ${result.read} rows were rejected (exit 5)${result.report ? `; see ${result.report}` : ''}.`);
+          throw new ExitWithCode(5);
+        }
         throw new PartialSuccessError('ERR_SYNC_PARTIAL', `${result.rejected} of ${result.read} rows were rejected.`, {
           hint: result.report ? `Fix the rows listed in ${result.report} and sync again (synced rows are upserted, so re-running is safe).` : 'Re-run with --report rejected.csv to get every rejected row with its code.',
         });
