@@ -211,13 +211,15 @@ describe.skipIf(!(await builtCliHas(['contacts', 'sync'])))('CSV corpus: the rea
 
   it('answers every fatal corpus file with its code and no stack trace', async () => {
     await withSandbox(async (sb) => {
-      for (const c of CSV_CASES.filter((x) => x.error)) {
-        const dir = mkdtempSync(join(tmpRoot, 'spawn-'));
-        copyFileSync(join(CORPUS, 'csv', c.file), join(dir, c.file));
-        const r = await spawnCli(['contacts', 'sync', c.file, '--json'], { cwd: dir, env: { ...envFor(sb), CHATID_CONFIG_DIR: join(dir, 'cfg') } });
-        expectJsonError(`csv ${c.file} (spawned)`, { ...r, exitCode: r.exitCode ?? -1, json: () => JSON.parse(r.stdout) }, c.exit, c.error!);
-        expect(readdirSync(dir), c.file).toEqual([c.file]);
-      }
+      await Promise.all(
+        CSV_CASES.filter((x) => x.error).map(async (c) => {
+          const dir = mkdtempSync(join(tmpRoot, 'spawn-'));
+          copyFileSync(join(CORPUS, 'csv', c.file), join(dir, c.file));
+          const r = await spawnCli(['contacts', 'sync', c.file, '--json'], { cwd: dir, env: { ...envFor(sb), CHATID_CONFIG_DIR: join(dir, 'cfg') } });
+          expectJsonError(`csv ${c.file} (spawned)`, { ...r, exitCode: r.exitCode ?? -1, json: () => JSON.parse(r.stdout) }, c.exit, c.error!);
+          expect(readdirSync(dir), c.file).toEqual([c.file]);
+        }),
+      );
       expect(contactWrites(sb)).toBe(0);
     });
   });

@@ -9,6 +9,9 @@ import { parseSignFlags } from '../../src/commands/token/sign.js';
 import { buildTokenClaims } from '../../src/core/jwt-claims.js';
 import { createTestCtx, runCli } from '../helpers/test-ctx.js';
 
+// Deterministic by default (the same cases on every run); FC_SEED=<n> explores others.
+fc.configureGlobal({ seed: Number(process.env.FC_SEED ?? 20261123) });
+
 const RESERVED = new Set(['iat', 'exp', 'sub', 'user_id', 'userId', 'email', 'name', 'phone', 'phonenumber', 'custom_attributes', 'stripe_accounts']);
 const key = fc.string({ minLength: 1, maxLength: 12 }).filter((k) => !k.includes('=') && !RESERVED.has(k) && k !== '__proto__');
 const value = fc.string({ maxLength: 20 });

@@ -10,6 +10,9 @@ import { parseDuration } from '../../src/core/duration.js';
 import { fingerprint, mask } from '../../src/core/fingerprint.js';
 import { parseSecretKey } from '../../src/core/secret-key.js';
 
+// Deterministic by default (the same cases on every run); FC_SEED=<n> explores others.
+fc.configureGlobal({ seed: Number(process.env.FC_SEED ?? 20261123) });
+
 const RUNS = { numRuns: 300 };
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 

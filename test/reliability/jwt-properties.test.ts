@@ -9,6 +9,9 @@ import { signHs256 } from '../../src/core/jwt-sign.js';
 import { hs256Signer, signHs256Sync } from '../../src/core/jwt-sign-sync.js';
 import { verifyJwt } from '../../src/core/jwt-verify.js';
 
+// Deterministic by default (the same cases on every run); FC_SEED=<n> explores others.
+fc.configureGlobal({ seed: Number(process.env.FC_SEED ?? 20261123) });
+
 const RUNS = { numRuns: 200 };
 const b64u = (text: string): string => encodeBase64Url(new TextEncoder().encode(text));
 const HEADER = b64u('{"alg":"HS256","typ":"JWT"}');
