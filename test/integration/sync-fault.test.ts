@@ -10,7 +10,7 @@ import { expect, it } from 'vitest';
 import { SANDBOX_DEMO_ATTRIBUTES } from '../../src/commands/contacts/sync.js';
 import { FAULT_KINDS, SANDBOX_API_KEY, startSandbox } from '../../src/sandbox/index.js';
 import { createTestCtx, runCli } from '../helpers/test-ctx.js';
-import { faultRows, toCsv } from '../fixtures/sync/rows.js';
+import { expectedOutcome, faultRows, toCsv } from '../fixtures/sync/rows.js';
 
 it('10 000 rows through ~20% faults of every kind end exactly right', async () => {
   const sb = await startSandbox({ port: 0, rateLimit: false, faultRate: 0.2, faults: [...FAULT_KINDS], seed: 42, attributes: SANDBOX_DEMO_ATTRIBUTES });
@@ -28,12 +28,12 @@ it('10 000 rows through ~20% faults of every kind end exactly right', async () =
     const j = r.json();
 
     // What the file says the end state must be.
-    const last = new Map<string, number>();
-    rows.forEach((row, i) => last.set(row.id, i));
-    const winners = [...last.values()].map((i) => rows[i]!);
-    const expectSynced = winners.filter((w) => w.valid);
-    const expectRejected = winners.filter((w) => !w.valid).length;
-    const expectDuplicates = rows.length - last.size;
+    const want = expectedOutcome(rows);
+    const last = want.last;
+    const expectSynced = want.synced;
+    const expectRejected = want.rejected.length;
+    const expectDuplicates = want.duplicates;
+    expect(want.conflicts).toBeGreaterThan(10);
 
     expect(r.exitCode).toBe(5);
     expect(j.read).toBe(10_000);
@@ -57,7 +57,7 @@ it('10 000 rows through ~20% faults of every kind end exactly right', async () =
       expect(c?.email, w.id).toBe(w.email);
       expect(c?.custom_attributes).toEqual({ seats: Number(w.seats) });
     }
-    for (const w of winners.filter((x) => !x.valid)) expect(byId.has(w.id)).toBe(false);
+    for (const w of want.rejected) expect(byId.has(w.id)).toBe(false);
 
     // The report: every invalid and every duplicate row, once.
     const lines = (await readFile(join(dir, 'rejected.csv'), 'utf8')).split('\r\n').filter(Boolean).slice(1);
@@ -66,8 +66,11 @@ it('10 000 rows through ~20% faults of every kind end exactly right', async () =
     expect(reportedRows.size).toBe(lines.length);
     rows.forEach((row, i) => {
       const superseded = last.get(row.id) !== i;
-      if (superseded || !row.valid) expect(reportedRows.has(i + 1), `row ${i + 1}`).toBe(true);
+      if (superseded || !row.valid || row.conflict) expect(reportedRows.has(i + 1), `row ${i + 1}`).toBe(true);
     });
+    // Refused by the vendor, isolated from their batches, reported with the vendor's reason.
+    const vendorCodes = lines.filter((l) => l.split(',')[3] === 'VENDOR_CONFLICT').length;
+    expect(vendorCodes).toBe(want.conflicts);
   } finally {
     await sb.close();
     await agent.close();

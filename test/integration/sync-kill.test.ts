@@ -11,7 +11,7 @@ import { build } from 'esbuild';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { SANDBOX_DEMO_ATTRIBUTES } from '../../src/commands/contacts/sync.js';
 import { SANDBOX_API_KEY, startSandbox } from '../../src/sandbox/index.js';
-import { faultRows, toCsv } from '../fixtures/sync/rows.js';
+import { expectedOutcome, faultRows, toCsv } from '../fixtures/sync/rows.js';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
 let BIN = '';
@@ -106,11 +106,9 @@ it('SIGKILL at several points, then --resume: complete state, report once, ≤ 1
     expect(final.code, final.stderr).toBe(5);
     const j = JSON.parse(final.stdout);
 
-    const last = new Map<string, number>();
-    rows.forEach((row, i) => last.set(row.id, i));
-    const winners = [...last.values()].map((i) => rows[i]!);
-    const valid = winners.filter((w) => w.valid);
-    expect(j).toMatchObject({ read: 4_000, synced: valid.length, rejected: winners.length - valid.length, duplicates: rows.length - last.size, resumed: true });
+    const want = expectedOutcome(rows);
+    const valid = want.synced;
+    expect(j).toMatchObject({ read: 4_000, synced: valid.length, rejected: want.rejected.length, duplicates: want.duplicates, resumed: true });
 
     // Complete, exact state at the server.
     const stored = sb.state.contacts(sb.agentIds[0]!);
@@ -125,15 +123,18 @@ it('SIGKILL at several points, then --resume: complete state, report once, ≤ 1
     expect(rowNums.length).toBe(j.rejected + j.duplicates);
     expect(new Set(rowNums).size).toBe(rowNums.length);
 
-    // Re-sent work, measured at the server: batches are fixed blocks of rows, so without kills
-    // there would be exactly ceil(4000 / BATCH) writes (no faults here, no refused rows).
+    // Re-sent work, measured at the server. Batches are fixed blocks of rows, and each ends in
+    // exactly one accepted (200) write (a batch with a refused row first gets a 409, then its
+    // other rows go again), so without kills there would be exactly ceil(4000 / BATCH) of them.
     const batches = Math.ceil(rows.length / BATCH);
-    const writes = sb.requests.filter((q) => q.method === 'POST');
-    expect(writes.every((w) => w.status === 200)).toBe(true);
-    const resent = writes.length - batches;
-    console.log(`kill test: ${kills} kills, ${writes.length} writes for ${batches} batches (${resent} re-sent, bound ${kills * WORKERS})`);
+    const accepted = sb.requests.filter((q) => q.method === 'POST' && q.status === 200);
+    const resent = accepted.length - batches;
+    const resentRows = accepted.reduce((n, q) => n + (q.items ?? 0), 0) - valid.length;
+    console.log(`kill test: ${kills} kills, ${accepted.length} accepted writes for ${batches} batches (${resent} batches / ${resentRows} rows re-sent; bound ${kills * WORKERS} batches)`);
     expect(resent).toBeGreaterThanOrEqual(0);
     expect(resent).toBeLessThanOrEqual(kills * WORKERS);
+    expect(resentRows).toBeLessThanOrEqual(kills * WORKERS * BATCH);
+    expect(sb.requests.filter((q) => q.method === 'POST' && q.status !== 200).every((q) => q.status === 409)).toBe(true);
   } finally {
     await sb.close();
   }
