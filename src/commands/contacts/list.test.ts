@@ -87,4 +87,28 @@ describe('contacts list', () => {
     expect([r.exitCode, r.json().error.code, r.json().error.status]).toEqual([1, 'ERR_VENDOR_SERVER', 503]);
     expect(ctx.sleeps).toEqual([]);
   });
+  it('--verbose logs each request and wait on stderr, never the key', async () => {
+    ctx = createTestCtx({ env: ENV });
+    const pool = ctx.mockAgent.get(BASE);
+    pool.intercept({ path: '/api/v1/chatbots/bot1/contacts?page=1&per_page=100' }).reply(429, { message: 'Rate limit exceeded' }, { headers: { 'retry-after': '4' } });
+    pool.intercept({ path: '/api/v1/chatbots/bot1/contacts?page=1&per_page=100' }).reply(200, { data: [] });
+    const r = await runCli(['contacts', 'list', '--verbose', '--json'], ctx);
+    expect(r.exitCode).toBe(0);
+    expect(r.stderr).toContain('GET /api/v1/chatbots/bot1/contacts → 429');
+    expect(r.stderr).toContain('waiting 4000 ms before the next request (HTTP 429)');
+    expect(r.stderr).toContain('→ 200 (retry 1)');
+    expect(r.stderr).not.toContain('cb_key');
+  });
+  it('a --base-url that is not http(s) is exit 2', async () => {
+    ctx = createTestCtx({ env: ENV });
+    const r = await runCli(['contacts', 'list', '--base-url', 'ftp://x', '--json'], ctx);
+    expect([r.exitCode, r.json().error.code]).toEqual([2, 'ERR_USAGE_BAD_VALUE']);
+  });
+  it('a Retry-After over --max-wait stops at once (exit 1, ERR_VENDOR_RATE_LIMIT)', async () => {
+    ctx = createTestCtx({ env: ENV });
+    ctx.mockAgent.get(BASE).intercept({ path: '/api/v1/chatbots/bot1/contacts?page=1&per_page=100' }).reply(429, {}, { headers: { 'retry-after': '45' } });
+    const r = await runCli(['contacts', 'list', '--max-wait', '30s', '--json'], ctx);
+    expect([r.exitCode, r.json().error.code]).toEqual([1, 'ERR_VENDOR_RATE_LIMIT']);
+    expect(ctx.sleeps).toEqual([]);
+  });
 });
