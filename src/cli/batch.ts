@@ -1,0 +1,362 @@
+/**
+ * Streaming `--batch <file|->` input and output shared by `token sign`, `hash` and
+ * `encrypt` (cli.md §5). Constant memory for any number of lines: input is read chunk by
+ * chunk and handed out in small arrays; output is gathered into ~64 KiB writes that wait
+ * for `drain` when the destination is slow.
+ *
+ * Input formats, detected from the first line:
+ * - one user id per line (LF or CRLF; a UTF-8 BOM at the start is dropped);
+ * - a CSV whose header names an id column (`user_id`, `external_id`, `userId` or `id`,
+ *   first found wins in that order) and optionally `email` and `name`. RFC 4180 quoting
+ *   via csv-parse, loaded only when the file is a CSV.
+ *
+ * A bad row (empty id, id with surrounding whitespace, wrong number of CSV cells, a line
+ * over {@link MAX_LINE_CHARS}) is never silently dropped: it either stops the batch with a
+ * {@link UsageError} naming the line (default), or goes to `onBadRow` so the caller can
+ * count and report it.
+ *
+ * @example
+ * const input = await openBatchInput(ctx, '-');
+ * const out = new BatchWriter(ctx.io.stdout);
+ * for await (const rows of readBatchChunks(input, { signal: ctx.signal })) {
+ *   for (const r of rows) { const p = out.write(`${hash(r.userId)}\n`); if (p) await p; }
+ * }
+ * await out.end();
+ */
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { StringDecoder } from 'node:string_decoder';
+import type { Ctx } from './context.js';
+import { CancelledError, UsageError } from './errors.js';
+
+/** One input row. */
+export interface BatchRecord {
+  /** 1-based line number in the input (for a CSV record spanning lines: the line it ends on). */
+  line: number;
+  userId: string;
+  email?: string;
+  name?: string;
+}
+
+/** A row that cannot be used, with where it is and why. */
+export interface BatchRowError {
+  line: number;
+  code: 'ERR_BATCH_EMPTY_ID' | 'ERR_BATCH_ID_WHITESPACE' | 'ERR_BATCH_CSV_ROW' | 'ERR_BATCH_LINE_TOO_LONG';
+  message: string;
+}
+
+export interface ReadBatchOptions {
+  /** Called for each bad row, which is then skipped. Without it the first bad row throws a UsageError. */
+  onBadRow?: (err: BatchRowError) => void;
+  /** Stop reading (CancelledError) when aborted, e.g. ctx.signal. */
+  signal?: AbortSignal;
+  /** Rows per yielded array (default 1024). */
+  chunkSize?: number;
+}
+
+/** Longest accepted line (characters); longer lines are bad rows, and memory stays bounded. */
+export const MAX_LINE_CHARS = 64 * 1024;
+
+/** Header names that mark a CSV, in order of preference for the id column. */
+export const ID_COLUMNS = ['user_id', 'external_id', 'userid', 'id'] as const;
+
+/**
+ * Open `--batch <file|->`: `-` is stdin (refused when stdin is a terminal: nothing would
+ * ever arrive), anything else a file relative to ctx.cwd, checked before reading.
+ * @throws UsageError ERR_BATCH_STDIN_TTY, ERR_BATCH_FILE
+ */
+export async function openBatchInput(ctx: Ctx, source: string): Promise<NodeJS.ReadableStream> {
+  if (source === '-') {
+    if (ctx.io.stdin.isTTY) {
+      throw new UsageError('ERR_BATCH_STDIN_TTY', '--batch - reads ids from a pipe, but stdin is a terminal.', {
+        hint: 'Pipe the ids in (e.g. `cut -d, -f1 users.csv | chatid hash --batch -`) or pass a file path.',
+      });
+    }
+    return ctx.io.stdin;
+  }
+  const path = resolve(ctx.cwd, source);
+  try {
+      const s = await stat(path);
+      if (s.isDirectory()) throw Object.assign(new Error('is a directory'), { code: 'EISDIR' });
+    } catch (err) {
+      throw new UsageError('ERR_BATCH_FILE', `Cannot read the batch file ${path} (${(err as NodeJS.ErrnoException).code ?? String(err)}).`, {
+        cause: err,
+        hint: 'Check the path, or use --batch - to read ids from stdin.',
+      });
+    }
+    return createReadStream(path, { highWaterMark: 256 * 1024 });
+  }
+
+  /**
+   * Read batch rows one at a time. Convenient; {@link readBatchChunks} is faster for big inputs.
+   * @example for await (const r of readBatch(input)) console.log(r.line, r.userId);
+   */
+  export async function* readBatch(input: NodeJS.ReadableStream | AsyncIterable<string | Uint8Array>, o: ReadBatchOptions = {}): AsyncGenerator<BatchRecord> {
+    for await (const rows of readBatchChunks(input, o)) yield* rows;
+  }
+
+  /**
+   * Read batch rows in arrays of up to `chunkSize` (one await per array, not per row).
+   * Works on any async iterable of text or bytes (a file stream, stdin, an array in tests).
+   * @throws UsageError ERR_BATCH_ROW (first bad row, when no onBadRow), ERR_BATCH_EMPTY (no rows at all)
+   */
+  export async function* readBatchChunks(input: NodeJS.ReadableStream | AsyncIterable<string | Uint8Array>, o: ReadBatchOptions = {}): AsyncGenerator<BatchRecord[]> {
+    const chunkSize = o.chunkSize ?? 1024;
+    const bad = (e: BatchRowError): void => {
+      if (o.onBadRow) {
+        o.onBadRow(e);
+        return;
+      }
+      throw new UsageError('ERR_BATCH_ROW', `Batch input line ${e.line}: ${e.message}`, {
+        hint: 'Fix that line and run again.',
+        details: { line: e.line, reason: e.code },
+      });
+    };
+    const checkAbort = (): void => {
+      if (o.signal?.aborted) throw new CancelledError();
+    };
+
+    const it = (input as AsyncIterable<string | Uint8Array>)[Symbol.asyncIterator]();
+    const decoder = new StringDecoder('utf8');
+    const text = (c: string | Uint8Array): string => (typeof c === 'string' ? c : decoder.write(c as Buffer));
+
+    // Gather the first line to decide between plain ids and CSV.
+    let head = '';
+    let done = false;
+    while (!head.includes('\n') && head.length <= MAX_LINE_CHARS) {
+      const r = await it.next();
+      if (r.done) {
+        head += decoder.end();
+        done = true;
+        break;
+      }
+      head += text(r.value);
+    }
+    if (head.charCodeAt(0) === 0xfeff) head = head.slice(1);
+    const nl = head.indexOf('\n');
+    const firstLine = (nl === -1 ? head : head.slice(0, nl)).replace(/\r$/, '');
+    const header = detectHeader(firstLine);
+
+    let total = 0;
+    try {
+    if (header) {
+      for await (const rows of readCsv(head, done ? undefined : it, text, () => decoder.end(), header, chunkSize, bad, checkAbort)) {
+        total += rows.length;
+        yield rows;
+      }
+    } else {
+      let rows: BatchRecord[] = [];
+      let line = 0;
+      let rest = head;
+      let skipping = false; // inside an over-long line, dropping characters until its end
+      const take = (raw: string): void => {
+        line++;
+        const id = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
+        if (id === '') bad({ line, code: 'ERR_BATCH_EMPTY_ID', message: 'empty line (no user id).' });
+        else if (id.trim() !== id) bad({ line, code: 'ERR_BATCH_ID_WHITESPACE', message: `user id ${JSON.stringify(id)} has leading or trailing whitespace.` });
+        else rows.push({ line, userId: id });
+      };
+      for (;;) {
+        let start = 0;
+        for (;;) {
+          const i = rest.indexOf('\n', start);
+          if (i === -1) break;
+          if (skipping) {
+            skipping = false;
+          } else {
+            take(rest.slice(start, i));
+          }
+          start = i + 1;
+        }
+        rest = start === 0 ? rest : rest.slice(start);
+        if (!skipping && rest.length > MAX_LINE_CHARS) {
+          line++;
+          bad({ line, code: 'ERR_BATCH_LINE_TOO_LONG', message: `line longer than ${MAX_LINE_CHARS} characters.` });
+          skipping = true;
+        }
+        if (skipping) rest = '';
+        if (rows.length >= chunkSize) {
+          total += rows.length;
+          yield rows;
+          rows = [];
+          checkAbort();
+        }
+        if (done) break;
+        const r = await it.next();
+        if (r.done) {
+          rest += decoder.end();
+          done = true;
+          if (rest === '') break;
+          if (!rest.endsWith('\n')) rest += '\n'; // last line without a newline still counts
+          continue;
+        }
+        rest += text(r.value);
+      }
+      if (rows.length > 0) {
+        total += rows.length;
+        yield rows;
+      }
+    }
+  } finally {
+    // Stopped early (a bad row, an abort, the consumer broke off): release the input.
+    if (!done) await it.return?.().catch(() => undefined);
+  }
+  if (total === 0 && !o.onBadRow) {
+    throw new UsageError('ERR_BATCH_EMPTY', 'The batch input holds no user ids.', { hint: 'Give one id per line, or a CSV with a user_id/external_id/id column.' });
+  }
+}
+
+interface Header {
+  id: number;
+  email: number;
+  name: number;
+  columns: number;
+}
+
+/** A header line names an id column; anything else is the first plain id. */
+function detectHeader(line: string): Header | undefined {
+  if (!line.includes(',') && !ID_COLUMNS.includes(line.trim().toLowerCase() as (typeof ID_COLUMNS)[number])) return undefined;
+  const cells = line.split(',').map((c) => c.trim().replace(/^"(.*)"$/, '$1').trim().toLowerCase());
+  let id = -1;
+  for (const name of ID_COLUMNS) {
+    id = cells.indexOf(name);
+    if (id !== -1) break;
+  }
+  if (id === -1) return undefined;
+  return { id, email: cells.indexOf('email'), name: cells.indexOf('name'), columns: cells.length };
+}
+
+async function* readCsv(
+  head: string,
+  it: AsyncIterator<string | Uint8Array> | undefined,
+  text: (c: string | Uint8Array) => string,
+  flush: () => string,
+  h: Header,
+  chunkSize: number,
+  bad: (e: BatchRowError) => void,
+  checkAbort: () => void,
+): AsyncGenerator<BatchRecord[]> {
+  const { parse } = await import('csv-parse');
+  const parser = parse({
+    from_line: 2,
+    info: true,
+    relax_quotes: false,
+    skip_records_with_error: true,
+    max_record_size: MAX_LINE_CHARS,
+    skip_empty_lines: false,
+  });
+  let rows: BatchRecord[] = [];
+  const errors: BatchRowError[] = [];
+  parser.on('skip', (err: Error & { lines?: number }) => {
+    errors.push({ line: err.lines ?? 0, code: 'ERR_BATCH_CSV_ROW', message: `not a valid CSV row (${err.message}).` });
+  });
+  const drainErrors = (): void => {
+    while (errors.length) bad(errors.shift()!);
+  };
+  // Feed the parser from our iterator, honouring its back-pressure.
+  const feed = (async () => {
+    const write = (s: string): Promise<void> | undefined => (s === '' || parser.write(s) ? undefined : new Promise((r) => parser.once('drain', r)));
+    let p = write(head);
+    if (p) await p;
+    if (it) {
+      for (;;) {
+        const r = await it.next();
+        if (r.done) break;
+        p = write(text(r.value));
+        if (p) await p;
+      }
+      const tail = flush();
+      if (tail) parser.write(tail);
+    }
+    parser.end();
+  })();
+  feed.catch((err: unknown) => parser.destroy(err as Error));
+  try {
+    for await (const item of parser as AsyncIterable<{ record: string[]; info: { lines: number } }>) {
+      drainErrors();
+      const { record, info } = item;
+      const line = info.lines;
+      if (record.length === 1 && record[0] === '' && h.columns > 1) {
+        bad({ line, code: 'ERR_BATCH_EMPTY_ID', message: 'empty line (no user id).' });
+        continue;
+      }
+      if (record.length !== h.columns) {
+        bad({ line, code: 'ERR_BATCH_CSV_ROW', message: `${record.length} cells where the header has ${h.columns}.` });
+        continue;
+      }
+      const id = record[h.id] ?? '';
+      if (id === '') {
+        bad({ line, code: 'ERR_BATCH_EMPTY_ID', message: 'the id cell is empty.' });
+        continue;
+      }
+      if (id.trim() !== id) {
+        bad({ line, code: 'ERR_BATCH_ID_WHITESPACE', message: `user id ${JSON.stringify(id)} has leading or trailing whitespace.` });
+        continue;
+      }
+      const rec: BatchRecord = { line, userId: id };
+      const email = h.email === -1 ? '' : (record[h.email] ?? '');
+      const name = h.name === -1 ? '' : (record[h.name] ?? '');
+      if (email !== '') rec.email = email;
+      if (name !== '') rec.name = name;
+      rows.push(rec);
+      if (rows.length >= chunkSize) {
+        yield rows;
+        rows = [];
+        checkAbort();
+      }
+    }
+    await feed;
+    drainErrors();
+    if (rows.length) yield rows;
+  } finally {
+    parser.destroy();
+  }
+}
+
+/**
+ * Buffered output that respects back-pressure: text is gathered into chunks of about
+ * `chunkChars` and written together; when the stream's buffer is full, `write` returns a
+ * promise that resolves on `drain`. Callers await only that promise, so the fast path
+ * allocates nothing per row.
+ * @example
+ * const w = new BatchWriter(ctx.io.stdout);
+ * const p = w.write('line\n'); if (p) await p;
+ * await w.end(); // flushes; does not close the stream
+ */
+export class BatchWriter {
+  private buf: string[] = [];
+  private size = 0;
+  private readonly out: NodeJS.WritableStream;
+  private readonly chunkChars: number;
+  /** Rows written so far (calls to write). */
+  count = 0;
+
+  constructor(out: NodeJS.WritableStream, chunkChars = 64 * 1024) {
+    this.out = out;
+    this.chunkChars = chunkChars;
+  }
+
+  /** Queue `text`; returns a promise to await only when the destination asked us to wait. */
+  write(text: string): Promise<void> | undefined {
+    this.buf.push(text);
+    this.size += text.length;
+    this.count++;
+    return this.size >= this.chunkChars ? this.flush() : undefined;
+  }
+
+  /** Write what is queued; resolves once the stream can take more. */
+  flush(): Promise<void> | undefined {
+    if (this.size === 0 && this.buf.length === 0) return undefined;
+    const chunk = this.buf.length === 1 ? this.buf[0]! : this.buf.join('');
+    this.buf = [];
+    this.size = 0;
+    if (this.out.write(chunk)) return undefined;
+    return new Promise<void>((resolve) => this.out.once('drain', () => resolve()));
+  }
+
+  /** Flush everything queued (the stream stays open: it may be stdout). */
+  async end(): Promise<void> {
+    await this.flush();
+  }
+}
