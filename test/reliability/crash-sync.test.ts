@@ -139,4 +139,40 @@ describe.skipIf(!(await builtCliHas(['contacts', 'sync'])))('crash safety: conta
       await sb.close();
     }
   }, 60_000);
+
+  it('stops on SIGINT with exit 130 and a usable checkpoint, and --resume finishes the job', async () => {
+    const { csv, valid } = buildCsv();
+    const dir = join(tmp, 'sigint');
+    mkdirSync(dir);
+    writeFileSync(join(dir, 'contacts.csv'), csv);
+    const sb = await startSandbox({ rateLimit: false, latencyMs: 15 });
+    const env = { PATH: process.env.PATH ?? '', HOME: dir, CHATID_CONFIG_DIR: join(dir, 'cfg'), CHATID_PROVIDER: 'chatbase', CHATID_AGENT_ID: sb.agentIds[0]!, CHATID_BASE_URL: sb.url, CHATID_API_KEY: sb.apiKeys[0]! };
+    const argv = [BIN, 'contacts', 'sync', 'contacts.csv', '--report', 'report.csv', '--batch-size', String(BATCH), '--concurrency', String(WORKERS), '--json'];
+    try {
+      const child = spawn(process.execPath, argv, { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
+      let stdout = '';
+      child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+      const done = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+      // Ctrl-C once a few batches have been answered (and so acknowledged and checkpointed).
+      for (let w = 0; sb.requests.filter((r) => r.method === 'POST' && r.status === 200).length < 6 && w < 10_000; w += 5) await delay(5);
+      await delay(50);
+      child.kill('SIGINT');
+      const code = await done;
+      expect(code, stdout).toBe(130);
+      expect(() => JSON.parse(stdout), `one JSON document after Ctrl-C:\n${stdout}`).not.toThrow();
+      expect(JSON.parse(stdout).error?.code).toBe('ERR_CANCELLED');
+      const cp = await loadCheckpoint(join(dir, 'contacts.csv.chatid-checkpoint.json'));
+      expect(cp, `no checkpoint after Ctrl-C; files: ${readdirSync(dir).join(', ')}\n${stdout}`).toBeDefined();
+      const resumed = spawn(process.execPath, [...argv, '--resume'], { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
+      let out2 = '';
+      resumed.stdout.setEncoding('utf8').on('data', (d: string) => (out2 += d));
+      const code2 = await new Promise<number | null>((resolve) => resumed.on('close', (c) => resolve(c)));
+      expect(code2, out2).toBe(5);
+      const s = JSON.parse(out2);
+      expect([s.read, s.resumed]).toEqual([ROWS, true]);
+      expect(sb.state.contacts(sb.agentIds[0]!).length).toBe(valid.size);
+    } finally {
+      await sb.close();
+    }
+  }, 60_000);
 });
