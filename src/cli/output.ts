@@ -1,5 +1,6 @@
 import type { Ctx } from './context.js';
 import { type CliError, ExitCode, UsageError } from './errors.js';
+import { mapStack } from './stack.js';
 
 /**
  * Write a command's result: one JSON document on stdout with --json, otherwise the human
@@ -47,7 +48,7 @@ export function renderError(err: CliError, ctx: Ctx): number {
     ctx.io.stderr.write('Cancelled.\n');
   }
   if (ctx.ui.verbose && err.exitCode === ExitCode.failure && err.cause instanceof Error && err.cause.stack) {
-    ctx.io.stderr.write(`${ctx.errColor.dim(err.cause.stack)}\n`);
+    ctx.io.stderr.write(`${ctx.errColor.dim(mapStack(err.cause.stack))}\n`);
   }
   return err.exitCode;
 }
