@@ -51,6 +51,8 @@ export interface EngineOptions {
   now(): Date;
   warn(message: string): void;
   info(message: string): void;
+  /** Detail for --verbose. */
+  verbose?(message: string): void;
   /** Rows accounted for so far, out of `total` rows in this shard. */
   progress?(done: number, total: number): void;
   /** Called once the scan knows the total (to start a progress bar). */
@@ -188,7 +190,11 @@ export async function runEngine(o: EngineOptions): Promise<EngineResult> {
   if (!Number.isInteger(o.batchSize) || o.batchSize < 1 || o.batchSize > MAX_BATCH_SIZE) throw new UsageError('ERR_SYNC_BATCH_SIZE', `--batch-size must be 1..${MAX_BATCH_SIZE}.`);
 
   // 1. Everything about the file is checked before the network is touched.
+  const t0 = o.now().getTime();
   const s = await scan(o);
+  o.verbose?.(
+    `scanned ${o.inputName}: ${s.bytes} bytes, ${s.rows} rows${o.shard ? ` in this shard (${s.otherShards} in others)` : ''}, ${s.map.attributes.length} attribute columns, sha256 ${s.sha256.slice(0, 12)}…, ${o.now().getTime() - t0} ms`,
+  );
 
   // 2. Resume bookkeeping.
   let base = emptyCounts();
@@ -243,6 +249,7 @@ export async function runEngine(o: EngineOptions): Promise<EngineResult> {
   const stats0 = { ...api.stats };
   const attributes: CustomAttribute[] = s.map.attributes.length ? await api.listAttributes({ signal: o.signal }) : [];
   const schema = schemaOf(attributes);
+  if (s.map.attributes.length) o.verbose?.(`vendor schema: ${attributes.map((a) => `${a.name}:${a.type}${a.archived ? ' (archived)' : ''}`).join(', ') || '(no attributes)'}`);
   const unknownAttributes = s.map.attributes.filter((a) => !schema.has(a.name)).map((a) => a.name);
   const ignoredColumns = s.map.ignored.map((c) => c.header);
   if (ignoredColumns.length) {

@@ -2,7 +2,7 @@ import type { Readable } from 'node:stream';
 import type { Command } from 'commander';
 import type { Ctx } from '../../cli/context.js';
 import { ExitWithCode, PartialSuccessError, UsageError } from '../../cli/errors.js';
-import { emit, info, warn } from '../../cli/output.js';
+import { emit, info, verbose, warn } from '../../cli/output.js';
 import type { Settings } from '../../cli/settings.js';
 import type { EngineResult } from '../../sync/engine.js';
 import { parseShard, type Shard } from '../../sync/shard.js';
@@ -270,6 +270,7 @@ export async function runSync(opts: SyncOptions, ctx: Ctx, deps: SyncDeps = {}):
         warn(ctx, m);
       },
       info: (m) => info(ctx, m),
+      verbose: (m) => verbose(ctx, m),
       started: (total) => {
         if (!progressLib || total === 0) return;
         const { SingleBar, Presets } = progressLib;
