@@ -29,8 +29,10 @@ const ALIASES: Readonly<Record<string, StandardField>> = {
   id: 'external_id',
   name: 'name',
   email: 'email',
+  e_mail: 'email',
   phonenumber: 'phonenumber',
   phone: 'phonenumber',
+  phone_number: 'phonenumber',
   stripe_id: 'stripe_id',
   stripe_label: 'stripe_label',
   stripe_email: 'stripe_email',
@@ -41,8 +43,9 @@ const ATTR_PREFIXES = ['attr.', 'custom_attributes.'] as const;
 const ATTR_NAME_RE = /^[a-zA-Z][a-zA-Z0-9_-]*$/;
 
 /**
- * Map a header row. Standard column names are matched case-insensitively after trimming;
- * attribute names keep their case (vendors compare them exactly).
+ * Map a header row. Standard column names are matched case-insensitively after trimming,
+ * with spaces and dashes read as `_` ("External ID" = external_id); attribute names keep
+ * their case (vendors compare them exactly).
  * @example mapHeader(['id', 'Email', 'attr.plan']) // { ok: true, map: { externalId: 0, fields: { email: 1 }, … } }
  */
 export function mapHeader(header: readonly string[]): { ok: true; map: ColumnMap } | { ok: false; problem: HeaderProblem } {
@@ -68,7 +71,8 @@ export function mapHeader(header: readonly string[]): { ok: true; map: ColumnMap
       target = `attr:${name}`;
       map.attributes.push({ name, index: i, header: raw });
     } else {
-      const field = ALIASES[lower];
+      // "External ID", "external-id" and "external_id" are the same column.
+      const field = ALIASES[lower.replace(/[\s-]+/g, '_')];
       if (!field) {
         map.ignored.push({ header: raw, index: i });
         continue;

@@ -56,6 +56,12 @@ describe('mapHeader', () => {
     ]);
     expect(r.map.ignored).toEqual([{ header: 'company', index: 5 }]);
   });
+  it('reads "External ID", "Phone Number" and "external-id" as the standard columns', () => {
+    const r = mapHeader(['External ID', 'Phone Number', 'E-mail', 'Company']);
+    expect(r.ok && [r.map.externalId, r.map.fields, r.map.ignored.map((c) => c.header)]).toEqual([0, { phonenumber: 1, email: 2 }, ['Company']]);
+    const r2 = mapHeader(['external-id']);
+    expect(r2.ok && r2.map.externalId).toBe(0);
+  });
   it.each([
     [['name', 'email'], 'ERR_SYNC_NO_ID_COLUMN'],
     [['id', 'user_id'], 'ERR_SYNC_DUPLICATE_COLUMN'],
