@@ -2,12 +2,16 @@
 // `chatid --version` alone answers here, before commander and the command tree load: it is
 // the one command whose whole cost is start-up (issue 5: ≤ 1.3× `node -e 0`).
 import { writeSync } from 'node:fs';
+import module from 'node:module';
 import { VERSION } from './version.js';
 
 const argv = process.argv.slice(2);
 if (argv.length === 1 && argv[0] === '--version') {
   printVersion();
 } else {
+  // Node ≥ 22.1 keeps compiled code in an on-disk cache (NODE_COMPILE_CACHE / the tmp dir) for
+  // the chunks imported next; Node 20 has no such API, so this is skipped there.
+  (module as { enableCompileCache?: () => unknown }).enableCompileCache?.();
   const [{ main }, { createRealCtx }] = await Promise.all([import('./cli/main.js'), import('./cli/real-context.js')]);
   process.exitCode = await main(argv, createRealCtx());
 }
