@@ -53,7 +53,10 @@ interface Run {
 it('SIGKILL at several points, then --resume: complete state, report once, ≤ 1 batch per worker re-sent per kill', async () => {
   const BATCH = 100;
   const WORKERS = 3;
-  const sb = await startSandbox({ port: 0, rateLimit: false, latencyMs: 15, attributes: SANDBOX_DEMO_ATTRIBUTES });
+  // Called (synchronously, in the server) as each write is answered: the kill lands at an
+  // exact point of the run whatever the machine's load.
+  let onWrite: (() => void) | undefined;
+  const sb = await startSandbox({ port: 0, rateLimit: false, latencyMs: 15, attributes: SANDBOX_DEMO_ATTRIBUTES, log: (line) => void (line.startsWith('POST') && onWrite?.()) });
   try {
     const dir = await mkdtemp(join(tmpdir(), 'chatid-kill-'));
     const rows = faultRows(4_000);
@@ -79,18 +82,17 @@ it('SIGKILL at several points, then --resume: complete state, report once, ≤ 1
         let stderr = '';
         child.stdout.on('data', (d) => (stdout += d));
         child.stderr.on('data', (d) => (stderr += d));
-        let timer: NodeJS.Timeout | undefined;
         if (killAfter !== undefined) {
-          timer = setInterval(() => {
+          onWrite = () => {
             if (posts() - start >= killAfter) {
               child.kill('SIGKILL');
-              clearInterval(timer);
+              onWrite = undefined;
             }
-          }, 2);
+          };
         }
         child.on('error', reject);
         child.on('close', (code, signal) => {
-          if (timer) clearInterval(timer);
+          onWrite = undefined;
           resolve({ code, signal, stdout, stderr });
         });
       });
