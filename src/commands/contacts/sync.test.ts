@@ -58,6 +58,8 @@ describe('contacts sync: flags → options', () => {
     [['--sandbox', '--resume']],
     [['--rate-limit', 'fast']],
     [['--sandbox', '--base-url', 'http://127.0.0.1:1']],
+    [['--dry-run', '--resume']],
+    [['--dry-run', '--checkpoint', 'cp.json']],
   ])('refuses %j with exit 2', async (flags) => {
     await expect(parse(['c.csv', ...flags])).rejects.toMatchObject({ exitCode: 2 });
   });

@@ -91,6 +91,11 @@ export async function parseSyncFlags(file: string, f: SyncFlags): Promise<SyncOp
       hint: 'Run `chatid sandbox --data state.json` in another terminal and point CHATID_BASE_URL at it to try --resume.',
     });
   }
+  if (f.dryRun && (f.resume || f.checkpoint !== undefined)) {
+    throw new UsageError('ERR_USAGE_BAD_VALUE', `${f.resume ? '--resume' : '--checkpoint'} cannot be used with --dry-run: a dry run writes nothing, so it keeps no checkpoint.`, {
+      hint: 'Drop --dry-run to sync, or drop the checkpoint flags to only check the file.',
+    });
+  }
   const target: SyncOptions['target'] = {};
   if (f.provider !== undefined) target.provider = f.provider;
   if (f.agentId !== undefined) target.agentId = f.agentId;
