@@ -33,10 +33,10 @@ describe('contacts sync: flags → options', () => {
     });
   });
   it('every flag', async () => {
-    const o = await parse(['-', '--dry-run', '--batch-size', '250', '--concurrency', '8', '--report', 'r.csv', '--resume', '--checkpoint', 'cp.json', '--shard', '2/4', '--max-retries', '3', '--rate-limit', '50/10s', '--provider', 'bookbag', '--agent-id', '7', '--base-url', 'http://127.0.0.1:4010']);
+    const o = await parse(['-', '--batch-size', '250', '--concurrency', '8', '--report', 'r.csv', '--resume', '--checkpoint', 'cp.json', '--shard', '2/4', '--max-retries', '3', '--rate-limit', '50/10s', '--provider', 'bookbag', '--agent-id', '7', '--base-url', 'http://127.0.0.1:4010']);
     expect(o).toEqual({
       file: '-',
-      dryRun: true,
+      dryRun: false,
       batchSize: 250,
       concurrency: 8,
       report: 'r.csv',
@@ -47,6 +47,9 @@ describe('contacts sync: flags → options', () => {
       target: { provider: 'bookbag', agentId: '7', baseUrl: 'http://127.0.0.1:4010' },
       tuning: { retry: { maxRetries: 3 }, rateLimit: { limit: 50, windowMs: 10_000 } },
     });
+  });
+  it('--dry-run', async () => {
+    expect((await parse(['c.csv', '--dry-run'])).dryRun).toBe(true);
   });
   it.each([
     [['--batch-size', '0']],
