@@ -33,7 +33,9 @@ function refusal(err: unknown): { status: number; message: string; issues: Vendo
 }
 
 function describe(status: number, message: string, issues: readonly VendorIssue[]): RowRejection {
-  const text = issues.length ? issues.map((i) => (i.field ? `${i.field}: ${i.message}` : i.message)).join('; ') : message;
+  // `users.3.email` names the row's place in one request, meaningless in the report: keep `email`.
+  const field = (f: string): string => f.replace(/^(?:users|contacts)\.\d+\.?/, '');
+  const text = issues.length ? issues.map((i) => (i.field && field(i.field) ? `${field(i.field)}: ${i.message}` : i.message)).join('; ') : message;
   return { code: status === 409 ? RowCode.vendorConflict : RowCode.vendorRejected, message: `${status} ${text}` };
 }
 

@@ -230,7 +230,7 @@ describe('deliverBatch', () => {
     const api = fakeApi({ badEmail: new Set(['u3', 'u7']), namedIssues: true });
     const r = await deliverBatch(api, batch(10));
     expect([...r.refused.keys()].sort()).toEqual([3, 7]);
-    expect(r.refused.get(3)).toEqual({ code: 'VENDOR_REJECTED', message: '400 users.3.email: Invalid email' });
+    expect(r.refused.get(3)).toEqual({ code: 'VENDOR_REJECTED', message: '400 email: Invalid email' });
     expect(r.stored).toEqual([0, 1, 2, 4, 5, 6, 8, 9]);
     expect(api.calls.length).toBe(2);
   });
