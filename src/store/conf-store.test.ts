@@ -1,4 +1,4 @@
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -95,11 +95,39 @@ describe('conf store', () => {
     expect(JSON.parse(readFileSync(file, 'utf8'))).toEqual({ version: 2, profiles: { a: { provider: 'generic', createdAt: 1767225600, tags: ['x'] }, b: { provider: 'chatbase' } } });
   });
 
-  it('treats an empty file as an empty store', async () => {
+  it('treats an empty file as an empty store, and writes over it', async () => {
     const { dir, file, store } = temp();
     mkdirSync(dir, { recursive: true });
     writeFileSync(file, '\n');
     expect(await store.read()).toEqual({ profiles: {} });
+    await store.update((d) => {
+      d.profiles.a = { provider: 'generic' };
+    });
+    expect(JSON.parse(readFileSync(file, 'utf8'))).toEqual({ profiles: { a: { provider: 'generic' } } });
+  });
+
+  it('replaces the file by rename, leaves no temp file, and clears those a killed writer left', async () => {
+    const { dir, file, store } = temp();
+    await store.update((d) => {
+      d.profiles.a = { provider: 'generic' };
+    });
+    const first = statSync(file).ino;
+    writeFileSync(join(dir, 'config.json.0123456789ab.tmp'), '{"half":');
+    await store.update((d) => {
+      d.profiles.b = { provider: 'generic' };
+    });
+    expect(statSync(file).ino).not.toBe(first);
+    expect(readdirSync(dir).sort()).toEqual(['config.json']);
+  });
+
+  it('refuses a file that is not UTF-8 rather than turning the bad byte into U+FFFD', async () => {
+    const { dir, file, store } = temp();
+    mkdirSync(dir, { recursive: true });
+    const bytes = Buffer.concat([Buffer.from('{"profiles":{"a":{"provider":"generic","secret":"caf'), Buffer.from([0xe9]), Buffer.from('"}}}')]);
+    writeFileSync(file, bytes);
+    expect((await storeError(store.read())).code).toBe('ERR_STORE_CORRUPT');
+    expect((await storeError(store.update(() => undefined))).code).toBe('ERR_STORE_CORRUPT');
+    expect(readFileSync(file)).toEqual(bytes);
   });
 
   it.each([

@@ -1,4 +1,5 @@
-import { chmod, mkdir, readFile, stat } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { chmod, mkdir, open, readdir, readFile, rename, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { StoreError } from '../cli/errors.js';
 import type { ProfileStore, StoreData } from './types.js';
@@ -14,25 +15,40 @@ export interface ConfStoreOptions {
 }
 
 /**
- * The profile store on disk: one JSON file written by conf (atomic temp-file + rename),
- * guarded by a lock file so that concurrent chatid processes serialise their
- * read-modify-write cycles. Reads take no lock: a rename is atomic, so a reader sees the
- * old or the new file, never half of one. A file that does not parse is reported and
- * never overwritten.
+ * The profile store on disk: one JSON file, replaced atomically on every write (temp file
+ * created 0600, fsync, rename, fsync of the directory), guarded by a lock file so that
+ * concurrent chatid processes serialise their read-modify-write cycles. Reads take no lock:
+ * a rename is atomic, so a reader sees the old or the new file, never half of one. A file
+ * that does not parse is reported and never overwritten.
+ *
+ * The file is conf-compatible (plain JSON, conf's default name and place), but written
+ * here rather than through conf: conf writes in place when `SNAP` is set (its Snap
+ * workaround), which a crash can leave torn, and its constructor re-parses the file on its
+ * own terms (a blank file made every write fail).
  */
 export function openConfStore(o: ConfStoreOptions): ProfileStore {
   const path = join(o.dir, 'config.json');
 
   async function readData(): Promise<StoreData> {
-    let text: string;
+    let bytes: Buffer;
     try {
-      text = await readFile(path, 'utf8');
+      bytes = await readFile(path);
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       if (code === 'ENOENT') return { profiles: {} };
       throw new StoreError('ERR_STORE_UNREADABLE', `Cannot read the store ${path} (${code ?? String(err)}).`, {
         cause: err,
         hint: 'Check the file and directory permissions, or point CHATID_CONFIG_DIR at another directory.',
+      });
+    }
+    let text: string;
+    try {
+      // fatal: a byte that is not UTF-8 (a Latin-1 "é" in a secret) must not become U+FFFD and
+      // be written back. ignoreBOM keeps a BOM in the text, so JSON.parse refuses it visibly.
+      text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes);
+    } catch {
+      throw new StoreError('ERR_STORE_CORRUPT', `The store ${path} is not valid UTF-8 text.`, {
+        hint: 'chatid will not overwrite it. Re-save it as UTF-8 (or move it aside and add your profiles again).',
       });
     }
     let raw: unknown;
@@ -59,6 +75,37 @@ export function openConfStore(o: ConfStoreOptions): ProfileStore {
     }
   }
 
+  /** Replace the file: a new 0600 temp file beside it, fsync, rename over, fsync the directory. */
+  async function writeAtomic(text: string): Promise<void> {
+    // Under the lock no other writer is active: temp files left by a killed writer are garbage.
+    for (const name of await readdir(o.dir).catch(() => [] as string[])) {
+      if (/^config\.json\.[0-9a-f]{12}\.tmp$/.test(name)) await unlink(join(o.dir, name)).catch(() => undefined);
+    }
+    const tmp = `${path}.${randomBytes(6).toString('hex')}.tmp`;
+    try {
+      const fh = await open(tmp, 'wx', STORE_FILE_MODE);
+      try {
+        // The open mode is filtered by umask: set 0600 explicitly before the name is visible.
+        await fh.chmod(STORE_FILE_MODE);
+        await fh.writeFile(text, 'utf8');
+        await fh.sync();
+      } finally {
+        await fh.close();
+      }
+      await rename(tmp, path);
+    } catch (err) {
+      await unlink(tmp).catch(() => undefined);
+      throw new StoreError('ERR_STORE_UNWRITABLE', `Cannot write the store ${path} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}).`, {
+        cause: err,
+        hint: 'Check free space and permissions; the previous file is unchanged.',
+      });
+    }
+    // Make the rename itself durable; not every platform lets a directory be fsynced.
+    const dirHandle = await open(o.dir, 'r').catch(() => undefined);
+    await dirHandle?.sync().catch(() => undefined);
+    await dirHandle?.close();
+  }
+
   return {
     path,
     async read() {
@@ -66,7 +113,7 @@ export function openConfStore(o: ConfStoreOptions): ProfileStore {
     },
     async update<T>(fn: (data: StoreData) => T): Promise<T> {
       await ensureDir();
-      const [lockfile, { default: Conf }] = await Promise.all([import('proper-lockfile'), import('conf')]);
+      const lockfile = await import('proper-lockfile');
       // proper-lockfile is CommonJS: Node's ESM loader exposes named exports, a bundle only `default`.
       const { lock } = lockfile.default ?? lockfile;
       let release: () => Promise<void>;
@@ -104,25 +151,8 @@ export function openConfStore(o: ConfStoreOptions): ProfileStore {
             hint: 'Run the command again.',
           });
         }
-        try {
-          const conf = new Conf<Record<string, unknown>>({
-            cwd: o.dir,
-            configName: 'config',
-            configFileMode: STORE_FILE_MODE,
-            clearInvalidConfig: false,
-            projectSuffix: '',
-          });
-          // Pruned again: what fn added is held to the same rule as what was read.
-          conf.store = JSON.parse(JSON.stringify(pruneExpired(draft, o.now()))) as Record<string, unknown>;
-          // The mode passed to the temp file is filtered by umask and the file may have
-          // existed with other bits: set it explicitly after every write.
-          await chmod(path, STORE_FILE_MODE);
-        } catch (err) {
-          throw new StoreError('ERR_STORE_UNWRITABLE', `Cannot write the store ${path} (${(err as Error).message}).`, {
-            cause: err,
-            hint: 'Check free space and permissions; the previous file is unchanged.',
-          });
-        }
+        // Pruned again: what fn added is held to the same rule as what was read.
+        await writeAtomic(`${JSON.stringify(pruneExpired(draft, o.now()), null, 2)}\n`);
         return result;
       } finally {
         await release().catch(() => undefined);

@@ -51,8 +51,8 @@ export const STORE_CASES: StoreCase[] = [
   {
     name: 'Latin-1 byte inside a secret',
     setup: fromFile('latin1-bytes.json'),
+    // Was a bug: decoded without { fatal: true }, the 0xE9 byte became U+FFFD and the next write replaced the secret.
     read: CORRUPT,
-    bug: 'conf-store reads the file as UTF-8 without { fatal: true }: the 0xE9 byte becomes U+FFFD and the next write replaces the user secret with it',
   },
   { name: 'a directory in place of config.json', setup: (dir) => mkdirSync(join(dir, 'config.json')), read: 'ERR_STORE_UNREADABLE', write: 'ERR_STORE_UNREADABLE' },
 ];
@@ -109,10 +109,9 @@ describe('store corpus: the store API', () => {
     expect(await codeOf(store.update(() => undefined))).toBe('ERR_STORE_UNWRITABLE');
   });
 
-  // Bug (reported): readData treats a blank file as an empty store, but update() then
-  // constructs Conf, which parses the same blank file itself and throws: every write fails
-  // with ERR_STORE_UNWRITABLE "Unexpected end of JSON input" and a hint about free space.
-  it.fails('an empty file is an empty store, and the first write fills it', async () => {
+  // Was a bug: readData treated a blank file as an empty store, but update() then
+  // constructed Conf, which parsed the blank file itself and threw on every write.
+  it('an empty file is an empty store, and the first write fills it', async () => {
     const dir = join(tmpRoot, 'empty');
     mkdirSync(dir);
     writeFileSync(join(dir, 'config.json'), '');

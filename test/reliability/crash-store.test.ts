@@ -160,12 +160,11 @@ describe('atomic replacement', () => {
     expect(b).not.toBe(a);
   });
 
-  // Bug (reported): conf writes in place with fs.writeFileSync when SNAP is set in the
-  // environment (conf's Snap workaround), e.g. in the terminal of a snap-packaged editor.
-  // SIGKILLed writers with SNAP=1 then leave config.json empty ("Unexpected end of JSON
-  // input"): seen within 6 rounds of 3 killed writers. Fix: write the file ourselves
-  // (temp file + fsync + rename) instead of through conf.
-  it.fails('replaces config.json by rename even when SNAP is set', async () => {
+  // Was a bug: conf writes in place with fs.writeFileSync when SNAP is set in the
+  // environment (conf's Snap workaround), e.g. in the terminal of a snap-packaged editor;
+  // SIGKILLed writers then left config.json empty. The store now writes the file itself
+  // (temp file + fsync + rename).
+  it('replaces config.json by rename even when SNAP is set', async () => {
     const [a, b] = await inodesAcrossWrites({ SNAP: '1' });
     expect(b).not.toBe(a);
   });
