@@ -106,6 +106,17 @@ interface Batch {
   refs: RowRef[];
 }
 
+/**
+ * Whether a row has the header's shape. Extra cells that are all empty (the trailing commas
+ * some spreadsheets write) are accepted and ignored; anything else is a ragged row.
+ */
+function fits(cells: readonly string[], width: number): boolean {
+  if (cells.length === width) return true;
+  if (cells.length < width) return false;
+  for (let i = width; i < cells.length; i++) if (cells[i] !== '') return false;
+  return true;
+}
+
 function inShard(id: string, shard: Shard | undefined): boolean {
   return !shard || shardOf(id, shard.count) === shard.index;
 }
@@ -164,7 +175,7 @@ async function scan(o: EngineOptions): Promise<Scan> {
       continue;
     }
     rows++;
-    if (id !== '' && rec.cells.length === header.length) hashes.push(idHash64(id));
+    if (id !== '' && fits(rec.cells, header.length)) hashes.push(idHash64(id));
   }
   if (!header || !map) {
     throw new UsageError('ERR_SYNC_EMPTY_FILE', `${o.inputName} is empty: there is no header row.`, {
@@ -175,7 +186,7 @@ async function scan(o: EngineOptions): Promise<Scan> {
   if (dupes.needsSecondScan) {
     for await (const r of dataRows(o, o.openInput())) {
       const id = r.cells[map.externalId] ?? '';
-      if (r.cells.length === header.length && id !== '' && dupes.isCandidate(id) && inShard(id, o.shard)) dupes.see(id, r.row);
+      if (fits(r.cells, header.length) && id !== '' && dupes.isCandidate(id) && inShard(id, o.shard)) dupes.see(id, r.row);
     }
   }
   return { header, map, rows, otherShards, bytes, sha256: hash.digest('hex'), dupes };
@@ -372,7 +383,7 @@ export async function runEngine(o: EngineOptions): Promise<EngineResult> {
       batch.rows++;
       if (done.has(index)) continue; // acknowledged by an earlier run: only counted, never re-read
       const entry = (status: ReportEntry['status'], code: string, message: string): ReportEntry => ({ row: r.row, line: r.line, status, code, message, cells: r.cells });
-      if (r.cells.length !== s.header.length) {
+      if (!fits(r.cells, s.header.length)) {
         batch.entries.push(entry('rejected', RowCode.ragged, `The row has ${r.cells.length} cells; the header has ${s.header.length}.`));
         continue;
       }

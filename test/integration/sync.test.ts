@@ -149,10 +149,10 @@ describe('contacts sync: file-level problems stop before any write (exit 2)', ()
 describe('contacts sync: rows', () => {
   it('rejects ragged rows and NUL bytes row by row; warns about unknown attributes and columns before writing', async () => {
     await start();
-    await writeFile(join(dir, 'in.csv'), 'id,email,attr.plan,attr.color,company\nu1,a@x.io,pro,red,ACME\nu2,b@x.io\nu3,c@x.io,pro,blue,ACME,extra\nu4,d\u0000@x.io,pro,,\nu5,,,,\n');
+    await writeFile(join(dir, 'in.csv'), 'id,email,attr.plan,attr.color,company\nu1,a@x.io,pro,red,ACME\nu2,b@x.io\nu3,c@x.io,pro,blue,ACME,extra\nu4,d\u0000@x.io,pro,,\nu5,,,,\nu6,f@x.io,,,,,,\n');
     const r = await runCli(['contacts', 'sync', 'in.csv', '--report', 'r.csv', '--json'], ctxFor());
     expect(r.exitCode).toBe(5);
-    expect(r.json()).toMatchObject({ read: 5, synced: 2, rejected: 3, duplicates: 0, unknownAttributes: ['color'], ignoredColumns: ['company'] });
+    expect(r.json()).toMatchObject({ read: 6, synced: 3, rejected: 3, duplicates: 0, unknownAttributes: ['color'], ignoredColumns: ['company'] });
     expect(r.json().rejections.map((x: { code: string }) => x.code)).toEqual(['ROW_RAGGED', 'ROW_RAGGED', 'NUL_BYTE']);
     expect(r.stderr).toMatch(/warning: Attribute "color" is not in the vendor's schema/);
     expect(r.stderr).toMatch(/warning: Column "company" is not a contact field/);
