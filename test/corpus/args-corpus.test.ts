@@ -59,7 +59,7 @@ const CASES: ArgCase[] = [
     argv: ['secret', 'rotate', '--grace', '99999999999999999999d', '--generate'],
     code: 'ERR_GRACE_INVALID',
     store: true,
-    bug: 'a grace beyond the JS Date range: the expiry toISOString() throws, ERR_INTERNAL "Invalid time value", exit 1',
+    // Was a bug (ERR_INTERNAL "Invalid time value"): graces are now capped at 366 days.
   },
   { argv: ['profile', 'add', '', '--provider', 'generic'], code: 'ERR_PROFILE_NAME_INVALID', store: true },
   { argv: ['profile', 'add', 'a/b', '--provider', 'generic'], code: 'ERR_PROFILE_NAME_INVALID', store: true },

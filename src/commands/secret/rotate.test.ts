@@ -85,6 +85,8 @@ describe('secret rotate', () => {
     [['--secret-stdin'], OLD, 'ERR_SECRET_UNCHANGED'],
     [['--generate', '--grace', 'soon'], '', 'ERR_GRACE_INVALID'],
     [['--generate', '--grace', '3600'], '', 'ERR_GRACE_INVALID'],
+    [['--generate', '--grace', '367d'], '', 'ERR_GRACE_INVALID'],
+    [['--generate', '--grace', '99999999999999999999d'], '', 'ERR_GRACE_INVALID'],
     [['--generate', '--secret-stdin'], NEW, 'ERR_SECRET_SOURCES'],
     [[], '', 'ERR_INPUT_REQUIRED'],
   ])('%j exits 2 with %s and changes nothing', async (argv, stdin, code) => {
@@ -95,7 +97,7 @@ describe('secret rotate', () => {
   });
 
   it('parses grace durations', () => {
-    expect([parseGrace('0'), parseGrace('0s'), parseGrace('30m'), parseGrace('7d')]).toEqual([0, 0, 1_800_000, 604_800_000]);
+    expect([parseGrace('0'), parseGrace('0s'), parseGrace('30m'), parseGrace('7d'), parseGrace('1y')]).toEqual([0, 0, 1_800_000, 604_800_000, 31_557_600_000]);
     expect(() => parseGrace('-1h')).toThrow(/not a duration/);
     expect(generateSecret('generic', new Uint8Array(32).fill(255))).toBe('ff'.repeat(32));
   });

@@ -12,6 +12,7 @@ import { getProfile, profileNotFound, renderSecretView, type SecretView, secretV
 import { readNewSecret, warnEnvOverride } from './shared.js';
 
 const DEFAULT_GRACE = '24h';
+const MAX_GRACE_MS = 366 * 86_400_000;
 
 export interface RotateOptions extends SecretFlags {
   /** Make 32 random bytes in the provider's format instead of reading a secret. */
@@ -63,6 +64,10 @@ export function parseGrace(text: string): number {
   const ms = parseDuration(text);
   if (ms === undefined) {
     throw new UsageError('ERR_GRACE_INVALID', `--grace "${text}" is not a duration.`, { hint: 'Use a number with a unit, e.g. 30m, 24h or 7d; 0 drops the old secret now.' });
+  }
+  // Past a year the old secret is simply still valid: that is no rotation (and huge values overflow Date).
+  if (ms > MAX_GRACE_MS) {
+    throw new UsageError('ERR_GRACE_INVALID', `--grace "${text}" is longer than a year.`, { hint: 'Give at most 366d; the point of rotating is that the old secret stops working.' });
   }
   return ms;
 }
