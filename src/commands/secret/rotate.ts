@@ -39,7 +39,7 @@ export function registerRotate(parent: Command, ctx: Ctx, runF = runRotate): voi
     .command('rotate')
     .description('Make a new secret current and keep the old one as the previous secret until the grace period ends')
     .option('--generate', "make 32 random bytes in the provider's format (base64 for TeamWeb, 64 hex chars otherwise) and print them once")
-    .option('--grace <duration>', `how long the old secret stays accepted, e.g. 1h, 7d; 0 drops it now (default ${DEFAULT_GRACE})`)
+    .option('--grace <duration>', `how long the old secret stays accepted, e.g. 1h, 7d (at most 366d); 0 drops it now (default ${DEFAULT_GRACE})`)
     .option('--secret <value>', SECRET_OPTION_HELP.secret)
     .option('--secret-stdin', SECRET_OPTION_HELP.secretStdin)
     .option('--secret-file <path>', SECRET_OPTION_HELP.secretFile)
