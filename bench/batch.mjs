@@ -135,7 +135,7 @@ export async function benchBatch({ rows: n, runs, peerRuns, peerDir }) {
     try {
       probe = timeProcess(NODE, [CLI, ...c.args, sample], { env: c.env });
     } catch (err) {
-      notes.push(`chatid ${c.label} skipped: ${String(err.message).split('\n')[0].slice(0, 200)}`);
+      notes.push(`chatid ${c.label} skipped: ${err.reason ?? String(err.message).split('\n')[0].slice(0, 200)}`);
       continue;
     }
     const wrong = c.check(sampleIds, probe.stdout.split('\n'));

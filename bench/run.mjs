@@ -19,6 +19,9 @@ import { envInt, loadNow, log, machineDescription } from './lib/util.mjs';
 import { benchStartup } from './startup.mjs';
 import { benchSync } from './sync.mjs';
 
+// Ctrl-C: still run the 'exit' handlers that remove temp dirs and the CLI snapshot.
+process.on('SIGINT', () => process.exit(130));
+
 const quick = process.env.BENCH_QUICK === '1';
 const only = new Set((process.env.BENCH_ONLY ?? 'startup,batch,sync').split(',').map((s) => s.trim()));
 const cfg = {

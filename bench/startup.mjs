@@ -80,7 +80,7 @@ export async function benchStartup({ runs, peerDir }) {
       timeProcess(NODE, [CLI, ...c[1]], { env: { ...probeEnv, ...c[2] } });
       live.push(c);
     } catch (err) {
-      notes.push(`${c[0]} skipped: ${firstLine(err.message)}`);
+      notes.push(`${c[0]} skipped: ${err.reason ?? firstLine(err.message)}`);
     }
   }
   const livePeers = [];
@@ -89,7 +89,7 @@ export async function benchStartup({ runs, peerDir }) {
       timeProcess(p[1], p[2], { env: probeEnv, input: p[3] });
       livePeers.push(p);
     } catch (err) {
-      notes.push(`${p[0]} skipped: ${firstLine(err.message)}`);
+      notes.push(`${p[0]} skipped: ${err.reason ?? firstLine(err.message)}`);
     }
   }
 

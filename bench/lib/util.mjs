@@ -1,14 +1,28 @@
 // Helpers shared by the benchmark sections: process timing, statistics, machine facts.
 // Nothing here asserts on time; bench/run.mjs prints figures and PASS/MISS, never fails a test.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, freemem, loadavg, tmpdir, totalmem } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-export const CLI = join(ROOT, 'bin', 'chatid.js');
+/**
+ * The CLI under test: a snapshot of bin/ and dist/ taken at start (bench/results/ is git-ignored
+ * and inside the repository, so dist's external packages still resolve from node_modules).
+ * Others rebuilding dist/ during a long run then cannot swap chunks under it.
+ */
+export const CLI = snapshotCli();
+
+function snapshotCli() {
+  const dir = join(ROOT, 'bench', 'results', `cli-${process.pid}`);
+  mkdirSync(dir, { recursive: true });
+  cpSync(join(ROOT, 'dist'), join(dir, 'dist'), { recursive: true });
+  cpSync(join(ROOT, 'bin'), join(dir, 'bin'), { recursive: true });
+  process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
+  return join(dir, 'bin', 'chatid.js');
+}
 export const NODE = process.execPath;
 
 /** @param {number[]} xs */
@@ -61,9 +75,17 @@ export function timeProcess(cmd, args, { env, input, expectCode = 0 } = {}) {
   const ms = performance.now() - t0;
   if (r.error) throw r.error;
   if (r.status !== expectCode) {
-    throw new Error(`${cmd} ${args.join(' ')} exited ${r.status ?? r.signal}, expected ${expectCode}: ${String(r.stderr).slice(0, 400)}`);
+    const err = new Error(`${cmd} ${args.join(' ')} exited ${r.status ?? r.signal}, expected ${expectCode}: ${String(r.stderr).slice(0, 400)}`);
+    err.reason = reasonOf(String(r.stderr)) ?? `exit ${r.status ?? r.signal}`;
+    throw err;
   }
   return { ms, stdout: String(r.stdout), stderr: String(r.stderr) };
+}
+
+/** The first `error:` line of a chatid stderr (or its first line), for "skipped: …" notes. */
+export function reasonOf(stderr) {
+  const lines = stderr.split('\n').filter((l) => l.trim() !== '');
+  return (lines.find((l) => l.startsWith('error:')) ?? lines[0])?.slice(0, 200);
 }
 
 /**
