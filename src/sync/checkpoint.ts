@@ -3,6 +3,7 @@
  * and how long the report was at that moment. Written atomically (temp file + rename, 0600)
  * after every acknowledged batch, so a crash or SIGKILL leaves the last good state.
  */
+import { randomBytes } from 'node:crypto';
 import { open, readFile, rename, rm } from 'node:fs/promises';
 import { StoreError, UsageError } from '../cli/errors.js';
 
@@ -36,15 +37,19 @@ export interface Checkpoint {
 
 /** Write `data` to `path` atomically with mode 0600. */
 export async function writeFileAtomic(path: string, data: string): Promise<void> {
-  const tmp = `${path}.tmp`;
+  // A name of its own, so two processes never write through the same temp file.
+  const tmp = `${path}.${randomBytes(6).toString('hex')}.tmp`;
   const fh = await open(tmp, 'w', 0o600);
   try {
     await fh.chmod(0o600);
     await fh.writeFile(data, 'utf8');
     await fh.datasync();
-  } finally {
-    await fh.close();
+  } catch (err) {
+    await fh.close().catch(() => undefined);
+    await rm(tmp, { force: true });
+    throw err;
   }
+  await fh.close();
   await rename(tmp, path);
 }
 
@@ -82,7 +87,6 @@ export async function loadCheckpoint(path: string): Promise<Checkpoint | undefin
 
 export async function removeCheckpoint(path: string): Promise<void> {
   await rm(path, { force: true });
-  await rm(`${path}.tmp`, { force: true });
 }
 
 /** Tracks done batch numbers compactly: a watermark plus the few finished out of order. */

@@ -253,6 +253,34 @@ export async function runEngine(o: EngineOptions): Promise<EngineResult> {
     }
   }
 
+  // Local files next, still before any vendor write: a report or checkpoint path that cannot
+  // be written fails now, not after the first batch went out.
+  let report: ReportFile | undefined;
+  if (reportPath) {
+    report = await openReport(reportPath, s.header, reportBytes);
+    if (reportBytes !== undefined && report.restarted) {
+      o.warn(`${reportPath} is missing or shorter than the checkpoint says; it was started again and lacks the rows rejected before the interruption.`);
+    }
+  }
+  const snapshot = (counts: SyncCounts): Checkpoint => ({
+    version: CHECKPOINT_VERSION,
+    input: { name: o.inputName, bytes: s.bytes, sha256: s.sha256 },
+    target: o.target,
+    batchSize: o.batchSize,
+    shard: shardText,
+    doneBelow: done.below,
+    doneAbove: done.list(),
+    counts,
+    report: report ? { path: report.path, bytes: report.bytes } : null,
+    updatedAt: o.now().toISOString(),
+  });
+  try {
+    if (o.checkpointPath && !o.dryRun) await saveCheckpoint(o.checkpointPath, snapshot(base));
+  } catch (err) {
+    await report?.close();
+    throw err;
+  }
+
   // 3. The schema, once; warnings before any write.
   // A dry run of a file without attribute columns needs no vendor at all (a CI lint step
   // without credentials); everything else talks to it.
@@ -278,13 +306,6 @@ export async function runEngine(o: EngineOptions): Promise<EngineResult> {
   // 4. Sync.
   const counts = { ...base };
   const rejections: RejectionSample[] = [];
-  let report: ReportFile | undefined;
-  if (reportPath) {
-    report = await openReport(reportPath, s.header, reportBytes);
-    if (reportBytes !== undefined && report.restarted) {
-      o.warn(`${reportPath} is missing or shorter than the checkpoint says; it was started again and lacks the rows rejected before the interruption.`);
-    }
-  }
   o.started?.(s.rows);
   o.progress?.(counts.read, s.rows);
 
@@ -319,19 +340,7 @@ export async function runEngine(o: EngineOptions): Promise<EngineResult> {
     done.add(b.index);
     if (o.checkpointPath && !o.dryRun) {
       await report?.sync();
-      const cp: Checkpoint = {
-        version: CHECKPOINT_VERSION,
-        input: { name: o.inputName, bytes: s.bytes, sha256: s.sha256 },
-        target: o.target,
-        batchSize: o.batchSize,
-        shard: shardText,
-        doneBelow: done.below,
-        doneAbove: done.list(),
-        counts,
-        report: report ? { path: report.path, bytes: report.bytes } : null,
-        updatedAt: o.now().toISOString(),
-      };
-      await saveCheckpoint(o.checkpointPath, cp);
+      await saveCheckpoint(o.checkpointPath, snapshot(counts));
     }
     o.progress?.(counts.read, s.rows);
   };

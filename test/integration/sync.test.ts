@@ -193,6 +193,12 @@ describe('contacts sync: rows', () => {
       expect(p.read).toBeGreaterThan(60);
     }
     expect(sb.state.contacts(sb.agentIds[0]!).length).toBe(300);
+    // Each shard keeps its own checkpoint, so parallel jobs never share one.
+    sb.setFaults({ faultRate: 1, faults: ['500'] });
+    const failed = await runCli(['contacts', 'sync', 'in.csv', '--shard', '2/3', '--max-retries', '0', '--json'], ctxFor());
+    expect(failed.exitCode).toBe(1);
+    expect(JSON.parse(await readFile(join(dir, 'in.csv.shard-2-of-3.chatid-checkpoint.json'), 'utf8')).shard).toBe('2/3');
+    sb.setFaults({ faultRate: 0 });
     // Stable: the same shard again takes the same rows.
     const again = await runCli(['contacts', 'sync', 'in.csv', '--shard', '2/3', '--json'], ctxFor());
     expect(again.json().read).toBe(parts[1].read);
@@ -301,6 +307,13 @@ describe('contacts sync: guards', () => {
       expect([r.exitCode, r.json().error.code]).toEqual([2, 'ERR_USAGE_BAD_VALUE']);
     }
     expect(await readFile(join(dir, 'in.csv'), 'utf8')).toBe('id\nu1\n');
+  });
+  it('a checkpoint that cannot be written fails before any vendor write', async () => {
+    await start();
+    await writeFile(join(dir, 'in.csv'), 'id\nu1\n');
+    const r = await runCli(['contacts', 'sync', 'in.csv', '--checkpoint', join(dir, 'missing-dir', 'cp.json'), '--json'], ctxFor());
+    expect([r.exitCode, r.json().error.code]).toEqual([1, 'ERR_SYNC_CHECKPOINT_WRITE']);
+    expect(writes()).toBe(0);
   });
   it('names UTF-16 files', async () => {
     await start();

@@ -131,7 +131,7 @@ export function registerSync(parent: Command, ctx: Ctx, runF = runSync): void {
     .option('--concurrency <n>', `requests in flight at once, 1-${MAX_CONCURRENCY} (default ${DEFAULT_CONCURRENCY})`)
     .option('--report <file.csv>', 'write every rejected and duplicate row here (mode 0600, spreadsheet-safe)')
     .option('--resume', 'continue an interrupted sync from its checkpoint')
-    .option('--checkpoint <path>', 'checkpoint file (default: <file>.chatid-checkpoint.json; stdin: ./chatid-sync-stdin.chatid-checkpoint.json)')
+    .option('--checkpoint <path>', 'checkpoint file (default: <file>[.shard-i-of-n].chatid-checkpoint.json; stdin: ./chatid-sync-stdin…)')
     .option('--shard <i/n>', 'sync only shard i of n (1-based), a stable split by external id for parallel CI jobs')
     .option('--sandbox', 'sync into a local in-process sandbox instead of the vendor (no account or settings needed)');
   addVendorOptions(cmd);
@@ -243,7 +243,7 @@ export async function runSync(opts: SyncOptions, ctx: Ctx, deps: SyncDeps = {}):
       return createContactsApi(ctx, settings, opts.tuning);
     };
     const reportPath = opts.report === undefined ? undefined : resolve(ctx.cwd, opts.report);
-    const checkpointPath = opts.dryRun || opts.sandbox ? undefined : opts.checkpoint ? resolve(ctx.cwd, opts.checkpoint) : `${source.checkpointBase}.chatid-checkpoint.json`;
+    const checkpointPath = opts.dryRun || opts.sandbox ? undefined : opts.checkpoint ? resolve(ctx.cwd, opts.checkpoint) : `${source.checkpointBase}${opts.shard ? `.shard-${opts.shard.index + 1}-of-${opts.shard.count}` : ''}.chatid-checkpoint.json`;
     const input = source.name === 'stdin' ? undefined : source.checkpointBase;
     for (const [flag, path] of [
       ['--report', reportPath],
