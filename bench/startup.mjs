@@ -1,8 +1,9 @@
 // Start-up: whole `chatid` processes against `node -e 0`, run interleaved (round robin) so that
 // load from other processes on the machine falls on every command alike. Medians.
 import { createHmac } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
 import { CLI, childEnv, log, median, NODE, tempDir, timeProcess, which } from './lib/util.mjs';
 
 export const SECRET = 'bench-secret-0123456789abcdef-0123456789abcdef';
@@ -93,6 +94,15 @@ export async function benchStartup({ runs, peerDir }) {
     }
   }
 
+  for (const [label, args, extra] of live) {
+    const l = loadedBy(args, { ...probeEnv, ...extra });
+    if (!l) {
+      notes.push('start-up paths not listed: strace is not installed.');
+      break;
+    }
+    notes.push(`${label} loads ${l.dist} files of dist/ (${l.kb.toFixed(0)} KB); heavy packages: ${l.heavy.length ? l.heavy.join(', ') : 'none'}.`);
+  }
+
   const rows = [];
   for (const ca of [false, true]) {
     const caLabel = ca ? 'NODE_EXTRA_CA_CERTS set' : 'NODE_EXTRA_CA_CERTS unset';
@@ -152,6 +162,45 @@ export async function benchStartup({ runs, peerDir }) {
     });
   }
   return { rows, notes };
+}
+
+/**
+ * Which files of the CLI one command opens (strace), and the heavy packages among them (from
+ * dist/startup.json, written by the build). Undefined when strace is missing.
+ */
+function loadedBy(args, env) {
+  const strace = which('strace');
+  if (!strace) return undefined;
+  const root = dirname(dirname(CLI));
+  const out = join(tempDir('chatid-bench-strace-'), 'trace');
+  spawnSync(strace, ['-f', '-qq', '-e', 'trace=openat,open', '-o', out, NODE, CLI, ...args], { env, stdio: 'ignore' });
+  let meta;
+  try {
+    meta = JSON.parse(readFileSync(join(root, 'dist', 'startup.json'), 'utf8'));
+  } catch {
+    meta = { heavy: [], packages: {} };
+  }
+  const files = new Set();
+  // Threads interleave, so a call may be split into "<unfinished …>" and "resumed" lines: take
+  // every .js path opened and keep those that exist and did not fail on the same line.
+  for (const line of readFileSync(out, 'utf8').split('\n')) {
+    const m = /open(?:at)?\([^"]*"([^"]+\.(?:m?js|cjs))"/.exec(line);
+    if (m && !/= -1 E/.test(line) && existsSync(m[1])) files.add(m[1]);
+  }
+  const heavy = new Set();
+  let dist = 0;
+  let bytes = 0;
+  for (const f of files) {
+    const rel = relative(root, f);
+    if (rel.startsWith('dist/')) {
+      dist++;
+      bytes += statSync(f).size;
+      for (const p of meta.packages[rel] ?? []) if (meta.heavy.some((h) => p === h || p.startsWith(`${h}/`))) heavy.add(p);
+    }
+    const nm = /node_modules\/((@[^/]+\/)?[^/]+)\//.exec(f)?.[1];
+    if (nm && meta.heavy.some((h) => nm === h || nm.startsWith(`${h}/`))) heavy.add(nm);
+  }
+  return { dist, kb: bytes / 1024, heavy: [...heavy].sort() };
 }
 
 function firstLine(s) {

@@ -8,6 +8,7 @@
 // The build fails if a heavy package lands on the start-up path (see checkStartupPath).
 import { build } from 'esbuild';
 import { rmSync, writeFileSync } from 'node:fs';
+import { builtinModules } from 'node:module';
 
 /** Packages that must load only through import() inside a run function (STYLE.md §16). */
 const HEAVY = ['jose', 'undici', 'conf', 'csv-parse', 'csv-stringify', '@inquirer', 'inquirer', 'cli-progress', 'proper-lockfile'];
@@ -106,5 +107,13 @@ function checkStartupPath(meta) {
     );
     process.exit(1);
   }
-  writeFileSync(new URL('../dist/startup.json', import.meta.url), `${JSON.stringify({ chunks: [...seen].sort(), bytes }, null, 2)}\n`);
+  // Which packages each chunk holds, so bench/ can name the heavy ones a command really loads.
+  const packages = {};
+  for (const [k, o] of Object.entries(outs)) {
+    if (!k.endsWith('.js')) continue;
+    const names = new Set(Object.keys(o.inputs).map((i) => /node_modules\/((@[^/]+\/)?[^/]+)/.exec(i)?.[1]).filter(Boolean));
+    for (const i of o.imports) if (i.external && i.kind !== 'dynamic-import' && !i.path.startsWith('node:') && !builtinModules.includes(i.path)) names.add(i.path);
+    packages[k] = [...names].sort();
+  }
+  writeFileSync(new URL('../dist/startup.json', import.meta.url), `${JSON.stringify({ chunks: [...seen].sort(), bytes, heavy: HEAVY, packages }, null, 2)}\n`);
 }
