@@ -284,9 +284,18 @@ export async function runEngine(o: EngineOptions): Promise<EngineResult> {
   // 3. The schema, once; warnings before any write.
   // A dry run of a file without attribute columns needs no vendor at all (a CI lint step
   // without credentials); everything else talks to it.
-  const api: ContactsApi = o.dryRun && s.map.attributes.length === 0 ? offline() : await o.connect();
-  const stats0 = { ...api.stats };
-  const attributes: CustomAttribute[] = s.map.attributes.length ? await api.listAttributes({ signal: o.signal }) : [];
+  let api: ContactsApi;
+  let attributes: CustomAttribute[];
+  try {
+    api = o.dryRun && s.map.attributes.length === 0 ? offline() : await o.connect();
+    attributes = s.map.attributes.length ? await api.listAttributes({ signal: o.signal }) : [];
+  } catch (err) {
+    // Nothing was sent: close the report, and drop a checkpoint this run created.
+    await report?.close();
+    if (o.checkpointPath && !o.dryRun && !resumed) await removeCheckpoint(o.checkpointPath).catch(() => undefined);
+    throw err;
+  }
+  const stats0 = { requests: 0, retries: 0 }; // the schema fetch counts too
   const schema = schemaOf(attributes);
   if (s.map.attributes.length) o.verbose?.(`vendor schema: ${attributes.map((a) => `${a.name}:${a.type}${a.archived ? ' (archived)' : ''}`).join(', ') || '(no attributes)'}`);
   const unknownAttributes = s.map.attributes.filter((a) => !schema.has(a.name)).map((a) => a.name);
@@ -423,11 +432,17 @@ export async function runEngine(o: EngineOptions): Promise<EngineResult> {
 
   if (fatal) {
     const err = fatal instanceof CliError ? fatal : undefined;
+    // A fresh run that got no batch acknowledged leaves no checkpoint behind (a wrong key
+    // should not litter the directory); otherwise the checkpoint stays for --resume.
+    const nothingDone = !resumed && done.below === 0 && done.list().length === 0;
+    const keeps = Boolean(o.checkpointPath) && !o.dryRun && !nothingDone;
+    if (o.checkpointPath && !o.dryRun && nothingDone) await removeCheckpoint(o.checkpointPath).catch(() => undefined);
     if (err && !(err instanceof UsageError)) {
       // Say how far it got (also under --json: the error document carries the counts).
       const progress = { read: counts.read, synced: counts.synced, rejected: counts.rejected, duplicates: counts.duplicates, total: s.rows };
-      const extra = o.checkpointPath && !o.dryRun ? `${counts.read} of ${s.rows} rows were done and checkpointed in ${o.checkpointPath}; run the same command with --resume to continue.` : undefined;
-      const hint = extra && !err.hint?.includes('--resume') ? (err.hint ? `${err.hint} ${extra}` : extra) : err.hint;
+      const extra = keeps ? `${counts.read} of ${s.rows} rows were done and checkpointed in ${o.checkpointPath}; run the same command with --resume to continue.` : undefined;
+      let hint = extra && !err.hint?.includes('--resume') ? (err.hint ? `${err.hint} ${extra}` : extra) : err.hint;
+      if (err instanceof CancelledError && !keeps) hint = 'No batch was acknowledged yet; run the command again.';
       throw Object.assign(err, { hint, details: { ...err.details, progress } });
     }
     throw fatal;

@@ -1,6 +1,6 @@
 // contacts sync, whole CLI in-process (createTestCtx + runCli) against the real sandbox on
 // loopback with a real undici Agent (cli.md §8).
-import { mkdtemp, readFile, stat, writeFile } from 'node:fs/promises';
+import { copyFile, mkdtemp, readFile, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Agent } from 'undici';
@@ -9,7 +9,9 @@ import { SANDBOX_DEMO_ATTRIBUTES } from '../../src/commands/contacts/sync.js';
 import { type Sandbox, SANDBOX_API_KEY, type SandboxOptions, startSandbox } from '../../src/sandbox/index.js';
 import { createTestCtx, runCli, type TestCtx } from '../helpers/test-ctx.js';
 
-const EXAMPLE = new URL('../../examples/contacts.csv', import.meta.url).pathname;
+const EXAMPLE_SOURCE = new URL('../../examples/contacts.csv', import.meta.url).pathname;
+/** A copy in each test's directory: a sync writes its checkpoint next to the file. */
+const EXAMPLE = 'contacts.csv';
 
 let sb: Sandbox;
 let agent: Agent;
@@ -35,6 +37,7 @@ const stored = (id: string) => sb.state.contact(sb.agentIds[0]!, id);
 beforeEach(async () => {
   agent = new Agent({ connections: 16 });
   dir = await mkdtemp(join(tmpdir(), 'chatid-sync-'));
+  await copyFile(EXAMPLE_SOURCE, join(dir, EXAMPLE));
 });
 afterEach(async () => {
   await sb?.close();
@@ -101,7 +104,7 @@ describe('contacts sync: the example file', () => {
 
   it('reads stdin (-)', async () => {
     await start();
-    const r = await runCli(['contacts', 'sync', '-', '--json'], ctxFor({ stdin: await readFile(EXAMPLE) }));
+    const r = await runCli(['contacts', 'sync', '-', '--json'], ctxFor({ stdin: await readFile(EXAMPLE_SOURCE) }));
     expect([r.exitCode, r.json().synced, r.json().file]).toEqual([5, 6, 'stdin']);
   });
 });
@@ -174,11 +177,14 @@ describe('contacts sync: rows', () => {
     await start();
     const r = await runCli(['contacts', 'sync', EXAMPLE, '--json'], ctxFor({ env: { CHATID_API_KEY: 'sk_wrong' } }));
     expect([r.exitCode, r.json().error.code]).toEqual([4, 'ERR_VENDOR_AUTH']);
+    await expect(stat(join(dir, `${EXAMPLE}.chatid-checkpoint.json`))).rejects.toThrow(); // nothing done: no checkpoint left
     expect(sb.state.contacts(sb.agentIds[0]!).length).toBe(0);
   });
 
   it('--shard i/n splits the rows so every row lands in exactly one shard', async () => {
-    await start();
+    let posts = 0;
+    let failAfter = Infinity;
+    await start({ log: (line) => void (line.startsWith('POST') && ++posts >= failAfter && sb.setFaults({ faultRate: 1, faults: ['500'] })) });
     const rows = Array.from({ length: 300 }, (_, i) => `user_${i},u${i}@x.io`);
     await writeFile(join(dir, 'in.csv'), `id,email\n${rows.join('\n')}\n`);
     const parts = [];
@@ -194,10 +200,11 @@ describe('contacts sync: rows', () => {
     }
     expect(sb.state.contacts(sb.agentIds[0]!).length).toBe(300);
     // Each shard keeps its own checkpoint, so parallel jobs never share one.
-    sb.setFaults({ faultRate: 1, faults: ['500'] });
-    const failed = await runCli(['contacts', 'sync', 'in.csv', '--shard', '2/3', '--max-retries', '0', '--json'], ctxFor());
+    failAfter = posts + 2; // two batches go through, then the server fails
+    const failed = await runCli(['contacts', 'sync', 'in.csv', '--shard', '2/3', '--batch-size', '10', '--concurrency', '1', '--max-retries', '0', '--json'], ctxFor());
     expect(failed.exitCode).toBe(1);
-    expect(JSON.parse(await readFile(join(dir, 'in.csv.shard-2-of-3.chatid-checkpoint.json'), 'utf8')).shard).toBe('2/3');
+    expect(JSON.parse(await readFile(join(dir, 'in.csv.shard-2-of-3.chatid-checkpoint.json'), 'utf8'))).toMatchObject({ shard: '2/3', doneBelow: 2 });
+    failAfter = Infinity;
     sb.setFaults({ faultRate: 0 });
     // Stable: the same shard again takes the same rows.
     const again = await runCli(['contacts', 'sync', 'in.csv', '--shard', '2/3', '--json'], ctxFor());
