@@ -77,69 +77,69 @@ export async function openBatchInput(ctx: Ctx, source: string): Promise<NodeJS.R
   }
   const path = resolve(ctx.cwd, source);
   try {
-      const s = await stat(path);
-      if (s.isDirectory()) throw Object.assign(new Error('is a directory'), { code: 'EISDIR' });
-    } catch (err) {
-      throw new UsageError('ERR_BATCH_FILE', `Cannot read the batch file ${path} (${(err as NodeJS.ErrnoException).code ?? String(err)}).`, {
-        cause: err,
-        hint: 'Check the path, or use --batch - to read ids from stdin.',
-      });
-    }
-    return createReadStream(path, { highWaterMark: 256 * 1024 });
+    const s = await stat(path);
+    if (s.isDirectory()) throw Object.assign(new Error('is a directory'), { code: 'EISDIR' });
+  } catch (err) {
+    throw new UsageError('ERR_BATCH_FILE', `Cannot read the batch file ${path} (${(err as NodeJS.ErrnoException).code ?? String(err)}).`, {
+      cause: err,
+      hint: 'Check the path, or use --batch - to read ids from stdin.',
+    });
   }
+  return createReadStream(path, { highWaterMark: 256 * 1024 });
+}
 
-  /**
-   * Read batch rows one at a time. Convenient; {@link readBatchChunks} is faster for big inputs.
-   * @example for await (const r of readBatch(input)) console.log(r.line, r.userId);
-   */
-  export async function* readBatch(input: NodeJS.ReadableStream | AsyncIterable<string | Uint8Array>, o: ReadBatchOptions = {}): AsyncGenerator<BatchRecord> {
-    for await (const rows of readBatchChunks(input, o)) yield* rows;
-  }
+/**
+ * Read batch rows one at a time. Convenient; {@link readBatchChunks} is faster for big inputs.
+ * @example for await (const r of readBatch(input)) console.log(r.line, r.userId);
+ */
+export async function* readBatch(input: NodeJS.ReadableStream | AsyncIterable<string | Uint8Array>, o: ReadBatchOptions = {}): AsyncGenerator<BatchRecord> {
+  for await (const rows of readBatchChunks(input, o)) yield* rows;
+}
 
-  /**
-   * Read batch rows in arrays of up to `chunkSize` (one await per array, not per row).
-   * Works on any async iterable of text or bytes (a file stream, stdin, an array in tests).
-   * @throws UsageError ERR_BATCH_ROW (first bad row, when no onBadRow), ERR_BATCH_EMPTY (no rows at all)
-   */
-  export async function* readBatchChunks(input: NodeJS.ReadableStream | AsyncIterable<string | Uint8Array>, o: ReadBatchOptions = {}): AsyncGenerator<BatchRecord[]> {
-    const chunkSize = o.chunkSize ?? 1024;
-    const bad = (e: BatchRowError): void => {
-      if (o.onBadRow) {
-        o.onBadRow(e);
-        return;
-      }
-      throw new UsageError('ERR_BATCH_ROW', `Batch input line ${e.line}: ${e.message}`, {
-        hint: 'Fix that line and run again.',
-        details: { line: e.line, reason: e.code },
-      });
-    };
-    const checkAbort = (): void => {
-      if (o.signal?.aborted) throw new CancelledError();
-    };
-
-    const it = (input as AsyncIterable<string | Uint8Array>)[Symbol.asyncIterator]();
-    const decoder = new StringDecoder('utf8');
-    const text = (c: string | Uint8Array): string => (typeof c === 'string' ? c : decoder.write(c as Buffer));
-
-    // Gather the first line to decide between plain ids and CSV.
-    let head = '';
-    let done = false;
-    while (!head.includes('\n') && head.length <= MAX_LINE_CHARS) {
-      const r = await it.next();
-      if (r.done) {
-        head += decoder.end();
-        done = true;
-        break;
-      }
-      head += text(r.value);
+/**
+ * Read batch rows in arrays of up to `chunkSize` (one await per array, not per row).
+ * Works on any async iterable of text or bytes (a file stream, stdin, an array in tests).
+ * @throws UsageError ERR_BATCH_ROW (first bad row, when no onBadRow), ERR_BATCH_EMPTY (no rows at all)
+ */
+export async function* readBatchChunks(input: NodeJS.ReadableStream | AsyncIterable<string | Uint8Array>, o: ReadBatchOptions = {}): AsyncGenerator<BatchRecord[]> {
+  const chunkSize = o.chunkSize ?? 1024;
+  const bad = (e: BatchRowError): void => {
+    if (o.onBadRow) {
+      o.onBadRow(e);
+      return;
     }
-    if (head.charCodeAt(0) === 0xfeff) head = head.slice(1);
-    const nl = head.indexOf('\n');
-    const firstLine = (nl === -1 ? head : head.slice(0, nl)).replace(/\r$/, '');
-    const header = detectHeader(firstLine);
+    throw new UsageError('ERR_BATCH_ROW', `Batch input line ${e.line}: ${e.message}`, {
+      hint: 'Fix that line and run again.',
+      details: { line: e.line, reason: e.code },
+    });
+  };
+  const checkAbort = (): void => {
+    if (o.signal?.aborted) throw new CancelledError();
+  };
 
-    let total = 0;
-    try {
+  const it = (input as AsyncIterable<string | Uint8Array>)[Symbol.asyncIterator]();
+  const decoder = new StringDecoder('utf8');
+  const text = (c: string | Uint8Array): string => (typeof c === 'string' ? c : decoder.write(c as Buffer));
+
+  // Gather the first line to decide between plain ids and CSV.
+  let head = '';
+  let done = false;
+  while (!head.includes('\n') && head.length <= MAX_LINE_CHARS) {
+    const r = await it.next();
+    if (r.done) {
+      head += decoder.end();
+      done = true;
+      break;
+    }
+    head += text(r.value);
+  }
+  if (head.charCodeAt(0) === 0xfeff) head = head.slice(1);
+  const nl = head.indexOf('\n');
+  const firstLine = (nl === -1 ? head : head.slice(0, nl)).replace(/\r$/, '');
+  const header = detectHeader(firstLine);
+
+  let total = 0;
+  try {
     if (header) {
       for await (const rows of readCsv(head, done ? undefined : it, text, () => decoder.end(), header, chunkSize, bad, checkAbort)) {
         total += rows.length;
@@ -153,7 +153,8 @@ export async function openBatchInput(ctx: Ctx, source: string): Promise<NodeJS.R
       const take = (raw: string): void => {
         line++;
         const id = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
-        if (id === '') bad({ line, code: 'ERR_BATCH_EMPTY_ID', message: 'empty line (no user id).' });
+        if (id.length > MAX_LINE_CHARS) bad({ line, code: 'ERR_BATCH_LINE_TOO_LONG', message: `line longer than ${MAX_LINE_CHARS} characters.` });
+        else if (id === '') bad({ line, code: 'ERR_BATCH_EMPTY_ID', message: 'empty line (no user id).' });
         else if (id.trim() !== id) bad({ line, code: 'ERR_BATCH_ID_WHITESPACE', message: `user id ${JSON.stringify(id)} has leading or trailing whitespace.` });
         else rows.push({ line, userId: id });
       };
@@ -168,6 +169,12 @@ export async function openBatchInput(ctx: Ctx, source: string): Promise<NodeJS.R
             take(rest.slice(start, i));
           }
           start = i + 1;
+          if (rows.length >= chunkSize) {
+            total += rows.length;
+            yield rows;
+            rows = [];
+            checkAbort();
+          }
         }
         rest = start === 0 ? rest : rest.slice(start);
         if (!skipping && rest.length > MAX_LINE_CHARS) {
@@ -176,12 +183,6 @@ export async function openBatchInput(ctx: Ctx, source: string): Promise<NodeJS.R
           skipping = true;
         }
         if (skipping) rest = '';
-        if (rows.length >= chunkSize) {
-          total += rows.length;
-          yield rows;
-          rows = [];
-          checkAbort();
-        }
         if (done) break;
         const r = await it.next();
         if (r.done) {
@@ -251,8 +252,10 @@ async function* readCsv(
   parser.on('skip', (err: Error & { lines?: number }) => {
     errors.push({ line: err.lines ?? 0, code: 'ERR_BATCH_CSV_ROW', message: `not a valid CSV row (${err.message}).` });
   });
-  const drainErrors = (): void => {
-    while (errors.length) bad(errors.shift()!);
+  // The parser runs ahead of us, so its skip events arrive early: report each one just
+  // before the first record after it, keeping the caller's view in line order.
+  const drainErrors = (before = Infinity): void => {
+    while (errors.length && errors[0]!.line < before) bad(errors.shift()!);
   };
   // Feed the parser from our iterator, honouring its back-pressure.
   const feed = (async () => {
@@ -274,9 +277,9 @@ async function* readCsv(
   feed.catch((err: unknown) => parser.destroy(err as Error));
   try {
     for await (const item of parser as AsyncIterable<{ record: string[]; info: { lines: number } }>) {
-      drainErrors();
       const { record, info } = item;
       const line = info.lines;
+      drainErrors(line);
       if (record.length === 1 && record[0] === '' && h.columns > 1) {
         bad({ line, code: 'ERR_BATCH_EMPTY_ID', message: 'empty line (no user id).' });
         continue;

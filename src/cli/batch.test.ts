@@ -1,0 +1,130 @@
+import { Readable, Writable } from 'node:stream';
+import { describe, expect, it } from 'vitest';
+import { BatchWriter, readBatch, readBatchChunks, type BatchRowError } from './batch.js';
+
+async function all(input: string | string[], o: Parameters<typeof readBatch>[1] = {}) {
+  const chunks = Array.isArray(input) ? input : [input];
+  const out = [];
+  for await (const r of readBatch(Readable.from(chunks.map((c) => Buffer.from(c))), o)) out.push(r);
+  return out;
+}
+
+describe('readBatch: plain ids', () => {
+  it('reads LF and CRLF lines, a BOM and a last line without newline', async () => {
+    expect(await all('\uFEFFa\r\nb\nc')).toEqual([
+      { line: 1, userId: 'a' },
+      { line: 2, userId: 'b' },
+      { line: 3, userId: 'c' },
+    ]);
+  });
+  it('joins lines split across chunks, including split UTF-8 characters', async () => {
+    const bytes = Buffer.from('usér_1\nuser_2\n');
+    const parts = [bytes.subarray(0, 3), bytes.subarray(3, 9), bytes.subarray(9)].map((b) => b.toString('latin1'));
+    const r = [];
+    for await (const x of readBatch(Readable.from([bytes.subarray(0, 3), bytes.subarray(3, 9), bytes.subarray(9)]))) r.push(x.userId);
+    expect(parts.length).toBe(3);
+    expect(r).toEqual(['usér_1', 'user_2']);
+  });
+  it('ids with commas are plain ids when the first line is no header', async () => {
+    expect((await all('a,b\nc\n')).map((r) => r.userId)).toEqual(['a,b', 'c']);
+  });
+  it('throws on the first bad row with its line number', async () => {
+    await expect(all('a\n\nb\n')).rejects.toMatchObject({ code: 'ERR_BATCH_ROW', details: { line: 2, reason: 'ERR_BATCH_EMPTY_ID' } });
+    await expect(all('a\n b\n')).rejects.toMatchObject({ code: 'ERR_BATCH_ROW', details: { line: 2, reason: 'ERR_BATCH_ID_WHITESPACE' } });
+  });
+  it('reports every bad row to onBadRow and keeps going', async () => {
+    const bad: BatchRowError[] = [];
+    const r = await all(`a\n\n${'x'.repeat(70_000)}\nb \nc\n`, { onBadRow: (e) => bad.push(e) });
+    expect(r).toEqual([{ line: 1, userId: 'a' }, { line: 5, userId: 'c' }]);
+    expect(bad.map((e) => [e.line, e.code])).toEqual([
+      [2, 'ERR_BATCH_EMPTY_ID'],
+      [3, 'ERR_BATCH_LINE_TOO_LONG'],
+      [4, 'ERR_BATCH_ID_WHITESPACE'],
+    ]);
+  });
+  it('an empty input is an error', async () => {
+    await expect(all('')).rejects.toMatchObject({ code: 'ERR_BATCH_EMPTY' });
+  });
+  it('yields arrays of chunkSize', async () => {
+    const sizes = [];
+    for await (const rows of readBatchChunks(Readable.from([Buffer.from('a\nb\nc\nd\ne\n')]), { chunkSize: 2 })) sizes.push(rows.length);
+    expect(sizes).toEqual([2, 2, 1]);
+  });
+  it('stops with CancelledError when aborted', async () => {
+    const ac = new AbortController();
+    ac.abort();
+    const input = Readable.from([Buffer.from('a\nb\nc\n')]);
+    await expect(async () => {
+      for await (const _ of readBatchChunks(input, { chunkSize: 1, signal: ac.signal })) void _;
+    }).rejects.toMatchObject({ code: 'ERR_CANCELLED' });
+  });
+});
+
+describe('readBatch: CSV', () => {
+  it('finds the id, email and name columns by header', async () => {
+    expect(await all('email,User_ID,name,plan\r\na@x.io,u1,"Doe, Jane",pro\r\n,u2,,free\r\n')).toEqual([
+      { line: 2, userId: 'u1', email: 'a@x.io', name: 'Doe, Jane' },
+      { line: 3, userId: 'u2' },
+    ]);
+  });
+  it('prefers user_id over id, and accepts external_id', async () => {
+    expect((await all('id,user_id\n1,u1\n')).map((r) => r.userId)).toEqual(['u1']);
+    expect((await all('external_id\nx1\n')).map((r) => r.userId)).toEqual(['x1']);
+  });
+  it('quoted newlines: the line number is where the record ends', async () => {
+    expect(await all('user_id,name\nu1,"a\nb"\nu2,c\n')).toEqual([
+      { line: 3, userId: 'u1', name: 'a\nb' },
+      { line: 4, userId: 'u2', name: 'c' },
+    ]);
+  });
+  it('bad CSV rows are reported with line numbers', async () => {
+    const bad: BatchRowError[] = [];
+    const r = await all('user_id,email\nu1,a\nu2\n,b\nu3,"x"y"\nu4,d\n', { onBadRow: (e) => bad.push(e) });
+    expect(r.map((x) => x.userId)).toEqual(['u1', 'u4']);
+    expect(bad.map((e) => [e.line, e.code])).toEqual([
+      [3, 'ERR_BATCH_CSV_ROW'],
+      [4, 'ERR_BATCH_EMPTY_ID'],
+      [5, 'ERR_BATCH_CSV_ROW'],
+    ]);
+  });
+  it('throws on a bad CSV row without onBadRow', async () => {
+    await expect(all('user_id,email\nu1\n')).rejects.toMatchObject({ code: 'ERR_BATCH_ROW', details: { line: 2 } });
+  });
+  it('handles many chunks', async () => {
+    const lines = ['user_id,email'];
+    for (let i = 0; i < 5000; i++) lines.push(`u${i},u${i}@x.io`);
+    const text = `${lines.join('\n')}\n`;
+    const parts = [];
+    for (let i = 0; i < text.length; i += 777) parts.push(text.slice(i, i + 777));
+    const r = await all(parts);
+    expect(r.length).toBe(5000);
+    expect(r[4999]).toEqual({ line: 5001, userId: 'u4999', email: 'u4999@x.io' });
+  });
+});
+
+describe('BatchWriter', () => {
+  it('gathers writes into chunks and waits for drain', async () => {
+    const writes: string[] = [];
+    const out = new Writable({
+      highWaterMark: 8,
+      write(chunk, _e, cb) {
+        writes.push(String(chunk));
+        setImmediate(cb);
+      },
+    });
+    const w = new BatchWriter(out, 10);
+    let waited = 0;
+    for (let i = 0; i < 10; i++) {
+      const p = w.write(`row${i}\n`);
+      if (p) {
+        waited++;
+        await p;
+      }
+    }
+    await w.end();
+    expect(writes.join('')).toBe(Array.from({ length: 10 }, (_, i) => `row${i}\n`).join(''));
+    expect(writes.length).toBeLessThan(10);
+    expect(waited).toBeGreaterThan(0);
+    expect(w.count).toBe(10);
+  });
+});
