@@ -1,9 +1,13 @@
 // The executable's entry: runs main and sets the exit status; nothing else (STYLE.md §6).
 // `chatid --version` alone answers here, before commander and the command tree load: it is
 // the one command whose whole cost is start-up (issue 5: ≤ 1.3× `node -e 0`).
-import { writeSync } from 'node:fs';
-import module from 'node:module';
+import type * as Fs from 'node:fs';
+import { createRequire } from 'node:module';
 import { VERSION } from './version.js';
+
+// Builtins through require: an ESM import of node:fs builds a facade that reads every export,
+// and its lazy getters (ReadStream, …) load the stream stack before anything is printed.
+const load = createRequire(import.meta.url);
 
 const argv = process.argv.slice(2);
 if (argv.length === 1 && argv[0] === '--version') {
@@ -11,7 +15,7 @@ if (argv.length === 1 && argv[0] === '--version') {
 } else {
   // Node ≥ 22.1 keeps compiled code in an on-disk cache (NODE_COMPILE_CACHE / the tmp dir) for
   // the chunks imported next; Node 20 has no such API, so this is skipped there.
-  (module as { enableCompileCache?: () => unknown }).enableCompileCache?.();
+  (load('node:module') as { enableCompileCache?: () => unknown }).enableCompileCache?.();
   const [{ main }, { createRealCtx }] = await Promise.all([import('./cli/main.js'), import('./cli/real-context.js')]);
   process.exitCode = await main(argv, createRealCtx());
 }
@@ -19,7 +23,7 @@ if (argv.length === 1 && argv[0] === '--version') {
 function printVersion(): void {
   // writeSync on fd 1 skips setting up the process.stdout stream (several ms on a pipe).
   try {
-    writeSync(1, `${VERSION}\n`);
+    (load('node:fs') as typeof Fs).writeSync(1, `${VERSION}\n`);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     // A non-blocking stdout that is momentarily full: let the stream queue it.
