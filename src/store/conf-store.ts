@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { chmod, mkdir, open, readdir, readFile, rename, stat, unlink } from 'node:fs/promises';
+import { closeSync, fchmodSync, fsyncSync, openSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { chmod, mkdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { StoreError } from '../cli/errors.js';
 import type { ProfileStore, StoreData } from './types.js';
@@ -21,10 +22,9 @@ export interface ConfStoreOptions {
  * a rename is atomic, so a reader sees the old or the new file, never half of one. A file
  * that does not parse is reported and never overwritten.
  *
- * The file is conf-compatible (plain JSON, conf's default name and place), but written
- * here rather than through conf: conf writes in place when `SNAP` is set (its Snap
- * workaround), which a crash can leave torn, and its constructor re-parses the file on its
- * own terms (a blank file made every write fail).
+ * Writes go through conf (`conf.store = …`) with its one non-atomic branch replaced; reads
+ * are ours, because they must refuse what conf would accept (bytes that are not UTF-8, wrong
+ * field types) and never quote the file in an error.
  */
 export function openConfStore(o: ConfStoreOptions): ProfileStore {
   const path = join(o.dir, 'config.json');
@@ -75,35 +75,70 @@ export function openConfStore(o: ConfStoreOptions): ProfileStore {
     }
   }
 
+  /**
+   * Replace the file through conf. conf serialises and writes with `atomically` (temp file +
+   * rename), except under `SNAP` (its Snap workaround) where it writes in place, which a
+   * crash can leave torn: its one write step is replaced by ours, always atomic.
+   */
+  async function writeThroughConf(data: StoreData): Promise<void> {
+    const { default: Conf } = await import('conf');
+    try {
+      const conf = new Conf<Record<string, unknown>>({
+        cwd: o.dir,
+        configName: 'config',
+        configFileMode: STORE_FILE_MODE,
+        clearInvalidConfig: false,
+        // The file was read and validated just before; a blank file is an empty store.
+        deserialize: (text) => (text.trim() === '' ? {} : (JSON.parse(text) as Record<string, unknown>)),
+        serialize: (value) => `${JSON.stringify(value, null, 2)}\n`,
+      });
+      (conf as unknown as { _write: (value: unknown) => void })._write = (value) => writeAtomicSync(`${JSON.stringify(value, null, 2)}\n`);
+      conf.store = JSON.parse(JSON.stringify(data)) as Record<string, unknown>;
+    } catch (err) {
+      if (err instanceof StoreError) throw err;
+      throw new StoreError('ERR_STORE_UNWRITABLE', `Cannot write the store ${path} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}).`, {
+        cause: err,
+        hint: 'Check free space and permissions; the previous file is unchanged.',
+      });
+    }
+  }
+
   /** Replace the file: a new 0600 temp file beside it, fsync, rename over, fsync the directory. */
-  async function writeAtomic(text: string): Promise<void> {
+  function writeAtomicSync(text: string): void {
     // Under the lock no other writer is active: temp files left by a killed writer are garbage.
-    for (const name of await readdir(o.dir).catch(() => [] as string[])) {
-      if (/^config\.json\.[0-9a-f]{12}\.tmp$/.test(name)) await unlink(join(o.dir, name)).catch(() => undefined);
+    for (const name of safeReaddir(o.dir)) {
+      if (/^config\.json\.[0-9a-f]{12}\.tmp$/.test(name)) rmSync(join(o.dir, name), { force: true });
     }
     const tmp = `${path}.${randomBytes(6).toString('hex')}.tmp`;
     try {
-      const fh = await open(tmp, 'wx', STORE_FILE_MODE);
+      const fd = openSync(tmp, 'wx', STORE_FILE_MODE);
       try {
         // The open mode is filtered by umask: set 0600 explicitly before the name is visible.
-        await fh.chmod(STORE_FILE_MODE);
-        await fh.writeFile(text, 'utf8');
-        await fh.sync();
+        fchmodSync(fd, STORE_FILE_MODE);
+        writeFileSync(fd, text, 'utf8');
+        fsyncSync(fd);
       } finally {
-        await fh.close();
+        closeSync(fd);
       }
-      await rename(tmp, path);
+      renameSync(tmp, path);
     } catch (err) {
-      await unlink(tmp).catch(() => undefined);
+      rmSync(tmp, { force: true });
       throw new StoreError('ERR_STORE_UNWRITABLE', `Cannot write the store ${path} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}).`, {
         cause: err,
         hint: 'Check free space and permissions; the previous file is unchanged.',
       });
     }
     // Make the rename itself durable; not every platform lets a directory be fsynced.
-    const dirHandle = await open(o.dir, 'r').catch(() => undefined);
-    await dirHandle?.sync().catch(() => undefined);
-    await dirHandle?.close();
+    try {
+      const dirFd = openSync(o.dir, 'r');
+      try {
+        fsyncSync(dirFd);
+      } finally {
+        closeSync(dirFd);
+      }
+    } catch {
+      // best effort
+    }
   }
 
   return {
@@ -152,7 +187,7 @@ export function openConfStore(o: ConfStoreOptions): ProfileStore {
           });
         }
         // Pruned again: what fn added is held to the same rule as what was read.
-        await writeAtomic(`${JSON.stringify(pruneExpired(draft, o.now()), null, 2)}\n`);
+        await writeThroughConf(pruneExpired(draft, o.now()));
         return result;
       } finally {
         await release().catch(() => undefined);
@@ -190,4 +225,12 @@ export function configDir(env: Readonly<Record<string, string | undefined>>, pla
   if (platform === 'darwin') return join(home, 'Library', 'Preferences', 'chatid');
   if (platform === 'win32') return join(env.APPDATA ?? join(home, 'AppData', 'Roaming'), 'chatid', 'Config');
   return join(env.XDG_CONFIG_HOME || join(home, '.config'), 'chatid');
+}
+
+function safeReaddir(dir: string): string[] {
+  try {
+    return readdirSync(dir);
+  } catch {
+    return [];
+  }
 }
