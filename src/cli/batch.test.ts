@@ -42,6 +42,17 @@ describe('readBatch: plain ids', () => {
       [4, 'ERR_BATCH_ID_WHITESPACE'],
     ]);
   });
+  it('invalid UTF-8 and NUL bytes are bad rows, never altered ids', async () => {
+    const bad: BatchRowError[] = [];
+    const input = Buffer.concat([Buffer.from('ok\ncaf'), Buffer.from([0xe9]), Buffer.from('\nu\u00001\nz\n')]);
+    const r = [];
+    for await (const x of readBatch(Readable.from([input]), { onBadRow: (e) => bad.push(e) })) r.push(x.userId);
+    expect(r).toEqual(['ok', 'z']);
+    expect(bad.map((e) => [e.line, e.code])).toEqual([
+      [2, 'ERR_BATCH_NOT_UTF8'],
+      [3, 'ERR_BATCH_NUL_BYTE'],
+    ]);
+  });
   it('an empty input is an error', async () => {
     await expect(all('')).rejects.toMatchObject({ code: 'ERR_BATCH_EMPTY' });
   });

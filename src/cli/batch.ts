@@ -42,7 +42,7 @@ export interface BatchRecord {
 /** A row that cannot be used, with where it is and why. */
 export interface BatchRowError {
   line: number;
-  code: 'ERR_BATCH_EMPTY_ID' | 'ERR_BATCH_ID_WHITESPACE' | 'ERR_BATCH_CSV_ROW' | 'ERR_BATCH_LINE_TOO_LONG';
+  code: 'ERR_BATCH_EMPTY_ID' | 'ERR_BATCH_ID_WHITESPACE' | 'ERR_BATCH_CSV_ROW' | 'ERR_BATCH_LINE_TOO_LONG' | 'ERR_BATCH_NOT_UTF8' | 'ERR_BATCH_NUL_BYTE';
   message: string;
 }
 
@@ -150,10 +150,13 @@ export async function* readBatchChunks(input: NodeJS.ReadableStream | AsyncItera
       let line = 0;
       let rest = head;
       let skipping = false; // inside an over-long line, dropping characters until its end
+      // Set when the text read so far holds U+FFFD or NUL; only then are lines scanned for them.
+      let suspect = SUSPECT.test(head);
       const take = (raw: string): void => {
         line++;
         const id = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
         if (id.length > MAX_LINE_CHARS) bad({ line, code: 'ERR_BATCH_LINE_TOO_LONG', message: `line longer than ${MAX_LINE_CHARS} characters.` });
+        else if (suspect && badText(id, line, bad)) return;
         else if (id === '') bad({ line, code: 'ERR_BATCH_EMPTY_ID', message: 'empty line (no user id).' });
         else if (id.trim() !== id) bad({ line, code: 'ERR_BATCH_ID_WHITESPACE', message: `user id ${JSON.stringify(id)} has leading or trailing whitespace.` });
         else rows.push({ line, userId: id });
@@ -192,7 +195,9 @@ export async function* readBatchChunks(input: NodeJS.ReadableStream | AsyncItera
           if (!rest.endsWith('\n')) rest += '\n'; // last line without a newline still counts
           continue;
         }
-        rest += text(r.value);
+        const t = text(r.value);
+        if (!suspect && SUSPECT.test(t)) suspect = true;
+        rest += t;
       }
       if (rows.length > 0) {
         total += rows.length;
@@ -206,6 +211,24 @@ export async function* readBatchChunks(input: NodeJS.ReadableStream | AsyncItera
   if (total === 0 && !o.onBadRow) {
     throw new UsageError('ERR_BATCH_EMPTY', 'The batch input holds no user ids.', { hint: 'Give one id per line, or a CSV with a user_id/external_id/id column.' });
   }
+}
+
+const SUSPECT = /[\uFFFD\u0000]/;
+
+/**
+ * Invalid UTF-8 decodes to U+FFFD and a UTF-16 file read as UTF-8 is full of NUL: either
+ * would sign or hash an id that is not the one in the file. Reports and returns true then.
+ */
+function badText(text: string, line: number, bad: (e: BatchRowError) => void): boolean {
+  if (text.includes('\uFFFD')) {
+    bad({ line, code: 'ERR_BATCH_NOT_UTF8', message: 'not valid UTF-8 (a Latin-1 or UTF-16 file?). Convert it, e.g. `iconv -f latin1 -t utf-8`.' });
+    return true;
+  }
+  if (text.includes('\u0000')) {
+    bad({ line, code: 'ERR_BATCH_NUL_BYTE', message: 'holds a NUL byte (a UTF-16 file?). Convert it to UTF-8.' });
+    return true;
+  }
+  return false;
 }
 
 interface Header {
@@ -297,6 +320,7 @@ async function* readCsv(
         bad({ line, code: 'ERR_BATCH_ID_WHITESPACE', message: `user id ${JSON.stringify(id)} has leading or trailing whitespace.` });
         continue;
       }
+      if (record.some((c) => SUSPECT.test(c)) && record.some((c) => badText(c, line, bad))) continue;
       const rec: BatchRecord = { line, userId: id };
       const email = h.email === -1 ? '' : (record[h.email] ?? '');
       const name = h.name === -1 ? '' : (record[h.name] ?? '');
