@@ -38,13 +38,11 @@ const CASES: BatchCase[] = [
     name: 'a Latin-1 byte in an id',
     input: Buffer.from([0x63, 0x61, 0x66, 0xe9, 0x0a, 0x75, 0x32, 0x0a]),
     error: { code: 'ERR_BATCH_ROW', line: 1 },
-    bug: 'the batch reader decodes with a non-fatal StringDecoder: "caf\\xE9" becomes "caf\\uFFFD" and a token is signed for that id (exit 0); contacts sync refuses the same bytes with ERR_SYNC_NOT_UTF8',
   },
   {
     name: 'a NUL byte in an id',
     input: 'u\u00001\n',
     error: { code: 'ERR_BATCH_ROW', line: 1 },
-    bug: 'an id holding NUL (a UTF-16 file read as UTF-8) is signed as is, exit 0; contacts sync rejects such rows (NUL_BYTE)',
   },
 ];
 
