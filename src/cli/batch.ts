@@ -213,6 +213,7 @@ export async function* readBatchChunks(input: NodeJS.ReadableStream | AsyncItera
   }
 }
 
+// eslint-disable-next-line no-control-regex -- NUL is exactly what we look for
 const SUSPECT = /[\uFFFD\u0000]/;
 
 /**
