@@ -82,7 +82,7 @@ checkStartupPath(result.metafile);
  */
 function checkStartupPath(meta) {
   const outs = meta.outputs;
-  const roots = Object.keys(outs).filter((k) => k === 'dist/bin.js' || /^src\/cli\/(main|real-context)\.ts$/.test(outs[k].entryPoint ?? ''));
+  const roots = Object.keys(outs).filter((k) => k === 'dist/bin.js' || /^src\/cli\/(main|real-context|start)\.ts$/.test(outs[k].entryPoint ?? ''));
   const seen = new Set();
   const stack = [...roots];
   while (stack.length) {

@@ -16,7 +16,7 @@ if (argv.length === 1 && argv[0] === '--version') {
   // Node ≥ 22.1 keeps compiled code in an on-disk cache (NODE_COMPILE_CACHE / the tmp dir) for
   // the chunks imported next; Node 20 has no such API, so this is skipped there.
   (load('node:module') as { enableCompileCache?: () => unknown }).enableCompileCache?.();
-  const [{ main }, { createRealCtx }] = await Promise.all([import('./cli/main.js'), import('./cli/real-context.js')]);
+  const { main, createRealCtx } = await import('./cli/start.js');
   process.exitCode = await main(argv, createRealCtx());
 }
 
