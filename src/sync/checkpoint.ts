@@ -4,7 +4,8 @@
  * after every acknowledged batch, so a crash or SIGKILL leaves the last good state.
  */
 import { randomBytes } from 'node:crypto';
-import { open, readFile, rename, rm } from 'node:fs/promises';
+import { open, readdir, readFile, rename, rm } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
 import { StoreError, UsageError } from '../cli/errors.js';
 
 export const CHECKPOINT_VERSION = 1;
@@ -85,8 +86,15 @@ export async function loadCheckpoint(path: string): Promise<Checkpoint | undefin
   }
 }
 
+/** Remove the checkpoint and any temp file a killed writer left next to it. */
 export async function removeCheckpoint(path: string): Promise<void> {
   await rm(path, { force: true });
+  const dir = dirname(path);
+  const prefix = `${basename(path)}.`;
+  const names = await readdir(dir).catch(() => [] as string[]);
+  for (const n of names) {
+    if (n.startsWith(prefix) && /^[0-9a-f]{12}\.tmp$/.test(n.slice(prefix.length))) await rm(join(dir, n), { force: true });
+  }
 }
 
 /** Tracks done batch numbers compactly: a watermark plus the few finished out of order. */

@@ -1,11 +1,11 @@
-import { mkdtemp, readFile, stat } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { VendorError } from '../cli/errors.js';
 import type { ContactInput, ContactsApi } from '../vendors/types.js';
-import { DoneSet, loadCheckpoint, writeFileAtomic } from './checkpoint.js';
+import { DoneSet, loadCheckpoint, removeCheckpoint, writeFileAtomic } from './checkpoint.js';
 import { coerceAttribute, schemaOf, toContact } from './coerce.js';
 import { mapHeader, type ColumnMap } from './columns.js';
 import { DuplicateIndex, HashCollector, idHash64 } from './dedupe.js';
@@ -186,6 +186,15 @@ describe('checkpoint', () => {
     expect((await stat(path)).mode & 0o777).toBe(0o600);
     await expect(loadCheckpoint(path)).rejects.toMatchObject({ code: 'ERR_SYNC_CHECKPOINT_INVALID', exitCode: 2 });
     expect(await loadCheckpoint(join(dir, 'none.json'))).toBeUndefined();
+  });
+  it('removing it also removes temp files a killed writer left', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'chatid-cp-'));
+    const path = join(dir, 'in.csv.chatid-checkpoint.json');
+    await writeFileAtomic(path, '{}');
+    await writeFile(`${path}.0123456789ab.tmp`, 'half');
+    await writeFile(join(dir, 'keep.tmp'), 'other');
+    await removeCheckpoint(path);
+    expect((await readdir(dir)).sort()).toEqual(['keep.tmp']);
   });
 });
 

@@ -4,7 +4,7 @@
 // worker may be sent twice per kill (measured in the sandbox's request log).
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { build } from 'esbuild';
@@ -111,6 +111,9 @@ it('SIGKILL at several points, then --resume: complete state, report once, ≤ 1
     const want = expectedOutcome(rows);
     const valid = want.synced;
     expect(j).toMatchObject({ read: 4_000, synced: valid.length, rejected: want.rejected.length, duplicates: want.duplicates, resumed: true });
+
+    // Nothing left behind: the checkpoint and any temp file a kill interrupted are gone.
+    expect((await readdir(dir)).filter((n) => n.includes('checkpoint'))).toEqual([]);
 
     // Complete, exact state at the server.
     const stored = sb.state.contacts(sb.agentIds[0]!);
