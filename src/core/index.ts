@@ -10,3 +10,9 @@ export { hs256JsonSigner, hs256Signer, signHs256Sync } from './jwt-sign-sync.js'
 export { ago, iso, relativeClaimTime } from './jwt-time.js';
 export { checkClaims, macMatches, verifyCompactHs256, verifyJwt } from './jwt-verify.js';
 export type { JwtIssue, VerifyJwtInput, VerifyJwtResult, VerifyKey } from './jwt-verify.js';
+export { hashesEqual, hmacBytes, plainDigest, userHash, userHasher } from './hmac.js';
+export type { HmacAlgorithm } from './hmac.js';
+export { diagnoseHash, HASH_CAUSE_CODES, MIN_TRUNCATED_HEX } from './hash-doctor.js';
+export type { DiagnoseHashInput, HashCause, HashCauseCode } from './hash-doctor.js';
+export { API_KEY_PREFIXES, looksLikeApiKey, SECRET_CAUSES, secretCandidates } from './secret-candidates.js';
+export type { SecretCandidate, SecretCandidateInput, SecretCause } from './secret-candidates.js';
