@@ -1,8 +1,8 @@
-import { mkdtemp, readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { VendorError } from '../cli/errors.js';
 import type { ContactInput, ContactsApi } from '../vendors/types.js';
 import { DoneSet, loadCheckpoint, removeCheckpoint, writeFileAtomic } from './checkpoint.js';
@@ -12,6 +12,16 @@ import { DuplicateIndex, HashCollector, idHash64 } from './dedupe.js';
 import { deliverBatch } from './deliver.js';
 import { csvField, csvLine, formulaSafe, openReport, reportLine } from './report.js';
 import { fnv1a32, parseShard, shardOf } from './shard.js';
+
+const dirs: string[] = [];
+async function tempDir(prefix: string): Promise<string> {
+  const d = await mkdtemp(join(tmpdir(), prefix));
+  dirs.push(d);
+  return d;
+}
+afterAll(async () => {
+  for (const d of dirs) await rm(d, { recursive: true, force: true });
+});
 
 describe('shard', () => {
   it('hashes with FNV-1a 32 over UTF-8 (published vectors)', () => {
@@ -152,7 +162,7 @@ describe('report', () => {
     expect(reportLine({ row: 3, line: 4, status: 'rejected', code: 'EMAIL_INVALID', message: 'bad', cells: ['u1', 'a\nb'] })).toBe('3,4,rejected,EMAIL_INVALID,bad,u1,"a\nb"\r\n');
   });
   it('is 0600 and resumes by cutting back to the acknowledged length', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'chatid-report-'));
+    const dir = await tempDir('chatid-report-');
     const path = join(dir, 'r.csv');
     const r = await openReport(path, ['id']);
     await r.append('1,1,rejected,X,m,a\r\n');
@@ -180,7 +190,7 @@ describe('checkpoint', () => {
     expect(new DoneSet(2, [2, 5]).below).toBe(3);
   });
   it('writes atomically with 0600 and refuses a damaged file', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'chatid-cp-'));
+    const dir = await tempDir('chatid-cp-');
     const path = join(dir, 'cp.json');
     await writeFileAtomic(path, '{"version":1}');
     expect((await stat(path)).mode & 0o777).toBe(0o600);
@@ -188,7 +198,7 @@ describe('checkpoint', () => {
     expect(await loadCheckpoint(join(dir, 'none.json'))).toBeUndefined();
   });
   it('removing it also removes temp files a killed writer left', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'chatid-cp-'));
+    const dir = await tempDir('chatid-cp-');
     const path = join(dir, 'in.csv.chatid-checkpoint.json');
     await writeFileAtomic(path, '{}');
     await writeFile(`${path}.0123456789ab.tmp`, 'half');

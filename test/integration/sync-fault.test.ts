@@ -2,7 +2,7 @@
 // way it can, including a connection reset after the batch was stored. The end state must be
 // exact: every valid row stored once with its final values, every invalid row in the report,
 // and the summary equal to the server's count.
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Agent } from 'undici';
@@ -15,8 +15,8 @@ import { expectedOutcome, faultRows, toCsv } from '../fixtures/sync/rows.js';
 it('10 000 rows through ~20% faults of every kind end exactly right', async () => {
   const sb = await startSandbox({ port: 0, rateLimit: false, faultRate: 0.2, faults: [...FAULT_KINDS], seed: 42, attributes: SANDBOX_DEMO_ATTRIBUTES });
   const agent = new Agent({ connections: 8 });
+  const dir = await mkdtemp(join(tmpdir(), 'chatid-fault-'));
   try {
-    const dir = await mkdtemp(join(tmpdir(), 'chatid-fault-'));
     const rows = faultRows(10_000);
     await writeFile(join(dir, 'big.csv'), toCsv(rows));
     const ctx = createTestCtx({
@@ -74,5 +74,6 @@ it('10 000 rows through ~20% faults of every kind end exactly right', async () =
   } finally {
     await sb.close();
     await agent.close();
+    await rm(dir, { recursive: true, force: true });
   }
 });

@@ -57,8 +57,8 @@ it('SIGKILL at several points, then --resume: complete state, report once, ≤ 1
   // exact point of the run whatever the machine's load.
   let onWrite: (() => void) | undefined;
   const sb = await startSandbox({ port: 0, rateLimit: false, latencyMs: 15, attributes: SANDBOX_DEMO_ATTRIBUTES, log: (line) => void (line.startsWith('POST') && onWrite?.()) });
+  const dir = await mkdtemp(join(tmpdir(), 'chatid-kill-'));
   try {
-    const dir = await mkdtemp(join(tmpdir(), 'chatid-kill-'));
     const rows = faultRows(4_000);
     await writeFile(join(dir, 'in.csv'), toCsv(rows));
     const env = {
@@ -142,5 +142,6 @@ it('SIGKILL at several points, then --resume: complete state, report once, ≤ 1
     expect(sb.requests.filter((q) => q.method === 'POST' && q.status !== 200).every((q) => q.status === 409)).toBe(true);
   } finally {
     await sb.close();
+    await rm(dir, { recursive: true, force: true });
   }
 }, 60_000);

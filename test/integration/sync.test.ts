@@ -1,6 +1,6 @@
 // contacts sync, whole CLI in-process (createTestCtx + runCli) against the real sandbox on
 // loopback with a real undici Agent (cli.md §8).
-import { copyFile, mkdtemp, readFile, stat, writeFile } from 'node:fs/promises';
+import { copyFile, mkdtemp, rm, readFile, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Agent } from 'undici';
@@ -42,6 +42,7 @@ beforeEach(async () => {
 afterEach(async () => {
   await sb?.close();
   await agent.close();
+  await rm(dir, { recursive: true, force: true });
 });
 
 describe('contacts sync: the example file', () => {
