@@ -26,6 +26,7 @@ export const SANDBOX_DEMO_ATTRIBUTES: CustomAttribute[] = [
   { name: 'signup_date', type: 'date', label: 'Signed up' },
 ];
 
+/** What `contacts sync` was asked to do, parsed and validated (see parseSyncFlags). */
 export interface SyncOptions {
   /** A path, or `-` for stdin. */
   file: string;
@@ -43,6 +44,7 @@ export interface SyncOptions {
   tuning: ClientTuning;
 }
 
+/** The summary: --json prints it as is (cli.md §8 fields first), renderSync for humans. */
 export interface SyncResult extends EngineResult {
   elapsedMs: number;
   file: string;
@@ -121,6 +123,7 @@ export async function parseSyncFlags(file: string, f: SyncFlags): Promise<SyncOp
   };
 }
 
+/** `chatid contacts sync <file|->`: parse flags, run, print, exit 5 when rows were rejected. */
 export function registerSync(parent: Command, ctx: Ctx, runF = runSync): void {
   const cmd = parent
     .command('sync')
@@ -309,7 +312,7 @@ function plural(n: number, one: string, many = `${one}s`): string {
   return `${n} ${n === 1 ? one : many}`;
 }
 
-/** Human summary. */
+/** Human summary: counts, where the data went, the first rejected rows. */
 export function renderSync(r: SyncResult, ctx: Ctx): string {
   const c = ctx.color;
   const lines: string[] = [];
