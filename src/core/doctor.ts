@@ -1,0 +1,263 @@
+/**
+ * The hash mismatch doctor (cli.md §7): given the hash a user's backend produced and the
+ * hash chatid computes, find the mistake by *recomputing*. Every hypothesis is a
+ * combination of a key (the secret, or a variant: whitespace, encoding, previous secret,
+ * another profile's secret, the API key), a message (the id, or a variant: whitespace,
+ * case, JSON quotes, number formatting, BOM, Mongo ObjectId, the email), an algorithm and
+ * a way of printing the digest. A cause is reported only when its hypothesis reproduces the
+ * user's value exactly; when none does, the answer is an honest empty list.
+ * Pure: no I/O.
+ */
+import { hmacBytes, plainDigest, type HmacAlgorithm } from './hmac.js';
+import { type SecretCandidateInput, secretCandidates } from './secret-candidates.js';
+
+/** One proven cause, with the next step. */
+export interface HashCause {
+  code: string;
+  message: string;
+  fix: string;
+}
+
+export interface DiagnoseHashInput {
+  /** The configured key bytes (parseSecretKey(secret).bytes). */
+  key: Uint8Array;
+  /** Secrets to derive candidate keys from (the configured one as written, previous, other profiles, API key). */
+  secrets: SecretCandidateInput;
+  /** The user id chatid hashed. */
+  userId: string;
+  /** The hash the user has (from their backend or the widget's error). */
+  expected: string;
+  /** The contact's email, to test "hashed the email instead of the id". */
+  email?: string;
+}
+
+/** Every cause code the doctor can report. */
+export const HASH_CAUSE_CODES = [
+  'SECRET_WHITESPACE',
+  'SECRET_QUOTED',
+  'SECRET_ENCODING',
+  'SIGNED_WITH_PREVIOUS_SECRET',
+  'SIGNED_WITH_OTHER_PROFILE_SECRET',
+  'API_KEY_AS_SECRET',
+  'USER_ID_WHITESPACE',
+  'USER_ID_CASE',
+  'USER_ID_JSON_ENCODED',
+  'USER_ID_NUMBER_FORMAT',
+  'USER_ID_BOM',
+  'USER_ID_OBJECT_ID',
+  'HASHED_EMAIL',
+  'DIGEST_BASE64',
+  'DIGEST_UPPERCASE',
+  'DIGEST_DASHED',
+  'DIGEST_TRUNCATED',
+  'ALGORITHM_SHA1',
+  'ALGORITHM_SHA512',
+  'PLAIN_SHA256',
+  'KEY_MESSAGE_SWAPPED',
+] as const;
+export type HashCauseCode = (typeof HASH_CAUSE_CODES)[number];
+
+/** A part of a hypothesis: what was different, and how to say it. */
+interface Part {
+  code: HashCauseCode;
+  message: string;
+  fix: string;
+}
+
+interface Variant {
+  bytes: Uint8Array;
+  part: Part | undefined;
+}
+
+const enc = new TextEncoder();
+/** Below this many hex digits a prefix match could be chance, so truncation is not claimed. */
+const MIN_TRUNCATED = 8;
+/** Longer values are not a hash of any kind we know; the doctor does not search. */
+const MAX_EXPECTED = 512;
+
+/**
+ * Find every cause that reproduces `expected`. Only the simplest explanations are kept: if
+ * one mistake explains the value, combinations that also happen to explain it are dropped.
+ * @example
+ * diagnoseHash({ key: enc('s'), secrets: { secret: 's' }, userId: 'u1',
+ *   expected: userHash('s', 'u1').toUpperCase() }).map((c) => c.code) // ['DIGEST_UPPERCASE']
+ */
+export function diagnoseHash(input: DiagnoseHashInput): HashCause[] {
+  const expected = input.expected;
+  if (expected.length === 0 || expected.length > MAX_EXPECTED) return [];
+  const keys = keyVariants(input);
+  const messages = messageVariants(input.userId, input.email);
+  const found: Part[][] = [];
+  const tryDigest = (digest: Buffer, parts: Array<Part | undefined>): void => {
+    const shown = presentation(digest, expected);
+    if (shown === false) return;
+    const all = [...parts, shown].filter((p): p is Part => p !== undefined);
+    if (all.length > 0) found.push(all);
+  };
+
+  const algorithms: Array<[HmacAlgorithm, Part | undefined]> = [
+    ['sha256', undefined],
+    ['sha1', { code: 'ALGORITHM_SHA1', message: 'The hash was computed with HMAC-SHA1, not HMAC-SHA256.', fix: "Use HMAC-SHA256: createHmac('sha256', secret) / hmac.new(secret, id, hashlib.sha256)." }],
+    ['sha512', { code: 'ALGORITHM_SHA512', message: 'The hash was computed with HMAC-SHA512, not HMAC-SHA256.', fix: "Use HMAC-SHA256: createHmac('sha256', secret) / hmac.new(secret, id, hashlib.sha256)." }],
+  ];
+  for (const k of keys) {
+    for (const m of messages) {
+      for (const [alg, algPart] of algorithms) tryDigest(hmacBytes(k.bytes, m.bytes, alg), [k.part, m.part, algPart]);
+    }
+  }
+
+  // Not an HMAC at all: a plain SHA-256 of the id, or of the secret and id glued together.
+  const plain: Part = { code: 'PLAIN_SHA256', message: 'The hash is a plain SHA-256 of the user id, not an HMAC keyed with the secret.', fix: "Use HMAC-SHA256 keyed with the identity secret: createHmac('sha256', secret).update(userId).digest('hex')." };
+  for (const m of messages) tryDigest(plainDigest(m.bytes), [m.part, plain]);
+  const key = input.key;
+  const id = enc.encode(input.userId);
+  tryDigest(plainDigest(concat(key, id)), [{ ...plain, message: 'The hash is SHA-256 of the secret followed by the user id, not an HMAC.' }]);
+  tryDigest(plainDigest(concat(id, key)), [{ ...plain, message: 'The hash is SHA-256 of the user id followed by the secret, not an HMAC.' }]);
+
+  // Key and message swapped: HMAC(key = id, message = secret).
+  const swapped: Part = { code: 'KEY_MESSAGE_SWAPPED', message: 'The hash was computed with the user id as the HMAC key and the secret as the message.', fix: "Swap the arguments: the secret is the key, the user id the message (Python: hmac.new(secret, user_id, sha256); PHP: hash_hmac('sha256', $userId, $secret))." };
+  tryDigest(hmacBytes(id, key, 'sha256'), [swapped]);
+
+  if (found.length === 0) return [];
+  const fewest = Math.min(...found.map((f) => f.length));
+  const out: HashCause[] = [];
+  const seen = new Set<string>();
+  for (const f of found) {
+    if (f.length !== fewest) continue;
+    for (const p of f) {
+      const k = `${p.code}\u0000${p.message}`;
+      if (seen.has(k)) continue;
+      seen.add(k);
+      out.push({ code: p.code, message: p.message, fix: p.fix });
+    }
+  }
+  return out;
+}
+
+/**
+ * How `digest` must have been printed to give `expected`: undefined for lowercase hex
+ * (correct), a Part for a wrong presentation, false when it does not match at all.
+ */
+function presentation(digest: Buffer, expected: string): Part | undefined | false {
+  const hex = digest.toString('hex');
+  if (expected === hex) return undefined;
+  const upper = hex.toUpperCase();
+  if (expected === upper) return { code: 'DIGEST_UPPERCASE', message: 'The hash is printed in uppercase hex; the widget compares lowercase hex.', fix: "Lowercase it (.toLowerCase(), .lower()); in .NET use Convert.ToHexString(h).ToLowerInvariant() or ToHexStringLower." };
+  const b64 = digest.toString('base64');
+  if (expected === b64 || expected === b64.replace(/=+$/, '') || expected === digest.toString('base64url')) {
+    return { code: 'DIGEST_BASE64', message: 'The hash is base64; the widget expects 64 lowercase hex characters.', fix: "Encode the digest as hex: .digest('hex') in Node, .hexdigest() in Python, hash_hmac() without raw output in PHP." };
+  }
+  if (expected.includes('-') && expected.replace(/-/g, '').toLowerCase() === hex && /^([0-9A-Fa-f]{2}-)+[0-9A-Fa-f]{2}$/.test(expected)) {
+    return { code: 'DIGEST_DASHED', message: 'The hash has dashes between bytes, as .NET BitConverter.ToString prints it.', fix: 'Remove the dashes and lowercase it: BitConverter.ToString(h).Replace("-", "").ToLowerInvariant(), or Convert.ToHexString(h).ToLowerInvariant().' };
+  }
+  if (expected.length >= MIN_TRUNCATED && expected.length < hex.length && /^[0-9a-fA-F]+$/.test(expected) && hex.startsWith(expected.toLowerCase())) {
+    const len = expected.length;
+    const caseNote = expected === expected.toLowerCase() ? '' : ' (and in uppercase)';
+    return { code: 'DIGEST_TRUNCATED', message: `The hash is cut to its first ${len} hex characters${caseNote}; the widget expects all 64.`, fix: 'Keep the whole digest: check the database column width (VARCHAR(64)), substr/slice calls and copy-paste.' };
+  }
+  return false;
+}
+
+function keyVariants(input: DiagnoseHashInput): Variant[] {
+  const out: Variant[] = [{ bytes: input.key, part: undefined }];
+  for (const c of secretCandidates(input.secrets)) out.push({ bytes: c.bytes, part: secretPart(c.cause, c.label, c.profile) });
+  return out;
+}
+
+function secretPart(cause: string, label: string, profile: string | undefined): Part {
+  const msg = `The hash was computed with ${label}.`;
+  switch (cause) {
+    case 'SECRET_WHITESPACE':
+      return { code: 'SECRET_WHITESPACE', message: msg, fix: 'Trim the secret where your server reads it (a file or env var written with a newline); compare fingerprints with `chatid secret show`.' };
+    case 'SECRET_QUOTED':
+      return { code: 'SECRET_QUOTED', message: msg, fix: 'Remove the quotes from the stored value (your .env loader keeps them), or store the secret without quotes.' };
+    case 'SECRET_ENCODING':
+      return { code: 'SECRET_ENCODING', message: msg, fix: 'Use the secret text exactly as the vendor shows it, as UTF-8 bytes: do not base64/hex-decode or encode it.' };
+    case 'SIGNED_WITH_PREVIOUS_SECRET':
+      return { code: 'SIGNED_WITH_PREVIOUS_SECRET', message: `${msg} Your server still uses the secret from before the rotation.`, fix: 'Deploy the current secret to your server (Bookbag stops accepting the old one at once).' };
+    case 'SIGNED_WITH_OTHER_PROFILE_SECRET':
+      return { code: 'SIGNED_WITH_OTHER_PROFILE_SECRET', message: msg, fix: `Your server uses the secret of profile "${profile ?? '?'}" (another agent or environment); configure the one for this widget.` };
+    case 'API_KEY_AS_SECRET':
+      return { code: 'API_KEY_AS_SECRET', message: `${msg} The API key is not the identity secret.`, fix: 'Use the identity-verification secret from the widget/embed settings, not the REST API key.' };
+    default:
+      return { code: 'SECRET_ENCODING', message: msg, fix: 'Use the identity secret exactly as the vendor shows it.' };
+  }
+}
+
+function messageVariants(userId: string, email: string | undefined): Variant[] {
+  const out: Variant[] = [];
+  const seen = new Set<string>();
+  const add = (text: string, part: Part | undefined): void => {
+    if (seen.has(text)) return;
+    seen.add(text);
+    out.push({ bytes: enc.encode(text), part });
+  };
+  add(userId, undefined);
+
+  const ws = (what: string): Part => ({ code: 'USER_ID_WHITESPACE', message: `The hash was computed over the user id ${what}.`, fix: 'Hash exactly the id the widget gets: trim ids from forms, files and CSVs (\\r from CRLF lines) on both sides.' });
+  const trimmed = userId.trim();
+  if (trimmed !== userId && trimmed !== '') add(trimmed, ws('without its surrounding whitespace'));
+  add(`${userId}\n`, ws('with a trailing "\\n"'));
+  add(`${userId}\r\n`, ws('with a trailing "\\r\\n"'));
+  add(`${userId}\r`, ws('with a trailing "\\r"'));
+  add(`${userId} `, ws('with a trailing space'));
+  add(` ${userId}`, ws('with a leading space'));
+
+  const caseFix = 'HMAC is byte-exact and ids are case-sensitive: hash the id exactly as the widget receives it, no lower/upper-casing on one side.';
+  add(userId.toLowerCase(), { code: 'USER_ID_CASE', message: 'The hash was computed over the lowercased user id.', fix: caseFix });
+  add(userId.toUpperCase(), { code: 'USER_ID_CASE', message: 'The hash was computed over the uppercased user id.', fix: caseFix });
+
+  const jsonFix = 'Hash the id string itself, not its JSON encoding (JSON.stringify / json.dumps add the quotes).';
+  add(JSON.stringify(userId), { code: 'USER_ID_JSON_ENCODED', message: 'The hash was computed over the JSON-encoded id, quotes included.', fix: jsonFix });
+  if (/^".*"$/s.test(userId)) {
+    try {
+      const inner: unknown = JSON.parse(userId);
+      if (typeof inner === 'string') add(inner, { code: 'USER_ID_JSON_ENCODED', message: 'The id you gave chatid still has its JSON quotes; the hash was computed over the id without them.', fix: 'Give chatid (and the widget) the id without quotes.' });
+    } catch {
+      // not JSON: nothing to unwrap
+    }
+  }
+
+  // Numbers: the widget got "123" but the backend hashed a float or an exponent form.
+  if (/^-?\d+(\.\d+)?([eE][+-]?\d+)?$/.test(userId)) {
+    const numFix = 'Send and hash the id as the same string: convert it with String(id) of the integer (str(int(id)) in Python), never through a float.';
+    const n = Number(userId);
+    if (Number.isFinite(n)) {
+      if (/^-?\d+$/.test(userId)) {
+        add(`${userId}.0`, { code: 'USER_ID_NUMBER_FORMAT', message: `The hash was computed over "${userId}.0" (a float, as Python's str(float) prints it).`, fix: numFix });
+        add(String(n), { code: 'USER_ID_NUMBER_FORMAT', message: `The hash was computed over "${String(n)}", the id after a round trip through a JavaScript number${Number.isSafeInteger(n) ? '' : ' (digits lost beyond 2^53)'}.`, fix: numFix });
+        add(n.toExponential(), { code: 'USER_ID_NUMBER_FORMAT', message: `The hash was computed over "${n.toExponential()}", the id in scientific notation.`, fix: numFix });
+        const pyExp = n.toExponential().replace(/e([+-])(\d)$/, 'e$10$2');
+        add(pyExp, { code: 'USER_ID_NUMBER_FORMAT', message: `The hash was computed over "${pyExp}", the id in scientific notation.`, fix: numFix });
+      } else {
+        const asInt = String(Math.trunc(n));
+        if (Number.isInteger(n)) add(asInt, { code: 'USER_ID_NUMBER_FORMAT', message: `The hash was computed over "${asInt}"; the id chatid was given is a float form of it.`, fix: numFix });
+      }
+    }
+  }
+
+  add(`\uFEFF${userId}`, { code: 'USER_ID_BOM', message: 'The hash was computed over the id with a byte-order mark (U+FEFF) in front: the first cell of a UTF-8-with-BOM CSV.', fix: 'Strip the BOM when reading the file (encoding "utf-8-sig" in Python, or strip \\uFEFF).' });
+  if (userId.startsWith('\uFEFF')) add(userId.slice(1), { code: 'USER_ID_BOM', message: 'The id you gave chatid starts with a byte-order mark (U+FEFF); the hash was computed without it.', fix: 'Strip the BOM from the id.' });
+
+  if (/^[0-9a-fA-F]{24}$/.test(userId)) {
+    const oidFix = 'Hash and send the ObjectId as its 24-hex string (id.toHexString() / str(id)), not its JSON or shell form.';
+    add(`{"$oid":"${userId}"}`, { code: 'USER_ID_OBJECT_ID', message: 'The hash was computed over the Mongo ObjectId serialized as {"$oid":"…"}.', fix: oidFix });
+    add(`{ "$oid" : "${userId}" }`, { code: 'USER_ID_OBJECT_ID', message: 'The hash was computed over the Mongo ObjectId serialized as { "$oid" : "…" }.', fix: oidFix });
+    add(`ObjectId("${userId}")`, { code: 'USER_ID_OBJECT_ID', message: 'The hash was computed over ObjectId("…"), the shell form of the id.', fix: oidFix });
+    add(`new ObjectId("${userId}")`, { code: 'USER_ID_OBJECT_ID', message: 'The hash was computed over new ObjectId("…"), the inspect form of the id.', fix: oidFix });
+  }
+
+  if (email !== undefined && email !== '') {
+    const emailFix = 'This vendor signs the user id, not the email (Crisp, Help Scout and Front sign the email): hash the id.';
+    add(email, { code: 'HASHED_EMAIL', message: "The hash was computed over the contact's email instead of the user id.", fix: emailFix });
+    add(email.trim().toLowerCase(), { code: 'HASHED_EMAIL', message: "The hash was computed over the contact's email (normalized) instead of the user id.", fix: emailFix });
+  }
+  return out;
+}
+
+function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
+  const out = new Uint8Array(a.length + b.length);
+  out.set(a, 0);
+  out.set(b, a.length);
+  return out;
+}

@@ -1,0 +1,146 @@
+/**
+ * Open a TeamWeb identity token (vendors.md §4) strictly: canonical standard base64, at
+ * least nonce(12) + tag(16) bytes, a GCM tag that verifies, a UTF-8 JSON object inside.
+ * Each failure has its own code (cli.md §5) and, where chatid can prove what the encoder did
+ * wrong (no tag appended, a 16-byte IV, the tag in front), a hint saying so. Pure.
+ */
+import { createCipheriv, createDecipheriv, type KeyObject } from 'node:crypto';
+import { VerificationError } from '../cli/errors.js';
+import { decodeBase64Strict, decodeBase64UrlStrict } from './base64.js';
+import { TEAMWEB_NONCE_BYTES, TEAMWEB_TAG_BYTES } from './teamweb-encrypt.js';
+
+/** Tokens longer than this (characters) are refused before decoding. */
+export const MAX_TEAMWEB_TOKEN_CHARS = 64 * 1024;
+
+export interface TeamWebWarning {
+  code: 'MISSING_ID' | 'ID_NOT_STRING';
+  message: string;
+}
+
+export interface TeamWebDecrypted {
+  payload: Record<string, unknown>;
+  warnings: TeamWebWarning[];
+}
+
+/**
+ * Decrypt and check a TeamWeb token.
+ * @throws VerificationError ERR_DECRYPT_BASE64, ERR_DECRYPT_LENGTH, ERR_DECRYPT_TAG, ERR_DECRYPT_NOT_JSON, ERR_DECRYPT_NOT_OBJECT
+ * @example decryptTeamWeb(key32, token).payload.id // 'user_123'
+ */
+export function decryptTeamWeb(key: Uint8Array | KeyObject, token: string): TeamWebDecrypted {
+  if (token.length > MAX_TEAMWEB_TOKEN_CHARS) {
+    throw new VerificationError('ERR_DECRYPT_LENGTH', `The token is ${token.length} characters; a TeamWeb identity token is far shorter (limit ${MAX_TEAMWEB_TOKEN_CHARS}).`, {
+      hint: 'Pass the token alone, not a file or a page.',
+    });
+  }
+  const bytes = decodeBase64Strict(token);
+  if (!bytes) throw new VerificationError('ERR_DECRYPT_BASE64', 'The token is not canonical standard base64.', { hint: base64Hint(token) });
+  const min = TEAMWEB_NONCE_BYTES + TEAMWEB_TAG_BYTES;
+  if (bytes.length < min) {
+    throw new VerificationError('ERR_DECRYPT_LENGTH', `The token is ${bytes.length} bytes; a TeamWeb token is at least ${min} (12-byte nonce + 16-byte tag) plus the payload.`, {
+      hint: 'Copy the whole token; check that the encoder writes nonce ‖ ciphertext ‖ tag.',
+    });
+  }
+  const plain = openParts(key, bytes.subarray(0, TEAMWEB_NONCE_BYTES), bytes.subarray(TEAMWEB_NONCE_BYTES, bytes.length - TEAMWEB_TAG_BYTES), bytes.subarray(bytes.length - TEAMWEB_TAG_BYTES));
+  if (!plain) {
+    throw new VerificationError('ERR_DECRYPT_TAG', 'Decryption failed: the authentication tag does not verify.', { hint: tagHint(key, bytes) });
+  }
+  return checkPayload(plain);
+}
+
+/**
+ * Decrypt from separate parts, as test vectors give them. Sizes other than the token
+ * layout's (12-byte IV, 16-byte tag) are refused by format, before any decryption.
+ * @throws VerificationError ERR_DECRYPT_FORMAT, ERR_DECRYPT_TAG
+ * @example decryptTeamWebParts(key32, { iv, ciphertext, tag }) // Buffer of plaintext
+ */
+export function decryptTeamWebParts(key: Uint8Array | KeyObject, p: { iv: Uint8Array; ciphertext: Uint8Array; tag: Uint8Array }): Buffer {
+  if (p.iv.length !== TEAMWEB_NONCE_BYTES || p.tag.length !== TEAMWEB_TAG_BYTES) {
+    throw new VerificationError('ERR_DECRYPT_FORMAT', `A TeamWeb token has a ${TEAMWEB_NONCE_BYTES}-byte nonce and a ${TEAMWEB_TAG_BYTES}-byte tag, not ${p.iv.length} and ${p.tag.length}.`, {
+      hint: 'Encrypt with a 12-byte random nonce and the full 16-byte GCM tag.',
+    });
+  }
+  const plain = openParts(key, p.iv, p.ciphertext, p.tag);
+  if (!plain) throw new VerificationError('ERR_DECRYPT_TAG', 'Decryption failed: the authentication tag does not verify.', { hint: 'Wrong key, or the data was altered.' });
+  return plain;
+}
+
+function openParts(key: Uint8Array | KeyObject, iv: Uint8Array, ciphertext: Uint8Array, tag: Uint8Array): Buffer | undefined {
+  try {
+    const d = createDecipheriv('aes-256-gcm', key, iv, { authTagLength: tag.length });
+    d.setAuthTag(tag);
+    return Buffer.concat([d.update(ciphertext), d.final()]);
+  } catch {
+    return undefined;
+  }
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+function checkPayload(plain: Buffer): TeamWebDecrypted {
+  let text: string;
+  let value: unknown;
+  try {
+    text = utf8.decode(plain);
+    value = JSON.parse(text);
+  } catch {
+    throw new VerificationError('ERR_DECRYPT_NOT_JSON', `The token decrypts (the key is right), but the ${plain.length}-byte payload is not UTF-8 JSON.`, {
+      hint: 'Encrypt JSON.stringify({ id, name, email }) as UTF-8, e.g. json.dumps(payload).encode() in Python.',
+    });
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new VerificationError('ERR_DECRYPT_NOT_OBJECT', `The token decrypts to JSON ${Array.isArray(value) ? 'array' : value === null ? 'null' : typeof value}, not an object.`, {
+      hint: 'Encrypt an object: {"id":"user_123","name":…,"email":…}.',
+    });
+  }
+  const payload = value as Record<string, unknown>;
+  const warnings: TeamWebWarning[] = [];
+  if (!Object.prototype.hasOwnProperty.call(payload, 'id') || payload.id === '' || payload.id === null) {
+    warnings.push({ code: 'MISSING_ID', message: 'The payload has no "id": TeamWeb needs it to link the visitor to a contact, so the visitor stays anonymous.' });
+  } else if (typeof payload.id !== 'string') {
+    warnings.push({ code: 'ID_NOT_STRING', message: `The payload's "id" is a ${typeof payload.id}, not a string; TeamWeb expects a string (the contact's External ID).` });
+  }
+  return { payload, warnings };
+}
+
+function base64Hint(token: string): string {
+  const t = token.trim();
+  if (/^bearer\s/i.test(t)) return 'Remove the "Bearer " prefix: pass the token alone.';
+  if (/^(["'`]).*\1$/s.test(t)) return 'Remove the quotes around the token.';
+  if (t !== token || /\s/.test(t)) return 'The token holds whitespace or a line break; copy it as one line.';
+  if (decodeBase64Strict(`${t}${'='.repeat((4 - (t.length % 4)) % 4)}`)) return 'The "=" padding at the end is missing; TeamWeb tokens are standard padded base64.';
+  if (/[-_]/.test(t) && decodeBase64UrlStrict(t.replace(/=+$/, ''))) return 'The token uses the base64url alphabet (- and _); TeamWeb tokens are standard base64 (+ and /, with = padding).';
+  if (/^[A-Za-z0-9+/]*={0,2}$/.test(t)) return 'The last character has non-zero unused bits or the length is wrong: the token was altered or truncated.';
+  return 'A TeamWeb token is standard base64 (A-Z a-z 0-9 + /, = padding) of nonce ‖ ciphertext ‖ tag.';
+}
+
+/** Explain a tag failure when another layout provably decrypts; otherwise the usual suspects. */
+function tagHint(key: Uint8Array | KeyObject, bytes: Uint8Array): string {
+  // No tag appended (Node without getAuthTag()): GCM's ciphertext is CTR from counter 2.
+  try {
+    const iv = Buffer.alloc(16);
+    Buffer.from(bytes.subarray(0, 12)).copy(iv);
+    iv.writeUInt32BE(2, 12);
+    const c = createCipheriv('aes-256-ctr', key, iv);
+    const plain = Buffer.concat([c.update(bytes.subarray(12)), c.final()]);
+    if (isJsonObject(plain)) return '16 bytes short: the token has no authentication tag. Did the encoder forget to append cipher.getAuthTag()?';
+  } catch {
+    // key of the wrong type for CTR: no proof either way
+  }
+  if (bytes.length >= 16 + TEAMWEB_TAG_BYTES) {
+    const alt = openParts(key, bytes.subarray(0, 16), bytes.subarray(16, bytes.length - TEAMWEB_TAG_BYTES), bytes.subarray(bytes.length - TEAMWEB_TAG_BYTES));
+    if (alt) return 'The token decrypts with a 16-byte nonce; TeamWeb uses a 12-byte nonce (randomBytes(12)).';
+  }
+  const tagFirst = openParts(key, bytes.subarray(0, 12), bytes.subarray(28), bytes.subarray(12, 28));
+  if (tagFirst) return 'The token decrypts with the tag before the ciphertext; TeamWeb expects nonce ‖ ciphertext ‖ tag.';
+  return 'Wrong key (compare fingerprints with `chatid secret show`), or the token was altered or cut in transit.';
+}
+
+function isJsonObject(b: Buffer): boolean {
+  try {
+    const v: unknown = JSON.parse(utf8.decode(b));
+    return typeof v === 'object' && v !== null;
+  } catch {
+    return false;
+  }
+}
