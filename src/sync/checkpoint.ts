@@ -40,9 +40,9 @@ export interface Checkpoint {
 export async function writeFileAtomic(path: string, data: string): Promise<void> {
   // A name of its own, so two processes never write through the same temp file.
   const tmp = `${path}.${randomBytes(6).toString('hex')}.tmp`;
-  const fh = await open(tmp, 'w', 0o600);
+  // 'wx': always a new file, so its mode is 0600 (a umask can only narrow it); no chmod needed.
+  const fh = await open(tmp, 'wx', 0o600);
   try {
-    await fh.chmod(0o600);
     await fh.writeFile(data, 'utf8');
     await fh.datasync();
   } catch (err) {
