@@ -12,16 +12,10 @@ export { checkClaims, macMatches, verifyCompactHs256, verifyJwt } from './jwt-ve
 export type { JwtIssue, VerifyJwtInput, VerifyJwtResult, VerifyKey } from './jwt-verify.js';
 export { hashesEqual, hmacBytes, plainDigest, userHash, userHasher } from './hmac.js';
 export type { HmacAlgorithm } from './hmac.js';
-export { diagnoseHash, HASH_CAUSE_CODES, MIN_TRUNCATED_HEX } from './hash-doctor.js';
-export type { DiagnoseHashInput, HashCause, HashCauseCode } from './hash-doctor.js';
 export { API_KEY_PREFIXES, looksLikeApiKey, SECRET_CAUSES, secretCandidates } from './secret-candidates.js';
 export type { SecretCandidate, SecretCandidateInput, SecretCause } from './secret-candidates.js';
 export { diagnoseHash, HASH_CAUSE_CODES } from './doctor.js';
 export type { DiagnoseHashInput, HashCause, HashCauseCode } from './doctor.js';
-export { hashesEqual, hmacBytes, plainDigest, userHash, userHasher } from './hmac.js';
-export type { HmacAlgorithm } from './hmac.js';
-export { API_KEY_PREFIXES, looksLikeApiKey, SECRET_CAUSES, secretCandidates } from './secret-candidates.js';
-export type { SecretCandidate, SecretCandidateInput, SecretCause } from './secret-candidates.js';
 export { parseTeamWebKey } from './teamweb-key.js';
 export { encryptTeamWeb, TEAMWEB_NONCE_BYTES, TEAMWEB_TAG_BYTES, teamWebEncrypter } from './teamweb-encrypt.js';
 export { decryptTeamWeb, decryptTeamWebParts, MAX_TEAMWEB_TOKEN_CHARS } from './teamweb-decrypt.js';
