@@ -1,6 +1,7 @@
-import { createDecipheriv, createHmac, timingSafeEqual } from 'node:crypto';
-import { decodeBase64Strict } from '../../core/base64.js';
+import type { CliError } from '../../cli/errors.js';
+import { hashesEqual, userHash } from '../../core/hmac.js';
 import { verifyJwt } from '../../core/jwt-verify.js';
+import { decryptTeamWeb } from '../../core/teamweb-decrypt.js';
 import { type Handler, isObject, json, parseJson, type Route, type Runtime } from '../http.js';
 import type { StoredContact } from '../state.js';
 import { syncIdentifiedContact } from './contacts.js';
@@ -47,20 +48,19 @@ function checkJwt(rt: Runtime, provider: 'chatbase' | 'replyful' | 'opencx', tok
 }
 
 /** Chatbase §2.2 / Bookbag §3.1 A: hex(HMAC-SHA256(secret, user_id)). Bookbag hashes String(user_id). */
-function checkUserHash(rt: Runtime, provider: 'chatbase' | 'bookbag', userId: unknown, userHash: unknown, metadata: unknown): IdentifyVerdict {
+function checkUserHash(rt: Runtime, provider: 'chatbase' | 'bookbag', userId: unknown, hash: unknown, metadata: unknown): IdentifyVerdict {
   if (userId === undefined || userId === null || userId === '') return anonymous(provider, 'user_hash', 'MISSING_USER_ID', 'user_id is missing: the visitor stays anonymous.');
   if (provider === 'chatbase' && typeof userId !== 'string') {
     return anonymous(provider, 'user_hash', 'USER_ID_NOT_STRING', `user_id is ${JSON.stringify(userId)}, not a string; Chatbase needs the id as a string (e.g. "${String(userId)}").`);
   }
   if (typeof userId !== 'string' && typeof userId !== 'number') return anonymous(provider, 'user_hash', 'USER_ID_NOT_STRING', 'user_id must be a string (or a number for Bookbag).');
-  if (userHash === undefined || userHash === null) return anonymous(provider, 'user_hash', 'MISSING_USER_HASH', 'user_hash is missing: the visitor stays anonymous.');
-  if (typeof userHash !== 'string' || !HEX64.test(userHash)) {
-    const why = typeof userHash === 'string' && /^[0-9A-F]{64}$/i.test(userHash) ? 'it has uppercase hex digits' : typeof userHash === 'string' && userHash.endsWith('=') ? 'it looks like base64' : 'it is not 64 lowercase hex characters';
+  if (hash === undefined || hash === null) return anonymous(provider, 'user_hash', 'MISSING_USER_HASH', 'user_hash is missing: the visitor stays anonymous.');
+  if (typeof hash !== 'string' || !HEX64.test(hash)) {
+    const why = typeof hash === 'string' && /^[0-9A-F]{64}$/i.test(hash) ? 'it has uppercase hex digits' : typeof hash === 'string' && hash.endsWith('=') ? 'it looks like base64' : 'it is not 64 lowercase hex characters';
     return anonymous(provider, 'user_hash', 'HASH_FORMAT', `user_hash is not a hex HMAC-SHA256: ${why}.`);
   }
-  const expected = createHmac('sha256', rt.identityKey).update(String(userId), 'utf8').digest();
-  if (!timingSafeEqual(expected, Buffer.from(userHash, 'hex'))) {
-    return anonymous(provider, 'user_hash', 'HASH_MISMATCH', `user_hash does not match HMAC-SHA256(secret, ${JSON.stringify(String(userId))}); run \`chatid hash ${String(userId)} --expect ${userHash}\` to find out why.`);
+  if (!hashesEqual(userHash(rt.identityKey, String(userId)), hash)) {
+    return anonymous(provider, 'user_hash', 'HASH_MISMATCH', `user_hash does not match HMAC-SHA256(secret, ${JSON.stringify(String(userId))}); run \`chatid hash ${String(userId)} --expect ${hash}\` to find out why.`);
   }
   const warnings: Array<{ code: string; message: string }> = [];
   if (isObject(metadata) && JSON.stringify(metadata).length > METADATA_LIMIT) {
@@ -69,29 +69,25 @@ function checkUserHash(rt: Runtime, provider: 'chatbase' | 'bookbag', userId: un
   return { identified: true, provider, method: 'user_hash', userId: String(userId), warnings };
 }
 
-/** TeamWeb §4: base64(nonce 12 ‖ ciphertext ‖ tag 16), AES-256-GCM, no AAD, JSON {id, name?, email?}. */
+/** TeamWeb §4: base64(nonce 12 ‖ ciphertext ‖ tag 16), AES-256-GCM, no AAD, JSON {id, name?, email?} (core decryptTeamWeb). */
+const TEAMWEB_REASON: Record<string, string> = {
+  ERR_DECRYPT_BASE64: 'BAD_BASE64',
+  ERR_DECRYPT_LENGTH: 'TOO_SHORT',
+  ERR_DECRYPT_TAG: 'TAG_MISMATCH',
+  ERR_DECRYPT_NOT_JSON: 'NOT_JSON',
+  ERR_DECRYPT_NOT_OBJECT: 'NOT_JSON',
+};
+
 function checkTeamweb(rt: Runtime, token: string): IdentifyVerdict {
-  const bytes = decodeBase64Strict(token.trim());
-  if (!bytes) return anonymous('teamweb', 'teamweb', 'BAD_BASE64', 'The token is not standard padded base64.');
-  if (bytes.length < 12 + 16 + 1) return anonymous('teamweb', 'teamweb', 'TOO_SHORT', `The token is ${bytes.length} bytes; nonce (12) + ciphertext + tag (16) needs at least 29. A missing getAuthTag() makes it 16 bytes short.`);
-  const nonce = bytes.subarray(0, 12);
-  const tag = bytes.subarray(bytes.length - 16);
-  const body = bytes.subarray(12, bytes.length - 16);
-  let plain: string;
+  let payload: Record<string, unknown>;
   try {
-    const d = createDecipheriv('aes-256-gcm', rt.teamwebKey, nonce);
-    d.setAuthTag(tag);
-    plain = Buffer.concat([d.update(body), d.final()]).toString('utf8');
-  } catch {
-    return anonymous('teamweb', 'teamweb', 'TAG_MISMATCH', 'Decryption failed: wrong key, a changed token, or a token without its 16-byte tag.');
+    payload = decryptTeamWeb(rt.teamwebKey, token.trim()).payload;
+  } catch (e) {
+    const err = e as CliError;
+    const reason = TEAMWEB_REASON[err.code];
+    if (!reason) throw e;
+    return anonymous('teamweb', 'teamweb', reason, err.hint ? `${err.message} ${err.hint}` : err.message);
   }
-  let payload: unknown;
-  try {
-    payload = JSON.parse(plain);
-  } catch {
-    return anonymous('teamweb', 'teamweb', 'NOT_JSON', 'The token decrypts, but the plaintext is not JSON.');
-  }
-  if (!isObject(payload)) return anonymous('teamweb', 'teamweb', 'NOT_JSON', 'The plaintext is JSON but not an object.');
   if (typeof payload.id !== 'string' || payload.id === '') return anonymous('teamweb', 'teamweb', 'MISSING_ID', 'The payload has no string "id", which TeamWeb needs to link the contact.');
   return { identified: true, provider: 'teamweb', method: 'teamweb', userId: payload.id, claims: payload, warnings: [] };
 }
