@@ -124,6 +124,10 @@ describe('sandbox: identify, Bookbag, Replyful, TeamWeb, OpenCX', () => {
       [teamweb('{"name":"no id"}'), 'MISSING_ID'],
     ];
     for (const [token, reason] of cases) expect([token, (await identify({ provider: 'teamweb', token })).json.reason]).toEqual([token, reason]);
+    // the core proves what the encoder did wrong, and the sandbox passes it on
+    const noTag = await identify({ provider: 'teamweb', token: teamweb('{"id":"tw_1","name":"Ann Example"}', SANDBOX_TEAMWEB_KEY, { dropTag: true }) });
+    expect(noTag.json.message).toContain('getAuthTag()');
+    expect(logs.some((l) => l.startsWith('identify teamweb: anonymous (TAG_MISMATCH)'))).toBe(true);
   });
 
   it('OpenCX accepts the token authenticate-user minted, and only that', async () => {
