@@ -87,6 +87,8 @@ describe('chatid sandbox', () => {
       [['--attribute', 'age:int'], '--attribute'],
       [['--seed', '-1'], '--seed'],
       [['--retry-after-format', 'date'], '--retry-after-format'],
+      [['--scoped-key', 'k1'], '--scoped-key'],
+      [['--scoped-key', 'k1='], '--scoped-key'],
     ];
     for (const [argv, needle] of cases) {
       const r = await runCli(['sandbox', '--json', ...argv]);
@@ -103,6 +105,20 @@ describe('chatid sandbox', () => {
     });
     expect(r.exitCode).toBe(0);
     expect(r.stderr).toContain('Faults:    20% of requests (429, 500, reset-after)');
+  });
+
+  it('serves scoped and read-only keys', async () => {
+    const r = await withSandbox(['--provider', 'bookbag', '--agent-id', '1', '--agent-id', '2', '--scoped-key', 'oc_one=1', '--read-only-key', 'ocx_ro'], async (doc) => {
+      const other = await request(`${doc.url}/api/v2/agents/2/users/u/conversations`, { headers: { authorization: 'Bearer oc_one' } });
+      expect([other.statusCode, ((await other.body.json()) as any).error.code]).toEqual([403, 'AUTH_INSUFFICIENT_PERMISSIONS']);
+      const own = await request(`${doc.url}/api/v2/agents/1/users/u/conversations`, { headers: { authorization: 'Bearer oc_one' } });
+      expect(own.statusCode).toBe(200);
+      await own.body.dump();
+      const write = await request(`${doc.url}/widget/authenticate-user`, { method: 'POST', headers: { authorization: 'Bearer ocx_ro', 'content-type': 'application/json' }, body: '{"email":"a@example.com"}' });
+      expect(write.statusCode).toBe(403);
+      await write.body.dump();
+    });
+    expect(r.exitCode).toBe(0);
   });
 
   it('exits 1 with a clear error when the port is in use', async () => {

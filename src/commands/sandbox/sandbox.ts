@@ -25,6 +25,8 @@ export interface SandboxCommandOptions {
   rateLimit: { limit: number; windowMs: number } | false;
   apiKeys: string[] | undefined;
   agentIds: string[] | undefined;
+  /** Extra keys limited to some agents or to reads, to try 403 handling. */
+  keyScopes: Record<string, { agents?: string[]; readOnly?: boolean }>;
   attributes: CustomAttribute[];
   seed: number | undefined;
   identitySecret: string | undefined;
@@ -61,6 +63,8 @@ interface SandboxFlags {
   rateLimit?: string;
   apiKey?: string[];
   agentId?: string[];
+  scopedKey?: string[];
+  readOnlyKey?: string[];
   attribute?: string[];
   seed?: string;
   identitySecret?: string;
@@ -126,6 +130,18 @@ export function parseSandboxFlags(f: SandboxFlags): SandboxCommandOptions {
     if (id.trim() === '' || id.includes('/')) throw bad(`--agent-id "${id}" is not usable in a URL path.`, 'Use letters, digits, "-" and "_".');
     if (provider === 'bookbag' && !/^\d+$/.test(id)) throw bad(`Bookbag agent ids are numeric, not "${id}".`, 'For example --agent-id 1001.');
   }
+  const keyScopes: SandboxCommandOptions['keyScopes'] = {};
+  for (const sk of f.scopedKey ?? []) {
+    const m = /^([^\s=]+)=([^\s=]+)$/.exec(sk);
+    if (!m) throw bad(`--scoped-key must look like key=agent[,agent…], not "${sk}".`, 'For example --scoped-key oc_test_one=1001.');
+    const agents = (m[2] as string).split(',').filter((a) => a !== '');
+    if (agents.length === 0) throw bad(`--scoped-key "${sk}" names no agent.`, 'For example --scoped-key oc_test_one=1001.');
+    keyScopes[m[1] as string] = { agents };
+  }
+  for (const k of f.readOnlyKey ?? []) {
+    if (k.trim() === '' || /\s/.test(k)) throw bad('--read-only-key must be a non-empty key without spaces.', 'For example --read-only-key ocx_read_only.');
+    keyScopes[k] = { ...(keyScopes[k] ?? {}), readOnly: true };
+  }
   const attributes: CustomAttribute[] = [];
   for (const a of f.attribute ?? []) {
     const m = /^([a-zA-Z][a-zA-Z0-9_-]*):(\w+)$/.exec(a);
@@ -149,6 +165,7 @@ export function parseSandboxFlags(f: SandboxFlags): SandboxCommandOptions {
     rateLimit,
     apiKeys: f.apiKey,
     agentIds,
+    keyScopes,
     attributes,
     seed,
     identitySecret: f.identitySecret,
@@ -171,6 +188,8 @@ export function registerSandbox(program: Command, ctx: Ctx, runF = runSandbox): 
     .option('--rate-limit <n/window>', 'requests per sliding window per key, e.g. 100/10s, or off', '100/10s')
     .option('--api-key <key>', `accepted Bearer key (repeatable; default a fixed test key)`, collect)
     .option('--agent-id <id>', 'agent/chatbot id to serve (repeatable; Bookbag ids are numeric)', collect)
+    .option('--scoped-key <key=agents>', 'an extra key limited to these agents (comma-separated): others get 403 on v2, 404 on v1 (repeatable)', collect)
+    .option('--read-only-key <key>', 'an extra key that may only read: writes get 403 (repeatable)', collect)
     .option('--attribute <name:type>', 'custom attribute every agent starts with, e.g. seats:number (repeatable)', collect)
     .option('--seed <n>', 'seed of the fault sequence, to replay the same faults')
     .option('--identity-secret <secret>', 'HMAC/JWT secret the identify endpoint checks (test secrets only; default a fixed one)')
@@ -218,6 +237,7 @@ export async function runSandbox(o: SandboxCommandOptions, ctx: Ctx): Promise<Sa
     retryAfterFormat: o.retryAfterFormat,
     ...(o.apiKeys ? { apiKeys: o.apiKeys } : {}),
     ...(o.agentIds ? { agentIds: o.agentIds } : {}),
+    ...(Object.keys(o.keyScopes).length > 0 ? { keyScopes: o.keyScopes } : {}),
     ...(o.seed !== undefined ? { seed: o.seed } : {}),
     ...(o.dataFile !== undefined ? { dataFile: resolve(ctx.cwd, o.dataFile) } : {}),
     ...(o.identitySecret !== undefined ? { identitySecret: o.identitySecret } : {}),
