@@ -1,5 +1,78 @@
 import type { Command } from 'commander';
 import type { Ctx } from '../../cli/context.js';
+import { UsageError } from '../../cli/errors.js';
+import { emit, readStdinText, warn } from '../../cli/output.js';
+import { SECRET_OPTION_HELP } from '../../cli/secret-input.js';
+import type { TeamWebWarning } from '../../core/teamweb-decrypt.js';
+import { resolveTeamWebKey, secretFromStdin } from '../encrypt/key.js';
 
-// Placeholder while issue 3 is built: registers nothing yet.
-export function registerDecrypt(_program: Command, _ctx: Ctx): void {}
+/** `chatid decrypt [token]` (cli.md §5): open a TeamWeb AI identity token, strictly. */
+export interface DecryptOptions {
+  /** The token as given: an argument, `-` for stdin, or undefined (stdin when it is not a TTY). */
+  token?: string;
+  secret?: string;
+  secretStdin?: boolean;
+  secretFile?: string;
+}
+
+export interface DecryptResult {
+  payload: Record<string, unknown>;
+  warnings: TeamWebWarning[];
+}
+
+export function registerDecrypt(program: Command, ctx: Ctx, runF = runDecrypt): void {
+  program
+    .command('decrypt')
+    .description('Decrypt and check a TeamWeb AI identity token (exit 3 if it does not open)')
+    .argument('[token]', 'the token; "-" or omitted with a pipe: read from stdin')
+    .option('--secret <value>', SECRET_OPTION_HELP.secret)
+    .option('--secret-stdin', SECRET_OPTION_HELP.secretStdin)
+    .option('--secret-file <path>', SECRET_OPTION_HELP.secretFile)
+    .addHelpText(
+      'after',
+      `
+Strict: the token must be canonical standard base64 of nonce(12) ‖ ciphertext ‖ tag(16),
+the tag must verify under the identity secret, and the payload must be a UTF-8 JSON object.
+Each failure has its own error code (exit 3); a bad key is exit 2. A payload without "id"
+still decrypts (exit 0) with a MISSING_ID warning.
+Output: the payload JSON alone; --json: {"payload":{…},"warnings":[…]}.
+
+Examples:
+  $ chatid decrypt 'AAECAwQFBgcICQoL…'
+  $ chatid encrypt --id user_123 | chatid decrypt --json`,
+    )
+    .action(async (token: string | undefined, flags: Record<string, unknown>) => {
+      const opts: DecryptOptions = {};
+      if (token !== undefined) opts.token = token;
+      if (typeof flags.secret === 'string') opts.secret = flags.secret;
+      if (typeof flags.secretFile === 'string') opts.secretFile = flags.secretFile;
+      if (flags.secretStdin) opts.secretStdin = true;
+      const result = await runF(opts, ctx);
+      if (!ctx.ui.json) for (const w of result.warnings) warn(ctx, `${w.code}: ${w.message}`);
+      emit(ctx, result, renderDecrypt);
+    });
+}
+
+export async function runDecrypt(opts: DecryptOptions, ctx: Ctx): Promise<DecryptResult> {
+  const fromStdin = opts.token === '-' || (opts.token === undefined && !ctx.io.stdin.isTTY);
+  if (fromStdin && secretFromStdin(opts)) {
+    throw new UsageError('ERR_STDIN_TWICE', 'Both the token and the secret would come from stdin.', { hint: 'Pass the secret with --secret-file <path> or CHATID_SECRET.' });
+  }
+  let token: string;
+  if (fromStdin) {
+    token = (await readStdinText(ctx, 256 * 1024)).replace(/\r?\n$/, '');
+  } else {
+    token = opts.token ?? '';
+  }
+  if (token === '') {
+    throw new UsageError('ERR_DECRYPT_TOKEN_REQUIRED', fromStdin ? 'No token: stdin was empty.' : 'No token.', { hint: 'Pass it: `chatid decrypt <token>`, or pipe it in.' });
+  }
+  const key = await resolveTeamWebKey(ctx, opts);
+  const { decryptTeamWeb } = await import('../../core/teamweb-decrypt.js');
+  return decryptTeamWeb(key, token);
+}
+
+/** Human output: the payload JSON alone (warnings go to stderr). */
+export function renderDecrypt(r: DecryptResult): string {
+  return `${JSON.stringify(r.payload, null, 2)}\n`;
+}
