@@ -62,6 +62,8 @@ export interface Route {
   pattern: string;
   family: Family;
   auth: boolean;
+  /** The vendor's wording of a 500 on this route, when it has its own. */
+  serverError?: string;
   /** Never gets injected faults or rate limiting (health checks, sandbox control). */
   exempt?: boolean;
   handler: Handler;

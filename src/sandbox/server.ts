@@ -234,7 +234,7 @@ export async function startSandbox(o: SandboxOptions = {}): Promise<Sandbox> {
     const route = routes.find((r) => r.method === method && r.regex.test(url.pathname));
     const family = route?.family ?? familyOf(url.pathname);
     const fail = async (f: Failure, extra: Record<string, string> = {}): Promise<void> => {
-      const { status, body } = failure(family, f, requestId);
+      const { status, body } = f === 'server' && route?.serverError && provider === 'chatbase' ? { status: 500, body: { message: route.serverError } } : failure(family, f, requestId);
       await send(res, { status, json: body, headers: extra }, requestId, family);
       finish(status);
     };

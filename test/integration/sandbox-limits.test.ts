@@ -97,6 +97,8 @@ describe('sandbox: faults', () => {
     sb!.setFaults({ faults: ['500'] });
     const r500 = await call('POST', `${CB}/contacts`, batch);
     expect([r500.status, r500.json]).toEqual([500, { message: 'Internal server error' }]);
+    const list500 = await call('GET', `${CB}/contacts`);
+    expect([list500.status, list500.json]).toEqual([500, { message: 'Error retrieving chatbot contacts' }]);
     sb!.setFaults({ faults: ['503'] });
     const r503 = await call('POST', `${CB}/contacts`, batch);
     expect(r503.status).toBe(503);
@@ -106,7 +108,7 @@ describe('sandbox: faults', () => {
     expect((await call('GET', '/api/v2/health')).status).toBe(200);
     sb!.setFaults({ faultRate: 0 });
     expect((await call('POST', `${CB}/contacts`, batch)).status).toBe(200);
-    expect(sb!.requests.map((r) => r.fault ?? null)).toEqual(['429', '500', '503', '503', null, null]);
+    expect(sb!.requests.map((r) => r.fault ?? null)).toEqual(['429', '500', '500', '503', '503', null, null]);
   });
 
   it('can write Retry-After as an HTTP-date, never earlier than the delay', async () => {

@@ -384,7 +384,7 @@ const updateAttribute: Handler = (req, rt) => {
 /** The v1 contacts and custom-attribute routes. */
 export const contactRoutes: Route[] = [
   { method: 'POST', pattern: '/api/v1/chatbots/:chatbotId/contacts', family: 'v1', auth: true, handler: createContacts },
-  { method: 'GET', pattern: '/api/v1/chatbots/:chatbotId/contacts', family: 'v1', auth: true, handler: listContacts },
+  { method: 'GET', pattern: '/api/v1/chatbots/:chatbotId/contacts', family: 'v1', auth: true, handler: listContacts, serverError: 'Error retrieving chatbot contacts' },
   { method: 'GET', pattern: '/api/v1/chatbots/:chatbotId/contacts/:contactId', family: 'v1', auth: true, handler: getContact },
   { method: 'PATCH', pattern: '/api/v1/chatbots/:chatbotId/contacts/:contactId', family: 'v1', auth: true, handler: patchContact },
   { method: 'DELETE', pattern: '/api/v1/chatbots/:chatbotId/contacts/:contactId', family: 'v1', auth: true, handler: deleteContact },
