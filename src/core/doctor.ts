@@ -45,6 +45,7 @@ export const HASH_CAUSE_CODES = [
   'USER_ID_NUMBER_FORMAT',
   'USER_ID_BOM',
   'USER_ID_OBJECT_ID',
+  'USER_ID_MISSING',
   'HASHED_EMAIL',
   'DIGEST_BASE64',
   'DIGEST_UPPERCASE',
@@ -245,6 +246,12 @@ function messageVariants(userId: string, email: string | undefined): Variant[] {
     add(`{ "$oid" : "${userId}" }`, { code: 'USER_ID_OBJECT_ID', message: 'The hash was computed over the Mongo ObjectId serialized as { "$oid" : "…" }.', fix: oidFix });
     add(`ObjectId("${userId}")`, { code: 'USER_ID_OBJECT_ID', message: 'The hash was computed over ObjectId("…"), the shell form of the id.', fix: oidFix });
     add(`new ObjectId("${userId}")`, { code: 'USER_ID_OBJECT_ID', message: 'The hash was computed over new ObjectId("…"), the inspect form of the id.', fix: oidFix });
+  }
+
+  // The id never reached the hashing code: a missing field stringified by the language.
+  const missingFix = 'Your server hashed a missing value: check the field name it reads the id from (user.id vs user.uuid / userId) and that the user is loaded first.';
+  for (const [text, how] of [['', 'an empty string'], ['undefined', '"undefined" (JavaScript undefined)'], ['null', '"null"'], ['None', '"None" (Python None)'], ['[object Object]', '"[object Object]" (an object, not its id)'], ['nil', '"nil"']] as const) {
+    if (text !== userId) add(text, { code: 'USER_ID_MISSING', message: `The hash was computed over ${how} instead of the user id.`, fix: missingFix });
   }
 
   if (email !== undefined && email !== '') {
