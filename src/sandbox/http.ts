@@ -51,11 +51,13 @@ export interface Runtime {
   signingSecret: string;
 }
 
+/** A route handler: a request in, a reply as data out (the server writes it, or resets it). */
 export type Handler = (req: SandboxRequest, rt: Runtime) => SandboxReply | Promise<SandboxReply>;
 
 /** Error-body style of a group of routes (each vendor words its errors differently). */
 export type Family = 'v1' | 'v1-chat' | 'v2' | 'opencx' | 'replyful' | 'open';
 
+/** One endpoint: method, path pattern, error style, whether it needs a key. */
 export interface Route {
   method: string;
   /** Path with `:name` parameters. */
@@ -69,6 +71,7 @@ export interface Route {
   handler: Handler;
 }
 
+/** A JSON reply. */
 export const json = (status: number, body: unknown, headers?: Record<string, string>): SandboxReply => ({ status, json: body, headers });
 
 /** Parse a JSON body; undefined when it is empty or not JSON. */
@@ -81,6 +84,7 @@ export function parseJson(raw: Buffer): { ok: true; value: unknown } | { ok: fal
   }
 }
 
+/** A plain JSON object (not null, not an array). */
 export function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }

@@ -5,6 +5,7 @@ export type SandboxProvider = 'chatbase' | 'bookbag';
 
 /** Kinds of injected faults. */
 export type FaultKind = '429' | '500' | '503' | 'reset-before' | 'reset-after';
+/** Every fault kind, the default set drawn from. */
 export const FAULT_KINDS: readonly FaultKind[] = ['429', '500', '503', 'reset-before', 'reset-after'];
 
 /** The Bearer key the sandbox accepts when `apiKeys` is not given. Not a secret. */
@@ -32,6 +33,7 @@ export interface RequestLogEntry {
   items?: number;
 }
 
+/** Options of `startSandbox`; every one has a default, so `{}` starts a Chatbase-like sandbox on a free port. */
 export interface SandboxOptions {
   /** TCP port on 127.0.0.1; 0 (default) picks a free one. */
   port?: number;

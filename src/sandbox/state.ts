@@ -23,6 +23,7 @@ export interface StoredAttribute {
   created_at: string;
 }
 
+/** One chat message of a stored conversation. */
 export interface StoredMessage {
   id: string;
   role: 'user' | 'assistant';
@@ -30,6 +31,7 @@ export interface StoredMessage {
   created_at: string;
 }
 
+/** A conversation created by a chat request (v2 with `userId`, or Bookbag v1). */
 export interface StoredConversation {
   /** Chatbase: a string id; Bookbag: a number. */
   id: string | number;

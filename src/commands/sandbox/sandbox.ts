@@ -11,8 +11,10 @@ import type { AttributeType, CustomAttribute } from '../../vendors/types.js';
 // not load the sandbox.
 const FAULTS: readonly FaultKind[] = ['429', '500', '503', 'reset-before', 'reset-after'];
 const ATTRIBUTE_TYPES: readonly AttributeType[] = ['text', 'number', 'boolean', 'date'];
+/** The port `chatid sandbox` listens on without --port. */
 export const DEFAULT_SANDBOX_PORT = 4010;
 
+/** Parsed flags of `chatid sandbox`. */
 export interface SandboxCommandOptions {
   port: number;
   provider: SandboxProvider;
@@ -33,6 +35,7 @@ export interface SandboxCommandOptions {
   teamwebKey: string | undefined;
 }
 
+/** What `chatid sandbox --json` prints once, when it is listening. */
 export interface SandboxResult {
   url: string;
   port: number;
@@ -173,6 +176,7 @@ export function parseSandboxFlags(f: SandboxFlags): SandboxCommandOptions {
   };
 }
 
+/** Register `chatid sandbox` (cli.md §9). */
 export function registerSandbox(program: Command, ctx: Ctx, runF = runSandbox): void {
   program
     .command('sandbox')

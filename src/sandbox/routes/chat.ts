@@ -7,6 +7,7 @@ import type { AgentState, StoredConversation } from '../state.js';
 // Replies are canned; a message of exactly `/error` makes a stream end with an error frame.
 
 const USER_ID = /^[a-zA-Z0-9._-]{1,128}$/;
+/** A chat message equal to this makes the stream end with an error frame. */
 export const ERROR_TRIGGER = '/error';
 
 /** The canned assistant reply, in several chunks so clients see a real stream. */
@@ -243,6 +244,7 @@ const bookbagV1Chat: Handler = (req, rt) => {
   return { status: 200, headers: { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache' }, chunks: frames };
 };
 
+/** Chat and conversation routes (v1 chat, v2 chat, conversations, /api/v2/me). */
 export const chatRoutes: Route[] = [
   { method: 'POST', pattern: '/api/v1/chat', family: 'v1-chat', auth: true, handler: v1Chat },
   { method: 'GET', pattern: '/api/v2/me', family: 'v2', auth: true, handler: v2Me },

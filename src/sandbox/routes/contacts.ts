@@ -6,6 +6,7 @@ import type { AgentState, StoredAttribute, StoredContact } from '../state.js';
 // (§3.3) chosen by `rt.provider`. A create/patch is validated whole before anything is
 // stored, so a 400 or 409 leaves the state untouched.
 
+/** Contacts one create request may carry (Chatbase and Bookbag). */
 export const MAX_CONTACTS_PER_REQUEST = 1000;
 
 interface Issue {

@@ -12,6 +12,7 @@ import { syncIdentifiedContact } from './contacts.js';
 // {identified, …}; the reason is logged, as the spec asks.
 
 export const IDENTIFY_PROVIDERS = ['chatbase', 'bookbag', 'replyful', 'teamweb', 'opencx'] as const;
+/** Providers `POST /sandbox/identify` checks. */
 export type IdentifyProvider = (typeof IDENTIFY_PROVIDERS)[number];
 
 /** The verdict the endpoint returns. */
@@ -137,4 +138,5 @@ function contactFields(provider: IdentifyProvider, v: Extract<IdentifyVerdict, {
   return {};
 }
 
+/** `POST /sandbox/identify`: never rate limited or faulted. */
 export const identifyRoutes: Route[] = [{ method: 'POST', pattern: '/sandbox/identify', family: 'open', auth: false, exempt: true, handler: identify }];

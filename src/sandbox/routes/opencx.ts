@@ -64,4 +64,5 @@ const authenticateUser: Handler = (req, rt) => {
   return json(200, { token, contact: { id } });
 };
 
+/** OpenCX `POST /widget/authenticate-user`. */
 export const opencxRoutes: Route[] = [{ method: 'POST', pattern: '/widget/authenticate-user', family: 'opencx', auth: true, handler: authenticateUser }];

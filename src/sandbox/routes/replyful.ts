@@ -51,4 +51,5 @@ const listConversations: Handler = (req, rt) => {
   return json(200, { object: 'list', data, hasMore, nextCursor: hasMore ? (data.at(-1)?.id ?? null) : null, url: '/v1/conversations' });
 };
 
+/** Replyful `GET /v1/conversations` (its whoami). */
 export const replyfulRoutes: Route[] = [{ method: 'GET', pattern: '/v1/conversations', family: 'replyful', auth: true, handler: listConversations }];
