@@ -10,13 +10,13 @@ export const TEAMWEB_NONCE_BYTES = 12;
 export const TEAMWEB_TAG_BYTES = 16;
 
 /**
- * Encrypt `plaintext` (UTF-8) into a TeamWeb token.
+ * Encrypt `plaintext` (text as UTF-8, or bytes) into a TeamWeb token.
  * @example encryptTeamWeb(key32, '{"id":"user_123"}', ctx.random(12)) // base64 text, 28 bytes + plaintext
  */
-export function encryptTeamWeb(key: Uint8Array | KeyObject, plaintext: string, nonce: Uint8Array): string {
+export function encryptTeamWeb(key: Uint8Array | KeyObject, plaintext: string | Uint8Array, nonce: Uint8Array): string {
   if (nonce.length !== TEAMWEB_NONCE_BYTES) throw new RangeError(`TeamWeb nonces are ${TEAMWEB_NONCE_BYTES} bytes, got ${nonce.length}`);
   const c = createCipheriv('aes-256-gcm', key, nonce, { authTagLength: TEAMWEB_TAG_BYTES });
-  const body = Buffer.concat([c.update(plaintext, 'utf8'), c.final()]);
+  const body = Buffer.concat([typeof plaintext === 'string' ? c.update(plaintext, 'utf8') : c.update(plaintext), c.final()]);
   return Buffer.concat([nonce, body, c.getAuthTag()]).toString('base64');
 }
 
