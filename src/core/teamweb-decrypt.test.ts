@@ -1,0 +1,109 @@
+import { createCipheriv } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { decryptTeamWeb, MAX_TEAMWEB_TOKEN_CHARS } from './teamweb-decrypt.js';
+import { encryptTeamWeb, teamWebEncrypter } from './teamweb-encrypt.js';
+import { parseTeamWebKey } from './teamweb-key.js';
+
+const KEY = Buffer.alloc(32, 0x42);
+const NONCE = Buffer.alloc(12, 5);
+const fail = (token: string, key: Uint8Array = KEY) => {
+  try {
+    decryptTeamWeb(key, token);
+  } catch (err) {
+    return err as { code: string; hint: string; exitCode: number };
+  }
+  throw new Error('decrypted');
+};
+/** Node-style sealing with a configurable layout, to reproduce encoder mistakes. */
+function seal(plain: string, o: { ivLen?: number; withTag?: boolean; tagFirst?: boolean } = {}): string {
+  const iv = Buffer.alloc(o.ivLen ?? 12, 5);
+  const c = createCipheriv('aes-256-gcm', KEY, iv);
+  const ct = Buffer.concat([c.update(plain, 'utf8'), c.final()]);
+  const tag = c.getAuthTag();
+  const parts = o.withTag === false ? [iv, ct] : o.tagFirst ? [iv, tag, ct] : [iv, ct, tag];
+  return Buffer.concat(parts).toString('base64');
+}
+
+describe('encryptTeamWeb', () => {
+  it('is deterministic for a given nonce and has the vendor layout', () => {
+    const t = encryptTeamWeb(KEY, '{"id":"u1"}', NONCE);
+    expect(t).toBe(seal('{"id":"u1"}'));
+    const raw = Buffer.from(t, 'base64');
+    expect(raw.length).toBe(12 + 11 + 16);
+    expect(raw.subarray(0, 12)).toEqual(NONCE);
+    expect(teamWebEncrypter(KEY)('{"id":"u1"}', NONCE)).toBe(t);
+  });
+  it('refuses a nonce of the wrong size', () => {
+    expect(() => encryptTeamWeb(KEY, 'x', Buffer.alloc(16))).toThrow(RangeError);
+  });
+});
+
+describe('decryptTeamWeb', () => {
+  it('round-trips and warns about a missing or non-string id', () => {
+    expect(decryptTeamWeb(KEY, seal('{"id":"u1","name":"Ann"}'))).toEqual({ payload: { id: 'u1', name: 'Ann' }, warnings: [] });
+    expect(decryptTeamWeb(KEY, seal('{"email":"a@b.c"}')).warnings.map((w) => w.code)).toEqual(['MISSING_ID']);
+    expect(decryptTeamWeb(KEY, seal('{"id":""}')).warnings.map((w) => w.code)).toEqual(['MISSING_ID']);
+    expect(decryptTeamWeb(KEY, seal('{"id":123}')).warnings.map((w) => w.code)).toEqual(['ID_NOT_STRING']);
+  });
+  it.each([
+    ['Bearer prefix', `Bearer ${seal('{"id":"u1"}')}`, /Bearer/],
+    ['quotes', `"${seal('{"id":"u1"}')}"`, /quotes/],
+    ['a line break', `${seal('{"id":"u1"}').slice(0, 8)}\n${seal('{"id":"u1"}').slice(8)}`, /line break|whitespace/],
+    ['no padding', seal('{"id":"u12"}').replace(/=+$/, ''), /padding/],
+    ['base64url', Buffer.from(seal('{"id":"u1"}'), 'base64').toString('base64url') + '-_', /base64url|standard base64/],
+  ])('bad base64 (%s): ERR_DECRYPT_BASE64 with a hint', (_n, token, hint) => {
+    const e = fail(token);
+    expect([e.code, e.exitCode]).toEqual(['ERR_DECRYPT_BASE64', 3]);
+    expect(e.hint).toMatch(hint);
+  });
+  it('too short and too long: ERR_DECRYPT_LENGTH', () => {
+    expect(fail(Buffer.alloc(27).toString('base64')).code).toBe('ERR_DECRYPT_LENGTH');
+    expect(fail('A'.repeat(MAX_TEAMWEB_TOKEN_CHARS + 4)).code).toBe('ERR_DECRYPT_LENGTH');
+  });
+  it('proves a missing tag (no getAuthTag): "16 bytes short"', () => {
+    const e = fail(seal('{"id":"user_123","name":"Ann"}', { withTag: false }));
+    expect(e.code).toBe('ERR_DECRYPT_TAG');
+    expect(e.hint).toMatch(/16 bytes short.*getAuthTag/);
+  });
+  it('proves a 16-byte IV and a tag placed first', () => {
+    expect(fail(seal('{"id":"u1"}', { ivLen: 16 })).hint).toMatch(/16-byte nonce/);
+    expect(fail(seal('{"id":"u1"}', { tagFirst: true })).hint).toMatch(/tag before the ciphertext/);
+  });
+  it('a wrong key is a tag failure with the usual next steps', () => {
+    const e = fail(seal('{"id":"u1"}'), Buffer.alloc(32, 1));
+    expect([e.code, e.exitCode]).toEqual(['ERR_DECRYPT_TAG', 3]);
+    expect(e.hint).toMatch(/Wrong key/);
+  });
+  it('payload not JSON, not UTF-8, or not an object', () => {
+    expect(fail(seal('id=u1')).code).toBe('ERR_DECRYPT_NOT_JSON');
+    expect(fail(seal('')).code).toBe('ERR_DECRYPT_NOT_JSON');
+    expect(fail(seal('["u1"]')).code).toBe('ERR_DECRYPT_NOT_OBJECT');
+    expect(fail(seal('"u1"')).code).toBe('ERR_DECRYPT_NOT_OBJECT');
+  });
+});
+
+describe('parseTeamWebKey', () => {
+  it('accepts base64 of 32 bytes, with or without the base64: prefix, and hex:', () => {
+    const b64 = KEY.toString('base64');
+    expect(parseTeamWebKey(b64)).toEqual(new Uint8Array(KEY));
+    expect(parseTeamWebKey(`base64:${b64}`)).toEqual(new Uint8Array(KEY));
+    expect(parseTeamWebKey(`hex:${KEY.toString('hex')}`)).toEqual(new Uint8Array(KEY));
+  });
+  it.each([
+    ['not base64', 'not-base64!', 'ERR_SECRET_NOT_BASE64', /standard base64/],
+    ['trailing newline', `${KEY.toString('base64')}\n`, 'ERR_SECRET_NOT_BASE64', /whitespace/],
+    ['base64url', KEY.toString('base64url'), 'ERR_SECRET_NOT_BASE64', /base64url/],
+    ['16 bytes', Buffer.alloc(16).toString('base64'), 'ERR_SECRET_KEY_LENGTH', /32 bytes|44 base64/],
+    ['base64 of the base64 text', Buffer.from(KEY.toString('base64')).toString('base64'), 'ERR_SECRET_KEY_LENGTH', /encoded again/],
+    ['bad hex', 'hex:zz', 'ERR_SECRET_NOT_BASE64', /base64/],
+  ])('%s → %s', (_n, key, code, hint) => {
+    try {
+      parseTeamWebKey(key);
+      throw new Error('accepted');
+    } catch (err) {
+      const e = err as { code: string; hint: string; exitCode: number };
+      expect([e.code, e.exitCode]).toEqual([code, 2]);
+      expect(e.hint).toMatch(hint);
+    }
+  });
+});
