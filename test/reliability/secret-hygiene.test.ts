@@ -181,8 +181,16 @@ const RUNS: HygieneRun[] = [
   { argv: ['hash', 'u1', '--expect', HASH_WS], ...withDev },
   { argv: ['hash', 'u1', '--expect', 'zz-not-a-hash'], ...withDev },
   { argv: ['hash', 'u1', '--secret-stdin', '--expect', HASH_OTHER], stdin: STDIN_SECRET, ...withDev },
+  // --batch (ids on stdin, secret from the store or the environment)
+  { argv: ['token', 'sign', '--batch', '-'], stdin: 'u1\nu2\n', ...withDev },
+  { argv: ['token', 'sign', '--batch', '-', '--provider', 'generic'], stdin: 'u1\n\n', env: { CHATID_SECRET: ENV_SECRET } },
+  { argv: ['hash', '--batch', '-'], stdin: 'user_id,email\nu1,a@example.com\n', ...withDev },
+  { argv: ['hash', '--batch', '-'], stdin: 'u1\nbad id \n', ...withDev },
+  { argv: ['encrypt', '--batch', '-'], stdin: 'u1\nu2\n', ...withTw },
   // TeamWeb
   { argv: ['encrypt', '--id', 'u1'], ...withTw },
+  { argv: ['encrypt', '--id', 'u1', '--secret-stdin'], stdin: TW_OTHER_KEY, ...withTw },
+  { argv: ['encrypt', '--id', 'u1', '--secret-stdin'], stdin: 'hygNotAKey_Xc81', ...withTw },
   { argv: ['encrypt', '--id', 'u1'], ...withDev },
   { argv: ['decrypt', TW_TOKEN], ...withTw, reveals: [PLAINTEXT_ID, PLAINTEXT_EMAIL] },
   { argv: ['decrypt', TW_TOKEN_OTHER], ...withTw },
@@ -277,7 +285,10 @@ describe('secret hygiene: no secret in any output unless asked for', () => {
         expect(hits, `exit ${res.exitCode}\n--- stdout:\n${res.stdout}\n--- stderr:\n${res.stderr}`).toEqual([]);
         // While we are here: --json means exactly one JSON document on stdout, and no run
         // prints a stack trace (except the one --verbose adds on purpose to exit-1 failures).
-        if (json) expect(() => JSON.parse(res.stdout), `--json stdout is not one JSON document:\n${res.stdout}`).not.toThrow();
+        if (json && r.argv.includes('--batch')) {
+          // NDJSON: one document per line.
+          for (const line of res.stdout.trimEnd().split('\n')) expect(() => JSON.parse(line), `--json --batch line is not JSON:\n${line}`).not.toThrow();
+        } else if (json) expect(() => JSON.parse(res.stdout), `--json stdout is not one JSON document:\n${res.stdout}`).not.toThrow();
         if (res.exitCode !== 1) expectNoStackTrace(`chatid ${shown}`, res.stdout, res.stderr);
         // What was asked for is really there (proves the scan can see it).
         for (const v of allowed) {
