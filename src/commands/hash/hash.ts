@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import type { Ctx } from '../../cli/context.js';
+import { canPrompt, type Ctx } from '../../cli/context.js';
 import { ExitCode, ExitWithCode, UsageError } from '../../cli/errors.js';
 import { emit, info, readStdinText, verbose, warn } from '../../cli/output.js';
 import { readSecretFlags, SECRET_OPTION_HELP } from '../../cli/secret-input.js';
@@ -92,6 +92,11 @@ export async function runHash(opts: HashOptions, ctx: Ctx): Promise<HashResult |
   }
   const flagSecret = await readSecretFlags(ctx, opts);
   const settings = await resolveSettings(ctx, flagSecret === undefined ? {} : { secret: flagSecret }, { needs: ['secret'] });
+  if (!settings.secret && canPrompt(ctx)) {
+    const typed = await ctx.prompter.password('Identity secret');
+    if (typed === '') throw new UsageError('ERR_SECRET_EMPTY', 'The identity secret is empty.', { hint: 'Paste the identity-verification secret from the widget settings.' });
+    settings.secret = { value: typed, source: 'flag' };
+  }
   const secret = requireSecret(settings);
   const key = parseSecretKey(secret).bytes;
   if (looksLikeApiKey(secret)) warn(ctx, `the secret starts like a vendor API key (${secret.split('_')[0]}_…); user hashes use the identity-verification secret from the widget settings.`);

@@ -1,0 +1,155 @@
+import { createHmac } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { CancelledError } from '../../cli/errors.js';
+import { createTestCtx, runCli, type TestCtxOptions } from '../../../test/helpers/test-ctx.js';
+
+const S = 'sk_test_0123456789abcdef0123456789abcdef';
+const env = { CHATID_SECRET: S };
+const hm = (key: string | Buffer, msg: string) => createHmac('sha256', key).update(msg).digest('hex');
+const H = hm(S, 'user_123');
+const cli = (argv: string[], o: TestCtxOptions = {}) => runCli(argv, createTestCtx({ env, ...o }));
+const dir = mkdtempSync(join(tmpdir(), 'chatid-hash-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('hash', () => {
+  it('prints the lowercase hex HMAC-SHA256 alone (human) and {userId,hash} (--json)', async () => {
+    const r = await cli(['hash', 'user_123']);
+    expect([r.exitCode, r.stdout, r.stderr]).toEqual([0, `${H}\n`, '']);
+    const j = await cli(['hash', 'user_123', '--json']);
+    expect([j.exitCode, j.json()]).toEqual([0, { userId: 'user_123', hash: H }]);
+  });
+
+  it('reads the id from stdin (pipe, or "-"), dropping one final newline', async () => {
+    expect((await cli(['hash'], { stdin: 'user_123\n' })).stdout).toBe(`${H}\n`);
+    expect((await cli(['hash', '-'], { stdin: 'user_123' })).stdout).toBe(`${H}\n`);
+    expect((await cli(['hash', '--json'], { stdin: 'user_123\r\n' })).json().hash).toBe(H);
+  });
+
+  it('refuses several lines or nothing on stdin (exit 2)', async () => {
+    const many = await cli(['hash', '--json'], { stdin: 'a\nb\n' });
+    expect([many.exitCode, many.json().error.code]).toEqual([2, 'ERR_HASH_STDIN_LINES']);
+    const none = await cli(['hash', '--json']);
+    expect([none.exitCode, none.json().error.code]).toEqual([2, 'ERR_HASH_USER_ID_REQUIRED']);
+    const tty = await cli(['hash'], { stdinTTY: true });
+    expect(tty.exitCode).toBe(2);
+    expect(tty.stderr).toMatch(/ERR_HASH_USER_ID_REQUIRED/);
+  });
+
+  it('uses hex: and base64: secrets as their decoded bytes', async () => {
+    const key = Buffer.from('00ff10', 'hex');
+    expect((await cli(['hash', 'u1'], { env: { CHATID_SECRET: 'hex:00ff10' } })).stdout).toBe(`${hm(key, 'u1')}\n`);
+    expect((await cli(['hash', 'u1'], { env: { CHATID_SECRET: `base64:${key.toString('base64')}` } })).stdout).toBe(`${hm(key, 'u1')}\n`);
+  });
+
+  it('--expect: exit 0 on a match', async () => {
+    const j = await cli(['hash', 'user_123', '--expect', H, '--json']);
+    expect([j.exitCode, j.json()]).toEqual([0, { userId: 'user_123', hash: H, match: true, causes: [] }]);
+    const h = await cli(['hash', 'user_123', '--expect', H]);
+    expect(h.exitCode).toBe(0);
+    expect(h.stdout).toMatch(/result\s+match/);
+  });
+
+  it('--expect: exit 3 on a mismatch, with the proven cause and its fix', async () => {
+    const expected = hm(`${S}\n`, 'user_123').toUpperCase();
+    const j = await cli(['hash', 'user_123', '--expect', expected, '--json']);
+    expect(j.exitCode).toBe(3);
+    const doc = j.json();
+    expect(Object.keys(doc)).toEqual(['userId', 'hash', 'match', 'causes']);
+    expect(doc.match).toBe(false);
+    expect(doc.causes.map((c: { code: string }) => c.code).sort()).toEqual(['DIGEST_UPPERCASE', 'SECRET_WHITESPACE']);
+    for (const c of doc.causes) expect(Object.keys(c)).toEqual(['code', 'message', 'fix']);
+    const h = await cli(['hash', 'user_123', '--expect', expected]);
+    expect(h.exitCode).toBe(3);
+    expect(h.stdout).toMatch(/MISMATCH/);
+    expect(h.stdout).toMatch(/SECRET_WHITESPACE/);
+    expect(h.stdout).toMatch(/fix:/);
+    expect(h.stdout).not.toContain(S);
+  });
+
+  it('--expect: exit 3 with an honest "no known cause"', async () => {
+    const j = await cli(['hash', 'user_123', '--expect', hm('another-secret', 'user_123'), '--json']);
+    expect([j.exitCode, j.json().causes]).toEqual([3, []]);
+    const h = await cli(['hash', 'user_123', '--expect', hm('another-secret', 'user_123')]);
+    expect(h.stdout).toMatch(/No known cause/);
+  });
+
+  it('--email: finds the email hashed instead of the id', async () => {
+    const j = await cli(['hash', 'user_123', '--email', 'ann@example.com', '--expect', hm(S, 'ann@example.com'), '--json']);
+    expect(j.json().causes.map((c: { code: string }) => c.code)).toEqual(['HASHED_EMAIL']);
+  });
+
+  it("searches the store: the previous secret and other profiles' secrets", async () => {
+    const profiles = {
+      prod: { provider: 'chatbase' as const, secret: S, previousSecret: 'sk_old', previousSecretExpiresAt: '2026-01-02T00:00:00.000Z' },
+      staging: { provider: 'chatbase' as const, secret: 'sk_staging' },
+    };
+    const prev = await runCli(['hash', 'user_123', '--expect', hm('sk_old', 'user_123'), '--json'], createTestCtx({ profiles, activeProfile: 'prod' }));
+    expect([prev.exitCode, prev.json().causes.map((c: { code: string }) => c.code)]).toEqual([3, ['SIGNED_WITH_PREVIOUS_SECRET']]);
+    // Secret from the environment: the store is opened only for the doctor.
+    const other = await runCli(['hash', 'user_123', '--expect', hm('sk_staging', 'user_123'), '--json'], createTestCtx({ env, profiles, activeProfile: 'prod' }));
+    const [cause] = other.json().causes;
+    expect(cause.code).toBe('SIGNED_WITH_OTHER_PROFILE_SECRET');
+    expect(cause.message).toContain('"staging"');
+  });
+
+  it('finds the API key used as the secret, and warns when the secret looks like an API key', async () => {
+    const j = await cli(['hash', 'user_123', '--expect', hm('oc_live_key', 'user_123'), '--json'], { env: { ...env, CHATID_API_KEY: 'oc_live_key' } });
+    expect(j.json().causes.map((c: { code: string }) => c.code)).toEqual(['API_KEY_AS_SECRET']);
+    const w = await cli(['hash', 'u1'], { env: { CHATID_SECRET: 'rfl_live_abc' } });
+    expect([w.exitCode, w.stderr]).toEqual([0, expect.stringMatching(/API key/)]);
+  });
+
+  it('exit 4 without a secret, exit 2 on bad usage', async () => {
+    const none = await runCli(['hash', 'u1', '--json'], createTestCtx());
+    expect([none.exitCode, none.json().error.code]).toEqual([4, 'ERR_SECRET_MISSING']);
+    const twice = await cli(['hash', '--secret-stdin', '--json'], { stdin: 'x' });
+    expect([twice.exitCode, twice.json().error.code]).toEqual([2, 'ERR_STDIN_TWICE']);
+    const unknown = await cli(['hash', 'u1', '--nope', '--json']);
+    expect(unknown.exitCode).toBe(2);
+  });
+
+  it('prompts for the secret at a terminal; Ctrl-C exits 130', async () => {
+    const tty = { stdinTTY: true, stderrTTY: true, env: {} };
+    const ok = await cli(['hash', 'user_123'], { ...tty, answers: [S] });
+    expect([ok.exitCode, ok.stdout]).toEqual([0, `${H}\n`]);
+    const cancelled = await cli(['hash', 'user_123'], { ...tty, answers: [new CancelledError()] });
+    expect(cancelled.exitCode).toBe(130);
+  });
+});
+
+describe('hash --batch', () => {
+  it('one hash per line from stdin; NDJSON with --json', async () => {
+    const r = await cli(['hash', '--batch', '-'], { stdin: 'a\nb\r\nc' });
+    expect([r.exitCode, r.stdout]).toEqual([0, `${hm(S, 'a')}\n${hm(S, 'b')}\n${hm(S, 'c')}\n`]);
+    const j = await cli(['hash', '--batch', '-', '--json'], { stdin: 'a\nb\n' });
+    expect(j.stdout.trimEnd().split('\n').map((l) => JSON.parse(l))).toEqual([
+      { userId: 'a', hash: hm(S, 'a') },
+      { userId: 'b', hash: hm(S, 'b') },
+    ]);
+  });
+
+  it('reads a CSV file by its header', async () => {
+    const file = join(dir, 'users.csv');
+    writeFileSync(file, 'email,user_id\nann@x.io,u1\nbob@x.io,"u,2"\n');
+    const r = await cli(['hash', '--batch', file, '--json']);
+    expect(r.stdout.trimEnd().split('\n').map((l) => JSON.parse(l).userId)).toEqual(['u1', 'u,2']);
+    expect(JSON.parse(r.stdout.split('\n')[1]!).hash).toBe(hm(S, 'u,2'));
+  });
+
+  it('stops at a bad row naming its line (exit 2)', async () => {
+    const r = await cli(['hash', '--batch', '-', '--json'], { stdin: 'a\n\nc\n' });
+    expect(r.exitCode).toBe(2);
+    expect(r.stdout).toMatch(/"code": "ERR_BATCH_ROW"/);
+    expect(r.stdout).toMatch(/"line": 2/);
+  });
+
+  it('refuses an id argument, --expect, a missing file (exit 2)', async () => {
+    expect((await cli(['hash', 'u1', '--batch', '-'], { stdin: 'a\n' })).stderr).toMatch(/ERR_HASH_BATCH_USER_ID/);
+    expect((await cli(['hash', '--batch', '-', '--expect', H], { stdin: 'a\n' })).stderr).toMatch(/ERR_HASH_BATCH_EXPECT/);
+    const missing = await cli(['hash', '--batch', join(dir, 'nope.txt'), '--json']);
+    expect([missing.exitCode, missing.json().error.code]).toEqual([2, 'ERR_BATCH_FILE']);
+  });
+});
