@@ -1,0 +1,72 @@
+import { createCipheriv } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { createTestCtx, runCli, type TestCtxOptions } from '../../../test/helpers/test-ctx.js';
+
+const KEY = Buffer.alloc(32, 0x22);
+const env = { CHATID_SECRET: KEY.toString('base64') };
+const cli = (argv: string[], o: TestCtxOptions = {}) => runCli(argv, createTestCtx({ env, ...o }));
+function seal(plain: string, o: { withTag?: boolean; key?: Buffer } = {}): string {
+  const nonce = Buffer.alloc(12, 3);
+  const c = createCipheriv('aes-256-gcm', o.key ?? KEY, nonce);
+  const body = Buffer.concat([c.update(plain, 'utf8'), c.final()]);
+  return Buffer.concat(o.withTag === false ? [nonce, body] : [nonce, body, c.getAuthTag()]).toString('base64');
+}
+const GOOD = seal('{"id":"user_123","email":"ann@example.com"}');
+
+describe('decrypt', () => {
+  it('prints the payload JSON alone (human) and {payload, warnings} (--json)', async () => {
+    const r = await cli(['decrypt', GOOD]);
+    expect([r.exitCode, JSON.parse(r.stdout), r.stderr]).toEqual([0, { id: 'user_123', email: 'ann@example.com' }, '']);
+    const j = await cli(['decrypt', GOOD, '--json']);
+    expect([j.exitCode, j.json()]).toEqual([0, { payload: { id: 'user_123', email: 'ann@example.com' }, warnings: [] }]);
+  });
+
+  it('reads the token from stdin (pipe or "-")', async () => {
+    expect(JSON.parse((await cli(['decrypt'], { stdin: `${GOOD}\n` })).stdout).id).toBe('user_123');
+    expect(JSON.parse((await cli(['decrypt', '-'], { stdin: GOOD })).stdout).id).toBe('user_123');
+  });
+
+  it('no id: still exit 0, with MISSING_ID (stderr for humans, warnings[] in JSON)', async () => {
+    const t = seal('{"email":"x@example.com"}');
+    const h = await cli(['decrypt', t]);
+    expect([h.exitCode, h.stderr]).toEqual([0, expect.stringMatching(/MISSING_ID/)]);
+    const j = await cli(['decrypt', t, '--json']);
+    expect(j.json().warnings.map((w: { code: string }) => w.code)).toEqual(['MISSING_ID']);
+  });
+
+  it.each([
+    ['bad base64', `"${GOOD}"`, 'ERR_DECRYPT_BASE64', /quotes/],
+    ['too short', Buffer.alloc(20).toString('base64'), 'ERR_DECRYPT_LENGTH', /whole token/],
+    ['tag fails (wrong key)', seal('{"id":"u"}', { key: Buffer.alloc(32, 9) }), 'ERR_DECRYPT_TAG', /Wrong key/],
+    ['no tag appended', seal('{"id":"user_123","name":"Ann"}', { withTag: false }), 'ERR_DECRYPT_TAG', /16 bytes short/],
+    ['not JSON', seal('id=u1'), 'ERR_DECRYPT_NOT_JSON', /JSON/],
+    ['not an object', seal('[1,2]'), 'ERR_DECRYPT_NOT_OBJECT', /object/],
+  ])('%s → exit 3 %s with a hint', async (_n, token, code, hint) => {
+    const j = await cli(['decrypt', token, '--json']);
+    expect([j.exitCode, j.json().error.code]).toEqual([3, code]);
+    expect(j.json().error.hint).toMatch(hint);
+    const h = await cli(['decrypt', token]);
+    expect([h.exitCode, h.stdout]).toEqual([3, '']);
+    expect(h.stderr).toMatch(new RegExp(`^error: .*\\(${code}\\)$`, 'm'));
+    expect(h.stderr).toMatch(/^hint: /m);
+  });
+
+  it('a wrong key length is exit 2 before decrypting; no token is exit 2; no key is exit 4', async () => {
+    const k = await cli(['decrypt', GOOD, '--json'], { env: { CHATID_SECRET: Buffer.alloc(31).toString('base64') } });
+    expect([k.exitCode, k.json().error.code]).toEqual([2, 'ERR_SECRET_KEY_LENGTH']);
+    const none = await cli(['decrypt', '--json']);
+    expect([none.exitCode, none.json().error.code]).toEqual([2, 'ERR_DECRYPT_TOKEN_REQUIRED']);
+    const tty = await cli(['decrypt'], { stdinTTY: true });
+    expect(tty.exitCode).toBe(2);
+    const nokey = await runCli(['decrypt', GOOD, '--json'], createTestCtx());
+    expect([nokey.exitCode, nokey.json().error.code]).toEqual([4, 'ERR_SECRET_MISSING']);
+    const twice = await cli(['decrypt', '--secret-stdin', '--json'], { stdin: GOOD });
+    expect([twice.exitCode, twice.json().error.code]).toEqual([2, 'ERR_STDIN_TWICE']);
+  });
+
+  it('round-trips with encrypt', async () => {
+    const e = await cli(['encrypt', '--id', 'u9', '--name', 'Zoë']);
+    const d = await cli(['decrypt', e.stdout.trim(), '--json']);
+    expect(d.json().payload).toEqual({ id: 'u9', name: 'Zoë' });
+  });
+});
