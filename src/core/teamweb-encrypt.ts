@@ -16,8 +16,14 @@ export const TEAMWEB_TAG_BYTES = 16;
 export function encryptTeamWeb(key: Uint8Array | KeyObject, plaintext: string | Uint8Array, nonce: Uint8Array): string {
   if (nonce.length !== TEAMWEB_NONCE_BYTES) throw new RangeError(`TeamWeb nonces are ${TEAMWEB_NONCE_BYTES} bytes, got ${nonce.length}`);
   const c = createCipheriv('aes-256-gcm', key, nonce, { authTagLength: TEAMWEB_TAG_BYTES });
-  const body = Buffer.concat([typeof plaintext === 'string' ? c.update(plaintext, 'utf8') : c.update(plaintext), c.final()]);
-  return Buffer.concat([nonce, body, c.getAuthTag()]).toString('base64');
+  const body = typeof plaintext === 'string' ? c.update(plaintext, 'utf8') : c.update(plaintext);
+  c.final(); // GCM is a stream mode: final() yields no bytes, it computes the tag
+  // One allocation for nonce ‖ ciphertext ‖ tag (measurably faster than Buffer.concat in --batch).
+  const out = Buffer.allocUnsafe(TEAMWEB_NONCE_BYTES + body.length + TEAMWEB_TAG_BYTES);
+  out.set(nonce, 0);
+  out.set(body, TEAMWEB_NONCE_BYTES);
+  out.set(c.getAuthTag(), TEAMWEB_NONCE_BYTES + body.length);
+  return out.toString('base64');
 }
 
 /**
