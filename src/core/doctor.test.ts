@@ -67,7 +67,7 @@ const ROWS: Row[] = [
   { name: 'digest in uppercase hex (.NET Convert.ToHexString)', expected: good.toUpperCase(), codes: ['DIGEST_UPPERCASE'] },
   { name: 'digest with dashes (.NET BitConverter)', expected: good.toUpperCase().match(/../g)!.join('-'), codes: ['DIGEST_DASHED'] },
   { name: 'digest truncated to 40 chars (VARCHAR(40))', expected: good.slice(0, 40), codes: ['DIGEST_TRUNCATED'], mentions: '40' },
-  { name: 'digest truncated to 8 chars', expected: good.slice(0, 8), codes: ['DIGEST_TRUNCATED'] },
+  { name: 'digest truncated to 12 chars', expected: good.slice(0, 12), codes: ['DIGEST_TRUNCATED'] },
   // Algorithms
   { name: 'HMAC-SHA1', expected: hex(hmac(SECRET, ID, 'sha1')), codes: ['ALGORITHM_SHA1'] },
   { name: 'HMAC-SHA512', expected: hex(hmac(SECRET, ID, 'sha512')), codes: ['ALGORITHM_SHA512'] },
@@ -82,7 +82,7 @@ const ROWS: Row[] = [
   { name: 'an unrelated secret', expected: hex(hmac('some-other-secret-nobody-knows', ID)), codes: [] },
   { name: 'a different user id', expected: hex(hmac(SECRET, 'user_124')), codes: [] },
   { name: 'random hex', expected: 'deadbeef'.repeat(8), codes: [] },
-  { name: 'a 7-char prefix is too short to claim truncation', expected: good.slice(0, 7), codes: [] },
+  { name: 'an 11-char prefix is too short to claim truncation', expected: good.slice(0, 11), codes: [] },
   { name: 'garbage text', expected: 'not a hash at all', codes: [] },
   { name: 'an over-long value is not searched', expected: good.repeat(10), codes: [] },
   { name: 'email given but not the cause', email: 'ann@example.com', expected: hex(hmac('x', ID)), codes: [] },

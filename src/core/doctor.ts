@@ -71,8 +71,11 @@ interface Variant {
 }
 
 const enc = new TextEncoder();
-/** Below this many hex digits a prefix match could be chance, so truncation is not claimed. */
-const MIN_TRUNCATED = 8;
+/**
+ * Below this many hex digits a prefix match could be chance, so truncation is not claimed
+ * (48 bits over a few thousand hypotheses: a false match about once in 10^10 runs).
+ */
+const MIN_TRUNCATED = 12;
 /** Longer values are not a hash of any kind we know; the doctor does not search. */
 const MAX_EXPECTED = 512;
 

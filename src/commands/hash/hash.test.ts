@@ -64,6 +64,7 @@ describe('hash', () => {
     const h = await cli(['hash', 'user_123', '--expect', expected]);
     expect(h.exitCode).toBe(3);
     expect(h.stdout).toMatch(/MISMATCH/);
+    expect(h.stdout).toContain(`expected  ${expected}  (64 chars)`);
     expect(h.stdout).toMatch(/SECRET_WHITESPACE/);
     expect(h.stdout).toMatch(/fix:/);
     expect(h.stdout).not.toContain(S);

@@ -41,6 +41,7 @@ export interface HashBatchResult {
 interface HashContext {
   secretFingerprint: string;
   secretSource: string;
+  expected: string;
 }
 
 export function registerHash(program: Command, ctx: Ctx, runF = runHash): void {
@@ -133,7 +134,7 @@ export async function runHash(opts: HashOptions, ctx: Ctx): Promise<HashResult |
   const result: HashResult = { userId, hash, match: false, causes };
   Object.defineProperty(result, 'context', {
     enumerable: false,
-    value: { secretFingerprint: fingerprint(secret), secretSource: describeSource(settings.secret!.source, 'secret') } satisfies HashContext,
+    value: { secretFingerprint: fingerprint(secret), secretSource: describeSource(settings.secret!.source, 'secret'), expected } satisfies HashContext,
   });
   return result;
 }
@@ -214,7 +215,10 @@ export function renderHash(r: HashResult, ctx: Ctx): string {
     lines.push(`result    ${c.green('match')}`);
     return `${lines.join('\n')}\n`;
   }
-  if (hc) lines[1] += c.dim(`  (HMAC-SHA256, secret ${hc.secretFingerprint} from ${hc.secretSource})`);
+  if (hc) {
+    lines[1] += c.dim(`  (HMAC-SHA256, secret ${hc.secretFingerprint} from ${hc.secretSource})`);
+    lines.push(`expected  ${JSON.stringify(hc.expected).slice(1, -1)}${c.dim(`  (${[...hc.expected].length} chars)`)}`);
+  }
   lines.push(`result    ${c.red('MISMATCH')}`, '');
   const causes = r.causes ?? [];
   if (causes.length === 0) {
