@@ -64,6 +64,24 @@ describe('decrypt', () => {
     expect([twice.exitCode, twice.json().error.code]).toEqual([2, 'ERR_STDIN_TWICE']);
   });
 
+  it("a tag failure names the other profile's or the previous key that opens the token", async () => {
+    const other = Buffer.alloc(32, 0x33);
+    const old = Buffer.alloc(32, 0x44);
+    const profiles = {
+      web: { provider: 'teamweb' as const, secret: KEY.toString('base64'), previousSecret: old.toString('base64'), previousSecretExpiresAt: '2026-01-02T00:00:00.000Z' },
+      eu: { provider: 'teamweb' as const, secret: other.toString('base64') },
+      cb: { provider: 'chatbase' as const, secret: 'not-a-teamweb-key' },
+    };
+    const a = await runCli(['decrypt', seal('{"id":"u"}', { key: other }), '--json'], createTestCtx({ profiles, activeProfile: 'web' }));
+    expect([a.exitCode, a.json().error.code]).toEqual([3, 'ERR_DECRYPT_TAG']);
+    expect(a.json().error.message).toContain('profile "eu"');
+    expect(a.stdout).not.toContain('"u"');
+    const b = await runCli(['decrypt', seal('{"id":"u"}', { key: old }), '--json'], createTestCtx({ profiles, activeProfile: 'web' }));
+    expect(b.json().error.message).toContain('previous secret');
+    const c = await runCli(['decrypt', seal('{"id":"u"}', { key: Buffer.alloc(32, 0x55) }), '--json'], createTestCtx({ profiles, activeProfile: 'web' }));
+    expect(c.json().error.hint).toMatch(/Wrong key/);
+  });
+
   it('round-trips with encrypt', async () => {
     const e = await cli(['encrypt', '--id', 'u9', '--name', 'Zoë']);
     const d = await cli(['decrypt', e.stdout.trim(), '--json']);

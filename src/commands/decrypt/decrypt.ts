@@ -1,10 +1,10 @@
 import type { Command } from 'commander';
 import type { Ctx } from '../../cli/context.js';
-import { UsageError } from '../../cli/errors.js';
+import { UsageError, VerificationError } from '../../cli/errors.js';
 import { emit, readStdinText, warn } from '../../cli/output.js';
 import { SECRET_OPTION_HELP } from '../../cli/secret-input.js';
 import type { TeamWebWarning } from '../../core/teamweb-decrypt.js';
-import { resolveTeamWebKey, secretFromStdin } from '../encrypt/key.js';
+import { otherTeamWebKeys, resolveTeamWebKey, secretFromStdin } from '../encrypt/key.js';
 
 /** `chatid decrypt [token]` (cli.md §5): open a TeamWeb AI identity token, strictly. */
 export interface DecryptOptions {
@@ -67,9 +67,26 @@ export async function runDecrypt(opts: DecryptOptions, ctx: Ctx): Promise<Decryp
   if (token === '') {
     throw new UsageError('ERR_DECRYPT_TOKEN_REQUIRED', fromStdin ? 'No token: stdin was empty.' : 'No token.', { hint: 'Pass it: `chatid decrypt <token>`, or pipe it in.' });
   }
-  const key = await resolveTeamWebKey(ctx, opts);
+  const { key, settings } = await resolveTeamWebKey(ctx, opts);
   const { decryptTeamWeb } = await import('../../core/teamweb-decrypt.js');
-  return decryptTeamWeb(key, token);
+  try {
+    return decryptTeamWeb(key, token);
+  } catch (err) {
+    if (!(err instanceof VerificationError) || err.code !== 'ERR_DECRYPT_TAG') throw err;
+    // Prove which other key made the token, if one of ours did; the payload stays unshown.
+    for (const other of await otherTeamWebKeys(ctx, settings)) {
+      try {
+        decryptTeamWeb(other.key, token);
+      } catch (e) {
+        if ((e as { code?: string }).code === 'ERR_DECRYPT_TAG') continue;
+      }
+      throw new VerificationError('ERR_DECRYPT_TAG', `Decryption failed with the current secret: the token was made with ${other.label}.`, {
+        hint: 'Deploy the current identity secret to the server that mints the tokens (or use --profile for the other one).',
+        cause: err,
+      });
+    }
+    throw err;
+  }
 }
 
 /** Human output: the payload JSON alone (warnings go to stderr). */

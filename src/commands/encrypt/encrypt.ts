@@ -99,7 +99,7 @@ export async function runEncrypt(opts: EncryptOptions, ctx: Ctx): Promise<Encryp
     Object.assign(payload, extra);
   }
 
-  const key = await resolveTeamWebKey(ctx, opts);
+  const { key } = await resolveTeamWebKey(ctx, opts);
   if (payload === undefined) return encryptBatch(opts, extra, key, ctx);
   const token = encryptTeamWeb(key, JSON.stringify(payload), ctx.random(TEAMWEB_NONCE_BYTES));
   return { token, payload };

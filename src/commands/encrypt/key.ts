@@ -2,7 +2,7 @@ import { canPrompt, type Ctx } from '../../cli/context.js';
 import { UsageError } from '../../cli/errors.js';
 import { warn } from '../../cli/output.js';
 import { readSecretFlags, type SecretFlags } from '../../cli/secret-input.js';
-import { describeSource, requireSecret, resolveSettings } from '../../cli/settings.js';
+import { describeSource, requireSecret, resolveSettings, type Settings } from '../../cli/settings.js';
 import { parseTeamWebKey } from '../../core/teamweb-key.js';
 
 /**
@@ -10,7 +10,7 @@ import { parseTeamWebKey } from '../../core/teamweb-key.js';
  * CHATID_SECRET or the profile (cli.md §2), or a hidden prompt at a terminal; then strict
  * base64 of 32 bytes (ERR_SECRET_NOT_BASE64 / ERR_SECRET_KEY_LENGTH, exit 2).
  */
-export async function resolveTeamWebKey(ctx: Ctx, flags: SecretFlags): Promise<Uint8Array> {
+export async function resolveTeamWebKey(ctx: Ctx, flags: SecretFlags): Promise<{ key: Uint8Array; settings: Settings }> {
   const flag = await readSecretFlags(ctx, flags);
   const settings = await resolveSettings(ctx, flag === undefined ? {} : { secret: flag }, { needs: ['secret'] });
   if (!settings.secret && canPrompt(ctx)) {
@@ -22,10 +22,41 @@ export async function resolveTeamWebKey(ctx: Ctx, flags: SecretFlags): Promise<U
   if (settings.provider && settings.provider.value !== 'teamweb') {
     warn(ctx, `the provider is ${settings.provider.value} (from ${describeSource(settings.provider.source, 'provider')}); encrypt/decrypt make and read TeamWeb AI tokens.`);
   }
-  return parseTeamWebKey(secret);
+  return { key: parseTeamWebKey(secret), settings };
 }
 
 /** Whether the secret would be read from stdin too (it cannot share stdin with a token or ids). */
 export function secretFromStdin(f: SecretFlags): boolean {
   return Boolean(f.secretStdin) || f.secretFile === '-';
+}
+
+/**
+ * Keys a token may have been made with instead (decrypt's doctor): the previous secret and
+ * other profiles' TeamWeb secrets, labelled. Secrets that are not TeamWeb keys are skipped.
+ */
+export async function otherTeamWebKeys(ctx: Ctx, settings: Settings): Promise<Array<{ key: Uint8Array; label: string }>> {
+  const out: Array<{ key: Uint8Array; label: string }> = [];
+  const add = (secret: string | undefined, label: string): void => {
+    if (!secret) return;
+    try {
+      out.push({ key: parseTeamWebKey(secret), label });
+    } catch {
+      // not a TeamWeb key: cannot have made this token
+    }
+  };
+  add(settings.previousSecret?.value, 'the previous secret (before the rotation)');
+  let profiles = settings.store?.data.profiles;
+  if (!profiles) {
+    try {
+      profiles = (await (await ctx.store()).read()).profiles;
+    } catch {
+      profiles = {};
+    }
+  }
+  for (const [name, p] of Object.entries(profiles)) {
+    if (name === settings.profileName?.value) continue;
+    add(p.secret, `the secret of profile "${name}"`);
+    add(p.previousSecret, `the previous secret of profile "${name}"`);
+  }
+  return out;
 }
