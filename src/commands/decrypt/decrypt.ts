@@ -4,7 +4,6 @@ import { UsageError, VerificationError } from '../../cli/errors.js';
 import { emit, readStdinText, warn } from '../../cli/output.js';
 import { SECRET_OPTION_HELP } from '../../cli/secret-input.js';
 import type { TeamWebWarning } from '../../core/teamweb-decrypt.js';
-import { otherTeamWebKeys, resolveTeamWebKey, secretFromStdin } from '../encrypt/key.js';
 
 /** `chatid decrypt [token]` (cli.md §5): open a TeamWeb AI identity token, strictly. */
 export interface DecryptOptions {
@@ -55,7 +54,7 @@ Examples:
 
 export async function runDecrypt(opts: DecryptOptions, ctx: Ctx): Promise<DecryptResult> {
   const fromStdin = opts.token === '-' || (opts.token === undefined && !ctx.io.stdin.isTTY);
-  if (fromStdin && secretFromStdin(opts)) {
+  if (fromStdin && (opts.secretStdin || opts.secretFile === '-')) {
     throw new UsageError('ERR_STDIN_TWICE', 'Both the token and the secret would come from stdin.', { hint: 'Pass the secret with --secret-file <path> or CHATID_SECRET.' });
   }
   let token: string;
@@ -67,8 +66,8 @@ export async function runDecrypt(opts: DecryptOptions, ctx: Ctx): Promise<Decryp
   if (token === '') {
     throw new UsageError('ERR_DECRYPT_TOKEN_REQUIRED', fromStdin ? 'No token: stdin was empty.' : 'No token.', { hint: 'Pass it: `chatid decrypt <token>`, or pipe it in.' });
   }
+  const [{ otherTeamWebKeys, resolveTeamWebKey }, { decryptTeamWeb }] = await Promise.all([import('../encrypt/key.js'), import('../../core/teamweb-decrypt.js')]);
   const { key, settings } = await resolveTeamWebKey(ctx, opts);
-  const { decryptTeamWeb } = await import('../../core/teamweb-decrypt.js');
   try {
     return decryptTeamWeb(key, token);
   } catch (err) {

@@ -3,8 +3,9 @@ import type { Ctx } from '../../cli/context.js';
 import { UsageError } from '../../cli/errors.js';
 import { emit, info, warn } from '../../cli/output.js';
 import { SECRET_OPTION_HELP } from '../../cli/secret-input.js';
-import { encryptTeamWeb, TEAMWEB_NONCE_BYTES } from '../../core/teamweb-encrypt.js';
-import { resolveTeamWebKey, secretFromStdin } from './key.js';
+
+/** Nonce size of the TeamWeb layout (vendors.md §4); the core checks it too. */
+const TEAMWEB_NONCE_BYTES = 12;
 
 /** `chatid encrypt` (cli.md §5): a TeamWeb AI identity token, AES-256-GCM. */
 export interface EncryptOptions {
@@ -71,7 +72,7 @@ Examples:
 }
 
 export async function runEncrypt(opts: EncryptOptions, ctx: Ctx): Promise<EncryptResult | EncryptBatchResult> {
-  if (opts.batch === '-' && secretFromStdin(opts)) {
+  if (opts.batch === '-' && (opts.secretStdin || opts.secretFile === '-')) {
     throw new UsageError('ERR_STDIN_TWICE', 'Both the batch ids and the secret would come from stdin.', { hint: 'Pass the secret with --secret-file <path> or CHATID_SECRET.' });
   }
   const extra = parseFields(opts.fields ?? []);
@@ -99,6 +100,7 @@ export async function runEncrypt(opts: EncryptOptions, ctx: Ctx): Promise<Encryp
     Object.assign(payload, extra);
   }
 
+  const [{ resolveTeamWebKey }, { encryptTeamWeb }] = await Promise.all([import('./key.js'), import('../../core/teamweb-encrypt.js')]);
   const { key } = await resolveTeamWebKey(ctx, opts);
   if (payload === undefined) return encryptBatch(opts, extra, key, ctx);
   const token = encryptTeamWeb(key, JSON.stringify(payload), ctx.random(TEAMWEB_NONCE_BYTES));

@@ -25,11 +25,6 @@ export async function resolveTeamWebKey(ctx: Ctx, flags: SecretFlags): Promise<{
   return { key: parseTeamWebKey(secret), settings };
 }
 
-/** Whether the secret would be read from stdin too (it cannot share stdin with a token or ids). */
-export function secretFromStdin(f: SecretFlags): boolean {
-  return Boolean(f.secretStdin) || f.secretFile === '-';
-}
-
 /**
  * Keys a token may have been made with instead (decrypt's doctor): the previous secret and
  * other profiles' TeamWeb secrets, labelled. Secrets that are not TeamWeb keys are skipped.

@@ -5,10 +5,6 @@ import { emit, info, readStdinText, verbose, warn } from '../../cli/output.js';
 import { readSecretFlags, SECRET_OPTION_HELP } from '../../cli/secret-input.js';
 import { describeSource, requireSecret, resolveSettings, type Settings } from '../../cli/settings.js';
 import type { HashCause } from '../../core/doctor.js';
-import { fingerprint } from '../../core/fingerprint.js';
-import { hashesEqual, userHash } from '../../core/hmac.js';
-import { looksLikeApiKey } from '../../core/secret-candidates.js';
-import { parseSecretKey } from '../../core/secret-key.js';
 
 /** `chatid hash` (cli.md §7): HMAC-SHA256 user hashes, and the mismatch doctor. */
 export interface HashOptions {
@@ -91,6 +87,13 @@ export async function runHash(opts: HashOptions, ctx: Ctx): Promise<HashResult |
     if (opts.userId !== undefined) throw new UsageError('ERR_HASH_BATCH_USER_ID', '--batch takes the user ids from its input; a user id argument cannot be combined with it.', { hint: 'Drop the argument, or drop --batch to hash one id.' });
     if (opts.expect !== undefined) throw new UsageError('ERR_HASH_BATCH_EXPECT', '--expect compares one hash; it cannot be combined with --batch.', { hint: 'Hash the one id that fails: `chatid hash <id> --expect <hash>`.' });
   }
+  // node:crypto and the core load only when a hash is made (start-up speed, STYLE.md §16).
+  const [{ fingerprint }, { hashesEqual, userHash }, { looksLikeApiKey }, { parseSecretKey }] = await Promise.all([
+    import('../../core/fingerprint.js'),
+    import('../../core/hmac.js'),
+    import('../../core/secret-candidates.js'),
+    import('../../core/secret-key.js'),
+  ]);
   const flagSecret = await readSecretFlags(ctx, opts);
   const settings = await resolveSettings(ctx, flagSecret === undefined ? {} : { secret: flagSecret }, { needs: ['secret'] });
   if (!settings.secret && canPrompt(ctx)) {
