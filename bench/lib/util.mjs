@@ -1,7 +1,7 @@
 // Helpers shared by the benchmark sections: process timing, statistics, machine facts.
 // Nothing here asserts on time; bench/run.mjs prints figures and PASS/MISS, never fails a test.
 import { spawn, spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, freemem, loadavg, tmpdir, totalmem } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -9,17 +9,20 @@ import { fileURLToPath } from 'node:url';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 /**
- * The CLI under test: a snapshot of bin/ and dist/ taken at start (bench/results/ is git-ignored
- * and inside the repository, so dist's external packages still resolve from node_modules).
- * Others rebuilding dist/ during a long run then cannot swap chunks under it.
+ * The CLI under test: a snapshot of bin/ and dist/ taken at start, so others rebuilding dist/
+ * during a long run cannot swap chunks under it. It lives in node_modules/.cache (ignored by
+ * git, ESLint and vitest) so that dist's external packages still resolve from node_modules; a
+ * package.json marks it ESM, since Node's package scope lookup stops at node_modules.
  */
 export const CLI = snapshotCli();
 
 function snapshotCli() {
-  const dir = join(ROOT, 'bench', 'results', `cli-${process.pid}`);
+  const dir = join(ROOT, 'node_modules', '.cache', 'chatid-bench', `cli-${process.pid}`);
+  rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
   cpSync(join(ROOT, 'dist'), join(dir, 'dist'), { recursive: true });
   cpSync(join(ROOT, 'bin'), join(dir, 'bin'), { recursive: true });
+  writeFileSync(join(dir, 'package.json'), '{ "type": "module", "private": true }\n');
   process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
   return join(dir, 'bin', 'chatid.js');
 }
