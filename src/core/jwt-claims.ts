@@ -37,6 +37,7 @@ export interface TokenClaimsInput {
 export function buildTokenClaims(o: TokenClaimsInput): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   const set = (key: string, value: unknown, from: string): void => {
+    refuseProtoKey(key, from);
     if (Object.prototype.hasOwnProperty.call(out, key)) {
       throw new UsageError('ERR_TOKEN_CLAIM_TWICE', `The claim "${key}" is set twice (again by ${from}).`, {
         hint: 'Give each claim once; use --user-id, --email, --name, --exp for the standard ones.',
@@ -55,6 +56,7 @@ export function buildTokenClaims(o: TokenClaimsInput): Record<string, unknown> {
     if (o.provider !== 'chatbase') throw notFor('--attr', o.provider, '--claim k=v');
     const attrs: Record<string, string> = {};
     for (const [k, v] of o.attrs) {
+      refuseProtoKey(k, '--attr');
       if (Object.prototype.hasOwnProperty.call(attrs, k)) throw new UsageError('ERR_TOKEN_CLAIM_TWICE', `--attr ${k} is given twice.`, { hint: 'Give each attribute once.' });
       attrs[k] = v;
     }
@@ -74,6 +76,16 @@ export function buildTokenClaims(o: TokenClaimsInput): Record<string, unknown> {
   if (o.exp.kind === 'in') out.exp = o.now + o.exp.seconds;
   else if (o.exp.kind === 'at') out.exp = o.exp.unix;
   return out;
+}
+
+/**
+ * `out[key] = v` with key "__proto__" sets the prototype instead of a claim: the claim would
+ * vanish from the token, or an object value would make jose refuse the payload.
+ */
+function refuseProtoKey(key: string, from: string): void {
+  if (key === '__proto__') {
+    throw new UsageError('ERR_TOKEN_CLAIM_NAME', `${from}: "__proto__" cannot be a claim or attribute name.`, { hint: 'Pick another name.' });
+  }
 }
 
 function notFor(flag: string, provider: string, instead: string): UsageError {
