@@ -149,8 +149,16 @@ export async function parseExp(text: string, now: number): Promise<ExpiryChoice>
   if (ms === undefined || ms < 1000) {
     throw new UsageError('ERR_TOKEN_EXP', `--exp "${text}" is not a duration, Unix seconds or none.`, { hint: 'Examples: --exp 30m, --exp 1h, --exp 7d, --exp 1767229200, --exp none.' });
   }
-  return { kind: 'in', seconds: Math.round(ms / 1000) };
+  const seconds = Math.round(ms / 1000);
+  // Past 9999-12-31 the expiry is no date at all (and beyond year 275760 it crashes toISOString).
+  if (now + seconds > MAX_EXP_UNIX) {
+    throw new UsageError('ERR_TOKEN_EXP', `--exp "${text}" ends after the year 9999.`, { hint: 'Give a lifetime in minutes, hours or days (Chatbase asks for under 24h), or --exp none.' });
+  }
+  return { kind: 'in', seconds };
 }
+
+/** 9999-12-31T23:59:59Z: the last expiry `--exp` accepts. */
+const MAX_EXP_UNIX = 253_402_300_799;
 
 export async function runSign(opts: SignOptions, ctx: Ctx): Promise<SignResult | SignBatchResult> {
   if (opts.batch === '-' && (opts.secretStdin || opts.secretFile === '-')) {
