@@ -212,7 +212,9 @@ export async function startSandbox(o: SandboxOptions = {}): Promise<Sandbox> {
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const at = now();
     const requestId = `req_${(++requestCounter).toString().padStart(6, '0')}`;
-    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+    // A target is a path: resolved against a base, "//x" would be read as a host ("//" even throws).
+    const target = req.url ?? '/';
+    const url = new URL(target.startsWith('/') ? `http://127.0.0.1${target}` : target, 'http://127.0.0.1');
     const method = req.method ?? 'GET';
     const entry: RequestLogEntry = { method, path: url.pathname, status: 0, at };
     requestCount++;
