@@ -27,7 +27,7 @@ function mulberry32(seed: number): () => number {
   };
 }
 
-const ROWS = 3000;
+const ROWS = 4000;
 const BATCH = 50;
 const WORKERS = 3;
 
@@ -83,10 +83,12 @@ describe.skipIf(!(await builtCliHas(['contacts', 'sync'])))('crash safety: conta
         child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
         const done = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
         if (killThis) {
-          // Wait for the sync to be writing (a batch acknowledged in this run), then kill at a random point.
-          const start = sb.requests.length;
-          for (let w = 0; sb.requests.length <= start && w < 5000; w += 5) await delay(5);
-          await delay(Math.floor(rand() * 250));
+          // Kill at a random point once the sync is writing
+          // (the first contacts POST of this run), so a kill always lands before the end.
+          const posts = () => sb.requests.filter((r) => r.method === 'POST').length;
+          const start = posts();
+          for (let w = 0; posts() <= start && w < 10_000; w += 5) await delay(5);
+          await delay(Math.floor(rand() * 120));
           child.kill('SIGKILL');
         }
         const code = await done;
@@ -110,6 +112,7 @@ describe.skipIf(!(await builtCliHas(['contacts', 'sync'])))('crash safety: conta
         }
       }
       expect(finished, 'the sync never finished').toBeDefined();
+      if (process.env.CRASH_TRACE) console.log(`kills ${kills}, requests ${sb.requests.length}`);
       expect(kills, 'no kill landed while the sync ran').toBeGreaterThanOrEqual(3);
       const f = finished!;
       expect(f.code, f.stdout + f.stderr).toBe(5);
