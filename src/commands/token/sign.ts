@@ -190,8 +190,9 @@ export async function runSign(opts: SignOptions, ctx: Ctx): Promise<SignResult |
   const { buildTokenClaims } = await import('../../core/jwt-claims.js');
   const payload = buildTokenClaims({ ...claimFields(opts), provider, userId: opts.userId, now, exp, iat: opts.iat });
   warnLifetime(ctx, provider, exp, now);
-  const { signHs256, HS256_HEADER } = await import('../../core/jwt-sign.js');
-  const token = await signHs256(key, payload);
+  // node:crypto, not jose: same bytes (pinned by test), without loading jose and WebCrypto at start-up.
+  const [{ HS256_HEADER }, { signHs256Sync }] = await Promise.all([import('../../core/jwt-sign.js'), import('../../core/jwt-sign-sync.js')]);
+  const token = signHs256Sync(key, payload);
   return { token, header: { ...HS256_HEADER }, payload, expiresAt: typeof payload.exp === 'number' ? new Date(payload.exp * 1000).toISOString() : null };
 }
 
