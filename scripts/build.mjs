@@ -1,7 +1,8 @@
 // Bundles src/bin.ts into dist/ as ESM with code splitting, so that modules a command loads
 // with import() (jose, undici, conf, csv-parse, prompts) stay out of the start-up path.
 // Measured choices (docs/performance.md, `npm run bench`):
-// - splitting on: `--version` loads bin.js alone; other commands load main + real-context.
+// - splitting on for everything behind src/cli/start.ts; bin.js built apart (see below), so a
+//   lone `--version` opens that one file of dist/.
 // - no minify: start-up was the same within noise, and readable frames help bug reports.
 // - linked source maps, read only when a stack is printed (src/cli/stack.ts), never at start-up.
 // - two shims below that keep builtin modules' lazy parts lazy.
@@ -50,7 +51,7 @@ const lazyChildProcess = {
 
 rmSync(new URL('../dist', import.meta.url), { recursive: true, force: true });
 const result = await build({
-  entryPoints: { bin: 'src/bin.ts' },
+  entryPoints: { start: 'src/cli/start.ts' },
   outdir: 'dist',
   bundle: true,
   splitting: true,
@@ -72,17 +73,38 @@ const result = await build({
     js: "import { createRequire as __chatidCreateRequire } from 'node:module'; const require = __chatidCreateRequire(import.meta.url);",
   },
 });
+// bin.js on its own, without splitting: `--version` then opens one file of dist/ (VERSION is
+// inlined instead of coming from a shared chunk) and everything else is one import() away.
+await build({
+  entryPoints: { bin: 'src/bin.ts' },
+  outdir: 'dist',
+  bundle: true,
+  format: 'esm',
+  platform: 'node',
+  target: 'node20.19',
+  sourcemap: 'linked',
+  legalComments: 'none',
+  logLevel: 'warning',
+  plugins: [
+    {
+      name: 'start-external',
+      setup(b) {
+        b.onResolve({ filter: /^\.\/cli\/start\.js$/ }, () => ({ path: './start.js', external: true }));
+      },
+    },
+  ],
+});
 checkStartupPath(result.metafile);
 
 /**
- * The start-up path is bin.js plus, for every command but a lone --version, main and
- * real-context, each with the chunks they import statically. Fail the build when a heavy
+ * The start-up path is bin.js (no imports but node:) plus, for every command but a lone
+ * --version, dist/start.js and the chunks it imports statically. Fail the build when a heavy
  * package or an eager external import of one is on it, naming the chunk and the source files
  * that pulled it in; write what is on it to dist/startup.json (bench reports it).
  */
 function checkStartupPath(meta) {
   const outs = meta.outputs;
-  const roots = Object.keys(outs).filter((k) => k === 'dist/bin.js' || /^src\/cli\/(main|real-context|start)\.ts$/.test(outs[k].entryPoint ?? ''));
+  const roots = Object.keys(outs).filter((k) => /^src\/cli\/(main|real-context|start)\.ts$/.test(outs[k].entryPoint ?? ''));
   const seen = new Set();
   const stack = [...roots];
   while (stack.length) {
