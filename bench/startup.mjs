@@ -100,7 +100,7 @@ export async function benchStartup({ runs, peerDir }) {
       notes.push('start-up paths not listed: strace is not installed.');
       break;
     }
-    notes.push(`${label} loads ${l.dist} files of dist/ (${l.kb.toFixed(0)} KB); heavy packages: ${l.heavy.length ? l.heavy.join(', ') : 'none'}.`);
+    notes.push(`${label} loads ${l.dist} file${l.dist === 1 ? "" : "s"} of dist/ (${l.kb.toFixed(0)} KB); heavy packages: ${l.heavy.length ? l.heavy.join(', ') : 'none'}.`);
   }
 
   const rows = [];
