@@ -1,4 +1,4 @@
-// Wycheproof hmac_sha256_test.json (../shared/vectors/wycheproof/README.md).
+// Wycheproof hmac_sha256_test.json (test/vectors/wycheproof/README.md, a vendored copy).
 // Applies: the tagSize 256 groups (keySize 256, 128 and 520): `chatid hash` prints and
 // compares the full 256-bit tag, so each is computed and compared: valid ones must equal
 // the tag, invalid ones (ModifiedTag) must never compare equal.
@@ -12,7 +12,7 @@ import { hashesEqual, hmacBytes } from '../../src/core/hmac.js';
 
 interface Test { tcId: number; comment: string; key: string; msg: string; tag: string; result: 'valid' | 'invalid' | 'acceptable' }
 interface Group { keySize: number; tagSize: number; tests: Test[] }
-const file = JSON.parse(readFileSync('/work/shared/vectors/wycheproof/hmac_sha256_test.json', 'utf8')) as { numberOfTests: number; testGroups: Group[] };
+const file = JSON.parse(readFileSync(new URL('./wycheproof/hmac_sha256_test.json', import.meta.url), 'utf8')) as { numberOfTests: number; testGroups: Group[] };
 const b = (hex: string) => new Uint8Array(Buffer.from(hex, 'hex'));
 
 describe('Wycheproof HMAC-SHA256', () => {
