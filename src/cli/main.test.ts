@@ -30,8 +30,29 @@ describe('main', () => {
     const r = await runCli(['frobnicate']);
     expect(r.exitCode).toBe(2);
     expect(r.stdout).toBe('');
-    expect(r.stderr).toMatch(/error: (unknown command 'frobnicate'|too many arguments)/);
-    expect(r.stderr).toMatch(/hint: /);
+    expect(r.stderr).toContain("error: unknown command 'frobnicate' (ERR_USAGE_UNKNOWN_COMMAND)");
+    expect(r.stderr).toContain('hint: Run `chatid --help` for the list of commands.');
+  });
+
+  it('keeps commander\'s suggestion on the same line and names the group in the hint', async () => {
+    const r = await runCli(['tokn', 'sign', '--json']);
+    expect(r.exitCode).toBe(2);
+    expect(r.json().error).toEqual({
+      code: 'ERR_USAGE_UNKNOWN_COMMAND',
+      message: "unknown command 'tokn' (did you mean token?)",
+      hint: 'Run `chatid --help` for the list of commands.',
+    });
+    const sub = await runCli(['token', 'sgn']);
+    expect(sub.exitCode).toBe(2);
+    expect(sub.stderr).toContain("unknown command 'sgn' (did you mean sign?)");
+    expect(sub.stderr).toContain('hint: Run `chatid token --help` for the list of commands.');
+  });
+
+  it('names the command in the hint for an unknown option', async () => {
+    const r = await runCli(['token', 'sign', '--user-idd', 'u1', '--json']);
+    expect(r.exitCode).toBe(2);
+    expect(r.json().error.code).toBe('ERR_USAGE_UNKNOWN_OPTION');
+    expect(r.json().error.hint).toBe('Run `chatid token sign --help` for its usage.');
   });
 });
 

@@ -1,4 +1,4 @@
-import { CommanderError } from 'commander';
+import { type Command, CommanderError } from 'commander';
 import { colorLevel, type Ctx } from './context.js';
 import { ExitCode, ExitWithCode, toCliError, UsageError } from './errors.js';
 import { renderError } from './output.js';
@@ -19,20 +19,39 @@ export async function main(argv: string[], ctx: Ctx): Promise<number> {
     return ExitCode.ok;
   } catch (err) {
     if (err instanceof ExitWithCode) return err.exitCode;
-    if (err instanceof CommanderError) return commanderExit(err, ctx);
+    if (err instanceof CommanderError) return commanderExit(err, ctx, commandPath(program, argv));
     return renderError(toCliError(err), ctx);
   } finally {
     await ctx.close().catch(() => undefined);
   }
 }
 
-function commanderExit(err: CommanderError, ctx: Ctx): number {
+function commanderExit(err: CommanderError, ctx: Ctx, path: string): number {
   // --help and --version print and exit 0; a group called without a verb prints help.
   if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version') return ExitCode.ok;
   if (err.code === 'commander.help') return err.exitCode === 0 ? ExitCode.ok : ExitCode.usage;
-  const message = err.message.replace(/^error:\s*/, '');
+  // commander puts its suggestion on a second line: "(Did you mean token?)".
+  const [first = '', ...rest] = err.message.replace(/^error:\s*/, '').split('\n');
+  const suggestion = /\(Did you mean (.+)\?\)/.exec(rest.join(' '))?.[1];
+  const message = suggestion === undefined ? first : `${first} (did you mean ${suggestion}?)`;
   const code = `ERR_USAGE_${err.code.replace(/^commander\./, '').replace(/([a-z])([A-Z])/g, '$1_$2').toUpperCase()}`;
-  return renderError(new UsageError(code, message, { hint: 'Run the command with --help for its usage.' }), ctx);
+  const hint = err.code === 'commander.unknownCommand' ? `Run \`${path} --help\` for the list of commands.` : `Run \`${path} --help\` for its usage.`;
+  return renderError(new UsageError(code, message, { hint }), ctx);
+}
+
+/** The words of argv that name a command ("chatid token sign"), for hints. */
+function commandPath(program: Command, argv: string[]): string {
+  const words = ['chatid'];
+  let cmd = program;
+  for (const a of argv) {
+    if (a === '--') break;
+    if (a.startsWith('-')) continue;
+    const sub = cmd.commands.find((c) => c.name() === a || c.aliases().includes(a));
+    if (sub === undefined) break;
+    words.push(sub.name());
+    cmd = sub;
+  }
+  return words.join(' ');
 }
 
 function scanGlobals(argv: string[]): GlobalFlags {
