@@ -13,6 +13,11 @@ export interface Io {
 /** Global flags, set by main before any command runs (../shared/spec/cli.md §1). */
 export interface Ui {
   json: boolean;
+  /**
+   * `--json` with `--batch`: stdout is NDJSON, one result per line, so an error document
+   * must be one line too (a reader of the stream parses it like any other line).
+   */
+  ndjson: boolean;
   quiet: boolean;
   verbose: boolean;
   /** `--no-input`, or `CI=true`: never prompt. */
@@ -54,7 +59,7 @@ export interface Ctx {
 }
 
 export function defaultUi(): Ui {
-  return { json: false, quiet: false, verbose: false, noInput: false, profile: undefined };
+  return { json: false, ndjson: false, quiet: false, verbose: false, noInput: false, profile: undefined };
 }
 
 /** Whether prompting is allowed: TTY stdin and stderr, no --no-input, CI not true, not --json. */

@@ -13,7 +13,7 @@ export async function main(argv: string[], ctx: Ctx): Promise<number> {
   // still answer in JSON), so read them from argv before commander does.
   applyGlobals(ctx, scanGlobals(argv));
   const program = buildProgram(ctx, argv);
-  program.hook('preAction', (_root, action) => applyGlobals(ctx, action.optsWithGlobals<GlobalFlags>()));
+  program.hook('preAction', (_root, action) => applyGlobals(ctx, action.optsWithGlobals<OutputFlags>()));
   try {
     await program.parseAsync(argv, { from: 'user' });
     return ExitCode.ok;
@@ -54,11 +54,15 @@ function commandPath(program: Command, argv: string[]): string {
   return words.join(' ');
 }
 
-function scanGlobals(argv: string[]): GlobalFlags {
-  const g: GlobalFlags = {};
+/** The global flags, plus `--batch` (token sign, hash, encrypt), which makes --json output NDJSON. */
+type OutputFlags = GlobalFlags & { batch?: unknown };
+
+function scanGlobals(argv: string[]): OutputFlags {
+  const g: OutputFlags = {};
   for (const a of argv) {
     if (a === '--') break;
     if (a === '--json') g.json = true;
+    else if (a === '--batch' || a.startsWith('--batch=')) g.batch = true;
     else if (a === '-q' || a === '--quiet') g.quiet = true;
     else if (a === '--verbose') g.verbose = true;
     else if (a === '--no-color') g.color = false;
@@ -67,8 +71,9 @@ function scanGlobals(argv: string[]): GlobalFlags {
   return g;
 }
 
-function applyGlobals(ctx: Ctx, g: GlobalFlags): void {
+function applyGlobals(ctx: Ctx, g: OutputFlags): void {
   ctx.ui.json = Boolean(g.json);
+  ctx.ui.ndjson = ctx.ui.json && g.batch !== undefined && g.batch !== false;
   ctx.ui.quiet = Boolean(g.quiet);
   ctx.ui.verbose = Boolean(g.verbose);
   ctx.ui.noInput = g.input === false;

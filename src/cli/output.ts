@@ -40,7 +40,7 @@ export function renderError(err: CliError, ctx: Ctx): number {
     const error: Record<string, unknown> = { code: err.code, message: err.message };
     if (err.hint !== undefined) error.hint = err.hint;
     if (err.details) Object.assign(error, err.details);
-    ctx.io.stdout.write(`${JSON.stringify({ error }, null, 2)}\n`);
+    ctx.io.stdout.write(`${JSON.stringify({ error }, null, ctx.ui.ndjson ? undefined : 2)}\n`);
   } else if (err.exitCode !== ExitCode.cancelled || err.message !== 'Cancelled') {
     ctx.io.stderr.write(`${ctx.errColor.red('error:')} ${err.message} ${ctx.errColor.dim(`(${err.code})`)}\n`);
     if (err.hint) ctx.io.stderr.write(`${ctx.errColor.cyan('hint:')} ${err.hint}\n`);

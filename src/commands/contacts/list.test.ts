@@ -32,6 +32,18 @@ describe('contacts list', () => {
     expect(r.exitCode).toBe(0);
     expect(r.stdout.trim().split('\n').map((l) => JSON.parse(l))).toEqual([c(1), c(2), c(3)]);
   });
+  it('--all --json that fails part-way ends the stream with a one-line error document', async () => {
+    ctx = createTestCtx({ env: ENV });
+    const pool = ctx.mockAgent.get(BASE);
+    pool.intercept({ path: '/api/v1/chatbots/bot1/contacts?page=1&per_page=1000' }).reply(200, { data: [c(1)], total: 2, pages: { page: 1, per_page: 1, total_pages: 2 } });
+    pool.intercept({ path: '/api/v1/chatbots/bot1/contacts?page=2&per_page=1000' }).reply(401, { message: 'Unauthorized access' });
+    const r = await runCli(['contacts', 'list', '--all', '--per-page', '1000', '--json'], ctx);
+    expect(r.exitCode).toBe(4);
+    const lines = r.stdout.trimEnd().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(lines).toHaveLength(2);
+    expect(lines[0]).toEqual(c(1));
+    expect(lines[1]).toMatchObject({ error: { code: 'ERR_VENDOR_AUTH', status: 401 } });
+  });
   it('--all without total_pages stops at a short page', async () => {
     ctx = createTestCtx({ env: ENV });
     const pool = ctx.mockAgent.get(BASE);

@@ -43,6 +43,8 @@ Examples:
   $ chatid contacts list --all --json > contacts.ndjson     # streams; constant memory`,
   );
   cmd.action(async (flags: VendorFlags & { page: string; perPage: string; all: boolean }) => {
+    // --all --json streams NDJSON: a failure part-way must be one line as well.
+    ctx.ui.ndjson = ctx.ui.json && flags.all;
     const opts: ListOptions = { ...flags, page: parseIntFlag('--page', flags.page, 1, 1e9), perPage: parseIntFlag('--per-page', flags.perPage, 10, 1000), all: flags.all };
     const r = await runF(opts, ctx);
     if ('all' in r) {

@@ -143,8 +143,16 @@ describe('hash --batch', () => {
   it('stops at a bad row naming its line (exit 2)', async () => {
     const r = await cli(['hash', '--batch', '-', '--json'], { stdin: 'a\n\nc\n' });
     expect(r.exitCode).toBe(2);
-    expect(r.stdout).toMatch(/"code": "ERR_BATCH_ROW"/);
-    expect(r.stdout).toMatch(/"line": 2/);
+    // stdout is NDJSON under --batch --json: the error is one line, like every result.
+    const lines = r.stdout.trimEnd().split('\n');
+    expect(JSON.parse(lines.at(-1)!).error).toMatchObject({ code: 'ERR_BATCH_ROW', line: 2, reason: 'ERR_BATCH_EMPTY_ID' });
+    for (const l of lines) expect(() => JSON.parse(l) as unknown).not.toThrow();
+  });
+
+  it('answers a failure before the first row (no secret) with a one-line error document', async () => {
+    const r = await runCli(['hash', '--batch', '-', '--json'], createTestCtx({ stdin: 'a\n' }));
+    expect(r.exitCode).toBe(4);
+    expect(r.stdout).toMatch(/^\{"error":\{"code":"ERR_SECRET_MISSING"[^\n]*\}\n$/);
   });
 
   it('refuses an id argument, --expect, a missing file (exit 2)', async () => {
