@@ -10,7 +10,7 @@ import { Agent } from 'undici';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
 import { createTestCtx, runCli } from '../helpers/test-ctx.js';
-import { builtCliHas, CORPUS, expectHumanError, expectJsonError, expectNoStackTrace, hasCommand, snapshotDir, spawnCli } from './harness.js';
+import { CORPUS, describeBuilt, expectHumanError, expectJsonError, expectNoStackTrace, snapshotDir, spawnCli } from './harness.js';
 
 interface CsvCase {
   file: string;
@@ -114,7 +114,7 @@ async function withSandbox<T>(fn: (sb: Sandbox, agent: Agent) => Promise<T>): Pr
 const envFor = (sb: Sandbox) => ({ CHATID_PROVIDER: 'chatbase', CHATID_AGENT_ID: sb.agentIds[0]!, CHATID_BASE_URL: sb.url, CHATID_API_KEY: sb.apiKeys[0]! });
 const contactWrites = (sb: Sandbox) => sb.requests.filter((r) => r.method === 'POST' && r.path.includes('/contacts')).length;
 
-describe.skipIf(!(await hasCommand(['contacts', 'sync'])))('CSV corpus: contacts sync', () => {
+describe('CSV corpus: contacts sync', () => {
   for (const c of CSV_CASES) {
     for (const json of [true, false]) {
       it(`${c.file} (${json ? 'json' : 'human'}): exit ${c.exit}${c.error ? ` ${c.error}` : ''}`, async () => {
@@ -193,7 +193,7 @@ describe.skipIf(!(await hasCommand(['contacts', 'sync'])))('CSV corpus: contacts
   });
 });
 
-describe.skipIf(!(await builtCliHas(['contacts', 'sync'])))('CSV corpus: the real process', () => {
+describeBuilt('CSV corpus: the real process', () => {
   it('a 100 MB file with no line break fails cleanly (exit 2) in a process capped at a 64 MB heap', async () => {
     await withSandbox(async (sb) => {
       const dir = mkdtempSync(join(tmpRoot, 'noline-'));

@@ -4,13 +4,13 @@
 // a stack trace. A payload without `id` still decrypts, with a MISSING_ID warning.
 import { describe, expect, it } from 'vitest';
 import { createTestCtx, runCli } from '../helpers/test-ctx.js';
-import { expectNoStackTrace, hasCommand } from './harness.js';
+import { expectNoStackTrace } from './harness.js';
 import { seal, TW_BAD, TW_GOOD, TW_KEY } from './teamweb-cases.js';
 
 const env = { CHATID_SECRET: TW_KEY, CHATID_PROVIDER: 'teamweb' };
 const CODE = { base64: 'ERR_DECRYPT_BASE64', length: 'ERR_DECRYPT_LENGTH', tag: 'ERR_DECRYPT_TAG', payload: 'ERR_DECRYPT_NOT_JSON' } as const;
 
-describe.skipIf(!(await hasCommand(['decrypt'])))('TeamWeb corpus: decrypt', () => {
+describe('TeamWeb corpus: decrypt', () => {
   it('decrypts the reference token to its payload, alone on stdout', async () => {
     const r = await runCli(['decrypt', TW_GOOD], createTestCtx({ env }));
     expect(r.exitCode, r.stderr).toBe(0);
@@ -59,7 +59,7 @@ describe.skipIf(!(await hasCommand(['decrypt'])))('TeamWeb corpus: decrypt', () 
   });
 });
 
-describe.skipIf(!(await hasCommand(['encrypt'])))('TeamWeb corpus: encrypt', () => {
+describe('TeamWeb corpus: encrypt', () => {
   it('round-trips through decrypt, with a fresh nonce per token', async () => {
     const a = await runCli(['encrypt', '--id', 'u1', '--email', 'u1@example.com'], createTestCtx({ env, randomByte: 1 }));
     const b = await runCli(['encrypt', '--id', 'u1', '--email', 'u1@example.com'], createTestCtx({ env, randomByte: 2 }));

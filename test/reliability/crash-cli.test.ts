@@ -5,9 +5,9 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, expect, it } from 'vitest';
 import { validateStoreData } from '../../src/store/validate.js';
-import { builtCliHas, spawnCli } from '../corpus/harness.js';
+import { describeBuilt, spawnCli } from '../corpus/harness.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'chatid-crash-cli-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -23,8 +23,7 @@ function mulberry32(seed: number): () => number {
   };
 }
 
-const cliAdds = await builtCliHas(['profile', 'add']);
-describe.skipIf(!cliAdds)('crash safety: the real CLI (profile add) under SIGKILL', () => {
+describeBuilt('crash safety: the real CLI (profile add) under SIGKILL', () => {
   it('keeps every profile whose `chatid profile add` exited 0, with processes killed around it', async () => {
     const dir = join(tmp, 'cli-store');
     const rand = mulberry32(7);

@@ -9,10 +9,10 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, expect, it } from 'vitest';
 import { startSandbox } from '../../src/sandbox/index.js';
 import { loadCheckpoint } from '../../src/sync/checkpoint.js';
-import { BIN, builtCliHas } from '../corpus/harness.js';
+import { BIN, describeBuilt } from '../corpus/harness.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'chatid-crash-sync-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -61,7 +61,7 @@ function isWholeLines(text: string): boolean {
   return text.endsWith('\n') && ((text.match(/"/g) ?? []).length % 2 === 0);
 }
 
-describe.skipIf(!(await builtCliHas(['contacts', 'sync'])))('crash safety: contacts sync under SIGKILL', () => {
+describeBuilt('crash safety: contacts sync under SIGKILL', () => {
   it('resumes after random kills with nothing lost, each report row once, and bounded re-sends', async () => {
     const { csv, valid, rejected, duplicates } = buildCsv();
     const dir = join(tmp, 'run');

@@ -5,7 +5,6 @@ import { createHmac } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { createTestCtx, runCli } from '../helpers/test-ctx.js';
-import { hasCommand } from '../corpus/harness.js';
 
 // Deterministic by default (the same cases on every run); FC_SEED=<n> explores others.
 fc.configureGlobal({ seed: Number(process.env.FC_SEED ?? 20261123) });
@@ -20,7 +19,7 @@ async function doctor(s: string, u: string, expected: string): Promise<{ exit: n
   return { exit: r.exitCode, match: doc.match, causes: (doc.causes ?? []).map((c: { code: string }) => c.code) };
 }
 
-describe.skipIf(!(await hasCommand(['hash'])))('hash --expect doctor', () => {
+describe('hash --expect doctor', () => {
   it('matches the right hash with no cause', async () => {
     await fc.assert(
       fc.asyncProperty(secret, userId, async (s, u) => {

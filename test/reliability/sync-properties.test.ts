@@ -10,7 +10,6 @@ import { mapHeader } from '../../src/sync/columns.js';
 import { readCsvRecords } from '../../src/sync/csv-reader.js';
 import { fnv1a32, parseShard, shardOf } from '../../src/sync/shard.js';
 import { createTestCtx, runCli } from '../helpers/test-ctx.js';
-import { hasCommand } from '../corpus/harness.js';
 
 // Deterministic by default (the same cases on every run); FC_SEED=<n> explores others.
 fc.configureGlobal({ seed: Number(process.env.FC_SEED ?? 20261123) });
@@ -26,8 +25,6 @@ const cell = fc.array(cellChar, { maxLength: 8 }).map((a) => a.join(''));
 function quote(c: string): string {
   return /[",\r\n]/.test(c) || c === '' ? `"${c.replace(/"/g, '""')}"` : c;
 }
-
-const HAS_SYNC = await hasCommand(['contacts', 'sync']);
 
 describe('readCsvRecords (streaming, strict UTF-8)', () => {
   it('round-trips any table, any line ending, with or without BOM, split at any byte', async () => {
@@ -199,7 +196,7 @@ describe('--shard i/n', () => {
     );
   });
 
-  it.skipIf(!HAS_SYNC)('n jobs of `contacts sync --shard i/n` together sync every row exactly once, and agree on a re-run', async () => {
+  it('n jobs of `contacts sync --shard i/n` together sync every row exactly once, and agree on a re-run', async () => {
     const ids = Array.from({ length: 150 }, (_, i) => `user_${i}_${(i * 7919) % 1000}`);
     const csv = `external_id,name\n${ids.map((id) => `${id},N ${id}`).join('\n')}\n`;
     for (const n of [1, 2, 3, 7]) {
