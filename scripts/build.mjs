@@ -1,23 +1,40 @@
-// Bundles src/bin.ts into dist/ as ESM with code splitting, so that modules a command loads
-// with import() (jose, undici, conf, csv-parse, prompts) stay out of the start-up path.
-// Measured choices (docs/performance.md, `npm run bench`):
-// - splitting on for everything behind src/cli/start.ts; bin.js built apart (see below), so a
-//   lone `--version` opens that one file of dist/.
-// - no minify: start-up was the same within noise, and readable frames help bug reports.
-// - linked source maps, read only when a stack is printed (src/cli/stack.ts), never at start-up.
-// - two shims below that keep builtin modules' lazy parts lazy.
-// The build fails if a heavy package lands on the start-up path (see checkStartupPath).
+// Bundles the CLI into dist/ as CommonJS (`npm run build`; `npm ci` runs it via `prepare`):
+//   dist/bin.js        the entry (bin/chatid.js requires it): a lone `--version` answers there;
+//   dist/cli.js        src/cli/start.ts and everything it can reach (commander, chalk, every
+//                      command), one file, no splitting;
+//   dist/cli.cache     V8's code cache for cli.js, made here by running the common commands;
+//   dist/vendor/*.js   each heavy package (jose, conf, csv-parse, prompts, proper-lockfile) in
+//                      its own file, required only when a command's run function needs it;
+//                      undici and cli-progress stay in node_modules (CommonJS already).
+// Why (docs/performance.md, "Where start-up time goes now"): Node's ESM loader costs about
+// 0.75 M instructions per module file and ~15 M to start; CommonJS costs neither, and with the
+// code cache V8 skips parsing and compiling the ~500 KB bundle (Node 20 has no
+// module.enableCompileCache). `import()` of our own modules becomes a function call in the
+// bundle; the heavy packages keep their separate files.
+// Kept from the ESM build: no minify (same start-up within noise; readable frames), linked
+// source maps read only when a stack is printed (src/cli/stack.ts), and a build failure when a
+// heavy package lands on the start-up path (checkStartupPath).
 import { build } from 'esbuild';
-import { rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { createHmac } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { builtinModules } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join, relative, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
 /** Packages that must load only through import() inside a run function (STYLE.md §16). */
-const HEAVY = ['jose', 'undici', 'conf', 'csv-parse', 'csv-stringify', '@inquirer', 'inquirer', 'cli-progress', 'proper-lockfile'];
+export const HEAVY = ['jose', 'undici', 'conf', 'csv-parse', 'csv-stringify', '@inquirer', 'inquirer', 'cli-progress', 'proper-lockfile'];
+/** Heavy CommonJS packages left in node_modules (a bundle of undici gains nothing at start-up). */
+const FROM_NODE_MODULES = ['undici', 'cli-progress'];
+const isHeavy = (p) => HEAVY.some((h) => p === h || p.startsWith(`${h}/`) || p.includes(`node_modules/${h}/`));
 
 /**
- * `import process from 'node:process'` (chalk's supports-color) makes Node build an ESM facade
- * that reads every property of process, so stdin, stdout and stderr streams get set up at
- * start-up whether used or not. Dependencies get the global object instead (same object).
+ * `import process from 'node:process'` (chalk's supports-color): dependencies get the global
+ * object (the same object) instead of the ESM facade, which reads every property of process
+ * and so sets up the stdin, stdout and stderr streams.
  */
 const processShim = {
   name: 'process-shim',
@@ -49,93 +66,213 @@ const lazyChildProcess = {
   },
 };
 
-rmSync(new URL('../dist', import.meta.url), { recursive: true, force: true });
-const result = await build({
-  entryPoints: { start: 'src/cli/start.ts' },
-  outdir: 'dist',
-  bundle: true,
-  splitting: true,
-  format: 'esm',
-  platform: 'node',
-  target: 'node20.19',
-  sourcemap: 'linked',
-  legalComments: 'none',
-  logLevel: 'warning',
-  chunkNames: 'chunks/[name]-[hash]',
-  metafile: true,
-  plugins: [processShim, lazyChildProcess],
-  // CommonJS packages loaded with import(): a bundled chunk would expose only `default`
-  // (so `const { Agent } = await import('undici')` got undefined); left external, Node's own
-  // CJS interop gives them named exports, as in the tests.
-  external: ['undici', 'cli-progress'],
-  // commander and a few deps are CommonJS: give the ESM bundle a require().
-  banner: {
-    js: "import { createRequire as __chatidCreateRequire } from 'node:module'; const require = __chatidCreateRequire(import.meta.url);",
-  },
-});
-// bin.js on its own, without splitting: `--version` then opens one file of dist/ (VERSION is
-// inlined instead of coming from a shared chunk) and everything else is one import() away.
-await build({
-  entryPoints: { bin: 'src/bin.ts' },
-  outdir: 'dist',
-  bundle: true,
-  format: 'esm',
-  platform: 'node',
-  target: 'node20.19',
-  sourcemap: 'linked',
-  legalComments: 'none',
-  logLevel: 'warning',
-  plugins: [
-    {
-      name: 'start-external',
-      setup(b) {
-        b.onResolve({ filter: /^\.\/cli\/start\.js$/ }, () => ({ path: './start.js', external: true }));
-      },
+/** `csv-parse/sync` → `vendor/csv-parse-sync.js`. */
+const vendorFile = (spec) => `vendor/${spec.replace(/^@/, '').replace(/\//g, '-')}.js`;
+
+/** Heavy packages imported by our sources become `require('./vendor/<name>.js')`; `used` collects them. */
+function vendorExternal(used) {
+  return {
+    name: 'vendor-external',
+    setup(b) {
+      b.onResolve({ filter: /^[@a-z]/ }, (args) => {
+        if (!isHeavy(args.path) || args.importer.includes('node_modules')) return undefined;
+        if (FROM_NODE_MODULES.some((p) => args.path === p || args.path.startsWith(`${p}/`))) return { path: args.path, external: true };
+        used.add(args.path);
+        return { path: `./${vendorFile(args.path)}`, external: true };
+      });
     },
-  ],
-});
-checkStartupPath(result.metafile);
+  };
+}
+
+/** In CommonJS output, `import.meta.url` (createRequire in bin.ts and stack.ts) is this file's URL. */
+const IMPORT_META_URL = {
+  define: { 'import.meta.url': '__chatidImportMetaUrl' },
+  banner: { js: 'var __chatidImportMetaUrl = require("node:url").pathToFileURL(__filename).href;' },
+};
+
+const COMMON = { bundle: true, format: 'cjs', platform: 'node', target: 'node20.19', legalComments: 'none', logLevel: 'warning', charset: 'ascii' };
 
 /**
- * The start-up path is bin.js (no imports but node:) plus, for every command but a lone
- * --version, dist/start.js and the chunks it imports statically. Fail the build when a heavy
- * package or an eager external import of one is on it, naming the chunk and the source files
- * that pulled it in; write what is on it to dist/startup.json (bench reports it).
+ * Build the CLI into `outdir` (default dist/). `codeCache: false` skips the V8 cache (tests that
+ * bundle privately do not need the speed); `sourcemap` as esbuild's.
+ * @returns {Promise<string>} the path of bin.js in outdir
  */
-function checkStartupPath(meta) {
-  const outs = meta.outputs;
-  const roots = Object.keys(outs).filter((k) => /^src\/cli\/(main|real-context|start)\.ts$/.test(outs[k].entryPoint ?? ''));
-  const seen = new Set();
-  const stack = [...roots];
+export async function buildCli({ outdir = join(ROOT, 'dist'), codeCache = true, sourcemap = 'linked' } = {}) {
+  rmSync(outdir, { recursive: true, force: true });
+  mkdirSync(outdir, { recursive: true });
+  // .js files in outdir are CommonJS whatever the package's "type" says.
+  writeFileSync(join(outdir, 'package.json'), '{ "type": "commonjs" }\n');
+  const used = new Set();
+  const cli = await build({
+    ...COMMON,
+    ...IMPORT_META_URL,
+    absWorkingDir: ROOT,
+    entryPoints: { cli: 'src/cli/start.ts' },
+    outdir,
+    sourcemap,
+    metafile: true,
+    // import() of external modules (vendor files, undici, builtins) becomes require() on use.
+    supported: { 'dynamic-import': false },
+    plugins: [processShim, lazyChildProcess, vendorExternal(used)],
+  });
+  if (used.size) {
+    await build({
+      ...COMMON,
+      absWorkingDir: ROOT,
+      // Our sources are ESM in a "type": "module" package, so esbuild gives their imports of
+      // these CommonJS files Node's semantics: named exports are module.exports' properties
+      // and `default` is module.exports itself. A CommonJS package is exported as it is; an
+      // ESM package as its namespace, or as its default export when it has one (conf).
+      entryPoints: Object.fromEntries([...used].map((spec) => [vendorFile(spec).replace(/\.js$/, ''), `vendor-entry:${spec}`])),
+      outdir,
+      sourcemap,
+      external: FROM_NODE_MODULES,
+      plugins: [
+        {
+          name: 'vendor-entry',
+          setup(b) {
+            b.onResolve({ filter: /^vendor-entry:/ }, (args) => ({ path: args.path.slice('vendor-entry:'.length), namespace: 'vendor-entry' }));
+            b.onLoad({ filter: /.*/, namespace: 'vendor-entry' }, (args) => ({ loader: 'js', contents: `const m = require(${JSON.stringify(args.path)});\nmodule.exports = m && m.__esModule && 'default' in m ? m.default : m;\n`, resolveDir: ROOT }));
+          },
+        },
+      ],
+    });
+    // An ESM package with both a default and named exports cannot keep both that way.
+    for (const spec of used) {
+      const probe = spawnSync(process.execPath, ['-e', `const m = require(${JSON.stringify(spec)}); process.stdout.write(String(Boolean(m && m.__esModule && 'default' in m && Object.keys(m).some((k) => k !== 'default' && k !== '__esModule'))))`], { cwd: ROOT, encoding: 'utf8' });
+      if (probe.stdout !== 'false') fail(`${spec} has a default export and named exports (or could not be loaded: ${probe.stderr.slice(0, 300)}); scripts/build.mjs vendor-entry keeps only one.`);
+    }
+  }
+  await build({
+    ...COMMON,
+    ...IMPORT_META_URL,
+    absWorkingDir: ROOT,
+    entryPoints: { bin: 'src/bin.ts' },
+    outdir,
+    sourcemap,
+    define: { ...IMPORT_META_URL.define, CHATID_CLI_BUNDLE: JSON.stringify({ file: './cli.js', cache: './cli.cache' }) },
+    // The ESM branch of bin.ts (tests' bundles) is dead code here; never bundle start.ts twice.
+    plugins: [{ name: 'start-external', setup: (b) => b.onResolve({ filter: /^\.\/cli\/start\.js$/ }, () => ({ path: './cli.js', external: true })) }],
+  });
+  const cliFile = join(outdir, 'cli.js');
+  const source = readFileSync(cliFile);
+  if (/\bimport\(/.test(source.toString('latin1'))) fail(`${relative(ROOT, cliFile)} calls import(), which a vm.Script cannot (src/cli/load-bundle.ts).`);
+  const startup = checkStartupPath(cli.metafile, outdir);
+  writeFileSync(join(outdir, 'startup.json'), `${JSON.stringify(startup, null, 2)}\n`);
+  if (codeCache) await writeCodeCache(outdir);
+  return join(outdir, 'bin.js');
+}
+
+function fail(message) {
+  console.error(`build: ${message}`);
+  process.exit(1);
+}
+
+/**
+ * The start-up path is dist/bin.js, dist/cli.js and the modules of cli.js that run when it is
+ * loaded: src/cli/start.ts and what it imports statically, transitively (import() runs later,
+ * inside run functions). Fail when a heavy package is among them, naming the chain that pulled
+ * it in; otherwise describe the path for bench/ (dist/startup.json).
+ */
+function checkStartupPath(meta, outdir) {
+  const inputs = meta.inputs;
+  const from = new Map();
+  const stack = ['src/cli/start.ts'];
+  from.set('src/cli/start.ts', undefined);
+  const problems = [];
   while (stack.length) {
     const k = stack.pop();
-    if (seen.has(k)) continue;
-    seen.add(k);
-    for (const i of outs[k].imports) if (i.kind === 'import-statement' && !i.external) stack.push(i.path);
-  }
-  const isHeavy = (p) => HEAVY.some((h) => p === h || p.startsWith(`${h}/`) || p.includes(`node_modules/${h}/`));
-  const problems = [];
-  let bytes = 0;
-  for (const k of seen) {
-    bytes += outs[k].bytes;
-    for (const input of Object.keys(outs[k].inputs)) if (isHeavy(input)) problems.push(`${k} bundles ${input}`);
-    for (const i of outs[k].imports) if (i.external && i.kind === 'import-statement' && isHeavy(i.path)) problems.push(`${k} imports ${i.path} statically`);
+    for (const i of inputs[k]?.imports ?? []) {
+      if (i.kind !== 'import-statement' && i.kind !== 'require-call') continue;
+      const target = i.external ? i.original ?? i.path : i.path;
+      if (isHeavy(target) || (i.external && i.path.startsWith('./vendor/'))) {
+        const chain = [k];
+        for (let p = from.get(k); p; p = from.get(p)) chain.unshift(p);
+        problems.push(`${target} (${chain.join(' → ')})`);
+        continue;
+      }
+      if (i.external || from.has(i.path)) continue;
+      from.set(i.path, k);
+      stack.push(i.path);
+    }
   }
   if (problems.length) {
-    const src = [...seen].flatMap((k) => Object.keys(outs[k].inputs).filter((p) => p.startsWith('src/')));
-    console.error(
-      `build: heavy modules on the start-up path (load them with await import() inside the run function, STYLE.md §16):\n  ${problems.slice(0, 20).join('\n  ')}\n` +
-        `Source files on that path: ${src.join(', ')}`,
+    fail(
+      `heavy modules on the start-up path (load them with await import() inside the run function, STYLE.md §16):\n  ${problems.slice(0, 20).join('\n  ')}`,
     );
-    process.exit(1);
   }
-  // Which packages each chunk holds, so bench/ can name the heavy ones a command really loads.
+  const rel = (f) => relative(ROOT, resolve(ROOT, f));
+  const distRel = (f) => relative(ROOT, join(outdir, f));
   const packages = {};
-  for (const [k, o] of Object.entries(outs)) {
+  for (const [k, o] of Object.entries(meta.outputs)) {
     if (!k.endsWith('.js')) continue;
     const names = new Set(Object.keys(o.inputs).map((i) => /node_modules\/((@[^/]+\/)?[^/]+)/.exec(i)?.[1]).filter(Boolean));
-    for (const i of o.imports) if (i.external && i.kind !== 'dynamic-import' && !i.path.startsWith('node:') && !builtinModules.includes(i.path)) names.add(i.path);
-    packages[k] = [...names].sort();
+    for (const i of o.imports) if (i.external && !i.path.startsWith('./') && !i.path.startsWith('node:') && !builtinModules.includes(i.path)) names.add(i.path);
+    packages[rel(k)] = [...names].sort();
   }
-  writeFileSync(new URL('../dist/startup.json', import.meta.url), `${JSON.stringify({ chunks: [...seen].sort(), bytes, heavy: HEAVY, packages }, null, 2)}\n`);
+  for (const f of readdirVendor(outdir)) packages[distRel(`vendor/${f}`)] = [f.replace(/\.js$/, '')];
+  const modules = [...from.keys()].sort();
+  const bytes = Object.entries(meta.outputs).reduce((n, [k, o]) => (k.endsWith('.js') ? n + o.bytes : n), 0);
+  return { files: [distRel('bin.js'), distRel('cli.js')], modules, bytes, heavy: HEAVY, packages };
+}
+
+function readdirVendor(outdir) {
+  const dir = join(outdir, 'vendor');
+  return existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.js')) : [];
+}
+
+/**
+ * Run the commands whose start-up is measured (and --help, which registers every command) in
+ * one process that loads cli.js through src/cli/load-bundle.ts, then save V8's code cache for
+ * it; a second process checks that V8 accepts it. Env and store are the build's own: a temp
+ * config dir, a made-up secret, output to /dev/null.
+ */
+async function writeCodeCache(outdir) {
+  const work = mkdtempSync(join(tmpdir(), 'chatid-code-cache-'));
+  try {
+    const trainer = join(work, 'trainer.cjs');
+    await build({
+      ...COMMON,
+      stdin: {
+        resolveDir: ROOT,
+        sourcefile: 'code-cache-trainer.ts',
+        loader: 'ts',
+        contents: `
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { loadBundle } from './src/cli/load-bundle.ts';
+const [outdir, mode, token] = process.argv.slice(2);
+const b = loadBundle<typeof import('./src/cli/start.ts')>(join(outdir, 'cli.js'), join(outdir, 'cli.cache'), require);
+if (mode === 'check') process.exit(b.cacheMissed ? 3 : 0);
+const runs = [['--help'], ['hash', 'user_123'], ['token', 'sign', '--user-id', 'user_123'], ['token', 'verify', token], ['token', 'verify', token + 'x']];
+(async () => {
+  for (const argv of runs) await b.exports.main(argv, b.exports.createRealCtx());
+  writeFileSync(join(outdir, 'cli.cache'), b.createCache());
+  process.exit(0);
+})();
+`,
+      },
+      outfile: trainer,
+      logLevel: 'error',
+    });
+    const secret = 'code-cache-secret-0123456789abcdef-0123456789';
+    const now = Math.floor(Date.now() / 1000);
+    const b64u = (s) => Buffer.from(s).toString('base64url');
+    const signed = `${b64u('{"alg":"HS256","typ":"JWT"}')}.${b64u(JSON.stringify({ user_id: 'user_123', iat: now, exp: now + 3600 }))}`;
+    const token = `${signed}.${createHmac('sha256', secret).update(signed).digest('base64url')}`;
+    const config = join(work, 'config');
+    mkdirSync(config, { mode: 0o700 });
+    const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('CHATID_') && k !== 'FORCE_COLOR'));
+    Object.assign(env, { CHATID_SECRET: secret, CHATID_PROVIDER: 'chatbase', CHATID_CONFIG_DIR: config, NO_COLOR: '1', CI: 'true' });
+    const train = spawnSync(process.execPath, [trainer, outdir, 'train', token], { env, stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
+    if (train.status !== 0) fail(`making the code cache failed (exit ${train.status ?? train.signal}): ${train.stderr.slice(0, 2000)}`);
+    const check = spawnSync(process.execPath, [trainer, outdir, 'check'], { env, stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
+    if (check.status !== 0) fail(`V8 rejected the code cache just made (exit ${check.status ?? check.signal}): ${check.stderr.slice(0, 2000)}`);
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {
+  await buildCli();
 }

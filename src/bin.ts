@@ -3,7 +3,19 @@
 // the one command whose whole cost is start-up (issue 5: ≤ 1.3× `node -e 0`).
 import type * as Fs from 'node:fs';
 import { createRequire } from 'node:module';
+import type * as Url from 'node:url';
+import { loadBundle } from './cli/load-bundle.js';
+import type * as Start from './cli/start.js';
 import { VERSION } from './version.js';
+
+/**
+ * Set by scripts/build.mjs: the CommonJS bundle of src/cli/start.ts beside dist/bin.js and its
+ * V8 code cache. Undefined in other builds of this file (tests bundle it as ESM with
+ * splitting), which import start.js instead.
+ */
+declare const CHATID_CLI_BUNDLE: { file: string; cache: string } | undefined;
+
+type Cli = typeof Start;
 
 // Builtins through require: an ESM import of node:fs builds a facade that reads every export,
 // and its lazy getters (ReadStream, …) load the stream stack before anything is printed.
@@ -13,11 +25,24 @@ const argv = process.argv.slice(2);
 if (argv.length === 1 && argv[0] === '--version') {
   printVersion();
 } else {
+  // An unexpected rejection ends the process with its stack, as a top-level await would.
+  void run();
+}
+
+async function run(): Promise<void> {
   // Node ≥ 22.1 keeps compiled code in an on-disk cache (NODE_COMPILE_CACHE / the tmp dir) for
-  // the chunks imported next; Node 20 has no such API, so this is skipped there.
+  // the modules loaded next; Node 20 has no such API (the bundle's own cache does that there).
   (load('node:module') as { enableCompileCache?: () => unknown }).enableCompileCache?.();
-  const { main, createRealCtx } = await import('./cli/start.js');
+  const { main, createRealCtx } =
+    typeof CHATID_CLI_BUNDLE === 'undefined'
+      ? await import('./cli/start.js')
+      : loadBundle<Cli>(beside(CHATID_CLI_BUNDLE.file), beside(CHATID_CLI_BUNDLE.cache), load).exports;
   process.exitCode = await main(argv, createRealCtx());
+}
+
+/** The path of `name` in the directory of this file. */
+function beside(name: string): string {
+  return (load('node:url') as typeof Url).fileURLToPath(new URL(name, import.meta.url));
 }
 
 function printVersion(): void {

@@ -29,4 +29,22 @@ describe('mapStack', () => {
     expect(mapped[2]).toBe('    at node:internal/main:1:1');
     expect(mapped[3]).toBe('    at other (file:///nowhere/x.js:1:1)');
   });
+
+  it('maps frames given as absolute paths, as the CommonJS bundle dist/cli.js shows them', () => {
+    const src = 'export function boom(): never {\n  throw new Error("bad");\n}\n';
+    const out = transformSync(src, { loader: 'ts', format: 'cjs', sourcemap: 'external', sourcefile: '../src/cli/boom.ts' });
+    const js = join(dir, 'dist', 'cli.js');
+    mkdirSync(join(dir, 'dist'), { recursive: true });
+    writeFileSync(js, out.code);
+    writeFileSync(`${js}.map`, out.map);
+    const lines = out.code.split('\n');
+    const at = lines.findIndex((l) => l.includes('throw new Error'));
+    const col = lines[at]!.indexOf('throw') + 1;
+    const stack = `Error: bad\n    at boom (${js}:${at + 1}:${col})\n    at ${js}:${at + 1}:${col}\n    at other (/nowhere/x.js:1:1)`;
+    const mapped = mapStack(stack).split('\n');
+    const want = `${join(dir, 'src', 'cli', 'boom.ts')}:2:3`;
+    expect(mapped[1]).toBe(`    at boom (${want})`);
+    expect(mapped[2]).toBe(`    at ${want}`);
+    expect(mapped[3]).toBe('    at other (/nowhere/x.js:1:1)');
+  });
 });

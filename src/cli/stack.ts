@@ -8,7 +8,8 @@ import type * as Url from 'node:url';
 const load = createRequire(import.meta.url);
 
 /**
- * Point the frames of a stack trace that are in the bundle (`file:///…/dist/…js:line:col`) at
+ * Point the frames of a stack trace that are in the bundle (`/…/dist/cli.js:line:col`, or
+ * `file:///…/dist/…js:line:col` for ESM chunks) at
  * the TypeScript source, using the `.map` file the build writes beside each chunk. Called only
  * when a stack is printed (`--verbose` on an unexpected failure), so start-up never reads a
  * source map and needs no `--enable-source-maps`. Frames without a readable map (the sources
@@ -21,11 +22,12 @@ export function mapStack(stack: string): string {
   const { dirname, resolve } = load('node:path') as typeof Path;
   const { fileURLToPath } = load('node:url') as typeof Url;
   const maps = new Map<string, { map: InstanceType<typeof SourceMap>; dir: string } | null>();
-  return stack.replace(/\b(file:\/\/[^\s()]+\.m?js):(\d+):(\d+)/g, (whole: string, url: string, line: string, col: string) => {
+  // ESM chunks appear as file: URLs, the CommonJS bundle (dist/cli.js) as absolute paths.
+  return stack.replace(/(\bfile:\/\/[^\s()]+\.[cm]?js|(?<=[\s(])\/[^\s():]+\.[cm]?js):(\d+):(\d+)/g, (whole: string, url: string, line: string, col: string) => {
     let entry = maps.get(url);
     if (entry === undefined) {
       try {
-        const file = `${fileURLToPath(url)}.map`;
+        const file = `${url.startsWith('file:') ? fileURLToPath(url) : url}.map`;
         entry = { map: new SourceMap(JSON.parse(readFileSync(file, 'utf8')) as ConstructorParameters<typeof SourceMap>[0]), dir: dirname(file) };
       } catch {
         entry = null;

@@ -1,34 +1,21 @@
-// Builds the CLI into a private temp directory for tests that spawn real processes.
+// Builds the CLI into a private directory for tests that spawn real processes.
 // `dist/` is shared by everyone running `npm run build` in this tree (the build script
 // deletes it first), so spawning `bin/chatid.js` could race with another build; a private
-// bundle made with the same esbuild options cannot.
+// build made by the same function (scripts/build.mjs) cannot. It sits under node_modules/ so
+// the packages left external (undici, cli-progress) resolve.
 import { spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, mkdtempSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
+import { buildCli } from '../../scripts/build.mjs';
 
 export const REPO = fileURLToPath(new URL('../..', import.meta.url));
 
-/** Bundle src/bin.ts as scripts/build.mjs does; returns the path of the entry file. */
+/** Build the CLI as `npm run build` does, into a private directory; returns the path of its bin.js. */
 export async function buildCliBundle(): Promise<string> {
-  const outdir = mkdtempSync(join(tmpdir(), 'chatid-bundle-'));
-  await build({
-    entryPoints: { bin: join(REPO, 'src/bin.ts') },
-    outdir,
-    bundle: true,
-    splitting: true,
-    format: 'esm',
-    platform: 'node',
-    target: 'node20.19',
-    logLevel: 'error',
-    chunkNames: 'chunks/[name]-[hash]',
-    banner: {
-      js: "import { createRequire as __chatidCreateRequire } from 'node:module'; const require = __chatidCreateRequire(import.meta.url);",
-    },
-  });
-  return join(outdir, 'bin.js');
+  const cache = join(REPO, 'node_modules', '.cache');
+  mkdirSync(cache, { recursive: true });
+  return buildCli({ outdir: mkdtempSync(join(cache, 'chatid-bundle-')) });
 }
 
 export interface Spawned {
