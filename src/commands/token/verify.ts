@@ -87,16 +87,6 @@ export async function runVerify(opts: VerifyOptions, ctx: Ctx): Promise<{ result
   const token = await readTokenInput(ctx, opts.token, Boolean(opts.secretStdin || opts.secretFile === '-'));
   const { settings, provider: anyProvider, secret } = await resolveTokenSettings(ctx, opts);
   const provider = asJwtProvider(anyProvider, 'verify');
-  // The doctor compares other profiles' secrets; when flags and env gave everything, a
-  // missing or unreadable store must not stop the verification itself.
-  let profiles = settings.store?.data.profiles;
-  if (!profiles) {
-    try {
-      profiles = (await (await ctx.store()).read()).profiles;
-    } catch (err) {
-      verbose(ctx, `store not read for the doctor: ${(err as Error).message}`);
-    }
-  }
   const [{ parseSecretKey }, { verifyJwt }, { diagnoseJwt }] = await Promise.all([
     import('../../core/secret-key.js'),
     import('../../core/jwt-verify.js'),
@@ -113,6 +103,17 @@ export async function runVerify(opts: VerifyOptions, ctx: Ctx): Promise<{ result
   }
   const verify = { keys, provider, now: at, leewaySeconds: leeway };
   const r = verifyJwt({ ...verify, token });
+  // The doctor compares other profiles' secrets, which only matters for a bad signature: a
+  // valid token (the common case) skips reading the store. When flags and env gave
+  // everything, a missing or unreadable store must not stop the verification itself.
+  let profiles = settings.store?.data.profiles;
+  if (!profiles && !r.valid) {
+    try {
+      profiles = (await (await ctx.store()).read()).profiles;
+    } catch (err) {
+      verbose(ctx, `store not read for the doctor: ${(err as Error).message}`);
+    }
+  }
   const causes = diagnoseJwt({ verify, token, result: r, secrets: secretSearch(settings, secret, profiles ?? {}) });
   return {
     result: { valid: r.valid, header: r.header, payload: r.payload, secret: r.secret, errors: r.errors, warnings: r.warnings, causes },
