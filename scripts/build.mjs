@@ -2,7 +2,8 @@
 //   dist/bin.js        the entry (bin/chatid.js requires it): a lone `--version` answers there;
 //   dist/cli.js        src/cli/start.ts and everything it can reach (commander, chalk, every
 //                      command), one file, no splitting;
-//   dist/cli.cache     V8's code cache for cli.js, made here by running the common commands;
+//   dist/cli.cache     V8's code cache for cli.js, made here by running the common commands,
+//                      valid for the cli.js whose build id (its first line) it starts with;
 //   dist/vendor/*.js   each heavy package (jose, conf, csv-parse, prompts, proper-lockfile) in
 //                      its own file, required only when a command's run function needs it;
 //                      undici and cli-progress stay in node_modules (CommonJS already).
@@ -16,7 +17,7 @@
 // heavy package lands on the start-up path (checkStartupPath).
 import { build } from 'esbuild';
 import { spawnSync } from 'node:child_process';
-import { createHmac } from 'node:crypto';
+import { createHash, createHmac } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { builtinModules } from 'node:module';
 import { tmpdir } from 'node:os';
@@ -89,6 +90,11 @@ const IMPORT_META_URL = {
   define: { 'import.meta.url': '__chatidImportMetaUrl' },
   banner: { js: 'var __chatidImportMetaUrl = require("node:url").pathToFileURL(__filename).href;' },
 };
+/**
+ * cli.js starts with its build id (src/cli/load-bundle.ts): the SHA-256 of the file with these
+ * 64 zeros in place, filled in after the build (same length, so the source map stays right).
+ */
+const BUILD_ID_PLACEHOLDER = `/*chatid-build:${'0'.repeat(64)}*/`;
 
 const COMMON = { bundle: true, format: 'cjs', platform: 'node', target: 'node20.19', legalComments: 'none', logLevel: 'warning', charset: 'ascii' };
 
@@ -107,6 +113,7 @@ export async function buildCli({ outdir = join(ROOT, 'dist'), codeCache = true, 
     ...COMMON,
     ...IMPORT_META_URL,
     absWorkingDir: ROOT,
+    banner: { js: `${BUILD_ID_PLACEHOLDER}${IMPORT_META_URL.banner.js}` },
     entryPoints: { cli: 'src/cli/start.ts' },
     outdir,
     sourcemap,
@@ -155,8 +162,14 @@ export async function buildCli({ outdir = join(ROOT, 'dist'), codeCache = true, 
     plugins: [{ name: 'start-external', setup: (b) => b.onResolve({ filter: /^\.\/cli\/start\.js$/ }, () => ({ path: './cli.js', external: true })) }],
   });
   const cliFile = join(outdir, 'cli.js');
-  const source = readFileSync(cliFile);
-  if (/\bimport\(/.test(source.toString('latin1'))) fail(`${relative(ROOT, cliFile)} calls import(), which a vm.Script cannot (src/cli/load-bundle.ts).`);
+  // esbuild escapes non-ASCII text in code (charset 'ascii') but keeps comments as written:
+  // make those ASCII too ('…' → '?', one UTF-16 unit for one, so source-map columns hold),
+  // so that load-bundle.ts can read the file as latin1 instead of decoding UTF-8.
+  let source = readFileSync(cliFile, 'utf8').replace(/[^\p{ASCII}]/gu, (c) => '?'.repeat(c.length));
+  if (/\bimport\(/.test(source)) fail(`${relative(ROOT, cliFile)} calls import(), which a vm.Script cannot (src/cli/load-bundle.ts).`);
+  if (!source.startsWith(BUILD_ID_PLACEHOLDER)) fail(`${relative(ROOT, cliFile)} does not start with its build id placeholder.`);
+  source = source.replace(BUILD_ID_PLACEHOLDER, BUILD_ID_PLACEHOLDER.replace(/0{64}/, createHash('sha256').update(source).digest('hex')));
+  writeFileSync(cliFile, source);
   const startup = checkStartupPath(cli.metafile, outdir);
   writeFileSync(join(outdir, 'startup.json'), `${JSON.stringify(startup, null, 2)}\n`);
   if (codeCache) await writeCodeCache(outdir);

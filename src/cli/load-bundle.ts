@@ -1,5 +1,4 @@
 import type * as BufferModule from 'node:buffer';
-import type * as Crypto from 'node:crypto';
 import type * as Fs from 'node:fs';
 import type * as Module from 'node:module';
 import type * as Path from 'node:path';
@@ -7,12 +6,13 @@ import type * as Vm from 'node:vm';
 
 /** The CommonJS wrapper, on the bundle's first line so that line numbers stay those of the file. */
 const WRAPPER = '(function (exports, require, module, __filename, __dirname) {';
-/** The cache file starts with the SHA-256 of the bundle it was made from. */
-const DIGEST_BYTES = 32;
+/** A bundle starts with `/*chatid-build:<64 hex digits>*\/` (scripts/build.mjs). */
+const ID_PREFIX = '/*chatid-build:';
+const ID_LENGTH = 64;
 
 export interface LoadedBundle<T> {
   exports: T;
-  /** False when V8 used the cache: it was there, made from these bytes, by this Node and V8. */
+  /** False when V8 used the cache: it was there, made for this build, by this Node and V8. */
   cacheMissed: boolean;
   /** A cache for this bundle holding every function compiled so far (the build calls it). */
   createCache: () => Buffer;
@@ -24,27 +24,31 @@ export interface LoadedBundle<T> {
  * then deserializes bytecode instead of parsing and compiling ~500 KB at every start. Node 20
  * has no `module.enableCompileCache()` (Node ≥ 22.1), hence this.
  *
- * The cache is used only when its first 32 bytes are the SHA-256 of the bundle (V8 itself only
- * compares the source length) and V8 accepts it (same V8 version and flags); otherwise the
- * bundle is compiled from source as usual: slower, same result. An ASCII bundle is read as latin1,
- * which skips UTF-8 decoding.
- * @example loadBundle<typeof import('./start.js')>('/app/dist/cli.js', '/app/dist/cli.cache', createRequire(import.meta.url)).exports.main
+ * The cache is used only when it starts with the bundle's build id (the SHA-256 of the bundle,
+ * written on its first line by the build; V8 itself compares only the source length) and V8
+ * accepts it (same V8 version and flags); otherwise the bundle is compiled from source as
+ * usual: slower, same result. The id is not recomputed here (hashing 500 KB costs more than
+ * the rest of the loading): a hand edit of dist/cli.js needs a rebuild, or dist/cli.cache
+ * deleted. An ASCII bundle (the build makes it so) is read as latin1, skipping UTF-8 decoding.
+ * @example loadBundle<typeof Start>('/app/dist/cli.js', '/app/dist/cli.cache', createRequire(import.meta.url)).exports.main
  */
 export function loadBundle<T>(file: string, cacheFile: string, load: (id: string) => unknown): LoadedBundle<T> {
   const { readFileSync } = load('node:fs') as typeof Fs;
-  const { createHash } = load('node:crypto') as typeof Crypto;
   const { Script } = load('node:vm') as typeof Vm;
   const { createRequire } = load('node:module') as typeof Module;
   const { dirname } = load('node:path') as typeof Path;
   const { isAscii } = load('node:buffer') as typeof BufferModule;
   const bytes = readFileSync(file);
-  const digest = createHash('sha256').update(bytes).digest();
+  const head = bytes.toString('latin1', 0, ID_PREFIX.length + ID_LENGTH);
+  const id = head.startsWith(ID_PREFIX) ? Buffer.from(head.slice(ID_PREFIX.length), 'latin1') : undefined;
   let cachedData: Buffer | undefined;
-  try {
-    const c = readFileSync(cacheFile);
-    if (c.length > DIGEST_BYTES && digest.equals(c.subarray(0, DIGEST_BYTES))) cachedData = c.subarray(DIGEST_BYTES);
-  } catch {
-    // No cache (a build without one, or removed): compile from source.
+  if (id) {
+    try {
+      const c = readFileSync(cacheFile);
+      if (c.length > ID_LENGTH && id.equals(c.subarray(0, ID_LENGTH))) cachedData = c.subarray(ID_LENGTH);
+    } catch {
+      // No cache (a build without one, or removed): compile from source.
+    }
   }
   const script = new Script(`${WRAPPER}${bytes.toString(isAscii(bytes) ? 'latin1' : 'utf8')}\n})`, { filename: file, ...(cachedData ? { cachedData } : {}) });
   const module = { exports: {} as T };
@@ -53,6 +57,9 @@ export function loadBundle<T>(file: string, cacheFile: string, load: (id: string
   return {
     exports: module.exports,
     cacheMissed: cachedData === undefined || script.cachedDataRejected === true,
-    createCache: () => Buffer.concat([digest, script.createCachedData()]),
+    createCache: () => {
+      if (!id) throw new Error(`${file} has no build id: its code cache could never be used.`);
+      return Buffer.concat([id, script.createCachedData()]);
+    },
   };
 }
