@@ -184,7 +184,7 @@ function loadedBy(args, env) {
   // Threads interleave, so a call may be split into "<unfinished …>" and "resumed" lines: take
   // every .js path opened and keep those that exist and did not fail on the same line.
   for (const line of readFileSync(out, 'utf8').split('\n')) {
-    const m = /open(?:at)?\([^"]*"([^"]+\.(?:m?js|cjs))"/.exec(line);
+    const m = /open(?:at)?\([^"]*"([^"]+\.(?:m?js|cjs|cache))"/.exec(line);
     if (m && !/= -1 E/.test(line) && existsSync(m[1])) files.add(m[1]);
   }
   const heavy = new Set();

@@ -18,8 +18,7 @@
 import { build } from 'esbuild';
 import { spawnSync } from 'node:child_process';
 import { createHash, createHmac } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { builtinModules } from 'node:module';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -121,6 +120,8 @@ export async function buildCli({ outdir = join(ROOT, 'dist'), codeCache = true, 
     // import() of external modules (vendor files, undici, builtins) becomes require() on use.
     supported: { 'dynamic-import': false },
     plugins: [processShim, lazyChildProcess, vendorExternal(used)],
+    // Written below, once the build id is in (never read back from a directory others may rebuild).
+    write: false,
   });
   if (used.size) {
     await build({
@@ -162,15 +163,16 @@ export async function buildCli({ outdir = join(ROOT, 'dist'), codeCache = true, 
     plugins: [{ name: 'start-external', setup: (b) => b.onResolve({ filter: /^\.\/cli\/start\.js$/ }, () => ({ path: './cli.js', external: true })) }],
   });
   const cliFile = join(outdir, 'cli.js');
+  for (const f of cli.outputFiles) if (f.path !== cliFile) writeFileSync(f.path, f.contents);
   // esbuild escapes non-ASCII text in code (charset 'ascii') but keeps comments as written:
   // make those ASCII too ('…' → '?', one UTF-16 unit for one, so source-map columns hold),
   // so that load-bundle.ts can read the file as latin1 instead of decoding UTF-8.
-  let source = readFileSync(cliFile, 'utf8').replace(/[^\p{ASCII}]/gu, (c) => '?'.repeat(c.length));
+  let source = cli.outputFiles.find((f) => f.path === cliFile).text.replace(/[^\p{ASCII}]/gu, (c) => '?'.repeat(c.length));
   if (/\bimport\(/.test(source)) fail(`${relative(ROOT, cliFile)} calls import(), which a vm.Script cannot (src/cli/load-bundle.ts).`);
   if (!source.startsWith(BUILD_ID_PLACEHOLDER)) fail(`${relative(ROOT, cliFile)} does not start with its build id placeholder.`);
   source = source.replace(BUILD_ID_PLACEHOLDER, BUILD_ID_PLACEHOLDER.replace(/0{64}/, createHash('sha256').update(source).digest('hex')));
   writeFileSync(cliFile, source);
-  const startup = checkStartupPath(cli.metafile, outdir);
+  const startup = checkStartupPath(cli.metafile, outdir, used);
   writeFileSync(join(outdir, 'startup.json'), `${JSON.stringify(startup, null, 2)}\n`);
   if (codeCache) await writeCodeCache(outdir);
   return join(outdir, 'bin.js');
@@ -187,7 +189,7 @@ function fail(message) {
  * inside run functions). Fail when a heavy package is among them, naming the chain that pulled
  * it in; otherwise describe the path for bench/ (dist/startup.json).
  */
-function checkStartupPath(meta, outdir) {
+function checkStartupPath(meta, outdir, vendored) {
   const inputs = meta.inputs;
   const from = new Map();
   const stack = ['src/cli/start.ts'];
@@ -216,22 +218,18 @@ function checkStartupPath(meta, outdir) {
   }
   const rel = (f) => relative(ROOT, resolve(ROOT, f));
   const distRel = (f) => relative(ROOT, join(outdir, f));
+  // Packages bundled in each file (external ones are required on use from dist/vendor/ or
+  // node_modules/, where bench/ sees them being opened).
   const packages = {};
   for (const [k, o] of Object.entries(meta.outputs)) {
     if (!k.endsWith('.js')) continue;
     const names = new Set(Object.keys(o.inputs).map((i) => /node_modules\/((@[^/]+\/)?[^/]+)/.exec(i)?.[1]).filter(Boolean));
-    for (const i of o.imports) if (i.external && !i.path.startsWith('./') && !i.path.startsWith('node:') && !builtinModules.includes(i.path)) names.add(i.path);
     packages[rel(k)] = [...names].sort();
   }
-  for (const f of readdirVendor(outdir)) packages[distRel(`vendor/${f}`)] = [f.replace(/\.js$/, '')];
+  for (const spec of vendored) packages[distRel(vendorFile(spec))] = [spec];
   const modules = [...from.keys()].sort();
   const bytes = Object.entries(meta.outputs).reduce((n, [k, o]) => (k.endsWith('.js') ? n + o.bytes : n), 0);
   return { files: [distRel('bin.js'), distRel('cli.js')], modules, bytes, heavy: HEAVY, packages };
-}
-
-function readdirVendor(outdir) {
-  const dir = join(outdir, 'vendor');
-  return existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.js')) : [];
 }
 
 /**
