@@ -1,6 +1,8 @@
 import { Readable } from 'node:stream';
+import { parse as parseSync } from 'csv-parse/sync';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { readCsvRecords } from './csv-reader.js';
+import { CsvSyntaxError, CsvTokenizer, firstInvalidUtf8, MAX_RECORD_BYTES, readCsvRecords } from './csv-reader.js';
 
 async function all(input: string | Buffer, chunk = 0): Promise<Array<{ cells: string[]; line: number }>> {
   const buf = typeof input === 'string' ? Buffer.from(input) : input;
@@ -59,5 +61,138 @@ describe('line numbers', () => {
   ])('counts physical lines in %j', async (text) => {
     const lead = text.startsWith('\n\n') ? 2 : 0;
     expect((await all(text)).map((r) => r.line)).toEqual([1, 2, 5, 6].map((n) => n + lead));
+  });
+});
+
+/**
+ * The reader before it had its own tokenizer, kept as the reference: strict TextDecoder (which
+ * drops one BOM), then csv-parse with the options it used. `raw` tells a blank line (raw is a
+ * lone line end) from a record holding one empty quoted cell.
+ */
+function reference(bytes: Buffer, maxRecordBytes: number): { records: Array<{ cells: string[]; line: number }>; blank: number } | { error: string } {
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    return { error: 'ERR_SYNC_NOT_UTF8' };
+  }
+  let parsed: Array<{ record: string[]; raw: string }>;
+  try {
+    parsed = parseSync(Buffer.from(text, 'utf8'), { bom: true, relax_column_count: true, relax_quotes: true, max_record_size: maxRecordBytes, record_delimiter: ['\r\n', '\n', '\r'], raw: true }) as unknown as typeof parsed;
+  } catch (err) {
+    return { error: (err as { code: string }).code };
+  }
+  const records: Array<{ cells: string[]; line: number }> = [];
+  let blank = 0;
+  let line = 1;
+  for (const { record, raw } of parsed) {
+    const start = line;
+    line += 1 + (record.join('\u0001').match(/\r\n|\r|\n/g)?.length ?? 0);
+    if (/^[\r\n]*$/.test(raw)) {
+      if (records.length > 0) blank++;
+      continue;
+    }
+    records.push({ cells: record, line: start });
+  }
+  return { records, blank };
+}
+
+async function tokenize(bytes: Buffer, cuts: number[], maxRecordBytes: number): Promise<{ records: Array<{ cells: string[]; line: number }>; blank: number } | { error: string }> {
+  // readCsvBatches with a small record limit: drive the tokenizer the same way it does.
+  const points = [...new Set(cuts.map((c) => c % (bytes.length + 1)))].sort((a, b) => a - b);
+  const chunks: Buffer[] = [];
+  let prev = 0;
+  for (const p of [...points, bytes.length]) {
+    if (p > prev) chunks.push(bytes.subarray(prev, p));
+    prev = Math.max(prev, p);
+  }
+  if (maxRecordBytes === MAX_RECORD_BYTES) {
+    try {
+      const records = [];
+      for await (const r of readCsvRecords(Readable.from(chunks))) records.push(r);
+      return { records, blank: -1 };
+    } catch (err) {
+      return { error: (err as { code: string }).code };
+    }
+  }
+  const records: Array<{ cells: string[]; line: number }> = [];
+  const tok = new CsvTokenizer((cells, line) => records.push({ cells, line }), maxRecordBytes);
+  const decoder = new TextDecoder('utf-8', { fatal: true });
+  try {
+    let text = '';
+    for (const c of chunks) {
+      text = decoder.decode(c, { stream: true });
+      tok.push(text, false);
+    }
+    tok.push(decoder.decode(), true);
+  } catch (err) {
+    if (err instanceof CsvSyntaxError) return { error: err.kind === 'quote-not-closed' ? 'CSV_QUOTE_NOT_CLOSED' : 'CSV_MAX_RECORD_SIZE' };
+    return { error: 'ERR_SYNC_NOT_UTF8' };
+  }
+  return { records, blank: tok.blankLines };
+}
+
+describe('the tokenizer reads what csv-parse read', () => {
+  // Few distinct characters, so quotes, delimiters and line ends meet in every combination.
+  const piece = fc.constantFrom('a', 'b', ' ', ',', ',', '"', '"', '""', '\n', '\r', '\r\n', '\u0000', 'é', '😀', '\ufeff');
+  const text = fc.array(piece, { maxLength: 40 }).map((a) => a.join(''));
+  const cuts = fc.array(fc.nat(), { maxLength: 6 });
+
+  it('same records, lines, blank lines and errors, however the bytes are cut', async () => {
+    await fc.assert(
+      fc.asyncProperty(text, cuts, fc.constantFrom(MAX_RECORD_BYTES, 6, 12), async (t, cut, max) => {
+        // Leading BOMs are the decoder's business; the tokenizer alone gets text after them.
+        const bytes = Buffer.from(max === MAX_RECORD_BYTES ? t : t.replace(/^\ufeff+/, ''), 'utf8');
+        const want = reference(bytes, max);
+        const got = await tokenize(bytes, cut, max);
+        const label = JSON.stringify({ t, cut, max });
+        if ('error' in want) {
+          const code = max === MAX_RECORD_BYTES ? 'ERR_SYNC_CSV_SYNTAX' : want.error;
+          expect(got, label).toEqual({ error: code });
+        } else if (max === MAX_RECORD_BYTES) {
+          // readCsvRecords skips a record of one empty cell, as the reader always did.
+          expect(got, label).toEqual({ records: want.records.filter((r) => r.cells.length !== 1 || r.cells[0] !== ''), blank: -1 });
+        } else {
+          expect(got, label).toEqual(want);
+        }
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
+  it('reads invalid UTF-8 as an error wherever it is cut, and valid UTF-8 the same whole or cut', async () => {
+    const byte = fc.oneof(fc.constantFrom(0x61, 0x2c, 0x0a, 0x22), fc.integer({ min: 0x80, max: 0xff }));
+    await fc.assert(
+      fc.asyncProperty(fc.array(byte, { maxLength: 16 }), cuts, async (arr, cut) => {
+        const bytes = Buffer.from(arr);
+        const want = reference(bytes, MAX_RECORD_BYTES);
+        const got = await tokenize(bytes, cut, MAX_RECORD_BYTES);
+        const label = JSON.stringify({ arr, cut });
+        if ('error' in want) expect(got, label).toEqual({ error: want.error === 'ERR_SYNC_NOT_UTF8' ? 'ERR_SYNC_NOT_UTF8' : 'ERR_SYNC_CSV_SYNTAX' });
+        else expect(got, label).toEqual({ records: want.records.filter((r) => r.cells.length !== 1 || r.cells[0] !== ''), blank: -1 });
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
+  it('finds the first invalid byte as a strict decoder does', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 12 }), (b) => {
+        const at = firstInvalidUtf8(b);
+        let valid: boolean;
+        try {
+          new TextDecoder('utf-8', { fatal: true }).decode(b);
+          valid = true;
+        } catch {
+          valid = false;
+        }
+        expect(at === -1, JSON.stringify([...b])).toBe(valid);
+        if (at >= 0) {
+          // Everything before it decodes; the sequence starting there does not.
+          expect(() => new TextDecoder('utf-8', { fatal: true }).decode(b.subarray(0, at))).not.toThrow();
+        }
+      }),
+      { numRuns: 3000 },
+    );
   });
 });
