@@ -92,6 +92,17 @@ export function coerceAttribute(cell: string, type: AttributeType): { ok: true; 
   }
 }
 
+/** `Object.entries(map.fields)`, worked out once per map rather than once per row. */
+const fieldLists = new WeakMap<ColumnMap, ReadonlyArray<readonly [string, number]>>();
+function fieldsOf(map: ColumnMap): ReadonlyArray<readonly [string, number]> {
+  let list = fieldLists.get(map);
+  if (!list) {
+    list = Object.entries(map.fields).filter((e): e is [string, number] => e[1] !== undefined);
+    fieldLists.set(map, list);
+  }
+  return list;
+}
+
 /**
  * Build the contact for one row. `cells` has exactly the header's length (ragged rows are
  * rejected before this). Attributes missing from `schema` are not sent (the caller warned
@@ -111,8 +122,8 @@ export function toContact(cells: readonly string[], map: ColumnMap, schema: Sche
 
   const contact: ContactInput = { external_id: id };
   const cell = (i: number | undefined): string | undefined => (i === undefined ? undefined : cells[i]);
-  for (const [field, i] of Object.entries(map.fields)) {
-    const v = cell(i);
+  for (const [field, i] of fieldsOf(map)) {
+    const v = cells[i];
     if (v !== undefined && v.length > MAX_FIELD_LENGTH) return reject(RowCode.fieldTooLong, `The ${field} cell is ${v.length} characters long (at most ${MAX_FIELD_LENGTH}).`);
   }
 

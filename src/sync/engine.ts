@@ -15,14 +15,14 @@
  * every run of the same file, which is what lets --resume skip exactly the acknowledged ones.
  */
 import { createHash } from 'node:crypto';
-import { pipeline, Transform, type Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { CancelledError, CliError, UsageError } from '../cli/errors.js';
 import type { ContactInput, ContactsApi, CustomAttribute } from '../vendors/types.js';
 import { type Checkpoint, CHECKPOINT_VERSION, DoneSet, loadCheckpoint, removeCheckpoint, saveCheckpoint, type SyncCounts } from './checkpoint.js';
 import { RowCode, schemaOf, toContact } from './coerce.js';
-import { type ColumnMap, mapHeader } from './columns.js';
-import { readCsvRecords } from './csv-reader.js';
-import { DuplicateIndex, HashCollector, idHash64 } from './dedupe.js';
+import { type ColumnMap, type HeaderProblem, mapHeader } from './columns.js';
+import { readCsvBatches } from './csv-reader.js';
+import { DuplicateIndex, HashCollector, idHash } from './dedupe.js';
 import { deliverBatch } from './deliver.js';
 import { openReport, type ReportEntry, type ReportFile, reportLine } from './report.js';
 import { type Shard, shardOf } from './shard.js';
@@ -121,61 +121,61 @@ function inShard(id: string, shard: Shard | undefined): boolean {
   return !shard || shardOf(id, shard.count) === shard.index;
 }
 
-/** The records after the header, numbered as data rows (row 1 = first row after the header). */
-async function* dataRows(o: EngineOptions, source: Readable): AsyncGenerator<RowRef & { header: string[] }> {
+/**
+ * The data rows of one read of the file, a chunk's worth at a time, numbered as data rows
+ * (row 1 = first record after the header). The header comes first, in its own batch.
+ */
+async function* dataRows(o: EngineOptions, source: Readable): AsyncGenerator<{ header: string[] | undefined; rows: RowRef[] }> {
   let header: string[] | undefined;
   let row = 0;
-  for await (const rec of readCsvRecords(source, o.signal)) {
+  const make = (cells: string[], line: number): RowRef => ({ row: 0, line, cells });
+  for await (const recs of readCsvBatches(source, { signal: o.signal, make })) {
+    let rows = recs;
     if (!header) {
-      header = rec.cells;
-      continue;
+      header = recs[0]!.cells;
+      yield { header, rows: [] };
+      rows = recs.slice(1);
     }
-    yield { row: ++row, line: rec.line, cells: rec.cells, header };
+    for (const r of rows) r.row = ++row;
+    if (rows.length) yield { header, rows };
   }
 }
 
 async function scan(o: EngineOptions): Promise<Scan> {
   const hash = createHash('sha256');
   let bytes = 0;
-  const tap = pipeline(
-    o.openInput(),
-    new Transform({
-      transform(chunk: Buffer, _enc, cb) {
-        hash.update(chunk);
-        bytes += chunk.length;
-        cb(null, chunk);
-      },
-    }),
-    () => undefined,
-  );
+  const tap = (chunk: Buffer): void => {
+    hash.update(chunk);
+    bytes += chunk.length;
+  };
   let header: string[] | undefined;
   let map: ColumnMap | undefined;
   const hashes = new HashCollector();
   let rows = 0;
   let otherShards = 0;
-  for await (const rec of readCsvRecords(tap, o.signal)) {
-    if (!header) {
-      header = rec.cells;
+  // Only cells are needed here: no row objects.
+  const cellsOnly = (cells: string[]): string[] => cells;
+  for await (const recs of readCsvBatches(o.openInput(), { signal: o.signal, tap, make: cellsOnly })) {
+    let k = 0;
+    if (!map) {
+      header = recs[0]!;
       const m = mapHeader(header);
-      if (!m.ok) {
-        tap.destroy();
-        throw new UsageError(m.problem.code, `${o.inputName}: ${m.problem.message}`, {
-          hint:
-            m.problem.code === 'ERR_SYNC_NO_ID_COLUMN'
-              ? `Name the column holding your user ids external_id (or user_id, id). The header read was: ${header.join(',')}`
-              : 'Fix the header row of the CSV and run again.',
-        });
-      }
+      if (!m.ok) throw headerError(o, header, m.problem);
       map = m.map;
-      continue;
+      k = 1;
     }
-    const id = rec.cells[map!.externalId] ?? '';
-    if (!inShard(id, o.shard)) {
-      otherShards++;
-      continue;
+    const idAt = map.externalId;
+    const width = header!.length;
+    for (; k < recs.length; k++) {
+      const cells = recs[k]!;
+      const id = cells[idAt] ?? '';
+      if (o.shard && !inShard(id, o.shard)) {
+        otherShards++;
+        continue;
+      }
+      rows++;
+      if (id !== '' && fits(cells, width)) hashes.push(idHash(id));
     }
-    rows++;
-    if (id !== '' && fits(rec.cells, header.length)) hashes.push(idHash64(id));
   }
   if (!header || !map) {
     throw new UsageError('ERR_SYNC_EMPTY_FILE', `${o.inputName} is empty: there is no header row.`, {
@@ -184,12 +184,26 @@ async function scan(o: EngineOptions): Promise<Scan> {
   }
   const dupes = new DuplicateIndex(hashes.repeated());
   if (dupes.needsSecondScan) {
-    for await (const r of dataRows(o, o.openInput())) {
-      const id = r.cells[map.externalId] ?? '';
-      if (fits(r.cells, header.length) && id !== '' && dupes.isCandidate(id) && inShard(id, o.shard)) dupes.see(id, r.row);
+    let row = -1; // the header is row 0
+    for await (const recs of readCsvBatches(o.openInput(), { signal: o.signal, make: cellsOnly })) {
+      for (const cells of recs) {
+        if (++row === 0) continue;
+        const id = cells[map.externalId] ?? '';
+        if (fits(cells, header.length) && id !== '' && dupes.isCandidate(id) && inShard(id, o.shard)) dupes.see(id, row);
+      }
     }
   }
   return { header, map, rows, otherShards, bytes, sha256: hash.digest('hex'), dupes };
+}
+
+/** The header cannot be mapped: say why. */
+function headerError(o: EngineOptions, header: string[], problem: HeaderProblem): UsageError {
+  if (problem.code === 'ERR_SYNC_NO_ID_COLUMN') {
+    return new UsageError(problem.code, `${o.inputName}: ${problem.message}`, {
+      hint: `Name the column holding your user ids external_id (or user_id, id). The header read was: ${header.join(',')}`,
+    });
+  }
+  return new UsageError(problem.code, `${o.inputName}: ${problem.message}`, { hint: 'Fix the header row of the CSV and run again.' });
 }
 
 function emptyCounts(): SyncCounts {
@@ -335,9 +349,18 @@ export async function runEngine(o: EngineOptions): Promise<EngineResult> {
     if (e.status === 'rejected' && rejections.length < SAMPLE_SIZE) rejections.push({ row: e.row, line: e.line, externalId: id, code: e.code, message: e.message });
   };
 
-  const commit = async (b: Batch, stored: number, refused: ReportEntry[]): Promise<void> => {
-    const entries = [...b.entries, ...refused].sort((x, y) => x.row - y.row);
-    if (report) await report.append(entries.map(reportLine).join(''));
+  // Commit, in two steps. `record` runs in one queue, in the order batches are acknowledged:
+  // report lines appended, counts and the done set updated. `persist` then makes that durable:
+  // report synced, checkpoint written. Writes are coalesced: acknowledgements that arrive while
+  // a checkpoint is being written share the next write instead of queueing one fsync each.
+  // Each worker still waits until its batch is in a written checkpoint before it takes the
+  // next batch, so a kill re-sends at most the one batch per worker that was in flight.
+  let recorded = 0; // batches recorded so far
+  let persisted = 0; // batches covered by the last checkpoint written
+  let writing: Promise<void> | undefined;
+  const record = async (b: Batch, stored: number, refused: ReportEntry[]): Promise<number> => {
+    const entries = refused.length ? [...b.entries, ...refused].sort((x, y) => x.row - y.row) : b.entries;
+    if (report && entries.length) await report.append(entries.map(reportLine).join(''));
     for (const e of entries) sample(e, e.cells[s.map.externalId] ?? '');
     counts.read += b.rows;
     counts.synced += stored;
@@ -347,11 +370,31 @@ export async function runEngine(o: EngineOptions): Promise<EngineResult> {
     counts.requests = base.requests + (api.stats.requests - stats0.requests);
     counts.retries = base.retries + (api.stats.retries - stats0.retries);
     done.add(b.index);
-    if (o.checkpointPath && !o.dryRun) {
-      await report?.sync();
-      await saveCheckpoint(o.checkpointPath, snapshot(counts));
-    }
     o.progress?.(counts.read, s.rows);
+    return ++recorded;
+  };
+  const persist = async (upTo: number): Promise<void> => {
+    if (!o.checkpointPath || o.dryRun) return;
+    const path = o.checkpointPath;
+    while (persisted < upTo) {
+      if (writing) {
+        await writing; // it may not cover `upTo`: look again once it is done
+        continue;
+      }
+      // The snapshot is taken now, before the report is synced: it names no byte the sync misses.
+      const cp = snapshot(counts);
+      const covers = recorded;
+      writing = (async () => {
+        await report?.sync();
+        await saveCheckpoint(path, cp);
+      })();
+      try {
+        await writing;
+        persisted = Math.max(persisted, covers);
+      } finally {
+        writing = undefined;
+      }
+    }
   };
 
   const work = async (b: Batch): Promise<void> => {
@@ -366,9 +409,12 @@ export async function runEngine(o: EngineOptions): Promise<EngineResult> {
       }
     }
     if (fatal) return; // never commit after a stop: the checkpoint must only hold what is sure
-    const next = commitChain.then(() => commit(b, storedCount, refused));
-    commitChain = next.catch(() => undefined);
-    await next;
+    const next = commitChain.then(() => record(b, storedCount, refused));
+    commitChain = next.then(
+      () => undefined,
+      () => undefined,
+    );
+    await persist(await next);
   };
 
   const inflight = new Set<Promise<void>>();
@@ -388,36 +434,40 @@ export async function runEngine(o: EngineOptions): Promise<EngineResult> {
   try {
     let shardIdx = 0;
     let batch: Batch | undefined;
-    for await (const r of dataRows(o, o.openInput())) {
-      if (fatal) break;
-      const id = r.cells[s.map.externalId] ?? '';
-      if (!inShard(id, o.shard)) continue;
-      const index = Math.floor(shardIdx++ / o.batchSize);
-      if (batch && batch.index !== index) {
-        await dispatch(batch);
-        batch = undefined;
+    const idAt = s.map.externalId;
+    const width = s.header.length;
+    const entry = (r: RowRef, status: ReportEntry['status'], code: string, message: string): ReportEntry => ({ row: r.row, line: r.line, status, code, message, cells: r.cells });
+    read: for await (const chunk of dataRows(o, o.openInput())) {
+      for (const r of chunk.rows) {
+        if (fatal) break read;
+        const id = r.cells[idAt] ?? '';
+        if (o.shard && !inShard(id, o.shard)) continue;
+        const index = Math.floor(shardIdx++ / o.batchSize);
+        if (batch && batch.index !== index) {
+          await dispatch(batch);
+          batch = undefined;
+        }
+        batch ??= { index, rows: 0, duplicates: 0, entries: [], contacts: [], refs: [] };
+        batch.rows++;
+        if (done.has(index)) continue; // acknowledged by an earlier run: only counted, never re-read
+        if (!fits(r.cells, width)) {
+          batch.entries.push(entry(r, 'rejected', RowCode.ragged, `The row has ${r.cells.length} cells; the header has ${width}.`));
+          continue;
+        }
+        const later = id === '' ? undefined : s.dupes.supersededBy(id, r.row);
+        if (later !== undefined) {
+          batch.duplicates++;
+          batch.entries.push(entry(r, 'duplicate', RowCode.duplicate, `External id "${id}" appears again on row ${later}, which wins.`));
+          continue;
+        }
+        const c = toContact(r.cells, s.map, schema);
+        if (!c.ok) {
+          batch.entries.push(entry(r, 'rejected', c.code, c.message));
+          continue;
+        }
+        batch.contacts.push(c.contact);
+        batch.refs.push(r);
       }
-      batch ??= { index, rows: 0, duplicates: 0, entries: [], contacts: [], refs: [] };
-      batch.rows++;
-      if (done.has(index)) continue; // acknowledged by an earlier run: only counted, never re-read
-      const entry = (status: ReportEntry['status'], code: string, message: string): ReportEntry => ({ row: r.row, line: r.line, status, code, message, cells: r.cells });
-      if (!fits(r.cells, s.header.length)) {
-        batch.entries.push(entry('rejected', RowCode.ragged, `The row has ${r.cells.length} cells; the header has ${s.header.length}.`));
-        continue;
-      }
-      const later = id === '' ? undefined : s.dupes.supersededBy(id, r.row);
-      if (later !== undefined) {
-        batch.duplicates++;
-        batch.entries.push(entry('duplicate', RowCode.duplicate, `External id "${id}" appears again on row ${later}, which wins.`));
-        continue;
-      }
-      const c = toContact(r.cells, s.map, schema);
-      if (!c.ok) {
-        batch.entries.push(entry('rejected', c.code, c.message));
-        continue;
-      }
-      batch.contacts.push(c.contact);
-      batch.refs.push(r);
     }
     if (batch && !fatal) await dispatch(batch);
     await Promise.allSettled([...inflight]);

@@ -8,7 +8,7 @@ import type { ContactInput, ContactsApi } from '../vendors/types.js';
 import { DoneSet, loadCheckpoint, removeCheckpoint, writeFileAtomic } from './checkpoint.js';
 import { coerceAttribute, schemaOf, toContact } from './coerce.js';
 import { mapHeader, type ColumnMap } from './columns.js';
-import { DuplicateIndex, HashCollector, idHash64 } from './dedupe.js';
+import { DuplicateIndex, HashCollector, idHash } from './dedupe.js';
 import { deliverBatch } from './deliver.js';
 import { csvField, csvLine, formulaSafe, openReport, reportLine } from './report.js';
 import { fnv1a32, parseShard, shardOf } from './shard.js';
@@ -212,14 +212,14 @@ describe('duplicates', () => {
   it('finds repeated hashes and lets the last row win, exactly', () => {
     const ids = ['a', 'b', 'a', 'c', 'b', 'a'];
     const h = new HashCollector();
-    for (const id of ids) h.push(idHash64(id));
+    for (const id of ids) h.push(idHash(id));
     const d = new DuplicateIndex(h.repeated());
     ids.forEach((id, i) => d.isCandidate(id) && d.see(id, i + 1));
     expect(ids.map((id, i) => d.supersededBy(id, i + 1) ?? null)).toEqual([6, 5, 6, null, null, null]);
   });
   it('does not confuse different ids', () => {
     const h = new HashCollector();
-    for (let i = 0; i < 50_000; i++) h.push(idHash64(`user_${i}`));
+    for (let i = 0; i < 50_000; i++) h.push(idHash(`user_${i}`));
     expect(h.repeated().size).toBe(0);
   });
 });
