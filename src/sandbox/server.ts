@@ -7,6 +7,7 @@ import { UsageError } from '../cli/errors.js';
 import { decodeBase64Strict } from '../core/base64.js';
 import { parseSecretKey } from '../core/secret-key.js';
 import { failure, type Failure } from './errors.js';
+import { ByteSink, hasLargeArray, putJson } from './json-body.js';
 import type { Family, Route, Runtime, SandboxReply, SandboxRequest } from './http.js';
 import {
   FAULT_KINDS,
@@ -50,6 +51,9 @@ export interface Sandbox {
 }
 
 const MAX_BODY_BYTES = 32 * 1024 * 1024;
+/** Response bodies from this size up are encoded into reused buffers (see send()); at most MAX_SPARES are kept. */
+const SPARE_MIN = 64 * 1024;
+const MAX_SPARES = 8;
 
 interface CompiledRoute extends Route {
   regex: RegExp;
@@ -153,11 +157,22 @@ export async function startSandbox(o: SandboxOptions = {}): Promise<Sandbox> {
   if (!loaded && o.dataFile) state.changed();
   const persister = o.dataFile ? new Persister(state, o.dataFile, (e) => log(`error: cannot save ${o.dataFile}: ${(e as Error).message}`)) : undefined;
 
+  const spares: Buffer[] = [];
+  let isoAt = Number.NaN;
+  let isoText = '';
   const rt: Runtime = {
     state,
     provider,
     now,
-    iso: () => new Date(now()).toISOString(),
+    iso: () => {
+      // A contacts write stamps up to 1000 records within the same millisecond: format it once.
+      const t = now();
+      if (t !== isoAt) {
+        isoAt = t;
+        isoText = new Date(t).toISOString();
+      }
+      return isoText;
+    },
     log,
     uuid: () => randomUUID(),
     identityKey,
@@ -198,15 +213,29 @@ export async function startSandbox(o: SandboxOptions = {}): Promise<Sandbox> {
       res.end();
       return;
     }
-    let body: string;
-    if (reply.text !== undefined) body = reply.text;
-    else {
-      body = JSON.stringify(reply.json ?? {});
-      headers['content-type'] ??= 'application/json; charset=utf-8';
+    if (reply.text === undefined) headers['content-type'] ??= 'application/json; charset=utf-8';
+    // A contacts write answers with ~250 KB: it is encoded into a buffer kept for the next one
+    // (memory fresh from the system is paid for again on every first touch, which cost more
+    // than the encoding), and its JSON is written there piece by piece (json-body.ts).
+    let text: string | undefined;
+    if (reply.text !== undefined) text = reply.text;
+    else if (!hasLargeArray(reply.json)) text = JSON.stringify(reply.json ?? {});
+    if (text !== undefined && text.length < SPARE_MIN) {
+      headers['content-length'] = String(Buffer.byteLength(text, 'utf8'));
+      res.writeHead(reply.status, headers);
+      res.end(text);
+      return;
     }
-    headers['content-length'] = String(Buffer.byteLength(body));
+    const out = new ByteSink(spares.pop() ?? Buffer.allocUnsafeSlow(SPARE_MIN * 4));
+    if (text !== undefined) out.put(text);
+    else putJson(reply.json, out);
+    headers['content-length'] = String(out.length);
     res.writeHead(reply.status, headers);
-    res.end(body);
+    const buf = out.buf;
+    // 'finish': the bytes were handed to the OS, so the buffer is free again.
+    res.end(buf.subarray(0, out.length), () => {
+      if (spares.length < MAX_SPARES) spares.push(buf);
+    });
   }
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {

@@ -140,9 +140,13 @@ function validateContact(input: unknown, prefix: string, agent: AgentState, issu
   return issues.length === before ? out : undefined;
 }
 
-function applyChange(agent: AgentState, rt: Runtime, externalId: string, c: ContactChange, o: { replaceWhole: boolean }): StoredContact {
+/**
+ * Store a validated change. `known` is the contact as it stands when the caller already looked
+ * it up (null: there is none), which saves a lookup in a map of up to a million contacts.
+ */
+function applyChange(agent: AgentState, rt: Runtime, externalId: string, c: ContactChange, o: { replaceWhole: boolean }, known?: StoredContact | null): StoredContact {
   const now = rt.iso();
-  const existing = agent.contacts.get(externalId);
+  const existing = known === undefined ? agent.contacts.get(externalId) : (known ?? undefined);
   const ct: StoredContact = existing ?? {
     id: bookbag(rt) ? `contact_${++rt.state.counters.contact}` : rt.uuid(),
     external_id: externalId,
@@ -150,12 +154,26 @@ function applyChange(agent: AgentState, rt: Runtime, externalId: string, c: Cont
     created_at: now,
     updated_at: now,
   };
-  for (const key of ['name', 'email', 'phonenumber', 'stripe_accounts'] as const) {
-    const v = c[key];
-    if (v === undefined) continue;
-    if (key === 'email') setEmailOwner(agent, ct.email, v as string | null, externalId);
-    if (v === null) delete ct[key];
-    else (ct as unknown as Record<string, unknown>)[key] = v;
+  // One field at a time, in this order (a new contact's keys come out in it), with named
+  // stores: a loop over the key names made every store a slow keyed one. A value equal to the
+  // stored one keeps the stored string: a re-sync of a million contacts then leaves no new
+  // string behind in them for the garbage collector to promote.
+  if (c.name !== undefined) {
+    if (c.name === null) delete ct.name;
+    else if (ct.name !== c.name) ct.name = c.name;
+  }
+  if (c.email !== undefined) {
+    setEmailOwner(agent, ct.email, c.email, externalId);
+    if (c.email === null) delete ct.email;
+    else if (ct.email !== c.email) ct.email = c.email;
+  }
+  if (c.phonenumber !== undefined) {
+    if (c.phonenumber === null) delete ct.phonenumber;
+    else if (ct.phonenumber !== c.phonenumber) ct.phonenumber = c.phonenumber;
+  }
+  if (c.stripe_accounts !== undefined) {
+    if (c.stripe_accounts === null) delete ct.stripe_accounts;
+    else ct.stripe_accounts = c.stripe_accounts;
   }
   if (c.custom_attributes) {
     if (o.replaceWhole) ct.custom_attributes = {};
@@ -180,24 +198,42 @@ function emailIndex(agent: AgentState): Map<string, string> {
 
 function setEmailOwner(agent: AgentState, oldEmail: string | undefined, newEmail: string | null, owner: string): void {
   const idx = emailIndex(agent);
-  if (oldEmail && idx.get(oldEmail.toLowerCase()) === owner) idx.delete(oldEmail.toLowerCase());
-  if (newEmail) idx.set(newEmail.toLowerCase(), owner);
+  const oldKey = oldEmail ? oldEmail.toLowerCase() : undefined;
+  const newKey = newEmail ? newEmail.toLowerCase() : undefined;
+  // The same email again (a re-sync): it ends owned by `owner` either way, in one map lookup
+  // (and the stored owner string is kept when it is the same).
+  if (oldKey !== undefined && oldKey === newKey) {
+    if (idx.get(newKey) !== owner) idx.set(newKey, owner);
+    return;
+  }
+  if (oldKey !== undefined && idx.get(oldKey) === owner) idx.delete(oldKey);
+  if (newKey !== undefined) idx.set(newKey, owner);
+}
+
+/** One contact of a write, validated. */
+interface Item {
+  externalId: string;
+  change: ContactChange;
+  /** The issue field for an email conflict, or the item's place in `users` (`users.<i>.email`). */
+  field: string | number;
+  /** The stored contact before this request (null: none), when already looked up. */
+  before?: StoredContact | null;
 }
 
 /** Emails used by another contact, in request order, with the overlay of earlier items of the same batch. */
-function emailConflicts(agent: AgentState, items: Array<{ externalId: string; change: ContactChange; field: string }>): Issue[] {
+function emailConflicts(agent: AgentState, items: Item[]): Issue[] {
   const idx = emailIndex(agent);
   const owner = new Map<string, string | null>();
   const emailOf = new Map<string, string | null>();
   const issues: Issue[] = [];
-  for (const { externalId, change, field } of items) {
+  for (const { externalId, change, field, before } of items) {
     if (change.email === undefined) continue;
     const next = change.email === null ? null : change.email.toLowerCase();
-    const prev = emailOf.has(externalId) ? (emailOf.get(externalId) ?? null) : (agent.contacts.get(externalId)?.email?.toLowerCase() ?? null);
+    const prev = emailOf.has(externalId) ? (emailOf.get(externalId) ?? null) : ((before === undefined ? agent.contacts.get(externalId) : before)?.email?.toLowerCase() ?? null);
     if (next !== null) {
       const o = owner.has(next) ? owner.get(next) : idx.get(next);
       if (o !== undefined && o !== null && o !== externalId) {
-        issues.push({ field, message: 'Email already in use by another contact' });
+        issues.push({ field: typeof field === 'number' ? `users.${field}.email` : field, message: 'Email already in use by another contact' });
         continue;
       }
     }
@@ -213,6 +249,8 @@ function conflict(rt: Runtime, issues: Issue[]): SandboxReply {
     ? json(409, { message: 'Error saving chatbot contact. External ID or email already exists.' })
     : json(409, { message: 'Email already in use by another contact', issues });
 }
+
+const REPLACE_NOTHING = { replaceWhole: false };
 
 const createContacts: Handler = (req, rt) => {
   const agent = findAgent(rt, req.params.chatbotId);
@@ -230,19 +268,30 @@ const createContacts: Handler = (req, rt) => {
   }
   if (users.length === 0) return badBody(rt, [{ field: 'users', message: 'Array must contain at least 1 element(s)' }]);
   const issues: Issue[] = [];
-  const items: Array<{ externalId: string; change: ContactChange; field: string }> = [];
-  users.forEach((u, i) => {
-    const change = validateContact(u, `users.${i}.`, agent, issues, { requireExternalId: !bookbag(rt), allowExternalId: true });
-    if (change) items.push({ externalId: change.external_id ?? `ext_${rt.uuid()}`, change, field: `users.${i}.email` });
-  });
+  const items: Item[] = [];
+  const opts = { requireExternalId: !bookbag(rt), allowExternalId: true };
+  // Each contact is looked up once (up to a million of them: every lookup is a cache miss);
+  // an id seen earlier in the same request is looked up again when it is stored.
+  const seen = new Set<string>();
+  const again: boolean[] = [];
+  for (let i = 0; i < users.length; i++) {
+    const change = validateContact(users[i], `users.${i}.`, agent, issues, opts);
+    if (!change) continue;
+    const externalId = change.external_id ?? `ext_${rt.uuid()}`;
+    again.push(seen.has(externalId));
+    seen.add(externalId);
+    items.push({ externalId, change, field: i, before: agent.contacts.get(externalId) ?? null });
+  }
   if (issues.length > 0) return { ...badBody(rt, issues), items: users.length };
   const conflicts = emailConflicts(agent, items);
   if (conflicts.length > 0) return { ...conflict(rt, conflicts), items: users.length };
-  const added = new Set(items.filter((it) => !agent.contacts.has(it.externalId)).map((it) => it.externalId)).size;
-  if (agent.contacts.size + added > rt.contactQuota) {
-    return { ...badBody(rt, [{ field: 'users', message: `Contact quota reached: the plan allows ${rt.contactQuota} contacts` }]), items: users.length };
+  if (rt.contactQuota !== Number.POSITIVE_INFINITY) {
+    const added = new Set(items.filter((it) => !it.before).map((it) => it.externalId)).size;
+    if (agent.contacts.size + added > rt.contactQuota) {
+      return { ...badBody(rt, [{ field: 'users', message: `Contact quota reached: the plan allows ${rt.contactQuota} contacts` }]), items: users.length };
+    }
   }
-  const data = items.map((it) => applyChange(agent, rt, it.externalId, it.change, { replaceWhole: false }));
+  const data = items.map((it, k) => applyChange(agent, rt, it.externalId, it.change, REPLACE_NOTHING, again[k] ? undefined : it.before));
   rt.state.changed();
   return { status: 200, json: { message: 'Success', data }, items: users.length };
 };
