@@ -69,7 +69,7 @@ export async function readTokenInput(ctx: Ctx, arg: string | undefined, secretFr
 }
 
 /**
- * `--at <ISO 8601 | Unix seconds>` → Unix seconds.
+ * `--at <ISO 8601 | Unix seconds>` → Unix seconds. A date and time without a zone is UTC.
  * @example parseAt('1767225600') // 1767225600
  */
 export function parseAt(text: string): number {
@@ -79,9 +79,12 @@ export function parseAt(text: string): number {
     if (n >= 1e11) throw new UsageError('ERR_TOKEN_AT', `--at ${t} looks like milliseconds.`, { hint: `Use seconds: ${Math.floor(n / 1000)}.` });
     return n;
   }
-  const ms = /^\d{4}-\d{2}-\d{2}/.test(t) ? Date.parse(t) : Number.NaN;
+  // A time without a zone is UTC, whatever the machine's zone (JavaScript would read it as
+  // local time, so the same command would mean different instants on two machines).
+  const iso = t.replace(/^(\d{4}-\d{2}-\d{2})[ T](\d{2}:\d{2}(:\d{2}(\.\d+)?)?)$/, '$1T$2Z');
+  const ms = /^\d{4}-\d{2}-\d{2}/.test(iso) ? Date.parse(iso) : Number.NaN;
   if (Number.isNaN(ms)) {
-    throw new UsageError('ERR_TOKEN_AT', `--at "${text}" is neither an ISO 8601 time nor Unix seconds.`, { hint: 'Example: --at 2026-01-01T12:00:00Z or --at 1767268800.' });
+    throw new UsageError('ERR_TOKEN_AT', `--at "${text}" is neither an ISO 8601 time nor Unix seconds.`, { hint: 'Example: --at 2026-01-01T12:00:00Z, --at "2026-01-01 13:00+01:00" or --at 1767268800 (a time without a zone is UTC).' });
   }
   return ms / 1000;
 }

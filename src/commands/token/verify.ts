@@ -50,7 +50,7 @@ export function registerVerify(parent: Command, ctx: Ctx, runF = runVerify): voi
     .description('Verify a user token strictly and explain every failure (exit 3 when invalid)')
     .argument('[token]', 'the JWT; `-` or omitted reads stdin')
     .option('--leeway <dur>', 'clock tolerance for exp/nbf/iat', '60s')
-    .option('--at <time>', 'verify as of this moment: ISO 8601 or Unix seconds')
+    .option('--at <time>', 'verify as of this moment: ISO 8601 (UTC unless it names a zone) or Unix seconds')
     .option('--provider <name>', 'chatbase, replyful or generic (decides the id claim and rules)')
     .option('--secret <value>', SECRET_OPTION_HELP.secret)
     .option('--secret-stdin', SECRET_OPTION_HELP.secretStdin)
