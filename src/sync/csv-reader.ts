@@ -10,8 +10,10 @@
  * before (`bom`, `relax_column_count`, `relax_quotes`, `max_record_size` 1 MiB, record
  * delimiters CRLF, LF and CR), down to its quirks — a quote that closes a quoted field without
  * a delimiter after it is kept as text, a NUL after a quote closes it — which a property test
- * checks against csv-parse itself (csv-reader.test.ts). As before, a record of one empty cell
- * (a blank line, or `""`) is skipped.
+ * checks against csv-parse itself (csv-reader.test.ts). The one difference is on purpose: a
+ * blank line (nothing between two line ends) and a record holding one empty quoted cell (`""`)
+ * are told apart, so a one-column file's `""` row is a row (with an empty id), while blank
+ * lines are skipped and counted.
  */
 import { isUtf8 } from 'node:buffer';
 import type { Readable } from 'node:stream';
@@ -21,6 +23,12 @@ export interface CsvRecord {
   cells: string[];
   /** Physical line (1-based) where the record starts: what an editor shows. */
   line: number;
+}
+
+/** Counters a caller can pass in to learn what the reader skipped. */
+export interface CsvReadStats {
+  /** Blank lines (nothing between two line ends) after the first record: skipped, not rows. */
+  blankLines: number;
 }
 
 /** A record longer than this is a broken quote swallowing the file, not a contact. */
@@ -297,6 +305,8 @@ function completeLength(b: Buffer): number {
 
 export interface ReadOptions<T> {
   signal?: AbortSignal | undefined;
+  /** Filled in once the whole file is read. */
+  stats?: CsvReadStats | undefined;
   /** Sees every raw chunk (the scan hashes the file with it). */
   tap?: ((chunk: Buffer) => void) | undefined;
   /** Builds the object yielded for a record (default: a CsvRecord). */
@@ -314,7 +324,6 @@ export async function* readCsvBatches<T = CsvRecord>(source: Readable, o: ReadOp
   let out: T[] = [];
   const make = o.make ?? ((cells: string[], line: number) => ({ cells, line }) as T);
   const tok = new CsvTokenizer((cells, line) => {
-    if (cells.length === 1 && cells[0] === '') return; // read as a blank line
     out.push(make(cells, line));
   });
   const onAbort = (): void => {
@@ -364,6 +373,7 @@ export async function* readCsvBatches<T = CsvRecord>(source: Readable, o: ReadOp
       }
     }
     tok.push(carry ? decode(Buffer.alloc(0), true) : '', true);
+    if (o.stats) o.stats.blankLines += tok.blankLines;
     if (out.length) yield out;
   } catch (err) {
     if (signal?.aborted) throw new CancelledError('Interrupted.', { cause: err });
@@ -390,6 +400,6 @@ function notUtf8(b: Buffer, before: number, lines: number): UsageError {
 }
 
 /** Records one at a time (see readCsvBatches). */
-export async function* readCsvRecords(source: Readable, signal?: AbortSignal): AsyncGenerator<CsvRecord> {
-  for await (const batch of readCsvBatches(source, { signal })) yield* batch;
+export async function* readCsvRecords(source: Readable, signal?: AbortSignal, stats?: CsvReadStats): AsyncGenerator<CsvRecord> {
+  for await (const batch of readCsvBatches(source, { signal, stats })) yield* batch;
 }

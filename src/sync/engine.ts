@@ -21,7 +21,7 @@ import type { ContactInput, ContactsApi, CustomAttribute } from '../vendors/type
 import { type Checkpoint, CHECKPOINT_VERSION, DoneSet, loadCheckpoint, removeCheckpoint, saveCheckpoint, type SyncCounts } from './checkpoint.js';
 import { RowCode, schemaOf, toContact } from './coerce.js';
 import { type ColumnMap, type HeaderProblem, mapHeader } from './columns.js';
-import { readCsvBatches } from './csv-reader.js';
+import { type CsvReadStats, readCsvBatches } from './csv-reader.js';
 import { DuplicateIndex, HashCollector, idHash } from './dedupe.js';
 import { deliverBatch } from './deliver.js';
 import { openReport, type ReportEntry, type ReportFile, reportLine } from './report.js';
@@ -74,6 +74,8 @@ export interface EngineResult extends SyncCounts {
   skippedBatches: number;
   /** Rows of the file that belong to other shards (not counted in `read`). */
   otherShards: number;
+  /** Blank lines in the file (nothing between two line ends): skipped, not rows, so not in `read`. */
+  blankLines: number;
   report: string | null;
   checkpoint: string | null;
   ignoredColumns: string[];
@@ -86,6 +88,7 @@ interface Scan {
   map: ColumnMap;
   rows: number;
   otherShards: number;
+  blankLines: number;
   bytes: number;
   sha256: string;
   dupes: DuplicateIndex;
@@ -144,6 +147,7 @@ async function* dataRows(o: EngineOptions, source: Readable): AsyncGenerator<{ h
 async function scan(o: EngineOptions): Promise<Scan> {
   const hash = createHash('sha256');
   let bytes = 0;
+  const stats: CsvReadStats = { blankLines: 0 };
   const tap = (chunk: Buffer): void => {
     hash.update(chunk);
     bytes += chunk.length;
@@ -155,7 +159,7 @@ async function scan(o: EngineOptions): Promise<Scan> {
   let otherShards = 0;
   // Only cells are needed here: no row objects.
   const cellsOnly = (cells: string[]): string[] => cells;
-  for await (const recs of readCsvBatches(o.openInput(), { signal: o.signal, tap, make: cellsOnly })) {
+  for await (const recs of readCsvBatches(o.openInput(), { signal: o.signal, stats, tap, make: cellsOnly })) {
     let k = 0;
     if (!map) {
       header = recs[0]!;
@@ -193,7 +197,7 @@ async function scan(o: EngineOptions): Promise<Scan> {
       }
     }
   }
-  return { header, map, rows, otherShards, bytes, sha256: hash.digest('hex'), dupes };
+  return { header, map, rows, otherShards, blankLines: stats.blankLines, bytes, sha256: hash.digest('hex'), dupes };
 }
 
 /** The header cannot be mapped: say why. */
@@ -218,7 +222,7 @@ export async function runEngine(o: EngineOptions): Promise<EngineResult> {
   const t0 = o.now().getTime();
   const s = await scan(o);
   o.verbose?.(
-    `scanned ${o.inputName}: ${s.bytes} bytes, ${s.rows} rows${o.shard ? ` in this shard (${s.otherShards} in others)` : ''}, ${s.map.attributes.length} attribute columns, sha256 ${s.sha256.slice(0, 12)}…, ${o.now().getTime() - t0} ms`,
+    `scanned ${o.inputName}: ${s.bytes} bytes, ${s.rows} rows${s.blankLines ? ` (and ${s.blankLines} blank lines, skipped)` : ''}${o.shard ? ` in this shard (${s.otherShards} in others)` : ''}, ${s.map.attributes.length} attribute columns, sha256 ${s.sha256.slice(0, 12)}…, ${o.now().getTime() - t0} ms`,
   );
 
   // 2. Resume bookkeeping.
@@ -507,6 +511,7 @@ export async function runEngine(o: EngineOptions): Promise<EngineResult> {
     resumed,
     skippedBatches,
     otherShards: s.otherShards,
+    blankLines: s.blankLines,
     report: report?.path ?? null,
     checkpoint: o.checkpointPath && !o.dryRun ? o.checkpointPath : null,
     ignoredColumns,

@@ -1,6 +1,7 @@
+import { tmpdir } from 'node:os';
 import { Command } from 'commander';
 import { describe, expect, it } from 'vitest';
-import { createTestCtx } from '../../../test/helpers/test-ctx.js';
+import { createTestCtx, runCli } from '../../../test/helpers/test-ctx.js';
 import { DEFAULT_BATCH_SIZE, DEFAULT_CONCURRENCY, registerSync, type SyncOptions, type SyncResult } from './sync.js';
 
 async function parse(argv: string[]): Promise<SyncOptions> {
@@ -65,5 +66,21 @@ describe('contacts sync: flags → options', () => {
     [['--dry-run', '--checkpoint', 'cp.json']],
   ])('refuses %j with exit 2', async (flags) => {
     await expect(parse(['c.csv', ...flags])).rejects.toMatchObject({ exitCode: 2 });
+  });
+});
+
+describe('contacts sync: blank lines and "" rows (dry run, no vendor needed)', () => {
+  const csv = 'external_id\nu1\n\n""\nu2\n\n';
+  it('--json: the "" row is read and rejected, the blank lines are counted apart', async () => {
+    const r = await runCli(['contacts', 'sync', '-', '--dry-run', '--json'], createTestCtx({ stdin: csv, cwd: tmpdir() }));
+    expect(r.exitCode, r.stderr).toBe(5);
+    expect(r.json()).toMatchObject({ read: 3, synced: 2, rejected: 1, duplicates: 0, blankLines: 2, rejections: [{ row: 2, line: 4, code: 'ID_MISSING' }] });
+  });
+  it('human: says how many blank lines were skipped', async () => {
+    const r = await runCli(['contacts', 'sync', '-', '--dry-run'], createTestCtx({ stdin: csv, cwd: tmpdir() }));
+    expect(r.exitCode, r.stderr).toBe(5);
+    expect(r.stdout).toContain('Dry run: would sync 2 of 3 rows');
+    expect(r.stdout).toMatch(/2 blank lines skipped/);
+    expect(r.stdout).toMatch(/row 2 \(line 4\): ID_MISSING/);
   });
 });

@@ -144,6 +144,8 @@ export function registerSync(parent: Command, ctx: Ctx, runF = runSync): void {
       `
 Every row ends as exactly one of: synced, rejected (in --report, with a code) or duplicate
 (the same id later in the file wins). read = synced + rejected + duplicates.
+A blank line (nothing between two line ends) is not a row: it is skipped and counted apart
+(blankLines); a row holding "" is a row, with an empty cell.
 A cell left empty leaves the field unchanged; a cell holding exactly null deletes it.
 Attribute values take the type in the vendor's schema (fetched once); attributes the schema
 lacks are not sent (vendors drop them silently), with a warning before anything is written.
@@ -325,6 +327,7 @@ export function renderSync(r: SyncResult, ctx: Ctx): string {
   const net = `${plural(r.batches, 'batch', 'batches')}, ${plural(r.requests, 'request')}, ${plural(r.retries, 'retry', 'retries')}, ${(r.elapsedMs / 1000).toFixed(1)} s`;
   lines.push(`  ${c.dim(net)}`);
   if (r.otherShards) lines.push(`  ${c.dim(`${plural(r.otherShards, 'row')} belong to other shards`)}`);
+  if (r.blankLines) lines.push(`  ${c.dim(`${plural(r.blankLines, 'blank line')} skipped (nothing between two line ends: not a row, so not counted as read)`)}`);
   if (r.resumed) lines.push(`  ${c.dim(`resumed: ${plural(r.skippedBatches, 'batch', 'batches')} were already done`)}`);
   if (r.rejections.length) {
     lines.push('', 'Rejected rows:');

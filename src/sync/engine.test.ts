@@ -1,0 +1,66 @@
+// runEngine on in-memory files with a fake vendor: what is read, counted and rejected.
+import { Readable } from 'node:stream';
+import { describe, expect, it } from 'vitest';
+import type { ContactInput, ContactsApi } from '../vendors/types.js';
+import { type EngineOptions, type EngineResult, runEngine } from './engine.js';
+
+function fakeApi(): ContactsApi & { stored: string[] } {
+  const stored: string[] = [];
+  return {
+    stats: { requests: 0, retries: 0, waitedMs: 0 },
+    stored,
+    async listAttributes() {
+      return [];
+    },
+    async upsertContacts(cs: readonly ContactInput[]) {
+      stored.push(...cs.map((c) => c.external_id));
+      return cs.map((c) => ({ ...c, id: c.external_id }) as never);
+    },
+  };
+}
+
+async function run(csv: string, o: Partial<EngineOptions> = {}): Promise<EngineResult & { stored: string[] }> {
+  const api = fakeApi();
+  const r = await runEngine({
+    openInput: () => Readable.from([Buffer.from(csv, 'utf8')]),
+    inputName: 'in.csv',
+    batchSize: 2,
+    concurrency: 2,
+    shard: undefined,
+    dryRun: false,
+    reportPath: undefined,
+    checkpointPath: undefined,
+    resume: false,
+    target: { provider: 'chatbase', baseUrl: 'http://127.0.0.1:1', agentId: 'a' },
+    connect: async () => api,
+    signal: new AbortController().signal,
+    now: () => new Date(0),
+    warn: () => undefined,
+    info: () => undefined,
+    ...o,
+  });
+  return { ...r, stored: api.stored };
+}
+
+const counts = (r: EngineResult) => ({ read: r.read, synced: r.synced, rejected: r.rejected, duplicates: r.duplicates, blankLines: r.blankLines });
+
+describe('a one-column file', () => {
+  it('reads a row holding "" as a row with an empty id, rejected ID_MISSING (never dropped)', async () => {
+    for (const csv of ['external_id\nu1\n""\nu2\n', 'external_id\r\nu1\r\n""\r\nu2', 'external_id\nu1\nu2\n""']) {
+      const r = await run(csv);
+      expect(counts(r), JSON.stringify(csv)).toEqual({ read: 3, synced: 2, rejected: 1, duplicates: 0, blankLines: 0 });
+      expect(r.rejections, JSON.stringify(csv)).toEqual([{ row: csv.endsWith('""') ? 3 : 2, line: csv.endsWith('""') ? 4 : 3, externalId: '', code: 'ID_MISSING', message: 'The external id is empty.' }]);
+      expect(r.stored.sort()).toEqual(['u1', 'u2']);
+    }
+  });
+  it('skips blank lines (nothing between two line ends), and counts them', async () => {
+    const r = await run('external_id\n\nu1\n\n\r\nu2\n\n');
+    expect(counts(r)).toEqual({ read: 2, synced: 2, rejected: 0, duplicates: 0, blankLines: 4 });
+    expect(r.stored.sort()).toEqual(['u1', 'u2']);
+  });
+  it('counts a "" row of a wider file as a ragged row, not a blank line', async () => {
+    const r = await run('external_id,name\nu1,Ann\n""\n\nu2,Bob\n');
+    expect(counts(r)).toEqual({ read: 3, synced: 2, rejected: 1, duplicates: 0, blankLines: 1 });
+    expect(r.rejections.map((x) => [x.row, x.line, x.code])).toEqual([[2, 3, 'ROW_RAGGED']]);
+  });
+});
