@@ -64,3 +64,25 @@ describe('a one-column file', () => {
     expect(r.rejections.map((x) => [x.row, x.line, x.code])).toEqual([[2, 3, 'ROW_RAGGED']]);
   });
 });
+
+describe('a file with another delimiter', () => {
+  it.each([
+    ['external_id;email;name\nu1;a@b.co;Ann\n', 'semicolon', 'delimiter=";"'],
+    ['"external_id;email";name\n', 'semicolon', 'delimiter=";"'],
+    ['external_id\temail\nu1\ta@b.co\n', 'tab', 'delimiter="\\t"'],
+  ])('%j is refused before any write, naming the delimiter and how to convert', async (csv, what, delimiter) => {
+    const api = fakeApi();
+    const err = await run(csv, { connect: async () => api }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'ERR_SYNC_NO_ID_COLUMN', exitCode: 2 });
+    const e = err as { message: string; hint: string };
+    expect(e.message).toContain(`looks ${what}-separated`);
+    expect(e.hint).toContain('comma delimited');
+    expect(e.hint).toContain(delimiter);
+    expect(api.stored).toEqual([]);
+  });
+  it('keeps the plain hint for a comma header without an id column', async () => {
+    const err = await run('name,email\nAnn,a@b.co\n').catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'ERR_SYNC_NO_ID_COLUMN', hint: expect.stringContaining('external_id (or user_id, id)') });
+    expect((err as Error).message).not.toContain('separated');
+  });
+});

@@ -200,8 +200,22 @@ async function scan(o: EngineOptions): Promise<Scan> {
   return { header, map, rows, otherShards, blankLines: stats.blankLines, bytes, sha256: hash.digest('hex'), dupes };
 }
 
-/** The header cannot be mapped: say why. */
+/** A path as one shell word. */
+function shellWord(s: string): string {
+  return /^[\w./@%+=:,-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
+}
+
+/** The header cannot be mapped: say why, and what the file looks like when that helps. */
 function headerError(o: EngineOptions, header: string[], problem: HeaderProblem): UsageError {
+  // One column holding the separators of another dialect: a file Excel saved with ";" (in
+  // locales where the comma is the decimal mark), or a TSV. Every row would fail the same way.
+  const sep = header.length === 1 ? ([';', '\t'] as const).find((c) => header[0]!.includes(c)) : undefined;
+  if (sep) {
+    const what = sep === ';' ? 'semicolon' : 'tab';
+    return new UsageError(problem.code, `${o.inputName} looks ${what}-separated: its header is one column, "${header[0]}". contacts sync reads comma-separated CSV.`, {
+      hint: `Save it as "CSV UTF-8 (comma delimited)", or convert it (quoted cells stay intact): python3 -c 'import csv,sys; csv.writer(sys.stdout).writerows(csv.reader(sys.stdin, delimiter="${sep === ';' ? ';' : '\\t'}"))' < ${o.inputName === 'stdin' ? 'in.csv' : shellWord(o.inputName)} > comma.csv`,
+    });
+  }
   if (problem.code === 'ERR_SYNC_NO_ID_COLUMN') {
     return new UsageError(problem.code, `${o.inputName}: ${problem.message}`, {
       hint: `Name the column holding your user ids external_id (or user_id, id). The header read was: ${header.join(',')}`,
