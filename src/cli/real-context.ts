@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { fstatSync, writeSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Chalk } from 'chalk';
@@ -10,7 +11,7 @@ import { inquirerPrompter, type Prompter } from './prompter.js';
 
 /**
  * The production context: the one place besides bin.ts that reads `process`. Expensive
- * pieces (the store, the HTTP agent, stdin) are created on first use.
+ * pieces (the store, the HTTP agent, stdin, the stdout and stderr streams) are created on first use.
  */
 export function createRealCtx(): Ctx {
   const controller = new AbortController();
@@ -19,8 +20,9 @@ export function createRealCtx(): Ctx {
     get stdin() {
       return process.stdin;
     },
-    stdout: process.stdout,
-    stderr: process.stderr,
+    // Windows consoles need the stream (WriteConsoleW for Unicode); elsewhere write directly.
+    stdout: process.platform === 'win32' ? openStdout() : fdOutput(1, openStdout),
+    stderr: process.platform === 'win32' ? process.stderr : fdOutput(2, () => process.stderr),
   };
   let store: ProfileStore | undefined;
   let agent: Dispatcher | undefined;
@@ -75,10 +77,108 @@ export function createRealCtx(): Ctx {
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  return ctx;
+}
+
+type Output = Io['stdout'];
+
+/** process.stdout, set up to end quietly when the reader goes away. */
+function openStdout(): Output {
+  const s = process.stdout;
   // `chatid … | head` closes the pipe early: that is not an error worth a stack trace.
-  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  s.on('error', (err: NodeJS.ErrnoException) => {
     if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
     throw err;
   });
-  return ctx;
+  return s;
+}
+
+/** What {@link fdOutput} needs from the system (tests pass fakes). */
+export interface FdSystem {
+  /** fs.writeSync(fd, buffer, offset, length): bytes written. */
+  writeSync(fd: number, buffer: Uint8Array, offset: number, length: number): number;
+  isatty(fd: number): boolean;
+}
+
+const realFdSystem: FdSystem = {
+  writeSync: (fd, buffer, offset, length) => writeSync(fd, buffer, offset, length),
+  // Only a character device can be a terminal: a pipe or a file is answered by fstat alone,
+  // without loading node:tty (and node:net behind it, ≈ 10 M instructions).
+  isatty: (fd) => {
+    try {
+      if (!fstatSync(fd).isCharacterDevice()) return false;
+    } catch {
+      // Let tty answer.
+    }
+    return process.getBuiltinModule('node:tty').isatty(fd);
+  },
+};
+
+/**
+ * Bytes written with `writeSync` before the output is handed to a stream for good: short
+ * outputs (a hash, a token, help, an error) never create one; long ones (`--batch`) get the
+ * stream's back-pressure and leave the event loop free (Ctrl-C) while a slow reader catches up.
+ */
+export const SYNC_OUTPUT_LIMIT = 64 * 1024;
+
+/**
+ * stdout or stderr without the cost of creating `process.stdout`/`process.stderr` (on a pipe:
+ * a net.Socket, node:tty, node:net; ≈ 10 M instructions, docs/performance.md) for the common
+ * case of a few short writes. `write` writes at once with `fs.writeSync(fd)`; the real stream
+ * (`openStream`) is created, and then takes every later write, when:
+ * - anything but `write`, `isTTY` and `fd` is used (`once('drain')`, `on`, being handed to
+ *   readline or a progress bar), or `columns` at a terminal;
+ * - more than {@link SYNC_OUTPUT_LIMIT} bytes would have been written synchronously;
+ * - `writeSync` fails: EAGAIN (a non-blocking pipe that is full; the stream waits for it) or
+ *   anything else (EPIPE: the stream reports it as before, and stdout's error handler exits
+ *   quietly). What was not written yet goes to the stream.
+ * Nothing is written synchronously once the stream exists, so output stays in order. `isTTY`
+ * comes from `isatty(fd)`, as the stream's would.
+ */
+export function fdOutput(fd: 1 | 2, openStream: () => Output, sys: FdSystem = realFdSystem): Output {
+  let stream: Output | undefined;
+  let tty: boolean | undefined;
+  let synced = 0;
+  const real = (): Output => (stream ??= openStream());
+  const isTTY = (): boolean => (tty ??= stream ? stream.isTTY === true : sys.isatty(fd));
+  function write(chunk: string | Uint8Array, encoding?: BufferEncoding | ((err?: Error | null) => void), cb?: (err?: Error | null) => void): boolean {
+    if (typeof encoding === 'function') {
+      cb = encoding;
+      encoding = undefined;
+    }
+    if (stream) return typeof chunk === 'string' ? stream.write(chunk, encoding ?? 'utf8', cb) : stream.write(chunk, cb);
+    const bytes = typeof chunk === 'string' ? Buffer.from(chunk, encoding ?? 'utf8') : chunk;
+    if (synced + bytes.length > SYNC_OUTPUT_LIMIT) return real().write(bytes, cb);
+    let done = 0;
+    try {
+      while (done < bytes.length) done += sys.writeSync(fd, bytes, done, bytes.length - done);
+    } catch {
+      return real().write(bytes.subarray(done), cb);
+    }
+    synced += bytes.length;
+    if (cb) process.nextTick(cb, null);
+    return true;
+  }
+  const own: Record<PropertyKey, unknown> = {
+    write,
+    fd,
+    get isTTY() {
+      return isTTY();
+    },
+    get columns() {
+      return isTTY() ? real().columns : undefined;
+    },
+  };
+  // Every other member is the real stream's, bound to it (created on first use).
+  return new Proxy(own, {
+    get: (target, key) => {
+      if (key in target) return target[key];
+      const s = real();
+      const v: unknown = Reflect.get(s, key, s);
+      return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(s) : v;
+    },
+    set: (target, key, value) => (key in target ? false : Reflect.set(real(), key, value)),
+    has: (target, key) => key in target || key in real(),
+    getPrototypeOf: () => Object.getPrototypeOf(real()) as object | null,
+  }) as unknown as Output;
 }
