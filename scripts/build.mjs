@@ -66,6 +66,26 @@ const lazyChildProcess = {
   },
 };
 
+/**
+ * chalk's supports-color calls tty.isatty(1) and tty.isatty(2) when it loads (node:tty loads
+ * node:net: ≈ 10 M instructions at every start) to set the level of chalk's default instances.
+ * chatid never uses those (ESLint bans the default chalk; src/cli/real-context.ts makes
+ * `new Chalk({ level: 0 })` and main sets the level from src/cli/context.ts colorLevel), so in
+ * the bundle supports-color answers "no color" without looking.
+ */
+const chalkNoSupportsColor = {
+  name: 'chalk-no-supports-color',
+  setup(b) {
+    b.onResolve({ filter: /^#supports-color$/ }, (args) =>
+      /node_modules[\\/]chalk[\\/]/.test(args.importer) ? { path: 'supports-color', namespace: 'chalk-no-supports-color' } : undefined,
+    );
+    b.onLoad({ filter: /.*/, namespace: 'chalk-no-supports-color' }, () => ({
+      loader: 'js',
+      contents: 'export function createSupportsColor() { return false; }\nexport default { stdout: false, stderr: false };\n',
+    }));
+  },
+};
+
 /** `csv-parse/sync` → `vendor/csv-parse-sync.js`. */
 const vendorFile = (spec) => `vendor/${spec.replace(/^@/, '').replace(/\//g, '-')}.js`;
 
@@ -119,7 +139,7 @@ export async function buildCli({ outdir = join(ROOT, 'dist'), codeCache = true, 
     metafile: true,
     // import() of external modules (vendor files, undici, builtins) becomes require() on use.
     supported: { 'dynamic-import': false },
-    plugins: [processShim, lazyChildProcess, vendorExternal(used)],
+    plugins: [processShim, lazyChildProcess, chalkNoSupportsColor, vendorExternal(used)],
     // Written below, once the build id is in (never read back from a directory others may rebuild).
     write: false,
   });
