@@ -5,7 +5,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildCliBundle } from './store-bundle.js';
+import { buildCliBundle, removeCliBundle } from './store-bundle.js';
 
 const hasTmux = spawnSync('tmux', ['-V']).status === 0;
 if (!hasTmux) console.warn('profile-tty.test.ts: SKIPPED, tmux is not installed (needed to drive prompts at a real terminal).');
@@ -20,11 +20,13 @@ let bin: string;
 beforeAll(async () => {
   if (hasTmux) bin = await buildCliBundle();
 });
-afterAll(() => {
+afterAll(async () => {
   if (!hasTmux) return;
   for (const s of sessions) spawnSync('tmux', ['-L', SOCKET, 'kill-session', '-t', s]);
   spawnSync('tmux', ['-L', SOCKET, 'kill-server']);
   if (socketPath) rmSync(socketPath, { force: true });
+  // The sessions (and the chatid processes in them) are gone: the build can go too.
+  await removeCliBundle(bin);
 });
 
 const quote = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;

@@ -5,17 +5,32 @@
 // the packages left external (undici, cli-progress) resolve.
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync } from 'node:fs';
-import { join } from 'node:path';
+import { rm } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildCli } from '../../scripts/build.mjs';
 
 export const REPO = fileURLToPath(new URL('../..', import.meta.url));
 
-/** Build the CLI as `npm run build` does, into a private directory; returns the path of its bin.js. */
+const BUNDLES = join(REPO, 'node_modules', '.cache');
+const PREFIX = 'chatid-bundle-';
+
+/**
+ * Build the CLI as `npm run build` does (CommonJS bundle, vendor files, code cache), into a
+ * private directory; returns the path of its bin.js. Remove it with {@link removeCliBundle} in
+ * afterAll, once every process started from it has ended.
+ */
 export async function buildCliBundle(): Promise<string> {
-  const cache = join(REPO, 'node_modules', '.cache');
-  mkdirSync(cache, { recursive: true });
-  return buildCli({ outdir: mkdtempSync(join(cache, 'chatid-bundle-')) });
+  mkdirSync(BUNDLES, { recursive: true });
+  return buildCli({ outdir: mkdtempSync(join(BUNDLES, PREFIX)) });
+}
+
+/** Delete the private build whose bin.js is `bin` (only one that buildCliBundle made). */
+export async function removeCliBundle(bin: string | undefined): Promise<void> {
+  if (!bin) return;
+  const dir = dirname(bin);
+  if (dirname(dir) !== BUNDLES || !basename(dir).startsWith(PREFIX)) throw new Error(`${bin} is not a build made by buildCliBundle; not removing it.`);
+  await rm(dir, { recursive: true, force: true });
 }
 
 export interface Spawned {

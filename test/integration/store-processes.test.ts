@@ -1,13 +1,15 @@
 import { mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
-import { buildCliBundle, runBin } from './store-bundle.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildCliBundle, removeCliBundle, runBin } from './store-bundle.js';
 
 let bin: string;
 beforeAll(async () => {
   bin = await buildCliBundle();
 });
+// Every test awaits the processes it starts, so nothing runs from the build any more.
+afterAll(() => removeCliBundle(bin));
 
 function tempConfigDir(): { dir: string; file: string; env: Record<string, string> } {
   const dir = join(mkdtempSync(join(tmpdir(), 'chatid-proc-')), 'config');

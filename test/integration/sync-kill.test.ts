@@ -4,44 +4,26 @@
 // worker may be sent twice per kill (measured in the sandbox's request log).
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { build } from 'esbuild';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { SANDBOX_DEMO_ATTRIBUTES } from '../../src/commands/contacts/sync.js';
 import { SANDBOX_API_KEY, startSandbox } from '../../src/sandbox/index.js';
 import { expectedOutcome, faultRows, toCsv } from '../fixtures/sync/rows.js';
+import { buildCliBundle, removeCliBundle } from './store-bundle.js';
 
-const ROOT = new URL('../..', import.meta.url).pathname;
 let BIN = '';
-let bundleDir = '';
 
-// The built CLI, bundled as scripts/build.mjs does but into a private directory: dist/ is
-// shared by everyone running `npm run build` here (the build deletes it first). The directory
-// sits under node_modules/ so the packages left external (undici, cli-progress) resolve.
+// The CLI as it ships (scripts/build.mjs: bin.js, the CommonJS cli.js with its code cache,
+// dist/vendor/), built into a private directory: dist/ is shared by everyone running
+// `npm run build` here (the build deletes it first).
 beforeAll(async () => {
-  await mkdir(join(ROOT, 'node_modules/.cache'), { recursive: true });
-  bundleDir = await mkdtemp(join(ROOT, 'node_modules/.cache/chatid-sync-kill-'));
-  await build({
-    entryPoints: { bin: join(ROOT, 'src/bin.ts') },
-    outdir: bundleDir,
-    bundle: true,
-    splitting: true,
-    format: 'esm',
-    platform: 'node',
-    target: 'node20.19',
-    logLevel: 'error',
-    chunkNames: 'chunks/[name]-[hash]',
-    external: ['undici', 'cli-progress'],
-    banner: { js: "import { createRequire as __chatidCreateRequire } from 'node:module'; const require = __chatidCreateRequire(import.meta.url);" },
-  });
-  BIN = join(bundleDir, 'bin.js');
+  BIN = await buildCliBundle();
   expect(existsSync(BIN)).toBe(true);
 }, 60_000);
-afterAll(async () => {
-  if (bundleDir) await rm(bundleDir, { recursive: true, force: true });
-});
+// The one test awaits every process it starts (killed or not) before it ends.
+afterAll(() => removeCliBundle(BIN));
 
 interface Run {
   code: number | null;
