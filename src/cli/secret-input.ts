@@ -1,4 +1,3 @@
-import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { Ctx } from './context.js';
 import { UsageError } from './errors.js';
@@ -57,6 +56,9 @@ export async function readSecretFlags(ctx: Ctx, f: SecretFlags, label = 'identit
     const path = resolve(ctx.cwd, f.secretFile);
     let text: string;
     try {
+      // Imported here: node:fs/promises (readline, file watchers behind it) is not loaded at
+      // start-up by every command that merely defines the secret flags.
+      const { readFile } = await import('node:fs/promises');
       text = await readFile(path, 'utf8');
     } catch (err) {
       throw new UsageError('ERR_SECRET_FILE', `Cannot read the ${label} file ${path} (${(err as NodeJS.ErrnoException).code ?? String(err)}).`, {

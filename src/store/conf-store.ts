@@ -1,10 +1,18 @@
 import { randomBytes } from 'node:crypto';
 import { closeSync, fchmodSync, fsyncSync, openSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { chmod, mkdir, readFile, stat } from 'node:fs/promises';
+import type * as FsPromises from 'node:fs/promises';
 import { join } from 'node:path';
 import { StoreError } from '../cli/errors.js';
 import type { ProfileStore, StoreData } from './types.js';
 import { pruneExpired, validateStoreData } from './validate.js';
+
+/**
+ * node:fs/promises on first use: loading it brings readline, the file watchers and the stream
+ * stack, which commands that never open the store (`hash` with CHATID_SECRET) should not pay for
+ * at start-up (this module is on the start-up path through src/cli/real-context.ts).
+ */
+let fsPromises: Promise<typeof FsPromises> | undefined;
+const fsp = (): Promise<typeof FsPromises> => (fsPromises ??= import('node:fs/promises'));
 
 export const STORE_FILE_MODE = 0o600;
 export const STORE_DIR_MODE = 0o700;
@@ -32,7 +40,7 @@ export function openConfStore(o: ConfStoreOptions): ProfileStore {
   async function readData(): Promise<StoreData> {
     let bytes: Buffer;
     try {
-      bytes = await readFile(path);
+      bytes = await (await fsp()).readFile(path);
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       if (code === 'ENOENT') return { profiles: {} };
@@ -65,6 +73,7 @@ export function openConfStore(o: ConfStoreOptions): ProfileStore {
 
   async function ensureDir(): Promise<void> {
     try {
+      const { chmod, mkdir } = await fsp();
       const created = await mkdir(o.dir, { recursive: true, mode: STORE_DIR_MODE });
       if (created !== undefined) await chmod(o.dir, STORE_DIR_MODE);
     } catch (err) {
@@ -213,7 +222,7 @@ function syntaxErrorPlace(text: string, message: string): string {
 
 async function modeOf(path: string): Promise<number | undefined> {
   try {
-    return (await stat(path)).mode & 0o777;
+    return (await (await fsp()).stat(path)).mode & 0o777;
   } catch {
     return undefined;
   }
