@@ -2,7 +2,7 @@ import { Readable } from 'node:stream';
 import { parse as parseSync } from 'csv-parse/sync';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { CsvSyntaxError, CsvTokenizer, firstInvalidUtf8, MAX_RECORD_BYTES, readCsvRecords } from './csv-reader.js';
+import { CsvSyntaxError, CsvTokenizer, fileChunks, firstInvalidUtf8, MAX_RECORD_BYTES, readCsvRecords } from './csv-reader.js';
 
 async function all(input: string | Buffer, chunk = 0): Promise<Array<{ cells: string[]; line: number }>> {
   const buf = typeof input === 'string' ? Buffer.from(input) : input;
@@ -192,5 +192,41 @@ describe('the tokenizer reads what csv-parse read', () => {
       }),
       { numRuns: 3000 },
     );
+  });
+});
+
+describe('fileChunks', () => {
+  it('reads a file through one reused buffer, and the reader gets the same records as from a stream', async () => {
+    const { mkdtemp, rm, writeFile } = await import('node:fs/promises');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const dir = await mkdtemp(join(tmpdir(), 'chatid-chunks-'));
+    try {
+      const text = `\ufeffid,name\n${Array.from({ length: 300 }, (_, i) => `u${i},"Zoë ${i}\n😀, ""q"""`).join('\r\n')}\n""\n\n`;
+      const path = join(dir, 'in.csv');
+      await writeFile(path, text);
+      // 7-byte chunks: every multi-byte character and quote pair gets cut somewhere.
+      const chunks: Buffer[] = [];
+      for await (const c of fileChunks(path, 7)) chunks.push(Buffer.from(c));
+      expect(Buffer.concat(chunks).toString('utf8')).toBe(text);
+      const viaFile: unknown[] = [];
+      const viaStream: unknown[] = [];
+      for await (const r of readCsvRecords(fileChunks(path, 7))) viaFile.push(r);
+      for await (const r of readCsvRecords(Readable.from([Buffer.from(text)]))) viaStream.push(r);
+      expect(viaFile).toEqual(viaStream);
+      expect(viaFile).toHaveLength(302);
+      // An abort stops the reading with CancelledError.
+      const ac = new AbortController();
+      const seen: unknown[] = [];
+      const run = (async () => {
+        for await (const r of readCsvRecords(fileChunks(path, 7), ac.signal)) {
+          seen.push(r);
+          if (seen.length === 3) ac.abort();
+        }
+      })();
+      await expect(run).rejects.toMatchObject({ code: 'ERR_CANCELLED' });
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -15,13 +15,12 @@
  * every run of the same file, which is what lets --resume skip exactly the acknowledged ones.
  */
 import { createHash } from 'node:crypto';
-import type { Readable } from 'node:stream';
 import { CancelledError, CliError, UsageError } from '../cli/errors.js';
 import type { ContactInput, ContactsApi, CustomAttribute } from '../vendors/types.js';
 import { type Checkpoint, CHECKPOINT_VERSION, DoneSet, loadCheckpoint, removeCheckpoint, saveCheckpoint, type SyncCounts } from './checkpoint.js';
 import { RowCode, schemaOf, toContact } from './coerce.js';
 import { type ColumnMap, type HeaderProblem, mapHeader } from './columns.js';
-import { type CsvReadStats, readCsvBatches } from './csv-reader.js';
+import { type ByteSource, type CsvReadStats, readCsvBatches } from './csv-reader.js';
 import { DuplicateIndex, HashCollector, idHash } from './dedupe.js';
 import { deliverBatch } from './deliver.js';
 import { openReport, type ReportEntry, type ReportFile, reportLine } from './report.js';
@@ -32,8 +31,8 @@ export const MAX_BATCH_SIZE = 1000;
 export const SAMPLE_SIZE = 20;
 
 export interface EngineOptions {
-  /** A fresh byte stream of the input, for each pass. */
-  openInput(): Readable;
+  /** A fresh byte source of the input, for each pass. */
+  openInput(): ByteSource;
   /** Shown in messages and kept in the checkpoint. */
   inputName: string;
   batchSize: number;
@@ -128,7 +127,7 @@ function inShard(id: string, shard: Shard | undefined): boolean {
  * The data rows of one read of the file, a chunk's worth at a time, numbered as data rows
  * (row 1 = first record after the header). The header comes first, in its own batch.
  */
-async function* dataRows(o: EngineOptions, source: Readable): AsyncGenerator<{ header: string[] | undefined; rows: RowRef[] }> {
+async function* dataRows(o: EngineOptions, source: ByteSource): AsyncGenerator<{ header: string[] | undefined; rows: RowRef[] }> {
   let header: string[] | undefined;
   let row = 0;
   const make = (cells: string[], line: number): RowRef => ({ row: 0, line, cells });

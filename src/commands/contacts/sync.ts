@@ -1,9 +1,9 @@
-import type { Readable } from 'node:stream';
 import type { Command } from 'commander';
 import type { Ctx } from '../../cli/context.js';
 import { ExitWithCode, PartialSuccessError, UsageError } from '../../cli/errors.js';
 import { emit, info, verbose, warn } from '../../cli/output.js';
 import type { Settings } from '../../cli/settings.js';
+import type { ByteSource } from '../../sync/csv-reader.js';
 import type { EngineResult } from '../../sync/engine.js';
 import { parseShard, type Shard } from '../../sync/shard.js';
 import type { ClientTuning } from '../../vendors/factory.js';
@@ -177,8 +177,9 @@ Examples:
 }
 
 /** Open the input: a file checked up front (exit 2 with a clear message), or stdin spooled to a private temp file. */
-async function openSource(opts: SyncOptions, ctx: Ctx): Promise<{ name: string; open: () => Readable; cleanup: () => Promise<void>; checkpointBase: string }> {
-  const { createReadStream, createWriteStream } = await import('node:fs');
+async function openSource(opts: SyncOptions, ctx: Ctx): Promise<{ name: string; open: () => ByteSource; cleanup: () => Promise<void>; checkpointBase: string }> {
+  const { createWriteStream } = await import('node:fs');
+  const { fileChunks } = await import('../../sync/csv-reader.js');
   const { stat, mkdtemp, rm } = await import('node:fs/promises');
   const { join, resolve } = await import('node:path');
   if (opts.file === '-') {
@@ -191,7 +192,7 @@ async function openSource(opts: SyncOptions, ctx: Ctx): Promise<{ name: string; 
     await pipeline(ctx.io.stdin, createWriteStream(path, { mode: 0o600 }));
     return {
       name: 'stdin',
-      open: () => createReadStream(path, { highWaterMark: 1 << 16 }),
+      open: () => fileChunks(path),
       cleanup: () => rm(dir, { recursive: true, force: true }),
       checkpointBase: resolve(ctx.cwd, 'chatid-sync-stdin'),
     };
@@ -206,7 +207,7 @@ async function openSource(opts: SyncOptions, ctx: Ctx): Promise<{ name: string; 
     if (code === 'EISDIR') throw new UsageError('ERR_SYNC_NOT_A_FILE', `${opts.file} is not a file.`, { hint: 'Pass the path of a CSV file.' });
     throw new UsageError('ERR_SYNC_FILE_UNREADABLE', `Cannot read ${opts.file}: ${(err as Error).message}.`, { hint: 'Check the file permissions.', cause: err });
   }
-  return { name: opts.file, open: () => createReadStream(path, { highWaterMark: 1 << 16 }), cleanup: async () => undefined, checkpointBase: path };
+  return { name: opts.file, open: () => fileChunks(path), cleanup: async () => undefined, checkpointBase: path };
 }
 
 /** Run a sync (no rendering): returns the summary, throws CliError on file-level or fatal problems. */
