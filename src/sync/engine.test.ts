@@ -1,4 +1,8 @@
 // runEngine on in-memory files with a fake vendor: what is read, counted and rejected.
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import type { ContactInput, ContactsApi } from '../vendors/types.js';
@@ -84,5 +88,43 @@ describe('a file with another delimiter', () => {
     const err = await run('name,email\nAnn,a@b.co\n').catch((e: unknown) => e);
     expect(err).toMatchObject({ code: 'ERR_SYNC_NO_ID_COLUMN', hint: expect.stringContaining('external_id (or user_id, id)') });
     expect((err as Error).message).not.toContain('separated');
+  });
+});
+
+describe('checkpoints', () => {
+  it('every checkpoint written counts exactly the batches it marks done, however acks interleave with writes', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'chatid-engine-cp-'));
+    const path = join(dir, 'cp.json');
+    const seen: Array<{ doneBelow: number; doneAbove: number[]; counts: { read: number; synced: number } }> = [];
+    const look = (): void => {
+      if (existsSync(path)) seen.push(JSON.parse(readFileSync(path, 'utf8')));
+    };
+    let n = 0;
+    const api: ContactsApi = {
+      stats: { requests: 0, retries: 0, waitedMs: 0 },
+      async listAttributes() {
+        return [];
+      },
+      async upsertContacts(cs: readonly ContactInput[]) {
+        look();
+        // Acks arrive at uneven times, so some land while a checkpoint is being written.
+        await new Promise((r) => setTimeout(r, (n++ * 7) % 5));
+        look();
+        return cs.map((c) => ({ ...c, id: c.external_id }) as never);
+      },
+    };
+    try {
+      const rows = Array.from({ length: 120 }, (_, i) => `u${i}`).join('\n');
+      const r = await run(`external_id\n${rows}\n`, { checkpointPath: path, reportPath: join(dir, 'report.csv'), concurrency: 4, connect: async () => api });
+      expect(r.read).toBe(120);
+      expect(seen.length).toBeGreaterThan(10);
+      for (const cp of seen) {
+        const done = cp.doneBelow + cp.doneAbove.length;
+        expect(cp.counts.read, JSON.stringify(cp)).toBe(2 * done);
+        expect(cp.counts.synced, JSON.stringify(cp)).toBe(2 * done);
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

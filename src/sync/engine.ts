@@ -301,7 +301,9 @@ export async function runEngine(o: EngineOptions): Promise<EngineResult> {
     shard: shardText,
     doneBelow: done.below,
     doneAbove: done.list(),
-    counts,
+    // A copy: the checkpoint is written a moment later, and the counts must stay those of
+    // the done set above, whatever batches are recorded meanwhile.
+    counts: { ...counts },
     report: report ? { path: report.path, bytes: report.bytes } : null,
     updatedAt: o.now().toISOString(),
   });
