@@ -8,7 +8,11 @@ import { open, readdir, readFile, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { StoreError, UsageError } from '../cli/errors.js';
 
-export const CHECKPOINT_VERSION = 1;
+/**
+ * Bumped whenever the same file would map to different rows or batches: a checkpoint of
+ * another version cannot be resumed safely. 2: a one-column file's `""` line became a row.
+ */
+export const CHECKPOINT_VERSION = 2;
 
 export interface SyncCounts {
   read: number;
@@ -76,9 +80,15 @@ export async function loadCheckpoint(path: string): Promise<Checkpoint | undefin
   }
   try {
     const cp = JSON.parse(text) as Checkpoint;
+    if (typeof cp === 'object' && cp !== null && typeof cp.version === 'number' && cp.version !== CHECKPOINT_VERSION) {
+      throw new UsageError('ERR_SYNC_CHECKPOINT_VERSION', `The checkpoint ${path} was written by another version of chatid (format ${cp.version}, this one reads ${CHECKPOINT_VERSION}), which numbers rows differently.`, {
+        hint: 'Delete it and run without --resume (rows are upserts: syncing them again is safe).',
+      });
+    }
     if (cp.version !== CHECKPOINT_VERSION || !Array.isArray(cp.doneAbove) || typeof cp.doneBelow !== 'number' || typeof cp.counts !== 'object') throw new Error('unexpected shape');
     return cp;
   } catch (err) {
+    if (err instanceof UsageError) throw err;
     throw new UsageError('ERR_SYNC_CHECKPOINT_INVALID', `The checkpoint ${path} is damaged (${(err as Error).message}).`, {
       hint: 'Delete it and run without --resume (rows are upserts: syncing them again is safe).',
       cause: err,

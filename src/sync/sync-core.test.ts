@@ -5,7 +5,7 @@ import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { VendorError } from '../cli/errors.js';
 import type { ContactInput, ContactsApi } from '../vendors/types.js';
-import { DoneSet, loadCheckpoint, removeCheckpoint, writeFileAtomic } from './checkpoint.js';
+import { CHECKPOINT_VERSION, DoneSet, loadCheckpoint, removeCheckpoint, writeFileAtomic } from './checkpoint.js';
 import { coerceAttribute, schemaOf, toContact } from './coerce.js';
 import { mapHeader, type ColumnMap } from './columns.js';
 import { DuplicateIndex, HashCollector, idHash } from './dedupe.js';
@@ -192,9 +192,12 @@ describe('checkpoint', () => {
   it('writes atomically with 0600 and refuses a damaged file', async () => {
     const dir = await tempDir('chatid-cp-');
     const path = join(dir, 'cp.json');
-    await writeFileAtomic(path, '{"version":1}');
+    await writeFileAtomic(path, `{"version":${CHECKPOINT_VERSION}}`);
     expect((await stat(path)).mode & 0o777).toBe(0o600);
     await expect(loadCheckpoint(path)).rejects.toMatchObject({ code: 'ERR_SYNC_CHECKPOINT_INVALID', exitCode: 2 });
+    // A checkpoint of an older format numbers rows differently: refused, by name.
+    await writeFileAtomic(path, '{"version":1,"doneAbove":[],"doneBelow":3,"counts":{}}');
+    await expect(loadCheckpoint(path)).rejects.toMatchObject({ code: 'ERR_SYNC_CHECKPOINT_VERSION', exitCode: 2, message: expect.stringContaining('format 1') });
     expect(await loadCheckpoint(join(dir, 'none.json'))).toBeUndefined();
   });
   it('removing it also removes temp files a killed writer left', async () => {
