@@ -46,6 +46,8 @@ describe('main', () => {
     expect(sub.exitCode).toBe(2);
     expect(sub.stderr).toContain("unknown command 'sgn' (did you mean sign?)");
     expect(sub.stderr).toContain('hint: Run `chatid token --help` for the list of commands.');
+    const withProfile = await runCli(['--profile', 'prod', 'token', 'sgn']);
+    expect(withProfile.stderr).toContain('hint: Run `chatid token --help` for the list of commands.');
   });
 
   it('names the command in the hint for an unknown option', async () => {

@@ -43,8 +43,10 @@ function commanderExit(err: CommanderError, ctx: Ctx, path: string): number {
 function commandPath(program: Command, argv: string[]): string {
   const words = ['chatid'];
   let cmd = program;
-  for (const a of argv) {
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
     if (a === '--') break;
+    if (a === '--profile') i++; // the global option that takes a value: skip the value too
     if (a.startsWith('-')) continue;
     const sub = cmd.commands.find((c) => c.name() === a || c.aliases().includes(a));
     if (sub === undefined) break;

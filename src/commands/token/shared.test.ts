@@ -15,6 +15,8 @@ describe('parseAt (--at)', () => {
     // JavaScript's Date.parse would read these as local time.
     expect(parseAt('2026-01-01T12:00:00')).toBe(1767268800);
     expect(parseAt('2026-01-01 12:00')).toBe(1767268800);
+    expect(parseAt('2026-01-01t12:00:00')).toBe(1767268800);
+    expect(parseAt('2026-01-01t12:00:00z')).toBe(1767268800);
     expect(parseAt('2026-01-01')).toBe(1767225600);
   });
 

@@ -81,7 +81,8 @@ export function parseAt(text: string): number {
   }
   // A time without a zone is UTC, whatever the machine's zone (JavaScript would read it as
   // local time, so the same command would mean different instants on two machines).
-  const iso = t.replace(/^(\d{4}-\d{2}-\d{2})[ T](\d{2}:\d{2}(:\d{2}(\.\d+)?)?)$/, '$1T$2Z');
+  // RFC 3339 allows a lower-case t and z too.
+  const iso = t.replace(/^(\d{4}-\d{2}-\d{2})[ Tt](\d{2}:\d{2}(:\d{2}(\.\d+)?)?)(z|Z)?$/, '$1T$2Z');
   const ms = /^\d{4}-\d{2}-\d{2}/.test(iso) ? Date.parse(iso) : Number.NaN;
   if (Number.isNaN(ms)) {
     throw new UsageError('ERR_TOKEN_AT', `--at "${text}" is neither an ISO 8601 time nor Unix seconds.`, { hint: 'Example: --at 2026-01-01T12:00:00Z, --at "2026-01-01 13:00+01:00" or --at 1767268800 (a time without a zone is UTC).' });
