@@ -2,7 +2,7 @@ import { Readable } from 'node:stream';
 import { parse as parseSync } from 'csv-parse/sync';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { CsvSyntaxError, CsvTokenizer, fileChunks, firstInvalidUtf8, MAX_RECORD_BYTES, readCsvRecords } from './csv-reader.js';
+import { fileChunks, firstInvalidUtf8, MAX_RECORD_BYTES, readCsvBatches, readCsvRecords } from './csv-reader.js';
 
 async function all(input: string | Buffer, chunk = 0): Promise<Array<{ cells: string[]; line: number }>> {
   const buf = typeof input === 'string' ? Buffer.from(input) : input;
@@ -46,6 +46,16 @@ describe('readCsvRecords', () => {
   it('refuses an unclosed quote', async () => {
     await expect(all('id,name\n1,"abc\n2,d\n')).rejects.toMatchObject({ code: 'ERR_SYNC_CSV_SYNTAX', exitCode: 2 });
   });
+  it('names the line where the broken record starts, whole or cut into bytes', async () => {
+    const unclosed = 'id,name\r\n1,"a\r\nb"\r\n\r\n3,"abc\n4,d\n';
+    const tooLong = `id,name\n1,a\n2,b\n3,"${'x'.repeat(MAX_RECORD_BYTES + 10)}"\n4,d\n`;
+    for (const chunk of [0, 1]) {
+      await expect(all(unclosed, chunk)).rejects.toMatchObject({ code: 'ERR_SYNC_CSV_SYNTAX', message: expect.stringContaining('near line 5: a quoted field') });
+    }
+    for (const chunk of [0, 4096]) {
+      await expect(all(tooLong, chunk)).rejects.toMatchObject({ code: 'ERR_SYNC_CSV_SYNTAX', message: expect.stringContaining('near line 4: the record starting there is longer') });
+    }
+  });
   it('yields nothing for an empty file or a lone BOM', async () => {
     expect(await all('')).toEqual([]);
     expect(await all('\ufeff')).toEqual([]);
@@ -65,8 +75,8 @@ describe('line numbers', () => {
 });
 
 /**
- * The reader before it had its own tokenizer, kept as the reference: strict TextDecoder (which
- * drops one BOM), then csv-parse with the options it used. `raw` tells a blank line (raw is a
+ * The reference: the simplest correct reading, the whole file at once — strict TextDecoder
+ * (which drops one BOM), then csv-parse's sync API with the reader's options. `raw` tells a blank line (raw is a
  * lone line end) from a record holding one empty quoted cell.
  */
 function reference(bytes: Buffer, maxRecordBytes: number): { records: Array<{ cells: string[]; line: number }>; blank: number } | { error: string } {
@@ -97,8 +107,8 @@ function reference(bytes: Buffer, maxRecordBytes: number): { records: Array<{ ce
   return { records, blank };
 }
 
-async function tokenize(bytes: Buffer, cuts: number[], maxRecordBytes: number): Promise<{ records: Array<{ cells: string[]; line: number }>; blank: number } | { error: string }> {
-  // readCsvBatches with a small record limit: drive the tokenizer the same way it does.
+async function read(bytes: Buffer, cuts: number[], maxRecordBytes: number): Promise<{ records: Array<{ cells: string[]; line: number }>; blank: number } | { error: string }> {
+  // The reader (our wrapper around csv-parse) on the bytes cut at the given points.
   const points = [...new Set(cuts.map((c) => c % (bytes.length + 1)))].sort((a, b) => a - b);
   const chunks: Buffer[] = [];
   let prev = 0;
@@ -106,34 +116,17 @@ async function tokenize(bytes: Buffer, cuts: number[], maxRecordBytes: number): 
     if (p > prev) chunks.push(bytes.subarray(prev, p));
     prev = Math.max(prev, p);
   }
-  if (maxRecordBytes === MAX_RECORD_BYTES) {
-    const stats = { blankLines: 0 };
-    try {
-      const records = [];
-      for await (const r of readCsvRecords(Readable.from(chunks), undefined, stats)) records.push(r);
-      return { records, blank: stats.blankLines };
-    } catch (err) {
-      return { error: (err as { code: string }).code };
-    }
-  }
-  const records: Array<{ cells: string[]; line: number }> = [];
-  const tok = new CsvTokenizer((cells, line) => records.push({ cells, line }), maxRecordBytes);
-  const decoder = new TextDecoder('utf-8', { fatal: true });
+  const stats = { blankLines: 0 };
   try {
-    let text = '';
-    for (const c of chunks) {
-      text = decoder.decode(c, { stream: true });
-      tok.push(text, false);
-    }
-    tok.push(decoder.decode(), true);
+    const records = [];
+    for await (const batch of readCsvBatches(Readable.from(chunks), { stats, maxRecordBytes })) records.push(...batch);
+    return { records, blank: stats.blankLines };
   } catch (err) {
-    if (err instanceof CsvSyntaxError) return { error: err.kind === 'quote-not-closed' ? 'CSV_QUOTE_NOT_CLOSED' : 'CSV_MAX_RECORD_SIZE' };
-    return { error: 'ERR_SYNC_NOT_UTF8' };
+    return { error: (err as { code: string }).code };
   }
-  return { records, blank: tok.blankLines };
 }
 
-describe('the tokenizer reads what csv-parse read', () => {
+describe('the reader reads what csv-parse reads from the whole file', () => {
   // Few distinct characters, so quotes, delimiters and line ends meet in every combination.
   const piece = fc.constantFrom('a', 'b', ' ', ',', ',', '"', '"', '""', '\n', '\r', '\r\n', '\u0000', 'é', '😀', '\ufeff');
   const text = fc.array(piece, { maxLength: 40 }).map((a) => a.join(''));
@@ -142,14 +135,12 @@ describe('the tokenizer reads what csv-parse read', () => {
   it('same records, lines, blank lines and errors, however the bytes are cut', async () => {
     await fc.assert(
       fc.asyncProperty(text, cuts, fc.constantFrom(MAX_RECORD_BYTES, 6, 12), async (t, cut, max) => {
-        // Leading BOMs are the decoder's business; the tokenizer alone gets text after them.
-        const bytes = Buffer.from(max === MAX_RECORD_BYTES ? t : t.replace(/^\ufeff+/, ''), 'utf8');
+        const bytes = Buffer.from(t, 'utf8');
         const want = reference(bytes, max);
-        const got = await tokenize(bytes, cut, max);
+        const got = await read(bytes, cut, max);
         const label = JSON.stringify({ t, cut, max });
         if ('error' in want) {
-          const code = max === MAX_RECORD_BYTES ? 'ERR_SYNC_CSV_SYNTAX' : want.error;
-          expect(got, label).toEqual({ error: code });
+          expect(got, label).toEqual({ error: 'ERR_SYNC_CSV_SYNTAX' });
         } else {
           expect(got, label).toEqual(want);
         }
@@ -164,7 +155,7 @@ describe('the tokenizer reads what csv-parse read', () => {
       fc.asyncProperty(fc.array(byte, { maxLength: 16 }), cuts, async (arr, cut) => {
         const bytes = Buffer.from(arr);
         const want = reference(bytes, MAX_RECORD_BYTES);
-        const got = await tokenize(bytes, cut, MAX_RECORD_BYTES);
+        const got = await read(bytes, cut, MAX_RECORD_BYTES);
         const label = JSON.stringify({ arr, cut });
         if ('error' in want) expect(got, label).toEqual({ error: want.error === 'ERR_SYNC_NOT_UTF8' ? 'ERR_SYNC_NOT_UTF8' : 'ERR_SYNC_CSV_SYNTAX' });
         else expect(got, label).toEqual(want);
@@ -196,7 +187,7 @@ describe('the tokenizer reads what csv-parse read', () => {
 });
 
 describe('fileChunks', () => {
-  it('reads a file through one reused buffer, and the reader gets the same records as from a stream', async () => {
+  it('reads a file through two buffers used in turn, and the reader gets the same records as from a stream', async () => {
     const { mkdtemp, rm, writeFile } = await import('node:fs/promises');
     const { tmpdir } = await import('node:os');
     const { join } = await import('node:path');

@@ -1,22 +1,21 @@
 /**
- * Streaming CSV for contacts sync: bytes → strict UTF-8 → records, with back-pressure all the
- * way (the consumer's `for await` pace decides how much is read), so memory stays flat for any
- * file size. RFC 4180 with a header, UTF-8 with or without BOM, CRLF, LF or CR line ends,
- * quoted commas, newlines and quotes.
+ * Streaming CSV for contacts sync: bytes → strict UTF-8 check → csv-parse → records, with
+ * back-pressure all the way (the consumer's `for await` pace decides how much is read), so
+ * memory stays flat for any file size. RFC 4180 with a header, UTF-8 with or without BOM,
+ * CRLF, LF or CR line ends, quoted commas, newlines and quotes.
  *
- * The tokenizer is our own rather than csv-parse's: csv-parse turns every byte into a call and
- * every field into a Buffer copy, which made it most of the cost of a sync (docs/performance.md,
- * "Batch and sync"). It reads exactly what csv-parse read with the options this module used
- * before (`bom`, `relax_column_count`, `relax_quotes`, `max_record_size` 1 MiB, record
- * delimiters CRLF, LF and CR), down to its quirks — a quote that closes a quoted field without
- * a delimiter after it is kept as text, a NUL after a quote closes it — which a property test
- * checks against csv-parse itself (csv-reader.test.ts). The one difference is on purpose: a
- * blank line (nothing between two line ends) and a record holding one empty quoted cell (`""`)
- * are told apart, so a one-column file's `""` row is a row (with an empty id), while blank
- * lines are skipped and counted.
+ * The parsing is csv-parse's (a well-kept library, not a tokenizer of our own), fed the file's
+ * own Buffer chunks: UTF-8 is checked on the bytes (`buffer.isUtf8`), never decoded and encoded
+ * again. Each chunk is written to the parser, which parses it at once, and the records are read
+ * back from its buffer before the next chunk: one await per chunk, not one per row (and no
+ * `on_record`, whose per-record context object cost more than the parsing). A blank line
+ * (nothing between two line ends) and a record holding one empty quoted cell (`""`) both reach
+ * us as `['']`; csv-parse's `raw` text tells them apart, so a one-column file's `""` row is a
+ * row (with an empty id), while blank lines are skipped and counted.
  */
 import { isUtf8 } from 'node:buffer';
 import type { Readable } from 'node:stream';
+import type { CsvError as CsvErrorType } from 'csv-parse';
 import { CancelledError, UsageError } from '../cli/errors.js';
 
 export interface CsvRecord {
@@ -32,8 +31,9 @@ export interface CsvReadStats {
 }
 
 /**
- * Bytes to read: a stream, or chunks that are only valid until the next one is asked for
- * (fileChunks), which the reader consumes at once (hash, decode) and never keeps.
+ * Bytes to read: a stream, or chunks that stay valid only until the one after the next is
+ * asked for (fileChunks); the reader hashes a chunk at once and csv-parse keeps at most a view
+ * of its last bytes until the next chunk.
  */
 export type ByteSource = Readable | ChunkSource;
 
@@ -43,9 +43,11 @@ export interface ChunkSource extends AsyncIterable<Buffer> {
 }
 
 /**
- * A file read into one buffer used again for every chunk. A stream hands out a new 64 KiB
+ * A file read into two buffers used in turn for every chunk. A stream hands out a new 64 KiB
  * buffer per chunk: reading a large file twice made the allocator take memory from the system
- * and give it back over and over, and the page faults cost more than the reading.
+ * and give it back over and over, and the page faults cost more than the reading. Two, not one:
+ * csv-parse keeps the last few bytes of a chunk (a possible CRLF or escaped quote) as a view
+ * until the next chunk arrives, so a chunk must stay intact until the one after it is read.
  */
 export function fileChunks(path: string, size = 1 << 16): ChunkSource {
   let stopped: Error | undefined;
@@ -57,9 +59,10 @@ export function fileChunks(path: string, size = 1 << 16): ChunkSource {
       const { open } = await import('node:fs/promises');
       const fh = await open(path, 'r');
       try {
-        const buf = Buffer.allocUnsafeSlow(size);
-        for (;;) {
+        const bufs = [Buffer.allocUnsafeSlow(size), Buffer.allocUnsafeSlow(size)];
+        for (let turn = 0; ; turn ^= 1) {
           if (stopped) throw stopped;
+          const buf = bufs[turn]!;
           const { bytesRead } = await fh.read(buf, 0, size, null);
           if (bytesRead === 0) return;
           yield bytesRead === size ? buf : buf.subarray(0, bytesRead);
@@ -74,13 +77,9 @@ export function fileChunks(path: string, size = 1 << 16): ChunkSource {
 /** A record longer than this is a broken quote swallowing the file, not a contact. */
 export const MAX_RECORD_BYTES = 1 << 20;
 
-const COMMA = 0x2c;
-const QUOTE = 0x22;
 const LF = 0x0a;
-const CR = 0x0d;
-const BOM = 0xfeff;
 
-/** Thrown by the tokenizer; readCsvRecords turns it into a UsageError. */
+/** A CSV syntax error, at the line where the record in question starts. */
 export class CsvSyntaxError extends Error {
   readonly kind: 'quote-not-closed' | 'record-too-long';
   /** Line where the record in question starts. */
@@ -90,207 +89,6 @@ export class CsvSyntaxError extends Error {
     this.kind = kind;
     this.line = line;
   }
-}
-
-/** UTF-8 byte length of a string (no allocation for the common all-ASCII case is not needed: rare path). */
-function utf8Length(s: string): number {
-  return Buffer.byteLength(s, 'utf8');
-}
-
-/**
- * The tokenizer: text in (any chunking), records out through `emit`. Records are emitted as
- * soon as their end is certain; a record cut by a chunk boundary keeps its state (cells so far,
- * the field so far, whether a quote is open), so nothing is read twice.
- */
-export class CsvTokenizer {
-  /** Blank lines seen after the first record. */
-  blankLines = 0;
-  private cells: string[] = [];
-  private field = '';
-  private quoting = false;
-  private wasQuoting = false;
-  /** Whether the record in progress went through the general path (and may span lines). */
-  private inRecord = false;
-  /** csv-parse's `record_length`: UTF-16 length of the record's completed fields. */
-  private recordLen = 0;
-  /** A character held back until the next one is known (a CR, or a quote inside quotes). */
-  private pending = '';
-  /** Physical line where the record in progress starts. */
-  private line = 1;
-  private records = 0;
-  private readonly maxRecordBytes: number;
-  private readonly emit: (cells: string[], line: number) => void;
-
-  constructor(emit: (cells: string[], line: number) => void, maxRecordBytes = MAX_RECORD_BYTES) {
-    this.emit = emit;
-    this.maxRecordBytes = maxRecordBytes;
-  }
-
-  /** Feed the next piece of text; `end` once it is the last. Throws CsvSyntaxError. */
-  push(text: string, end: boolean): void {
-    const s = this.pending === '' ? text : this.pending + text;
-    this.pending = '';
-    const n = s.length;
-    let i = 0;
-    // Where the next LF, CR and quote are (recomputed only once passed: linear overall).
-    let nextLf = -1;
-    let nextCr = -1;
-    let nextQuote = -1;
-    while (i < n) {
-      if (!this.inRecord) {
-        // Fast path: a whole record on one line, without quotes, split at once.
-        if (nextLf < i && nextLf !== n) nextLf = indexOr(s, '\n', i, n);
-        if (nextCr < i && nextCr !== n) nextCr = indexOr(s, '\r', i, n);
-        const eol = nextLf < nextCr ? nextLf : nextCr;
-        if (eol < n && (eol === nextLf || eol + 1 < n || end)) {
-          if (nextQuote < i && nextQuote !== n) nextQuote = indexOr(s, '"', i, n);
-          if (nextQuote > eol) {
-            const next = eol === nextCr && s.charCodeAt(eol + 1) === LF ? eol + 2 : eol + 1;
-            if (eol === i) {
-              if (this.records > 0) this.blankLines++;
-            } else {
-              const cells = s.slice(i, eol).split(',');
-              if ((eol - i) * 3 > this.maxRecordBytes) this.checkCells(cells);
-              this.records++;
-              this.emit(cells, this.line);
-            }
-            this.line++;
-            i = next;
-            continue;
-          }
-        }
-        this.inRecord = true;
-      }
-      i = this.general(s, i, n, end);
-      if (i < 0) {
-        // Held back for the next piece: the rest needs one more character to be read.
-        this.pending = s.slice(-i - 1);
-        return;
-      }
-    }
-    if (end) this.finish();
-  }
-
-  /**
-   * The general path, csv-parse's state machine, from `i` until the record ends (returns the
-   * index after it) or the text does (returns n, or -(index+1) of a held-back character).
-   */
-  private general(s: string, i: number, n: number, end: boolean): number {
-    while (i < n) {
-      if (this.quoting) {
-        const q = s.indexOf('"', i);
-        if (q < 0) {
-          this.append(s.slice(i, n));
-          return n;
-        }
-        if (q > i) this.append(s.slice(i, q));
-        if (q + 1 >= n) {
-          if (!end) return -(q + 1);
-          this.quoting = false;
-          this.wasQuoting = true;
-          return n;
-        }
-        const c = s.charCodeAt(q + 1);
-        if (c === QUOTE) {
-          this.append('"'); // an escaped quote
-          i = q + 2;
-          continue;
-        }
-        this.quoting = false;
-        this.wasQuoting = true;
-        i = q + 1;
-        // csv-parse closes on a delimiter, a line end, the end of the data, or a NUL (its
-        // `!nextChr` test is also true for the byte 0). Anything else: relax_quotes keeps the
-        // quotes as text, and the field goes on unquoted.
-        if (c !== COMMA && c !== LF && c !== CR && c !== 0) {
-          this.field = `"${this.field}`;
-          this.append('"');
-        }
-        continue;
-      }
-      const c = s.charCodeAt(i);
-      if (c === COMMA) {
-        this.endField();
-        i++;
-        continue;
-      }
-      if (c === LF || c === CR) {
-        if (c === CR && i + 1 >= n && !end) return -(i + 1);
-        this.endRecord();
-        return c === CR && s.charCodeAt(i + 1) === LF ? i + 2 : i + 1;
-      }
-      if (c === QUOTE && this.field === '') {
-        this.quoting = true;
-        i++;
-        continue;
-      }
-      // A run of plain text (a quote inside an unquoted field is text).
-      let j = i + 1;
-      while (j < n) {
-        const d = s.charCodeAt(j);
-        if (d === COMMA || d === LF || d === CR) break;
-        j++;
-      }
-      this.append(s.slice(i, j));
-      i = j;
-    }
-    return n;
-  }
-
-  private append(text: string): void {
-    this.field += text;
-    // csv-parse checks, before each byte it adds, that the record so far is within the limit.
-    if (this.recordLen + this.field.length * 3 > this.maxRecordBytes) this.checkField();
-  }
-
-  private checkField(): void {
-    if (this.field !== '' && this.recordLen + utf8Length(this.field) - 1 > this.maxRecordBytes) throw new CsvSyntaxError('record-too-long', this.line);
-  }
-
-  /** The size check for a record split on the fast path (only called for long lines). */
-  private checkCells(cells: string[]): void {
-    let len = 0;
-    for (const c of cells) {
-      if (c !== '' && len + utf8Length(c) - 1 > this.maxRecordBytes) throw new CsvSyntaxError('record-too-long', this.line);
-      len += c.length;
-    }
-  }
-
-  private endField(): void {
-    this.cells.push(this.field);
-    this.recordLen += this.field.length;
-    this.field = '';
-    this.wasQuoting = false;
-  }
-
-  private endRecord(): void {
-    if (this.cells.length === 0 && this.field === '' && !this.wasQuoting) {
-      if (this.records > 0) this.blankLines++;
-      this.line++;
-    } else {
-      this.endField();
-      const cells = this.cells;
-      const line = this.line;
-      this.line += 1 + countBreaks(cells);
-      this.records++;
-      this.emit(cells, line);
-    }
-    this.cells = [];
-    this.recordLen = 0;
-    this.inRecord = false;
-  }
-
-  private finish(): void {
-    if (this.quoting) throw new CsvSyntaxError('quote-not-closed', this.line);
-    // csv-parse emits a last record without a line end only when it holds something.
-    if (this.cells.length > 0 || this.field !== '' || this.wasQuoting) this.endRecord();
-    this.inRecord = false;
-  }
-}
-
-function indexOr(s: string, ch: string, from: number, n: number): number {
-  const k = s.indexOf(ch, from);
-  return k < 0 ? n : k;
 }
 
 function countBreaks(cells: readonly string[]): number {
@@ -351,6 +149,8 @@ export interface ReadOptions<T> {
   tap?: ((chunk: Buffer) => void) | undefined;
   /** Builds the object yielded for a record (default: a CsvRecord). */
   make?: ((cells: string[], line: number) => T) | undefined;
+  /** The record size limit (default MAX_RECORD_BYTES; smaller in tests). */
+  maxRecordBytes?: number | undefined;
 }
 
 /**
@@ -361,11 +161,44 @@ export interface ReadOptions<T> {
  */
 export async function* readCsvBatches<T = CsvRecord>(source: ByteSource, o: ReadOptions<T> = {}): AsyncGenerator<T[]> {
   const { signal } = o;
-  let out: T[] = [];
+  const maxRecordBytes = o.maxRecordBytes ?? MAX_RECORD_BYTES;
   const make = o.make ?? ((cells: string[], line: number) => ({ cells, line }) as T);
-  const tok = new CsvTokenizer((cells, line) => {
-    out.push(make(cells, line));
+  const { parse, CsvError } = await import('csv-parse');
+  let out: T[] = [];
+  let line = 1; // physical line where the next record starts
+  let records = 0;
+  let blankLines = 0;
+  // csv-parse's own `lines` counts a CRLF inside quotes twice, so lines are counted here: a
+  // record starts on the line after the previous one ends. `raw` is the record's text with its
+  // line end: only line ends for a blank line, `""` and a line end for an empty quoted cell.
+  // The parser is driven by hand, write then read, with no pipe: its readable side holds the
+  // chunk's records until drain() takes them.
+  const parser = parse({
+    bom: true,
+    relax_column_count: true,
+    relax_quotes: true,
+    max_record_size: maxRecordBytes,
+    record_delimiter: ['\r\n', '\n', '\r'],
+    raw: true,
   });
+  parser.on('error', () => undefined); // read synchronously from parser.errored below
+  const drain = (): void => {
+    for (let rec = parser.read() as { record: string[]; raw: string } | null; rec !== null; rec = parser.read() as typeof rec) {
+      const { record, raw } = rec;
+      const start = line;
+      if (record.length === 1 && record[0] === '' && isLineEnds(raw)) {
+        line++;
+        if (records > 0) blankLines++;
+        continue;
+      }
+      line += 1 + countBreaks(record);
+      records++;
+      out.push(make(record, start));
+    }
+  };
+  const failed = (): void => {
+    if (parser.errored) throw parser.errored;
+  };
   const onAbort = (): void => {
     source.destroy(signal?.reason instanceof Error ? signal.reason : new Error('aborted'));
   };
@@ -373,26 +206,23 @@ export async function* readCsvBatches<T = CsvRecord>(source: ByteSource, o: Read
   let bytes = 0; // bytes of the file before `carry`
   let lines = 1; // line of the first byte of `carry` (LF counted, as an editor does)
   let carry: Buffer | undefined; // bytes of a character cut by the chunk boundary
-  let bomsLeft = 2; // a UTF-8 BOM, and csv-parse's own BOM check after it
+  let atStart = true; // no character seen yet (a UTF-8 BOM is dropped there)
   try {
-    const decode = (chunk: Buffer, last: boolean): string => {
+    // The bytes up to the last whole character, checked; a cut character waits in `carry`.
+    const check = (chunk: Buffer, last: boolean): Buffer => {
       const b = carry ? Buffer.concat([carry, chunk]) : chunk;
       const whole = last ? b.length : completeLength(b);
-      const head = whole === b.length ? b : b.subarray(0, whole);
+      let head = whole === b.length ? b : b.subarray(0, whole);
       if (!isUtf8(head) || (last && whole < b.length)) throw notUtf8(b, bytes, lines);
       carry = whole < b.length ? Buffer.from(b.subarray(whole)) : undefined;
       bytes += whole;
-      let text = head.toString('utf8');
-      while (bomsLeft > 0 && text.length > 0) {
-        if (text.charCodeAt(0) !== BOM) {
-          bomsLeft = 0;
-          break;
-        }
-        text = text.slice(1);
-        bomsLeft--;
+      for (let k = head.indexOf(LF); k >= 0; k = head.indexOf(LF, k + 1)) lines++;
+      if (atStart && head.length > 0) {
+        atStart = false;
+        // A strict decoder drops one BOM, then csv-parse's `bom` drops one more: as before.
+        if (head[0] === 0xef && head[1] === 0xbb && head[2] === 0xbf) head = head.subarray(3);
       }
-      for (let k = text.indexOf('\n'); k >= 0; k = text.indexOf('\n', k + 1)) lines++;
-      return text;
+      return head;
     };
     let first = true;
     for await (const raw of source as AsyncIterable<Buffer | string>) {
@@ -404,7 +234,10 @@ export async function* readCsvBatches<T = CsvRecord>(source: ByteSource, o: Read
       }
       if (chunk.length > 0) first = false;
       o.tap?.(chunk);
-      tok.push(decode(chunk, false), false);
+      const head = check(chunk, false);
+      if (head.length > 0) parser.write(head); // parsed at once, synchronously
+      drain(); // before failed(): an error's line is where the record after the last one starts
+      failed();
       if (signal?.aborted) throw new CancelledError('Interrupted.');
       if (out.length) {
         const batch = out;
@@ -412,22 +245,50 @@ export async function* readCsvBatches<T = CsvRecord>(source: ByteSource, o: Read
         yield batch;
       }
     }
-    tok.push(carry ? decode(Buffer.alloc(0), true) : '', true);
-    if (o.stats) o.stats.blankLines += tok.blankLines;
+    if (carry) parser.write(check(Buffer.alloc(0), true));
+    await new Promise<void>((resolve) => parser.end(() => resolve()));
+    drain();
+    failed();
+    if (o.stats) o.stats.blankLines += blankLines;
     if (out.length) yield out;
   } catch (err) {
     if (signal?.aborted) throw new CancelledError('Interrupted.', { cause: err });
-    if (err instanceof CsvSyntaxError) {
-      const what = err.kind === 'record-too-long' ? `the record starting there is longer than ${MAX_RECORD_BYTES} bytes (an unclosed quote?)` : 'a quoted field in the record starting there is never closed';
-      throw new UsageError('ERR_SYNC_CSV_SYNTAX', `The CSV cannot be parsed near line ${err.line}: ${what}.`, {
+    const syntax = err instanceof CsvError ? toSyntaxError(err, line) : err;
+    if (syntax instanceof CsvSyntaxError) {
+      const what = syntax.kind === 'record-too-long' ? `the record starting there is longer than ${maxRecordBytes} bytes (an unclosed quote?)` : 'a quoted field in the record starting there is never closed';
+      throw new UsageError('ERR_SYNC_CSV_SYNTAX', `The CSV cannot be parsed near line ${syntax.line}: ${what}.`, {
         hint: 'Fix the quoting there (a quote inside a quoted field is written "") and run again.',
+        cause: err,
+      });
+    }
+    if (err instanceof CsvError) {
+      throw new UsageError('ERR_SYNC_CSV_SYNTAX', `The CSV cannot be parsed near line ${line}: ${err.message}`, {
+        hint: 'Fix the CSV there and run again.',
+        cause: err,
       });
     }
     throw err;
   } finally {
     signal?.removeEventListener('abort', onAbort);
     source.destroy();
+    parser.destroy();
   }
+}
+
+/** Whether a record's raw text is only line ends (a blank line). */
+function isLineEnds(raw: string): boolean {
+  for (let i = 0; i < raw.length; i++) {
+    const c = raw.charCodeAt(i);
+    if (c !== LF && c !== 0x0d) return false;
+  }
+  return true;
+}
+
+/** csv-parse's errors that a CSV file can cause, as ours (undefined for any other). */
+function toSyntaxError(err: CsvErrorType, line: number): CsvSyntaxError | undefined {
+  if (err.code === 'CSV_QUOTE_NOT_CLOSED') return new CsvSyntaxError('quote-not-closed', line);
+  if (err.code === 'CSV_MAX_RECORD_SIZE') return new CsvSyntaxError('record-too-long', line);
+  return undefined;
 }
 
 function notUtf8(b: Buffer, before: number, lines: number): UsageError {
