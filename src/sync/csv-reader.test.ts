@@ -3,6 +3,7 @@ import { parse as parseSync } from 'csv-parse/sync';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { fileChunks, firstInvalidUtf8, MAX_RECORD_BYTES, readCsvBatches, readCsvRecords } from './csv-reader.js';
+import { cutBytes } from '../../test/helpers/cut-bytes.js';
 
 async function all(input: string | Buffer, chunk = 0): Promise<Array<{ cells: string[]; line: number }>> {
   const buf = typeof input === 'string' ? Buffer.from(input) : input;
@@ -109,13 +110,7 @@ function reference(bytes: Buffer, maxRecordBytes: number): { records: Array<{ ce
 
 async function read(bytes: Buffer, cuts: number[], maxRecordBytes: number): Promise<{ records: Array<{ cells: string[]; line: number }>; blank: number } | { error: string }> {
   // The reader (our wrapper around csv-parse) on the bytes cut at the given points.
-  const points = [...new Set(cuts.map((c) => c % (bytes.length + 1)))].sort((a, b) => a - b);
-  const chunks: Buffer[] = [];
-  let prev = 0;
-  for (const p of [...points, bytes.length]) {
-    if (p > prev) chunks.push(bytes.subarray(prev, p));
-    prev = Math.max(prev, p);
-  }
+  const chunks = cutBytes(bytes, cuts);
   const stats = { blankLines: 0 };
   try {
     const records = [];

@@ -10,6 +10,7 @@ import { mapHeader } from '../../src/sync/columns.js';
 import { readCsvRecords } from '../../src/sync/csv-reader.js';
 import { fnv1a32, parseShard, shardOf } from '../../src/sync/shard.js';
 import { createTestCtx, runCli } from '../helpers/test-ctx.js';
+import { cutBytes } from '../helpers/cut-bytes.js';
 
 // Deterministic by default (the same cases on every run); FC_SEED=<n> explores others.
 fc.configureGlobal({ seed: Number(process.env.FC_SEED ?? 20261123) });
@@ -52,13 +53,7 @@ describe('readCsvRecords (streaming, strict UTF-8)', () => {
           }
           const bytes = Buffer.concat([bom ? Buffer.from([0xef, 0xbb, 0xbf]) : Buffer.alloc(0), Buffer.from(text, 'utf8')]);
           // Cut into chunks at arbitrary byte offsets, splitting multi-byte characters.
-          const points = [...new Set(cuts.map((c) => c % (bytes.length + 1)))].sort((a, b) => a - b);
-          const chunks: Buffer[] = [];
-          let prev = 0;
-          for (const p of [...points, bytes.length]) {
-            if (p > prev) chunks.push(bytes.subarray(prev, p));
-            prev = Math.max(prev, p);
-          }
+          const chunks = cutBytes(bytes, cuts);
           const got: Array<{ cells: string[]; line: number }> = [];
           for await (const r of readCsvRecords(Readable.from(chunks))) got.push(r);
           const label = JSON.stringify({ text, eol, bom, chunks: chunks.map((c) => c.length) });
