@@ -241,7 +241,6 @@ function fakeApi(o: { badEmail?: Set<string>; conflict?: Set<string>; namedIssue
       const bad = cs.flatMap((c, i) => (o.badEmail?.has(c.external_id) ? [{ field: o.namedIssues ? `users.${i}.email` : 'email', message: 'Invalid email' }] : []));
       if (bad.length) throw new VendorError('ERR_VENDOR_REJECTED', 'Invalid request body', { details: { status: 400, vendorMessage: 'Invalid request body', issues: bad } });
       if (cs.some((c) => o.conflict?.has(c.external_id))) throw new VendorError('ERR_VENDOR_REJECTED', 'conflict', { details: { status: 409, vendorMessage: 'Email already in use', issues: [] } });
-      return cs.map((c) => ({ ...c, id: c.external_id }) as never);
     },
   };
 }

@@ -107,13 +107,12 @@ export function createAgentApiClient(cfg: AgentApiConfig): AgentApiClient {
     },
 
     async upsertContacts(contacts: readonly ContactInput[], o = {}) {
-      const { data } = await http.json<unknown>('POST', v1('/contacts'), { body: { users: contacts }, signal: o.signal });
-      // Reference: {data:[Contact]}; guide: {data:{created:[Contact]}}; tolerate a bare array.
-      const d = isObj(data) ? data.data : data;
-      if (Array.isArray(d)) return d as Contact[];
-      if (isObj(d) && Array.isArray(d.created)) return d.created as Contact[];
-      if (isObj(d) && Array.isArray(d.contacts)) return d.contacts as Contact[];
-      throw badResponse(label, 'create contacts');
+      // The answer echoes every stored contact (~250 bytes each, ~250 KB for 1000) and the sync
+      // never uses it: decoding and parsing it cost the client more than building the request.
+      // So it is not parsed, only checked to be the documented envelope: a JSON object with a
+      // `data` member (reference {data:[Contact]}, guide {data:{created:[Contact]}}).
+      const { body } = await http.bytes('POST', v1('/contacts'), { body: { users: contacts }, signal: o.signal });
+      if (!isDataEnvelope(body)) throw badResponse(label, 'create contacts');
     },
 
     async listAttributes(o = {}) {
@@ -370,4 +369,18 @@ function applyMetadata(r: ChatResult, m: unknown): void {
   if (typeof m.messageId === 'string') r.messageId = m.messageId;
   if (typeof m.finishReason === 'string') r.finishReason = m.finishReason;
   if (isObj(m.usage) && typeof m.usage.credits === 'number') r.credits = m.usage.credits;
+}
+
+const WS = new Set([0x20, 0x09, 0x0a, 0x0d]);
+
+/**
+ * Whether a body looks like a JSON object carrying `"data"`, judged from its bytes without
+ * decoding: first and last non-blank bytes `{` and `}`, and the key present.
+ */
+export function isDataEnvelope(body: Buffer): boolean {
+  let a = 0;
+  let z = body.length - 1;
+  while (a <= z && WS.has(body[a]!)) a++;
+  while (z >= a && WS.has(body[z]!)) z--;
+  return a < z && body[a] === 0x7b && body[z] === 0x7d && body.indexOf('"data"', a, 'latin1') > 0;
 }

@@ -43,12 +43,34 @@ describe('Chatbase v1 contacts', () => {
       .intercept({ path: '/api/v1/chatbots/bot%201/contacts', method: 'POST', headers: { authorization: 'Bearer cb_key' }, body: JSON.stringify({ users: [{ external_id: 'u1', name: 'Ann' }] }) })
       .reply(200, { message: 'Success', data: [contact] });
     const c = chatbaseClient(opts());
-    expect(await c.upsertContacts([{ external_id: 'u1', name: 'Ann' }])).toEqual([contact]);
+    await expect(c.upsertContacts([{ external_id: 'u1', name: 'Ann' }])).resolves.toBeUndefined();
     expect(c.stats.requests).toBe(1);
   });
   it('accepts the guide variant {data:{created:[…]}}', async () => {
     pool().intercept({ path: '/api/v1/chatbots/bot%201/contacts', method: 'POST' }).reply(200, { message: 'Success', data: { created: [contact] } });
-    expect(await chatbaseClient(opts()).upsertContacts([{ external_id: 'u1' }])).toEqual([contact]);
+    await expect(chatbaseClient(opts()).upsertContacts([{ external_id: 'u1' }])).resolves.toBeUndefined();
+  });
+  it('the acknowledgement is checked, not parsed: a JSON object with a data member', async () => {
+    const replies: Array<[string, boolean]> = [
+      [' \n{"data" : []}\r\n', true],
+      ['{"message":"Success","data":{"created":[]}}', true],
+      ['{"message":"Success"}', false],
+      ['<html><body>data</body></html>', false],
+      ['["data"]', false],
+      ['', false],
+    ];
+    for (const [body] of replies) pool().intercept({ path: '/api/v1/chatbots/bot%201/contacts', method: 'POST' }).reply(200, body);
+    const seen: Array<[string, boolean]> = [];
+    for (const [body] of replies) {
+      const ok = await chatbaseClient(opts())
+        .upsertContacts([{ external_id: 'u1' }])
+        .then(
+          () => true,
+          (e) => (e.code === 'ERR_VENDOR_BAD_RESPONSE' ? false : Promise.reject(e)),
+        );
+      seen.push([body, ok]);
+    }
+    expect(seen).toEqual(replies);
   });
   it('a 400 with issues[] is ERR_VENDOR_REJECTED carrying the issues', async () => {
     const body = { message: 'Invalid request body', issues: [{ field: 'users.0.custom_attributes.age', message: 'Expected number, received string' }] };
@@ -192,7 +214,7 @@ describe('Bookbag v1', () => {
     pool().intercept({ path: '/api/v1/chatbots/42/contacts', method: 'POST' }).reply(200, { message: 'Success', data: [{ ...contact, id: 'contact_1' }] });
     pool().intercept({ path: '/api/v1/chatbots/42/contacts', method: 'POST' }).reply(400, { message: 'Maximum 1000 contacts per request' });
     const c = bookbagClient(opts({ agentId: '42' }));
-    expect((await c.upsertContacts([{ external_id: 'u1' }]))[0]!.id).toBe('contact_1');
+    await expect(c.upsertContacts([{ external_id: 'u1' }])).resolves.toBeUndefined();
     const e = await c.upsertContacts([{ external_id: 'u1' }]).catch((err) => err);
     expect([e.code, e.details.vendorMessage]).toEqual(['ERR_VENDOR_REJECTED', 'Maximum 1000 contacts per request']);
   });

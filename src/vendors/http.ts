@@ -85,6 +85,11 @@ export interface HttpClient {
   readonly vendor: string;
   /** Send a request; resolve with the parsed JSON body (or null for an empty one) of a 2xx. */
   json<T>(method: Dispatcher.HttpMethod, path: string, o?: RequestOptions): Promise<{ status: number; data: T; headers: RawResponse['headers'] }>;
+  /**
+   * Send a request; resolve with the raw bytes of a 2xx body, read inside the retry loop like
+   * `json` but never decoded or parsed (acknowledgements whose content is not needed).
+   */
+  bytes(method: Dispatcher.HttpMethod, path: string, o?: RequestOptions): Promise<{ status: number; body: Buffer; headers: RawResponse['headers'] }>;
   /** Send a request; resolve with a 2xx response whose body the caller reads (chat streams). */
   raw(method: Dispatcher.HttpMethod, path: string, o?: RequestOptions): Promise<RawResponse>;
 }
@@ -299,6 +304,9 @@ interface AttemptFailure {
   error?: unknown;
 }
 
+/** undici, loaded on the first request (off the start-up path) and kept: each `import()` of the bundled module copies its exports again. */
+let undici: Promise<typeof import('undici')> | undefined;
+
 /**
  * Build the shared client. `json` reads the body inside the retry loop (a reset while the
  * body arrives is retried too); `raw` hands the body to the caller once headers say 2xx.
@@ -342,8 +350,14 @@ export function createHttpClient(o: HttpClientOptions): HttpClient {
     return u;
   }
 
-  async function send(method: Dispatcher.HttpMethod, path: string, ro: RequestOptions, readBody: boolean): Promise<{ res: RawResponse; text: string | undefined }> {
-    const { request } = await import('undici');
+  async function send<R extends 'text' | 'bytes' | 'none'>(
+    method: Dispatcher.HttpMethod,
+    path: string,
+    ro: RequestOptions,
+    read: R,
+  ): Promise<{ res: RawResponse; body: R extends 'text' ? string : R extends 'bytes' ? Buffer : undefined }> {
+    type Body = R extends 'text' ? string : R extends 'bytes' ? Buffer : undefined;
+    const { request } = await (undici ??= import('undici'));
     const signal = anySignal(o.signal, ro.signal);
     const headers: Record<string, string> = { accept: 'application/json, text/event-stream, text/plain', ...o.headers, ...ro.headers };
     if (ro.auth !== false && o.apiKey) headers.authorization = `Bearer ${o.apiKey}`;
@@ -368,9 +382,9 @@ export function createHttpClient(o: HttpClientOptions): HttpClient {
         noteRateHeaders(res.headers);
         o.onResponse?.({ method, path, status: res.statusCode, attempt });
         if (res.statusCode >= 200 && res.statusCode < 300) {
-          if (!readBody) return { res, text: undefined };
-          const text = await res.body.text();
-          return { res, text };
+          if (read === 'none') return { res, body: undefined as Body };
+          if (read === 'bytes') return { res, body: Buffer.from((await res.body.bytes()).buffer) as Body };
+          return { res, body: (await res.body.text()) as Body };
         }
         const text = await res.body.text().catch(() => '');
         const retryable = ro.idempotent === false ? res.statusCode === 429 || res.statusCode === 503 : res.statusCode === 429 || res.statusCode >= 500;
@@ -448,7 +462,7 @@ export function createHttpClient(o: HttpClientOptions): HttpClient {
     stats,
     vendor: o.vendor,
     async json<T>(method: Dispatcher.HttpMethod, path: string, ro: RequestOptions = {}) {
-      const { res, text } = await send(method, path, ro, true);
+      const { res, body: text } = await send(method, path, ro, 'text');
       let data: unknown = null;
       if (text && text.trim() !== '') {
         try {
@@ -462,8 +476,12 @@ export function createHttpClient(o: HttpClientOptions): HttpClient {
       }
       return { status: res.statusCode, data: data as T, headers: res.headers };
     },
+    async bytes(method: Dispatcher.HttpMethod, path: string, ro: RequestOptions = {}) {
+      const { res, body } = await send(method, path, ro, 'bytes');
+      return { status: res.statusCode, body, headers: res.headers };
+    },
     async raw(method: Dispatcher.HttpMethod, path: string, ro: RequestOptions = {}) {
-      return (await send(method, path, ro, false)).res;
+      return (await send(method, path, ro, 'none')).res;
     },
   };
 }

@@ -54,8 +54,11 @@ export interface ClientStats {
 /** What contacts sync needs from a vendor (Chatbase and Bookbag implement it). */
 export interface ContactsApi {
   readonly stats: ClientStats;
-  /** Create or update up to 1000 contacts; resolves with the stored records, or throws a typed error. */
-  upsertContacts(contacts: readonly ContactInput[], o?: { signal?: AbortSignal }): Promise<Contact[]>;
+  /**
+   * Create or update up to 1000 contacts; resolves once the vendor acknowledged all of them
+   * (its echo of the stored records is not read), or throws a typed error.
+   */
+  upsertContacts(contacts: readonly ContactInput[], o?: { signal?: AbortSignal }): Promise<void>;
   listAttributes(o?: { signal?: AbortSignal }): Promise<CustomAttribute[]>;
 }
 

@@ -52,8 +52,7 @@ describe('Chatbase sandbox: contacts, attributes, chat, conversations', () => {
 
     const c = ctx();
     const api = await createContactsApi(c, await resolveVendorSettings(c, {}));
-    const stored = await api.upsertContacts(Array.from({ length: 25 }, (_, i) => ({ external_id: `u${i}`, name: `User ${i}`, custom_attributes: { plan: 'pro' } })));
-    expect(stored).toHaveLength(25);
+    await api.upsertContacts(Array.from({ length: 25 }, (_, i) => ({ external_id: `u${i}`, name: `User ${i}`, custom_attributes: { plan: 'pro' } })));
 
     r = await runCli(['contacts', 'list', '--per-page', '10', '--page', '3', '--json'], ctx());
     expect(r.json()).toMatchObject({ page: 3, perPage: 10, total: 25, totalPages: 3 });
