@@ -1,10 +1,12 @@
 /**
  * The contacts sync pipeline (../shared/spec/cli.md §8), free of commander and rendering:
  *
- *   scan      read the file once: header, file-level errors, row count, id hashes, SHA-256
- *   dedupe    (only if ids repeat) a second scan for the exact last row of each repeated id
+ *   scan      read the file once: header, file-level errors, row count, id hashes, SHA-256;
+ *             the parsed rows go to a private temporary spill (spill.ts), so the CSV is
+ *             parsed once (without one, the sync pass parses the file again)
+ *   dedupe    (only if ids repeat) a second read for the exact last row of each repeated id
  *   schema    fetch the vendor's attribute schema once; warn about unknown attributes
- *   sync      read again; rows → batches of `batchSize` rows of this shard; each batch is
+ *   sync      read the rows again; rows → batches of `batchSize` rows of this shard; each batch is
  *             coerced, validated and delivered by one of `concurrency` workers; the reader
  *             waits for a free worker (back-pressure), so memory is bounded by
  *             concurrency × batchSize rows whatever the file size
@@ -25,6 +27,7 @@ import { DuplicateIndex, HashCollector, idHash } from './dedupe.js';
 import { deliverBatch } from './deliver.js';
 import { openReport, type ReportEntry, type ReportFile, reportLine } from './report.js';
 import { type Shard, shardOf } from './shard.js';
+import { Spill } from './spill.js';
 
 export const MAX_BATCH_SIZE = 1000;
 /** Rejections kept in the summary (all of them go to --report). */
@@ -33,6 +36,11 @@ export const SAMPLE_SIZE = 20;
 export interface EngineOptions {
   /** A fresh byte source of the input, for each pass. */
   openInput(): ByteSource;
+  /**
+   * Where the scan keeps the rows it parsed for the sync pass (a private file, unlinked at
+   * once); undefined: the sync pass parses the file again.
+   */
+  spillDir?: string | undefined;
   /** Shown in messages and kept in the checkpoint. */
   inputName: string;
   batchSize: number;
@@ -91,6 +99,8 @@ interface Scan {
   bytes: number;
   sha256: string;
   dupes: DuplicateIndex;
+  /** The rows of this shard as the scan parsed them, when they could be kept. */
+  spill: Spill | undefined;
 }
 
 interface RowRef {
@@ -144,6 +154,28 @@ async function* dataRows(o: EngineOptions, source: ByteSource): AsyncGenerator<{
 }
 
 async function scan(o: EngineOptions): Promise<Scan> {
+  let spill: Spill | undefined;
+  const dropSpill = (err: unknown): void => {
+    spill?.close();
+    spill = undefined;
+    o.verbose?.(`cannot keep the parsed rows in a temporary file (${(err as Error).message}): the file will be parsed again for the sync`);
+  };
+  if (o.spillDir !== undefined) {
+    try {
+      spill = await Spill.create(o.spillDir);
+    } catch (err) {
+      dropSpill(err);
+    }
+  }
+  try {
+    return await scanInto(o, () => spill, dropSpill);
+  } catch (err) {
+    spill?.close();
+    throw err;
+  }
+}
+
+async function scanInto(o: EngineOptions, spillOf: () => Spill | undefined, dropSpill: (err: unknown) => void): Promise<Scan> {
   const hash = createHash('sha256');
   let bytes = 0;
   const stats: CsvReadStats = { blankLines: 0 };
@@ -155,10 +187,17 @@ async function scan(o: EngineOptions): Promise<Scan> {
   let map: ColumnMap | undefined;
   const hashes = new HashCollector();
   let rows = 0;
+  let dataRow = 0;
   let otherShards = 0;
-  // Only cells are needed here: no row objects.
-  const cellsOnly = (cells: string[]): string[] => cells;
+  // Only cells and their lines are needed here: no row objects.
+  let lines: number[] = [];
+  const cellsOnly = (cells: string[], line: number): string[] => {
+    lines.push(line);
+    return cells;
+  };
   for await (const recs of readCsvBatches(o.openInput(), { signal: o.signal, stats, tap, make: cellsOnly })) {
+    const recLines = lines;
+    lines = [];
     let k = 0;
     if (!map) {
       header = recs[0]!;
@@ -169,15 +208,30 @@ async function scan(o: EngineOptions): Promise<Scan> {
     }
     const idAt = map.externalId;
     const width = header!.length;
+    const spill = spillOf();
+    const frame = spill ? { rows: [] as number[], lines: [] as number[], cells: [] as string[][] } : undefined;
     for (; k < recs.length; k++) {
       const cells = recs[k]!;
       const id = cells[idAt] ?? '';
+      dataRow++;
       if (o.shard && !inShard(id, o.shard)) {
         otherShards++;
         continue;
       }
       rows++;
       if (id !== '' && fits(cells, width)) hashes.push(idHash(id));
+      if (frame) {
+        frame.rows.push(dataRow);
+        frame.lines.push(recLines[k]!);
+        frame.cells.push(cells);
+      }
+    }
+    if (spill && frame) {
+      try {
+        spill.add(frame);
+      } catch (err) {
+        dropSpill(err);
+      }
     }
   }
   if (!header || !map) {
@@ -186,17 +240,37 @@ async function scan(o: EngineOptions): Promise<Scan> {
     });
   }
   const dupes = new DuplicateIndex(hashes.repeated());
+  const spill = spillOf();
   if (dupes.needsSecondScan) {
-    let row = -1; // the header is row 0
-    for await (const recs of readCsvBatches(o.openInput(), { signal: o.signal, make: cellsOnly })) {
-      for (const cells of recs) {
-        if (++row === 0) continue;
-        const id = cells[map.externalId] ?? '';
-        if (fits(cells, header.length) && id !== '' && dupes.isCandidate(id) && inShard(id, o.shard)) dupes.see(id, row);
+    const width = header.length;
+    const idAt = map.externalId;
+    for await (const chunk of shardRows(o, spill, idAt)) {
+      for (const r of chunk) {
+        const id = r.cells[idAt] ?? '';
+        if (id !== '' && fits(r.cells, width) && dupes.isCandidate(id)) dupes.see(id, r.row);
       }
     }
   }
-  return { header, map, rows, otherShards, blankLines: stats.blankLines, bytes, sha256: hash.digest('hex'), dupes };
+  return { header, map, rows, otherShards, blankLines: stats.blankLines, bytes, sha256: hash.digest('hex'), dupes, spill };
+}
+
+/**
+ * The data rows of this shard, a chunk at a time: from the spill when there is one, else
+ * parsed from the file again.
+ */
+async function* shardRows(o: EngineOptions, spill: Spill | undefined, idAt: number): AsyncGenerator<RowRef[]> {
+  if (spill) {
+    for await (const f of spill.frames()) {
+      const refs = new Array<RowRef>(f.rows.length);
+      for (let i = 0; i < refs.length; i++) refs[i] = { row: f.rows[i]!, line: f.lines[i]!, cells: f.cells[i]! };
+      yield refs;
+    }
+    return;
+  }
+  for await (const chunk of dataRows(o, o.openInput())) {
+    const rows = o.shard ? chunk.rows.filter((r) => inShard(r.cells[idAt] ?? '', o.shard)) : chunk.rows;
+    if (rows.length) yield rows;
+  }
 }
 
 /** A path as one shell word. */
@@ -234,8 +308,17 @@ export async function runEngine(o: EngineOptions): Promise<EngineResult> {
   // 1. Everything about the file is checked before the network is touched.
   const t0 = o.now().getTime();
   const s = await scan(o);
+  try {
+    return await syncScanned(o, s, t0);
+  } finally {
+    s.spill?.close();
+  }
+}
+
+/** Everything after the scan: resume bookkeeping, local files, schema, the sync itself. */
+async function syncScanned(o: EngineOptions, s: Scan, t0: number): Promise<EngineResult> {
   o.verbose?.(
-    `scanned ${o.inputName}: ${s.bytes} bytes, ${s.rows} rows${s.blankLines ? ` (and ${s.blankLines} blank lines, skipped)` : ''}${o.shard ? ` in this shard (${s.otherShards} in others)` : ''}, ${s.map.attributes.length} attribute columns, sha256 ${s.sha256.slice(0, 12)}…, ${o.now().getTime() - t0} ms`,
+    `scanned ${o.inputName}: ${s.bytes} bytes${s.spill ? ` (rows kept in a ${s.spill.size}-byte temporary spill)` : ''}, ${s.rows} rows${s.blankLines ? ` (and ${s.blankLines} blank lines, skipped)` : ''}${o.shard ? ` in this shard (${s.otherShards} in others)` : ''}, ${s.map.attributes.length} attribute columns, sha256 ${s.sha256.slice(0, 12)}…, ${o.now().getTime() - t0} ms`,
   );
 
   // 2. Resume bookkeeping.
@@ -456,11 +539,10 @@ export async function runEngine(o: EngineOptions): Promise<EngineResult> {
     const idAt = s.map.externalId;
     const width = s.header.length;
     const entry = (r: RowRef, status: ReportEntry['status'], code: string, message: string): ReportEntry => ({ row: r.row, line: r.line, status, code, message, cells: r.cells });
-    read: for await (const chunk of dataRows(o, o.openInput())) {
-      for (const r of chunk.rows) {
+    read: for await (const chunk of shardRows(o, s.spill, idAt)) {
+      for (const r of chunk) {
         if (fatal) break read;
         const id = r.cells[idAt] ?? '';
-        if (o.shard && !inShard(id, o.shard)) continue;
         const index = Math.floor(shardIdx++ / o.batchSize);
         if (batch && batch.index !== index) {
           await dispatch(batch);

@@ -8,7 +8,7 @@
  * Every wait goes through the injected `sleep` (tests make it instant and record it), time
  * comes from the injected `now`, jitter from the injected `random`: no globals.
  */
-import type { Dispatcher } from 'undici';
+import type { Dispatcher, request as undiciRequest } from 'undici';
 import { AuthError, CancelledError, NetworkError, VendorError } from '../cli/errors.js';
 import type { ClientStats, VendorErrorDetails, VendorIssue } from './types.js';
 
@@ -305,7 +305,7 @@ interface AttemptFailure {
 }
 
 /** undici, loaded on the first request (off the start-up path) and kept: each `import()` of the bundled module copies its exports again. */
-let undici: Promise<typeof import('undici')> | undefined;
+let undici: Promise<{ request: typeof undiciRequest }> | undefined;
 
 /**
  * Build the shared client. `json` reads the body inside the retry loop (a reset while the

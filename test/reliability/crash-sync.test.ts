@@ -68,7 +68,10 @@ describeBuilt('crash safety: contacts sync under SIGKILL', () => {
     mkdirSync(dir);
     writeFileSync(join(dir, 'contacts.csv'), csv);
     const sb = await startSandbox({ rateLimit: false, latencyMs: 15 });
-    const env = { PATH: process.env.PATH ?? '', HOME: dir, CHATID_CONFIG_DIR: join(dir, 'cfg'), CHATID_PROVIDER: 'chatbase', CHATID_AGENT_ID: sb.agentIds[0]!, CHATID_BASE_URL: sb.url, CHATID_API_KEY: sb.apiKeys[0]! };
+    // A temp directory of its own: the rows the scan keeps for the sync pass must not outlive a kill.
+    const tmpDir = join(dir, 'tmp');
+    mkdirSync(tmpDir);
+    const env = { PATH: process.env.PATH ?? '', HOME: dir, TMPDIR: tmpDir, CHATID_CONFIG_DIR: join(dir, 'cfg'), CHATID_PROVIDER: 'chatbase', CHATID_AGENT_ID: sb.agentIds[0]!, CHATID_BASE_URL: sb.url, CHATID_API_KEY: sb.apiKeys[0]! };
     const argv = [BIN, 'contacts', 'sync', 'contacts.csv', '--report', 'report.csv', '--batch-size', String(BATCH), '--concurrency', String(WORKERS), '--resume', '--json'];
     const rand = mulberry32(11);
     let kills = 0;
@@ -94,6 +97,7 @@ describeBuilt('crash safety: contacts sync under SIGKILL', () => {
         const code = await done;
         if (code === null) {
           kills++;
+          expect(readdirSync(tmpDir), `attempt ${attempt}: files left in the temp directory by a killed sync`).toEqual([]);
           expect(stderr, `attempt ${attempt}: output before the kill`).not.toMatch(/^\s+at /m);
           const cpPath = join(dir, 'contacts.csv.chatid-checkpoint.json');
           const cp = await loadCheckpoint(cpPath); // throws on a damaged checkpoint

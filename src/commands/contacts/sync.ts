@@ -56,6 +56,8 @@ export interface SyncResult extends EngineResult {
 /** Seams for tests: a fake vendor instead of the real client. */
 export interface SyncDeps {
   connect?: (settings: Settings) => Promise<ContactsApi>;
+  /** Where the scan keeps the parsed rows (default: the OS temp directory); false: parse the file twice. */
+  spillDir?: string | false;
 }
 
 interface SyncFlags extends VendorFlags {
@@ -262,8 +264,10 @@ export async function runSync(opts: SyncOptions, ctx: Ctx, deps: SyncDeps = {}):
     // Loaded up front so the bar starts synchronously with the sync (and is always stopped).
     const progressLib = ctx.io.stderr.isTTY && !ctx.ui.quiet ? await import('cli-progress') : undefined;
     const { runEngine } = await import('../../sync/engine.js');
+    const { tmpdir } = await import('node:os');
     const r = await runEngine({
       openInput: source.open,
+      spillDir: deps.spillDir === undefined ? tmpdir() : deps.spillDir || undefined,
       inputName: source.name,
       batchSize: opts.batchSize,
       concurrency: opts.concurrency,
