@@ -50,6 +50,8 @@ export interface AgentState {
   conversations: StoredConversation[];
   /** Lowercased email → external id, kept in step with every write (built lazily). */
   emails?: Map<string, string>;
+  /** Set with `emails`: whether two contacts had the same email then (only a data file can hold such). */
+  emailsShared?: boolean;
 }
 
 /** The persisted form (`--data file.json`). */

@@ -64,19 +64,21 @@ function coerceAttribute(attr: StoredAttribute, v: unknown): { ok: true; value: 
   }
 }
 
-function optionalString(input: Record<string, unknown>, key: 'name' | 'email' | 'phonenumber', prefix: string, issues: Issue[], out: ContactChange): void {
-  if (!(key in input) || input[key] === undefined) return;
-  const v = input[key];
+/** Where a ContactInput's issues point: `users.<i>.` for the i-th of a write (made only when needed), or the prefix given. */
+const at = (where: string | number): string => (typeof where === 'number' ? `users.${where}.` : where);
+
+function optionalString(v: unknown, key: 'name' | 'email' | 'phonenumber', where: string | number, issues: Issue[], out: ContactChange): void {
+  if (v === undefined) return;
   if (v === null) {
     out[key] = null;
     return;
   }
   if (typeof v !== 'string') {
-    issues.push({ field: `${prefix}${key}`, message: `Expected string, received ${typeName(v)}` });
+    issues.push({ field: `${at(where)}${key}`, message: `Expected string, received ${typeName(v)}` });
     return;
   }
   if (key === 'email' && !EMAIL.test(v)) {
-    issues.push({ field: `${prefix}email`, message: 'Invalid email' });
+    issues.push({ field: `${at(where)}email`, message: 'Invalid email' });
     return;
   }
   out[key] = v;
@@ -86,32 +88,33 @@ function optionalString(input: Record<string, unknown>, key: 'name' | 'email' | 
  * Validate one ContactInput (or a PATCH body). Unknown top-level keys and unknown
  * attribute keys are dropped silently, as the vendors do.
  */
-function validateContact(input: unknown, prefix: string, agent: AgentState, issues: Issue[], o: { requireExternalId: boolean; allowExternalId: boolean }): ContactChange | undefined {
+function validateContact(input: unknown, where: string | number, agent: AgentState, issues: Issue[], o: { requireExternalId: boolean; allowExternalId: boolean }): ContactChange | undefined {
   if (!isObject(input)) {
-    issues.push({ field: prefix.replace(/\.$/, ''), message: `Expected object, received ${typeName(input)}` });
+    issues.push({ field: at(where).replace(/\.$/, ''), message: `Expected object, received ${typeName(input)}` });
     return undefined;
   }
   const before = issues.length;
   const out: ContactChange = { external_id: undefined };
   if (o.allowExternalId && input.external_id !== undefined) {
     const id = input.external_id;
-    if (typeof id !== 'string') issues.push({ field: `${prefix}external_id`, message: `Expected string, received ${typeName(id)}` });
-    else if (id.length === 0) issues.push({ field: `${prefix}external_id`, message: 'String must contain at least 1 character(s)' });
+    if (typeof id !== 'string') issues.push({ field: `${at(where)}external_id`, message: `Expected string, received ${typeName(id)}` });
+    else if (id.length === 0) issues.push({ field: `${at(where)}external_id`, message: 'String must contain at least 1 character(s)' });
     else out.external_id = id;
   } else if (o.requireExternalId) {
-    issues.push({ field: `${prefix}external_id`, message: 'Required' });
+    issues.push({ field: `${at(where)}external_id`, message: 'Required' });
   }
-  optionalString(input, 'name', prefix, issues, out);
-  optionalString(input, 'email', prefix, issues, out);
-  optionalString(input, 'phonenumber', prefix, issues, out);
-  if ('stripe_accounts' in input && input.stripe_accounts !== undefined) {
+  // Named reads (`key in input` adds nothing: a JSON object's absent key reads undefined).
+  optionalString(input.name, 'name', where, issues, out);
+  optionalString(input.email, 'email', where, issues, out);
+  optionalString(input.phonenumber, 'phonenumber', where, issues, out);
+  if (input.stripe_accounts !== undefined) {
     const s = input.stripe_accounts;
     if (s === null) out.stripe_accounts = null;
-    else if (!Array.isArray(s)) issues.push({ field: `${prefix}stripe_accounts`, message: `Expected array, received ${typeName(s)}` });
+    else if (!Array.isArray(s)) issues.push({ field: `${at(where)}stripe_accounts`, message: `Expected array, received ${typeName(s)}` });
     else {
       const accounts: StripeAccount[] = [];
       s.forEach((a: unknown, i) => {
-        const f = `${prefix}stripe_accounts.${i}`;
+        const f = `${at(where)}stripe_accounts.${i}`;
         if (!isObject(a)) return issues.push({ field: f, message: `Expected object, received ${typeName(a)}` });
         if (typeof a.label !== 'string') return issues.push({ field: `${f}.label`, message: `Expected string, received ${typeName(a.label)}` });
         if (typeof a.stripe_id !== 'string') return issues.push({ field: `${f}.stripe_id`, message: `Expected string, received ${typeName(a.stripe_id)}` });
@@ -122,9 +125,9 @@ function validateContact(input: unknown, prefix: string, agent: AgentState, issu
       out.stripe_accounts = accounts;
     }
   }
-  if ('custom_attributes' in input && input.custom_attributes !== undefined && input.custom_attributes !== null) {
+  if (input.custom_attributes !== undefined && input.custom_attributes !== null) {
     const ca = input.custom_attributes;
-    if (!isObject(ca)) issues.push({ field: `${prefix}custom_attributes`, message: `Expected object, received ${typeName(ca)}` });
+    if (!isObject(ca)) issues.push({ field: `${at(where)}custom_attributes`, message: `Expected object, received ${typeName(ca)}` });
     else {
       const attrs: Record<string, Value | null> = {};
       for (const [k, v] of Object.entries(ca)) {
@@ -132,7 +135,7 @@ function validateContact(input: unknown, prefix: string, agent: AgentState, issu
         if (!attr) continue; // unknown attribute: dropped silently (vendors.md §2.3)
         const r = coerceAttribute(attr, v);
         if (r.ok) attrs[k] = r.value;
-        else issues.push({ field: `${prefix}custom_attributes.${k}`, message: r.message });
+        else issues.push({ field: `${at(where)}custom_attributes.${k}`, message: r.message });
       }
       out.custom_attributes = attrs;
     }
@@ -142,32 +145,41 @@ function validateContact(input: unknown, prefix: string, agent: AgentState, issu
 
 /**
  * Store a validated change. `known` is the contact as it stands when the caller already looked
- * it up (null: there is none), which saves a lookup in a map of up to a million contacts.
+ * it up (null: there is none), which saves a lookup in a map of up to a million contacts;
+ * `emailKey` is the change's email lowercased, when emailConflicts already made it.
  */
-function applyChange(agent: AgentState, rt: Runtime, externalId: string, c: ContactChange, o: { replaceWhole: boolean }, known?: StoredContact | null): StoredContact {
+function applyChange(agent: AgentState, rt: Runtime, externalId: string, c: ContactChange, o: { replaceWhole: boolean }, known?: StoredContact | null, emailKey?: string): StoredContact {
   const now = rt.iso();
   const existing = known === undefined ? agent.contacts.get(externalId) : (known ?? undefined);
-  const ct: StoredContact = existing ?? {
-    id: bookbag(rt) ? `contact_${++rt.state.counters.contact}` : rt.uuid(),
-    external_id: externalId,
-    custom_attributes: {},
-    created_at: now,
-    updated_at: now,
-  };
+  let ct: StoredContact;
+  // A new contact with all three strings (what a sync sends) is made whole in one literal,
+  // its keys in the order the steps below give them: nothing has to grow it afterwards.
+  let whole = false;
+  if (existing) ct = existing;
+  else {
+    const id = bookbag(rt) ? `contact_${++rt.state.counters.contact}` : rt.uuid();
+    whole = typeof c.name === 'string' && typeof c.email === 'string' && typeof c.phonenumber === 'string';
+    ct = whole
+      ? { id, external_id: externalId, custom_attributes: {}, created_at: now, updated_at: now, name: c.name as string, email: c.email as string, phonenumber: c.phonenumber as string }
+      : { id, external_id: externalId, custom_attributes: {}, created_at: now, updated_at: now };
+    if (whole) setEmailOwner(agent, undefined, c.email as string, externalId, emailKey);
+  }
   // One field at a time, in this order (a new contact's keys come out in it), with named
   // stores: a loop over the key names made every store a slow keyed one. A value equal to the
   // stored one keeps the stored string: a re-sync of a million contacts then leaves no new
   // string behind in them for the garbage collector to promote.
-  if (c.name !== undefined) {
+  if (c.name !== undefined && !whole) {
     if (c.name === null) delete ct.name;
     else if (ct.name !== c.name) ct.name = c.name;
   }
-  if (c.email !== undefined) {
-    setEmailOwner(agent, ct.email, c.email, externalId);
+  if (c.email !== undefined && !whole) {
+    // The stored email again (a re-sync): the contact owns it in the index already, unless
+    // the index came from a data file where two contacts shared an email.
+    if (ct.email !== c.email || agent.emailsShared === true) setEmailOwner(agent, ct.email, c.email, externalId, emailKey);
     if (c.email === null) delete ct.email;
     else if (ct.email !== c.email) ct.email = c.email;
   }
-  if (c.phonenumber !== undefined) {
+  if (c.phonenumber !== undefined && !whole) {
     if (c.phonenumber === null) delete ct.phonenumber;
     else if (ct.phonenumber !== c.phonenumber) ct.phonenumber = c.phonenumber;
   }
@@ -187,19 +199,45 @@ function applyChange(agent: AgentState, rt: Runtime, externalId: string, c: Cont
   return ct;
 }
 
-/** agent.emails: lowercased email → external id; kept in step with every write. */
+/**
+ * `s.toLowerCase()`, and `s` itself when that changes nothing (a lowercase ASCII email): no new
+ * string, and the index then shares its key with the stored contact.
+ */
+function lower(s: string): string {
+  // Not a string (a data file can hold anything): fail as toLowerCase() does.
+  if (typeof s !== 'string') return (s as { toLowerCase(): string }).toLowerCase();
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if ((c >= 65 && c <= 90) || c > 127) return s.toLowerCase();
+  }
+  return s;
+}
+
+/**
+ * agent.emails: lowercased email → external id; kept in step with every write. While
+ * `emailsShared` is not set, every contact with an email owns it in the index (writes refuse a
+ * taken email), which lets a write that sends a contact's stored email again skip the index.
+ */
 function emailIndex(agent: AgentState): Map<string, string> {
   if (!agent.emails) {
-    agent.emails = new Map();
-    for (const c of agent.contacts.values()) if (c.email) agent.emails.set(c.email.toLowerCase(), c.external_id);
+    const emails = new Map<string, string>();
+    let withEmail = 0;
+    for (const c of agent.contacts.values()) {
+      if (c.email) {
+        emails.set(lower(c.email), c.external_id);
+        withEmail++;
+      }
+    }
+    agent.emails = emails;
+    agent.emailsShared = emails.size !== withEmail;
   }
   return agent.emails;
 }
 
-function setEmailOwner(agent: AgentState, oldEmail: string | undefined, newEmail: string | null, owner: string): void {
+function setEmailOwner(agent: AgentState, oldEmail: string | undefined, newEmail: string | null, owner: string, newKeyKnown?: string): void {
   const idx = emailIndex(agent);
-  const oldKey = oldEmail ? oldEmail.toLowerCase() : undefined;
-  const newKey = newEmail ? newEmail.toLowerCase() : undefined;
+  const oldKey = oldEmail ? lower(oldEmail) : undefined;
+  const newKey = newEmail ? (newKeyKnown ?? lower(newEmail)) : undefined;
   // The same email again (a re-sync): it ends owned by `owner` either way, in one map lookup
   // (and the stored owner string is kept when it is the same).
   if (oldKey !== undefined && oldKey === newKey) {
@@ -218,28 +256,47 @@ interface Item {
   field: string | number;
   /** The stored contact before this request (null: none), when already looked up. */
   before?: StoredContact | null;
+  /** The change's email lowercased, set by emailConflicts when it made it. */
+  emailKey?: string;
 }
 
-/** Emails used by another contact, in request order, with the overlay of earlier items of the same batch. */
-function emailConflicts(agent: AgentState, items: Item[]): Issue[] {
+/**
+ * Emails used by another contact, in request order, with the overlay of earlier items of the
+ * same batch. `repeats`: whether an external id may come more than once in `items` (without,
+ * an item's previous email is always the stored one, and no overlay of them is kept).
+ */
+function emailConflicts(agent: AgentState, items: Item[], repeats = true): Issue[] {
   const idx = emailIndex(agent);
+  const exact = agent.emailsShared !== true;
   const owner = new Map<string, string | null>();
-  const emailOf = new Map<string, string | null>();
+  const emailOf = repeats ? new Map<string, string | null>() : undefined;
   const issues: Issue[] = [];
-  for (const { externalId, change, field, before } of items) {
-    if (change.email === undefined) continue;
-    const next = change.email === null ? null : change.email.toLowerCase();
-    const prev = emailOf.has(externalId) ? (emailOf.get(externalId) ?? null) : ((before === undefined ? agent.contacts.get(externalId) : before)?.email?.toLowerCase() ?? null);
+  for (const it of items) {
+    const email = it.change.email;
+    if (email === undefined) continue;
+    const { externalId } = it;
+    let prev: string | null;
+    if (emailOf?.has(externalId)) prev = emailOf.get(externalId) ?? null;
+    else {
+      const stored = (it.before === undefined ? agent.contacts.get(externalId) : it.before)?.email;
+      // The stored email again (a re-sync): the contact owns it (see emailIndex), no other item
+      // of this batch can have taken it, and it stays as it is.
+      if (exact && email !== null && stored === email) continue;
+      prev = stored === undefined || stored === null ? null : lower(stored);
+    }
+    const next = email === null ? null : lower(email);
     if (next !== null) {
-      const o = owner.has(next) ? owner.get(next) : idx.get(next);
+      it.emailKey = next;
+      let o = owner.get(next);
+      if (o === undefined) o = idx.get(next);
       if (o !== undefined && o !== null && o !== externalId) {
-        issues.push({ field: typeof field === 'number' ? `users.${field}.email` : field, message: 'Email already in use by another contact' });
+        issues.push({ field: typeof it.field === 'number' ? `users.${it.field}.email` : it.field, message: 'Email already in use by another contact' });
         continue;
       }
     }
     if (prev !== null && prev !== next) owner.set(prev, null);
     if (next !== null) owner.set(next, externalId);
-    emailOf.set(externalId, next);
+    emailOf?.set(externalId, next);
   }
   return issues;
 }
@@ -274,16 +331,20 @@ const createContacts: Handler = (req, rt) => {
   // an id seen earlier in the same request is looked up again when it is stored.
   const seen = new Set<string>();
   const again: boolean[] = [];
+  let repeats = false;
   for (let i = 0; i < users.length; i++) {
-    const change = validateContact(users[i], `users.${i}.`, agent, issues, opts);
+    const change = validateContact(users[i], i, agent, issues, opts);
     if (!change) continue;
     const externalId = change.external_id ?? `ext_${rt.uuid()}`;
-    again.push(seen.has(externalId));
+    const size = seen.size;
     seen.add(externalId);
-    items.push({ externalId, change, field: i, before: agent.contacts.get(externalId) ?? null });
+    const isAgain = seen.size === size;
+    if (isAgain) repeats = true;
+    again.push(isAgain);
+    items.push({ externalId, change, field: i, before: agent.contacts.get(externalId) ?? null, emailKey: undefined });
   }
   if (issues.length > 0) return { ...badBody(rt, issues), items: users.length };
-  const conflicts = emailConflicts(agent, items);
+  const conflicts = emailConflicts(agent, items, repeats);
   if (conflicts.length > 0) return { ...conflict(rt, conflicts), items: users.length };
   if (rt.contactQuota !== Number.POSITIVE_INFINITY) {
     const added = new Set(items.filter((it) => !it.before).map((it) => it.externalId)).size;
@@ -291,7 +352,7 @@ const createContacts: Handler = (req, rt) => {
       return { ...badBody(rt, [{ field: 'users', message: `Contact quota reached: the plan allows ${rt.contactQuota} contacts` }]), items: users.length };
     }
   }
-  const data = items.map((it, k) => applyChange(agent, rt, it.externalId, it.change, REPLACE_NOTHING, again[k] ? undefined : it.before));
+  const data = items.map((it, k) => applyChange(agent, rt, it.externalId, it.change, REPLACE_NOTHING, again[k] ? undefined : it.before, it.emailKey));
   rt.state.changed();
   return { status: 200, json: { message: 'Success', data }, items: users.length };
 };
