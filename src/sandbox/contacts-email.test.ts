@@ -13,7 +13,7 @@ import { SandboxState } from './state.js';
 const AGENT = 'agent-1';
 const create = contactRoutes.find((r) => r.method === 'POST' && r.pattern === '/api/v1/chatbots/:chatbotId/contacts')!.handler;
 
-function runtime(state: SandboxState): Runtime {
+function runtime(state: SandboxState, contactQuota = Number.POSITIVE_INFINITY): Runtime {
   let n = 0;
   return {
     state,
@@ -24,7 +24,7 @@ function runtime(state: SandboxState): Runtime {
     uuid: () => `00000000-0000-4000-8000-${String(++n).padStart(12, '0')}`,
     identityKey: new Uint8Array(32),
     teamwebKey: new Uint8Array(32),
-    contactQuota: Number.POSITIVE_INFINITY,
+    contactQuota,
     keyAllowsAgent: () => true,
     signingSecret: 'test',
   };
@@ -41,8 +41,8 @@ interface In {
   name?: string;
 }
 
-/** The model: external id → email (undefined: none), in insertion order. */
-function modelWrite(state: Map<string, string | undefined>, users: In[]): { issues: string[]; next: Map<string, string | undefined> } {
+/** The model: external id → email (undefined: none), in insertion order. Past the quota, a write is refused whole. */
+function modelWrite(state: Map<string, string | undefined>, users: In[], quota: number): { issues: string[]; overQuota: boolean; next: Map<string, string | undefined> } {
   const next = new Map(state);
   const issues: string[] = [];
   users.forEach((u, i) => {
@@ -55,7 +55,8 @@ function modelWrite(state: Map<string, string | undefined>, users: In[]): { issu
     if (taken) issues.push(`users.${i}.email`);
     else next.set(u.external_id, u.email);
   });
-  return { issues, next: issues.length > 0 ? state : next };
+  const overQuota = issues.length === 0 && state.size + new Set(users.map((u) => u.external_id).filter((id) => !state.has(id))).size > quota;
+  return { issues, overQuota, next: issues.length > 0 || overQuota ? state : next };
 }
 
 const user: fc.Arbitrary<In> = fc.record(
@@ -68,20 +69,22 @@ const user: fc.Arbitrary<In> = fc.record(
 );
 
 describe('sandbox contacts: email uniqueness', () => {
-  it('answers as the model over any sequence of writes (repeated ids, swaps, case, null)', async () => {
+  it('answers as the model over any sequence of writes (repeated ids, swaps, case, null, quota)', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.array(fc.array(user, { minLength: 1, maxLength: 6 }), { minLength: 1, maxLength: 8 }), async (writes) => {
+      fc.asyncProperty(fc.array(fc.array(user, { minLength: 1, maxLength: 6 }), { minLength: 1, maxLength: 8 }), fc.constantFrom(Number.POSITIVE_INFINITY, 2, 3), async (writes, quota) => {
         const state = new SandboxState();
         state.addAgent(AGENT);
-        const rt = runtime(state);
+        const rt = runtime(state, quota);
         let model = new Map<string, string | undefined>();
         for (const users of writes) {
-          const want = modelWrite(model, users);
+          const want = modelWrite(model, users, quota);
           const reply = await post(rt, users);
           const body = reply.json as { data?: Array<{ external_id: string; email?: string }>; issues?: Array<{ field: string }> };
           if (want.issues.length > 0) {
             expect(reply.status).toBe(409);
             expect(body.issues?.map((i) => i.field)).toEqual(want.issues);
+          } else if (want.overQuota) {
+            expect([reply.status, body.issues?.map((i) => i.field)]).toEqual([400, ['users']]);
           } else {
             expect(reply.status).toBe(200);
             expect(body.data?.map((c) => c.external_id)).toEqual(users.map((u) => u.external_id));

@@ -146,9 +146,9 @@ function validateContact(input: unknown, where: string | number, agent: AgentSta
 /**
  * Store a validated change. `known` is the contact as it stands when the caller already looked
  * it up (null: there is none), which saves a lookup in a map of up to a million contacts;
- * `emailKey` is the change's email lowercased, when emailConflicts already made it.
+ * `indexed`: the email index holds the change already (claimEmails).
  */
-function applyChange(agent: AgentState, rt: Runtime, externalId: string, c: ContactChange, o: { replaceWhole: boolean }, known?: StoredContact | null, emailKey?: string): StoredContact {
+function applyChange(agent: AgentState, rt: Runtime, externalId: string, c: ContactChange, o: { replaceWhole: boolean }, known?: StoredContact | null, indexed = false): StoredContact {
   const now = rt.iso();
   const existing = known === undefined ? agent.contacts.get(externalId) : (known ?? undefined);
   let ct: StoredContact;
@@ -162,7 +162,7 @@ function applyChange(agent: AgentState, rt: Runtime, externalId: string, c: Cont
     ct = whole
       ? { id, external_id: externalId, custom_attributes: {}, created_at: now, updated_at: now, name: c.name as string, email: c.email as string, phonenumber: c.phonenumber as string }
       : { id, external_id: externalId, custom_attributes: {}, created_at: now, updated_at: now };
-    if (whole) setEmailOwner(agent, undefined, c.email as string, externalId, emailKey);
+    if (whole && !indexed) setEmailOwner(agent, undefined, c.email as string, externalId);
   }
   // One field at a time, in this order (a new contact's keys come out in it), with named
   // stores: a loop over the key names made every store a slow keyed one. A value equal to the
@@ -175,7 +175,7 @@ function applyChange(agent: AgentState, rt: Runtime, externalId: string, c: Cont
   if (c.email !== undefined && !whole) {
     // The stored email again (a re-sync): the contact owns it in the index already, unless
     // the index came from a data file where two contacts shared an email.
-    if (ct.email !== c.email || agent.emailsShared === true) setEmailOwner(agent, ct.email, c.email, externalId, emailKey);
+    if (!indexed && (ct.email !== c.email || agent.emailsShared === true)) setEmailOwner(agent, ct.email, c.email, externalId);
     if (c.email === null) delete ct.email;
     else if (ct.email !== c.email) ct.email = c.email;
   }
@@ -234,10 +234,10 @@ function emailIndex(agent: AgentState): Map<string, string> {
   return agent.emails;
 }
 
-function setEmailOwner(agent: AgentState, oldEmail: string | undefined, newEmail: string | null, owner: string, newKeyKnown?: string): void {
+function setEmailOwner(agent: AgentState, oldEmail: string | undefined, newEmail: string | null, owner: string): void {
   const idx = emailIndex(agent);
   const oldKey = oldEmail ? lower(oldEmail) : undefined;
-  const newKey = newEmail ? (newKeyKnown ?? lower(newEmail)) : undefined;
+  const newKey = newEmail ? lower(newEmail) : undefined;
   // The same email again (a re-sync): it ends owned by `owner` either way, in one map lookup
   // (and the stored owner string is kept when it is the same).
   if (oldKey !== undefined && oldKey === newKey) {
@@ -256,8 +256,6 @@ interface Item {
   field: string | number;
   /** The stored contact before this request (null: none), when already looked up. */
   before?: StoredContact | null;
-  /** The change's email lowercased, set by emailConflicts when it made it. */
-  emailKey?: string;
 }
 
 /**
@@ -286,7 +284,6 @@ function emailConflicts(agent: AgentState, items: Item[], repeats = true): Issue
     }
     const next = email === null ? null : lower(email);
     if (next !== null) {
-      it.emailKey = next;
       let o = owner.get(next);
       if (o === undefined) o = idx.get(next);
       if (o !== undefined && o !== null && o !== externalId) {
@@ -299,6 +296,67 @@ function emailConflicts(agent: AgentState, items: Item[], repeats = true): Issue
     emailOf?.set(externalId, next);
   }
   return issues;
+}
+
+/**
+ * emailConflicts for a contacts write while the index is exact (see emailIndex), done on the
+ * index itself: each item's email is looked up and, when free, taken there and then (one visit
+ * to the index per new email, and none when the write is stored). The issues are those
+ * emailConflicts gives. `undo` (pairs of key and former owner) puts the index back as it was,
+ * which releaseEmails does when the write is refused; it is done here when there are issues.
+ */
+function claimEmails(agent: AgentState, items: Item[], repeats: boolean): { issues: Issue[]; undo: Array<string | undefined> } {
+  const idx = emailIndex(agent);
+  const emailOf = repeats ? new Map<string, string | null>() : undefined;
+  const issues: Issue[] = [];
+  const undo: Array<string | undefined> = [];
+  try {
+    for (const it of items) {
+      const email = it.change.email;
+      if (email === undefined) continue;
+      const { externalId } = it;
+      let prev: string | null;
+      if (emailOf?.has(externalId)) prev = emailOf.get(externalId) ?? null;
+      else {
+        const stored = (it.before === undefined ? agent.contacts.get(externalId) : it.before)?.email;
+        if (email !== null && stored === email) continue; // a re-sync: see emailConflicts
+        prev = stored === undefined || stored === null ? null : lower(stored);
+      }
+      const next = email === null ? null : lower(email);
+      const o = next === null ? undefined : idx.get(next);
+      if (o !== undefined && o !== externalId) {
+        issues.push({ field: typeof it.field === 'number' ? `users.${it.field}.email` : it.field, message: 'Email already in use by another contact' });
+        continue;
+      }
+      // The contact owns `prev` (the index is exact, and a taken email is refused above).
+      if (prev !== null && prev !== next) {
+        undo.push(prev, idx.get(prev));
+        idx.delete(prev);
+      }
+      if (next !== null && o === undefined) {
+        undo.push(next, undefined);
+        idx.set(next, externalId);
+      }
+      emailOf?.set(externalId, next);
+    }
+  } catch (e) {
+    releaseEmails(agent, undo);
+    throw e;
+  }
+  if (issues.length > 0) releaseEmails(agent, undo);
+  return { issues, undo };
+}
+
+/** Put the email index back as it was before claimEmails. */
+function releaseEmails(agent: AgentState, undo: Array<string | undefined>): void {
+  const idx = emailIndex(agent);
+  for (let i = undo.length - 2; i >= 0; i -= 2) {
+    const key = undo[i] as string;
+    const owner = undo[i + 1];
+    if (owner === undefined) idx.delete(key);
+    else idx.set(key, owner);
+  }
+  undo.length = 0;
 }
 
 function conflict(rt: Runtime, issues: Issue[]): SandboxReply {
@@ -341,18 +399,22 @@ const createContacts: Handler = (req, rt) => {
     const isAgain = seen.size === size;
     if (isAgain) repeats = true;
     again.push(isAgain);
-    items.push({ externalId, change, field: i, before: agent.contacts.get(externalId) ?? null, emailKey: undefined });
+    items.push({ externalId, change, field: i, before: agent.contacts.get(externalId) ?? null });
   }
   if (issues.length > 0) return { ...badBody(rt, issues), items: users.length };
-  const conflicts = emailConflicts(agent, items, repeats);
-  if (conflicts.length > 0) return { ...conflict(rt, conflicts), items: users.length };
+  emailIndex(agent);
+  // An exact index takes the new emails at once; otherwise (see emailIndex) the overlay path.
+  const indexed = agent.emailsShared !== true;
+  const claimed = indexed ? claimEmails(agent, items, repeats) : { issues: emailConflicts(agent, items, repeats), undo: [] };
+  if (claimed.issues.length > 0) return { ...conflict(rt, claimed.issues), items: users.length };
   if (rt.contactQuota !== Number.POSITIVE_INFINITY) {
     const added = new Set(items.filter((it) => !it.before).map((it) => it.externalId)).size;
     if (agent.contacts.size + added > rt.contactQuota) {
+      releaseEmails(agent, claimed.undo);
       return { ...badBody(rt, [{ field: 'users', message: `Contact quota reached: the plan allows ${rt.contactQuota} contacts` }]), items: users.length };
     }
   }
-  const data = items.map((it, k) => applyChange(agent, rt, it.externalId, it.change, REPLACE_NOTHING, again[k] ? undefined : it.before, it.emailKey));
+  const data = items.map((it, k) => applyChange(agent, rt, it.externalId, it.change, REPLACE_NOTHING, again[k] ? undefined : it.before, indexed));
   rt.state.changed();
   return { status: 200, json: { message: 'Success', data }, items: users.length };
 };
