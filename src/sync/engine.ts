@@ -41,6 +41,8 @@ export interface EngineOptions {
    * once); undefined: the sync pass parses the file again.
    */
   spillDir?: string | undefined;
+  /** The spill's cap (default MAX_SPILL_BYTES; smaller in tests). */
+  spillMaxBytes?: number | undefined;
   /** Shown in messages and kept in the checkpoint. */
   inputName: string;
   batchSize: number;
@@ -162,7 +164,7 @@ async function scan(o: EngineOptions): Promise<Scan> {
   };
   if (o.spillDir !== undefined) {
     try {
-      spill = await Spill.create(o.spillDir);
+      spill = await Spill.create(o.spillDir, o.spillMaxBytes);
     } catch (err) {
       dropSpill(err);
     }

@@ -49,6 +49,15 @@ describe('Spill', () => {
     expect(readdirSync(dir)).toEqual([]);
   });
 
+  it('refuses a frame that would take it past its cap, keeping what it holds', async () => {
+    const s = await Spill.create(dir, 100);
+    const small: SpillFrame = { rows: [1], lines: [2], cells: [['u1', 'Ann']] };
+    s.add(small);
+    expect(() => s.add({ rows: [2], lines: [3], cells: [['u2', 'x'.repeat(100)]] })).toThrow(/would grow past 100 bytes/);
+    expect(await framesOf(s)).toEqual([small]);
+    s.close();
+  });
+
   it('cannot be created in a directory that does not exist (the caller then parses twice)', async () => {
     await expect(Spill.create(join(dir, 'missing'))).rejects.toMatchObject({ code: 'ENOENT' });
   });
@@ -134,6 +143,18 @@ describe('a sync reading its rows from the spill', () => {
     expect(fallback.result).toMatchObject({ read: 4, synced: 2, rejected: 1, duplicates: 1 });
     expect(fallback.stored).toEqual(spilled.stored);
     expect(fallback.report).toEqual(spilled.report);
+  });
+
+  it('parses the file again when the spill would pass its cap, with the same result', async () => {
+    const csv = `external_id,name\n${Array.from({ length: 50 }, (_, i) => `u${i % 40},Name ${i}`).join('\n')}\n`;
+    const capped = await sync(csv, { spillDir: dir, spillMaxBytes: 200 });
+    const spilled = await sync(csv, { spillDir: dir });
+    expect(capped.verbose.find((m) => m.startsWith('cannot keep the parsed rows'))).toMatch(/would grow past 200 bytes.*parsed again/);
+    expect(capped.result).toEqual(spilled.result);
+    expect(capped.result).toMatchObject({ read: 50, synced: 40, duplicates: 10 });
+    expect(capped.stored).toEqual(spilled.stored);
+    expect(capped.report).toEqual(spilled.report);
+    expect(readdirSync(dir).filter((f) => f.startsWith('chatid-sync-'))).toEqual([]);
   });
 
   it('leaves nothing behind when the scan fails on a broken file', async () => {

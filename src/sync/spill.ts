@@ -10,11 +10,13 @@
  *
  * The file holds contact data, so it is created 0600 in a fresh 0700 directory and unlinked as
  * soon as it is open: nothing is left behind by a crash or a kill. Where an open file cannot be
- * unlinked (Windows) it is removed at close(). If the spill cannot be created or written (no
- * space, no temp directory) the caller reads the CSV again instead: slower, same result.
+ * unlinked (Windows) it is removed at close(). It grows to about 1.4 times the CSV, so it is
+ * capped: at most MAX_SPILL_BYTES, and at most half the space free in the temp directory when
+ * it starts (which may be a tmpfs, i.e. memory). If the spill cannot be created or written, or
+ * would pass its cap, the caller reads the CSV again instead: slower, same result.
  */
 import { closeSync, openSync, rmdirSync, unlinkSync, writeSync } from 'node:fs';
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, statfs } from 'node:fs/promises';
 import { join } from 'node:path';
 
 /** One chunk of data rows: file row numbers (1 = first row after the header), lines, cells. */
@@ -24,8 +26,12 @@ export interface SpillFrame {
   cells: string[][];
 }
 
+/** The most a spill may hold (about 700 000 000 CSV bytes). */
+export const MAX_SPILL_BYTES = 1 << 30;
+
 export class Spill {
   readonly #fd: number;
+  readonly #limit: number;
   readonly #path: string | undefined;
   /** Start and length of each frame, in order. */
   readonly #at: number[] = [];
@@ -33,22 +39,28 @@ export class Spill {
   #size = 0;
   #closed = false;
 
-  private constructor(fd: number, pathLeft: string | undefined) {
+  private constructor(fd: number, pathLeft: string | undefined, limit: number) {
     this.#fd = fd;
     this.#path = pathLeft;
+    this.#limit = limit;
   }
 
-  /** A new, empty spill in a private directory under `dir`; throws if it cannot be made. */
-  static async create(dir: string): Promise<Spill> {
+  /**
+   * A new, empty spill in a private directory under `dir`, holding at most `maxBytes` and half
+   * the space free there; throws if it cannot be made.
+   */
+  static async create(dir: string, maxBytes = MAX_SPILL_BYTES): Promise<Spill> {
+    const fs = await statfs(dir);
+    const limit = Math.min(maxBytes, Math.floor((fs.bavail * fs.bsize) / 2));
     const home = await mkdtemp(join(dir, 'chatid-sync-'));
     const path = join(home, 'rows.json');
     const fd = openSync(path, 'wx+', 0o600);
     try {
       unlinkSync(path);
       rmdirSync(home);
-      return new Spill(fd, undefined);
+      return new Spill(fd, undefined, limit);
     } catch {
-      return new Spill(fd, path); // removed at close()
+      return new Spill(fd, path, limit); // removed at close()
     }
   }
 
@@ -61,6 +73,9 @@ export class Spill {
   add(frame: SpillFrame): void {
     if (frame.rows.length === 0) return;
     const bytes = Buffer.from(JSON.stringify([frame.rows, frame.lines, frame.cells]), 'utf8');
+    if (this.#size + bytes.length > this.#limit) {
+      throw new Error(`it would grow past ${this.#limit} bytes, its cap in that directory`);
+    }
     let off = 0;
     while (off < bytes.length) off += writeSync(this.#fd, bytes, off, bytes.length - off, this.#size + off);
     this.#at.push(this.#size);
