@@ -109,7 +109,7 @@ describe('checkpoints', () => {
         // Acks arrive at uneven times, so some land while a checkpoint is being written.
         await new Promise((r) => setTimeout(r, (n++ * 7) % 5));
         look();
-        },
+      },
     };
     try {
       const rows = Array.from({ length: 120 }, (_, i) => `u${i}`).join('\n');

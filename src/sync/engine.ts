@@ -17,7 +17,7 @@
  * every run of the same file, which is what lets --resume skip exactly the acknowledged ones.
  */
 import { createHash } from 'node:crypto';
-import { CancelledError, CliError, UsageError } from '../cli/errors.js';
+import { CancelledError, CliError, StoreError, UsageError } from '../cli/errors.js';
 import type { ContactInput, ContactsApi, CustomAttribute } from '../vendors/types.js';
 import { type Checkpoint, CHECKPOINT_VERSION, DoneSet, loadCheckpoint, removeCheckpoint, saveCheckpoint, type SyncCounts } from './checkpoint.js';
 import { RowCode, schemaOf, toContact } from './coerce.js';
@@ -27,7 +27,7 @@ import { DuplicateIndex, HashCollector, idHash } from './dedupe.js';
 import { deliverBatch } from './deliver.js';
 import { openReport, type ReportEntry, type ReportFile, reportLine } from './report.js';
 import { type Shard, shardOf } from './shard.js';
-import { Spill } from './spill.js';
+import { Spill, type SpillFrame } from './spill.js';
 
 export const MAX_BATCH_SIZE = 1000;
 /** Rejections kept in the summary (all of them go to --report). */
@@ -262,12 +262,25 @@ async function scanInto(o: EngineOptions, spillOf: () => Spill | undefined, drop
  */
 async function* shardRows(o: EngineOptions, spill: Spill | undefined, idAt: number): AsyncGenerator<RowRef[]> {
   if (spill) {
-    for await (const f of spill.frames()) {
+    const frames = spill.frames();
+    for (;;) {
+      // Ctrl-C stops here as it stops a read of the file (the CSV reader checks the signal per chunk).
+      if (o.signal.aborted) throw new CancelledError('Interrupted.');
+      let next: IteratorResult<SpillFrame>;
+      try {
+        next = await frames.next();
+      } catch (err) {
+        throw new StoreError('ERR_SYNC_SPILL_READ', `Cannot read back the rows kept in the temporary directory: ${(err as Error).message}.`, {
+          hint: 'Check the space and health of the temporary directory (TMPDIR), then run the same command again (rows are upserts: re-sending them is safe).',
+          cause: err,
+        });
+      }
+      if (next.done) return;
+      const f = next.value;
       const refs = new Array<RowRef>(f.rows.length);
       for (let i = 0; i < refs.length; i++) refs[i] = { row: f.rows[i]!, line: f.lines[i]!, cells: f.cells[i]! };
       yield refs;
     }
-    return;
   }
   for await (const chunk of dataRows(o, o.openInput())) {
     const rows = o.shard ? chunk.rows.filter((r) => inShard(r.cells[idAt] ?? '', o.shard)) : chunk.rows;

@@ -1,6 +1,6 @@
 // The scan's spill: frames round-trip exactly, nothing is left on disk, and a sync that reads
 // its rows from the spill gives the same result as one that parses the file twice.
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -155,6 +155,26 @@ describe('a sync reading its rows from the spill', () => {
     expect(capped.stored).toEqual(spilled.stored);
     expect(capped.report).toEqual(spilled.report);
     expect(readdirSync(dir).filter((f) => f.startsWith('chatid-sync-'))).toEqual([]);
+  });
+
+  it('stops at Ctrl-C while the duplicate pass reads the spill, before touching the checkpoint or the report', async () => {
+    const csv = 'external_id,name\nu1,Ann\nu2,Bo\nu1,Ann again\n';
+    const controller = new AbortController();
+    // The file's last chunk is parsed, then Ctrl-C as the reader asks for more: the scan's
+    // CSV read is over, the duplicate pass is next.
+    const input = {
+      destroy: () => undefined,
+      async *[Symbol.asyncIterator]() {
+        yield Buffer.from(csv, 'utf8');
+        controller.abort();
+      },
+    };
+    const checkpointPath = join(dir, 'in.csv.chatid-checkpoint.json');
+    writeFileSync(checkpointPath, 'an earlier run\'s checkpoint');
+    const err = await sync(csv, { spillDir: dir, checkpointPath, openInput: () => input, signal: controller.signal }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'ERR_CANCELLED' });
+    expect(readFileSync(checkpointPath, 'utf8')).toBe("an earlier run's checkpoint");
+    expect(readdirSync(dir).filter((f) => f.startsWith('chatid-sync-') || f.startsWith('report-'))).toEqual([]);
   });
 
   it('leaves nothing behind when the scan fails on a broken file', async () => {

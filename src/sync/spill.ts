@@ -9,7 +9,8 @@
  * same rows. Memory stays flat: one frame at a time each way.
  *
  * The file holds contact data, so it is created 0600 in a fresh 0700 directory and unlinked as
- * soon as it is open: nothing is left behind by a crash or a kill. Where an open file cannot be
+ * soon as it is open: from then on a crash or a kill leaves nothing behind. A read-back that
+ * fails (the disk under TMPDIR) stops the sync with ERR_SYNC_SPILL_READ; the checkpoint stays. Where an open file cannot be
  * unlinked (Windows) it is removed at close(). It grows to about 1.4 times the CSV, so it is
  * capped: at most MAX_SPILL_BYTES, and at most half the space free in the temp directory when
  * it starts (which may be a tmpfs, i.e. memory). If the spill cannot be created or written, or
@@ -32,16 +33,19 @@ export const MAX_SPILL_BYTES = 1 << 30;
 export class Spill {
   readonly #fd: number;
   readonly #limit: number;
-  readonly #path: string | undefined;
+  /** The file and its directory, when they could not be removed at creation. */
+  readonly #file: string | undefined;
+  readonly #folder: string | undefined;
   /** Start and length of each frame, in order. */
   readonly #at: number[] = [];
   readonly #len: number[] = [];
   #size = 0;
   #closed = false;
 
-  private constructor(fd: number, pathLeft: string | undefined, limit: number) {
+  private constructor(fd: number, fileLeft: string | undefined, folderLeft: string | undefined, limit: number) {
     this.#fd = fd;
-    this.#path = pathLeft;
+    this.#file = fileLeft;
+    this.#folder = folderLeft;
     this.#limit = limit;
   }
 
@@ -54,14 +58,28 @@ export class Spill {
     const limit = Math.min(maxBytes, Math.floor((fs.bavail * fs.bsize) / 2));
     const home = await mkdtemp(join(dir, 'chatid-sync-'));
     const path = join(home, 'rows.json');
-    const fd = openSync(path, 'wx+', 0o600);
+    let fd: number;
+    try {
+      fd = openSync(path, 'wx+', 0o600);
+    } catch (err) {
+      rmdirSync(home);
+      throw err;
+    }
+    // Where an open file cannot be unlinked, or its directory not removed at once (Windows),
+    // close() tries again.
+    let file: string | undefined;
+    let folder: string | undefined;
     try {
       unlinkSync(path);
-      rmdirSync(home);
-      return new Spill(fd, undefined, limit);
     } catch {
-      return new Spill(fd, path, limit); // removed at close()
+      file = path;
     }
+    try {
+      rmdirSync(home);
+    } catch {
+      folder = home;
+    }
+    return new Spill(fd, file, folder, limit);
   }
 
   /** Bytes written so far. */
@@ -108,13 +126,15 @@ export class Spill {
     if (this.#closed) return;
     this.#closed = true;
     closeSync(this.#fd);
-    if (this.#path) {
-      try {
-        unlinkSync(this.#path);
-        rmdirSync(join(this.#path, '..'));
-      } catch {
-        // best effort: it is in the temp directory, 0600
-      }
+    try {
+      if (this.#file) unlinkSync(this.#file);
+    } catch {
+      // best effort: it is in the temp directory, 0600
+    }
+    try {
+      if (this.#folder) rmdirSync(this.#folder);
+    } catch {
+      // best effort: 0700
     }
   }
 }

@@ -372,15 +372,23 @@ function applyMetadata(r: ChatResult, m: unknown): void {
 }
 
 const WS = new Set([0x20, 0x09, 0x0a, 0x0d]);
+/** What follows a `"data"` key in the documented answers: an array, or {created|contacts:[…]}. */
+const DATA_MEMBER = /^"data"\s*:\s*(?:\[|\{\s*"(?:created|contacts)"\s*:\s*\[)/;
 
 /**
- * Whether a body looks like a JSON object carrying `"data"`, judged from its bytes without
- * decoding: first and last non-blank bytes `{` and `}`, and the key present.
+ * Whether a body looks like the documented upsert answer, judged from its bytes without
+ * decoding or parsing them: a JSON object (a UTF-8 BOM allowed) with a `"data"` member holding
+ * an array, or an object whose `created` or `contacts` is one. It refuses an HTML page, a bare
+ * array, `{"data":null}` and an echo service's `"data":"…"` behind a wrong base URL.
  */
 export function isDataEnvelope(body: Buffer): boolean {
-  let a = 0;
+  let a = body[0] === 0xef && body[1] === 0xbb && body[2] === 0xbf ? 3 : 0;
   let z = body.length - 1;
   while (a <= z && WS.has(body[a]!)) a++;
   while (z >= a && WS.has(body[z]!)) z--;
-  return a < z && body[a] === 0x7b && body[z] === 0x7d && body.indexOf('"data"', a, 'latin1') > 0;
+  if (!(a < z && body[a] === 0x7b && body[z] === 0x7d)) return false;
+  for (let at = body.indexOf('"data"', a, 'latin1'); at >= 0; at = body.indexOf('"data"', at + 6, 'latin1')) {
+    if (DATA_MEMBER.test(body.toString('latin1', at, Math.min(at + 64, z)))) return true;
+  }
+  return false;
 }

@@ -54,7 +54,12 @@ describe('Chatbase v1 contacts', () => {
     const replies: Array<[string, boolean]> = [
       [' \n{"data" : []}\r\n', true],
       ['{"message":"Success","data":{"created":[]}}', true],
+      ['\ufeff{"message":"Success","data":[{"id":"c1"}]}', true],
+      ['{"message":"Success","data":{"contacts":[]}}', true],
       ['{"message":"Success"}', false],
+      ['{"data":null}', false],
+      ['{"args":{},"data":"{\\"users\\":[]}","json":{"users":[]}}', false],
+      ['{"data":{"users":[]}}', false],
       ['<html><body>data</body></html>', false],
       ['["data"]', false],
       ['', false],

@@ -383,7 +383,10 @@ export function createHttpClient(o: HttpClientOptions): HttpClient {
         o.onResponse?.({ method, path, status: res.statusCode, attempt });
         if (res.statusCode >= 200 && res.statusCode < 300) {
           if (read === 'none') return { res, body: undefined as Body };
-          if (read === 'bytes') return { res, body: Buffer.from((await res.body.bytes()).buffer) as Body };
+          if (read === 'bytes') {
+            const u8 = await res.body.bytes();
+            return { res, body: Buffer.from(u8.buffer, u8.byteOffset, u8.byteLength) as Body };
+          }
           return { res, body: (await res.body.text()) as Body };
         }
         const text = await res.body.text().catch(() => '');
