@@ -2,7 +2,7 @@ import { Readable } from 'node:stream';
 import { parse as parseSync } from 'csv-parse/sync';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { fileChunks, firstInvalidUtf8, MAX_RECORD_BYTES, readCsvBatches, readCsvRecords } from './csv-reader.js';
+import { BlankLineSeen, fileChunks, firstInvalidUtf8, MAX_RECORD_BYTES, readCsvBatches, readCsvRecords } from './csv-reader.js';
 import { cutBytes } from '../../test/helpers/cut-bytes.js';
 
 async function all(input: string | Buffer, chunk = 0): Promise<Array<{ cells: string[]; line: number }>> {
@@ -108,16 +108,38 @@ function reference(bytes: Buffer, maxRecordBytes: number): { records: Array<{ ce
   return { records, blank };
 }
 
-async function read(bytes: Buffer, cuts: number[], maxRecordBytes: number): Promise<{ records: Array<{ cells: string[]; line: number }>; blank: number } | { error: string }> {
+async function read(
+  bytes: Buffer,
+  cuts: number[],
+  maxRecordBytes: number,
+  fast = false,
+): Promise<{ records: Array<{ cells: string[]; line: number }>; blank: number } | { error: string } | { blankLineSeen: true }> {
   // The reader (our wrapper around csv-parse) on the bytes cut at the given points.
   const chunks = cutBytes(bytes, cuts);
   const stats = { blankLines: 0 };
   try {
     const records = [];
-    for await (const batch of readCsvBatches(Readable.from(chunks), { stats, maxRecordBytes })) records.push(...batch);
+    for await (const batch of readCsvBatches(Readable.from(chunks), { stats, maxRecordBytes, fast })) records.push(...batch);
     return { records, blank: stats.blankLines };
   } catch (err) {
+    if (err instanceof BlankLineSeen) return { blankLineSeen: true };
     return { error: (err as { code: string }).code };
+  }
+}
+
+/** Whether csv-parse, reading the whole text with `raw`, meets a blank line anywhere (before the header too). */
+function hasBlankLine(bytes: Buffer): boolean {
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    return false;
+  }
+  try {
+    const recs = parseSync(text, { bom: true, relax_column_count: true, relax_quotes: true, record_delimiter: ['\r\n', '\n', '\r'], raw: true }) as unknown as Array<{ record: string[]; raw: string }>;
+    return recs.some((r) => r.record.length === 1 && r.record[0] === '' && /^[\r\n]+$/.test(r.raw));
+  } catch {
+    return true; // an error: a blank line before it may be what a fast read meets first
   }
 }
 
@@ -142,6 +164,24 @@ describe('the reader reads what csv-parse reads from the whole file', () => {
       }),
       { numRuns: 3000 },
     );
+  });
+
+  it('a fast read (no raw text) reads the same, or says it met a blank line it cannot place, and only then', async () => {
+    await fc.assert(
+      fc.asyncProperty(text, cuts, fc.constantFrom(MAX_RECORD_BYTES, 6, 12), async (t, cut, max) => {
+        const bytes = Buffer.from(t, 'utf8');
+        const want = await read(bytes, cut, max);
+        const got = await read(bytes, cut, max, true);
+        const label = JSON.stringify({ t, cut, max });
+        if ('blankLineSeen' in got) expect(hasBlankLine(bytes), label).toBe(true);
+        else expect(got, label).toEqual(want);
+      }),
+      { numRuns: 4000 },
+    );
+    // And the common case does take the fast way: no blank line, however it ends.
+    for (const t of ['id,name\nu1,Ann\n', 'id,name\r\nu1,"A\r\nB"\r\n', 'id\n""\nu2', 'id,name\nu1,Ann\nu2,Bo\n\n\n']) {
+      expect(await read(Buffer.from(t), [3], MAX_RECORD_BYTES, true), JSON.stringify(t)).toEqual(await read(Buffer.from(t), [3], MAX_RECORD_BYTES));
+    }
   });
 
   it('reads invalid UTF-8 as an error wherever it is cut, and valid UTF-8 the same whole or cut', async () => {
