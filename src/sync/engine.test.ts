@@ -3,46 +3,15 @@ import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import type { ContactInput, ContactsApi } from '../vendors/types.js';
+import type { ContactsApi } from '../vendors/types.js';
+import { engineOptions, recordingApi } from '../../test/helpers/engine.js';
 import { type EngineOptions, type EngineResult, runEngine } from './engine.js';
 
-function fakeApi(): ContactsApi & { stored: string[] } {
-  const stored: string[] = [];
-  return {
-    stats: { requests: 0, retries: 0, waitedMs: 0 },
-    stored,
-    async listAttributes() {
-      return [];
-    },
-    async upsertContacts(cs: readonly ContactInput[]) {
-      stored.push(...cs.map((c) => c.external_id));
-    },
-  };
-}
-
 async function run(csv: string, o: Partial<EngineOptions> = {}): Promise<EngineResult & { stored: string[] }> {
-  const api = fakeApi();
-  const r = await runEngine({
-    openInput: () => Readable.from([Buffer.from(csv, 'utf8')]),
-    inputName: 'in.csv',
-    batchSize: 2,
-    concurrency: 2,
-    shard: undefined,
-    dryRun: false,
-    reportPath: undefined,
-    checkpointPath: undefined,
-    resume: false,
-    target: { provider: 'chatbase', baseUrl: 'http://127.0.0.1:1', agentId: 'a' },
-    connect: async () => api,
-    signal: new AbortController().signal,
-    now: () => new Date(0),
-    warn: () => undefined,
-    info: () => undefined,
-    ...o,
-  });
-  return { ...r, stored: api.stored };
+  const api = recordingApi();
+  const r = await runEngine(engineOptions(csv, api, o));
+  return { ...r, stored: api.stored.map((c) => c.external_id) };
 }
 
 const counts = (r: EngineResult) => ({ read: r.read, synced: r.synced, rejected: r.rejected, duplicates: r.duplicates, blankLines: r.blankLines });
@@ -74,7 +43,7 @@ describe('a file with another delimiter', () => {
     ['"external_id;email";name\n', 'semicolon', 'delimiter=";"'],
     ['external_id\temail\nu1\ta@b.co\n', 'tab', 'delimiter="\\t"'],
   ])('%j is refused before any write, naming the delimiter and how to convert', async (csv, what, delimiter) => {
-    const api = fakeApi();
+    const api = recordingApi();
     const err = await run(csv, { connect: async () => api }).catch((e: unknown) => e);
     expect(err).toMatchObject({ code: 'ERR_SYNC_NO_ID_COLUMN', exitCode: 2 });
     const e = err as { message: string; hint: string };

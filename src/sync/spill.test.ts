@@ -4,10 +4,9 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Readable } from 'node:stream';
 import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { ContactInput, ContactsApi } from '../vendors/types.js';
+import { engineOptions, recordingApi } from '../../test/helpers/engine.js';
 import { type EngineOptions, runEngine } from './engine.js';
 import { Spill, type SpillFrame } from './spill.js';
 
@@ -63,45 +62,13 @@ describe('Spill', () => {
   });
 });
 
-function fakeApi(): ContactsApi & { stored: string[] } {
-  const stored: string[] = [];
-  return {
-    stats: { requests: 0, retries: 0, waitedMs: 0 },
-    stored,
-    async listAttributes() {
-      return [];
-    },
-    async upsertContacts(cs: readonly ContactInput[]) {
-      for (const c of cs) stored.push(JSON.stringify(c));
-    },
-  };
-}
-
 async function sync(csv: string, o: Partial<EngineOptions>) {
-  const api = fakeApi();
+  const api = recordingApi();
   const verbose: string[] = [];
   const report = join(dir, `report-${Math.random().toString(36).slice(2)}.csv`);
-  const r = await runEngine({
-    openInput: () => Readable.from([Buffer.from(csv, 'utf8')]),
-    inputName: 'in.csv',
-    batchSize: 3,
-    concurrency: 2,
-    shard: undefined,
-    dryRun: false,
-    reportPath: report,
-    checkpointPath: undefined,
-    resume: false,
-    target: { provider: 'chatbase', baseUrl: 'http://127.0.0.1:1', agentId: 'a' },
-    connect: async () => api,
-    signal: new AbortController().signal,
-    now: () => new Date(0),
-    warn: () => undefined,
-    info: () => undefined,
-    verbose: (m) => verbose.push(m),
-    ...o,
-  });
+  const r = await runEngine(engineOptions(csv, api, { batchSize: 3, reportPath: report, verbose: (m) => verbose.push(m), ...o }));
   const { report: _path, ...rest } = r;
-  return { result: rest, stored: api.stored.sort(), report: existsSync(report) ? readFileSync(report, 'utf8') : '', verbose };
+  return { result: rest, stored: api.stored.map((c) => JSON.stringify(c)).sort(), report: existsSync(report) ? readFileSync(report, 'utf8') : '', verbose };
 }
 
 describe('a sync reading its rows from the spill', () => {
