@@ -258,6 +258,25 @@ interface Item {
   before?: StoredContact | null;
 }
 
+const UNCHANGED = Symbol('unchanged');
+
+/**
+ * The email (lower-cased; null: none) that an item's `email` replaces: the one an earlier item
+ * of the batch gave the same id (`emailOf`), else the stored one. UNCHANGED when the item sends
+ * its stored email again and `skipUnchanged` (the index is exact): a re-sync, where the contact
+ * owns it (see emailIndex), no other item of the batch can have taken it, and it stays as it is.
+ */
+function replacedEmail(agent: AgentState, it: Item, email: string | null, emailOf: Map<string, string | null> | undefined, skipUnchanged: boolean): string | null | typeof UNCHANGED {
+  if (emailOf?.has(it.externalId)) return emailOf.get(it.externalId) ?? null;
+  const stored = (it.before === undefined ? agent.contacts.get(it.externalId) : it.before)?.email;
+  if (skipUnchanged && email !== null && stored === email) return UNCHANGED;
+  return stored === undefined || stored === null ? null : lower(stored);
+}
+
+function emailTaken(it: Item): Issue {
+  return { field: typeof it.field === 'number' ? `users.${it.field}.email` : it.field, message: 'Email already in use by another contact' };
+}
+
 /**
  * Emails used by another contact, in request order, with the overlay of earlier items of the
  * same batch. `repeats`: whether an external id may come more than once in `items` (without,
@@ -273,21 +292,14 @@ function emailConflicts(agent: AgentState, items: Item[], repeats = true): Issue
     const email = it.change.email;
     if (email === undefined) continue;
     const { externalId } = it;
-    let prev: string | null;
-    if (emailOf?.has(externalId)) prev = emailOf.get(externalId) ?? null;
-    else {
-      const stored = (it.before === undefined ? agent.contacts.get(externalId) : it.before)?.email;
-      // The stored email again (a re-sync): the contact owns it (see emailIndex), no other item
-      // of this batch can have taken it, and it stays as it is.
-      if (exact && email !== null && stored === email) continue;
-      prev = stored === undefined || stored === null ? null : lower(stored);
-    }
+    const prev = replacedEmail(agent, it, email, emailOf, exact);
+    if (prev === UNCHANGED) continue;
     const next = email === null ? null : lower(email);
     if (next !== null) {
       let o = owner.get(next);
       if (o === undefined) o = idx.get(next);
       if (o !== undefined && o !== null && o !== externalId) {
-        issues.push({ field: typeof it.field === 'number' ? `users.${it.field}.email` : it.field, message: 'Email already in use by another contact' });
+        issues.push(emailTaken(it));
         continue;
       }
     }
@@ -315,17 +327,12 @@ function claimEmails(agent: AgentState, items: Item[], repeats: boolean): { issu
       const email = it.change.email;
       if (email === undefined) continue;
       const { externalId } = it;
-      let prev: string | null;
-      if (emailOf?.has(externalId)) prev = emailOf.get(externalId) ?? null;
-      else {
-        const stored = (it.before === undefined ? agent.contacts.get(externalId) : it.before)?.email;
-        if (email !== null && stored === email) continue; // a re-sync: see emailConflicts
-        prev = stored === undefined || stored === null ? null : lower(stored);
-      }
+      const prev = replacedEmail(agent, it, email, emailOf, true);
+      if (prev === UNCHANGED) continue;
       const next = email === null ? null : lower(email);
       const o = next === null ? undefined : idx.get(next);
       if (o !== undefined && o !== externalId) {
-        issues.push({ field: typeof it.field === 'number' ? `users.${it.field}.email` : it.field, message: 'Email already in use by another contact' });
+        issues.push(emailTaken(it));
         continue;
       }
       // The contact owns `prev` (the index is exact, and a taken email is refused above).
