@@ -4,6 +4,8 @@
 //                      command), one file, no splitting;
 //   dist/cli.cache     V8's code cache for cli.js, made here by running the common commands,
 //                      valid for the cli.js whose build id (its first line) it starts with;
+//   dist/scan-worker.js the worker thread of contacts sync's parallel scan (src/sync/scan.ts),
+//                      started by cli.js for large files;
 //   dist/vendor/*.js   each heavy package (jose, conf, csv-parse, prompts, proper-lockfile) in
 //                      its own file, required only when a command's run function needs it;
 //                      undici and cli-progress stay in node_modules (CommonJS already).
@@ -137,11 +139,22 @@ export async function buildCli({ outdir = join(ROOT, 'dist'), codeCache = true, 
     outdir,
     sourcemap,
     metafile: true,
+    define: { ...IMPORT_META_URL.define, CHATID_SCAN_WORKER: JSON.stringify('./scan-worker.js') },
     // import() of external modules (vendor files, undici, builtins) becomes require() on use.
     supported: { 'dynamic-import': false },
     plugins: [processShim, lazyChildProcess, chalkNoSupportsColor, vendorExternal(used)],
     // Written below, once the build id is in (never read back from a directory others may rebuild).
     write: false,
+  });
+  // The scan worker: its own file (a Worker runs a script), sharing the vendor files.
+  await build({
+    ...COMMON,
+    absWorkingDir: ROOT,
+    entryPoints: { 'scan-worker': 'src/sync/scan-worker.ts' },
+    outdir,
+    sourcemap,
+    supported: { 'dynamic-import': false },
+    plugins: [vendorExternal(used)],
   });
   if (used.size) {
     await build({

@@ -28,6 +28,17 @@ export interface CsvRecord {
 export interface CsvReadStats {
   /** Blank lines (nothing between two line ends) after the first record: skipped, not rows. */
   blankLines: number;
+  /** Set at the end of the read: where the text after it would start (see ReadOptions.from). */
+  end?: TextPosition;
+}
+
+/** A place in the file: byte offset, line as records count them, line as an editor counts LFs. */
+export interface TextPosition {
+  byte: number;
+  /** Line (1-based) where a record starting here starts: CRLF, LF and CR each end a line. */
+  line: number;
+  /** Line (1-based) counting LFs only, as in the invalid-UTF-8 message. */
+  lfLine: number;
 }
 
 /**
@@ -49,7 +60,7 @@ export interface ChunkSource extends AsyncIterable<Buffer> {
  * csv-parse keeps the last few bytes of a chunk (a possible CRLF or escaped quote) as a view
  * until the next chunk arrives, so a chunk must stay intact until the one after it is read.
  */
-export function fileChunks(path: string, size = 1 << 16): ChunkSource {
+export function fileChunks(path: string, size = 1 << 16, range: { start: number; end: number } = { start: 0, end: Number.POSITIVE_INFINITY }): ChunkSource {
   let stopped: Error | undefined;
   return {
     destroy(err?: Error) {
@@ -60,11 +71,13 @@ export function fileChunks(path: string, size = 1 << 16): ChunkSource {
       const fh = await open(path, 'r');
       try {
         const bufs = [Buffer.allocUnsafeSlow(size), Buffer.allocUnsafeSlow(size)];
-        for (let turn = 0; ; turn ^= 1) {
+        for (let turn = 0, at = range.start; at < range.end; turn ^= 1) {
           if (stopped) throw stopped;
           const buf = bufs[turn]!;
-          const { bytesRead } = await fh.read(buf, 0, size, null);
+          const want = Math.min(size, range.end - at);
+          const { bytesRead } = await fh.read(buf, 0, want, at);
           if (bytesRead === 0) return;
+          at += bytesRead;
           yield bytesRead === size ? buf : buf.subarray(0, bytesRead);
         }
       } finally {
@@ -159,6 +172,26 @@ export interface ReadOptions<T> {
    * reads again without `fast`); blank lines after the last record are counted as usual.
    */
   fast?: boolean | undefined;
+  /**
+   * The text starts at this place of a file, after a record (the parallel scan reads a file in
+   * two parts): numbers continue from there, no byte-order mark is looked for, and a blank
+   * line at its start is counted as one after a record.
+   */
+  from?: TextPosition | undefined;
+  /**
+   * False: the text stops before the file's end, where the caller expects a record to end.
+   * When it ends inside a quoted field instead, SplitInQuotes is thrown (not a syntax error:
+   * the quote may close after the cut); in a `fast` read, a blank line anywhere throws
+   * BlankLineSeen (records may follow). Default true.
+   */
+  final?: boolean | undefined;
+}
+
+/** A read with `final: false` ended inside a quoted field: the cut was not between records. */
+export class SplitInQuotes extends Error {
+  constructor() {
+    super('the text was cut inside a quoted field');
+  }
 }
 
 /** A `fast` read met a blank line it cannot place: read again without `fast`. */
@@ -180,8 +213,10 @@ export async function* readCsvBatches<T = CsvRecord>(source: ByteSource, o: Read
   const make = o.make ?? ((cells: string[], line: number) => ({ cells, line }) as T);
   const { parse, CsvError } = await import('csv-parse');
   let out: T[] = [];
-  let line = 1; // physical line where the next record starts
-  let records = 0;
+  const from = o.from;
+  const final = o.final !== false;
+  let line = from?.line ?? 1; // physical line where the next record starts
+  let records = from ? 1 : 0; // a text that continues a file comes after a record
   let blankLines = 0;
   // csv-parse's own `lines` counts a CRLF inside quotes twice, so lines are counted here: a
   // record starts on the line after the previous one ends. `raw` is the record's text with its
@@ -190,7 +225,7 @@ export async function* readCsvBatches<T = CsvRecord>(source: ByteSource, o: Read
   // chunk's records until drain() takes them.
   const fast = o.fast === true;
   const parser = parse({
-    bom: true,
+    bom: !from, // a BOM is one only at the start of the file
     relax_column_count: true,
     relax_quotes: true,
     max_record_size: maxRecordBytes,
@@ -233,10 +268,10 @@ export async function* readCsvBatches<T = CsvRecord>(source: ByteSource, o: Read
     source.destroy(signal?.reason instanceof Error ? signal.reason : new Error('aborted'));
   };
   signal?.addEventListener('abort', onAbort, { once: true });
-  let bytes = 0; // bytes of the file before `carry`
-  let lines = 1; // line of the first byte of `carry` (LF counted, as an editor does)
+  let bytes = from?.byte ?? 0; // bytes of the file before `carry`
+  let lines = from?.lfLine ?? 1; // line of the first byte of `carry` (LF counted, as an editor does)
   let carry: Buffer | undefined; // bytes of a character cut by the chunk boundary
-  let atStart = true; // no character seen yet (a UTF-8 BOM is dropped there)
+  let atStart = !from; // no character seen yet (a UTF-8 BOM is dropped there)
   try {
     // The bytes up to the last whole character, checked; a cut character waits in `carry`.
     const check = (chunk: Buffer, last: boolean): Buffer => {
@@ -254,7 +289,7 @@ export async function* readCsvBatches<T = CsvRecord>(source: ByteSource, o: Read
       }
       return head;
     };
-    let first = true;
+    let first = !from;
     for await (const raw of source as AsyncIterable<Buffer | string>) {
       const chunk = typeof raw === 'string' ? Buffer.from(raw, 'utf8') : raw;
       if (first && chunk.length >= 2 && ((chunk[0] === 0xff && chunk[1] === 0xfe) || (chunk[0] === 0xfe && chunk[1] === 0xff))) {
@@ -296,13 +331,17 @@ export async function* readCsvBatches<T = CsvRecord>(source: ByteSource, o: Read
       // if end() made none, else possibly before one (read the sure way). A negative count is
       // a csv-parse other than the one this was written for: read the sure way too.
       const skipped = parser.info.empty_lines - (lastByte === LF || lastByte === CR ? 1 : 0);
-      if (skipped < 0 || (skipped > 0 && records > before)) throw new BlankLineSeen();
+      if (skipped < 0 || (skipped > 0 && (records > before || !final))) throw new BlankLineSeen();
       if (records > 0) blankLines += skipped;
     }
-    if (o.stats) o.stats.blankLines += blankLines;
+    if (o.stats) {
+      o.stats.blankLines += blankLines;
+      o.stats.end = { byte: bytes, line, lfLine: lines };
+    }
     if (out.length) yield out;
   } catch (err) {
     if (signal?.aborted) throw new CancelledError('Interrupted.', { cause: err });
+    if (!final && err instanceof CsvError && err.code === 'CSV_QUOTE_NOT_CLOSED') throw new SplitInQuotes();
     const syntax = err instanceof CsvError ? toSyntaxError(err, line) : err;
     if (syntax instanceof CsvSyntaxError) {
       const what = syntax.kind === 'record-too-long' ? `the record starting there is longer than ${maxRecordBytes} bytes (an unclosed quote?)` : 'a quoted field in the record starting there is never closed';

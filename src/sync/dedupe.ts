@@ -43,6 +43,20 @@ export class HashCollector {
   get size(): number {
     return this.n;
   }
+  /** The hashes pushed so far (a view: valid until the next push). */
+  get values(): Float64Array {
+    return this.buf.subarray(0, this.n);
+  }
+  /** Add the hashes another collector gathered (the parallel scan's worker). */
+  pushAll(hs: Float64Array): void {
+    if (this.n + hs.length > this.buf.length) {
+      const next = new Float64Array(Math.max(this.buf.length * 2, this.n + hs.length));
+      next.set(this.buf.subarray(0, this.n));
+      this.buf = next;
+    }
+    this.buf.set(hs, this.n);
+    this.n += hs.length;
+  }
   /** The hashes seen at least twice. Frees the buffer. */
   repeated(): Set<number> {
     const sorted = this.buf.subarray(0, this.n).sort();

@@ -1,9 +1,10 @@
 /**
  * The contacts sync pipeline (../shared/spec/cli.md §8), free of commander and rendering:
  *
- *   scan      read the file once: header, file-level errors, row count, id hashes, SHA-256;
- *             the parsed rows go to a private temporary spill (spill.ts), so the CSV is
- *             parsed once (without one, the sync pass parses the file again)
+ *   scan      (scan.ts) read the file once: header, file-level errors, row count, id hashes,
+ *             SHA-256; the parsed rows go to a private temporary spill (spill.ts), so the CSV
+ *             is parsed once (without one, the sync pass parses the file again); a large
+ *             file is read by two threads at once
  *   dedupe    (only if ids repeat) a second read for the exact last row of each repeated id
  *   schema    fetch the vendor's attribute schema once; warn about unknown attributes
  *   sync      read the rows again; rows → batches of `batchSize` rows of this shard; each batch is
@@ -16,38 +17,22 @@
  * Batches are fixed blocks of the shard's rows (not of valid rows), so they are the same on
  * every run of the same file, which is what lets --resume skip exactly the acknowledged ones.
  */
-import { createHash } from 'node:crypto';
-import { CancelledError, CliError, StoreError, UsageError } from '../cli/errors.js';
+import { CancelledError, CliError, UsageError } from '../cli/errors.js';
 import type { ContactInput, ContactsApi, CustomAttribute } from '../vendors/types.js';
 import { type Checkpoint, CHECKPOINT_VERSION, DoneSet, loadCheckpoint, removeCheckpoint, saveCheckpoint, type SyncCounts } from './checkpoint.js';
 import { RowCode, schemaOf, toContact } from './coerce.js';
-import { type ColumnMap, type HeaderProblem, mapHeader } from './columns.js';
-import { BlankLineSeen, type ByteSource, type CsvReadStats, readCsvBatches } from './csv-reader.js';
-import { DuplicateIndex, HashCollector, idHash } from './dedupe.js';
 import { deliverBatch } from './deliver.js';
 import { openReport, type ReportEntry, type ReportFile, reportLine } from './report.js';
-import { type Shard, shardOf } from './shard.js';
-import { Spill, type SpillFrame } from './spill.js';
+import { type RowRef, type Scan, scan, type ScanOptions, shardRows } from './scan.js';
+import { fits } from './scan-part.js';
 
 export const MAX_BATCH_SIZE = 1000;
 /** Rejections kept in the summary (all of them go to --report). */
 export const SAMPLE_SIZE = 20;
 
-export interface EngineOptions {
-  /** A fresh byte source of the input, for each pass. */
-  openInput(): ByteSource;
-  /**
-   * Where the scan keeps the rows it parsed for the sync pass (a private file, unlinked at
-   * once); undefined: the sync pass parses the file again.
-   */
-  spillDir?: string | undefined;
-  /** The spill's cap (default MAX_SPILL_BYTES; smaller in tests). */
-  spillMaxBytes?: number | undefined;
-  /** Shown in messages and kept in the checkpoint. */
-  inputName: string;
+export interface EngineOptions extends ScanOptions {
   batchSize: number;
   concurrency: number;
-  shard: Shard | undefined;
   dryRun: boolean;
   reportPath: string | undefined;
   /** undefined: no checkpoint (dry runs). */
@@ -56,12 +41,9 @@ export interface EngineOptions {
   target: Checkpoint['target'];
   /** The vendor client, created only once the file passed the scan. */
   connect(): Promise<ContactsApi>;
-  signal: AbortSignal;
   now(): Date;
   warn(message: string): void;
   info(message: string): void;
-  /** Detail for --verbose. */
-  verbose?(message: string): void;
   /** Rows accounted for so far, out of `total` rows in this shard. */
   progress?(done: number, total: number): void;
   /** Called once the scan knows the total (to start a progress bar). */
@@ -92,25 +74,6 @@ export interface EngineResult extends SyncCounts {
   rejections: RejectionSample[];
 }
 
-interface Scan {
-  header: string[];
-  map: ColumnMap;
-  rows: number;
-  otherShards: number;
-  blankLines: number;
-  bytes: number;
-  sha256: string;
-  dupes: DuplicateIndex;
-  /** The rows of this shard as the scan parsed them, when they could be kept. */
-  spill: Spill | undefined;
-}
-
-interface RowRef {
-  row: number;
-  line: number;
-  cells: string[];
-}
-
 interface Batch {
   index: number;
   rows: number;
@@ -118,210 +81,6 @@ interface Batch {
   entries: ReportEntry[];
   contacts: ContactInput[];
   refs: RowRef[];
-}
-
-/**
- * Whether a row has the header's shape. Extra cells that are all empty (the trailing commas
- * some spreadsheets write) are accepted and ignored; anything else is a ragged row.
- */
-function fits(cells: readonly string[], width: number): boolean {
-  if (cells.length === width) return true;
-  if (cells.length < width) return false;
-  for (let i = width; i < cells.length; i++) if (cells[i] !== '') return false;
-  return true;
-}
-
-function inShard(id: string, shard: Shard | undefined): boolean {
-  return !shard || shardOf(id, shard.count) === shard.index;
-}
-
-/**
- * The data rows of one read of the file, a chunk's worth at a time, numbered as data rows
- * (row 1 = first record after the header). The header comes first, in its own batch.
- */
-async function* dataRows(o: EngineOptions, source: ByteSource): AsyncGenerator<{ header: string[] | undefined; rows: RowRef[] }> {
-  let header: string[] | undefined;
-  let row = 0;
-  const make = (cells: string[], line: number): RowRef => ({ row: 0, line, cells });
-  for await (const recs of readCsvBatches(source, { signal: o.signal, make })) {
-    let rows = recs;
-    if (!header) {
-      header = recs[0]!.cells;
-      yield { header, rows: [] };
-      rows = recs.slice(1);
-    }
-    for (const r of rows) r.row = ++row;
-    if (rows.length) yield { header, rows };
-  }
-}
-
-/**
- * The scan reads the file `fast` first (csv-parse without its raw record text, which costs
- * ~15 % of the parsing); a file with a blank line before its end is read again the sure way,
- * since a fast read cannot say where a skipped blank line was (csv-reader.ts).
- */
-async function scan(o: EngineOptions): Promise<Scan> {
-  for (const fast of [true, false]) {
-    let spill: Spill | undefined;
-    const dropSpill = (err: unknown): void => {
-      spill?.close();
-      spill = undefined;
-      o.verbose?.(`cannot keep the parsed rows in a temporary file (${(err as Error).message}): the file will be parsed again for the sync`);
-    };
-    if (o.spillDir !== undefined) {
-      try {
-        spill = await Spill.create(o.spillDir, o.spillMaxBytes);
-      } catch (err) {
-        dropSpill(err);
-      }
-    }
-    try {
-      return await scanInto(o, fast, () => spill, dropSpill);
-    } catch (err) {
-      spill?.close();
-      if (fast && err instanceof BlankLineSeen) {
-        o.verbose?.(`${o.inputName} has a blank line before its end: reading it again with line tracking`);
-        continue;
-      }
-      throw err;
-    }
-  }
-  throw new Error('unreachable: the second scan is not fast');
-}
-
-async function scanInto(o: EngineOptions, fast: boolean, spillOf: () => Spill | undefined, dropSpill: (err: unknown) => void): Promise<Scan> {
-  const hash = createHash('sha256');
-  let bytes = 0;
-  const stats: CsvReadStats = { blankLines: 0 };
-  const tap = (chunk: Buffer): void => {
-    hash.update(chunk);
-    bytes += chunk.length;
-  };
-  let header: string[] | undefined;
-  let map: ColumnMap | undefined;
-  const hashes = new HashCollector();
-  let rows = 0;
-  let dataRow = 0;
-  let otherShards = 0;
-  // Only cells and their lines are needed here: no row objects.
-  let lines: number[] = [];
-  const cellsOnly = (cells: string[], line: number): string[] => {
-    lines.push(line);
-    return cells;
-  };
-  for await (const recs of readCsvBatches(o.openInput(), { signal: o.signal, stats, tap, make: cellsOnly, fast })) {
-    const recLines = lines;
-    lines = [];
-    let k = 0;
-    if (!map) {
-      header = recs[0]!;
-      const m = mapHeader(header);
-      if (!m.ok) throw headerError(o, header, m.problem);
-      map = m.map;
-      k = 1;
-    }
-    const idAt = map.externalId;
-    const width = header!.length;
-    const spill = spillOf();
-    const frame = spill ? { rows: [] as number[], lines: [] as number[], cells: [] as string[][] } : undefined;
-    for (; k < recs.length; k++) {
-      const cells = recs[k]!;
-      const id = cells[idAt] ?? '';
-      dataRow++;
-      if (o.shard && !inShard(id, o.shard)) {
-        otherShards++;
-        continue;
-      }
-      rows++;
-      if (id !== '' && fits(cells, width)) hashes.push(idHash(id));
-      if (frame) {
-        frame.rows.push(dataRow);
-        frame.lines.push(recLines[k]!);
-        frame.cells.push(cells);
-      }
-    }
-    if (spill && frame) {
-      try {
-        spill.add(frame);
-      } catch (err) {
-        dropSpill(err);
-      }
-    }
-  }
-  if (!header || !map) {
-    throw new UsageError('ERR_SYNC_EMPTY_FILE', `${o.inputName} is empty: there is no header row.`, {
-      hint: 'A contacts CSV starts with a header such as external_id,name,email (see examples/contacts.csv).',
-    });
-  }
-  const dupes = new DuplicateIndex(hashes.repeated());
-  const spill = spillOf();
-  if (dupes.needsSecondScan) {
-    const width = header.length;
-    const idAt = map.externalId;
-    for await (const chunk of shardRows(o, spill, idAt)) {
-      for (const r of chunk) {
-        const id = r.cells[idAt] ?? '';
-        if (id !== '' && fits(r.cells, width) && dupes.isCandidate(id)) dupes.see(id, r.row);
-      }
-    }
-  }
-  return { header, map, rows, otherShards, blankLines: stats.blankLines, bytes, sha256: hash.digest('hex'), dupes, spill };
-}
-
-/**
- * The data rows of this shard, a chunk at a time: from the spill when there is one, else
- * parsed from the file again.
- */
-async function* shardRows(o: EngineOptions, spill: Spill | undefined, idAt: number): AsyncGenerator<RowRef[]> {
-  if (spill) {
-    const frames = spill.frames();
-    for (;;) {
-      // Ctrl-C stops here as it stops a read of the file (the CSV reader checks the signal per chunk).
-      if (o.signal.aborted) throw new CancelledError('Interrupted.');
-      let next: IteratorResult<SpillFrame>;
-      try {
-        next = await frames.next();
-      } catch (err) {
-        throw new StoreError('ERR_SYNC_SPILL_READ', `Cannot read back the rows kept in the temporary directory: ${(err as Error).message}.`, {
-          hint: 'Check the space and health of the temporary directory (TMPDIR), then run the same command again (rows are upserts: re-sending them is safe).',
-          cause: err,
-        });
-      }
-      if (next.done) return;
-      const f = next.value;
-      const refs = new Array<RowRef>(f.rows.length);
-      for (let i = 0; i < refs.length; i++) refs[i] = { row: f.rows[i]!, line: f.lines[i]!, cells: f.cells[i]! };
-      yield refs;
-    }
-  }
-  for await (const chunk of dataRows(o, o.openInput())) {
-    const rows = o.shard ? chunk.rows.filter((r) => inShard(r.cells[idAt] ?? '', o.shard)) : chunk.rows;
-    if (rows.length) yield rows;
-  }
-}
-
-/** A path as one shell word. */
-function shellWord(s: string): string {
-  return /^[\w./@%+=:,-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
-}
-
-/** The header cannot be mapped: say why, and what the file looks like when that helps. */
-function headerError(o: EngineOptions, header: string[], problem: HeaderProblem): UsageError {
-  // One column holding the separators of another dialect: a file Excel saved with ";" (in
-  // locales where the comma is the decimal mark), or a TSV. Every row would fail the same way.
-  const sep = header.length === 1 ? ([';', '\t'] as const).find((c) => header[0]!.includes(c)) : undefined;
-  if (sep) {
-    const what = sep === ';' ? 'semicolon' : 'tab';
-    return new UsageError(problem.code, `${o.inputName} looks ${what}-separated: its header is one column, "${header[0]}". contacts sync reads comma-separated CSV.`, {
-      hint: `Save it as "CSV UTF-8 (comma delimited)", or convert it (quoted cells stay intact): python3 -c 'import csv,sys; csv.writer(sys.stdout).writerows(csv.reader(sys.stdin, delimiter="${sep === ';' ? ';' : '\\t'}"))' < ${o.inputName === 'stdin' ? 'in.csv' : shellWord(o.inputName)} > comma.csv`,
-    });
-  }
-  if (problem.code === 'ERR_SYNC_NO_ID_COLUMN') {
-    return new UsageError(problem.code, `${o.inputName}: ${problem.message}`, {
-      hint: `Name the column holding your user ids external_id (or user_id, id). The header read was: ${header.join(',')}`,
-    });
-  }
-  return new UsageError(problem.code, `${o.inputName}: ${problem.message}`, { hint: 'Fix the header row of the CSV and run again.' });
 }
 
 function emptyCounts(): SyncCounts {
@@ -345,7 +104,7 @@ export async function runEngine(o: EngineOptions): Promise<EngineResult> {
 /** Everything after the scan: resume bookkeeping, local files, schema, the sync itself. */
 async function syncScanned(o: EngineOptions, s: Scan, t0: number): Promise<EngineResult> {
   o.verbose?.(
-    `scanned ${o.inputName}: ${s.bytes} bytes${s.spill ? ` (rows kept in a ${s.spill.size}-byte temporary spill)` : ''}, ${s.rows} rows${s.blankLines ? ` (and ${s.blankLines} blank lines, skipped)` : ''}${o.shard ? ` in this shard (${s.otherShards} in others)` : ''}, ${s.map.attributes.length} attribute columns, sha256 ${s.sha256.slice(0, 12)}…, ${o.now().getTime() - t0} ms`,
+    `scanned ${o.inputName}: ${s.bytes} bytes${s.parts === 2 ? ' in two parts at once' : ''}${s.spill ? ` (rows kept in a ${s.spill.size}-byte temporary spill)` : ''}, ${s.rows} rows${s.blankLines ? ` (and ${s.blankLines} blank lines, skipped)` : ''}${o.shard ? ` in this shard (${s.otherShards} in others)` : ''}, ${s.map.attributes.length} attribute columns, sha256 ${s.sha256.slice(0, 12)}…, ${o.now().getTime() - t0} ms`,
   );
 
   // 2. Resume bookkeeping.

@@ -30,16 +30,57 @@ export interface SpillFrame {
 /** The most a spill may hold (about 700 000 000 CSV bytes). */
 export const MAX_SPILL_BYTES = 1 << 30;
 
+/** Where each frame of a spill's file is. */
+export interface SpillIndex {
+  at: number[];
+  len: number[];
+  size: number;
+}
+
+/**
+ * Appends frames to a spill's file by its descriptor: the Spill's own writer, or the parallel
+ * scan's worker thread writing the second part of the file into a spill the main thread made.
+ */
+export class SpillWriter {
+  readonly #fd: number;
+  readonly #limit: number;
+  readonly #index: SpillIndex = { at: [], len: [], size: 0 };
+
+  constructor(fd: number, limit: number) {
+    this.#fd = fd;
+    this.#limit = limit;
+  }
+
+  /** Append one frame (throws on a write error or past the cap: the caller drops the spill). */
+  add(frame: SpillFrame): void {
+    if (frame.rows.length === 0) return;
+    const bytes = Buffer.from(JSON.stringify([frame.rows, frame.lines, frame.cells]), 'utf8');
+    const ix = this.#index;
+    if (ix.size + bytes.length > this.#limit) {
+      throw new Error(`it would grow past ${this.#limit} bytes, its cap in that directory`);
+    }
+    let off = 0;
+    while (off < bytes.length) off += writeSync(this.#fd, bytes, off, bytes.length - off, ix.size + off);
+    ix.at.push(ix.size);
+    ix.len.push(bytes.length);
+    ix.size += bytes.length;
+  }
+
+  /** The frames written so far. */
+  get index(): SpillIndex {
+    return this.#index;
+  }
+}
+
 export class Spill {
   readonly #fd: number;
   readonly #limit: number;
   /** The file and its directory, when they could not be removed at creation. */
   readonly #file: string | undefined;
   readonly #folder: string | undefined;
-  /** Start and length of each frame, in order. */
-  readonly #at: number[] = [];
-  readonly #len: number[] = [];
-  #size = 0;
+  #writer: SpillWriter;
+  /** Frames written by another thread, in place of the writer's. */
+  #adopted: SpillIndex | undefined;
   #closed = false;
 
   private constructor(fd: number, fileLeft: string | undefined, folderLeft: string | undefined, limit: number) {
@@ -47,15 +88,17 @@ export class Spill {
     this.#file = fileLeft;
     this.#folder = folderLeft;
     this.#limit = limit;
+    this.#writer = new SpillWriter(fd, limit);
   }
 
   /**
    * A new, empty spill in a private directory under `dir`, holding at most `maxBytes` and half
-   * the space free there; throws if it cannot be made.
+   * the space free there (times `share`, when spills are made for parts of one file); throws if
+   * it cannot be made.
    */
-  static async create(dir: string, maxBytes = MAX_SPILL_BYTES): Promise<Spill> {
+  static async create(dir: string, maxBytes = MAX_SPILL_BYTES, share = 1): Promise<Spill> {
     const fs = await statfs(dir);
-    const limit = Math.min(maxBytes, Math.floor((fs.bavail * fs.bsize) / 2));
+    const limit = Math.floor(Math.min(maxBytes, Math.floor((fs.bavail * fs.bsize) / 2)) * share);
     const home = await mkdtemp(join(dir, 'chatid-sync-'));
     const path = join(home, 'rows.json');
     let fd: number;
@@ -82,23 +125,34 @@ export class Spill {
     return new Spill(fd, file, folder, limit);
   }
 
+  /** The file's descriptor and cap, for a SpillWriter in another thread. */
+  get target(): { fd: number; limit: number } {
+    return { fd: this.#fd, limit: this.#limit };
+  }
+
   /** Bytes written so far. */
   get size(): number {
-    return this.#size;
+    return this.#index.size;
+  }
+
+  get #index(): SpillIndex {
+    return this.#adopted ?? this.#writer.index;
   }
 
   /** Append one frame (throws on a write error: the caller drops the spill). */
   add(frame: SpillFrame): void {
-    if (frame.rows.length === 0) return;
-    const bytes = Buffer.from(JSON.stringify([frame.rows, frame.lines, frame.cells]), 'utf8');
-    if (this.#size + bytes.length > this.#limit) {
-      throw new Error(`it would grow past ${this.#limit} bytes, its cap in that directory`);
-    }
-    let off = 0;
-    while (off < bytes.length) off += writeSync(this.#fd, bytes, off, bytes.length - off, this.#size + off);
-    this.#at.push(this.#size);
-    this.#len.push(bytes.length);
-    this.#size += bytes.length;
+    this.#writer.add(frame);
+  }
+
+  /** The frames are those another thread wrote into the file (see `target`), not any added here. */
+  adopt(index: SpillIndex): void {
+    this.#adopted = index;
+  }
+
+  /** Forget the frames written so far: the next ones are written from the start of the file. */
+  clear(): void {
+    this.#adopted = undefined;
+    this.#writer = new SpillWriter(this.#fd, this.#limit);
   }
 
   /** The frames, in the order they were added; may be read more than once. */
@@ -106,14 +160,15 @@ export class Spill {
     const { read } = await import('node:fs');
     const readAt = (buf: Buffer, len: number, pos: number): Promise<number> =>
       new Promise((resolve, reject) => read(this.#fd, buf, 0, len, pos, (err, n) => (err ? reject(err) : resolve(n))));
+    const { at, len: lens } = this.#index;
     let buf = Buffer.allocUnsafe(1 << 17);
-    for (let i = 0; i < this.#at.length; i++) {
-      const len = this.#len[i]!;
+    for (let i = 0; i < at.length; i++) {
+      const len = lens[i]!;
       if (buf.length < len) buf = Buffer.allocUnsafe(len);
       let got = 0;
       while (got < len) {
-        const n = await readAt(buf.subarray(got), len - got, this.#at[i]! + got);
-        if (n === 0) throw new Error(`the temporary copy of the rows ended early (frame ${i + 1} of ${this.#at.length})`);
+        const n = await readAt(buf.subarray(got), len - got, at[i]! + got);
+        if (n === 0) throw new Error(`the temporary copy of the rows ended early (frame ${i + 1} of ${at.length})`);
         got += n;
       }
       const [rows, lines, cells] = JSON.parse(buf.toString('utf8', 0, len)) as [number[], number[], string[][]];
@@ -136,5 +191,35 @@ export class Spill {
     } catch {
       // best effort: 0700
     }
+  }
+}
+
+/**
+ * The spills of the parts of one file, read one after the other: the rows and lines of each
+ * part's frames are moved by that part's offsets (a part numbers its rows and lines from 1).
+ */
+export class SpillChain {
+  readonly #parts: { spill: Spill; rows: number; lines: number }[];
+
+  constructor(parts: { spill: Spill; rows: number; lines: number }[]) {
+    this.#parts = parts;
+  }
+
+  get size(): number {
+    return this.#parts.reduce((n, p) => n + p.spill.size, 0);
+  }
+
+  async *frames(): AsyncGenerator<SpillFrame> {
+    for (const { spill, rows, lines } of this.#parts) {
+      for await (const f of spill.frames()) {
+        if (rows !== 0) for (let i = 0; i < f.rows.length; i++) f.rows[i] = f.rows[i]! + rows;
+        if (lines !== 0) for (let i = 0; i < f.lines.length; i++) f.lines[i] = f.lines[i]! + lines;
+        yield f;
+      }
+    }
+  }
+
+  close(): void {
+    for (const p of this.#parts) p.spill.close();
   }
 }

@@ -58,7 +58,15 @@ export interface SyncDeps {
   connect?: (settings: Settings) => Promise<ContactsApi>;
   /** Where the scan keeps the parsed rows (default: the OS temp directory); false: parse the file twice. */
   spillDir?: string | false;
+  /**
+   * The parallel scan's worker script (default: dist/scan-worker.js beside the bundle; none
+   * when running from source); false: read the file in one part.
+   */
+  scanWorker?: string | false;
 }
+
+/** Set by scripts/build.mjs: the scan worker's file, relative to the bundle (src/sync/scan.ts). */
+declare const CHATID_SCAN_WORKER: string | undefined;
 
 interface SyncFlags extends VendorFlags {
   dryRun?: boolean;
@@ -179,7 +187,7 @@ Examples:
 }
 
 /** Open the input: a file checked up front (exit 2 with a clear message), or stdin spooled to a private temp file. */
-async function openSource(opts: SyncOptions, ctx: Ctx): Promise<{ name: string; open: () => ByteSource; cleanup: () => Promise<void>; checkpointBase: string }> {
+async function openSource(opts: SyncOptions, ctx: Ctx): Promise<{ name: string; path: string; open: () => ByteSource; cleanup: () => Promise<void>; checkpointBase: string }> {
   const { createWriteStream } = await import('node:fs');
   const { fileChunks } = await import('../../sync/csv-reader.js');
   const { stat, mkdtemp, rm } = await import('node:fs/promises');
@@ -194,6 +202,7 @@ async function openSource(opts: SyncOptions, ctx: Ctx): Promise<{ name: string; 
     await pipeline(ctx.io.stdin, createWriteStream(path, { mode: 0o600 }));
     return {
       name: 'stdin',
+      path,
       open: () => fileChunks(path),
       cleanup: () => rm(dir, { recursive: true, force: true }),
       checkpointBase: resolve(ctx.cwd, 'chatid-sync-stdin'),
@@ -209,7 +218,14 @@ async function openSource(opts: SyncOptions, ctx: Ctx): Promise<{ name: string; 
     if (code === 'EISDIR') throw new UsageError('ERR_SYNC_NOT_A_FILE', `${opts.file} is not a file.`, { hint: 'Pass the path of a CSV file.' });
     throw new UsageError('ERR_SYNC_FILE_UNREADABLE', `Cannot read ${opts.file}: ${(err as Error).message}.`, { hint: 'Check the file permissions.', cause: err });
   }
-  return { name: opts.file, open: () => fileChunks(path), cleanup: async () => undefined, checkpointBase: path };
+  return { name: opts.file, path, open: () => fileChunks(path), cleanup: async () => undefined, checkpointBase: path };
+}
+
+/** dist/scan-worker.js when running from the bundle; undefined from source (tests pass their own). */
+async function bundledScanWorker(): Promise<string | undefined> {
+  if (typeof CHATID_SCAN_WORKER === 'undefined') return undefined;
+  const { fileURLToPath } = await import('node:url');
+  return fileURLToPath(new URL(CHATID_SCAN_WORKER, import.meta.url));
 }
 
 /** Run a sync (no rendering): returns the summary, throws CliError on file-level or fatal problems. */
@@ -267,6 +283,8 @@ export async function runSync(opts: SyncOptions, ctx: Ctx, deps: SyncDeps = {}):
     const { tmpdir } = await import('node:os');
     const r = await runEngine({
       openInput: source.open,
+      inputPath: source.path,
+      scanWorker: deps.scanWorker === undefined ? await bundledScanWorker() : deps.scanWorker || undefined,
       spillDir: deps.spillDir === undefined ? tmpdir() : deps.spillDir || undefined,
       inputName: source.name,
       batchSize: opts.batchSize,

@@ -1,0 +1,170 @@
+// The parallel scan (two parts, the second in a worker thread) against the scan in one part:
+// same rows, numbers, hashes and errors on generated files, whatever the cut meets.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { build } from 'esbuild';
+import fc from 'fast-check';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { fileChunks } from './csv-reader.js';
+import { type Scan, scan, type ScanOptions, shardRows } from './scan.js';
+
+let dir: string;
+let worker: string;
+let file = 0;
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'chatid-scan-test-'));
+  // The worker as the build makes it (a script of its own), csv-parse included.
+  worker = join(dir, 'scan-worker.cjs');
+  await build({ entryPoints: [new URL('./scan-worker.ts', import.meta.url).pathname], bundle: true, format: 'cjs', platform: 'node', outfile: worker, logLevel: 'error' });
+});
+
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+function options(path: string, o: Partial<ScanOptions> = {}): ScanOptions {
+  return {
+    openInput: () => fileChunks(path, 7),
+    inputPath: path,
+    spillDir: dir,
+    inputName: 'in.csv',
+    shard: undefined,
+    signal: new AbortController().signal,
+    ...o,
+  };
+}
+
+type Outcome =
+  | { error: string }
+  | { parts: number; scan: Omit<Scan, 'dupes' | 'spill' | 'map' | 'parts'>; rows: Array<[number, number, string[], number | undefined]> };
+
+/** What a scan finds, and the rows the sync pass would then read, with their duplicate verdicts. */
+async function outcome(o: ScanOptions): Promise<Outcome> {
+  let s: Scan;
+  try {
+    s = await scan(o);
+  } catch (err) {
+    return { error: `${(err as { code?: string }).code}: ${(err as Error).message}` };
+  }
+  try {
+    const rows: Array<[number, number, string[], number | undefined]> = [];
+    const idAt = s.map.externalId;
+    for await (const chunk of shardRows(o, s.spill, idAt)) {
+      for (const r of chunk) rows.push([r.row, r.line, r.cells, s.dupes.supersededBy(r.cells[idAt] ?? '', r.row)]);
+    }
+    const { header, rows: n, otherShards, blankLines, bytes, sha256 } = s;
+    return { parts: s.parts, scan: { header, rows: n, otherShards, blankLines, bytes, sha256 }, rows };
+  } finally {
+    s.spill?.close();
+  }
+}
+
+function write(text: string | Buffer): string {
+  const path = join(dir, `in-${++file}.csv`);
+  writeFileSync(path, text);
+  return path;
+}
+
+/** The one-part outcome, and the two-part one without its `parts`. */
+async function both(path: string, o: Partial<ScanOptions> = {}): Promise<{ one: Outcome; two: Outcome; parts: number | undefined }> {
+  const one = await outcome(options(path, o));
+  const two = await outcome(options(path, { scanWorker: worker, parallelMinBytes: 0, ...o }));
+  if ('parts' in one) expect(one.parts).toBe(1);
+  const parts = 'parts' in two ? two.parts : undefined;
+  return { one: strip(one), two: strip(two), parts };
+}
+
+function strip(x: Outcome): Outcome {
+  if ('error' in x) return x;
+  const { parts: _parts, ...rest } = x;
+  return rest as Outcome;
+}
+
+describe('scan in two parts', () => {
+  it('reads a plain file in two parts, with the rows and lines of one', async () => {
+    const path = write(`external_id,name\n${Array.from({ length: 200 }, (_, i) => `u${i % 150},Name ${i}\n`).join('')}`);
+    const r = await both(path);
+    expect(r.parts).toBe(2);
+    expect(r.two).toEqual(r.one);
+    expect('rows' in r.one && r.one.rows.filter((x) => x[3] !== undefined).length).toBe(50);
+  });
+
+  it('keeps a U+FEFF that starts the second part: a byte-order mark is one only at the start of the file', async () => {
+    const path = write(`external_id,name\n${Array.from({ length: 100 }, (_, i) => `\ufeffu${i},n${i}\n`).join('')}`);
+    const r = await both(path);
+    expect(r.parts).toBe(2);
+    expect(r.two).toEqual(r.one);
+  });
+
+  it('reads a blank line that ends the first part as one between records', async () => {
+    // The middle of the file falls on a blank line: the first part ends with it.
+    const head = `external_id,name\n${Array.from({ length: 50 }, (_, i) => `u${i},n${i}\n`).join('')}`;
+    let tail = `\n${Array.from({ length: 40 }, (_, i) => `v${i},m${i}\n`).join('')}`;
+    tail += `w,${'x'.repeat(head.length - tail.length - 3)}\n`;
+    expect(head.length + tail.length).toBe(2 * head.length);
+    for (const blank of ['\n', '\n\n']) {
+      const r = await both(write(head + blank.slice(1) + tail));
+      expect(r.parts).toBe(2);
+      expect(r.two).toEqual(r.one);
+      expect('scan' in r.one && r.one.scan.blankLines).toBe(blank.length);
+    }
+  });
+
+  it('falls back to one part when the cut is inside a quoted field, with the same result', async () => {
+    // The middle of the file is a quoted cell of many lines.
+    const path = write(`external_id,note\nu1,"${'line\n'.repeat(50)}"\nu2,x\n`);
+    const r = await both(path);
+    expect(r.parts).toBe(1);
+    expect(r.two).toEqual(r.one);
+  });
+
+  it('reads the second part on the main thread when the worker fails, errors included', async () => {
+    const good = write(`external_id,name\n${Array.from({ length: 100 }, (_, i) => `u${i},n${i}\n`).join('')}`);
+    const bad = write(`external_id,name\n${Array.from({ length: 100 }, (_, i) => `u${i},n${i}\n`).join('')}u100,"open\nu101,x\n`);
+    for (const path of [good, bad]) {
+      const one = strip(await outcome(options(path)));
+      const broken = await outcome(options(path, { scanWorker: join(dir, 'no-such-worker.cjs'), parallelMinBytes: 0 }));
+      expect(strip(broken)).toEqual(one);
+      // And with a worker that works, the error from its part is the one-part error (its line numbers).
+      expect(strip(await outcome(options(path, { scanWorker: worker, parallelMinBytes: 0 })))).toEqual(one);
+    }
+    const e = strip(await outcome(options(bad)));
+    expect(e).toEqual({ error: expect.stringContaining('near line 102') });
+  });
+
+  it('keeps no spill, or one past its cap, the same way', async () => {
+    const path = write(`external_id,name\n${Array.from({ length: 300 }, (_, i) => `u${i % 200},n${i}\n`).join('')}`);
+    const want = strip(await outcome(options(path)));
+    for (const o of [{ spillDir: undefined }, { spillMaxBytes: 900 }]) {
+      expect(strip(await outcome(options(path, { ...o, scanWorker: worker, parallelMinBytes: 0 })))).toEqual(want);
+    }
+  });
+
+  it('stops on Ctrl-C, worker included', async () => {
+    const path = write(`external_id,name\n${Array.from({ length: 20000 }, (_, i) => `u${i},n${i}\n`).join('')}`);
+    const ac = new AbortController();
+    const p = outcome(options(path, { scanWorker: worker, parallelMinBytes: 0, signal: ac.signal }));
+    setTimeout(() => ac.abort(), 5);
+    expect(await p).toEqual({ error: expect.stringMatching(/^ERR_CANCELLED/) });
+  });
+
+  // Few distinct characters, so quotes, line ends and blank lines meet the cut in every way.
+  const piece = fc.constantFrom('u1', 'u2', 'u3', 'x', ',', ',', '"', '""', '\n', '\n', '\n', '\r\n', '\r', 'é', '\ufeff');
+  const body = fc.array(piece, { minLength: 10, maxLength: 60 }).map((a) => a.join(''));
+  const header = fc.constantFrom('external_id,name\n', '\ufeffexternal_id,name\r\n', 'name,external_id\n', 'id\n', 'nothing,here\n', '\n\nexternal_id\n');
+
+  it('gives what one part gives, on generated files', async () => {
+    let two = 0;
+    await fc.assert(
+      fc.asyncProperty(header, body, fc.constantFrom(undefined, { index: 0, count: 2 }), async (h, b, shard) => {
+        const path = write(h + b);
+        const r = await both(path, { shard });
+        if (r.parts === 2) two++;
+        expect(r.two, JSON.stringify(h + b)).toEqual(r.one);
+      }),
+      { numRuns: 100 },
+    );
+    // The property is about the two-part path: most files must have taken it.
+    expect(two).toBeGreaterThan(25);
+  }, 60_000);
+});
