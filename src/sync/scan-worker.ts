@@ -14,8 +14,8 @@ import { type SpillIndex, SpillWriter } from './spill.js';
 
 export interface ScanWorkerData {
   path: string;
+  /** The part starts here and runs to the end of the file (as the main thread's hash of it). */
   start: number;
-  end: number;
   fast: boolean;
   layout: Layout;
   shard: Shard | undefined;
@@ -31,7 +31,7 @@ export type ScanWorkerResult =
 async function run(d: ScanWorkerData): Promise<ScanWorkerResult> {
   const writer = d.spill ? new SpillWriter(d.spill.fd, d.spill.limit) : undefined;
   let spillError: string | undefined;
-  const part = await scanPart(fileChunks(d.path, 1 << 16, { start: d.start, end: d.end }), {
+  const part = await scanPart(fileChunks(d.path, 1 << 16, { start: d.start, end: Number.POSITIVE_INFINITY }), {
     fast: d.fast,
     final: true,
     from: { byte: d.start, line: 1, lfLine: 1 },

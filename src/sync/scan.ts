@@ -216,7 +216,6 @@ async function scanTwoParts(o: ScanOptions, fast: boolean, path: string, script:
         worker = startWorker(script, {
           path,
           start: cut.at,
-          end: cut.size,
           fast,
           layout: l.layout,
           shard: o.shard,
