@@ -48,10 +48,16 @@ export function log(msg) {
   process.stderr.write(`[bench] ${msg}\n`);
 }
 
+/** Temp dirs to remove at exit (one listener for all of them). */
+const tempDirs = [];
+process.on('exit', () => {
+  for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
+});
+
 /** A temp dir removed at exit. */
 export function tempDir(prefix) {
   const dir = mkdtempSync(join(tmpdir(), prefix));
-  process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
+  tempDirs.push(dir);
   return dir;
 }
 
