@@ -135,6 +135,8 @@ export async function benchSync({ rows: n, runs, rateSeconds }) {
   }
   await sb.stats(); // drop the log
   await sb.close();
+  const secs = (ms) => ms.map((x) => (x / 1000).toFixed(2)).join(', ');
+  notes.push(`contacts sync, each run (s): ${secs(chatidMs)} (the first inserts ${fmtInt(n)} contacts into the sandbox, the others update them); csv-parse alone (s): ${secs(floorMs)}.`);
   const rate = n / (median(chatidMs) / 1000);
   const floorRate = n / (median(floorMs) / 1000);
   const share = rate / floorRate;
