@@ -59,29 +59,34 @@ export interface ChunkSource extends AsyncIterable<Buffer> {
  * and give it back over and over, and the page faults cost more than the reading. Two, not one:
  * csv-parse keeps the last few bytes of a chunk (a possible CRLF or escaped quote) as a view
  * until the next chunk arrives, so a chunk must stay intact until the one after it is read.
+ *
+ * `file` is a path (opened and closed here) or the descriptor of a file opened by the caller
+ * (read at positions, left open: the parallel scan reads one open file from two threads);
+ * `range` limits the bytes read.
  */
-export function fileChunks(path: string, size = 1 << 16, range: { start: number; end: number } = { start: 0, end: Number.POSITIVE_INFINITY }): ChunkSource {
+export function fileChunks(file: string | number, size = 1 << 16, range: { start: number; end: number } = { start: 0, end: Number.POSITIVE_INFINITY }): ChunkSource {
   let stopped: Error | undefined;
   return {
     destroy(err?: Error) {
       stopped ??= err ?? new Error('closed');
     },
     async *[Symbol.asyncIterator]() {
-      const { open } = await import('node:fs/promises');
-      const fh = await open(path, 'r');
+      const fs = await import('node:fs');
+      const fd = typeof file === 'number' ? file : await new Promise<number>((resolve, reject) => fs.open(file, 'r', (err, d) => (err ? reject(err) : resolve(d))));
+      const readAt = (buf: Buffer, len: number, pos: number): Promise<number> =>
+        new Promise((resolve, reject) => fs.read(fd, buf, 0, len, pos, (err, n) => (err ? reject(err) : resolve(n))));
       try {
         const bufs = [Buffer.allocUnsafeSlow(size), Buffer.allocUnsafeSlow(size)];
         for (let turn = 0, at = range.start; at < range.end; turn ^= 1) {
           if (stopped) throw stopped;
           const buf = bufs[turn]!;
-          const want = Math.min(size, range.end - at);
-          const { bytesRead } = await fh.read(buf, 0, want, at);
+          const bytesRead = await readAt(buf, Math.min(size, range.end - at), at);
           if (bytesRead === 0) return;
           at += bytesRead;
           yield bytesRead === size ? buf : buf.subarray(0, bytesRead);
         }
       } finally {
-        await fh.close();
+        if (typeof file !== 'number') await new Promise<void>((resolve) => fs.close(fd, () => resolve()));
       }
     },
   };

@@ -7,15 +7,24 @@
  * the usual way, with the file's own line numbers.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { fileChunks } from './csv-reader.js';
+import { BlankLineSeen, fileChunks } from './csv-reader.js';
 import { type Layout, scanPart } from './scan-part.js';
 import type { Shard } from './shard.js';
 import { type SpillIndex, SpillWriter } from './spill.js';
 
+/**
+ * Changed whenever ScanWorkerData or ScanWorkerResult change: a worker file from another build
+ * (dist/ rebuilt while a sync starts) then fails instead of reading something else.
+ */
+export const SCAN_WORKER_PROTOCOL = 2;
+
 export interface ScanWorkerData {
-  path: string;
-  /** The part starts here and runs to the end of the file (as the main thread's hash of it). */
+  protocol: number;
+  /** The CSV, opened once by the main thread (read at positions; the same file it hashes). */
+  fd: number;
+  /** The part is the bytes from `start` to `end`. */
   start: number;
+  end: number;
   fast: boolean;
   layout: Layout;
   shard: Shard | undefined;
@@ -25,13 +34,26 @@ export interface ScanWorkerData {
 }
 
 export type ScanWorkerResult =
-  | { ok: true; dataRows: number; rows: number; otherShards: number; blankLines: number; lines: number; hashes: Float64Array; spill: SpillIndex | undefined; spillError: string | undefined }
-  | { ok: false; error: string };
+  | {
+      ok: true;
+      protocol: number;
+      /** Bytes of the part read: the main thread checks it read the same. */
+      bytes: number;
+      dataRows: number;
+      rows: number;
+      otherShards: number;
+      blankLines: number;
+      hashes: Float64Array;
+      spill: SpillIndex | undefined;
+      spillError: string | undefined;
+    }
+  | { ok: false; error: string; blankLine?: boolean };
 
 async function run(d: ScanWorkerData): Promise<ScanWorkerResult> {
+  if (d.protocol !== SCAN_WORKER_PROTOCOL) return { ok: false, error: `the worker speaks protocol ${SCAN_WORKER_PROTOCOL}, not ${String(d.protocol)}` };
   const writer = d.spill ? new SpillWriter(d.spill.fd, d.spill.limit) : undefined;
   let spillError: string | undefined;
-  const part = await scanPart(fileChunks(d.path, 1 << 16, { start: d.start, end: Number.POSITIVE_INFINITY }), {
+  const part = await scanPart(fileChunks(d.fd, 1 << 16, { start: d.start, end: d.end }), {
     fast: d.fast,
     final: true,
     from: { byte: d.start, line: 1, lfLine: 1 },
@@ -45,12 +67,14 @@ async function run(d: ScanWorkerData): Promise<ScanWorkerResult> {
   });
   return {
     ok: true,
+    protocol: SCAN_WORKER_PROTOCOL,
+    bytes: part.end.byte - d.start,
     dataRows: part.dataRows,
     rows: part.rows,
     otherShards: part.otherShards,
     blankLines: part.blankLines,
-    lines: part.end.line - 1,
-    hashes: part.hashes.values.slice(),
+    // The collector's own buffer, handed over (its length is the count): no copy.
+    hashes: part.hashes.values,
     spill: writer && spillError === undefined ? writer.index : undefined,
     spillError,
   };
@@ -60,6 +84,11 @@ if (parentPort) {
   const port = parentPort;
   run(workerData as ScanWorkerData).then(
     (r) => port.postMessage(r, r.ok ? [r.hashes.buffer as ArrayBuffer] : []),
-    (err: unknown) => port.postMessage({ ok: false, error: err instanceof Error ? `${err.name}: ${err.message}` : String(err) } satisfies ScanWorkerResult),
+    (err: unknown) =>
+      port.postMessage({
+        ok: false,
+        error: err instanceof Error ? `${err.name}: ${err.message}` : String(err),
+        blankLine: err instanceof BlankLineSeen,
+      } satisfies ScanWorkerResult),
   );
 }

@@ -1,6 +1,6 @@
 // The parallel scan (two parts, the second in a worker thread) against the scan in one part:
 // same rows, numbers, hashes and errors on generated files, whatever the cut meets.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, copyFileSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { build } from 'esbuild';
@@ -18,6 +18,20 @@ beforeAll(async () => {
   // The worker as the build makes it (a script of its own), csv-parse included.
   worker = join(dir, 'scan-worker.cjs');
   await build({ entryPoints: [new URL('./scan-worker.ts', import.meta.url).pathname], bundle: true, format: 'cjs', platform: 'node', outfile: worker, logLevel: 'error' });
+  // Misbehaving workers, to check what the main thread does about them.
+  writeFileSync(join(dir, 'hangs.cjs'), 'setInterval(() => {}, 1000);\n');
+  // Appends to a log every 2 ms and never answers: alive as long as the log grows.
+  writeFileSync(
+    join(dir, 'lingers.cjs'),
+    "const fs = require('node:fs'); setInterval(() => fs.appendFileSync(process.env.CHATID_TEST_LOG, '.'), 2);\n",
+  );
+  // Answers like a worker of another build that read nothing.
+  writeFileSync(
+    join(dir, 'stale.cjs'),
+    "const { parentPort } = require('node:worker_threads'); parentPort.postMessage({ ok: true, protocol: 1, bytes: 0, dataRows: 0, rows: 0, otherShards: 0, blankLines: 0, hashes: new Float64Array(0) });\n",
+  );
+  // The real worker, but the file grows by a row just before it reads its part.
+  writeFileSync(join(dir, 'grows.cjs'), `require('node:fs').appendFileSync(process.env.CHATID_TEST_GROW, 'late_row,Late\\n');\nrequire(${JSON.stringify(worker)});\n`);
 });
 
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -146,6 +160,60 @@ describe('scan in two parts', () => {
     const p = outcome(options(path, { scanWorker: worker, parallelMinBytes: 0, signal: ac.signal }));
     setTimeout(() => ac.abort(), 5);
     expect(await p).toEqual({ error: expect.stringMatching(/^ERR_CANCELLED/) });
+    // A worker that never answers: only stopping it on the abort ends the wait for it.
+    const ac2 = new AbortController();
+    const hung = outcome(options(path, { scanWorker: join(dir, 'hangs.cjs'), parallelMinBytes: 0, signal: ac2.signal }));
+    setTimeout(() => ac2.abort(), 300);
+    expect(await hung).toEqual({ error: expect.stringMatching(/^ERR_CANCELLED/) });
+  });
+
+  it('leaves no worker running once the scan is over, whichever way it ends', async () => {
+    const log = join(dir, 'lingers.log');
+    process.env.CHATID_TEST_LOG = log;
+    const rows = Array.from({ length: 100 }, (_, i) => `u${i},n${i}\n`).join('');
+    const files = [
+      write(`external_id,note\nu1,"${'line\n'.repeat(50)}"\nu2,x\n`), // the cut is inside quotes: one part
+      write(`external_id,name\n${rows}\n${rows}`), // a blank line in the first half: read again
+      write(`external_id,name\n${rows}u100,"never closed\n${rows}`), // a syntax error
+    ];
+    try {
+      for (const path of files) {
+        writeFileSync(log, '');
+        const ac = new AbortController();
+        // A worker that never answers is only waited for on the success path: end that one with Ctrl-C.
+        const timer = setTimeout(() => ac.abort(), 2000);
+        await outcome(options(path, { scanWorker: join(dir, 'lingers.cjs'), parallelMinBytes: 0, signal: ac.signal }));
+        clearTimeout(timer);
+        const size = statSync(log).size;
+        await new Promise((r) => setTimeout(r, 100));
+        expect(statSync(log).size, path).toBe(size);
+      }
+    } finally {
+      delete process.env.CHATID_TEST_LOG;
+    }
+  });
+
+  it('reads the second part here when the worker is from another build', async () => {
+    const path = write(`external_id,name\n${Array.from({ length: 300 }, (_, i) => `u${i % 200},n${i}\n`).join('')}`);
+    const r = await both(path);
+    expect(strip(await outcome(options(path, { scanWorker: join(dir, 'stale.cjs'), parallelMinBytes: 0 })))).toEqual(r.one);
+  });
+
+  it('parses and hashes the same bytes when the file grows during the scan', async () => {
+    const path = write(`external_id,name\n${Array.from({ length: 2000 }, (_, i) => `u${i},n${i}\n`).join('')}`);
+    const before = join(dir, 'before.csv');
+    copyFileSync(path, before);
+    const want = strip(await outcome(options(before, { inputName: 'in.csv' })));
+    process.env.CHATID_TEST_GROW = path;
+    try {
+      const got = await outcome(options(path, { scanWorker: join(dir, 'grows.cjs'), parallelMinBytes: 0 }));
+      expect(statSync(path).size).toBeGreaterThan(statSync(before).size); // it did grow
+      expect('parts' in got && got.parts).toBe(2);
+      expect(strip(got)).toEqual(want);
+    } finally {
+      delete process.env.CHATID_TEST_GROW;
+    }
+    appendFileSync(path, ''); // (the file stays for the afterAll cleanup)
   });
 
   // Few distinct characters, so quotes, line ends and blank lines meet the cut in every way.
@@ -166,5 +234,28 @@ describe('scan in two parts', () => {
     );
     // The property is about the two-part path: most files must have taken it.
     expect(two).toBeGreaterThan(25);
+  }, 60_000);
+
+  it('gives the same errors as one part: invalid UTF-8, or records over the size limit, on either side of the cut', async () => {
+    // One kind of fault per file: with both, which one a read meets first depends on where its chunks end.
+    // BAD stands for a byte that is never UTF-8 (0xff).
+    const bad = fc.array(fc.oneof(piece, fc.constant('BAD')), { minLength: 10, maxLength: 60 });
+    await fc.assert(
+      fc.asyncProperty(bad, async (parts) => {
+        const b = parts.join('');
+        const path = write(Buffer.concat([Buffer.from('external_id,name\n'), ...parts.map((x) => (x === 'BAD' ? Buffer.from([0xff]) : Buffer.from(x, 'utf8')))]));
+        const r = await both(path);
+        expect(r.two, JSON.stringify(b)).toEqual(r.one);
+      }),
+      { numRuns: 40 },
+    );
+    await fc.assert(
+      fc.asyncProperty(body, fc.constantFrom(8, 16), async (b, max) => {
+        const path = write(`external_id,name\n${b}`);
+        const r = await both(path, { maxRecordBytes: max });
+        expect(r.two, JSON.stringify({ b, max })).toEqual(r.one);
+      }),
+      { numRuns: 40 },
+    );
   }, 60_000);
 });

@@ -14,13 +14,14 @@
  * (scan.test.ts checks this on generated files).
  */
 import { createHash, type Hash } from 'node:crypto';
+import type { FileHandle } from 'node:fs/promises';
 import type { Worker } from 'node:worker_threads';
 import { CancelledError, StoreError, UsageError } from '../cli/errors.js';
 import { type ColumnMap, type HeaderProblem, mapHeader } from './columns.js';
 import { BlankLineSeen, type ByteSource, fileChunks, readCsvBatches, SplitInQuotes } from './csv-reader.js';
 import { DuplicateIndex } from './dedupe.js';
 import { fits, inShard, type Layout, type PartResult, scanPart } from './scan-part.js';
-import type { ScanWorkerData, ScanWorkerResult } from './scan-worker.js';
+import { SCAN_WORKER_PROTOCOL, type ScanWorkerData, type ScanWorkerResult } from './scan-worker.js';
 import type { Shard } from './shard.js';
 import { Spill, SpillChain, type SpillFrame } from './spill.js';
 
@@ -80,14 +81,9 @@ export interface RowRef {
 export async function scan(o: ScanOptions): Promise<Scan> {
   for (const fast of [true, false]) {
     try {
-      const cut = o.scanWorker !== undefined && o.inputPath !== undefined ? await cutOf(o.inputPath, o.parallelMinBytes ?? PARALLEL_MIN_BYTES) : undefined;
-      if (cut) {
-        try {
-          return await scanTwoParts(o, fast, o.inputPath!, o.scanWorker!, cut);
-        } catch (err) {
-          if (!(err instanceof SplitInQuotes)) throw err;
-          o.verbose?.(`${o.inputName}: the line end after its middle is inside a quoted field; reading it in one part`);
-        }
+      if (o.scanWorker !== undefined && o.inputPath !== undefined) {
+        const two = await scanOpenFile(o, fast, o.inputPath, o.scanWorker);
+        if (two) return two;
       }
       return await scanOnePart(o, fast);
     } catch (err) {
@@ -101,22 +97,39 @@ export async function scan(o: ScanOptions): Promise<Scan> {
   throw new Error('unreachable: the second scan is not fast');
 }
 
-/** The byte after the first line end past the middle of a large file (undefined: read in one part). */
-async function cutOf(path: string, min: number): Promise<{ at: number; size: number } | undefined> {
+/**
+ * The scan in two parts when the file is large enough and a cut is found; undefined: read it
+ * in one part. The file is opened once and read to the size it has now, from both threads, so
+ * what is parsed and what is hashed are the same bytes even if it grows meanwhile.
+ */
+async function scanOpenFile(o: ScanOptions, fast: boolean, path: string, script: string): Promise<Scan | undefined> {
   const { open } = await import('node:fs/promises');
   const fh = await open(path, 'r');
   try {
-    const { size } = await fh.stat();
-    if (size < min) return undefined;
-    const mid = Math.floor(size / 2);
-    const buf = Buffer.allocUnsafe(Math.min(SPLIT_WINDOW, size - mid));
-    const { bytesRead } = await fh.read(buf, 0, buf.length, mid);
-    const k = buf.subarray(0, bytesRead).indexOf(0x0a);
-    const at = k < 0 ? -1 : mid + k + 1;
-    return at > 0 && at < size ? { at, size } : undefined;
+    const cut = await cutOf(fh, o.parallelMinBytes ?? PARALLEL_MIN_BYTES);
+    if (!cut) return undefined;
+    try {
+      return await scanTwoParts(o, fast, fh.fd, script, cut);
+    } catch (err) {
+      if (!(err instanceof SplitInQuotes)) throw err;
+      o.verbose?.(`${o.inputName}: the line end after its middle is inside a quoted field; reading it in one part`);
+      return undefined;
+    }
   } finally {
-    await fh.close();
+    await fh.close(); // after scanTwoParts stopped its worker, which reads this descriptor
   }
+}
+
+/** The byte after the first line end past the middle of a large file (undefined: read in one part). */
+async function cutOf(fh: FileHandle, min: number): Promise<{ at: number; size: number } | undefined> {
+  const { size } = await fh.stat();
+  if (size < min) return undefined;
+  const mid = Math.floor(size / 2);
+  const buf = Buffer.allocUnsafe(Math.min(SPLIT_WINDOW, size - mid));
+  const { bytesRead } = await fh.read(buf, 0, buf.length, mid);
+  const k = buf.subarray(0, bytesRead).indexOf(0x0a);
+  const at = k < 0 ? -1 : mid + k + 1;
+  return at > 0 && at < size ? { at, size } : undefined;
 }
 
 /** The header's layout, or the error that says what is wrong with it. */
@@ -186,7 +199,7 @@ async function scanOnePart(o: ScanOptions, fast: boolean): Promise<Scan> {
   }
 }
 
-async function scanTwoParts(o: ScanOptions, fast: boolean, path: string, script: string, cut: { at: number; size: number }): Promise<Scan> {
+async function scanTwoParts(o: ScanOptions, fast: boolean, fd: number, script: string, cut: { at: number; size: number }): Promise<Scan> {
   const share = cut.at / cut.size;
   const first = await newSpill(o, share);
   const second = first ? await newSpill(o, 1 - share) : undefined;
@@ -202,7 +215,7 @@ async function scanTwoParts(o: ScanOptions, fast: boolean, path: string, script:
   let worker: WorkerRun | undefined;
   let done = false;
   try {
-    const a = await scanPart(fileChunks(path, CHUNK, { start: 0, end: cut.at }), {
+    const a = await scanPart(fileChunks(fd, CHUNK, { start: 0, end: cut.at }), {
       signal: o.signal,
       fast,
       final: false,
@@ -214,8 +227,10 @@ async function scanTwoParts(o: ScanOptions, fast: boolean, path: string, script:
         map = l.map;
         layout = l.layout;
         worker = startWorker(script, {
-          path,
+          protocol: SCAN_WORKER_PROTOCOL,
+          fd,
           start: cut.at,
+          end: cut.size,
           fast,
           layout: l.layout,
           shard: o.shard,
@@ -230,9 +245,12 @@ async function scanTwoParts(o: ScanOptions, fast: boolean, path: string, script:
     // No header in the first half (it is all blank lines): read in one part.
     if (!layout || !worker) throw new SplitInQuotes();
     // The rest of the file's hash while the worker parses it.
-    await hashRange(path, cut.at, sha.tap, o.signal);
-    const r = await (worker as WorkerRun).result;
+    const hashed = await hashRange(fd, cut, sha.tap, o.signal);
+    let r = await (worker as WorkerRun).result;
     if (o.signal.aborted) throw new CancelledError('Interrupted.');
+    if (!r.ok && r.blankLine && fast) throw new BlankLineSeen(); // read both parts again the sure way
+    // A worker of another build, or a file cut short meanwhile: read the part here instead.
+    if (r.ok && (r.protocol !== SCAN_WORKER_PROTOCOL || r.bytes !== hashed)) r = { ok: false, error: `it read ${r.bytes} bytes of the ${hashed} hashed` };
     let b: Omit<PartResult, 'header' | 'hashes' | 'end'>;
     let moved = { rows: 0, lines: 0 };
     if (r.ok) {
@@ -245,7 +263,7 @@ async function scanTwoParts(o: ScanOptions, fast: boolean, path: string, script:
       o.verbose?.(`the worker reading the second half of ${o.inputName} failed (${r.error}); reading it here`);
       await (worker as WorkerRun).stop();
       second?.clear();
-      const part = await scanPart(fileChunks(path, CHUNK, { start: cut.at, end: Number.POSITIVE_INFINITY }), {
+      const part = await scanPart(fileChunks(fd, CHUNK, { start: cut.at, end: cut.size }), {
         signal: o.signal,
         fast,
         final: true,
@@ -288,13 +306,15 @@ async function scanTwoParts(o: ScanOptions, fast: boolean, path: string, script:
   }
 }
 
-/** Feed bytes from `start` to the end of the file to `tap`. */
-async function hashRange(path: string, start: number, tap: (chunk: Buffer) => void, signal: AbortSignal): Promise<void> {
-  const source = fileChunks(path, 1 << 20, { start, end: Number.POSITIVE_INFINITY });
-  for await (const chunk of source) {
+/** Feed the bytes from `cut.at` to `cut.size` to `tap`; returns how many there were. */
+async function hashRange(fd: number, cut: { at: number; size: number }, tap: (chunk: Buffer) => void, signal: AbortSignal): Promise<number> {
+  let n = 0;
+  for await (const chunk of fileChunks(fd, 1 << 20, { start: cut.at, end: cut.size })) {
     if (signal.aborted) throw new CancelledError('Interrupted.');
     tap(chunk);
+    n += chunk.length;
   }
+  return n;
 }
 
 interface WorkerRun {
