@@ -267,7 +267,10 @@ export async function* readCsvBatches<T = CsvRecord>(source: ByteSource, o: Read
   const skippedBlank = (): boolean => fast && parser.info.empty_lines > 0;
   let lastByte = -1; // of the text given to csv-parse, for the fast read's count at the end
   const failed = (): void => {
-    if (parser.errored) throw parser.errored;
+    if (!parser.errored) return;
+    // A fast read that skipped a blank line does not know the error's line: read the sure way.
+    if (fast && parser.info.empty_lines > 0) throw new BlankLineSeen();
+    throw parser.errored;
   };
   const onAbort = (): void => {
     source.destroy(signal?.reason instanceof Error ? signal.reason : new Error('aborted'));

@@ -255,7 +255,8 @@ describe('scan in two parts', () => {
         const r = await both(path, { maxRecordBytes: max });
         expect(r.two, JSON.stringify({ b, max })).toEqual(r.one);
       }),
-      { numRuns: 40 },
+      // Found by this test: a fast read put a too-long record after a skipped blank line on the wrong line.
+      { numRuns: 40, examples: [['\nu1u1u1u1u1u1u1u1u1u1\nu1', 16]] },
     );
   }, 60_000);
 });
