@@ -20,7 +20,7 @@ import { CancelledError, StoreError, UsageError } from '../cli/errors.js';
 import { type ColumnMap, type HeaderProblem, mapHeader } from './columns.js';
 import { BlankLineSeen, type ByteSource, fileChunks, readCsvBatches, SplitInQuotes } from './csv-reader.js';
 import { DuplicateIndex } from './dedupe.js';
-import { fits, inShard, type Layout, type PartResult, scanPart } from './scan-part.js';
+import { fits, inShard, type Layout, type PartOptions, type PartResult, scanPart } from './scan-part.js';
 import { SCAN_WORKER_PROTOCOL, type ScanWorkerData, type ScanWorkerResult } from './scan-worker.js';
 import type { Shard } from './shard.js';
 import { Spill, SpillChain, type SpillFrame } from './spill.js';
@@ -139,6 +139,23 @@ function layoutOf(o: ScanOptions, header: string[]): { map: ColumnMap; layout: L
   return { map: m.map, layout: { idAt: m.map.externalId, width: header.length } };
 }
 
+/** The options of the part that starts with the header; `mapped` sees the header's mapping. */
+function headerPart(o: ScanOptions, fast: boolean, final: boolean, tap: (chunk: Buffer) => void, mapped: (l: { map: ColumnMap; layout: Layout }) => void): PartOptions {
+  return {
+    signal: o.signal,
+    fast,
+    final,
+    tap,
+    shard: o.shard,
+    maxRecordBytes: o.maxRecordBytes,
+    header: (cells) => {
+      const l = layoutOf(o, cells);
+      mapped(l);
+      return l.layout;
+    },
+  };
+}
+
 /** A spill for `share` of the file, or undefined (said under --verbose) when it cannot be made. */
 async function newSpill(o: ScanOptions, share: number): Promise<Spill | undefined> {
   if (o.spillDir === undefined) return undefined;
@@ -173,17 +190,7 @@ async function scanOnePart(o: ScanOptions, fast: boolean): Promise<Scan> {
   let map: ColumnMap | undefined;
   try {
     const part = await scanPart(o.openInput(), {
-      signal: o.signal,
-      fast,
-      final: true,
-      tap: sha.tap,
-      shard: o.shard,
-      maxRecordBytes: o.maxRecordBytes,
-      header: (cells) => {
-        const l = layoutOf(o, cells);
-        map = l.map;
-        return l.layout;
-      },
+      ...headerPart(o, fast, true, sha.tap, (l) => (map = l.map)),
       spill,
       dropSpill: (err) => {
         spill?.close();
@@ -216,17 +223,10 @@ async function scanTwoParts(o: ScanOptions, fast: boolean, fd: number, script: s
   let done = false;
   try {
     const a = await scanPart(fileChunks(fd, CHUNK, { start: 0, end: cut.at }), {
-      signal: o.signal,
-      fast,
-      final: false,
-      tap: sha.tap,
-      shard: o.shard,
-      maxRecordBytes: o.maxRecordBytes,
-      header: (cells) => {
-        const l = layoutOf(o, cells);
+      ...headerPart(o, fast, false, sha.tap, (l) => {
         map = l.map;
         layout = l.layout;
-        worker = startWorker(script, {
+        const data: ScanWorkerData = {
           protocol: SCAN_WORKER_PROTOCOL,
           fd,
           start: cut.at,
@@ -236,9 +236,9 @@ async function scanTwoParts(o: ScanOptions, fast: boolean, fd: number, script: s
           shard: o.shard,
           maxRecordBytes: o.maxRecordBytes,
           spill: keep ? second?.target : undefined,
-        }, o.signal);
-        return l.layout;
-      },
+        };
+        worker = startWorker(script, data, o.signal);
+      }),
       spill: keep ? first : undefined,
       dropSpill: dropSpills,
     });
