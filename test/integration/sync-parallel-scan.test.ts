@@ -61,7 +61,7 @@ it('syncs a large file read in two parts: rows, duplicates and report lines as i
 }, 120_000);
 
 it('Ctrl-C or a kill at any point of the two-part scan leaves nothing in the temporary directory', async () => {
-  // Several points from start-up to the end of the scan (the scan takes ~0.2-0.5 s here):
+  // Several points from start-up to the end of the scan (0.2-1.5 s here, with the load):
   // SIGINT goes through the cleanup (worker stopped, spills closed), SIGKILL relies on the
   // spills being unlinked as soon as they are opened.
   for (const signal of ['SIGINT', 'SIGKILL'] as const) {
@@ -77,7 +77,9 @@ it('Ctrl-C or a kill at any point of the two-part scan leaves nothing in the tem
       const [code, sig] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve) => child.on('close', (c, s) => resolve([c, s])));
       const label = `${signal} after ${ms} ms: exit ${code ?? sig}\n${stderr.slice(-400)}`;
       if (signal === 'SIGKILL') expect(sig === 'SIGKILL' || code === 0, label).toBe(true);
-      else expect([0, 130], label).toContain(code); // 0: it had finished
+      // 130: stopped by its handler; killed by the signal itself: before the handler was set
+      // up (start-up takes ~100-150 ms), when nothing had been created yet; 0: it had finished.
+      else expect(code === 0 || code === 130 || sig === 'SIGINT', label).toBe(true);
       expect(await readdir(tmp), label).toEqual([]);
     }
   }
