@@ -95,3 +95,33 @@ describe('checkpoints', () => {
     }
   });
 });
+
+describe('a file that grows during the sync', () => {
+  it('syncs the rows the scan read, with or without a spill (the checkpoint names exactly those bytes)', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'chatid-engine-grow-'));
+    try {
+      const { appendFileSync, writeFileSync } = await import('node:fs');
+      const { fileChunks } = await import('./csv-reader.js');
+      for (const spillDir of [undefined, dir]) {
+        const path = join(dir, `in-${spillDir ? 'spill' : 'reread'}.csv`);
+        writeFileSync(path, 'external_id,name\nu1,Ann\nu2,Bob\n');
+        const api = recordingApi();
+        const r = await runEngine(
+          engineOptions('', api, {
+            openInput: (end) => fileChunks(path, 7, { start: 0, end: end ?? Number.POSITIVE_INFINITY }),
+            spillDir,
+            // Between the scan and the sync pass: another process appends a row.
+            connect: async () => {
+              appendFileSync(path, 'u3,Late\n');
+              return api;
+            },
+          }),
+        );
+        expect(counts(r), String(spillDir)).toEqual({ read: 2, synced: 2, rejected: 0, duplicates: 0, blankLines: 0 });
+        expect(api.stored.map((c) => c.external_id)).toEqual(['u1', 'u2']);
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});

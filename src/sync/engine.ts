@@ -325,7 +325,7 @@ async function syncScanned(o: EngineOptions, s: Scan, t0: number): Promise<Engin
     const idAt = s.map.externalId;
     const width = s.header.length;
     const entry = (r: RowRef, status: ReportEntry['status'], code: string, message: string): ReportEntry => ({ row: r.row, line: r.line, status, code, message, cells: r.cells });
-    read: for await (const chunk of shardRows(o, s.spill, idAt)) {
+    read: for await (const chunk of shardRows(o, s.spill, idAt, s.bytes)) {
       for (const r of chunk) {
         if (fatal) break read;
         const id = r.cells[idAt] ?? '';

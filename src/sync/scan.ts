@@ -32,8 +32,11 @@ const SPLIT_WINDOW = 1 << 20;
 const CHUNK = 1 << 16;
 
 export interface ScanOptions {
-  /** A fresh byte source of the input, for each pass. */
-  openInput(): ByteSource;
+  /**
+   * A fresh byte source of the input, for each pass; `end`: stop at that byte (the sync pass
+   * reads what the scan read, even if the file has grown since).
+   */
+  openInput(end?: number): ByteSource;
   /** The input as a regular file, when it is one: lets the scan read it in two parts at once. */
   inputPath?: string | undefined;
   /** The worker script (dist/scan-worker.js); undefined: the scan reads in one part. */
@@ -371,7 +374,7 @@ async function finish(
   if (dupes.needsSecondScan) {
     const width = header.length;
     const idAt = map.externalId;
-    for await (const chunk of shardRows(o, f.chain, idAt)) {
+    for await (const chunk of shardRows(o, f.chain, idAt, f.bytes)) {
       for (const r of chunk) {
         const id = r.cells[idAt] ?? '';
         if (id !== '' && fits(r.cells, width) && dupes.isCandidate(id)) dupes.see(id, r.row);
@@ -405,7 +408,7 @@ async function* dataRows(o: ScanOptions, source: ByteSource): AsyncGenerator<{ h
  * The data rows of this shard, a chunk at a time: from the spill when there is one, else
  * parsed from the file again.
  */
-export async function* shardRows(o: ScanOptions, spill: SpillChain | undefined, idAt: number): AsyncGenerator<RowRef[]> {
+export async function* shardRows(o: ScanOptions, spill: SpillChain | undefined, idAt: number, bytes?: number): AsyncGenerator<RowRef[]> {
   if (spill) {
     const frames = spill.frames();
     for (;;) {
@@ -427,7 +430,7 @@ export async function* shardRows(o: ScanOptions, spill: SpillChain | undefined, 
       yield refs;
     }
   }
-  for await (const chunk of dataRows(o, o.openInput())) {
+  for await (const chunk of dataRows(o, o.openInput(bytes))) {
     const rows = o.shard ? chunk.rows.filter((r) => inShard(r.cells[idAt] ?? '', o.shard)) : chunk.rows;
     if (rows.length) yield rows;
   }

@@ -187,7 +187,7 @@ Examples:
 }
 
 /** Open the input: a file checked up front (exit 2 with a clear message), or stdin spooled to a private temp file. */
-async function openSource(opts: SyncOptions, ctx: Ctx): Promise<{ name: string; path: string; open: () => ByteSource; cleanup: () => Promise<void>; checkpointBase: string }> {
+async function openSource(opts: SyncOptions, ctx: Ctx): Promise<{ name: string; path: string; open: (end?: number) => ByteSource; cleanup: () => Promise<void>; checkpointBase: string }> {
   const { createWriteStream } = await import('node:fs');
   const { fileChunks } = await import('../../sync/csv-reader.js');
   const { stat, mkdtemp, rm } = await import('node:fs/promises');
@@ -203,7 +203,7 @@ async function openSource(opts: SyncOptions, ctx: Ctx): Promise<{ name: string; 
     return {
       name: 'stdin',
       path,
-      open: () => fileChunks(path),
+      open: (end) => fileChunks(path, undefined, { start: 0, end: end ?? Number.POSITIVE_INFINITY }),
       cleanup: () => rm(dir, { recursive: true, force: true }),
       checkpointBase: resolve(ctx.cwd, 'chatid-sync-stdin'),
     };
@@ -218,7 +218,7 @@ async function openSource(opts: SyncOptions, ctx: Ctx): Promise<{ name: string; 
     if (code === 'EISDIR') throw new UsageError('ERR_SYNC_NOT_A_FILE', `${opts.file} is not a file.`, { hint: 'Pass the path of a CSV file.' });
     throw new UsageError('ERR_SYNC_FILE_UNREADABLE', `Cannot read ${opts.file}: ${(err as Error).message}.`, { hint: 'Check the file permissions.', cause: err });
   }
-  return { name: opts.file, path, open: () => fileChunks(path), cleanup: async () => undefined, checkpointBase: path };
+  return { name: opts.file, path, open: (end) => fileChunks(path, undefined, { start: 0, end: end ?? Number.POSITIVE_INFINITY }), cleanup: async () => undefined, checkpointBase: path };
 }
 
 /** dist/scan-worker.js when running from the bundle; undefined from source (tests pass their own). */
