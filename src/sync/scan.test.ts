@@ -134,6 +134,10 @@ describe('scan in two parts', () => {
     const r = await both(path);
     expect(r.parts).toBe(1);
     expect(r.two).toEqual(r.one);
+    // And when the first half holds no header (blank lines only).
+    const blank = await both(write(`${'\n'.repeat(1000)}external_id,name\nu1,a\nu2,b\n`));
+    expect(blank.parts).toBe(1);
+    expect(blank.two).toEqual(blank.one);
   });
 
   it('reads the second part on the main thread when the worker fails, errors included', async () => {

@@ -209,7 +209,8 @@ async function scanOnePart(o: ScanOptions, fast: boolean): Promise<Scan> {
   }
 }
 
-async function scanTwoParts(o: ScanOptions, fast: boolean, fd: number, script: string, cut: { at: number; size: number }): Promise<Scan> {
+/** The scan in two parts; undefined: the first half holds no header, read the file in one part. */
+async function scanTwoParts(o: ScanOptions, fast: boolean, fd: number, script: string, cut: { at: number; size: number }): Promise<Scan | undefined> {
   const share = cut.at / cut.size;
   const first = await newSpill(o, share);
   const second = first ? await newSpill(o, 1 - share) : undefined;
@@ -246,14 +247,15 @@ async function scanTwoParts(o: ScanOptions, fast: boolean, fd: number, script: s
       dropSpill: dropSpills,
     });
     // No header in the first half (it is all blank lines): read in one part.
-    if (!layout || !worker) throw new SplitInQuotes();
+    if (!layout || !worker) return undefined;
     // The rest of the file's hash while the worker parses it.
     const hashed = await hashRange(fd, cut, sha.tap, o.signal);
     let r = await (worker as WorkerRun).result;
     if (o.signal.aborted) throw new CancelledError('Interrupted.');
     if (!r.ok && r.blankLine && fast) throw new BlankLineSeen(); // read both parts again the sure way
     // A worker of another build, or a file cut short meanwhile: read the part here instead.
-    if (r.ok && (r.protocol !== SCAN_WORKER_PROTOCOL || r.bytes !== hashed)) r = { ok: false, error: `it read ${r.bytes} bytes of the ${hashed} hashed` };
+    if (r.ok && r.protocol !== SCAN_WORKER_PROTOCOL) r = { ok: false, error: `it speaks protocol ${String(r.protocol)}, not ${SCAN_WORKER_PROTOCOL}` };
+    else if (r.ok && r.bytes !== hashed) r = { ok: false, error: `it read ${r.bytes} bytes of the ${hashed} hashed` };
     let b: Omit<PartResult, 'header' | 'hashes' | 'end'>;
     let moved = { rows: 0, lines: 0 };
     if (r.ok) {
