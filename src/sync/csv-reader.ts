@@ -263,9 +263,30 @@ export async function* readCsvBatches<T = CsvRecord>(source: ByteSource, o: Read
           out.push(make(record, start));
         }
       };
-  // fast: any blank line skipped before the end moves the lines of the records after it.
+  // fast: any blank line skipped before a record moves the lines of the records after it.
+  // Checked after each write of text that ends with a byte that is not a line end: every blank
+  // line csv-parse counted by then has a record after it. (The run of line ends that ends a
+  // chunk is written apart, after the check: blank lines there may be the file's last lines.)
   const skippedBlank = (): boolean => fast && parser.info.empty_lines > 0;
   let lastByte = -1; // of the text given to csv-parse, for the fast read's count at the end
+  // The line ends (CRLF counting as one) of the run of CR and LF bytes that ends the text so
+  // far: a fast read counts the blank lines of a file's last lines from it.
+  let runEnds = 0;
+  let runCR = false; // the run ends with CR: an LF next is the second half of a CRLF
+  const trackRun = (b: Buffer): void => {
+    const i = runStart(b);
+    if (i > 0) {
+      runEnds = 0; // a byte that is not a line end: the run starts after it
+      runCR = false;
+    }
+    for (let k = i; k < b.length; k++) {
+      if (b[k] === LF && runCR) runCR = false;
+      else {
+        runEnds++;
+        runCR = b[k] === CR;
+      }
+    }
+  };
   const failed = (): void => {
     if (!parser.errored) return;
     // A fast read that skipped a blank line does not know the error's line: read the sure way.
@@ -309,12 +330,21 @@ export async function* readCsvBatches<T = CsvRecord>(source: ByteSource, o: Read
       o.tap?.(chunk);
       const head = check(chunk, false);
       if (head.length > 0) {
-        parser.write(head); // parsed at once, synchronously
+        // Parsed at once, synchronously. A fast read writes the chunk's closing run of line ends
+        // on its own, after checking what came before it (skippedBlank).
+        const run = fast ? runStart(head) : head.length;
+        if (run > 0) {
+          parser.write(run === head.length ? head : head.subarray(0, run));
+          drain(); // before failed(): an error's line is where the record after the last one starts
+          failed();
+          if (skippedBlank()) throw new BlankLineSeen();
+        }
+        if (run < head.length) parser.write(head.subarray(run));
         lastByte = head[head.length - 1]!;
+        if (fast) trackRun(head);
       }
-      drain(); // before failed(): an error's line is where the record after the last one starts
+      drain();
       failed();
-      if (skippedBlank()) throw new BlankLineSeen();
       if (signal?.aborted) throw new CancelledError('Interrupted.');
       if (out.length) {
         const batch = out;
@@ -326,20 +356,23 @@ export async function* readCsvBatches<T = CsvRecord>(source: ByteSource, o: Read
       const tail = check(Buffer.alloc(0), true);
       parser.write(tail);
       if (tail.length > 0) lastByte = tail[tail.length - 1]!;
+      if (fast) trackRun(tail);
       if (skippedBlank()) throw new BlankLineSeen();
     }
-    const before = records;
     await new Promise<void>((resolve) => parser.end(() => resolve()));
     drain();
     failed();
     if (fast) {
-      // csv-parse keeps the last bytes of a write until it knows they are not half a line end,
-      // and parses them at end(); it also counts one empty line there when the text ends with
-      // a line end. What is left are blank lines it skipped at the end: after the last record
-      // if end() made none, else possibly before one (read the sure way). A negative count is
-      // a csv-parse other than the one this was written for: read the sure way too.
+      // csv-parse counts some blank lines late (those before the first record, and the last
+      // lines of a file with its last record, at end()), and at end() it counts one more when
+      // the text ends with a line end. So `skipped` is every blank line of the text; those
+      // in the run of line ends that ends it (whose first line end closes the last record)
+      // are `trailing`. Only when they are all there is no record after a skipped blank line;
+      // else read the sure way. A negative count is a csv-parse other than the one this was
+      // written for: read the sure way too.
       const skipped = parser.info.empty_lines - (lastByte === LF || lastByte === CR ? 1 : 0);
-      if (skipped < 0 || (skipped > 0 && (records > before || !final))) throw new BlankLineSeen();
+      const trailing = runEnds - 1; // blank lines in the run of line ends that ends the text
+      if (skipped < 0 || (skipped > 0 && (skipped > trailing || !final))) throw new BlankLineSeen();
       if (records > 0) blankLines += skipped;
     }
     if (o.stats) {
@@ -370,6 +403,13 @@ export async function* readCsvBatches<T = CsvRecord>(source: ByteSource, o: Read
     source.destroy();
     parser.destroy();
   }
+}
+
+/** Where the run of CR and LF bytes that ends `b` starts (b.length: `b` ends with another byte). */
+function runStart(b: Buffer): number {
+  let i = b.length;
+  while (i > 0 && (b[i - 1] === LF || b[i - 1] === CR)) i--;
+  return i;
 }
 
 /** Whether a record's raw text is only line ends (a blank line). */
