@@ -352,13 +352,8 @@ export async function* readCsvBatches<T = CsvRecord>(source: ByteSource, o: Read
         yield batch;
       }
     }
-    if (carry) {
-      const tail = check(Buffer.alloc(0), true);
-      parser.write(tail);
-      if (tail.length > 0) lastByte = tail[tail.length - 1]!;
-      if (fast) trackRun(tail);
-      if (skippedBlank()) throw new BlankLineSeen();
-    }
+    // The first bytes of a character that the file ends without: not UTF-8 (check throws).
+    if (carry) check(Buffer.alloc(0), true);
     await new Promise<void>((resolve) => parser.end(() => resolve()));
     drain();
     failed();

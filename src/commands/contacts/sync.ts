@@ -58,11 +58,6 @@ export interface SyncDeps {
   connect?: (settings: Settings) => Promise<ContactsApi>;
   /** Where the scan keeps the parsed rows (default: the OS temp directory); false: parse the file twice. */
   spillDir?: string | false;
-  /**
-   * The parallel scan's worker script (default: dist/scan-worker.js beside the bundle; none
-   * when running from source); false: read the file in one part.
-   */
-  scanWorker?: string | false;
 }
 
 /** Set by scripts/build.mjs: the scan worker's file, relative to the bundle (src/sync/scan.ts). */
@@ -221,7 +216,7 @@ async function openSource(opts: SyncOptions, ctx: Ctx): Promise<{ name: string; 
   return { name: opts.file, path, open: (end) => fileChunks(path, undefined, { start: 0, end: end ?? Number.POSITIVE_INFINITY }), cleanup: async () => undefined, checkpointBase: path };
 }
 
-/** dist/scan-worker.js when running from the bundle; undefined from source (tests pass their own). */
+/** dist/scan-worker.js when running from the bundle; undefined from source (src/sync/scan.test.ts builds its own). */
 async function bundledScanWorker(): Promise<string | undefined> {
   if (typeof CHATID_SCAN_WORKER === 'undefined') return undefined;
   const { fileURLToPath } = await import('node:url');
@@ -284,7 +279,7 @@ export async function runSync(opts: SyncOptions, ctx: Ctx, deps: SyncDeps = {}):
     const r = await runEngine({
       openInput: source.open,
       inputPath: source.path,
-      scanWorker: deps.scanWorker === undefined ? await bundledScanWorker() : deps.scanWorker || undefined,
+      scanWorker: await bundledScanWorker(),
       spillDir: deps.spillDir === undefined ? tmpdir() : deps.spillDir || undefined,
       inputName: source.name,
       batchSize: opts.batchSize,
