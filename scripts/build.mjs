@@ -1,7 +1,7 @@
 // Bundles the CLI into dist/ as CommonJS (`npm run build`; `npm ci` runs it via `prepare`):
 //   dist/bin.js        the entry (bin/chatid.js requires it): a lone `--version` answers there;
 //   dist/cli.js        src/cli/start.ts and everything it can reach (commander, chalk, every
-//                      command), one file, no splitting;
+//                      command), one file, no splitting, written inside the CommonJS wrapper;
 //   dist/cli.cache     V8's code cache for cli.js, made here by running the common commands,
 //                      valid for the cli.js whose build id (its first line) it starts with;
 //   dist/scan-worker.js the worker thread of contacts sync's parallel scan (src/sync/scan.ts),
@@ -116,6 +116,14 @@ const IMPORT_META_URL = {
  * 64 zeros in place, filled in after the build (same length, so the source map stays right).
  */
 const BUILD_ID_PLACEHOLDER = `/*chatid-build:${'0'.repeat(64)}*/`;
+/**
+ * cli.js is written inside the CommonJS wrapper (after its build id; the closing `})` before the
+ * source-map comment), so load-bundle.ts compiles the file's text as it is read: wrapping it at
+ * run time made V8 flatten a ~560 KB two-part string, ≈ 4.5 ms of every start
+ * (docs/performance.md). The same text as WRAPPER in src/cli/load-bundle.ts, which refuses a
+ * file without it.
+ */
+const CJS_WRAPPER = '(function (exports, require, module, __filename, __dirname) {';
 
 const COMMON = { bundle: true, format: 'cjs', platform: 'node', target: 'node20.19', legalComments: 'none', logLevel: 'warning', charset: 'ascii' };
 
@@ -134,7 +142,7 @@ export async function buildCli({ outdir = join(ROOT, 'dist'), codeCache = true, 
     ...COMMON,
     ...IMPORT_META_URL,
     absWorkingDir: ROOT,
-    banner: { js: `${BUILD_ID_PLACEHOLDER}${IMPORT_META_URL.banner.js}` },
+    banner: { js: `${BUILD_ID_PLACEHOLDER}${CJS_WRAPPER}${IMPORT_META_URL.banner.js}` },
     entryPoints: { cli: 'src/cli/start.ts' },
     outdir,
     sourcemap,
@@ -202,7 +210,10 @@ export async function buildCli({ outdir = join(ROOT, 'dist'), codeCache = true, 
   // so that load-bundle.ts can read the file as latin1 instead of decoding UTF-8.
   let source = cli.outputFiles.find((f) => f.path === cliFile).text.replace(/[^\p{ASCII}]/gu, (c) => '?'.repeat(c.length));
   if (/\bimport\(/.test(source)) fail(`${relative(ROOT, cliFile)} calls import(), which a vm.Script cannot (src/cli/load-bundle.ts).`);
-  if (!source.startsWith(BUILD_ID_PLACEHOLDER)) fail(`${relative(ROOT, cliFile)} does not start with its build id placeholder.`);
+  if (!source.startsWith(`${BUILD_ID_PLACEHOLDER}${CJS_WRAPPER}`)) fail(`${relative(ROOT, cliFile)} does not start with its build id placeholder and the CommonJS wrapper.`);
+  // Close the wrapper after the code and before the source-map comment, which stays last.
+  const mapComment = /\n\/\/# sourceMappingURL=[^\n]*\n?$/.exec(source);
+  source = mapComment ? `${source.slice(0, mapComment.index)}\n})${source.slice(mapComment.index)}` : `${source}\n})\n`;
   source = source.replace(BUILD_ID_PLACEHOLDER, BUILD_ID_PLACEHOLDER.replace(/0{64}/, createHash('sha256').update(source).digest('hex')));
   writeFileSync(cliFile, source);
   const startup = checkStartupPath(cli.metafile, outdir, used);
