@@ -14,9 +14,10 @@
 // code cache V8 skips parsing and compiling the ~500 KB bundle (Node 20 has no
 // module.enableCompileCache). `import()` of our own modules becomes a function call in the
 // bundle; the heavy packages keep their separate files.
-// Kept from the ESM build: no minify (same start-up within noise; readable frames), linked
-// source maps read only when a stack is printed (src/cli/stack.ts), and a build failure when a
-// heavy package lands on the start-up path (checkStartupPath).
+// cli.js drops its whitespace (565 → 415 KB: ≈ 1.5 ms less reading and compiling at every
+// start) but keeps its names, so frames stay readable; linked source maps are read only when a
+// stack is printed (src/cli/stack.ts). A build fails when a heavy package lands on the start-up
+// path (checkStartupPath).
 import { build } from 'esbuild';
 import { spawnSync } from 'node:child_process';
 import { createHash, createHmac } from 'node:crypto';
@@ -144,6 +145,8 @@ export async function buildCli({ outdir = join(ROOT, 'dist'), codeCache = true, 
     absWorkingDir: ROOT,
     banner: { js: `${BUILD_ID_PLACEHOLDER}${CJS_WRAPPER}${IMPORT_META_URL.banner.js}` },
     entryPoints: { cli: 'src/cli/start.ts' },
+    // Whitespace only: identifiers keep their names in stacks and in the heap.
+    minifyWhitespace: true,
     outdir,
     sourcemap,
     metafile: true,
