@@ -2,8 +2,9 @@
 //   dist/bin.js        the entry (bin/chatid.js requires it): a lone `--version` answers there;
 //   dist/cli.js        src/cli/start.ts and everything it can reach (commander, chalk, every
 //                      command), one file, no splitting, written inside the CommonJS wrapper;
-//   dist/cli.cache     V8's code cache for cli.js, made here by running the common commands,
-//                      valid for the cli.js whose build id (its first line) it starts with;
+//   dist/cli.*.cache   V8's code caches for cli.js, one per timed command (hash, token sign,
+//                      token verify) and cli for the others, each made here by running its
+//                      commands, valid for the cli.js whose build id (its first line) it starts with;
 //   dist/scan-worker.js the worker thread of contacts sync's parallel scan (src/sync/scan.ts),
 //                      started by cli.js for large files;
 //   dist/vendor/*.js   each heavy package (jose, conf, csv-parse, prompts, proper-lockfile) in
@@ -202,7 +203,7 @@ export async function buildCli({ outdir = join(ROOT, 'dist'), codeCache = true, 
     entryPoints: { bin: 'src/bin.ts' },
     outdir,
     sourcemap,
-    define: { ...IMPORT_META_URL.define, CHATID_CLI_BUNDLE: JSON.stringify({ file: './cli.js', cache: './cli.cache' }) },
+    define: { ...IMPORT_META_URL.define, CHATID_CLI_BUNDLE: JSON.stringify({ file: './cli.js', cachePrefix: './cli.' }) },
     // The ESM branch of bin.ts (tests' bundles) is dead code here; never bundle start.ts twice.
     plugins: [{ name: 'start-external', setup: (b) => b.onResolve({ filter: /^\.\/cli\/start\.js$/ }, () => ({ path: './cli.js', external: true })) }],
   });
@@ -280,10 +281,11 @@ function checkStartupPath(meta, outdir, vendored) {
 }
 
 /**
- * Run the commands whose start-up is measured (and --help, which registers every command) in
- * one process that loads cli.js through src/cli/load-bundle.ts, then save V8's code cache for
- * it; a second process checks that V8 accepts it. Env and store are the build's own: a temp
- * config dir, a made-up secret, output to /dev/null.
+ * Make V8's code caches for cli.js (src/cli/load-bundle.ts codeCacheFor): each in its own process
+ * that loads cli.js through load-bundle.ts, runs the cache's commands and saves the cache; a
+ * second process checks that V8 accepts it. `cli` runs `--help` (which registers every command)
+ * and all the others, for the commands without a cache of their own. Env and store are the
+ * build's own: a temp config dir with one profile, a made-up secret, output to /dev/null.
  */
 async function writeCodeCache(outdir) {
   const work = mkdtempSync(join(tmpdir(), 'chatid-code-cache-'));
@@ -298,14 +300,25 @@ async function writeCodeCache(outdir) {
         contents: `
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadBundle } from './src/cli/load-bundle.ts';
-const [outdir, mode, token] = process.argv.slice(2);
-const b = loadBundle<typeof import('./src/cli/start.ts')>(join(outdir, 'cli.js'), join(outdir, 'cli.cache'), require);
+import { codeCacheFor, loadBundle } from './src/cli/load-bundle.ts';
+const [outdir, name, mode, runsJson] = process.argv.slice(2);
+const file = join(outdir, \`cli.\${name}.cache\`);
+const b = loadBundle<typeof import('./src/cli/start.ts')>(join(outdir, 'cli.js'), file, require);
 if (mode === 'check') process.exit(b.cacheMissed ? 3 : 0);
-const runs = [['--help'], ['hash', 'user_123'], ['token', 'sign', '--user-id', 'user_123'], ['token', 'verify', token], ['token', 'verify', token + 'x']];
+// Each run: the argv, env changes for it (null: unset) and its exit code (a run that fails
+// where it should not would train the error path instead).
+const runs: { argv: string[]; env?: Record<string, string | null>; exit?: number }[] = JSON.parse(runsJson);
+const strays = runs.filter((r) => name !== 'cli' && codeCacheFor(r.argv) !== name);
+if (strays.length) throw new Error(\`the \${name} cache is trained on commands that load another: \${JSON.stringify(strays)}\`);
 (async () => {
-  for (const argv of runs) await b.exports.main(argv, b.exports.createRealCtx());
-  writeFileSync(join(outdir, 'cli.cache'), b.createCache());
+  for (const { argv, env = {}, exit = 0 } of runs) {
+    const saved = { ...process.env };
+    for (const [k, v] of Object.entries(env)) if (v === null) delete process.env[k]; else process.env[k] = v;
+    const code = await b.exports.main(argv, b.exports.createRealCtx());
+    if (code !== exit) throw new Error(\`chatid \${argv.join(' ')} exited \${code}, not \${exit}\`);
+    process.env = saved;
+  }
+  writeFileSync(file, b.createCache());
   process.exit(0);
 })();
 `,
@@ -320,12 +333,19 @@ const runs = [['--help'], ['hash', 'user_123'], ['token', 'sign', '--user-id', '
     const token = `${signed}.${createHmac('sha256', secret).update(signed).digest('base64url')}`;
     const config = join(work, 'config');
     mkdirSync(config, { mode: 0o700 });
+    writeFileSync(join(config, 'config.json'), JSON.stringify({ profiles: { build: { provider: 'chatbase', secret } } }), { mode: 0o600 });
     const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('CHATID_') && k !== 'FORCE_COLOR'));
     Object.assign(env, { CHATID_SECRET: secret, CHATID_PROVIDER: 'chatbase', CHATID_CONFIG_DIR: config, NO_COLOR: '1', CI: 'true' });
-    const train = spawnSync(process.execPath, [trainer, outdir, 'train', token], { env, stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
-    if (train.status !== 0) fail(`making the code cache failed (exit ${train.status ?? train.signal}): ${train.stderr.slice(0, 2000)}`);
-    const check = spawnSync(process.execPath, [trainer, outdir, 'check'], { env, stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
-    if (check.status !== 0) fail(`V8 rejected the code cache just made (exit ${check.status ?? check.signal}): ${check.stderr.slice(0, 2000)}`);
+    const hash = [{ argv: ['hash', 'user_123'] }, { argv: ['hash', 'user_123', '--profile', 'build'], env: { CHATID_SECRET: null, CHATID_PROVIDER: null } }];
+    const sign = [{ argv: ['token', 'sign', '--user-id', 'user_123'] }];
+    const verify = [{ argv: ['token', 'verify', token] }, { argv: ['token', 'verify', `${token}x`], exit: 3 }];
+    const caches = { hash, 'token-sign': sign, 'token-verify': verify, cli: [{ argv: ['--help'] }, ...hash, ...sign, ...verify] };
+    for (const [name, runs] of Object.entries(caches)) {
+      const train = spawnSync(process.execPath, [trainer, outdir, name, 'train', JSON.stringify(runs)], { env, stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
+      if (train.status !== 0) fail(`making the ${name} code cache failed (exit ${train.status ?? train.signal}): ${train.stderr.slice(0, 2000)}`);
+      const check = spawnSync(process.execPath, [trainer, outdir, name, 'check'], { env, stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
+      if (check.status !== 0) fail(`V8 rejected the ${name} code cache just made (exit ${check.status ?? check.signal}): ${check.stderr.slice(0, 2000)}`);
+    }
   } finally {
     rmSync(work, { recursive: true, force: true });
   }

@@ -4,16 +4,17 @@
 import type * as Fs from 'node:fs';
 import { createRequire } from 'node:module';
 import type * as Url from 'node:url';
-import { loadBundle } from './cli/load-bundle.js';
+import { codeCacheFor, loadBundle } from './cli/load-bundle.js';
 import type * as Start from './cli/start.js';
 import { VERSION } from './version.js';
 
 /**
- * Set by scripts/build.mjs: the CommonJS bundle of src/cli/start.ts beside dist/bin.js and its
- * V8 code cache. Undefined in other builds of this file (tests bundle it as ESM with
- * splitting), which import start.js instead.
+ * Set by scripts/build.mjs: the CommonJS bundle of src/cli/start.ts beside dist/bin.js, and the
+ * start of its V8 code caches' names (`./cli.` + codeCacheFor(argv) + `.cache`). Undefined in
+ * other builds of this file (tests bundle it as ESM with splitting), which import start.js
+ * instead.
  */
-declare const CHATID_CLI_BUNDLE: { file: string; cache: string } | undefined;
+declare const CHATID_CLI_BUNDLE: { file: string; cachePrefix: string } | undefined;
 
 type Cli = typeof Start;
 
@@ -36,7 +37,7 @@ async function run(): Promise<void> {
   const { main, createRealCtx } =
     typeof CHATID_CLI_BUNDLE === 'undefined'
       ? await import('./cli/start.js')
-      : loadBundle<Cli>(beside(CHATID_CLI_BUNDLE.file), beside(CHATID_CLI_BUNDLE.cache), load).exports;
+      : loadBundle<Cli>(beside(CHATID_CLI_BUNDLE.file), beside(`${CHATID_CLI_BUNDLE.cachePrefix}${codeCacheFor(argv)}.cache`), load).exports;
   process.exitCode = await main(argv, createRealCtx());
 }
 

@@ -13,6 +13,27 @@ const ID_PREFIX = '/*chatid-build:';
 const ID_LENGTH = 64;
 const WRAPPER = '(function (exports, require, module, __filename, __dirname) {';
 
+/**
+ * The V8 code caches the build makes for dist/cli.js, one per start-up that issue 5 times, plus
+ * `cli` for every other command: a cache holds the bytecode of every function its training run
+ * compiled, and V8 deserializes all of it at start, so a cache trained on one command loads
+ * ≈ 110 KB less than one trained on all of them (≈ 2–3 ms of `token sign`; docs/performance.md).
+ */
+export type CodeCacheName = 'hash' | 'token-sign' | 'token-verify' | 'cli';
+
+/**
+ * The code cache for a command line: the command's own when its first two words are one of
+ * the commands with their own cache (options before the command, such as `--profile prod`,
+ * make it `cli`: slower by a few ms, never wrong).
+ * @example codeCacheFor(['token', 'sign', '--user-id', 'u1']) // 'token-sign'
+ */
+export function codeCacheFor(argv: readonly string[]): CodeCacheName {
+  if (argv[0] === 'hash') return 'hash';
+  if (argv[0] === 'token' && argv[1] === 'sign') return 'token-sign';
+  if (argv[0] === 'token' && argv[1] === 'verify') return 'token-verify';
+  return 'cli';
+}
+
 export interface LoadedBundle<T> {
   exports: T;
   /** False when V8 used the cache: it was there, made for this build, by this Node and V8. */
@@ -23,7 +44,7 @@ export interface LoadedBundle<T> {
 
 /**
  * Run the CommonJS bundle `file` (dist/cli.js) as `require` would, but compiled with V8's code
- * cache from `cacheFile` (written by scripts/build.mjs after running the common commands): V8
+ * cache from `cacheFile` (written by scripts/build.mjs after running a command: codeCacheFor): V8
  * then deserializes bytecode instead of parsing and compiling ~500 KB at every start. Node 20
  * has no `module.enableCompileCache()` (Node ≥ 22.1), hence this.
  *
@@ -31,9 +52,9 @@ export interface LoadedBundle<T> {
  * written on its first line by the build; V8 itself compares only the source length) and V8
  * accepts it (same V8 version and flags); otherwise the bundle is compiled from source as
  * usual: slower, same result. The id is not recomputed here (hashing 500 KB costs more than
- * the rest of the loading): a hand edit of dist/cli.js needs a rebuild, or dist/cli.cache
+ * the rest of the loading): a hand edit of dist/cli.js needs a rebuild, or dist/cli.*.cache
  * deleted. An ASCII bundle (the build makes it so) is read as latin1, skipping UTF-8 decoding.
- * @example loadBundle<typeof Start>('/app/dist/cli.js', '/app/dist/cli.cache', createRequire(import.meta.url)).exports.main
+ * @example loadBundle<typeof Start>('/app/dist/cli.js', '/app/dist/cli.hash.cache', createRequire(import.meta.url)).exports.main
  */
 export function loadBundle<T>(file: string, cacheFile: string, load: (id: string) => unknown): LoadedBundle<T> {
   const { readFileSync } = load('node:fs') as typeof Fs;
