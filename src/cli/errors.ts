@@ -81,6 +81,10 @@ export class ExitWithCode extends Error {
   }
 }
 
+/** The hint of an internal error; renderError swaps it for INTERNAL_HINT_WITH_STACK under --verbose. */
+export const INTERNAL_HINT = 'This is a bug in chatid. Re-run with --verbose for the stack trace and report it.';
+export const INTERNAL_HINT_WITH_STACK = 'This is a bug in chatid. Please report it with the stack trace printed below.';
+
 /** Anything thrown becomes a CliError; unknown errors are internal (exit 1) with their cause kept. */
 export function toCliError(err: unknown): CliError {
   if (err instanceof CliError) return err;
@@ -89,6 +93,6 @@ export function toCliError(err: unknown): CliError {
   const message = e && typeof e.message === 'string' ? e.message : String(err);
   return new InternalError('ERR_INTERNAL', message, {
     cause: err,
-    hint: 'This is a bug in chatid. Re-run with --verbose for the stack trace and report it.',
+    hint: INTERNAL_HINT,
   });
 }

@@ -1,5 +1,5 @@
 import type { Ctx } from './context.js';
-import { type CliError, ExitCode, UsageError } from './errors.js';
+import { type CliError, ExitCode, INTERNAL_HINT, INTERNAL_HINT_WITH_STACK, UsageError } from './errors.js';
 import { mapStack } from './stack.js';
 
 /**
@@ -36,20 +36,21 @@ export function verbose(ctx: Ctx, message: string): void {
 
 /** Print an error the way the contract says and return its exit code. */
 export function renderError(err: CliError, ctx: Ctx): number {
+  const stack = ctx.ui.verbose && err.exitCode === ExitCode.failure && err.cause instanceof Error ? err.cause.stack : undefined;
+  // Under --verbose the stack is printed below: do not ask for a re-run with --verbose.
+  const hint = stack && err.hint === INTERNAL_HINT ? INTERNAL_HINT_WITH_STACK : err.hint;
   if (ctx.ui.json) {
     const error: Record<string, unknown> = { code: err.code, message: err.message };
-    if (err.hint !== undefined) error.hint = err.hint;
+    if (hint !== undefined) error.hint = hint;
     if (err.details) Object.assign(error, err.details);
     ctx.io.stdout.write(`${JSON.stringify({ error }, null, ctx.ui.ndjson ? undefined : 2)}\n`);
   } else if (err.exitCode !== ExitCode.cancelled || err.message !== 'Cancelled') {
     ctx.io.stderr.write(`${ctx.errColor.red('error:')} ${err.message} ${ctx.errColor.dim(`(${err.code})`)}\n`);
-    if (err.hint) ctx.io.stderr.write(`${ctx.errColor.cyan('hint:')} ${err.hint}\n`);
+    if (hint) ctx.io.stderr.write(`${ctx.errColor.cyan('hint:')} ${hint}\n`);
   } else {
     ctx.io.stderr.write('Cancelled.\n');
   }
-  if (ctx.ui.verbose && err.exitCode === ExitCode.failure && err.cause instanceof Error && err.cause.stack) {
-    ctx.io.stderr.write(`${ctx.errColor.dim(mapStack(err.cause.stack))}\n`);
-  }
+  if (stack) ctx.io.stderr.write(`${ctx.errColor.dim(mapStack(stack))}\n`);
   return err.exitCode;
 }
 

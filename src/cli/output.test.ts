@@ -1,0 +1,31 @@
+import { describe, expect, it } from 'vitest';
+import { createTestCtx } from '../../test/helpers/test-ctx.js';
+import { INTERNAL_HINT, INTERNAL_HINT_WITH_STACK, toCliError } from './errors.js';
+import { renderError } from './output.js';
+
+describe('renderError of an internal error', () => {
+  const boom = () => toCliError(new TypeError('boom'));
+
+  it('asks for a re-run with --verbose, and prints no stack, without --verbose', () => {
+    const ctx = createTestCtx();
+    expect(renderError(boom(), ctx)).toBe(1);
+    expect(ctx.stderr.text).toBe(`error: boom (ERR_INTERNAL)\nhint: ${INTERNAL_HINT}\n`);
+  });
+
+  it('prints the stack under --verbose, and then does not ask for --verbose again', () => {
+    const ctx = createTestCtx();
+    ctx.ui.verbose = true;
+    expect(renderError(boom(), ctx)).toBe(1);
+    expect(ctx.stderr.text).toContain(`hint: ${INTERNAL_HINT_WITH_STACK}\nTypeError: boom\n    at `);
+    expect(ctx.stderr.text).not.toContain('--verbose');
+  });
+
+  it('says the same in the JSON error document', () => {
+    const ctx = createTestCtx();
+    ctx.ui.json = true;
+    ctx.ui.verbose = true;
+    renderError(boom(), ctx);
+    expect(JSON.parse(ctx.stdout.text)).toEqual({ error: { code: 'ERR_INTERNAL', message: 'boom', hint: INTERNAL_HINT_WITH_STACK } });
+    expect(ctx.stderr.text).toMatch(/^TypeError: boom\n {4}at /);
+  });
+});
