@@ -1,7 +1,8 @@
 // Bundles the CLI into dist/ as CommonJS (`npm run build`; `npm ci` runs it via `prepare`):
 //   dist/bin.js        the entry (bin/chatid.js requires it): a lone `--version` answers there;
 //   dist/cli.js        src/cli/start.ts and everything it can reach (commander, chalk, every
-//                      command), one file, no splitting, written inside the CommonJS wrapper;
+//                      command), one file, no splitting, written inside the CommonJS wrapper,
+//                      strict mode;
 //   dist/cli.*.cache   V8's code caches for cli.js, one per timed command (hash, token sign,
 //                      token verify) and cli for the others, each made here by running its
 //                      commands, valid for the cli.js whose build id (its first line) it starts with;
@@ -12,7 +13,7 @@
 //                      undici and cli-progress stay in node_modules (CommonJS already).
 // Why (docs/performance.md, "Where start-up time goes now"): Node's ESM loader costs about
 // 0.75 M instructions per module file and ~15 M to start; CommonJS costs neither, and with the
-// code cache V8 skips parsing and compiling the ~500 KB bundle (Node 20 has no
+// code cache V8 skips parsing and compiling the ~415 KB bundle (Node 20 has no
 // module.enableCompileCache). `import()` of our own modules becomes a function call in the
 // bundle; the heavy packages keep their separate files.
 // cli.js drops its whitespace (565 → 415 KB: ≈ 1.5 ms less reading and compiling at every
@@ -123,9 +124,12 @@ const BUILD_ID_PLACEHOLDER = `/*chatid-build:${'0'.repeat(64)}*/`;
  * source-map comment), so load-bundle.ts compiles the file's text as it is read: wrapping it at
  * run time made V8 flatten a ~560 KB two-part string, ≈ 4.5 ms of every start
  * (docs/performance.md). The same text as WRAPPER in src/cli/load-bundle.ts, which refuses a
- * file without it.
+ * file without it. STRICT follows it: esbuild's own "use strict" comes after the banner, so it
+ * was no directive, and the bundle ran in sloppy mode while the tests run the sources as ESM,
+ * which is strict.
  */
 const CJS_WRAPPER = '(function (exports, require, module, __filename, __dirname) {';
+const STRICT = '"use strict";';
 
 const COMMON = { bundle: true, format: 'cjs', platform: 'node', target: 'node20.19', legalComments: 'none', logLevel: 'warning', charset: 'ascii' };
 
@@ -144,7 +148,7 @@ export async function buildCli({ outdir = join(ROOT, 'dist'), codeCache = true, 
     ...COMMON,
     ...IMPORT_META_URL,
     absWorkingDir: ROOT,
-    banner: { js: `${BUILD_ID_PLACEHOLDER}${CJS_WRAPPER}${IMPORT_META_URL.banner.js}` },
+    banner: { js: `${BUILD_ID_PLACEHOLDER}${CJS_WRAPPER}${STRICT}${IMPORT_META_URL.banner.js}` },
     entryPoints: { cli: 'src/cli/start.ts' },
     // Whitespace only: identifiers keep their names in stacks and in the heap.
     minifyWhitespace: true,
@@ -214,7 +218,7 @@ export async function buildCli({ outdir = join(ROOT, 'dist'), codeCache = true, 
   // so that load-bundle.ts can read the file as latin1 instead of decoding UTF-8.
   let source = cli.outputFiles.find((f) => f.path === cliFile).text.replace(/[^\p{ASCII}]/gu, (c) => '?'.repeat(c.length));
   if (/\bimport\(/.test(source)) fail(`${relative(ROOT, cliFile)} calls import(), which a vm.Script cannot (src/cli/load-bundle.ts).`);
-  if (!source.startsWith(`${BUILD_ID_PLACEHOLDER}${CJS_WRAPPER}`)) fail(`${relative(ROOT, cliFile)} does not start with its build id placeholder and the CommonJS wrapper.`);
+  if (!source.startsWith(`${BUILD_ID_PLACEHOLDER}${CJS_WRAPPER}${STRICT}`)) fail(`${relative(ROOT, cliFile)} does not start with its build id placeholder, the CommonJS wrapper and "use strict".`);
   // Close the wrapper after the code and before the source-map comment, which stays last.
   const mapComment = /\n\/\/# sourceMappingURL=[^\n]*\n?$/.exec(source);
   source = mapComment ? `${source.slice(0, mapComment.index)}\n})${source.slice(mapComment.index)}` : `${source}\n})\n`;
@@ -289,6 +293,8 @@ function checkStartupPath(meta, outdir, vendored) {
  */
 async function writeCodeCache(outdir) {
   const work = mkdtempSync(join(tmpdir(), 'chatid-code-cache-'));
+  // Thrown inside, reported after the temp dir (trainer and made-up secret) is gone.
+  let problem;
   try {
     const trainer = join(work, 'trainer.cjs');
     await build({
@@ -312,11 +318,12 @@ const strays = runs.filter((r) => name !== 'cli' && codeCacheFor(r.argv) !== nam
 if (strays.length) throw new Error(\`the \${name} cache is trained on commands that load another: \${JSON.stringify(strays)}\`);
 (async () => {
   for (const { argv, env = {}, exit = 0 } of runs) {
-    const saved = { ...process.env };
-    for (const [k, v] of Object.entries(env)) if (v === null) delete process.env[k]; else process.env[k] = v;
+    const saved = Object.keys(env).map((k) => [k, process.env[k]] as const);
+    const set = (k: string, v: string | null | undefined) => { if (v === null || v === undefined) delete process.env[k]; else process.env[k] = v; };
+    for (const [k, v] of Object.entries(env)) set(k, v);
     const code = await b.exports.main(argv, b.exports.createRealCtx());
     if (code !== exit) throw new Error(\`chatid \${argv.join(' ')} exited \${code}, not \${exit}\`);
-    process.env = saved;
+    for (const [k, v] of saved) set(k, v);
   }
   writeFileSync(file, b.createCache());
   process.exit(0);
@@ -342,13 +349,16 @@ if (strays.length) throw new Error(\`the \${name} cache is trained on commands t
     const caches = { hash, 'token-sign': sign, 'token-verify': verify, cli: [{ argv: ['--help'] }, ...hash, ...sign, ...verify] };
     for (const [name, runs] of Object.entries(caches)) {
       const train = spawnSync(process.execPath, [trainer, outdir, name, 'train', JSON.stringify(runs)], { env, stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
-      if (train.status !== 0) fail(`making the ${name} code cache failed (exit ${train.status ?? train.signal}): ${train.stderr.slice(0, 2000)}`);
+      if (train.status !== 0) throw new Error(`making the ${name} code cache failed (exit ${train.status ?? train.signal}): ${train.stderr.slice(0, 2000)}`);
       const check = spawnSync(process.execPath, [trainer, outdir, name, 'check'], { env, stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
-      if (check.status !== 0) fail(`V8 rejected the ${name} code cache just made (exit ${check.status ?? check.signal}): ${check.stderr.slice(0, 2000)}`);
+      if (check.status !== 0) throw new Error(`V8 rejected the ${name} code cache just made (exit ${check.status ?? check.signal}): ${check.stderr.slice(0, 2000)}`);
     }
+  } catch (err) {
+    problem = err;
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
+  if (problem) fail(problem instanceof Error ? problem.message : String(problem));
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {

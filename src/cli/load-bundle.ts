@@ -14,8 +14,8 @@ const ID_LENGTH = 64;
 const WRAPPER = '(function (exports, require, module, __filename, __dirname) {';
 
 /**
- * The V8 code caches the build makes for dist/cli.js, one per start-up that issue 5 times, plus
- * `cli` for every other command: a cache holds the bytecode of every function its training run
+ * The V8 code caches the build makes for dist/cli.js: one for each command whose start-up
+ * issue 5 times (`hash`, `token sign`, `token verify`), and `cli` for every other command: a cache holds the bytecode of every function its training run
  * compiled, and V8 deserializes all of it at start, so a cache trained on one command loads
  * ≈ 110 KB less than one trained on all of them (≈ 2–3 ms of `token sign`; docs/performance.md).
  */
@@ -45,15 +45,16 @@ export interface LoadedBundle<T> {
 /**
  * Run the CommonJS bundle `file` (dist/cli.js) as `require` would, but compiled with V8's code
  * cache from `cacheFile` (written by scripts/build.mjs after running a command: codeCacheFor): V8
- * then deserializes bytecode instead of parsing and compiling ~500 KB at every start. Node 20
+ * then deserializes bytecode instead of parsing and compiling ~415 KB at every start. Node 20
  * has no `module.enableCompileCache()` (Node ≥ 22.1), hence this.
  *
  * The cache is used only when it starts with the bundle's build id (the SHA-256 of the bundle,
  * written on its first line by the build; V8 itself compares only the source length) and V8
  * accepts it (same V8 version and flags); otherwise the bundle is compiled from source as
- * usual: slower, same result. The id is not recomputed here (hashing 500 KB costs more than
+ * usual: slower, same result. The id is not recomputed here (hashing 415 KB costs more than
  * the rest of the loading): a hand edit of dist/cli.js needs a rebuild, or dist/cli.*.cache
- * deleted. An ASCII bundle (the build makes it so) is read as latin1, skipping UTF-8 decoding.
+ * deleted. V8 does not checksum a code cache: one damaged in place (same length, same id) can
+ * crash the process; `npm run build`, or deleting dist/cli.*.cache, mends it. An ASCII bundle (the build makes it so) is read as latin1, skipping UTF-8 decoding.
  * @example loadBundle<typeof Start>('/app/dist/cli.js', '/app/dist/cli.hash.cache', createRequire(import.meta.url)).exports.main
  */
 export function loadBundle<T>(file: string, cacheFile: string, load: (id: string) => unknown): LoadedBundle<T> {
