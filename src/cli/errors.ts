@@ -84,6 +84,8 @@ export class ExitWithCode extends Error {
 /** The hint of an internal error; renderError swaps it for INTERNAL_HINT_WITH_STACK under --verbose. */
 export const INTERNAL_HINT = 'This is a bug in chatid. Re-run with --verbose for the stack trace and report it.';
 export const INTERNAL_HINT_WITH_STACK = 'This is a bug in chatid. Please report it with the stack trace printed below.';
+/** The same under --verbose when what was thrown has no stack (not an Error). */
+export const INTERNAL_HINT_NO_STACK = 'This is a bug in chatid. Please report it with the command you ran; it left no stack trace.';
 
 /** Anything thrown becomes a CliError; unknown errors are internal (exit 1) with their cause kept. */
 export function toCliError(err: unknown): CliError {

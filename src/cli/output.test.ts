@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createTestCtx } from '../../test/helpers/test-ctx.js';
-import { INTERNAL_HINT, INTERNAL_HINT_WITH_STACK, toCliError } from './errors.js';
+import { INTERNAL_HINT, INTERNAL_HINT_NO_STACK, INTERNAL_HINT_WITH_STACK, toCliError } from './errors.js';
 import { renderError } from './output.js';
 
 describe('renderError of an internal error', () => {
@@ -18,6 +18,13 @@ describe('renderError of an internal error', () => {
     expect(renderError(boom(), ctx)).toBe(1);
     expect(ctx.stderr.text).toContain(`hint: ${INTERNAL_HINT_WITH_STACK}\nTypeError: boom\n    at `);
     expect(ctx.stderr.text).not.toContain('--verbose');
+  });
+
+  it('under --verbose, for a thrown value with no stack, asks for a report without a re-run', () => {
+    const ctx = createTestCtx();
+    ctx.ui.verbose = true;
+    expect(renderError(toCliError('oops'), ctx)).toBe(1);
+    expect(ctx.stderr.text).toBe(`error: oops (ERR_INTERNAL)\nhint: ${INTERNAL_HINT_NO_STACK}\n`);
   });
 
   it('says the same in the JSON error document', () => {

@@ -1,5 +1,5 @@
 import type { Ctx } from './context.js';
-import { type CliError, ExitCode, INTERNAL_HINT, INTERNAL_HINT_WITH_STACK, UsageError } from './errors.js';
+import { type CliError, ExitCode, INTERNAL_HINT, INTERNAL_HINT_NO_STACK, INTERNAL_HINT_WITH_STACK, UsageError } from './errors.js';
 import { mapStack } from './stack.js';
 
 /**
@@ -37,8 +37,8 @@ export function verbose(ctx: Ctx, message: string): void {
 /** Print an error the way the contract says and return its exit code. */
 export function renderError(err: CliError, ctx: Ctx): number {
   const stack = ctx.ui.verbose && err.exitCode === ExitCode.failure && err.cause instanceof Error ? err.cause.stack : undefined;
-  // Under --verbose the stack is printed below: do not ask for a re-run with --verbose.
-  const hint = stack && err.hint === INTERNAL_HINT ? INTERNAL_HINT_WITH_STACK : err.hint;
+  // Under --verbose the stack (if any) is printed below: do not ask for a re-run with --verbose.
+  const hint = ctx.ui.verbose && err.hint === INTERNAL_HINT ? (stack ? INTERNAL_HINT_WITH_STACK : INTERNAL_HINT_NO_STACK) : err.hint;
   if (ctx.ui.json) {
     const error: Record<string, unknown> = { code: err.code, message: err.message };
     if (hint !== undefined) error.hint = hint;
