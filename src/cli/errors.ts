@@ -81,7 +81,7 @@ export class ExitWithCode extends Error {
   }
 }
 
-/** The hint of an internal error; renderError swaps it for INTERNAL_HINT_WITH_STACK under --verbose. */
+/** The hint of an internal error; under --verbose renderError swaps it for one of the two below. */
 export const INTERNAL_HINT = 'This is a bug in chatid. Re-run with --verbose for the stack trace and report it.';
 export const INTERNAL_HINT_WITH_STACK = 'This is a bug in chatid. Please report it with the stack trace printed below.';
 /** The same under --verbose when what was thrown has no stack (not an Error). */

@@ -15,9 +15,10 @@ const WRAPPER = '(function (exports, require, module, __filename, __dirname) {';
 
 /**
  * The V8 code caches the build makes for dist/cli.js: one for each command whose start-up
- * issue 5 times (`hash`, `token sign`, `token verify`), and `cli` for every other command: a cache holds the bytecode of every function its training run
- * compiled, and V8 deserializes all of it at start, so a cache trained on one command loads
- * ≈ 110 KB less than one trained on all of them (≈ 2–3 ms of `token sign`; docs/performance.md).
+ * issue 5 times (`hash`, `token sign`, `token verify`), and `cli` for every other command. A
+ * cache holds the bytecode of every function its training run compiled, and V8 deserializes
+ * all of it at start, so a cache trained on one command loads ≈ 110 KB less than one trained
+ * on all of them (≈ 2–3 ms of `token sign`; docs/performance.md).
  */
 export type CodeCacheName = 'hash' | 'token-sign' | 'token-verify' | 'cli';
 
@@ -54,7 +55,8 @@ export interface LoadedBundle<T> {
  * usual: slower, same result. The id is not recomputed here (hashing 415 KB costs more than
  * the rest of the loading): a hand edit of dist/cli.js needs a rebuild, or dist/cli.*.cache
  * deleted. V8 does not checksum a code cache: one damaged in place (same length, same id) can
- * crash the process; `npm run build`, or deleting dist/cli.*.cache, mends it. An ASCII bundle (the build makes it so) is read as latin1, skipping UTF-8 decoding.
+ * crash the process; `npm run build`, or deleting dist/cli.*.cache, mends it. An ASCII bundle
+ * (the build makes it so) is read as latin1, skipping UTF-8 decoding.
  * @example loadBundle<typeof Start>('/app/dist/cli.js', '/app/dist/cli.hash.cache', createRequire(import.meta.url)).exports.main
  */
 export function loadBundle<T>(file: string, cacheFile: string, load: (id: string) => unknown): LoadedBundle<T> {
