@@ -69,6 +69,28 @@ describe('contacts list', () => {
     const r = await runCli(['contacts', 'list', '--json'], ctx);
     expect([r.exitCode, r.json().error.code]).toEqual([4, 'ERR_API_KEY_MISSING']);
   });
+  it('an API key that no HTTP header can carry is exit 4 (ERR_API_KEY_INVALID), naming the character, not the key, without a request', async () => {
+    for (const [key, what] of [
+      ['oc_test_\u2026', 'holds U+2026 "\u2026" at character 9 of 9'],
+      ['cb_key\n', 'holds a line break at character 7 of 7'],
+      [' cb_key', 'holds a space at character 1 of 7'],
+    ]) {
+      ctx = createTestCtx({ env: { ...ENV, CHATID_API_KEY: key } });
+      const r = await runCli(['contacts', 'list', '--json'], ctx);
+      const { error } = r.json();
+      expect([r.exitCode, error.code]).toEqual([4, 'ERR_API_KEY_INVALID']);
+      expect(error.message).toContain(`The API key (from CHATID_API_KEY) ${what}`);
+      expect(error.message).not.toContain('cb_key');
+      expect(error.hint).toContain('Copy the key again');
+    }
+  });
+  it('no API key in the active profile: the hint names the profile and what --force replaces', async () => {
+    ctx = createTestCtx({ env: { ...ENV, CHATID_API_KEY: undefined }, profiles: { prod: { provider: 'chatbase', agentId: 'bot1' } }, activeProfile: 'prod' });
+    const r = await runCli(['contacts', 'list', '--json'], ctx);
+    expect([r.exitCode, r.json().error.code]).toEqual([4, 'ERR_API_KEY_MISSING']);
+    expect(r.json().error.message).toBe('No API key in profile "prod".');
+    expect(r.json().error.hint).toContain('chatid profile add prod --force --api-key-stdin` and its other settings (--force replaces the whole profile)');
+  });
   it('replyful and teamweb have no contacts: exit 2, "not offered"', async () => {
     for (const provider of ['replyful', 'teamweb']) {
       ctx = createTestCtx({ env: { ...ENV, CHATID_PROVIDER: provider } });
