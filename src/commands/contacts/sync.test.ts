@@ -84,3 +84,20 @@ describe('contacts sync: blank lines and "" rows (dry run, no vendor needed)', (
     expect(r.stdout).toMatch(/row 2 \(line 4\): ID_MISSING/);
   });
 });
+
+describe('contacts sync - (stdin) when the temporary directory cannot hold it', () => {
+  it('names the directory and TMPDIR, exit 1, instead of an internal error', async () => {
+    const before = process.env.TMPDIR;
+    process.env.TMPDIR = '/nonexistent/chatid-tmp';
+    try {
+      const r = await runCli(['contacts', 'sync', '-', '--dry-run', '--json'], createTestCtx({ stdin: 'external_id\nu1\n', cwd: tmpdir() }));
+      const { error } = r.json();
+      expect([r.exitCode, error.code]).toEqual([1, 'ERR_SYNC_STDIN_SPOOL']);
+      expect(error.message).toMatch(/^Cannot keep the CSV from stdin in a temporary file under \/nonexistent\/chatid-tmp: ENOENT/);
+      expect(error.hint).toContain('Set TMPDIR to a writable directory');
+    } finally {
+      if (before === undefined) delete process.env.TMPDIR;
+      else process.env.TMPDIR = before;
+    }
+  });
+});

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import type { Ctx } from '../../cli/context.js';
-import { ExitWithCode, PartialSuccessError, UsageError } from '../../cli/errors.js';
+import { ExitWithCode, PartialSuccessError, StoreError, UsageError } from '../../cli/errors.js';
 import { emit, info, verbose, warn } from '../../cli/output.js';
 import type { Settings } from '../../cli/settings.js';
 import type { ByteSource } from '../../sync/csv-reader.js';
@@ -190,11 +190,27 @@ async function openSource(opts: SyncOptions, ctx: Ctx): Promise<{ name: string; 
   if (opts.file === '-') {
     const { tmpdir } = await import('node:os');
     const { pipeline } = await import('node:stream/promises');
-    const dir = await mkdtemp(join(tmpdir(), 'chatid-sync-'));
+    const base = tmpdir();
+    const spoolError = (err: unknown) =>
+      new StoreError('ERR_SYNC_STDIN_SPOOL', `Cannot keep the CSV from stdin in a temporary file under ${base}: ${(err as Error).message}.`, {
+        hint: 'Set TMPDIR to a writable directory with room for the CSV, or pass the CSV as a file path instead of -.',
+        cause: err,
+      });
+    let dir: string;
+    try {
+      dir = await mkdtemp(join(base, 'chatid-sync-'));
+    } catch (err) {
+      throw spoolError(err);
+    }
     const path = join(dir, 'stdin.csv');
     // A file lets the sync read the rows more than once (duplicates, the count for the
     // progress bar) while memory stays flat; it is private (0600) and removed afterwards.
-    await pipeline(ctx.io.stdin, createWriteStream(path, { mode: 0o600 }));
+    try {
+      await pipeline(ctx.io.stdin, createWriteStream(path, { mode: 0o600 }));
+    } catch (err) {
+      await rm(dir, { recursive: true, force: true });
+      throw spoolError(err);
+    }
     return {
       name: 'stdin',
       path,
