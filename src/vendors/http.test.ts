@@ -109,6 +109,16 @@ describe('requests', () => {
     expect([e.code, e.exitCode, e.details]).toEqual(['ERR_VENDOR_REJECTED', 1, { status, vendorMessage: 'Invalid request body', issues: [{ field: 'email', message: 'bad email' }], vendor: 'Chatbase' }]);
     expect(e.hint).toBeTruthy();
   });
+  it('a 409 hint says what conflicts: an attribute name, or a contact email or id', async () => {
+    const hintFor = async (path: string) => {
+      pool().intercept({ path, method: 'POST' }).reply(409, { message: 'conflict' });
+      return ((await client().json('POST', path, { body: {} }).catch((err) => err)) as VendorError).hint;
+    };
+    expect(await hintFor('/api/v1/chatbots/b/custom-attributes')).toMatch(/^An attribute with this name exists already/);
+    expect(await hintFor('/api/v1/chatbots/b/contacts')).toMatch(/^Another record already uses this email or external id/);
+    expect(await hintFor('/api/v1/chatbots/b/contacts/c1')).toMatch(/^Another record already uses this email or external id/);
+    expect(await hintFor('/x')).toMatch(/^It conflicts with a record the vendor has already/);
+  });
   it('a 2xx that is not JSON is ERR_VENDOR_BAD_RESPONSE', async () => {
     pool().intercept({ path: '/x' }).reply(200, '<html>');
     await expect(client().json('GET', '/x')).rejects.toMatchObject({ code: 'ERR_VENDOR_BAD_RESPONSE' });

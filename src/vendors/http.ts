@@ -278,9 +278,16 @@ export function httpError(vendor: string, status: number, bodyText: string, meth
     status === 404
       ? 'Check the agent id (--agent-id / CHATID_AGENT_ID), the base URL and the id you passed.'
       : status === 409
-        ? 'Another record already uses this email or external id; change one of them.'
+        ? conflictHint(path)
         : 'Fix the request as the vendor says and run again.';
   return new VendorError('ERR_VENDOR_REJECTED', `${said}${issueText}`, { details, hint });
+}
+
+/** What a 409 means depends on what was written: an attribute's name, or a contact's email or id. */
+function conflictHint(path: string): string {
+  if (/\/custom-attributes(\/|\?|$)/.test(path)) return 'An attribute with this name exists already (`chatid attributes list`); its type cannot change, so pick another name or use the one there.';
+  if (/\/contacts(\/|\?|$)/.test(path)) return 'Another record already uses this email or external id; change one of them.';
+  return 'It conflicts with a record the vendor has already; check what exists, then change the request.';
 }
 
 function isAbort(err: unknown, signal: AbortSignal | undefined): boolean {
