@@ -4,7 +4,8 @@ import { createTestCtx, runCli, type TestCtx } from '../../../test/helpers/test-
 const BASE = 'http://ocx.test';
 const ENV = { CHATID_PROVIDER: 'opencx', CHATID_API_KEY: 'ocx_live_k', CHATID_BASE_URL: BASE };
 const b64 = (o: unknown) => Buffer.from(JSON.stringify(o)).toString('base64url');
-const TOKEN = `${b64({ alg: 'HS256', typ: 'JWT' })}.${b64({ sub: 'ct_1', exp: 1767229200 })}.sig`;
+const HEADER = { alg: 'HS256', typ: 'JWT' };
+const TOKEN = `${b64(HEADER)}.${b64({ sub: 'ct_1', exp: 1767229200 })}.sig`;
 let ctx: TestCtx;
 afterEach(() => ctx.mockAgent.assertNoPendingInterceptors());
 
@@ -22,7 +23,9 @@ describe('token sign (OpenCX)', () => {
     ctx = createTestCtx({ env: ENV });
     ctx.mockAgent.get(BASE).intercept({ path: '/widget/authenticate-user', method: 'POST' }).reply(201, { token: TOKEN });
     const r = await runCli(['token', 'sign', '--email', 'ann@example.com', '--json'], ctx);
-    expect(r.json()).toEqual({ token: TOKEN, provider: 'opencx', contact: null, payload: { sub: 'ct_1', exp: 1767229200 }, expiresAt: '2026-01-01T01:00:00.000Z' });
+    expect(r.json()).toEqual({ token: TOKEN, header: HEADER, payload: { sub: 'ct_1', exp: 1767229200 }, expiresAt: '2026-01-01T01:00:00.000Z', provider: 'opencx', contact: null });
+    // The keys of every token sign --json (../shared/spec/cli.md §5) come first.
+    expect(Object.keys(r.json()).slice(0, 4)).toEqual(['token', 'header', 'payload', 'expiresAt']);
   });
   it('a rejected org key exits 4', async () => {
     ctx = createTestCtx({ env: ENV });

@@ -2,13 +2,15 @@ import type { Ctx } from '../../cli/context.js';
 import { emit } from '../../cli/output.js';
 
 /** `token sign` for OpenCX, as JSON. */
+/** `token sign`'s JSON shape (../shared/spec/cli.md §5), plus the provider and the contact OpenCX returned. */
 export interface SignOpencxResult {
   token: string;
-  provider: 'opencx';
-  contact: { id: string; [k: string]: unknown } | null;
-  /** The token's claims, decoded without verification (OpenCX signs with its own key). */
+  /** The token's header and claims, decoded without verification (OpenCX signs with its own key); null when it is not a JWT. */
+  header: Record<string, unknown> | null;
   payload: Record<string, unknown> | null;
   expiresAt: string | null;
+  provider: 'opencx';
+  contact: { id: string; [k: string]: unknown } | null;
 }
 
 /**
@@ -21,14 +23,16 @@ export async function signOpencx(o: { email: string; name?: string; json: boolea
   const settings = await resolveVendorSettings(ctx, { provider: 'opencx' });
   const client = await openOpencx(ctx, settings);
   const r = await client.authenticateUser({ email: o.email, name: o.name });
-  const payload = decodePayload(r.token);
+  const parts = r.token.split('.');
+  const header = parts.length === 3 ? decodeSegment(parts[0]) : null;
+  const payload = parts.length === 3 ? decodeSegment(parts[1]) : null;
   const exp = payload && typeof payload.exp === 'number' ? new Date(payload.exp * 1000).toISOString() : null;
-  const result: SignOpencxResult = { token: r.token, provider: 'opencx', contact: r.contact ?? null, payload, expiresAt: exp };
+  const result: SignOpencxResult = { token: r.token, header, payload, expiresAt: exp, provider: 'opencx', contact: r.contact ?? null };
   emit(ctx, result, (x) => x.token);
 }
 
-function decodePayload(token: string): Record<string, unknown> | null {
-  const part = token.split('.')[1];
+/** A base64url JSON object segment of a JWT, or null when it is not one. */
+function decodeSegment(part: string | undefined): Record<string, unknown> | null {
   if (part === undefined) return null;
   try {
     const v: unknown = JSON.parse(Buffer.from(part, 'base64url').toString('utf8'));
