@@ -89,7 +89,13 @@ describe('contacts sync: the example file', () => {
     expect(r.stdout).toContain('Synced 6 of 9 rows');
     expect(r.stdout).toMatch(/local sandbox http:\/\/127\.0\.0\.1:\d+/);
     expect(r.stdout).toContain('The sandbox now holds 6 contacts');
+    expect(r.stdout).toContain('To sync into a sandbox you can inspect, run `chatid sandbox`');
     expect(r.stderr).toContain('ERR_SYNC_PARTIAL');
+    // -q: the results stay, the advice goes.
+    const q = await runCli(['contacts', 'sync', EXAMPLE, '--sandbox', '-q'], createTestCtx({ dispatcher: agent, cwd: dir }));
+    expect(q.exitCode).toBe(5);
+    expect(q.stdout).toContain('The sandbox now holds 6 contacts');
+    expect(q.stdout).not.toContain('To sync into a sandbox you can inspect');
     const j = await runCli(['contacts', 'sync', EXAMPLE, '--sandbox', '--json'], createTestCtx({ dispatcher: agent, cwd: dir }));
     expect(j.json().sandbox).toMatchObject({ contacts: 6, agentId: 'sandbox-chatbot' });
   });

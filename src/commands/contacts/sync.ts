@@ -370,12 +370,14 @@ export function renderSync(r: SyncResult, ctx: Ctx): string {
     if (more > 0) lines.push(`  … and ${more} more${r.report ? ` in ${r.report}` : ' (pass --report rejected.csv to get them all)'}`);
   }
   if (r.sandbox) {
-    lines.push(
-      '',
-      `The sandbox now holds ${plural(r.sandbox.contacts, 'contact')}; it stopped with this command.`,
-      'To sync into a sandbox you can inspect, run `chatid sandbox` (port 4010) and in another terminal:',
-      `  CHATID_PROVIDER=chatbase CHATID_BASE_URL=http://127.0.0.1:4010 CHATID_API_KEY=${r.sandbox.apiKey} CHATID_AGENT_ID=${r.sandbox.agentId} chatid contacts sync ${r.file}`,
-    );
+    lines.push('', `The sandbox now holds ${plural(r.sandbox.contacts, 'contact')}; it stopped with this command.`);
+    // Advice, not a result: -q leaves it out.
+    if (!ctx.ui.quiet) {
+      lines.push(
+        'To sync into a sandbox you can inspect, run `chatid sandbox` (port 4010) and in another terminal:',
+        `  CHATID_PROVIDER=chatbase CHATID_BASE_URL=http://127.0.0.1:4010 CHATID_API_KEY=${r.sandbox.apiKey} CHATID_AGENT_ID=${r.sandbox.agentId} chatid contacts sync ${r.file}`,
+      );
+    }
   }
   return `${lines.join('\n')}\n`;
 }
