@@ -67,6 +67,18 @@ export function canPrompt(ctx: Pick<Ctx, 'io' | 'env' | 'ui'>): boolean {
   return Boolean(ctx.io.stdin.isTTY && ctx.io.stderr.isTTY) && !ctx.ui.noInput && !isCi(ctx.env);
 }
 
+/**
+ * Why canPrompt says no, for a hint (undefined when it says yes): the fix differs between CI
+ * set at a terminal, --no-input, and no terminal at all.
+ * @example promptsOffBecause(ctxInCi) // 'CI is set (CI=true)'
+ */
+export function promptsOffBecause(ctx: Pick<Ctx, 'io' | 'env' | 'ui'>): string | undefined {
+  if (ctx.ui.noInput) return '--no-input was given';
+  if (isCi(ctx.env)) return `CI is set (CI=${ctx.env.CI})`;
+  if (!ctx.io.stdin.isTTY || !ctx.io.stderr.isTTY) return 'this is not a terminal';
+  return undefined;
+}
+
 export function isCi(env: Readonly<Record<string, string | undefined>>): boolean {
   const v = env.CI?.toLowerCase();
   return v !== undefined && v !== '' && v !== '0' && v !== 'false';

@@ -166,12 +166,15 @@ describe('profile add (wizard)', () => {
   });
 
   it.each([
-    [{ env: { CI: 'true' } }, []],
-    [{}, ['--no-input']],
-  ])('does not prompt with %j %j: exit 2', async (o, extra) => {
-    const ctx = createTestCtx({ ...tty, ...o });
+    [{ ...tty, env: { CI: 'true' } }, [], 'because CI is set (CI=true).'],
+    [tty, ['--no-input'], 'because --no-input was given.'],
+    [{}, [], 'because this is not a terminal.'],
+  ])('does not prompt with %j %j: exit 2, and the hint says why', async (o, extra, why) => {
+    const ctx = createTestCtx(o);
     const r = await runCli(['profile', 'add', 'dev', ...extra, '--json'], ctx);
     expect([r.exitCode, r.json().error.code]).toEqual([2, 'ERR_PROVIDER_REQUIRED']);
+    expect(r.json().error.hint).toMatch(/^Pass --provider \(chatbase, .*\); chatid does not ask here /);
+    expect(r.json().error.hint.endsWith(why)).toBe(true);
     expect(ctx.asked).toEqual([]);
   });
 });

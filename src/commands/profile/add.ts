@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { canPrompt, type Ctx } from '../../cli/context.js';
+import { canPrompt, type Ctx, promptsOffBecause } from '../../cli/context.js';
 import { UsageError } from '../../cli/errors.js';
 import { emit, info } from '../../cli/output.js';
 import { readSecretFlags, SECRET_OPTION_HELP } from '../../cli/secret-input.js';
@@ -98,7 +98,7 @@ export async function runAdd(o: AddOptions, ctx: Ctx): Promise<AddResult> {
   if (!provider) {
     if (!interactive) {
       throw new UsageError('ERR_PROVIDER_REQUIRED', 'No provider given for the new profile.', {
-        hint: `Pass --provider (${PROVIDERS.join(', ')}), or run at a terminal to be asked.`,
+        hint: `Pass --provider (${PROVIDERS.join(', ')}); chatid does not ask here because ${promptsOffBecause(ctx) ?? 'prompting is off'}.`,
       });
     }
     provider = await ctx.prompter.select(
