@@ -58,8 +58,15 @@ export async function readSecretFlags(ctx: Ctx, f: SecretFlags, label = 'identit
     try {
       // Imported here: node:fs/promises (readline, file watchers behind it) is not loaded at
       // start-up by every command that merely defines the secret flags.
-      const { readFile } = await import('node:fs/promises');
+      const { readFile, stat } = await import('node:fs/promises');
       text = await readFile(path, 'utf8');
+      // As the store warns of its own file: a secret others can read is no longer secret.
+      const st = await stat(path);
+      const mode = st.mode & 0o777;
+      // Regular files only: a pipe (`--secret-file <(pass show x)`) is nobody else's to read.
+      if (ctx.platform.os !== 'win32' && st.isFile() && (mode & 0o077) !== 0) {
+        warn(ctx, `the ${label} file ${path} is mode 0${mode.toString(8)}, readable by other users; run chmod 600 ${path}.`);
+      }
     } catch (err) {
       throw new UsageError('ERR_SECRET_FILE', `Cannot read the ${label} file ${path} (${(err as NodeJS.ErrnoException).code ?? String(err)}).`, {
         cause: err,

@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -43,6 +43,24 @@ describe('secret set', () => {
     expect(rf.exitCode).toBe(0);
     expect(f.memory!.data.profiles.tw!.secret).toBe(TW_KEY);
     expect(rf.stderr).toMatch(/removed a trailing newline from the identity secret file/);
+  });
+
+  it('--secret-file: warns when the file is readable by other users, not when it is 0600', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'chatid-set-'));
+    for (const [mode, warned] of [
+      [0o644, true],
+      [0o640, true],
+      [0o600, false],
+    ] as const) {
+      writeFileSync(join(dir, 'tw.key'), TW_KEY);
+      chmodSync(join(dir, 'tw.key'), mode);
+      const f = createTestCtx({ profiles: profiles(), activeProfile: 'tw', cwd: dir });
+      const r = await runCli(['secret', 'set', '--secret-file', 'tw.key'], f);
+      expect(r.exitCode).toBe(0);
+      const warning = `warning: the identity secret file ${join(dir, 'tw.key')} is mode 0${mode.toString(8)}, readable by other users; run chmod 600`;
+      if (warned) expect(r.stderr).toContain(warning);
+      else expect(r.stderr).not.toContain('readable by other users');
+    }
   });
 
   it('warns when CHATID_SECRET overrides the stored secret', async () => {
