@@ -187,6 +187,9 @@ export async function startSandbox(o: SandboxOptions = {}): Promise<Sandbox> {
   let requestCount = 0;
   const keepLog = o.requestLog !== false;
   const sockets = new Set<Socket>();
+  // Aborted by close(): a request still in its --latency wait ends there (its socket is gone)
+  // instead of holding the process open, which made Ctrl-C exit 130 with requests in flight.
+  const stopping = new AbortController();
 
   function rateHeaders(family: Family, d: RateDecision, at: number): Record<string, string> {
     if (family === 'replyful') {
@@ -269,7 +272,13 @@ export async function startSandbox(o: SandboxOptions = {}): Promise<Sandbox> {
       await send(res, { status, json: body, headers: extra }, requestId, family);
       finish(status);
     };
-    if (o.latencyMs && !route?.exempt) await delay(o.latencyMs);
+    if (o.latencyMs && !route?.exempt) {
+      try {
+        await delay(o.latencyMs, undefined, { signal: stopping.signal });
+      } catch {
+        return; // closing
+      }
+    }
     if (!route) return fail('not-found');
     if (tooLarge) return fail('too-large');
 
@@ -394,6 +403,7 @@ export async function startSandbox(o: SandboxOptions = {}): Promise<Sandbox> {
     },
     close() {
       closing ??= (async () => {
+        stopping.abort();
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));
         for (const s of sockets) s.destroy();
         await closed;
