@@ -1,3 +1,4 @@
+import { apiKeyProblem } from '../core/api-key.js';
 import { isProvider, PROVIDER_INFO, PROVIDERS, type Provider } from '../core/providers.js';
 import type { Profile, StoreData } from '../store/types.js';
 import type { Ctx } from './context.js';
@@ -147,34 +148,25 @@ export function requireSecret(s: Settings): string {
 }
 
 /**
- * The API key, refused when it is missing or when an HTTP header could not carry it (a space, a
- * line break, a placeholder `…` copied from the docs): undici would fail the request as a
- * network error. The key itself is never printed, only the character and where it is.
+ * The API key, refused when it is missing or is no vendor's key shape (core/api-key.ts: a space,
+ * a line break, a placeholder `…` from the docs), which would otherwise fail later as a network
+ * error or a 401. The key itself is never printed, only the character and where it is.
  */
 export function requireApiKey(s: Settings): string {
+  const name = s.profileName?.value;
+  const replace = name ? `\`chatid profile add ${name} --force --api-key-stdin\` and its other settings (--force replaces the whole profile)` : undefined;
   if (s.apiKey) {
     const key = s.apiKey.value;
-    const bad = /[^\x21-\x7e]/.exec(key);
-    if (!bad) return key;
-    const where = describeSource(s.apiKey.source, 'apiKey');
-    throw new AuthError('ERR_API_KEY_INVALID', `The API key (from ${where}) holds ${describeChar(bad[0])} at character ${bad.index + 1} of ${key.length}: an HTTP header cannot carry it.`, {
-      hint: 'Copy the key again from the vendor dashboard, without spaces or line breaks around it; a placeholder such as `oc_test_…` in the docs stands for your own key.',
+    const problem = apiKeyProblem(key);
+    if (problem === undefined) return key;
+    const from = s.apiKey.source === 'profile' && name ? `profile "${name}"` : describeSource(s.apiKey.source, 'apiKey');
+    throw new AuthError('ERR_API_KEY_INVALID', `The API key from ${from} ${problem}: vendor API keys are printable ASCII without spaces.`, {
+      hint: `Copy the key again from the vendor dashboard, without spaces or line breaks around it (a placeholder such as \`oc_test_…\` in the docs stands for your own key)${s.apiKey.source === 'profile' && replace ? `, and store it with ${replace}` : ''}.`,
     });
   }
-  const name = s.profileName?.value;
   throw new AuthError('ERR_API_KEY_MISSING', `No API key${name ? ` in profile "${name}"` : ''}.`, {
-    hint: name
-      ? `Set CHATID_API_KEY, or store the key in the profile with \`chatid profile add ${name} --force --api-key-stdin\` and its other settings (--force replaces the whole profile).`
-      : 'Set CHATID_API_KEY, or store one with `chatid profile add <name> --api-key-stdin`.',
+    hint: replace ? `Set CHATID_API_KEY, or store the key in the profile with ${replace}.` : 'Set CHATID_API_KEY, or store one with `chatid profile add <name> --api-key-stdin`.',
   });
-}
-
-/** A character that may not be printable, named for an error message. */
-function describeChar(c: string): string {
-  const named: Record<string, string> = { ' ': 'a space', '\t': 'a tab', '\n': 'a line break', '\r': 'a carriage return' };
-  const code = c.codePointAt(0) ?? 0;
-  const u = `U+${code.toString(16).toUpperCase().padStart(4, '0')}`;
-  return named[c] ?? (code < 0x20 || (code >= 0x7f && code < 0xa0) ? `the control character ${u}` : `${u} "${c}"`);
 }
 
 export function requireAgentId(s: Settings): string {

@@ -89,6 +89,8 @@ describe('chatid sandbox', () => {
       [['--retry-after-format', 'date'], '--retry-after-format'],
       [['--scoped-key', 'k1'], '--scoped-key'],
       [['--scoped-key', 'k1='], '--scoped-key'],
+      [['--api-key', 'sk t'], '--api-key holds a space at character 3 of 4'],
+      [['--api-key', 'sk_t\u00e9st'], '--api-key holds U+00E9'],
     ];
     for (const [argv, needle] of cases) {
       const r = await runCli(['sandbox', '--json', ...argv]);

@@ -79,10 +79,17 @@ describe('contacts list', () => {
       const r = await runCli(['contacts', 'list', '--json'], ctx);
       const { error } = r.json();
       expect([r.exitCode, error.code]).toEqual([4, 'ERR_API_KEY_INVALID']);
-      expect(error.message).toContain(`The API key (from CHATID_API_KEY) ${what}`);
+      expect(error.message).toBe(`The API key from CHATID_API_KEY ${what}: vendor API keys are printable ASCII without spaces.`);
       expect(error.message).not.toContain('cb_key');
       expect(error.hint).toContain('Copy the key again');
     }
+  });
+  it('a bad API key stored in a profile: named with the profile, and how to replace it there', async () => {
+    ctx = createTestCtx({ env: { ...ENV, CHATID_API_KEY: undefined }, profiles: { prod: { provider: 'chatbase', agentId: 'bot1', apiKey: 'sk live' } }, activeProfile: 'prod' });
+    const r = await runCli(['contacts', 'list', '--json'], ctx);
+    expect([r.exitCode, r.json().error.code]).toEqual([4, 'ERR_API_KEY_INVALID']);
+    expect(r.json().error.message).toBe('The API key from profile "prod" holds a space at character 3 of 7: vendor API keys are printable ASCII without spaces.');
+    expect(r.json().error.hint).toContain('and store it with `chatid profile add prod --force --api-key-stdin`');
   });
   it('no API key in the active profile: the hint names the profile and what --force replaces', async () => {
     ctx = createTestCtx({ env: { ...ENV, CHATID_API_KEY: undefined }, profiles: { prod: { provider: 'chatbase', agentId: 'bot1' } }, activeProfile: 'prod' });

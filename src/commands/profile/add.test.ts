@@ -21,6 +21,17 @@ describe('profile add (flags)', () => {
     expect(r.stdout + r.stderr).not.toContain(SECRET);
   });
 
+  it('refuses an API key no vendor issues (a space inside), exit 2, storing nothing and printing no key', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'chatid-add-'));
+    writeFileSync(join(dir, 'key'), 'sk live_key\n');
+    const ctx = createTestCtx({ cwd: dir });
+    const r = await runCli(['profile', 'add', 'p', '--provider', 'chatbase', '--api-key-file', 'key', '--json'], ctx);
+    expect([r.exitCode, r.json().error.code]).toEqual([2, 'ERR_API_KEY_INVALID']);
+    expect(r.json().error.message).toBe('The API key read from key holds a space at character 3 of 11: vendor API keys are printable ASCII without spaces.');
+    expect(r.stdout + r.stderr).not.toContain('live_key');
+    expect(ctx.memory!.data).toEqual({ profiles: {} });
+  });
+
   it('answers --json with one document holding the masked profile', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'chatid-add-'));
     writeFileSync(join(dir, 'key'), API_KEY);

@@ -3,6 +3,7 @@ import { canPrompt, type Ctx, promptsOffBecause } from '../../cli/context.js';
 import { UsageError } from '../../cli/errors.js';
 import { emit, info } from '../../cli/output.js';
 import { readSecretFlags, SECRET_OPTION_HELP } from '../../cli/secret-input.js';
+import { apiKeyProblem } from '../../core/api-key.js';
 import { PROVIDER_INFO, PROVIDERS, type Provider } from '../../core/providers.js';
 import { relativeTime } from '../../core/relative-time.js';
 import type { Profile } from '../../store/types.js';
@@ -110,6 +111,13 @@ export async function runAdd(o: AddOptions, ctx: Ctx): Promise<AddResult> {
   if (o.agentId !== undefined) checkAgentId(p, o.agentId);
 
   const apiKeyFlag = await readSecretFlags(ctx, { secretStdin: o.apiKeyStdin, secretFile: o.apiKeyFile }, 'API key', '--api-key');
+  // Refused here, not at every later command that would send it.
+  const keyProblem = apiKeyFlag === undefined ? undefined : apiKeyProblem(apiKeyFlag);
+  if (keyProblem !== undefined) {
+    throw new UsageError('ERR_API_KEY_INVALID', `The API key read from ${o.apiKeyFile !== undefined && o.apiKeyFile !== '-' ? o.apiKeyFile : 'stdin'} ${keyProblem}: vendor API keys are printable ASCII without spaces.`, {
+      hint: 'Copy the key again from the vendor dashboard, without spaces or line breaks inside it; nothing was stored.',
+    });
+  }
   const secretFlag = await readSecretFlags(ctx, { secret: o.secret, secretStdin: o.secretStdin, secretFile: o.secretFile });
   if (secretFlag !== undefined) checkSecret(p, secretFlag);
 
@@ -136,7 +144,9 @@ export async function runAdd(o: AddOptions, ctx: Ctx): Promise<AddResult> {
       baseUrl = answer === '' || answer === fallback ? undefined : answer;
     }
     if (apiKey === undefined && hasApi) {
-      const answer = await ctx.prompter.password('Vendor API key (hidden; Enter to skip)');
+      const answer = await ctx.prompter.password('Vendor API key (hidden; Enter to skip)', {
+        validate: (v) => (v === '' ? true : apiKeyProblem(v) === undefined ? true : `This key ${apiKeyProblem(v)}: vendor API keys are printable ASCII without spaces.`),
+      });
       apiKey = answer === '' ? undefined : answer;
     }
     if (secret === undefined) {

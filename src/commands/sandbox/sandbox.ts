@@ -4,6 +4,7 @@ import type { Ctx } from '../../cli/context.js';
 import { NetworkError, UsageError } from '../../cli/errors.js';
 import { emit, info, verbose } from '../../cli/output.js';
 import { parseDuration } from '../../core/duration.js';
+import { apiKeyProblem } from '../../core/api-key.js';
 import type { FaultKind, SandboxOptions, SandboxProvider } from '../../sandbox/options.js';
 import type { AttributeType, CustomAttribute } from '../../vendors/types.js';
 
@@ -127,7 +128,11 @@ export function parseSandboxFlags(f: SandboxFlags): SandboxCommandOptions {
       rateLimit = { limit: Number(m[1]), windowMs: window };
     }
   }
-  for (const k of f.apiKey ?? []) if (k.trim() === '' || /\s/.test(k)) throw bad('--api-key must be a non-empty key without spaces.', 'For example --api-key sk_test_123.');
+  // The same rule as the client's (core/api-key.ts): a key the sandbox accepts, chatid can send.
+  for (const k of f.apiKey ?? []) {
+    const problem = apiKeyProblem(k);
+    if (problem !== undefined) throw bad(`--api-key ${problem}: API keys are printable ASCII without spaces.`, 'For example --api-key sk_test_123.');
+  }
   const agentIds = f.agentId;
   for (const id of agentIds ?? []) {
     if (id.trim() === '' || id.includes('/')) throw bad(`--agent-id "${id}" is not usable in a URL path.`, 'Use letters, digits, "-" and "_".');
