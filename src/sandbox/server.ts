@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { setMaxListeners } from 'node:events';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
@@ -190,6 +191,8 @@ export async function startSandbox(o: SandboxOptions = {}): Promise<Sandbox> {
   // Aborted by close(): a request still in its --latency wait ends there (its socket is gone)
   // instead of holding the process open, which made Ctrl-C exit 130 with requests in flight.
   const stopping = new AbortController();
+  // One listener per waiting request: no limit (the default 10 warned of a leak that is none).
+  setMaxListeners(0, stopping.signal);
 
   function rateHeaders(family: Family, d: RateDecision, at: number): Record<string, string> {
     if (family === 'replyful') {
