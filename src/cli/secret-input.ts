@@ -63,8 +63,10 @@ export async function readSecretFlags(ctx: Ctx, f: SecretFlags, label = 'identit
       // As the store warns of its own file: a secret others can read is no longer secret.
       const st = await stat(path);
       const mode = st.mode & 0o777;
-      // Regular files only: a pipe (`--secret-file <(pass show x)`) is nobody else's to read.
-      if (ctx.platform.os !== 'win32' && st.isFile() && (mode & 0o077) !== 0) {
+      // Regular files only, with a read bit for group or others: a pipe (`<(pass show x)`) is
+      // nobody else's to read, and /dev/stdin names the shell's input, not a file to chmod.
+      const special = /^\/(dev|proc)\//.test(path);
+      if (ctx.platform.os !== 'win32' && st.isFile() && !special && (mode & 0o044) !== 0) {
         warn(ctx, `the ${label} file ${path} is mode 0${mode.toString(8)}, readable by other users; run chmod 600 ${path}.`);
       }
     } catch (err) {

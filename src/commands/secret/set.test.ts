@@ -50,7 +50,9 @@ describe('secret set', () => {
     for (const [mode, warned] of [
       [0o644, true],
       [0o640, true],
+      [0o604, true],
       [0o600, false],
+      [0o620, false], // group may write, not read: not "readable"
     ] as const) {
       writeFileSync(join(dir, 'tw.key'), TW_KEY);
       chmodSync(join(dir, 'tw.key'), mode);
