@@ -118,6 +118,8 @@ describe('requests', () => {
     expect(await hintFor('/api/v1/chatbots/b/contacts')).toMatch(/^Another record already uses this email or external id/);
     expect(await hintFor('/api/v1/chatbots/b/contacts/c1')).toMatch(/^Another record already uses this email or external id/);
     expect(await hintFor('/x')).toMatch(/^It conflicts with a record the vendor has already/);
+    // An id that happens to read like the other kind does not change what was written.
+    expect(await hintFor('/api/v1/chatbots/custom-attributes/contacts/c1')).toMatch(/^Another record already uses this email or external id/);
   });
   it('a 2xx that is not JSON is ERR_VENDOR_BAD_RESPONSE', async () => {
     pool().intercept({ path: '/x' }).reply(200, '<html>');

@@ -285,8 +285,8 @@ export function httpError(vendor: string, status: number, bodyText: string, meth
 
 /** What a 409 means depends on what was written: an attribute's name, or a contact's email or id. */
 function conflictHint(path: string): string {
-  if (/\/custom-attributes(\/|\?|$)/.test(path)) return 'An attribute with this name exists already (`chatid attributes list`); its type cannot change, so pick another name or use the one there.';
-  if (/\/contacts(\/|\?|$)/.test(path)) return 'Another record already uses this email or external id; change one of them.';
+  if (/\/chatbots\/[^/]+\/custom-attributes(\/|\?|$)/.test(path)) return 'An attribute with this name exists already (`chatid attributes list`); its type cannot change, so pick another name or use the one there.';
+  if (/\/chatbots\/[^/]+\/contacts(\/|\?|$)/.test(path)) return 'Another record already uses this email or external id; change one of them.';
   return 'It conflicts with a record the vendor has already; check what exists, then change the request.';
 }
 

@@ -1,7 +1,6 @@
 import type { Ctx } from '../../cli/context.js';
 import { emit } from '../../cli/output.js';
 
-/** `token sign` for OpenCX, as JSON. */
 /** `token sign`'s JSON shape (../shared/spec/cli.md §5), plus the provider and the contact OpenCX returned. */
 export interface SignOpencxResult {
   token: string;
