@@ -73,6 +73,17 @@ export interface AgentApiConfig {
   agentId: string | undefined;
 }
 
+/**
+ * One URL path segment, percent-encoded; refused when empty or "." / "..": URL resolution
+ * removes those (even as %2E%2E), so `contacts delete ..` would send DELETE to the agent itself.
+ */
+function segment(value: string, code: string, what: string, hint: string): string {
+  if (value === '' || value === '.' || value === '..') {
+    throw new UsageError(code, `${what} ${value === '' ? 'is empty' : `"${value}" is a dot segment`}: it cannot name a resource in a URL path, and nothing was sent.`, { hint });
+  }
+  return encodeURIComponent(value);
+}
+
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
 
@@ -82,14 +93,14 @@ export function createAgentApiClient(cfg: AgentApiConfig): AgentApiClient {
   const label = vendor === 'chatbase' ? 'Chatbase' : 'Bookbag';
 
   function agent(): string {
-    if (cfg.agentId) return encodeURIComponent(cfg.agentId);
+    if (cfg.agentId) return segment(cfg.agentId, 'ERR_AGENT_ID_INVALID', 'The agent id', 'Pass the id from the vendor dashboard with --agent-id or CHATID_AGENT_ID, or store it in the profile.');
     throw new UsageError('ERR_AGENT_ID_REQUIRED', 'No agent id is set.', {
       hint: 'Pass --agent-id, set CHATID_AGENT_ID, or store it in the profile.',
     });
   }
   const v1 = (rest: string): string => `/api/v1/chatbots/${agent()}${rest}`;
   const v2 = (rest: string): string => `/api/v2/agents/${agent()}${rest}`;
-  const cid = (id: string): string => encodeURIComponent(id);
+  const cid = (id: string): string => segment(id, 'ERR_ID_INVALID', 'The id', 'Pass the external id of a contact or user, as `contacts list` shows it.');
 
   function asContact(v: unknown, what: string): Contact {
     if (isObj(v) && isObj(v.data)) return v.data as unknown as Contact;

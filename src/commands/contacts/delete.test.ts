@@ -54,4 +54,21 @@ describe('contacts delete', () => {
     ctx.mockAgent.get(BASE).intercept({ path: '/api/v1/chatbots/bot1/contacts/u1', method: 'DELETE' }).reply(403, { message: 'Forbidden' });
     expect((await runCli(['contacts', 'delete', 'u1', '--yes'], ctx)).exitCode).toBe(4);
   });
+
+  it('refuses an empty or dot-segment id or agent id with exit 2, sending nothing (URL resolution would move the DELETE)', async () => {
+    const cases: Array<[Record<string, string>, string, string]> = [
+      [{}, '..', 'ERR_ID_INVALID'],
+      [{}, '.', 'ERR_ID_INVALID'],
+      [{}, '', 'ERR_ID_INVALID'],
+      [{ CHATID_AGENT_ID: '..' }, 'u1', 'ERR_AGENT_ID_INVALID'],
+      [{ CHATID_AGENT_ID: '.' }, 'u1', 'ERR_AGENT_ID_INVALID'],
+    ];
+    for (const [env, id, code] of cases) {
+      ctx = createTestCtx({ env: { ...ENV, ...env } });
+      ctx.mockAgent.disableNetConnect();
+      const r = await runCli(['contacts', 'delete', id, '--yes', '--json'], ctx);
+      expect([id, r.exitCode, r.json().error.code]).toEqual([id, 2, code]);
+      expect(r.json().error.message).toContain('cannot name a resource in a URL path, and nothing was sent');
+    }
+  });
 });
