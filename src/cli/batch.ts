@@ -161,43 +161,50 @@ export async function* readBatchChunks(input: NodeJS.ReadableStream | AsyncItera
         else if (id.trim() !== id) bad({ line, code: 'ERR_BATCH_ID_WHITESPACE', message: `user id ${JSON.stringify(id)} has leading or trailing whitespace.` });
         else rows.push({ line, userId: id });
       };
-      for (;;) {
-        let start = 0;
+      try {
         for (;;) {
-          const i = rest.indexOf('\n', start);
-          if (i === -1) break;
-          if (skipping) {
-            skipping = false;
-          } else {
-            take(rest.slice(start, i));
+          let start = 0;
+          for (;;) {
+            const i = rest.indexOf('\n', start);
+            if (i === -1) break;
+            if (skipping) {
+              skipping = false;
+            } else {
+              take(rest.slice(start, i));
+            }
+            start = i + 1;
+            if (rows.length >= chunkSize) {
+              total += rows.length;
+              yield rows;
+              rows = [];
+              checkAbort();
+            }
           }
-          start = i + 1;
-          if (rows.length >= chunkSize) {
-            total += rows.length;
-            yield rows;
-            rows = [];
-            checkAbort();
+          rest = start === 0 ? rest : rest.slice(start);
+          if (!skipping && rest.length > MAX_LINE_CHARS) {
+            line++;
+            bad({ line, code: 'ERR_BATCH_LINE_TOO_LONG', message: `line longer than ${MAX_LINE_CHARS} characters.` });
+            skipping = true;
           }
+          if (skipping) rest = '';
+          if (done) break;
+          const r = await it.next();
+          if (r.done) {
+            rest += decoder.end();
+            done = true;
+            if (rest === '') break;
+            if (!rest.endsWith('\n')) rest += '\n'; // last line without a newline still counts
+            continue;
+          }
+          const t = text(r.value);
+          if (!suspect && SUSPECT.test(t)) suspect = true;
+          rest += t;
         }
-        rest = start === 0 ? rest : rest.slice(start);
-        if (!skipping && rest.length > MAX_LINE_CHARS) {
-          line++;
-          bad({ line, code: 'ERR_BATCH_LINE_TOO_LONG', message: `line longer than ${MAX_LINE_CHARS} characters.` });
-          skipping = true;
-        }
-        if (skipping) rest = '';
-        if (done) break;
-        const r = await it.next();
-        if (r.done) {
-          rest += decoder.end();
-          done = true;
-          if (rest === '') break;
-          if (!rest.endsWith('\n')) rest += '\n'; // last line without a newline still counts
-          continue;
-        }
-        const t = text(r.value);
-        if (!suspect && SUSPECT.test(t)) suspect = true;
-        rest += t;
+      } catch (err) {
+        // A bad row stops the batch: hand out the good rows before it first, so the output
+        // always ends just before the line the error names, whatever the chunk size.
+        if (rows.length > 0) yield rows;
+        throw err;
       }
       if (rows.length > 0) {
         total += rows.length;
@@ -348,6 +355,10 @@ async function* readCsv(
     await feed;
     drainErrors();
     if (rows.length) yield rows;
+  } catch (err) {
+    // As for plain ids: the good rows before the bad one first, then the error.
+    if (rows.length) yield rows;
+    throw err;
   } finally {
     parser.destroy();
   }

@@ -143,23 +143,27 @@ async function encryptBatch(opts: EncryptOptions, extra: Record<string, string>,
   const out = new batch.BatchWriter(ctx.io.stdout);
   const json = ctx.ui.json;
   let count = 0;
-  for await (const rows of batch.readBatchChunks(input, { signal: ctx.signal })) {
-    // One random draw per chunk: 12 fresh bytes per row, never shared between rows.
-    const nonces = ctx.random(TEAMWEB_NONCE_BYTES * rows.length);
-    for (let i = 0; i < rows.length; i++) {
-      const r = rows[i]!;
-      let text = `{"id":${JSON.stringify(r.userId)}`;
-      const name = r.name ?? opts.name;
-      const email = r.email ?? opts.email;
-      if (name !== undefined) text += `,"name":${JSON.stringify(name)}`;
-      if (email !== undefined) text += `,"email":${JSON.stringify(email)}`;
-      const token = encrypt(text + tail, nonces.subarray(i * TEAMWEB_NONCE_BYTES, (i + 1) * TEAMWEB_NONCE_BYTES));
-      const p = out.write(json ? `{"userId":${JSON.stringify(r.userId)},"token":"${token}"}\n` : `${token}\n`);
-      if (p) await p;
+  // On a bad line or Ctrl-C, what was computed before it is still written, in order.
+  try {
+    for await (const rows of batch.readBatchChunks(input, { signal: ctx.signal })) {
+      // One random draw per chunk: 12 fresh bytes per row, never shared between rows.
+      const nonces = ctx.random(TEAMWEB_NONCE_BYTES * rows.length);
+      for (let i = 0; i < rows.length; i++) {
+        const r = rows[i]!;
+        let text = `{"id":${JSON.stringify(r.userId)}`;
+        const name = r.name ?? opts.name;
+        const email = r.email ?? opts.email;
+        if (name !== undefined) text += `,"name":${JSON.stringify(name)}`;
+        if (email !== undefined) text += `,"email":${JSON.stringify(email)}`;
+        const token = encrypt(text + tail, nonces.subarray(i * TEAMWEB_NONCE_BYTES, (i + 1) * TEAMWEB_NONCE_BYTES));
+        const p = out.write(json ? `{"userId":${JSON.stringify(r.userId)},"token":"${token}"}\n` : `${token}\n`);
+        if (p) await p;
+      }
+      count += rows.length;
     }
-    count += rows.length;
+  } finally {
+    await out.end();
   }
-  await out.end();
   info(ctx, `encrypted ${count} token${count === 1 ? '' : 's'}`);
   return { batch: true, count };
 }

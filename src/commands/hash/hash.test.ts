@@ -149,6 +149,23 @@ describe('hash --batch', () => {
     for (const l of lines) expect(() => JSON.parse(l) as unknown).not.toThrow();
   });
 
+  it('writes every result before a bad line, then the error, whatever the file size', async () => {
+    for (const n of [3, 1000, 5000]) {
+      const ids = Array.from({ length: n }, (_, i) => `u${i + 1}`);
+      for (const [input, what] of [
+        [`${ids.join('\n')}\n\nx\n`, 'plain'],
+        [`user_id,name\n${ids.map((id) => `${id},N`).join('\n')}\n,N\n`, 'csv'],
+      ] as const) {
+        const r = await cli(['hash', '--batch', '-'], { stdin: input });
+        expect([n, what, r.exitCode]).toEqual([n, what, 2]);
+        const out = r.stdout.trimEnd().split('\n');
+        expect(out.length, `${what} ${n}`).toBe(n);
+        expect(out.at(-1)).toBe(hm(S, ids.at(-1)!));
+        expect(r.stderr).toContain(`line ${what === 'csv' ? n + 2 : n + 1}`);
+      }
+    }
+  });
+
   it('answers a failure before the first row (no secret) with a one-line error document', async () => {
     const r = await runCli(['hash', '--batch', '-', '--json'], createTestCtx({ stdin: 'a\n' }));
     expect(r.exitCode).toBe(4);

@@ -195,15 +195,19 @@ async function hashBatch(source: string, key: Uint8Array, ctx: Ctx): Promise<Has
   const out = new batch.BatchWriter(ctx.io.stdout);
   const json = ctx.ui.json;
   let count = 0;
-  for await (const rows of batch.readBatchChunks(input, { signal: ctx.signal })) {
-    for (const r of rows) {
-      const h = hasher(r.userId);
-      const p = out.write(json ? `{"userId":${JSON.stringify(r.userId)},"hash":"${h}"}\n` : `${h}\n`);
-      if (p) await p;
+  // On a bad line or Ctrl-C, what was computed before it is still written, in order.
+  try {
+    for await (const rows of batch.readBatchChunks(input, { signal: ctx.signal })) {
+      for (const r of rows) {
+        const h = hasher(r.userId);
+        const p = out.write(json ? `{"userId":${JSON.stringify(r.userId)},"hash":"${h}"}\n` : `${h}\n`);
+        if (p) await p;
+      }
+      count += rows.length;
     }
-    count += rows.length;
+  } finally {
+    await out.end();
   }
-  await out.end();
   info(ctx, `hashed ${count} user id${count === 1 ? '' : 's'}`);
   return { batch: true, count };
 }

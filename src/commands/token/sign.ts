@@ -241,23 +241,27 @@ async function signBatch(opts: SignOptions, ctx: Ctx, provider: JwtProvider, key
   const input = await batch.openBatchInput(ctx, opts.batch!);
   const out = new batch.BatchWriter(ctx.io.stdout);
   let count = 0;
-  for await (const rows of batch.readBatchChunks(input, { signal: ctx.signal })) {
-    for (const r of rows) {
-      const email = r.email ?? fields.email;
-      const name = r.name ?? fields.name;
-      if (clash.length && (r.email !== undefined || r.name !== undefined)) {
-        throw new UsageError('ERR_TOKEN_CLAIM_TWICE', `Batch line ${r.line} sets ${clash.join('/')}, which a --claim also sets.`, { hint: 'Drop the --claim, or the column.' });
+  // On a bad line or Ctrl-C, what was computed before it is still written, in order.
+  try {
+    for await (const rows of batch.readBatchChunks(input, { signal: ctx.signal })) {
+      for (const r of rows) {
+        const email = r.email ?? fields.email;
+        const name = r.name ?? fields.name;
+        if (clash.length && (r.email !== undefined || r.name !== undefined)) {
+          throw new UsageError('ERR_TOKEN_CLAIM_TWICE', `Batch line ${r.line} sets ${clash.join('/')}, which a --claim also sets.`, { hint: 'Drop the --claim, or the column.' });
+        }
+        let json = head + JSON.stringify(r.userId);
+        if (email !== undefined) json += `,"email":${JSON.stringify(email)}`;
+        if (name !== undefined) json += `,"name":${JSON.stringify(name)}`;
+        const token = sign(json + tail);
+        const p = out.write(opts.json ? `{"userId":${JSON.stringify(r.userId)},"token":"${token}"}\n` : `${token}\n`);
+        count++;
+        if (p) await p;
       }
-      let json = head + JSON.stringify(r.userId);
-      if (email !== undefined) json += `,"email":${JSON.stringify(email)}`;
-      if (name !== undefined) json += `,"name":${JSON.stringify(name)}`;
-      const token = sign(json + tail);
-      const p = out.write(opts.json ? `{"userId":${JSON.stringify(r.userId)},"token":"${token}"}\n` : `${token}\n`);
-      count++;
-      if (p) await p;
     }
+  } finally {
+    await out.end();
   }
-  await out.end();
   info(ctx, `signed ${count} token${count === 1 ? '' : 's'}`);
   return { batch: true, count };
 }
