@@ -157,7 +157,16 @@ async function syncScanned(o: EngineOptions, s: Scan, t0: number): Promise<Engin
   // be written fails now, not after the first batch went out.
   let report: ReportFile | undefined;
   if (reportPath) {
-    report = await openReport(reportPath, s.header, reportBytes);
+    try {
+      report = await openReport(reportPath, s.header, reportBytes);
+    } catch (err) {
+      const e = err as NodeJS.ErrnoException;
+      const why = e.code === 'ENOENT' ? 'its directory does not exist' : e.code === 'EISDIR' ? 'it is a directory' : e.code === 'EACCES' ? 'permission denied' : e.message;
+      throw new UsageError('ERR_SYNC_REPORT_WRITE', `Cannot write the report ${reportPath}: ${why}. No contact was sent.`, {
+        hint: 'Pass --report a file path in a directory that exists and that you can write to.',
+        cause: err,
+      });
+    }
     if (reportBytes !== undefined && report.restarted) {
       o.warn(`${reportPath} is missing or shorter than the checkpoint says; it was started again and lacks the rows rejected before the interruption.`);
     }

@@ -101,3 +101,18 @@ describe('contacts sync - (stdin) when the temporary directory cannot hold it', 
     }
   });
 });
+
+describe('contacts sync --report that cannot be written', () => {
+  it('is exit 2 naming the path and why, before any write', async () => {
+    const dir = tmpdir();
+    for (const [report, why] of [
+      ['/nonexistent/chatid-dir/rejected.csv', 'its directory does not exist'],
+      [dir, 'it is a directory'],
+    ] as const) {
+      const r = await runCli(['contacts', 'sync', '-', '--dry-run', '--report', report, '--json'], createTestCtx({ stdin: 'external_id\nu1\n', cwd: dir }));
+      const { error } = r.json();
+      expect([report, r.exitCode, error.code]).toEqual([report, 2, 'ERR_SYNC_REPORT_WRITE']);
+      expect(error.message).toBe(`Cannot write the report ${report}: ${why}. No contact was sent.`);
+    }
+  });
+});
