@@ -50,7 +50,10 @@ export async function readSecretFlags(ctx: Ctx, f: SecretFlags, label = 'identit
         hint: `Pipe it in (e.g. \`pass show x | chatid … ${flagName}-stdin\`), or omit the flag to be prompted.`,
       });
     }
-    return checkNotEmpty(stripFinalNewline(ctx, await readStdinText(ctx, 64 * 1024), `${label} read from stdin`), label);
+    const fromStdin = await readStdinText(ctx, 64 * 1024);
+    // readStdinText decodes leniently: a byte that is not UTF-8 became U+FFFD.
+    if (fromStdin.includes('\uFFFD')) throw notText(`The ${label} read from stdin`);
+    return checkNotEmpty(stripFinalNewline(ctx, fromStdin, `${label} read from stdin`), label);
   }
   if (f.secretFile !== undefined) {
     const path = resolve(ctx.cwd, f.secretFile);
@@ -59,7 +62,12 @@ export async function readSecretFlags(ctx: Ctx, f: SecretFlags, label = 'identit
       // Imported here: node:fs/promises (readline, file watchers behind it) is not loaded at
       // start-up by every command that merely defines the secret flags.
       const { readFile, stat } = await import('node:fs/promises');
-      text = await readFile(path, 'utf8');
+      const bytes = await readFile(path);
+      try {
+        text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+      } catch {
+        throw notText(`The ${label} file ${path}`);
+      }
       // As the store warns of its own file: a secret others can read is no longer secret.
       const st = await stat(path);
       const mode = st.mode & 0o777;
@@ -70,6 +78,7 @@ export async function readSecretFlags(ctx: Ctx, f: SecretFlags, label = 'identit
         warn(ctx, `the ${label} file ${path} is mode 0${mode.toString(8)}, readable by other users; run chmod 600 ${path}.`);
       }
     } catch (err) {
+      if (err instanceof UsageError) throw err;
       throw new UsageError('ERR_SECRET_FILE', `Cannot read the ${label} file ${path} (${(err as NodeJS.ErrnoException).code ?? String(err)}).`, {
         cause: err,
         hint: 'Check the path and permissions.',
@@ -78,6 +87,16 @@ export async function readSecretFlags(ctx: Ctx, f: SecretFlags, label = 'identit
     return checkNotEmpty(stripFinalNewline(ctx, text, `${label} file`), label);
   }
   return undefined;
+}
+
+/**
+ * Secrets are text: a binary key read as UTF-8 would be changed (each bad byte becomes U+FFFD)
+ * and every hash and token made with it would be wrong without a word.
+ */
+function notText(what: string): UsageError {
+  return new UsageError('ERR_SECRET_NOT_TEXT', `${what} is not UTF-8 text: chatid would not use the bytes it holds.`, {
+    hint: 'Write a binary key as text with its encoding, base64:<…> or hex:<…>, e.g. `echo "base64:$(base64 -w0 key.bin)" > key.txt`.',
+  });
 }
 
 function checkNotEmpty(value: string, label: string): string {

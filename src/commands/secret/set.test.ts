@@ -65,6 +65,21 @@ describe('secret set', () => {
     }
   });
 
+  it('refuses a secret that is not UTF-8 text (file or stdin) instead of storing changed bytes', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'chatid-set-'));
+    const binary = Buffer.from([0x73, 0x6b, 0xff, 0xfe, 0x00, 0x80, 0x41]);
+    writeFileSync(join(dir, 'bin.key'), binary, { mode: 0o600 });
+    const f = createTestCtx({ profiles: profiles(), activeProfile: 'dev', cwd: dir });
+    const r = await runCli(['secret', 'set', '--secret-file', 'bin.key', '--json'], f);
+    expect([r.exitCode, r.json().error.code]).toEqual([2, 'ERR_SECRET_NOT_TEXT']);
+    expect(r.json().error.message).toBe(`The identity secret file ${join(dir, 'bin.key')} is not UTF-8 text: chatid would not use the bytes it holds.`);
+    expect(r.json().error.hint).toContain('base64:');
+    expect(f.memory!.data.profiles.dev!.secret).toBe(profiles().dev!.secret);
+    const s = createTestCtx({ profiles: profiles(), activeProfile: 'dev', stdin: binary });
+    const rs = await runCli(['secret', 'set', '--secret-stdin', '--json'], s);
+    expect([rs.exitCode, rs.json().error.code]).toEqual([2, 'ERR_SECRET_NOT_TEXT']);
+  });
+
   it('warns when CHATID_SECRET overrides the stored secret', async () => {
     const ctx = createTestCtx({ profiles: profiles(), activeProfile: 'dev', stdin: NEW, env: { CHATID_SECRET: 'x' } });
     const r = await runCli(['secret', 'set', '--secret-stdin'], ctx);
