@@ -1,4 +1,5 @@
 import { apiKeyProblem } from '../core/api-key.js';
+import { baseUrlProblem } from '../core/base-url.js';
 import { isProvider, PROVIDER_INFO, PROVIDERS, type Provider } from '../core/providers.js';
 import type { Profile, StoreData } from '../store/types.js';
 import type { Ctx } from './context.js';
@@ -177,7 +178,14 @@ export function requireAgentId(s: Settings): string {
 }
 
 export function requireBaseUrl(s: Settings): string {
-  if (s.baseUrl) return s.baseUrl.value;
+  if (s.baseUrl) {
+    // The same rule as profile add's, for a URL from the flag, CHATID_BASE_URL or a hand-edited store.
+    const problem = baseUrlProblem(s.baseUrl.value);
+    if (problem === undefined) return s.baseUrl.value;
+    throw new UsageError('ERR_BASE_URL_INVALID', `Invalid base URL from ${describeSource(s.baseUrl.source, 'baseUrl')}: ${problem}.`, {
+      hint: 'Give the scheme and host, e.g. https://www.chatbase.co or http://127.0.0.1:4010 for the sandbox.',
+    });
+  }
   throw new UsageError('ERR_BASE_URL_REQUIRED', `No API base URL for provider ${s.provider?.value ?? '(none)'}.`, {
     hint: 'Pass --base-url, set CHATID_BASE_URL, or store it in the profile.',
   });

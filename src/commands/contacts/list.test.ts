@@ -98,6 +98,21 @@ describe('contacts list', () => {
     expect(r.json().error.message).toBe('No API key in profile "prod".');
     expect(r.json().error.hint).toContain('chatid profile add prod --force --api-key-stdin` and its other settings (--force replaces the whole profile)');
   });
+  it('a base URL that is no http(s) URL is exit 2 (ERR_BASE_URL_INVALID) naming its source, not a network error', async () => {
+    for (const [url, what] of [
+      ['ftp://x', '"ftp://x" is not an http(s) URL'],
+      ['http://host:99999', '"http://host:99999" is not a URL'],
+      ['https://', '"https://" is not a URL'],
+      ['http://ann:pa55@cb.test', 'the URL must not carry a user name or password'],
+    ]) {
+      ctx = createTestCtx({ env: { ...ENV, CHATID_BASE_URL: url } });
+      ctx.mockAgent.disableNetConnect();
+      const r = await runCli(['contacts', 'list', '--json'], ctx);
+      expect([url, r.exitCode, r.json().error.code]).toEqual([url, 2, 'ERR_BASE_URL_INVALID']);
+      expect(r.json().error.message).toBe(`Invalid base URL from CHATID_BASE_URL: ${what}.`);
+      expect(r.stdout + r.stderr).not.toContain('pa55');
+    }
+  });
   it('replyful and teamweb have no contacts: exit 2, "not offered"', async () => {
     for (const provider of ['replyful', 'teamweb']) {
       ctx = createTestCtx({ env: { ...ENV, CHATID_PROVIDER: provider } });

@@ -4,12 +4,12 @@ import { UsageError } from '../../cli/errors.js';
 import { emit, info } from '../../cli/output.js';
 import { readSecretFlags, SECRET_OPTION_HELP } from '../../cli/secret-input.js';
 import { apiKeyProblem } from '../../core/api-key.js';
+import { baseUrlProblem } from '../../core/base-url.js';
 import { PROVIDER_INFO, PROVIDERS, type Provider } from '../../core/providers.js';
 import { relativeTime } from '../../core/relative-time.js';
 import type { Profile } from '../../store/types.js';
 import {
   agentIdProblem,
-  baseUrlProblem,
   checkAgentId,
   checkBaseUrl,
   checkProfileName,

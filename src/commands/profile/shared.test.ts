@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { UsageError } from '../../cli/errors.js';
-import { agentIdProblem, baseUrlProblem, checkProfileName, secretProblem } from './shared.js';
+import { baseUrlProblem, maskUserinfo } from '../../core/base-url.js';
+import { agentIdProblem, checkProfileName, secretProblem } from './shared.js';
 
 describe('profile validation', () => {
   it('accepts sensible profile names and refuses the rest', () => {
@@ -17,6 +18,12 @@ describe('profile validation', () => {
     expect(baseUrlProblem('ftp://x')).toMatch(/not an http\(s\) URL/);
     expect(baseUrlProblem('https://user:pw@x.example')).toMatch(/user name or password/);
     expect(baseUrlProblem('https://x.example/?a=1')).toMatch(/query or fragment/);
+    expect(baseUrlProblem('http://host:99999')).toBe('"http://host:99999" is not a URL');
+    expect(baseUrlProblem('https://')).toBe('"https://" is not a URL');
+    expect(baseUrlProblem('http://ann:pa55@host:99999')).toBe('"http://***@host:99999" is not a URL');
+    expect(maskUserinfo('http://ann:pa55@h/x')).toBe('http://***@h/x');
+    expect(maskUserinfo('http://h/x@y')).toBe('http://h/x@y');
+    expect(agentIdProblem('chatbase', '..')).toMatch(/cannot name an agent in a URL path/);
   });
 
   it('wants numeric Bookbag agent ids, anything trimmed elsewhere', () => {

@@ -3,6 +3,7 @@
 import type { Ctx } from '../../cli/context.js';
 import { UsageError } from '../../cli/errors.js';
 import { decodeBase64Strict } from '../../core/base64.js';
+import { baseUrlProblem } from '../../core/base-url.js';
 import { fingerprint, mask } from '../../core/fingerprint.js';
 import { isProvider, PROVIDER_INFO, PROVIDERS, type Provider } from '../../core/providers.js';
 import { parseSecretKey } from '../../core/secret-key.js';
@@ -23,20 +24,6 @@ export function checkProfileName(name: string): string {
 export function checkProvider(name: string): Provider {
   if (isProvider(name)) return name;
   throw new UsageError('ERR_PROVIDER_UNKNOWN', `Unknown provider "${name}".`, { hint: `Use one of: ${PROVIDERS.join(', ')}.` });
-}
-
-/** Why `url` is not a usable API base URL, or undefined when it is. */
-export function baseUrlProblem(url: string): string | undefined {
-  let u: URL;
-  try {
-    u = new URL(url);
-  } catch {
-    return `"${url}" is not a URL`;
-  }
-  if (u.protocol !== 'http:' && u.protocol !== 'https:') return `"${url}" is not an http(s) URL`;
-  if (u.username || u.password) return 'the URL must not carry a user name or password';
-  if (u.search || u.hash) return 'the base URL must not have a query or fragment';
-  return undefined;
 }
 
 export function checkBaseUrl(url: string): string {

@@ -45,6 +45,15 @@ describe('whoami', () => {
     expect(h.stdout + h.stderr).not.toContain(ENV_SECRET);
   });
 
+  it('masks a user name and password in the base URL it shows', async () => {
+    const { store } = tempStore();
+    const ctx = createTestCtx({ store, env: { CHATID_PROVIDER: 'chatbase', CHATID_BASE_URL: 'http://ann:pa55word@h.example' } });
+    const r = await runCli(['whoami', '--json'], ctx);
+    expect(r.json().baseUrl).toEqual({ value: 'http://***@h.example', source: 'env' });
+    const human = await runCli(['whoami'], createTestCtx({ store, env: { CHATID_PROVIDER: 'chatbase', CHATID_BASE_URL: 'http://ann:pa55word@h.example' } }));
+    expect(human.stdout + human.stderr).not.toContain('pa55word');
+  });
+
   it('shows the active profile with sources, the previous secret, and the store mode', async () => {
     const { dir, store } = tempStore();
     await store.update((d) => {

@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import type { Ctx } from '../../cli/context.js';
 import { emit, warn } from '../../cli/output.js';
 import { ENV_VARS, resolveSettings, type SettingKey, type Source } from '../../cli/settings.js';
+import { maskUserinfo } from '../../core/base-url.js';
 import { fingerprint, mask } from '../../core/fingerprint.js';
 import { PROVIDER_INFO, PROVIDERS, type Provider } from '../../core/providers.js';
 import { relativeTime } from '../../core/relative-time.js';
@@ -103,7 +104,8 @@ export async function runWhoami(o: WhoamiOptions, ctx: Ctx): Promise<WhoamiResul
     profile: s.profileName ? { name: s.profileName.value, source: s.profileName.source } : null,
     provider: pick(s.provider),
     agentId: pick(s.agentId),
-    baseUrl: pick(s.baseUrl),
+    // A URL with user:password@ is refused where it would be used; here it is only shown, masked.
+    baseUrl: s.baseUrl ? { value: maskUserinfo(s.baseUrl.value), source: s.baseUrl.source } : null,
     apiKey: s.apiKey ? { masked: mask(s.apiKey.value), fingerprint: fingerprint(s.apiKey.value), source: s.apiKey.source } : null,
     secret: s.secret ? { fingerprint: fingerprint(s.secret.value), source: s.secret.source } : null,
     previousSecret: s.previousSecret ? { fingerprint: fingerprint(s.previousSecret.value), expiresAt: s.previousSecret.expiresAt } : null,
