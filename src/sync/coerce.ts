@@ -72,6 +72,10 @@ export function coerceAttribute(cell: string, type: AttributeType): { ok: true; 
       const t = cell.trim();
       const n = Number(t);
       if (!NUMBER_RE.test(t) || !Number.isFinite(n)) return { ok: false, code: RowCode.numberInvalid, message: `"${cell}" is not a number (use a dot for decimals, no thousands separators).` };
+      // A whole number past 2^53 would arrive changed (99999999999999999999 → 1e20).
+      if (/^[+-]?\d+$/.test(t) && !Number.isSafeInteger(n)) {
+        return { ok: false, code: RowCode.numberInvalid, message: `"${cell}" is too large to keep exactly as a number (more than 9007199254740991); use a text attribute for ids and codes.` };
+      }
       return { ok: true, value: n };
     }
     case 'boolean': {
@@ -85,11 +89,24 @@ export function coerceAttribute(cell: string, type: AttributeType): { ok: true; 
       // A bare number would be read as milliseconds since 1970 and is far more likely a typo.
       const d = /^\d+$/.test(t) ? undefined : new Date(t);
       if (!d || Number.isNaN(d.getTime())) return { ok: false, code: RowCode.dateInvalid, message: `"${cell}" is not a date (use ISO 8601, e.g. 2024-05-31 or 2024-05-31T12:00:00Z).` };
+      // JavaScript rolls a day past the month's end over (2024-02-30 → March 1st): refuse it.
+      const ymd = /^([+-]?\d{4,6})-(\d{2})-(\d{2})/.exec(t);
+      if (ymd && !calendarDay(Number(ymd[1]), Number(ymd[2]), Number(ymd[3]))) {
+        return { ok: false, code: RowCode.dateInvalid, message: `"${cell}" is not a day of the calendar (${ymd[1]}-${ymd[2]} has no day ${ymd[3]}).` };
+      }
       return { ok: true, value: d.toISOString() };
     }
     case 'text':
       return { ok: true, value: cell };
   }
+}
+
+/** Whether month `m` (1-12) of year `y` has a day `d`. */
+function calendarDay(y: number, m: number, d: number): boolean {
+  if (m < 1 || m > 12 || d < 1) return false;
+  const last = new Date(0);
+  last.setUTCFullYear(y, m, 0); // day 0 of the next month; setUTCFullYear keeps years 0-99 as they are
+  return d <= last.getUTCDate();
 }
 
 /** `Object.entries(map.fields)`, worked out once per map rather than once per row. */

@@ -145,6 +145,15 @@ describe('coercion', () => {
   });
   it('coerces attribute values', () => {
     expect(coerceAttribute('-1.5e3', 'number')).toEqual({ ok: true, value: -1500 });
+    expect(coerceAttribute('9007199254740991', 'number')).toEqual({ ok: true, value: 9007199254740991 });
+    expect(coerceAttribute('99999999999999999999', 'number')).toMatchObject({ ok: false, code: 'ATTR_NUMBER_INVALID', message: expect.stringContaining('too large to keep exactly') });
+    expect(coerceAttribute('1e20', 'number')).toEqual({ ok: true, value: 1e20 }); // written as a float: taken as one
+    expect(coerceAttribute('2024-02-29', 'date')).toEqual({ ok: true, value: '2024-02-29T00:00:00.000Z' });
+    expect(coerceAttribute('2024-12-31T23:59:59Z', 'date')).toEqual({ ok: true, value: '2024-12-31T23:59:59.000Z' });
+    for (const bad of ['2024-02-30', '2023-02-29', '2024-04-31', '2024-04-31T10:00:00Z', '2000-13-01']) {
+      expect(coerceAttribute(bad, 'date'), bad).toMatchObject({ ok: false, code: 'ATTR_DATE_INVALID' });
+    }
+    expect(coerceAttribute('2024-02-30', 'date')).toMatchObject({ message: '"2024-02-30" is not a day of the calendar (2024-02 has no day 30).' });
     expect(coerceAttribute('0', 'boolean')).toEqual({ ok: true, value: false });
     expect(coerceAttribute('2024-01-02T03:04:05+02:00', 'date')).toEqual({ ok: true, value: '2024-01-02T01:04:05.000Z' });
     expect(coerceAttribute(' keep spaces ', 'text')).toEqual({ ok: true, value: ' keep spaces ' });
