@@ -40,6 +40,10 @@ describe('token sign: flags → options', () => {
     await expect(parse(['sign', 'a', '--user-id', 'b'])).rejects.toMatchObject({ code: 'ERR_TOKEN_USER_ID_TWICE' });
     await expect(parse(['sign', 'a', '--attr', 'novalue'])).rejects.toMatchObject({ code: 'ERR_TOKEN_FLAG_FORMAT' });
     await expect(parse(['sign', 'a', '--claim-json', 'x=not json'])).rejects.toMatchObject({ code: 'ERR_TOKEN_CLAIM_JSON' });
+    for (const v of ['1e999', '-1e999', '[1, 1e999]', '{"a":{"b":1e400}}']) {
+      await expect(parse(['sign', 'a', '--claim-json', `x=${v}`]), v).rejects.toMatchObject({ code: 'ERR_TOKEN_CLAIM_JSON', message: expect.stringContaining('too large for JSON') });
+    }
+    await expect(parse(['sign', 'a', '--claim-json', 'x=1.7e308'])).resolves.toBeDefined();
   });
 });
 

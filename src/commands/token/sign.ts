@@ -27,6 +27,14 @@ export interface SignOptions {
   json: boolean;
 }
 
+/** Whether every number in a parsed JSON value is finite. */
+function finiteThroughout(v: unknown): boolean {
+  if (typeof v === 'number') return Number.isFinite(v);
+  if (Array.isArray(v)) return v.every(finiteThroughout);
+  if (v !== null && typeof v === 'object') return Object.values(v).every(finiteThroughout);
+  return true;
+}
+
 export interface SignResult {
   token: string;
   header: Record<string, unknown>;
@@ -103,11 +111,17 @@ export function parseSignFlags(userIdArg: string | undefined, f: Record<string, 
     });
   const claims: Array<[string, unknown]> = pairs(f.claim, '--claim');
   for (const [k, v] of pairs(f.claimJson, '--claim-json')) {
+    let value: unknown;
     try {
-      claims.push([k, JSON.parse(v) as unknown]);
+      value = JSON.parse(v) as unknown;
     } catch {
       throw new UsageError('ERR_TOKEN_CLAIM_JSON', `--claim-json ${k}=${v}: the value is not JSON.`, { hint: `Quote strings: --claim-json '${k}="text"'; numbers and objects as is: --claim-json seats=5.` });
     }
+    // 1e999 parses to Infinity, which the token would carry as null.
+    if (!finiteThroughout(value)) {
+      throw new UsageError('ERR_TOKEN_CLAIM_JSON', `--claim-json ${k}=${v}: a number in it is too large for JSON (it would be signed as null).`, { hint: 'Write the number within ±1.7e308, or as a string.' });
+    }
+    claims.push([k, value]);
   }
   const opts: SignOptions = {
     provider: f.provider as string | undefined,
