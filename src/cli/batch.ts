@@ -137,6 +137,12 @@ export async function* readBatchChunks(input: NodeJS.ReadableStream | AsyncItera
   const nl = head.indexOf('\n');
   const firstLine = (nl === -1 ? head : head.slice(0, nl)).replace(/\r$/, '');
   const header = detectHeader(firstLine);
+  if (!header && headerWithoutId(firstLine)) {
+    if (!done) await it.return?.().catch(() => undefined);
+    throw new UsageError('ERR_BATCH_NO_ID_COLUMN', `The first line (${JSON.stringify(firstLine.slice(0, 80))}) reads like a CSV header, but it names no id column: every line would be taken as a user id.`, {
+      hint: `Name the id column ${ID_COLUMNS.join(', ')} (e.g. user_id,name,email), or give one user id per line with no header.`,
+    });
+  }
 
   let total = 0;
   try {
@@ -244,6 +250,15 @@ interface Header {
   email: number;
   name: number;
   columns: number;
+}
+
+/** Other columns of a batch CSV: a first line made of these (and no id column) is a header that lost its id. */
+const OTHER_COLUMNS = new Set(['email', 'name']);
+
+/** Whether `line` is a header naming only other columns, e.g. `name,email` or `email`. */
+function headerWithoutId(line: string): boolean {
+  const cells = line.split(',').map((c) => c.trim().replace(/^"(.*)"$/, '$1').trim().toLowerCase());
+  return cells.some((c) => OTHER_COLUMNS.has(c)) && (cells.length > 1 || OTHER_COLUMNS.has(cells[0] ?? ''));
 }
 
 /** A header line names an id column; anything else is the first plain id. */

@@ -149,6 +149,17 @@ describe('hash --batch', () => {
     for (const l of lines) expect(() => JSON.parse(l) as unknown).not.toThrow();
   });
 
+  it('refuses a CSV header that names no id column instead of hashing it as ids', async () => {
+    for (const head of ['name,email', 'email', 'Email,Name,plan', '"name","email"']) {
+      const r = await cli(['hash', '--batch', '-', '--json'], { stdin: `${head}\nAnn,ann@x.io\n` });
+      expect([head, r.exitCode, r.json().error.code]).toEqual([head, 2, 'ERR_BATCH_NO_ID_COLUMN']);
+      expect(r.json().error.hint).toContain('user_id');
+    }
+    // Ids that merely hold a comma, or the word "email" inside, are still plain ids.
+    const plain = await cli(['hash', '--batch', '-'], { stdin: 'u,1\nemail_user\n' });
+    expect([plain.exitCode, plain.stdout]).toEqual([0, `${hm(S, 'u,1')}\n${hm(S, 'email_user')}\n`]);
+  });
+
   it('writes every result before a bad line, then the error, whatever the file size', async () => {
     for (const n of [3, 1000, 5000]) {
       const ids = Array.from({ length: n }, (_, i) => `u${i + 1}`);
