@@ -90,6 +90,8 @@ describe('chatid sandbox', () => {
       [['--scoped-key', 'k1'], '--scoped-key'],
       [['--scoped-key', 'k1='], '--scoped-key'],
       [['--api-key', 'sk t'], '--api-key holds a space at character 3 of 4'],
+      [['--latency', '30d'], '--latency must be at most 1h'],
+      [['--data', '/nonexistent/chatid-dir/state.json'], 'the directory does not exist'],
       [['--api-key', 'sk_t\u00e9st'], '--api-key holds U+00E9'],
     ];
     for (const [argv, needle] of cases) {

@@ -76,6 +76,7 @@ interface SandboxFlags {
 }
 
 const bad = (message: string, hint: string): UsageError => new UsageError('ERR_USAGE_BAD_VALUE', message, { hint });
+const MAX_LATENCY_MS = 60 * 60 * 1000;
 const collect = (v: string, prev: string[] | undefined): string[] => [...(prev ?? []), v];
 
 /** Turn the flags into options, refusing every bad value with exit 2. */
@@ -90,6 +91,8 @@ export function parseSandboxFlags(f: SandboxFlags): SandboxCommandOptions {
   if (f.latency !== undefined) {
     const ms = f.latency.trim() === '0' ? 0 : parseDuration(f.latency);
     if (ms === undefined) throw bad(`--latency must be a duration such as 50ms or 1s, not "${f.latency}".`, 'Units are required: 50ms, 0.5s.');
+    // Past Node's longest timer (~24.8 days) the delay silently became 1 ms.
+    if (ms > MAX_LATENCY_MS) throw bad(`--latency must be at most 1h, not "${f.latency}".`, 'To test a client timeout, a few seconds more than its timeout is enough, e.g. --latency 40s.');
     latencyMs = ms;
   }
   let faultRate = 0;
@@ -231,6 +234,7 @@ Health checks and /sandbox/identify are never rate limited or faulted. Stop it w
 /** Start the sandbox, announce it, serve until ctx.signal aborts (Ctrl-C), then close and save. */
 export async function runSandbox(o: SandboxCommandOptions, ctx: Ctx): Promise<SandboxResult> {
   const { startSandbox } = await import('../../sandbox/index.js');
+  if (o.dataFile !== undefined) await checkDataDir(resolve(ctx.cwd, o.dataFile));
   const options: SandboxOptions = {
     port: o.port,
     provider: o.provider,
@@ -291,6 +295,22 @@ export async function runSandbox(o: SandboxCommandOptions, ctx: Ctx): Promise<Sa
   await sb.close();
   info(ctx, `Sandbox stopped after ${sb.requestCount} request(s)${result.dataFile ? `; state saved to ${result.dataFile}` : ''}.`);
   return result;
+}
+
+/**
+ * --data is saved next to itself (a temp file renamed over it): refuse at start a directory that
+ * is missing or not writable, rather than answer every write with 200 and save nothing.
+ */
+async function checkDataDir(file: string): Promise<void> {
+  const { access, stat } = await import('node:fs/promises');
+  const { constants } = await import('node:fs');
+  const { dirname } = await import('node:path');
+  const dir = dirname(file);
+  const isDir = await stat(dir).then((st) => st.isDirectory(), () => false);
+  const writable = isDir && (await access(dir, constants.W_OK).then(() => true, () => false));
+  if (!writable) {
+    throw bad(`--data ${file}: the sandbox could not save there (${isDir ? 'the directory is not writable' : 'the directory does not exist'}).`, 'Pass a file in a directory that exists and that you can write to, e.g. --data ./state.json.');
+  }
 }
 
 /** The banner (stderr). */
