@@ -1,4 +1,4 @@
-import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -193,6 +193,11 @@ describe('conf store', () => {
     expect((await storeError(store.update(() => undefined))).code).toBe('ERR_STORE_UNWRITABLE');
     expect(readFileSync(join(base, 'chatid'), 'utf8')).toBe('x');
   });
+
+  it.runIf(existsSync('/proc/self'))('reports a directory under /proc as unwritable instead of spinning (Node\'s recursive mkdir loops there)', async () => {
+    const store = openConfStore({ dir: '/proc/chatid-test/cfg', now: () => NOW });
+    expect((await storeError(store.update(() => undefined))).code).toBe('ERR_STORE_UNWRITABLE');
+  }, 5_000);
 });
 
 describe('configDir', () => {

@@ -73,9 +73,30 @@ export function openConfStore(o: ConfStoreOptions): ProfileStore {
 
   async function ensureDir(): Promise<void> {
     try {
-      const { chmod, mkdir } = await fsp();
-      const created = await mkdir(o.dir, { recursive: true, mode: STORE_DIR_MODE });
-      if (created !== undefined) await chmod(o.dir, STORE_DIR_MODE);
+      const { chmod, mkdir, stat } = await fsp();
+      const { dirname } = await import('node:path');
+      // The missing directories, made one at a time from the top: Node's recursive mkdir
+      // spins forever under /proc (mkdir answers ENOENT there, the parent exists).
+      const missing: string[] = [];
+      for (let d = o.dir; ; d = dirname(d)) {
+        const there = await stat(d).then(
+          () => true,
+          (e: NodeJS.ErrnoException) => {
+            if (e.code === 'ENOENT') return false;
+            throw e;
+          },
+        );
+        if (there || dirname(d) === d) break;
+        missing.unshift(d);
+      }
+      for (const d of missing) {
+        // EEXIST: another chatid made it meanwhile; the check below sees what it is.
+        await mkdir(d, { mode: STORE_DIR_MODE }).catch((e: NodeJS.ErrnoException) => {
+          if (e.code !== 'EEXIST') throw e;
+        });
+      }
+      if (!(await stat(o.dir)).isDirectory()) throw Object.assign(new Error(`${o.dir} is not a directory`), { code: 'ENOTDIR' });
+      if (missing.length > 0) await chmod(o.dir, STORE_DIR_MODE);
     } catch (err) {
       throw new StoreError('ERR_STORE_UNWRITABLE', `Cannot create the store directory ${o.dir}.`, {
         cause: err,
