@@ -52,7 +52,8 @@ describe('secret rotate', () => {
   it('without --generate the JSON has no secret value', async () => {
     const ctx = createTestCtx({ profiles: profiles(), activeProfile: 'dev', stdin: NEW });
     const doc = (await runCli(['secret', 'rotate', '--secret-stdin', '--json'], ctx)).json();
-    expect(Object.keys(doc).sort()).toEqual(['current', 'dropped', 'generated', 'previous', 'profile', 'provider']);
+    expect(Object.keys(doc).sort()).toEqual(['current', 'dropped', 'generated', 'previous', 'profile', 'provider', 'replaced']);
+    expect(doc.replaced).toBeNull(); // kept as the previous secret
     expect(doc.generated).toBe(false);
   });
 
@@ -62,6 +63,9 @@ describe('secret rotate', () => {
     expect([r.exitCode, r.json().previous]).toEqual([0, null]);
     expect(ctx.memory!.data.profiles.dev).toEqual({ provider: 'chatbase', secret: NEW });
     expect(r.stderr).toContain('no longer stored');
+    // The JSON names the secret that was current until now, as the human output does.
+    expect(r.json().replaced).toEqual({ masked: expect.any(String), fingerprint: fingerprint(profiles().dev!.secret!) });
+    expect(r.stderr).toContain(`fingerprint ${fingerprint(profiles().dev!.secret!)}`);
   });
 
   it('a second rotation inside the grace period pushes out the older secret, with a warning', async () => {

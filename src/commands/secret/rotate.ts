@@ -32,6 +32,8 @@ export interface RotateResult {
   previous: (SecretView & { expiresAt: string }) | null;
   /** A previous secret still in its grace period that this rotation pushed out. */
   dropped: SecretView | null;
+  /** With `--grace 0`: the secret that was current until now, no longer stored (null otherwise). */
+  replaced: SecretView | null;
 }
 
 export function registerRotate(parent: Command, ctx: Ctx, runF = runRotate): void {
@@ -104,7 +106,8 @@ export async function runRotate(o: RotateOptions, ctx: Ctx): Promise<RotateResul
       p.previousSecretExpiresAt = new Date(now.getTime() + graceMs).toISOString();
       previous = { ...secretView(old, false), expiresAt: p.previousSecretExpiresAt };
     }
-    const r: RotateResult = { profile: name, provider: p.provider, generated: generate, current: secretView(secret, false), previous, dropped };
+    const replaced = old !== undefined && graceMs === 0 ? secretView(old, false) : null;
+    const r: RotateResult = { profile: name, provider: p.provider, generated: generate, current: secretView(secret, false), previous, dropped, replaced };
     if (generate) r.secret = secret;
     return r;
   });
