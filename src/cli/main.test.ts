@@ -19,6 +19,20 @@ describe('main', () => {
     expect(r.stderr).toBe('');
   });
 
+  it('answers a missing command under --json with one error document (help stays on stderr)', async () => {
+    for (const [argv, path] of [
+      [['--json'], 'chatid'],
+      [['token', '--json'], 'chatid token'],
+    ] as const) {
+      const r = await runCli([...argv]);
+      expect([r.exitCode, r.json().error.code]).toEqual([2, 'ERR_USAGE_COMMAND_REQUIRED']);
+      expect(r.json().error.message).toBe(`\`${path}\` needs a command.`);
+      expect(r.stderr).toContain('Usage:');
+    }
+    const human = await runCli(['token']);
+    expect([human.exitCode, human.stdout]).toEqual([2, '']);
+  });
+
   it('answers an unknown flag with exit 2 and, under --json, one error document', async () => {
     const r = await runCli(['--bogus', '--json']);
     expect(r.exitCode).toBe(2);

@@ -29,7 +29,13 @@ export async function main(argv: string[], ctx: Ctx): Promise<number> {
 function commanderExit(err: CommanderError, ctx: Ctx, path: string): number {
   // --help and --version print and exit 0; a group called without a verb prints help.
   if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version') return ExitCode.ok;
-  if (err.code === 'commander.help') return err.exitCode === 0 ? ExitCode.ok : ExitCode.usage;
+  if (err.code === 'commander.help') {
+    if (err.exitCode === 0) return ExitCode.ok;
+    // A group called without a verb: commander printed its help on stderr; --json still gets
+    // its one document.
+    if (ctx.ui.json) return renderError(new UsageError('ERR_USAGE_COMMAND_REQUIRED', `\`${path}\` needs a command.`, { hint: `Run \`${path} --help\` for the list of commands.` }), ctx);
+    return ExitCode.usage;
+  }
   // commander puts its suggestion on a second line: "(Did you mean token?)".
   const [first = '', ...rest] = err.message.replace(/^error:\s*/, '').split('\n');
   const suggestion = /\(Did you mean (.+)\?\)/.exec(rest.join(' '))?.[1];
