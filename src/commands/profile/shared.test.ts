@@ -9,6 +9,9 @@ describe('profile validation', () => {
     for (const bad of ['', '-x', '.hidden', 'a b', 'a/b', 'x'.repeat(65), 'constructor', 'toString', '__proto__', 'é']) {
       expect(() => checkProfileName(bad)).toThrow(UsageError);
     }
+    // A reserved word fits the pattern the hint gives, so it gets its own message.
+    expect(() => checkProfileName('toString')).toThrow('"toString" is reserved: it is the name of a built-in property of JavaScript objects.');
+    expect(() => checkProfileName('a b')).toThrow('"a b" is not a valid profile name.');
   });
 
   it('accepts http(s) base URLs only', () => {

@@ -13,7 +13,12 @@ const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
 /** A profile name: letters, digits, `.`, `_`, `-`, starting with a letter or digit, at most 64 characters. */
 export function checkProfileName(name: string): string {
-  if (!NAME.test(name) || name in Object.prototype) {
+  if (NAME.test(name) && name in Object.prototype) {
+    throw new UsageError('ERR_PROFILE_NAME_INVALID', `"${name}" is reserved: it is the name of a built-in property of JavaScript objects.`, {
+      hint: 'Pick another name, e.g. prod or chatbase-dev.',
+    });
+  }
+  if (!NAME.test(name)) {
     throw new UsageError('ERR_PROFILE_NAME_INVALID', `"${name}" is not a valid profile name.`, {
       hint: 'Use letters, digits, ".", "_" and "-" (at most 64, starting with a letter or digit), e.g. prod or chatbase-dev.',
     });

@@ -44,6 +44,7 @@ describe('token sign: flags → options', () => {
       await expect(parse(['sign', 'a', '--claim-json', `x=${v}`]), v).rejects.toMatchObject({ code: 'ERR_TOKEN_CLAIM_JSON', message: expect.stringContaining('too large for JSON') });
     }
     await expect(parse(['sign', 'a', '--claim-json', 'x=1.7e308'])).resolves.toBeDefined();
+    await expect(parse(['sign', 'a', '--stripe-account', 'bad'])).rejects.toMatchObject({ code: 'ERR_TOKEN_FLAG_FORMAT', hint: 'Example: --stripe-account default=cus_123' });
   });
 });
 

@@ -106,7 +106,7 @@ export function parseSignFlags(userIdArg: string | undefined, f: Record<string, 
   const pairs = (list: unknown, flag: string): Array<[string, string]> =>
     (list as string[]).map((kv) => {
       const i = kv.indexOf('=');
-      if (i <= 0) throw new UsageError('ERR_TOKEN_FLAG_FORMAT', `${flag} "${kv}" is not key=value.`, { hint: `Example: ${flag} plan=pro` });
+      if (i <= 0) throw new UsageError('ERR_TOKEN_FLAG_FORMAT', `${flag} "${kv}" is not key=value.`, { hint: `Example: ${flag} ${flag === '--stripe-account' ? 'default=cus_123' : flag === '--claim-json' ? 'seats=5' : 'plan=pro'}` });
       return [kv.slice(0, i), kv.slice(i + 1)];
     });
   const claims: Array<[string, unknown]> = pairs(f.claim, '--claim');
