@@ -5,6 +5,9 @@
  * @example baseUrlProblem('ftp://x') // '"ftp://x" is not an http(s) URL'
  */
 export function baseUrlProblem(url: string): string | undefined {
+  // The raw string is what requests are built on: URL() would forgive what they do not.
+  if (url !== url.trim()) return 'the base URL has spaces or line breaks around it';
+  if (/[?#]/.test(url)) return 'the base URL must not have a query or fragment';
   let u: URL;
   try {
     u = new URL(url);
@@ -18,9 +21,11 @@ export function baseUrlProblem(url: string): string | undefined {
 }
 
 /**
- * `url` with whatever stands between `//` and `@` replaced by `***`, for printing.
+ * `url` with whatever stands before its first `@` (after the scheme) replaced by `***`, for printing.
  * @example maskUserinfo('http://ann:pa55@h/') // 'http://***@h/'
  */
 export function maskUserinfo(url: string): string {
-  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/?#]*@/i, '$1***@');
+  // Up to the first @, with or without a scheme: in a malformed value the password may hold
+  // a "/"; masking a path that holds an @ too is the safe mistake.
+  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/)?[^@]*@/i, '$1***@');
 }

@@ -106,7 +106,7 @@ describe('contacts sync --report that cannot be written', () => {
   it('is exit 2 naming the path and why, before any write', async () => {
     const dir = tmpdir();
     for (const [report, why] of [
-      ['/nonexistent/chatid-dir/rejected.csv', 'its directory does not exist'],
+      ['/nonexistent/chatid-dir/rejected.csv', 'no such directory, or one that cannot hold files'],
       [dir, 'it is a directory'],
     ] as const) {
       const r = await runCli(['contacts', 'sync', '-', '--dry-run', '--report', report, '--json'], createTestCtx({ stdin: 'external_id\nu1\n', cwd: dir }));
@@ -114,5 +114,16 @@ describe('contacts sync --report that cannot be written', () => {
       expect([report, r.exitCode, error.code]).toEqual([report, 2, 'ERR_SYNC_REPORT_WRITE']);
       expect(error.message).toBe(`Cannot write the report ${report}: ${why}. No contact was sent.`);
     }
+  });
+});
+
+describe('contacts sync --dry-run summary', () => {
+  it('masks a user name and password in the base URL it names', async () => {
+    const env = { CHATID_PROVIDER: 'chatbase', CHATID_AGENT_ID: 'a1', CHATID_API_KEY: 'k', CHATID_BASE_URL: 'http://ann:pa55@127.0.0.1:9' };
+    const j = await runCli(['contacts', 'sync', '-', '--dry-run', '--json'], createTestCtx({ env, stdin: 'external_id\nu1\n', cwd: tmpdir() }));
+    expect(j.exitCode).toBe(0);
+    expect(j.json().target.baseUrl).toBe('http://***@127.0.0.1:9');
+    const h = await runCli(['contacts', 'sync', '-', '--dry-run'], createTestCtx({ env, stdin: 'external_id\nu1\n', cwd: tmpdir() }));
+    expect(h.stdout + h.stderr).not.toContain('pa55');
   });
 });

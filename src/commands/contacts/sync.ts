@@ -5,6 +5,7 @@ import { emit, info, verbose, warn } from '../../cli/output.js';
 import type { Settings } from '../../cli/settings.js';
 import type { ByteSource } from '../../sync/csv-reader.js';
 import type { EngineResult } from '../../sync/engine.js';
+import { maskUserinfo } from '../../core/base-url.js';
 import { parseShard, type Shard } from '../../sync/shard.js';
 import type { ClientTuning } from '../../vendors/factory.js';
 import { addVendorOptions, type VendorFlags } from '../../vendors/flags.js';
@@ -269,7 +270,8 @@ export async function runSync(opts: SyncOptions, ctx: Ctx, deps: SyncDeps = {}):
     }
     const target = {
       provider: settings.provider?.value ?? '',
-      baseUrl: settings.baseUrl?.value ?? '',
+      // Shown in the summary: a user name and password in it are masked (a wet run refuses them).
+      baseUrl: maskUserinfo(settings.baseUrl?.value ?? ''),
       agentId: settings.agentId?.value ?? '',
     };
     const connect = async (): Promise<ContactsApi> => {

@@ -25,7 +25,10 @@ describe('profile validation', () => {
     expect(baseUrlProblem('https://')).toBe('"https://" is not a URL');
     expect(baseUrlProblem('http://ann:pa55@host:99999')).toBe('"http://***@host:99999" is not a URL');
     expect(maskUserinfo('http://ann:pa55@h/x')).toBe('http://***@h/x');
-    expect(maskUserinfo('http://h/x@y')).toBe('http://h/x@y');
+    expect(maskUserinfo('http://ann:p/ss@h:99999')).toBe('http://***@h:99999');
+    expect(maskUserinfo('ann:pa55@host')).toBe('***@host');
+    expect(maskUserinfo('http://h.example/api')).toBe('http://h.example/api');
+    for (const bad of ['http://h.example/?', 'http://h.example/#', 'http://h.example/ ', ' http://h.example']) expect(baseUrlProblem(bad), bad).toBeDefined();
     expect(agentIdProblem('chatbase', '..')).toMatch(/cannot name an agent in a URL path/);
   });
 

@@ -3,7 +3,7 @@
 import type { Ctx } from '../../cli/context.js';
 import { UsageError } from '../../cli/errors.js';
 import { decodeBase64Strict } from '../../core/base64.js';
-import { baseUrlProblem } from '../../core/base-url.js';
+import { baseUrlProblem, maskUserinfo } from '../../core/base-url.js';
 import { fingerprint, mask } from '../../core/fingerprint.js';
 import { isProvider, PROVIDER_INFO, PROVIDERS, type Provider } from '../../core/providers.js';
 import { parseSecretKey } from '../../core/secret-key.js';
@@ -165,7 +165,8 @@ export function profileView(name: string, p: Profile, active: boolean, reveal: b
     active,
     provider: p.provider,
     agentId: p.agentId ?? null,
-    baseUrl: p.baseUrl ?? defaultUrl ?? null,
+    // A hand-edited store may hold user:password@; shown masked, as whoami does.
+    baseUrl: p.baseUrl !== undefined ? maskUserinfo(p.baseUrl) : (defaultUrl ?? null),
     baseUrlSource: p.baseUrl ? 'profile' : defaultUrl ? 'default' : null,
     apiKey: p.apiKey ? secretView(p.apiKey, reveal) : null,
     secret: p.secret ? secretView(p.secret, reveal) : null,

@@ -47,6 +47,14 @@ describe('profile show', () => {
     expect(human.stdout).toContain(`Secret    ${SECRET} (fingerprint 6f752b72)`);
   });
 
+  it('masks a user name and password that a hand-edited store put in the base URL', async () => {
+    const ctx = createTestCtx({ profiles: { p: { provider: 'chatbase', baseUrl: 'http://ann:pa55@h.example' } }, activeProfile: 'p' });
+    const r = await runCli(['profile', 'show', '--json'], ctx);
+    expect(r.json().baseUrl).toBe('http://***@h.example');
+    const list = await runCli(['profile', 'list'], createTestCtx({ profiles: { p: { provider: 'chatbase', baseUrl: 'http://ann:pa55@h.example' } }, activeProfile: 'p' }));
+    expect(list.stdout + list.stderr).not.toContain('pa55');
+  });
+
   it('follows --profile, then CHATID_PROFILE, then the active profile', async () => {
     const env = { CHATID_PROFILE: 'dev' };
     expect((await runCli(['profile', 'show', '--json'], createTestCtx({ profiles, activeProfile: 'prod', env }))).json().name).toBe('dev');
