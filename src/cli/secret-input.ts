@@ -95,7 +95,7 @@ export async function readSecretFlags(ctx: Ctx, f: SecretFlags, label = 'identit
  */
 function notText(what: string): UsageError {
   return new UsageError('ERR_SECRET_NOT_TEXT', `${what} is not UTF-8 text: chatid would not use the bytes it holds.`, {
-    hint: 'Write a binary key as text with its encoding, base64:<…> or hex:<…>, e.g. `echo "base64:$(base64 -w0 key.bin)" > key.txt`.',
+    hint: "Write a binary key as text with its encoding, base64:<…> or hex:<…>, e.g. `(umask 077; printf 'base64:%s' \"$(base64 -w0 key.bin)\" > key.txt)`.",
   });
 }
 

@@ -161,7 +161,7 @@ async function syncScanned(o: EngineOptions, s: Scan, t0: number): Promise<Engin
       report = await openReport(reportPath, s.header, reportBytes);
     } catch (err) {
       const e = err as NodeJS.ErrnoException;
-      const why = e.code === 'ENOENT' ? 'its directory does not exist' : e.code === 'EISDIR' ? 'it is a directory' : e.code === 'EACCES' ? 'permission denied' : e.message;
+      const why = e.code === 'ENOENT' ? 'no such directory, or one that cannot hold files' : e.code === 'EISDIR' ? 'it is a directory' : e.code === 'EACCES' ? 'permission denied' : e.message;
       throw new UsageError('ERR_SYNC_REPORT_WRITE', `Cannot write the report ${reportPath}: ${why}. No contact was sent.`, {
         hint: 'Pass --report a file path in a directory that exists and that you can write to.',
         cause: err,

@@ -191,6 +191,14 @@ describe('token sign', () => {
 });
 
 describe('token sign --batch', () => {
+  it('a bad line ends the output just before it: every earlier token is written', async () => {
+    const ids = Array.from({ length: 1500 }, (_, i) => `u${i + 1}`);
+    const r = await runCli(['token', 'sign', '--batch', '-'], createTestCtx({ env: env('chatbase'), stdin: `${ids.join('\n')}\n\nx\n` }));
+    expect(r.exitCode).toBe(2);
+    expect(r.stdout.trimEnd().split('\n')).toHaveLength(1500);
+    expect(r.stderr).toContain('line 1501');
+  });
+
   it('one id per line from stdin → one token per line, same as single signing', async () => {
     const r = await runCli(['token', 'sign', '--batch', '-'], createTestCtx({ env: env('chatbase'), stdin: 'u1\nu2\r\nu3' }));
     expect(r.exitCode).toBe(0);
