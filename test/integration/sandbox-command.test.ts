@@ -147,30 +147,33 @@ describe('chatid sandbox', () => {
     expect([r.exitCode, r.json().error.code]).toEqual([2, 'ERR_SANDBOX_DATA']);
   });
 
-  it.runIf(existsSync(join(process.cwd(), 'dist')))('the built CLI stops cleanly on SIGINT with exit 0', async () => {
-    const child = spawn(process.execPath, ['bin/chatid.js', 'sandbox', '--port', '0', '--json'], { cwd: process.cwd(), stdio: ['ignore', 'pipe', 'pipe'] });
+  /** The built CLI's sandbox in a child process: its JSON document, stderr so far, and SIGINT → exit code. */
+  async function builtSandbox(args: string[] = []) {
+    const child = spawn(process.execPath, ['bin/chatid.js', 'sandbox', '--port', '0', '--json', ...args], { cwd: process.cwd(), stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
     child.stdout.on('data', (d) => (out += d));
     child.stderr.on('data', (d) => (err += d));
     for (let i = 0; i < 300 && !out.trim().endsWith('}'); i++) await new Promise((r) => setTimeout(r, 20));
     const doc = JSON.parse(out);
+    const interrupt = () => {
+      child.kill('SIGINT');
+      return new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
+    };
+    return { doc, stderr: () => err, interrupt };
+  }
+
+  it.runIf(existsSync(join(process.cwd(), 'dist')))('the built CLI stops cleanly on SIGINT with exit 0', async () => {
+    const { doc, stderr, interrupt } = await builtSandbox();
     const res = await request(`${doc.url}/api/v2/health`);
     expect(res.statusCode).toBe(200);
     await res.body.dump();
-    child.kill('SIGINT');
-    const code = await new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
-    expect([code, err]).toEqual([0, expect.stringContaining('Sandbox stopped')]);
+    const code = await interrupt();
+    expect([code, stderr()]).toEqual([0, expect.stringContaining('Sandbox stopped')]);
   });
 
   it.runIf(existsSync(join(process.cwd(), 'dist')))('stops with exit 0 and at once on SIGINT while a request waits out --latency', async () => {
-    const child = spawn(process.execPath, ['bin/chatid.js', 'sandbox', '--port', '0', '--json', '--latency', '20s'], { cwd: process.cwd(), stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d) => (out += d));
-    child.stderr.on('data', (d) => (err += d));
-    for (let i = 0; i < 300 && !out.trim().endsWith('}'); i++) await new Promise((r) => setTimeout(r, 20));
-    const doc = JSON.parse(out);
+    const { doc, stderr, interrupt } = await builtSandbox(['--latency', '20s']);
     // More waiting requests than Node's default of 10 listeners per signal.
     const pending = Promise.all(
       Array.from({ length: 12 }, () =>
@@ -181,11 +184,10 @@ describe('chatid sandbox', () => {
       ),
     ).then((all) => [...new Set(all)].join());
     await new Promise((r) => setTimeout(r, 300)); // the request is in its 20 s wait
-    child.kill('SIGINT');
-    const code = await new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
+    const code = await interrupt();
     // Before the fix the latency timer held the process until the 2 s fallback exited 130.
     expect(code).toBe(0);
     expect(await pending).toBe('cut off');
-    expect(err).not.toContain('MaxListenersExceededWarning');
+    expect(stderr()).not.toContain('MaxListenersExceededWarning');
   });
 });
