@@ -61,15 +61,22 @@ export async function readSecretFlags(ctx: Ctx, f: SecretFlags, label = 'identit
     try {
       // Imported here: node:fs/promises (readline, file watchers behind it) is not loaded at
       // start-up by every command that merely defines the secret flags.
-      const { readFile, stat } = await import('node:fs/promises');
-      const bytes = await readFile(path);
+      const { open } = await import('node:fs/promises');
+      // One open: the mode checked below is that of the file whose bytes were read.
+      const fh = await open(path, 'r');
+      let bytes: Buffer;
+      let st: Awaited<ReturnType<typeof fh.stat>>;
+      try {
+        [bytes, st] = await Promise.all([fh.readFile(), fh.stat()]);
+      } finally {
+        await fh.close();
+      }
       try {
         text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
       } catch {
         throw notText(`The ${label} file ${path}`);
       }
       // As the store warns of its own file: a secret others can read is no longer secret.
-      const st = await stat(path);
       const mode = st.mode & 0o777;
       // Regular files only, with a read bit for group or others: a pipe (`<(pass show x)`) is
       // nobody else's to read, and /dev/stdin names the shell's input, not a file to chmod.

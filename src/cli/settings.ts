@@ -161,7 +161,7 @@ export function requireApiKey(s: Settings): string {
     const problem = apiKeyProblem(key);
     if (problem === undefined) return key;
     const from = s.apiKey.source === 'profile' && name ? `profile "${name}"` : describeSource(s.apiKey.source, 'apiKey');
-    throw new AuthError('ERR_API_KEY_INVALID', `The API key from ${from} ${problem}: vendor API keys are printable ASCII without spaces.`, {
+    throw new AuthError('ERR_API_KEY_INVALID', `The API key from ${from} ${problem}.`, {
       hint: `Copy the key again from the vendor dashboard, without spaces or line breaks around it (a placeholder such as \`oc_test_…\` in the docs stands for your own key)${s.apiKey.source === 'profile' && replace ? `, and store it with ${replace}` : ''}.`,
     });
   }

@@ -4,9 +4,17 @@
  * copy-paste accident (a space or line break around it, a placeholder `…` from the docs) that
  * would otherwise fail later as a network error or a 401. The key itself is never quoted, only
  * the character and where it is (counted in characters, not UTF-16 units).
- * @example apiKeyProblem('oc_test_…') // 'holds U+2026 "…" at character 9 of 9'
+ * @example apiKeyProblem('oc_test_…') // 'holds U+2026 "…" at character 9 of 9: vendor API keys are printable ASCII without spaces'
  */
 export function apiKeyProblem(key: string): string | undefined {
+  const problem = firstBadCharacter(key);
+  return problem === undefined ? undefined : `${problem}: ${API_KEY_SHAPE}`;
+}
+
+/** What every vendor's key looks like, said after each problem. */
+export const API_KEY_SHAPE = 'vendor API keys are printable ASCII without spaces';
+
+function firstBadCharacter(key: string): string | undefined {
   if (key === '') return 'is empty';
   const chars = [...key];
   const at = chars.findIndex((c) => !/^[\x21-\x7e]$/.test(c));

@@ -16,7 +16,6 @@ export function baseUrlProblem(url: string): string | undefined {
   }
   if (u.protocol !== 'http:' && u.protocol !== 'https:') return `"${maskUserinfo(url)}" is not an http(s) URL`;
   if (u.username || u.password) return 'the URL must not carry a user name or password';
-  if (u.search || u.hash) return 'the base URL must not have a query or fragment';
   return undefined;
 }
 

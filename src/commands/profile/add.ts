@@ -114,7 +114,7 @@ export async function runAdd(o: AddOptions, ctx: Ctx): Promise<AddResult> {
   // Refused here, not at every later command that would send it.
   const keyProblem = apiKeyFlag === undefined ? undefined : apiKeyProblem(apiKeyFlag);
   if (keyProblem !== undefined) {
-    throw new UsageError('ERR_API_KEY_INVALID', `The API key read from ${o.apiKeyFile !== undefined && o.apiKeyFile !== '-' ? o.apiKeyFile : 'stdin'} ${keyProblem}: vendor API keys are printable ASCII without spaces.`, {
+    throw new UsageError('ERR_API_KEY_INVALID', `The API key read from ${o.apiKeyFile !== undefined && o.apiKeyFile !== '-' ? o.apiKeyFile : 'stdin'} ${keyProblem}.`, {
       hint: 'Copy the key again from the vendor dashboard, without spaces or line breaks inside it; nothing was stored.',
     });
   }
@@ -145,7 +145,10 @@ export async function runAdd(o: AddOptions, ctx: Ctx): Promise<AddResult> {
     }
     if (apiKey === undefined && hasApi) {
       const answer = await ctx.prompter.password('Vendor API key (hidden; Enter to skip)', {
-        validate: (v) => (v === '' ? true : apiKeyProblem(v) === undefined ? true : `This key ${apiKeyProblem(v)}: vendor API keys are printable ASCII without spaces.`),
+        validate: (v) => {
+          const problem = v === '' ? undefined : apiKeyProblem(v);
+          return problem === undefined ? true : `This key ${problem}.`;
+        },
       });
       apiKey = answer === '' ? undefined : answer;
     }

@@ -134,7 +134,7 @@ export function parseSandboxFlags(f: SandboxFlags): SandboxCommandOptions {
   // The same rule as the client's (core/api-key.ts): a key the sandbox accepts, chatid can send.
   for (const k of f.apiKey ?? []) {
     const problem = apiKeyProblem(k);
-    if (problem !== undefined) throw bad(`--api-key ${problem}: API keys are printable ASCII without spaces.`, 'For example --api-key sk_test_123.');
+    if (problem !== undefined) throw bad(`--api-key ${problem}.`, 'For example --api-key sk_test_123.');
   }
   const agentIds = f.agentId;
   for (const id of agentIds ?? []) {
