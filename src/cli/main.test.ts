@@ -12,6 +12,13 @@ describe('main', () => {
     expect(VERSION).toBe(pkg.version);
   });
 
+  it('prints the version as one JSON document under --json', async () => {
+    for (const argv of [['--json', '--version'], ['--version', '--json']]) {
+      const r = await runCli(argv);
+      expect([r.exitCode, JSON.parse(r.stdout), r.stderr]).toEqual([0, { version: VERSION }, '']);
+    }
+  });
+
   it('prints help on stdout and exits 0', async () => {
     const r = await runCli(['--help']);
     expect(r.exitCode).toBe(0);

@@ -73,7 +73,7 @@ export function commandIn(argv: readonly string[]): string | undefined {
 export function buildProgram(ctx: Ctx, argv?: readonly string[]): Command {
   const program = new Command('chatid')
     .description('Mint, verify and debug chat-widget identity tokens and hashes; sync contacts; run a local vendor sandbox.')
-    .version(VERSION, '--version', 'print the version')
+    .version(ctx.ui.json ? JSON.stringify({ version: VERSION }) : VERSION, '--version', 'print the version')
     .helpOption('-h, --help', 'show help')
     .option('--profile <name>', 'profile to use (default: CHATID_PROFILE, then the active profile)')
     .option('--json', 'print one JSON document on stdout')
