@@ -35,6 +35,19 @@ function finiteThroughout(v: unknown): boolean {
   return true;
 }
 
+/**
+ * The first integer literal of a JSON text (valid JSON: it parsed) that JSON.parse cannot hold
+ * exactly, such as an id 12345678901234567890; undefined when there is none. Strings are
+ * skipped whole, so digits inside them do not count.
+ */
+export function inexactInteger(text: string): string | undefined {
+  for (const m of text.matchAll(/"(?:[^"\\]|\\.)*"|-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?/g)) {
+    const tok = m[0];
+    if (/^-?\d+$/.test(tok) && !Number.isSafeInteger(Number(tok))) return tok;
+  }
+  return undefined;
+}
+
 export interface SignResult {
   token: string;
   header: Record<string, unknown>;
@@ -120,6 +133,12 @@ export function parseSignFlags(userIdArg: string | undefined, f: Record<string, 
     // 1e999 parses to Infinity, which the token would carry as null.
     if (!finiteThroughout(value)) {
       throw new UsageError('ERR_TOKEN_CLAIM_JSON', `--claim-json ${k}=${v}: a number in it is too large for JSON (it would be signed as null).`, { hint: 'Write the number within ±1.7e308, or as a string.' });
+    }
+    const inexact = inexactInteger(v);
+    if (inexact !== undefined) {
+      throw new UsageError('ERR_TOKEN_CLAIM_JSON', `--claim-json ${k}=${v}: the integer ${inexact} has more digits than a JSON number keeps exactly (it would be signed as ${String(Number(inexact))}).`, {
+        hint: `Write it as a string: --claim-json '${k}="${inexact}"', or keep integers within ±${Number.MAX_SAFE_INTEGER}.`,
+      });
     }
     claims.push([k, value]);
   }
