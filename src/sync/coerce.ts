@@ -85,14 +85,19 @@ export function coerceAttribute(cell: string, type: AttributeType): { ok: true; 
       return { ok: false, code: RowCode.booleanInvalid, message: `"${cell}" is not a boolean (use true, false, 1 or 0).` };
     }
     case 'date': {
+      // ISO 8601 only: other forms that Date reads are ambiguous (05/06/2024), read in the
+      // machine's time zone, or read from garbage ("x 5" is 2001-05-01).
       const t = cell.trim();
-      // A bare number would be read as milliseconds since 1970 and is far more likely a typo.
-      const d = /^\d+$/.test(t) ? undefined : new Date(t);
-      if (!d || Number.isNaN(d.getTime())) return { ok: false, code: RowCode.dateInvalid, message: `"${cell}" is not a date (use ISO 8601, e.g. 2024-05-31 or 2024-05-31T12:00:00Z).` };
+      const iso = ISO_DATE.exec(t);
+      if (!iso) return { ok: false, code: RowCode.dateInvalid, message: `"${cell}" is not an ISO 8601 date (write it as 2024-05-31 or 2024-05-31T12:00:00Z; other forms are ambiguous or depend on the time zone).` };
+      if (iso[4] !== undefined && iso[5] === undefined) {
+        return { ok: false, code: RowCode.dateInvalid, message: `"${cell}" has a time but no time zone (add Z for UTC or an offset, e.g. ${t}Z or ${t}+02:00).` };
+      }
+      const d = new Date(t);
+      if (Number.isNaN(d.getTime())) return { ok: false, code: RowCode.dateInvalid, message: `"${cell}" is not a date (hours 00-24, minutes and seconds 00-59, offsets up to ±23:59).` };
       // JavaScript rolls a day past the month's end over (2024-02-30 → March 1st): refuse it.
-      const ymd = /^([+-]?\d{4,6})-(\d{2})-(\d{2})/.exec(t);
-      if (ymd && !calendarDay(Number(ymd[1]), Number(ymd[2]), Number(ymd[3]))) {
-        return { ok: false, code: RowCode.dateInvalid, message: `"${cell}" is not a day of the calendar (${ymd[1]}-${ymd[2]} has no day ${ymd[3]}).` };
+      if (!calendarDay(Number(iso[1]), Number(iso[2]), iso[3] === undefined ? 1 : Number(iso[3]))) {
+        return { ok: false, code: RowCode.dateInvalid, message: `"${cell}" is not a day of the calendar (${iso[1]}-${iso[2]} has no day ${iso[3] ?? '01'}).` };
       }
       return { ok: true, value: d.toISOString() };
     }
@@ -100,6 +105,13 @@ export function coerceAttribute(cell: string, type: AttributeType): { ok: true; 
       return { ok: true, value: cell };
   }
 }
+
+/**
+ * ISO 8601 as Date reads it exactly: a year (4 digits, or 6 with a sign), month and day, or a
+ * year and month; a time after `T` or a space, then `Z` or an offset. Groups: year, month, day,
+ * time, zone.
+ */
+const ISO_DATE = /^([+-]\d{6}|\d{4})-(\d{2})(?:-(\d{2})(?:[T ](\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?)(Z|[+-]\d{2}:?\d{2})?)?)?$/;
 
 /** Whether month `m` (1-12) of year `y` has a day `d`. */
 function calendarDay(y: number, m: number, d: number): boolean {

@@ -154,6 +154,21 @@ describe('coercion', () => {
       expect(coerceAttribute(bad, 'date'), bad).toMatchObject({ ok: false, code: 'ATTR_DATE_INVALID' });
     }
     expect(coerceAttribute('2024-02-30', 'date')).toMatchObject({ message: '"2024-02-30" is not a day of the calendar (2024-02 has no day 30).' });
+    // Other forms Date reads: ambiguous, in the machine's time zone, or made from garbage.
+    for (const bad of ['2024/02/30', '2024/05/31', '05/31/2024', '30 Feb 2024', 'May 31 2024', 'Fri, 31 May 2024 12:00:00 GMT', '1 2 3', 'x 5', '2024', '2024-5-3', '2024-05-31T12']) {
+      expect(coerceAttribute(bad, 'date'), bad).toMatchObject({ ok: false, code: 'ATTR_DATE_INVALID', message: expect.stringContaining('is not an ISO 8601 date') });
+    }
+    for (const bad of ['2024-05-31T12:00', '2024-05-31 12:00:00', '2024-05-31T12:00:00.5']) {
+      expect(coerceAttribute(bad, 'date'), bad).toMatchObject({ ok: false, code: 'ATTR_DATE_INVALID', message: expect.stringContaining('has a time but no time zone') });
+    }
+    for (const bad of ['2024-05-31T25:00Z', '2024-05-31T12:60Z', '2024-05-31T12:00+25:00']) {
+      expect(coerceAttribute(bad, 'date'), bad).toMatchObject({ ok: false, code: 'ATTR_DATE_INVALID', message: expect.stringContaining('is not a date') });
+    }
+    expect(coerceAttribute('2024-05', 'date')).toEqual({ ok: true, value: '2024-05-01T00:00:00.000Z' });
+    expect(coerceAttribute(' 2024-05-31 12:00:00.123456Z ', 'date')).toEqual({ ok: true, value: '2024-05-31T12:00:00.123Z' });
+    expect(coerceAttribute('2024-05-31T12:00+0200', 'date')).toEqual({ ok: true, value: '2024-05-31T10:00:00.000Z' });
+    expect(coerceAttribute('2024-05-31T24:00Z', 'date')).toEqual({ ok: true, value: '2024-06-01T00:00:00.000Z' });
+    expect(coerceAttribute('+002024-05-31', 'date')).toEqual({ ok: true, value: '2024-05-31T00:00:00.000Z' });
     expect(coerceAttribute('0', 'boolean')).toEqual({ ok: true, value: false });
     expect(coerceAttribute('2024-01-02T03:04:05+02:00', 'date')).toEqual({ ok: true, value: '2024-01-02T01:04:05.000Z' });
     expect(coerceAttribute(' keep spaces ', 'text')).toEqual({ ok: true, value: ' keep spaces ' });
