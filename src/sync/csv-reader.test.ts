@@ -54,8 +54,18 @@ describe('readCsvRecords', () => {
       await expect(all(unclosed, chunk)).rejects.toMatchObject({ code: 'ERR_SYNC_CSV_SYNTAX', message: expect.stringContaining('near line 5: a quoted field') });
     }
     for (const chunk of [0, 4096]) {
-      await expect(all(tooLong, chunk)).rejects.toMatchObject({ code: 'ERR_SYNC_CSV_SYNTAX', message: expect.stringContaining('near line 4: the record starting there is longer') });
+      await expect(all(tooLong, chunk)).rejects.toMatchObject({ code: 'ERR_SYNC_CSV_SYNTAX', message: expect.stringContaining('near line 4: the record starting there is longer'), hint: expect.stringContaining('Fix the quoting') });
     }
+    // Too long with no quote open: the error does not blame quoting.
+    const unquoted = `id,name\n1,a\n2,${'x'.repeat(MAX_RECORD_BYTES + 10)}\n4,d\n`;
+    for (const chunk of [0, 4096]) {
+      await expect(all(unquoted, chunk)).rejects.toMatchObject({
+        code: 'ERR_SYNC_CSV_SYNTAX',
+        message: expect.stringContaining(`near line 3: the record starting there is longer than ${MAX_RECORD_BYTES} bytes, with no quote open`),
+        hint: expect.stringContaining('are its line ends intact'),
+      });
+    }
+    await expect(all(tooLong)).rejects.toMatchObject({ message: expect.stringContaining('in a quoted field (a quote left open?)') });
   });
   it('yields nothing for an empty file or a lone BOM', async () => {
     expect(await all('')).toEqual([]);

@@ -103,10 +103,13 @@ export class CsvSyntaxError extends Error {
   readonly kind: 'quote-not-closed' | 'record-too-long';
   /** Line where the record in question starts. */
   readonly line: number;
-  constructor(kind: 'quote-not-closed' | 'record-too-long', line: number) {
+  /** record-too-long: whether the field that went past the limit is a quoted one (a quote left open, most likely). */
+  readonly quoted: boolean;
+  constructor(kind: 'quote-not-closed' | 'record-too-long', line: number, quoted = kind === 'quote-not-closed') {
     super(kind);
     this.kind = kind;
     this.line = line;
+    this.quoted = quoted;
   }
 }
 
@@ -378,11 +381,19 @@ export async function* readCsvBatches<T = CsvRecord>(source: ByteSource, o: Read
   } catch (err) {
     if (signal?.aborted) throw new CancelledError('Interrupted.', { cause: err });
     if (!final && err instanceof CsvError && err.code === 'CSV_QUOTE_NOT_CLOSED') throw new SplitInQuotes();
-    const syntax = err instanceof CsvError ? toSyntaxError(err, line) : err;
+    // Whether the parser stopped inside a quoted field: `state` is csv-parse's public
+    // (backward-compatible) view of it; the error's own `quoting` is set only once a quote closes.
+    const inQuotes = (parser as unknown as { state?: { quoting?: unknown } }).state?.quoting === true;
+    const syntax = err instanceof CsvError ? toSyntaxError(err, line, inQuotes) : err;
     if (syntax instanceof CsvSyntaxError) {
-      const what = syntax.kind === 'record-too-long' ? `the record starting there is longer than ${maxRecordBytes} bytes (an unclosed quote?)` : 'a quoted field in the record starting there is never closed';
+      const what =
+        syntax.kind === 'quote-not-closed'
+          ? 'a quoted field in the record starting there is never closed'
+          : `the record starting there is longer than ${maxRecordBytes} bytes, ${syntax.quoted ? 'in a quoted field (a quote left open?)' : 'with no quote open (one cell or line that long is no contact)'}`;
       throw new UsageError('ERR_SYNC_CSV_SYNTAX', `The CSV cannot be parsed near line ${syntax.line}: ${what}.`, {
-        hint: 'Fix the quoting there (a quote inside a quoted field is written "") and run again.',
+        hint: syntax.quoted
+          ? 'Fix the quoting there (a quote inside a quoted field is written "") and run again.'
+          : `Check that line: is it the file you meant, and are its line ends intact? A record may hold at most ${maxRecordBytes} bytes.`,
         cause: err,
       });
     }
@@ -417,9 +428,9 @@ function isLineEnds(raw: string): boolean {
 }
 
 /** csv-parse's errors that a CSV file can cause, as ours (undefined for any other). */
-function toSyntaxError(err: CsvErrorType, line: number): CsvSyntaxError | undefined {
+function toSyntaxError(err: CsvErrorType, line: number, inQuotes: boolean): CsvSyntaxError | undefined {
   if (err.code === 'CSV_QUOTE_NOT_CLOSED') return new CsvSyntaxError('quote-not-closed', line);
-  if (err.code === 'CSV_MAX_RECORD_SIZE') return new CsvSyntaxError('record-too-long', line);
+  if (err.code === 'CSV_MAX_RECORD_SIZE') return new CsvSyntaxError('record-too-long', line, inQuotes || (err as { quoting?: unknown }).quoting === true);
   return undefined;
 }
 
