@@ -1,6 +1,6 @@
 import { Readable, Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { BatchWriter, readBatch, readBatchChunks, type BatchRowError } from './batch.js';
+import { BatchWriter, readBatch, readBatchChunks, type BatchRowError, unusedColumnsWarning } from './batch.js';
 
 async function all(input: string | string[], o: Parameters<typeof readBatch>[1] = {}) {
   const chunks = Array.isArray(input) ? input : [input];
@@ -77,6 +77,20 @@ describe('readBatch: CSV', () => {
       { line: 2, userId: 'u1', email: 'a@x.io', name: 'Doe, Jane' },
       { line: 3, userId: 'u2' },
     ]);
+  });
+  it('names the columns the caller does not read, once, as written in the header', async () => {
+    const told: Array<[string[], string]> = [];
+    const onUnusedColumns = (names: string[], id: string): number => told.push([names, id]);
+    await all('email,User_ID,name,plan,"Phone",id\na@x.io,u1,Ann,pro,1,9\nb@x.io,u2,Bo,free,2,8\n', { uses: [], onUnusedColumns });
+    await all('email,User_ID,name,plan\na@x.io,u1,Ann,pro\n', { uses: ['email'], onUnusedColumns });
+    await all('user_id,email,name\nu1,a@x.io,Ann\n', { uses: ['email', 'name'], onUnusedColumns });
+    await all('u1\nu2\n', { uses: [], onUnusedColumns }); // plain ids: no header, no columns
+    expect(told).toEqual([
+      [['email', 'name', 'plan', 'Phone', 'id'], 'User_ID'],
+      [['name', 'plan'], 'User_ID'],
+    ]);
+    expect(unusedColumnsWarning('hash --batch', ['plan', 'Phone'], 'user_id', [])).toBe('hash --batch does not read the columns "plan", "Phone": it uses the user_id column only.');
+    expect(unusedColumnsWarning('token sign --batch', ['plan'], 'id', ['email', 'name'])).toBe('token sign --batch does not read the column "plan": it uses id, email and name.');
   });
   it('prefers user_id over id, and accepts external_id', async () => {
     expect((await all('id,user_id\n1,u1\n')).map((r) => r.userId)).toEqual(['u1']);

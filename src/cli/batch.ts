@@ -10,6 +10,9 @@
  *   first found wins in that order) and optionally `email` and `name`. RFC 4180 quoting
  *   via csv-parse, loaded only when the file is a CSV.
  *
+ * Columns a command does not read are named once through `onUnusedColumns` (see
+ * {@link unusedColumnsWarning}).
+ *
  * A bad row (empty id, id with surrounding whitespace, wrong number of CSV cells, a line
  * over {@link MAX_LINE_CHARS}) is never silently dropped: it either stops the batch with a
  * {@link UsageError} naming the line (default), or goes to `onBadRow` so the caller can
@@ -29,6 +32,7 @@ import { resolve } from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
 import type { Ctx } from './context.js';
 import { CancelledError, UsageError } from './errors.js';
+import { warn } from './output.js';
 
 /** One input row. */
 export interface BatchRecord {
@@ -53,6 +57,13 @@ export interface ReadBatchOptions {
   signal?: AbortSignal;
   /** Rows per yielded array (default 1024). */
   chunkSize?: number;
+  /**
+   * The optional CSV columns the caller reads (default: both). Every other column of a CSV
+   * header is named once through `onUnusedColumns`, so none is ignored silently.
+   */
+  uses?: ReadonlyArray<'email' | 'name'>;
+  /** Told, before the first row, the header names (as written) of the columns that are not read. */
+  onUnusedColumns?: (names: string[], idColumn: string) => void;
 }
 
 /** Longest accepted line (characters); longer lines are bad rows, and memory stays bounded. */
@@ -144,6 +155,12 @@ export async function* readBatchChunks(input: NodeJS.ReadableStream | AsyncItera
     });
   }
 
+  if (header && o.onUnusedColumns) {
+    const used = new Set<number>([header.id, ...(o.uses ?? ['email', 'name']).map((k) => header[k])]);
+    const unused = header.names.filter((_, i) => !used.has(i));
+    if (unused.length > 0) o.onUnusedColumns(unused, header.names[header.id]!);
+  }
+
   let total = 0;
   try {
     if (header) {
@@ -226,6 +243,26 @@ export async function* readBatchChunks(input: NodeJS.ReadableStream | AsyncItera
   }
 }
 
+/**
+ * The warning for the columns of a batch CSV that `command` does not read.
+ * @example unusedColumnsWarning('hash --batch', ['plan'], 'user_id', [])
+ * // 'hash --batch does not read the column "plan": it uses the user_id column only.'
+ */
+export function unusedColumnsWarning(command: string, names: readonly string[], idColumn: string, uses: ReadonlyArray<'email' | 'name'>): string {
+  const list = names.map((n) => JSON.stringify(n)).join(', ');
+  const reads = uses.length === 0 ? `the ${idColumn} column only` : `${idColumn}, ${uses.join(' and ')}`;
+  return `${command} does not read the column${names.length > 1 ? 's' : ''} ${list}: it uses ${reads}.`;
+}
+
+/**
+ * The readBatchChunks options of `command`, which reads the optional columns `uses`: any other
+ * column of a batch CSV is named in a warning on stderr before the first row.
+ * @example readBatchChunks(input, { signal: ctx.signal, ...readsColumns(ctx, 'hash --batch', []) })
+ */
+export function readsColumns(ctx: Ctx, command: string, uses: ReadonlyArray<'email' | 'name'>): Pick<ReadBatchOptions, 'uses' | 'onUnusedColumns'> {
+  return { uses, onUnusedColumns: (names, id) => warn(ctx, unusedColumnsWarning(command, names, id, uses)) };
+}
+
 // eslint-disable-next-line no-control-regex -- NUL is exactly what we look for
 const SUSPECT = /[\uFFFD\u0000]/;
 
@@ -250,6 +287,8 @@ interface Header {
   email: number;
   name: number;
   columns: number;
+  /** The header's cells as written (trimmed, unquoted). */
+  names: string[];
 }
 
 /** Other columns of a batch CSV: a first line made of these (and no id column) is a header that lost its id. */
@@ -264,14 +303,15 @@ function headerWithoutId(line: string): boolean {
 /** A header line names an id column; anything else is the first plain id. */
 function detectHeader(line: string): Header | undefined {
   if (!line.includes(',') && !ID_COLUMNS.includes(line.trim().toLowerCase() as (typeof ID_COLUMNS)[number])) return undefined;
-  const cells = line.split(',').map((c) => c.trim().replace(/^"(.*)"$/, '$1').trim().toLowerCase());
+  const names = line.split(',').map((c) => c.trim().replace(/^"(.*)"$/, '$1').trim());
+  const cells = names.map((c) => c.toLowerCase());
   let id = -1;
   for (const name of ID_COLUMNS) {
     id = cells.indexOf(name);
     if (id !== -1) break;
   }
   if (id === -1) return undefined;
-  return { id, email: cells.indexOf('email'), name: cells.indexOf('name'), columns: cells.length };
+  return { id, email: cells.indexOf('email'), name: cells.indexOf('name'), columns: cells.length, names };
 }
 
 async function* readCsv(

@@ -145,7 +145,7 @@ async function encryptBatch(opts: EncryptOptions, extra: Record<string, string>,
   let count = 0;
   // On a bad line or Ctrl-C, what was computed before it is still written, in order.
   try {
-    for await (const rows of batch.readBatchChunks(input, { signal: ctx.signal })) {
+    for await (const rows of batch.readBatchChunks(input, { signal: ctx.signal, ...batch.readsColumns(ctx, 'encrypt --batch', ['email', 'name']) })) {
       // One random draw per chunk: 12 fresh bytes per row, never shared between rows.
       const nonces = ctx.random(TEAMWEB_NONCE_BYTES * rows.length);
       for (let i = 0; i < rows.length; i++) {

@@ -122,6 +122,14 @@ describe('hash', () => {
 });
 
 describe('hash --batch', () => {
+  it('warns once, on stderr, about CSV columns it does not hash', async () => {
+    const r = await cli(['hash', '--batch', '-'], { stdin: 'user_id,email,plan\nu1,a@x.io,pro\nu2,b@x.io,free\n' });
+    expect(r.exitCode).toBe(0);
+    expect(r.stdout.trim().split('\n')).toHaveLength(2);
+    expect(r.stderr).toBe('warning: hash --batch does not read the columns "email", "plan": it uses the user_id column only.\nhashed 2 user ids\n');
+    const q = await cli(['hash', '--batch', '-', '-q'], { stdin: 'user_id,plan\nu1,pro\n' });
+    expect(q.stderr).toBe('');
+  });
   it('one hash per line from stdin; NDJSON with --json', async () => {
     const r = await cli(['hash', '--batch', '-'], { stdin: 'a\nb\r\nc' });
     expect([r.exitCode, r.stdout]).toEqual([0, `${hm(S, 'a')}\n${hm(S, 'b')}\n${hm(S, 'c')}\n`]);

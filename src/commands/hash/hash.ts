@@ -197,7 +197,7 @@ async function hashBatch(source: string, key: Uint8Array, ctx: Ctx): Promise<Has
   let count = 0;
   // On a bad line or Ctrl-C, what was computed before it is still written, in order.
   try {
-    for await (const rows of batch.readBatchChunks(input, { signal: ctx.signal })) {
+    for await (const rows of batch.readBatchChunks(input, { signal: ctx.signal, ...batch.readsColumns(ctx, 'hash --batch', []) })) {
       for (const r of rows) {
         const h = hasher(r.userId);
         const p = out.write(json ? `{"userId":${JSON.stringify(r.userId)},"hash":"${h}"}\n` : `${h}\n`);

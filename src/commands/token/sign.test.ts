@@ -224,6 +224,13 @@ describe('token sign --batch', () => {
     expect(t2).toBe((await sign(['u2', ...flags.slice(2), '--email', 'row@x.y', '--name', 'Zoë "'])).stdout.trim());
   });
 
+  it('names the CSV columns it does not put in the tokens (a phone column is not --phone)', async () => {
+    const r = await runCli(['token', 'sign', '--batch', '-'], createTestCtx({ env: env('chatbase'), stdin: 'user_id,email,phone,attr.plan\nu1,a@b.c,+1555,pro\n' }));
+    expect(r.exitCode).toBe(0);
+    expect(decodeJwt(r.stdout.trim())).toEqual({ user_id: 'u1', email: 'a@b.c', iat: NOW, exp: NOW + 3600 });
+    expect(r.stderr).toContain('warning: token sign --batch does not read the columns "phone", "attr.plan": it uses user_id, email and name.\n');
+  });
+
   it('CSV with user_id, email, name; --json gives NDJSON {userId, token}', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'chatid-batch-'));
     writeFileSync(join(dir, 'users.csv'), 'user_id,email,name\nu1,a@b.c,"Ada, L"\nu2,,Bob\n');

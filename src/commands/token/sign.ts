@@ -276,7 +276,7 @@ async function signBatch(opts: SignOptions, ctx: Ctx, provider: JwtProvider, key
   let count = 0;
   // On a bad line or Ctrl-C, what was computed before it is still written, in order.
   try {
-    for await (const rows of batch.readBatchChunks(input, { signal: ctx.signal })) {
+    for await (const rows of batch.readBatchChunks(input, { signal: ctx.signal, ...batch.readsColumns(ctx, 'token sign --batch', ['email', 'name']) })) {
       for (const r of rows) {
         const email = r.email ?? fields.email;
         const name = r.name ?? fields.name;
