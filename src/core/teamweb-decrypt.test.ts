@@ -43,6 +43,10 @@ describe('decryptTeamWeb', () => {
     expect(decryptTeamWeb(KEY, seal('{"id":"u1","name":"Ann"}'))).toEqual({ payload: { id: 'u1', name: 'Ann' }, warnings: [] });
     expect(decryptTeamWeb(KEY, seal('{"email":"a@b.c"}')).warnings.map((w) => w.code)).toEqual(['MISSING_ID']);
     expect(decryptTeamWeb(KEY, seal('{"id":""}')).warnings.map((w) => w.code)).toEqual(['MISSING_ID']);
+    // The message says which: absent, null or empty.
+    expect(decryptTeamWeb(KEY, seal('{"email":"a@b.c"}')).warnings[0]?.message).toMatch(/^The payload has no "id": /);
+    expect(decryptTeamWeb(KEY, seal('{"id":""}')).warnings[0]?.message).toMatch(/^The payload has an empty "id": /);
+    expect(decryptTeamWeb(KEY, seal('{"id":null}')).warnings[0]?.message).toMatch(/^The payload has "id": null: /);
     expect(decryptTeamWeb(KEY, seal('{"id":123}')).warnings.map((w) => w.code)).toEqual(['ID_NOT_STRING']);
   });
   it.each([

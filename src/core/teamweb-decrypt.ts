@@ -94,12 +94,8 @@ function checkPayload(plain: Buffer): TeamWebDecrypted {
     });
   }
   const payload = value as Record<string, unknown>;
-  const warnings: TeamWebWarning[] = [];
-  if (!Object.prototype.hasOwnProperty.call(payload, 'id') || payload.id === '' || payload.id === null) {
-    warnings.push({ code: 'MISSING_ID', message: 'The payload has no "id": TeamWeb needs it to link the visitor to a contact, so the visitor stays anonymous.' });
-  } else if (typeof payload.id !== 'string') {
-    warnings.push({ code: 'ID_NOT_STRING', message: `The payload's "id" is a ${typeof payload.id}, not a string; TeamWeb expects a string (the contact's External ID).` });
-  }
+  const warning = payloadIdWarning(payload);
+  const warnings: TeamWebWarning[] = warning ? [warning] : [];
   return { payload, warnings };
 }
 
@@ -143,4 +139,20 @@ function isJsonObject(b: Buffer): boolean {
   } catch {
     return false;
   }
+}
+
+/**
+ * What is wrong with a TeamWeb payload's `id`, if anything: absent, null or empty (the visitor
+ * stays anonymous), or not a string. Shared by `decrypt` and `encrypt --payload`.
+ */
+export function payloadIdWarning(payload: Record<string, unknown>): TeamWebWarning | undefined {
+  const has = Object.prototype.hasOwnProperty.call(payload, 'id');
+  if (!has || payload.id === '' || payload.id === null) {
+    const what = !has ? 'has no "id"' : payload.id === null ? 'has "id": null' : 'has an empty "id"';
+    return { code: 'MISSING_ID', message: `The payload ${what}: TeamWeb needs it to link the visitor to a contact, so the visitor stays anonymous.` };
+  }
+  if (typeof payload.id !== 'string') {
+    return { code: 'ID_NOT_STRING', message: `The payload's "id" is a ${typeof payload.id}, not a string; TeamWeb expects a string (the contact's External ID).` };
+  }
+  return undefined;
 }

@@ -39,6 +39,11 @@ describe('encrypt', () => {
     expect(open(r.stdout.trim())).toEqual({ id: 'u1', tier: 2 });
     const w = await cli(['encrypt', '--payload', '{"email":"a@b.c"}']);
     expect([w.exitCode, w.stderr]).toEqual([0, expect.stringMatching(/MISSING_ID/)]);
+    // The same words as decrypt's warning, saying which kind of missing.
+    const n = await cli(['encrypt', '--payload', '{"id":null}']);
+    expect(n.stderr).toContain('warning: MISSING_ID: The payload has "id": null: TeamWeb needs it');
+    const k = await cli(['encrypt', '--payload', '{"id":7}']);
+    expect(k.stderr).toContain('warning: ID_NOT_STRING: The payload\'s "id" is a number, not a string');
   });
 
   it.each([

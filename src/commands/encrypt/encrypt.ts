@@ -84,9 +84,8 @@ export async function runEncrypt(opts: EncryptOptions, ctx: Ctx): Promise<Encryp
       });
     }
     payload = parsePayload(opts.payload);
-    if (typeof payload.id !== 'string' || payload.id === '') {
-      warn(ctx, payload.id === undefined || payload.id === '' || payload.id === null ? 'MISSING_ID: the payload has no "id"; TeamWeb will treat the visitor as anonymous.' : `ID_NOT_STRING: the payload's "id" is a ${typeof payload.id}; TeamWeb expects a string.`);
-    }
+    const idWarning = (await import('../../core/teamweb-decrypt.js')).payloadIdWarning(payload);
+    if (idWarning) warn(ctx, `${idWarning.code}: ${idWarning.message}`);
   } else if (opts.batch !== undefined) {
     if (opts.id !== undefined) throw new UsageError('ERR_ENCRYPT_BATCH_ID', '--batch takes the user ids from its input; --id cannot be combined with it.', { hint: 'Drop --id, or drop --batch to make one token.' });
   } else {
