@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { canPrompt, type Ctx } from '../../cli/context.js';
 import { ExitCode, ExitWithCode, UsageError } from '../../cli/errors.js';
-import { emit, info, readStdinText, verbose, warn } from '../../cli/output.js';
+import { emit, info, readUserIdFromStdin, verbose, warn } from '../../cli/output.js';
 import { readSecretFlags, SECRET_OPTION_HELP } from '../../cli/secret-input.js';
 import { describeSource, requireSecret, resolveSettings, type Settings } from '../../cli/settings.js';
 import type { HashCause } from '../../core/doctor.js';
@@ -149,19 +149,7 @@ async function readUserId(opts: HashOptions, ctx: Ctx, fromStdin: boolean): Prom
     }
     return opts.userId;
   }
-  let text = await readStdinText(ctx, 64 * 1024);
-  if (text.charCodeAt(0) === 0xfeff) {
-    warn(ctx, 'removed a byte-order mark (U+FEFF) from the start of stdin.');
-    text = text.slice(1);
-  }
-  const m = /\r?\n$/.exec(text);
-  if (m) {
-    text = text.slice(0, -m[0].length);
-    verbose(ctx, 'removed the final newline from the user id read from stdin');
-  }
-  if (text === '') throw new UsageError('ERR_HASH_USER_ID_REQUIRED', 'No user id: stdin was empty.', { hint: 'Pass it: `chatid hash user_123`, or `echo -n user_123 | chatid hash`.' });
-  if (/[\r\n]/.test(text)) throw new UsageError('ERR_HASH_STDIN_LINES', 'stdin holds several lines; `hash` reads one user id.', { hint: 'Use `chatid hash --batch -` to hash one id per line.' });
-  return text;
+  return readUserIdFromStdin(ctx, { command: 'hash', code: 'ERR_HASH' });
 }
 
 /** Other profiles' secrets and keys for the doctor; the store is opened only now, and a broken one is skipped. */

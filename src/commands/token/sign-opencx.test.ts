@@ -33,6 +33,22 @@ describe('token sign (OpenCX)', () => {
     const r = await runCli(['token', 'sign', '--email', 'ann@example.com', '--json'], ctx);
     expect([r.exitCode, r.json().error.code, r.json().error.vendorMessage]).toEqual([4, 'ERR_VENDOR_AUTH', 'Unauthorized']);
   });
+  it('refuses what OpenCX would drop (a user id, --exp, claims, --batch), before any request', async () => {
+    const cases: Array<[string[], string]> = [
+      [['u1', '--email', 'a@b.co'], 'a user id'],
+      [['--email', 'a@b.co', '--exp', '5m', '--claim', 'a=b', '--claim-json', 'n=1'], '--exp, --claim/--claim-json'],
+      [['--email', 'a@b.co', '--attr', 'plan=pro', '--phone', '+1555', '--no-iat', '--stripe-account', 'm=cus_1'], '--no-iat, --phone, --attr, --stripe-account'],
+      [['--batch', '-'], '--batch'],
+    ];
+    for (const [argv, named] of cases) {
+      ctx = createTestCtx({ env: ENV, stdin: 'user_id,email\nu1,a@x.co\n' });
+      const r = await runCli(['token', 'sign', ...argv, '--json'], ctx);
+      expect([r.exitCode, r.json().error.code], argv.join(' ')).toEqual([2, 'ERR_TOKEN_OPENCX_FLAGS']);
+      expect(r.json().error.message).toContain(`: ${named} cannot be used with it.`);
+    }
+    ctx = createTestCtx({ env: ENV });
+    expect((await runCli(['token', 'sign', '--batch', 'x.csv', '--json'], ctx)).json().error.hint).toContain('once per contact');
+  });
   it('no API key: exit 4 before any request', async () => {
     ctx = createTestCtx({ env: { ...ENV, CHATID_API_KEY: undefined } });
     const r = await runCli(['token', 'sign', '--email', 'ann@example.com', '--json'], ctx);

@@ -33,7 +33,10 @@ describe('token sign: flags → options', () => {
   });
 
   it('defaults: exp 1h, iat on, human output', async () => {
-    expect(await parse(['sign', '--user-id', 'u1'])).toMatchObject({ userId: 'u1', exp: '1h', iat: true, json: false, attrs: [], claims: [] });
+    // exp left out is 1h when signing (see the NDJSON test: exp = iat + 3600); OpenCX refuses a given one.
+    const o = await parse(['sign', '--user-id', 'u1']);
+    expect(o).toMatchObject({ userId: 'u1', iat: true, json: false, attrs: [], claims: [] });
+    expect('exp' in o).toBe(false);
   });
 
   it('refuses two different user ids and malformed pairs', async () => {
@@ -222,6 +225,27 @@ describe('token sign --batch', () => {
     const [t1, t2] = r.stdout.trim().split('\n');
     expect(t1).toBe((await sign(['u1', ...flags])).stdout.trim());
     expect(t2).toBe((await sign(['u2', ...flags.slice(2), '--email', 'row@x.y', '--name', 'Zoë "'])).stdout.trim());
+  });
+
+  it('reads the user id from stdin when given as - or left out with stdin a pipe (cli.md §4)', async () => {
+    const single = (await sign(['u1'])).stdout;
+    for (const [argv, stdin] of [[['-'], 'u1\n'], [['--user-id', '-'], 'u1'], [[], '\uFEFFu1\r\n']] as const) {
+      const r = await runCli(['token', 'sign', ...argv], createTestCtx({ env: env('chatbase'), stdin }));
+      expect([r.exitCode, r.stdout], argv.join(' ')).toEqual([0, single]);
+    }
+    const empty = await runCli(['token', 'sign', '-', '--json'], createTestCtx({ env: env('chatbase'), stdin: '' }));
+    expect([empty.exitCode, empty.json().error.code, empty.json().error.message]).toEqual([2, 'ERR_TOKEN_USER_ID_REQUIRED', 'No user id: stdin was empty.']);
+    const lines = await runCli(['token', 'sign', '--json'], createTestCtx({ env: env('chatbase'), stdin: 'u1\nu2\n' }));
+    expect([lines.exitCode, lines.json().error.code, lines.json().error.hint]).toEqual([2, 'ERR_TOKEN_STDIN_LINES', 'Use `chatid token sign --batch -` for one id per line.']);
+    // The secret on stdin: an explicit - is refused, a left-out id is just missing.
+    const envNoSecret = { ...env('chatbase'), CHATID_SECRET: undefined };
+    const twice = await runCli(['token', 'sign', '-', '--secret-stdin', '--json'], createTestCtx({ env: envNoSecret, stdin: SECRET }));
+    expect(twice.json().error.code).toBe('ERR_STDIN_TWICE');
+    const missing = await runCli(['token', 'sign', '--secret-stdin', '--json'], createTestCtx({ env: envNoSecret, stdin: SECRET }));
+    expect(missing.json().error.code).toBe('ERR_TOKEN_USER_ID_REQUIRED');
+    // A terminal on stdin is never read: the id is simply missing.
+    const tty = await runCli(['token', 'sign', '--json'], createTestCtx({ env: env('chatbase'), stdinTTY: true }));
+    expect(tty.json().error.code).toBe('ERR_TOKEN_USER_ID_REQUIRED');
   });
 
   it('names the CSV columns it does not put in the tokens (a phone column is not --phone)', async () => {

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import type { Ctx } from '../../cli/context.js';
 import { UsageError } from '../../cli/errors.js';
-import { emit, info, warn } from '../../cli/output.js';
+import { emit, info, readUserIdFromStdin, warn } from '../../cli/output.js';
 import { SECRET_OPTION_HELP } from '../../cli/secret-input.js';
 import type { ExpiryChoice, JwtProvider } from '../../core/jwt-claims.js';
 import { asJwtProvider, resolveTokenSettings } from './shared.js';
@@ -18,8 +18,8 @@ export interface SignOptions {
   attrs: Array<[string, string]>;
   stripeAccounts: Array<[string, string]>;
   claims: Array<[string, unknown]>;
-  /** `--exp` as written: a duration, Unix seconds, or `none` (needs the clock, so parsed in run). */
-  exp: string;
+  /** `--exp` as written: a duration, Unix seconds, or `none` (needs the clock, so parsed in run); undefined: 1h. */
+  exp?: string;
   iat: boolean;
   allowWeakSecret: boolean;
   /** `--batch <file|->` */
@@ -79,7 +79,7 @@ export function registerSign(parent: Command, ctx: Ctx, runF = runSign): void {
     .option('--stripe-account <label=cus_…>', 'Chatbase stripe account (repeatable)', collect, [])
     .option('--claim <k=v>', 'extra string claim (repeatable)', collect, [])
     .option('--claim-json <k=json>', 'extra typed claim, the value as JSON (repeatable)', collect, [])
-    .option('--exp <dur|unix|none>', 'lifetime (30m, 1h, 24h, 7d, +1h), absolute Unix seconds, or none', '1h')
+    .option('--exp <dur|unix|none>', 'lifetime (30m, 1h, 24h, 7d, +1h), absolute Unix seconds, or none (default: 1h)')
     .option('--iat', 'include iat (default)', true)
     .option('--no-iat', 'leave iat out (not for Replyful, which always has it)')
     .option('--allow-weak-secret', `sign even with a secret under ${MIN_SECRET_BYTES} bytes`, false)
@@ -154,12 +154,12 @@ export function parseSignFlags(userIdArg: string | undefined, f: Record<string, 
     attrs: pairs(f.attr, '--attr'),
     stripeAccounts: pairs(f.stripeAccount, '--stripe-account'),
     claims,
-    exp: f.exp as string,
     iat: f.iat !== false,
     allowWeakSecret: Boolean(f.allowWeakSecret),
     json,
   };
   if (f.batch !== undefined) opts.batch = f.batch as string;
+  if (f.exp !== undefined) opts.exp = f.exp as string;
   return opts;
 }
 
@@ -190,15 +190,21 @@ export async function parseExp(text: string, now: number): Promise<ExpiryChoice>
   return { kind: 'in', seconds };
 }
 
+/** The lifetime of a token when --exp is not given. */
+const DEFAULT_EXP = '1h';
+
 /** 9999-12-31T23:59:59Z: the last expiry `--exp` accepts. */
 const MAX_EXP_UNIX = 253_402_300_799;
 
 export async function runSign(opts: SignOptions, ctx: Ctx): Promise<SignResult | SignBatchResult> {
-  if (opts.batch === '-' && (opts.secretStdin || opts.secretFile === '-')) {
-    throw new UsageError('ERR_STDIN_TWICE', 'Both the batch ids and the secret would come from stdin.', { hint: 'Pass the secret with --secret-file or CHATID_SECRET.' });
+  // The user id given as `-`, or left out with stdin a pipe, is read from stdin (cli.md §4).
+  const idFromStdin = opts.batch === undefined && (opts.userId === '-' || (opts.userId === undefined && !ctx.io.stdin.isTTY));
+  if ((opts.batch === '-' || (idFromStdin && opts.userId === '-')) && (opts.secretStdin || opts.secretFile === '-')) {
+    throw new UsageError('ERR_STDIN_TWICE', `Both the ${opts.batch === '-' ? 'batch ids' : 'user id'} and the secret would come from stdin.`, { hint: 'Pass the secret with --secret-file <path> or CHATID_SECRET.' });
   }
   const { provider: anyProvider, secret } = await resolveTokenSettings(ctx, opts, { needSecret: true });
   if (anyProvider === 'opencx') {
+    refuseOpencxFlags(opts);
     const { signOpencx } = await import('./sign-opencx.js');
     if (!opts.email) throw new UsageError('ERR_TOKEN_EMAIL_REQUIRED', 'OpenCX identifies contacts by email.', { hint: 'Pass --email <address> (and optionally --name).' });
     await signOpencx(opts.name === undefined ? { email: opts.email, json: opts.json } : { email: opts.email, name: opts.name, json: opts.json }, ctx);
@@ -213,20 +219,45 @@ export async function runSign(opts: SignOptions, ctx: Ctx): Promise<SignResult |
     });
   }
   const now = Math.floor(ctx.clock.now().getTime() / 1000);
-  const exp = await parseExp(opts.exp, now);
+  const exp = await parseExp(opts.exp ?? DEFAULT_EXP, now);
   if (opts.batch !== undefined) return signBatch(opts, ctx, provider, key, now, exp);
 
-  if (opts.userId === undefined) {
+  // With the secret on stdin, an id left out cannot come from there too.
+  const userId = idFromStdin && !opts.secretStdin && opts.secretFile !== '-' ? await readUserIdFromStdin(ctx, { command: 'token sign', code: 'ERR_TOKEN' }) : opts.userId;
+  if (userId === undefined) {
     throw new UsageError('ERR_TOKEN_USER_ID_REQUIRED', 'No user id.', { hint: 'Pass it: `chatid token sign user_123` or --user-id user_123 (or --batch for many).' });
   }
-  checkUserId(ctx, opts.userId);
+  checkUserId(ctx, userId);
   const { buildTokenClaims } = await import('../../core/jwt-claims.js');
-  const payload = buildTokenClaims({ ...claimFields(opts), provider, userId: opts.userId, now, exp, iat: opts.iat });
+  const payload = buildTokenClaims({ ...claimFields(opts), provider, userId, now, exp, iat: opts.iat });
   warnLifetime(ctx, provider, exp, now);
   // node:crypto, not jose: same bytes (pinned by test), without loading jose and WebCrypto at start-up.
   const [{ HS256_HEADER }, { signHs256Sync }] = await Promise.all([import('../../core/jwt-sign.js'), import('../../core/jwt-sign-sync.js')]);
   const token = signHs256Sync(key, payload);
   return { token, header: { ...HS256_HEADER }, payload, expiresAt: typeof payload.exp === 'number' ? new Date(payload.exp * 1000).toISOString() : null };
+}
+
+/**
+ * OpenCX makes the token itself from an email and a name: a user id, claims, a lifetime or a
+ * batch would be dropped without a word, so they are refused.
+ */
+function refuseOpencxFlags(opts: SignOptions): void {
+  const unused = [
+    opts.userId !== undefined && 'a user id',
+    opts.batch !== undefined && '--batch',
+    opts.exp !== undefined && '--exp',
+    !opts.iat && '--no-iat',
+    opts.phone !== undefined && '--phone',
+    opts.attrs.length > 0 && '--attr',
+    opts.stripeAccounts.length > 0 && '--stripe-account',
+    opts.claims.length > 0 && '--claim/--claim-json',
+  ].filter((x): x is string => x !== false);
+  if (unused.length === 0) return;
+  throw new UsageError('ERR_TOKEN_OPENCX_FLAGS', `OpenCX makes the contact token itself, from --email and --name only: ${unused.join(', ')} cannot be used with it.`, {
+    hint: unused.includes('--batch')
+      ? 'Run `chatid token sign --email <address>` once per contact (OpenCX answers one contact per request).'
+      : `Drop ${unused.join(', ')}; OpenCX decides the token's claims and lifetime.`,
+  });
 }
 
 function claimFields(opts: SignOptions): { email?: string; name?: string; phone?: string; attrs: Array<[string, string]>; stripeAccounts: Array<[string, string]>; claims: Array<[string, unknown]> } {
