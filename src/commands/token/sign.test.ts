@@ -115,6 +115,17 @@ describe('token sign', () => {
     expect(r.stderr).toContain('under 24h');
   });
 
+  it('every --exp hint is itself a valid --exp', async () => {
+    for (const [exp, said] of [['0', 'at least a second'], ['3600', '--exp 3600s'], ['0s', 'shorter than a second'], ['500ms', 'shorter than a second']]) {
+      const r = await sign(['u1', '--exp', exp!, '--json']);
+      const { message, hint } = r.json().error as { message: string; hint: string };
+      expect(`${message} ${hint}`, exp).toContain(said);
+      for (const suggested of hint.match(/(?<=--exp |, |or )[0-9a-z]+(?=[,. ]|$)/g) ?? []) {
+        expect((await sign(['u1', '--exp', suggested])).exitCode, `${exp} → ${suggested}`).toBe(0);
+      }
+    }
+  });
+
   it.each([
     ['3600', 'ERR_TOKEN_EXP'], // a bare number is a Unix time: 1970 is in the past
     [String(NOW * 1000), 'ERR_TOKEN_EXP'], // milliseconds

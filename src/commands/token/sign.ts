@@ -174,12 +174,19 @@ export async function parseExp(text: string, now: number): Promise<ExpiryChoice>
   if (/^\d+$/.test(t)) {
     const n = Number(t);
     if (n >= 1e11) throw new UsageError('ERR_TOKEN_EXP', `--exp ${t} looks like milliseconds (EXP_IN_MILLISECONDS).`, { hint: `Unix time is in seconds: --exp ${Math.floor(n / 1000)}, or give a duration like 1h.` });
-    if (n <= now) throw new UsageError('ERR_TOKEN_EXP', `--exp ${t} is a Unix time in the past (${new Date(n * 1000).toISOString()}).`, { hint: `Durations need a unit: --exp ${t}s, 1h, 7d.` });
+    if (n <= now) {
+      throw new UsageError('ERR_TOKEN_EXP', `--exp ${t} is a Unix time in the past (${new Date(n * 1000).toISOString()}).`, {
+        hint: n === 0 ? 'A token must live at least a second: give a lifetime such as --exp 30s, 1h or 7d.' : `Durations need a unit: --exp ${n}s, 1h, 7d.`,
+      });
+    }
     return { kind: 'at', unix: n };
   }
   const { parseDuration } = await import('../../core/duration.js');
   const ms = parseDuration(t);
-  if (ms === undefined || ms < 1000) {
+  if (ms !== undefined && ms < 1000) {
+    throw new UsageError('ERR_TOKEN_EXP', `--exp "${text}" is shorter than a second; the token would be expired before anyone used it.`, { hint: 'Give a lifetime such as --exp 30s, 1h or 7d.' });
+  }
+  if (ms === undefined) {
     throw new UsageError('ERR_TOKEN_EXP', `--exp "${text}" is not a duration, Unix seconds or none.`, { hint: 'Examples: --exp 30m, --exp 1h, --exp 7d, --exp 1767229200, --exp none.' });
   }
   const seconds = Math.round(ms / 1000);
