@@ -38,7 +38,9 @@ export function stripFinalNewline(ctx: Ctx, text: string, where: string): string
 export async function readSecretFlags(ctx: Ctx, f: SecretFlags, label = 'identity secret', flagName = '--secret'): Promise<string | undefined> {
   const given = [f.secret !== undefined, Boolean(f.secretStdin), f.secretFile !== undefined].filter(Boolean).length;
   if (given > 1) {
-    throw new UsageError('ERR_SECRET_SOURCES', `Give the ${label} one way only: ${flagName}, ${flagName}-stdin or ${flagName}-file.`);
+    throw new UsageError('ERR_SECRET_SOURCES', `Give the ${label} one way only: ${flagName}, ${flagName}-stdin or ${flagName}-file.`, {
+      hint: `Keep one of them; ${flagName}-file <path> or ${flagName}-stdin keep the value out of argv and shell history.`,
+    });
   }
   if (f.secret !== undefined) {
     warn(ctx, `${flagName} puts the ${label} in argv, visible to other users (ps) and in shell history; prefer ${flagName}-stdin, ${flagName}-file or the store.`);

@@ -394,7 +394,7 @@ export async function startSandbox(o: SandboxOptions = {}): Promise<Sandbox> {
     },
     setFaults(n) {
       if (n.faultRate !== undefined) {
-        if (!(n.faultRate >= 0 && n.faultRate <= 1)) throw new UsageError('ERR_SANDBOX_OPTION', `faultRate must be between 0 and 1, got ${n.faultRate}.`);
+        if (!(n.faultRate >= 0 && n.faultRate <= 1)) throw new UsageError('ERR_SANDBOX_OPTION', `faultRate must be between 0 and 1, got ${n.faultRate}.`, { hint: 'Give the share of requests to fail, e.g. 0.2 for one in five.' });
         faultRate = n.faultRate;
       }
       if (n.faults !== undefined) faults = [...n.faults];

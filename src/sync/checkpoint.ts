@@ -76,7 +76,10 @@ export async function loadCheckpoint(path: string): Promise<Checkpoint | undefin
     text = await readFile(path, 'utf8');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw new StoreError('ERR_SYNC_CHECKPOINT_READ', `Cannot read the checkpoint ${path}: ${(err as Error).message}.`, { cause: err });
+    throw new StoreError('ERR_SYNC_CHECKPOINT_READ', `Cannot read the checkpoint ${path}: ${(err as Error).message}.`, {
+      cause: err,
+      hint: 'Make it readable and run again; or delete it to sync from the first row (rows already synced are sent again, which upserts them unchanged).',
+    });
   }
   try {
     const cp = JSON.parse(text) as Checkpoint;

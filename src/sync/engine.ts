@@ -89,7 +89,7 @@ function emptyCounts(): SyncCounts {
 
 /** Run a sync; throws CliError for file-level problems (exit 2) and fatal failures. */
 export async function runEngine(o: EngineOptions): Promise<EngineResult> {
-  if (!Number.isInteger(o.batchSize) || o.batchSize < 1 || o.batchSize > MAX_BATCH_SIZE) throw new UsageError('ERR_SYNC_BATCH_SIZE', `--batch-size must be 1..${MAX_BATCH_SIZE}.`);
+  if (!Number.isInteger(o.batchSize) || o.batchSize < 1 || o.batchSize > MAX_BATCH_SIZE) throw new UsageError('ERR_SYNC_BATCH_SIZE', `--batch-size must be 1..${MAX_BATCH_SIZE}.`, { hint: `The vendors take at most ${MAX_BATCH_SIZE} contacts per request; leave --batch-size out for that.` });
 
   // 1. Everything about the file is checked before the network is touched.
   const t0 = o.now().getTime();
