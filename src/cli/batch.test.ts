@@ -25,6 +25,30 @@ describe('readBatch: plain ids', () => {
     expect(parts.length).toBe(3);
     expect(r).toEqual(['usér_1', 'user_2']);
   });
+  it('blank lines that end the input are no rows, in any chunking; blank lines before an id stay errors', async () => {
+    const cases: Array<[string, string[]]> = [
+      ['a\nb\n\n', ['a', 'b']],
+      ['a\r\nb\r\n\r\n\r\n', ['a', 'b']],
+      ['a\nb\n\n\n\n', ['a', 'b']],
+      ['user_id,email\nu1,x@y.z\n\n\n', ['u1']],
+      ['user_id\r\nu1\r\n\r\n', ['u1']],
+      ['user_id,name\nu1,"two\n\nlines"\n\n', ['u1']],
+    ];
+    for (const [text, ids] of cases) {
+      for (let cut = 1; cut < text.length; cut++) {
+        const r = await all([text.slice(0, cut), text.slice(cut)]);
+        expect(r.map((x) => x.userId), `${JSON.stringify(text)} cut at ${cut}`).toEqual(ids);
+      }
+      expect((await all(text.split(''))).map((x) => x.userId), `${JSON.stringify(text)} by character`).toEqual(ids);
+    }
+    expect((await all('user_id,name\nu1,"two\n\nlines"\n\n'))[0]?.name).toBe('two\n\nlines');
+    for (const text of ['a\n\nb\n', 'a\n\n\nb\n\n']) {
+      for (let cut = 1; cut < text.length; cut++) {
+        await expect(all([text.slice(0, cut), text.slice(cut)])).rejects.toMatchObject({ details: { line: 2, reason: 'ERR_BATCH_EMPTY_ID' } });
+      }
+    }
+    await expect(all('\n\n')).rejects.toMatchObject({ details: { line: 1, reason: 'ERR_BATCH_EMPTY_ID' } });
+  });
   it('ids with commas are plain ids when the first line is no header', async () => {
     expect((await all('a,b\nc\n')).map((r) => r.userId)).toEqual(['a,b', 'c']);
   });

@@ -128,7 +128,7 @@ export async function* readBatchChunks(input: NodeJS.ReadableStream | AsyncItera
     if (o.signal?.aborted) throw new CancelledError();
   };
 
-  const it = (input as AsyncIterable<string | Uint8Array>)[Symbol.asyncIterator]();
+  const it = withoutTrailingBlankLines(input as AsyncIterable<string | Uint8Array>);
   const decoder = new StringDecoder('utf8');
   const text = (c: string | Uint8Array): string => (typeof c === 'string' ? c : decoder.write(c as Buffer));
 
@@ -149,7 +149,7 @@ export async function* readBatchChunks(input: NodeJS.ReadableStream | AsyncItera
   const firstLine = (nl === -1 ? head : head.slice(0, nl)).replace(/\r$/, '');
   const header = detectHeader(firstLine);
   if (!header && headerWithoutId(firstLine)) {
-    if (!done) await it.return?.().catch(() => undefined);
+    if (!done) await it.return(undefined).catch(() => undefined);
     throw new UsageError('ERR_BATCH_NO_ID_COLUMN', `The first line (${JSON.stringify(firstLine.slice(0, 80))}) reads like a CSV header, but it names no id column: every line would be taken as a user id.`, {
       hint: `Name the id column ${ID_COLUMNS.join(', ')} (e.g. user_id,name,email), or give one user id per line with no header.`,
     });
@@ -236,12 +236,39 @@ export async function* readBatchChunks(input: NodeJS.ReadableStream | AsyncItera
     }
   } finally {
     // Stopped early (a bad row, an abort, the consumer broke off): release the input.
-    if (!done) await it.return?.().catch(() => undefined);
+    if (!done) await it.return(undefined).catch(() => undefined);
   }
   if (total === 0 && !o.onBadRow) {
     throw new UsageError('ERR_BATCH_EMPTY', 'The batch input holds no user ids.', { hint: 'Give one id per line, or a CSV with a user_id/external_id/id column.' });
   }
 }
+
+/**
+ * The input as text, less the blank lines that end it: a last empty line (`ids\n\n`, as many
+ * editors and exports leave it) is no row with an empty id. The line end that closes the
+ * last line is kept; blank lines before other lines stay, and stay errors.
+ */
+async function* withoutTrailingBlankLines(input: AsyncIterable<string | Uint8Array>): AsyncGenerator<string> {
+  const decoder = new StringDecoder('utf8');
+  let held = ''; // the run of line ends that ends the text so far
+  for await (const c of input) {
+    const t = typeof c === 'string' ? c : decoder.write(c as Buffer);
+    let end = t.length;
+    while (end > 0 && (t.charCodeAt(end - 1) === LF || t.charCodeAt(end - 1) === CR)) end--;
+    if (end === 0) {
+      held += t;
+      continue;
+    }
+    yield held === '' && end === t.length ? t : held + t.slice(0, end);
+    held = t.slice(end);
+  }
+  const tail = decoder.end();
+  if (tail !== '') yield held + tail;
+  else if (held !== '') yield held.startsWith('\r\n') ? '\r\n' : held.slice(0, 1);
+}
+
+const LF = 0x0a;
+const CR = 0x0d;
 
 /**
  * The warning for the columns of a batch CSV that `command` does not read.
