@@ -7,10 +7,10 @@
 import { createCipheriv, createDecipheriv, type KeyObject } from 'node:crypto';
 import { VerificationError } from '../cli/errors.js';
 import { decodeBase64Strict, decodeBase64UrlStrict } from './base64.js';
-import { TEAMWEB_NONCE_BYTES, TEAMWEB_TAG_BYTES } from './teamweb-encrypt.js';
+import { MAX_TEAMWEB_TOKEN_CHARS, TEAMWEB_NONCE_BYTES, TEAMWEB_TAG_BYTES } from './teamweb-encrypt.js';
 
-/** Tokens longer than this (characters) are refused before decoding. */
-export const MAX_TEAMWEB_TOKEN_CHARS = 64 * 1024;
+export { MAX_TEAMWEB_TOKEN_CHARS };
+
 
 export interface TeamWebWarning {
   code: 'MISSING_ID' | 'ID_NOT_STRING';

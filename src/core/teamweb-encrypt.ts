@@ -9,6 +9,12 @@ import { createCipheriv, createSecretKey, type KeyObject } from 'node:crypto';
 export const TEAMWEB_NONCE_BYTES = 12;
 export const TEAMWEB_TAG_BYTES = 16;
 
+/** Tokens longer than this (characters) are refused by decrypt before decoding, and never made by encrypt. */
+export const MAX_TEAMWEB_TOKEN_CHARS = 64 * 1024;
+
+/** The longest plaintext (UTF-8 bytes) whose token stays within MAX_TEAMWEB_TOKEN_CHARS: 49 124. */
+export const MAX_TEAMWEB_PLAINTEXT_BYTES = (MAX_TEAMWEB_TOKEN_CHARS / 4) * 3 - TEAMWEB_NONCE_BYTES - TEAMWEB_TAG_BYTES;
+
 /**
  * Encrypt `plaintext` (text as UTF-8, or bytes) into a TeamWeb token.
  * @example encryptTeamWeb(key32, '{"id":"user_123"}', ctx.random(12)) // base64 text, 28 bytes + plaintext

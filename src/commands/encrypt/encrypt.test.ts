@@ -34,6 +34,22 @@ describe('encrypt', () => {
     expect(open(doc.token)).toEqual(doc.payload);
   });
 
+  it('never makes a token longer than decrypt reads: the largest payload that fits works, one byte more is refused', async () => {
+    // {"id":"aaa…"} is 9 bytes of JSON around the id; 49 124 bytes fit (MAX_TEAMWEB_PLAINTEXT_BYTES).
+    const fits = await cli(['encrypt', '--id', 'a'.repeat(49_124 - 9)]);
+    expect(fits.exitCode).toBe(0);
+    const back = await cli(['decrypt', '--json'], { stdin: fits.stdout });
+    expect([back.exitCode, back.json().payload.id.length]).toEqual([0, 49_115]);
+    const over = await cli(['encrypt', '--id', 'a'.repeat(49_124 - 8), '--json']);
+    expect([over.exitCode, over.json().error.code, over.json().error.message]).toEqual([2, 'ERR_ENCRYPT_TOO_LARGE', expect.stringContaining('49125 bytes of JSON; at most 49124 fit')]);
+    const payload = await cli(['encrypt', '--payload', JSON.stringify({ id: 'u', blob: 'é'.repeat(30_000) }), '--json']);
+    expect(payload.json().error.code).toBe('ERR_ENCRYPT_TOO_LARGE');
+    // --batch: the rows before the long one are written, then the error names its line.
+    const batch = await cli(['encrypt', '--batch', '-', '--field', `blob=${'b'.repeat(40_000)}`], { stdin: `u1\n${'x'.repeat(20_000)}\n` });
+    expect([batch.exitCode, batch.stdout.trim().split('\n').length]).toEqual([2, 1]);
+    expect(batch.stderr).toContain('Batch input line 2: its payload is 60019 bytes of JSON');
+  });
+
   it('--payload takes a whole object; a payload without id warns MISSING_ID', async () => {
     const r = await cli(['encrypt', '--payload', '{"id":"u1","tier":2}']);
     expect(open(r.stdout.trim())).toEqual({ id: 'u1', tier: 2 });

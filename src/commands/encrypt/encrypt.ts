@@ -99,10 +99,13 @@ export async function runEncrypt(opts: EncryptOptions, ctx: Ctx): Promise<Encryp
     Object.assign(payload, extra);
   }
 
-  const [{ resolveTeamWebKey }, { encryptTeamWeb }] = await Promise.all([import('./key.js'), import('../../core/teamweb-encrypt.js')]);
+  const [{ resolveTeamWebKey }, { encryptTeamWeb, MAX_TEAMWEB_PLAINTEXT_BYTES }] = await Promise.all([import('./key.js'), import('../../core/teamweb-encrypt.js')]);
   const { key } = await resolveTeamWebKey(ctx, opts);
   if (payload === undefined) return encryptBatch(opts, extra, key, ctx);
-  const token = encryptTeamWeb(key, JSON.stringify(payload), ctx.random(TEAMWEB_NONCE_BYTES));
+  const text = JSON.stringify(payload);
+  const bytes = Buffer.byteLength(text);
+  if (bytes > MAX_TEAMWEB_PLAINTEXT_BYTES) throw await tooLarge(`The payload is ${bytes} bytes of JSON`);
+  const token = encryptTeamWeb(key, text, ctx.random(TEAMWEB_NONCE_BYTES));
   return { token, payload };
 }
 
@@ -133,7 +136,7 @@ function parsePayload(text: string): Record<string, unknown> {
 }
 
 async function encryptBatch(opts: EncryptOptions, extra: Record<string, string>, key: Uint8Array, ctx: Ctx): Promise<EncryptBatchResult> {
-  const [{ teamWebEncrypter }, batch] = await Promise.all([import('../../core/teamweb-encrypt.js'), import('../../cli/batch.js')]);
+  const [{ teamWebEncrypter, MAX_TEAMWEB_PLAINTEXT_BYTES }, batch] = await Promise.all([import('../../core/teamweb-encrypt.js'), import('../../cli/batch.js')]);
   const encrypt = teamWebEncrypter(key);
   // Fields shared by every row, serialised once; each row adds id (and name/email) in front.
   const extraJson = JSON.stringify(extra).slice(1, -1);
@@ -154,7 +157,10 @@ async function encryptBatch(opts: EncryptOptions, extra: Record<string, string>,
         const email = r.email ?? opts.email;
         if (name !== undefined) text += `,"name":${JSON.stringify(name)}`;
         if (email !== undefined) text += `,"email":${JSON.stringify(email)}`;
-        const token = encrypt(text + tail, nonces.subarray(i * TEAMWEB_NONCE_BYTES, (i + 1) * TEAMWEB_NONCE_BYTES));
+        text += tail;
+        // Only a long row can be too large (an id fills at most MAX_LINE_CHARS): measure those.
+        if (text.length * 3 > MAX_TEAMWEB_PLAINTEXT_BYTES && Buffer.byteLength(text) > MAX_TEAMWEB_PLAINTEXT_BYTES) throw await tooLarge(`Batch input line ${r.line}: its payload is ${Buffer.byteLength(text)} bytes of JSON`);
+        const token = encrypt(text, nonces.subarray(i * TEAMWEB_NONCE_BYTES, (i + 1) * TEAMWEB_NONCE_BYTES));
         const p = out.write(json ? `{"userId":${JSON.stringify(r.userId)},"token":"${token}"}\n` : `${token}\n`);
         if (p) await p;
       }
@@ -165,6 +171,14 @@ async function encryptBatch(opts: EncryptOptions, extra: Record<string, string>,
   }
   info(ctx, `encrypted ${count} token${count === 1 ? '' : 's'}`);
   return { batch: true, count };
+}
+
+/** A payload whose token `decrypt` (and any sane widget) would refuse for its length. */
+async function tooLarge(what: string): Promise<UsageError> {
+  const { MAX_TEAMWEB_PLAINTEXT_BYTES, MAX_TEAMWEB_TOKEN_CHARS } = await import('../../core/teamweb-encrypt.js');
+  return new UsageError('ERR_ENCRYPT_TOO_LARGE', `${what}; at most ${MAX_TEAMWEB_PLAINTEXT_BYTES} fit in a token of ${MAX_TEAMWEB_TOKEN_CHARS} characters, the most \`chatid decrypt\` reads.`, {
+    hint: 'An identity token carries who the visitor is (id, name, email, a few fields), not data: leave the large values out.',
+  });
 }
 
 /** Human output: the token alone, so `$(chatid encrypt …)` works. */
