@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import type { Ctx } from './context.js';
 import { UsageError } from './errors.js';
+import { secretWhitespace } from '../core/secret-key.js';
 import { readStdinText, warn } from './output.js';
 
 /** The ways a secret (or API key) may be passed on the command line (../shared/spec/cli.md §2). */
@@ -32,6 +33,20 @@ export function stripFinalNewline(ctx: Ctx, text: string, where: string): string
 }
 
 /**
+ * Refuse a secret that is only whitespace; warn about one with whitespace around it or a line
+ * break in it (vendors.md §8: the commonest reason a hash matches nowhere). Used as given: a
+ * user reproducing a server's mistake may mean it.
+ */
+export function checkSecretWhitespace(ctx: Ctx, value: string, where: string): void {
+  const ws = secretWhitespace(value);
+  if (ws === undefined) return;
+  if (ws === 'only whitespace') {
+    throw new UsageError('ERR_SECRET_EMPTY', `The ${where} is only whitespace.`, { hint: 'Pass the secret itself, as the vendor dashboard shows it.' });
+  }
+  warn(ctx, `the ${where} has ${ws}; it is used as given, so hashes and tokens differ from those made with the secret without it.`);
+}
+
+/**
  * Read a secret given by flag, stdin or file; undefined when none of those was used.
  * `label` names it in messages ("identity secret", "API key").
  */
@@ -44,7 +59,7 @@ export async function readSecretFlags(ctx: Ctx, f: SecretFlags, label = 'identit
   }
   if (f.secret !== undefined) {
     warn(ctx, `${flagName} puts the ${label} in argv, visible to other users (ps) and in shell history; prefer ${flagName}-stdin, ${flagName}-file or the store.`);
-    return checkNotEmpty(f.secret, label);
+    return checked(ctx, checkNotEmpty(f.secret, label), `${label} given with ${flagName}`, flagName);
   }
   if (f.secretStdin || f.secretFile === '-') {
     if (ctx.io.stdin.isTTY) {
@@ -55,7 +70,7 @@ export async function readSecretFlags(ctx: Ctx, f: SecretFlags, label = 'identit
     const fromStdin = await readStdinText(ctx, 64 * 1024);
     // readStdinText decodes leniently: a byte that is not UTF-8 became U+FFFD.
     if (fromStdin.includes('\uFFFD')) throw notText(`The ${label} read from stdin`);
-    return checkNotEmpty(stripFinalNewline(ctx, fromStdin, `${label} read from stdin`), label);
+    return checked(ctx, checkNotEmpty(stripFinalNewline(ctx, fromStdin, `${label} read from stdin`), label), `${label} read from stdin`, flagName);
   }
   if (f.secretFile !== undefined) {
     const path = resolve(ctx.cwd, f.secretFile);
@@ -93,7 +108,7 @@ export async function readSecretFlags(ctx: Ctx, f: SecretFlags, label = 'identit
         hint: 'Check the path and permissions.',
       });
     }
-    return checkNotEmpty(stripFinalNewline(ctx, text, `${label} file`), label);
+    return checked(ctx, checkNotEmpty(stripFinalNewline(ctx, text, `${label} file`), label), `${label} from ${path}`, flagName);
   }
   return undefined;
 }
@@ -106,6 +121,12 @@ function notText(what: string): UsageError {
   return new UsageError('ERR_SECRET_NOT_TEXT', `${what} is not UTF-8 text: chatid would not use the bytes it holds.`, {
     hint: "Write a binary key as text with its encoding, base64:<…> or hex:<…>, e.g. `(umask 077; printf 'base64:%s' \"$(base64 -w0 key.bin)\" > key.txt)`.",
   });
+}
+
+/** Identity secrets get the whitespace check (API keys have their own, stricter shape rule). */
+function checked(ctx: Ctx, value: string, where: string, flagName: string): string {
+  if (flagName === '--secret') checkSecretWhitespace(ctx, value, where);
+  return value;
 }
 
 function checkNotEmpty(value: string, label: string): string {

@@ -35,3 +35,22 @@ export function parseSecretKey(secret: string): SecretKey {
   }
   return { bytes: new TextEncoder().encode(secret), encoding: 'text' };
 }
+
+/** Names of the whitespace characters a pasted secret picks up. */
+const SPACE_NAMES: Record<string, string> = { ' ': 'space', '\t': 'tab', '\n': 'newline', '\r': 'carriage return', '\u00a0': 'no-break space', '\ufeff': 'byte-order mark' };
+const spaceName = (c: string): string => SPACE_NAMES[c] ?? `U+${c.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`;
+
+/**
+ * What whitespace a secret holds that a vendor's secret never does, or undefined: `only
+ * whitespace`, or e.g. `a leading space and a trailing newline`, `a line break inside`.
+ * @example secretWhitespace('abc \n') // 'a trailing space and newline'
+ */
+export function secretWhitespace(value: string): string | undefined {
+  if (value.trim() === '' && value !== '') return 'only whitespace';
+  const lead = /^\s+/u.exec(value)?.[0] ?? '';
+  const trail = /\s+$/u.exec(value)?.[0] ?? '';
+  const inner = /[\r\n]/.test(value.slice(lead.length, value.length - trail.length));
+  const names = (run: string): string => [...new Set([...run].map(spaceName))].join(' and ');
+  const parts = [lead && `a leading ${names(lead)}`, trail && `a trailing ${names(trail)}`, inner && 'a line break inside'].filter(Boolean);
+  return parts.length === 0 ? undefined : parts.join(', ');
+}

@@ -121,6 +121,19 @@ describe('hash', () => {
   });
 });
 
+describe('hash: whitespace in the secret', () => {
+  it('warns and uses it as given (a user may be reproducing a server); refuses whitespace alone', async () => {
+    const r = await cli(['hash', 'user_123', '--secret-stdin'], { env: {}, stdin: `${S} \n\n` });
+    expect(r.exitCode).toBe(0);
+    expect(r.stdout.trim()).toBe(hm(`${S} \n`, 'user_123'));
+    expect(r.stderr).toContain('warning: the identity secret read from stdin has a trailing space and newline; it is used as given');
+    const f = await cli(['hash', 'user_123', '--secret', `\t${S}`], { env: {} });
+    expect(f.stderr).toContain('the identity secret given with --secret has a leading tab;');
+    const blank = await cli(['hash', 'user_123', '--secret-stdin', '--json'], { env: {}, stdin: ' \t\n' });
+    expect([blank.exitCode, blank.json().error.code, blank.json().error.message]).toEqual([2, 'ERR_SECRET_EMPTY', 'The identity secret read from stdin is only whitespace.']);
+  });
+});
+
 describe('hash --batch', () => {
   it('warns once, on stderr, about CSV columns it does not hash', async () => {
     const r = await cli(['hash', '--batch', '-'], { stdin: 'user_id,email,plan\nu1,a@x.io,pro\nu2,b@x.io,free\n' });

@@ -45,10 +45,18 @@ describe('profile validation', () => {
     expect(secretProblem('teamweb', Buffer.alloc(31).toString('base64'))).toMatch(/decodes to 32 bytes, this one to 31/);
     expect(secretProblem('teamweb', Buffer.alloc(33).toString('base64'))).toMatch(/this one to 33/);
     expect(secretProblem('teamweb', key.replace(/=$/, ''))).toMatch(/standard base64/);
-    expect(secretProblem('teamweb', ` ${key}`)).toMatch(/standard base64/);
+    expect(secretProblem('teamweb', ` ${key}`)).toBe("it has a leading space, which no vendor's secret has; paste it without");
     expect(secretProblem('teamweb', Buffer.alloc(32, 0xab).toString('base64url'))).toMatch(/standard base64/);
     // Non-zero unused bits decode to the same bytes with Node's lenient decoder: not canonical.
     expect(secretProblem('teamweb', `${key.slice(0, 42)}v=`)).toMatch(/standard base64/);
+  });
+
+  it('refuses to store whitespace around a secret, a line break in it, or whitespace alone', () => {
+    expect(secretProblem('chatbase', '   ')).toBe('it is only whitespace');
+    expect(secretProblem('chatbase', ' padded-secret-0123456789abcdef \n')).toBe("it has a leading space, a trailing space and newline, which no vendor's secret has; paste it without");
+    expect(secretProblem('chatbase', 'two\nlines')).toMatch(/^it has a line break inside/);
+    expect(secretProblem('chatbase', '\u00a0abc\t')).toMatch(/^it has a leading no-break space, a trailing tab,/);
+    expect(secretProblem('chatbase', 'inner spaces are fine')).toBeUndefined();
   });
 
   it('takes any text secret for the other providers, but checks hex:/base64: prefixes', () => {

@@ -6,7 +6,7 @@ import { decodeBase64Strict } from '../../core/base64.js';
 import { baseUrlProblem, maskUserinfo } from '../../core/base-url.js';
 import { fingerprint, mask } from '../../core/fingerprint.js';
 import { isProvider, PROVIDER_INFO, PROVIDERS, type Provider } from '../../core/providers.js';
-import { parseSecretKey } from '../../core/secret-key.js';
+import { parseSecretKey, secretWhitespace } from '../../core/secret-key.js';
 import type { Profile, StoreData } from '../../store/types.js';
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
@@ -62,6 +62,9 @@ export function checkAgentId(provider: Provider, id: string): string {
  * `hex:`/`base64:` value.
  */
 export function secretProblem(provider: Provider, secret: string): string | undefined {
+  // Stored secrets are used for months: whitespace around one is a copy mistake, not the secret.
+  const ws = secretWhitespace(secret);
+  if (ws !== undefined) return ws === 'only whitespace' ? 'it is only whitespace' : `it has ${ws}, which no vendor's secret has; paste it without`;
   if (PROVIDER_INFO[provider].secretFormat === 'base64-32') {
     const bytes = decodeBase64Strict(secret);
     if (!bytes) return 'a TeamWeb identity secret is standard base64 (44 characters ending in "="), and this is not';

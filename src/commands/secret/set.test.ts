@@ -21,6 +21,23 @@ describe('secret set', () => {
     expect(r.stdout + r.stderr).not.toContain(NEW);
   });
 
+  it('refuses whitespace alone, around the secret or a line break in it; nothing is stored', async () => {
+    for (const [stdin, message] of [
+      ['  \n', 'The identity secret read from stdin is only whitespace.'],
+      [`\t${NEW}\n\n`, 'Invalid identity secret: it has a leading tab, a trailing newline,'],
+      [`${NEW}\nsecond line\n`, 'Invalid identity secret: it has a line break inside,'],
+    ]) {
+      const ctx = createTestCtx({ profiles: profiles(), activeProfile: 'dev', stdin });
+      const r = await runCli(['secret', 'set', '--secret-stdin', '--json'], ctx);
+      expect([r.exitCode, r.json().error.message], JSON.stringify(stdin)).toEqual([2, expect.stringContaining(message)]);
+      expect(ctx.memory!.data.profiles.dev!.secret).toBe(SECRET);
+    }
+    // At the prompt the same rule is the validator (the real prompt then asks again; the scripted one fails).
+    const ctx = createTestCtx({ profiles: profiles(), activeProfile: 'dev', stdinTTY: true, stderrTTY: true, answers: [` ${NEW}`] });
+    expect((await runCli(['secret', 'set', '--verbose'], ctx)).stderr).toContain("failed validation: it has a leading space, which no vendor's secret has; paste it without");
+    expect(ctx.memory!.data.profiles.dev!.secret).toBe(SECRET);
+  });
+
   it('asks with a hidden prompt at a terminal; --json reports the fingerprint only', async () => {
     const ctx = createTestCtx({ profiles: profiles(), stdinTTY: true, stderrTTY: true, answers: [TW_KEY] });
     const r = await runCli(['secret', 'set', '--profile', 'tw', '--json'], ctx);
