@@ -65,7 +65,8 @@ export class PartialSuccessError extends CliError {
 export class CancelledError extends CliError {
   override readonly exitCode = ExitCode.cancelled;
   constructor(message = 'Cancelled', o: CliErrorOptions = {}) {
-    super('ERR_CANCELLED', message, o);
+    // Every error carries a next step (cli.md §1); a cancel's is to run the command again.
+    super('ERR_CANCELLED', message, { ...o, hint: o.hint ?? 'Stopped at your request; run the command again to do it.' });
   }
 }
 

@@ -74,7 +74,7 @@ export function secretProblem(provider: Provider, secret: string): string | unde
   try {
     parseSecretKey(secret);
   } catch (err) {
-    return (err as Error).message;
+    return (err as Error).message.replace(/\.$/, '');
   }
   return undefined;
 }

@@ -26,7 +26,7 @@ describe('secret set', () => {
       ['  \n', 'The identity secret read from stdin is only whitespace.'],
       [`\t${NEW}\n\n`, 'Invalid identity secret: it has a leading tab, a trailing newline,'],
       [`${NEW}\nsecond line\n`, 'Invalid identity secret: it has a line break inside,'],
-    ]) {
+    ] as const) {
       const ctx = createTestCtx({ profiles: profiles(), activeProfile: 'dev', stdin });
       const r = await runCli(['secret', 'set', '--secret-stdin', '--json'], ctx);
       expect([r.exitCode, r.json().error.message], JSON.stringify(stdin)).toEqual([2, expect.stringContaining(message)]);
