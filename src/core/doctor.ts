@@ -216,19 +216,39 @@ function expectedForms(expected: string): Array<{ value: string; parts: Part[] }
 
 function keyVariants(input: DiagnoseHashInput): Variant[] {
   const out: Variant[] = [{ bytes: input.key, part: undefined }];
-  for (const c of secretCandidates(input.secrets)) out.push({ bytes: c.bytes, part: secretPart(c.cause, c.label, c.profile) });
+  for (const c of secretCandidates(input.secrets)) out.push({ bytes: c.bytes, part: secretPart(c.cause, c.label, c.profile, c.bytes, input) });
   return out;
 }
 
-function secretPart(cause: string, label: string, profile: string | undefined): Part {
+/**
+ * The part for a candidate key. Whitespace, quotes and encoding can sit on either side, so
+ * the fix says which copy holds which form, read from the recomputed key itself: a key
+ * shorter than chatid's is chatid's secret stripped (chatid's copy has the extra
+ * characters), a longer one is chatid's secret with characters added (the server's has them).
+ */
+function secretPart(cause: string, label: string, profile: string | undefined, bytes: Uint8Array, input: DiagnoseHashInput): Part {
   const msg = `The hash was computed with ${label}.`;
+  const chatidHasExtra = bytes.length < input.key.length;
+  const check = 'Compare the two copies by fingerprint: `chatid secret show` (`chatid whoami` says where chatid\'s copy comes from).';
   switch (cause) {
     case 'SECRET_WHITESPACE':
-      return { code: 'SECRET_WHITESPACE', message: msg, fix: 'Trim the secret where your server reads it (a file or env var written with a newline); compare fingerprints with `chatid secret show`.' };
+      return {
+        code: 'SECRET_WHITESPACE',
+        message: msg,
+        fix: chatidHasExtra
+          ? `The whitespace is in the secret chatid was given; your server's copy has none, like the vendor's. Remove it from chatid's copy (CHATID_SECRET, the --secret-file file, or re-store it with \`chatid secret set\`). ${check}`
+          : `The whitespace is in your server's copy: trim the secret where your server reads it (a file or env var written with a newline, a CRLF .env file). chatid's copy is the clean one. ${check}`,
+      };
     case 'SECRET_QUOTED':
-      return { code: 'SECRET_QUOTED', message: msg, fix: 'Remove the quotes from the stored value (your .env loader keeps them), or store the secret without quotes.' };
+      return {
+        code: 'SECRET_QUOTED',
+        message: msg,
+        fix: chatidHasExtra
+          ? `The quotes are in the secret chatid was given; your server's copy has none. Remove them from chatid's copy (CHATID_SECRET, the file, or \`chatid secret set\`). ${check}`
+          : `The quotes are in your server's copy: its .env loader keeps them, or the value was copied from JSON. Store the secret without quotes there. ${check}`,
+      };
     case 'SECRET_ENCODING':
-      return { code: 'SECRET_ENCODING', message: msg, fix: 'Use the secret text exactly as the vendor shows it, as UTF-8 bytes: do not base64/hex-decode or encode it.' };
+      return { code: 'SECRET_ENCODING', message: msg, fix: encodingFix(input.secrets.secret, input.key, bytes) };
     case 'SIGNED_WITH_PREVIOUS_SECRET':
       return { code: 'SIGNED_WITH_PREVIOUS_SECRET', message: `${msg} Your server still uses the secret from before the rotation.`, fix: 'Deploy the current secret to your server (Bookbag stops accepting the old one at once).' };
     case 'SIGNED_WITH_OTHER_PROFILE_SECRET':
@@ -238,6 +258,34 @@ function secretPart(cause: string, label: string, profile: string | undefined): 
     default:
       return { code: 'SECRET_ENCODING', message: msg, fix: 'Use the identity secret exactly as the vendor shows it.' };
   }
+}
+
+/**
+ * Which side decodes or encodes, from the key that reproduced the value: chatid's
+ * `hex:`/`base64:` secret decoded while the server used the text; the server keeping that
+ * prefix; the server encoding the key; or (otherwise) the server decoding chatid's text.
+ */
+function encodingFix(secret: string, key: Uint8Array, bytes: Uint8Array): string {
+  const same = (text: string): boolean => Buffer.from(text, 'utf8').equals(bytes);
+  const prefix = /^(hex|base64):/.exec(secret)?.[1];
+  const vendorForm = 'HMAC user hashes use the secret text exactly as the vendor shows it, as UTF-8 bytes.';
+  if (prefix !== undefined) {
+    if (same(secret.slice(prefix.length + 1))) {
+      return `chatid was given the secret as "${prefix}:…" and ${prefix}-decodes it; your server uses the same text as is. ${vendorForm} Give chatid the plain text without the "${prefix}:" prefix (CHATID_SECRET, or \`chatid secret set\`).`;
+    }
+    if (same(secret)) {
+      return `Your server's copy still starts with "${prefix}:", which is chatid's notation, not part of the secret. Remove the prefix there. ${vendorForm}`;
+    }
+  }
+  const k = Buffer.from(key.buffer, key.byteOffset, key.byteLength);
+  for (const e of ['base64', 'base64url', 'hex'] as const) {
+    if (!same(k.toString(e))) continue;
+    return prefix !== undefined
+      ? `Your server uses the ${e} text of the key as the HMAC key, while chatid ${prefix}-decodes its "${prefix}:" secret to bytes. ${vendorForm} Use that one form on both sides (for chatid: the plain text, no prefix).`
+      : `Your server ${e}-encodes the secret before using it as the HMAC key; chatid uses the text as is. ${vendorForm} Pass the secret string itself to the HMAC on your server, not an encoding of it.`;
+  }
+  const kind = /^(?:[0-9a-fA-F]{2})+$/.test(secret) && Buffer.from(secret, 'hex').equals(Buffer.from(bytes)) ? 'hex' : 'base64';
+  return `Your server ${kind}-decodes the secret and uses the bytes as the HMAC key; chatid uses the text as is. ${vendorForm} Pass the secret string itself to the HMAC on your server, do not decode it (if your vendor does want the decoded bytes, give chatid the secret as "${kind}:<text>").`;
 }
 
 function messageVariants(userId: string, email: string | undefined): Variant[] {
