@@ -3,8 +3,9 @@
  * hash chatid computes, find the mistake by *recomputing*. Every hypothesis is a
  * combination of a key (the secret, or a variant: whitespace, encoding, previous secret,
  * another profile's secret, the API key), a message (the id, or a variant: whitespace,
- * case, JSON quotes, number formatting, BOM, Mongo ObjectId, the email), an algorithm and
- * a way of printing the digest. A cause is reported only when its hypothesis reproduces the
+ * case, JSON quotes, number formatting, BOM, Mongo ObjectId, Unicode form, Latin-1 /
+ * Windows-1252 bytes, the email), an algorithm and a way of printing the digest (hex, case,
+ * base64, dashes, truncation, and the quotes, `sha256=` prefix or spaces of a copy). A cause is reported only when its hypothesis reproduces the
  * user's value exactly; when none does, the answer is an honest empty list.
  * Pure: no I/O.
  */
@@ -46,11 +47,16 @@ export const HASH_CAUSE_CODES = [
   'USER_ID_BOM',
   'USER_ID_OBJECT_ID',
   'USER_ID_MISSING',
+  'USER_ID_UNICODE_FORM',
+  'USER_ID_ENCODING',
   'HASHED_EMAIL',
   'DIGEST_BASE64',
   'DIGEST_UPPERCASE',
   'DIGEST_DASHED',
   'DIGEST_TRUNCATED',
+  'DIGEST_QUOTED',
+  'DIGEST_PREFIXED',
+  'DIGEST_SPACED',
   'ALGORITHM_SHA1',
   'ALGORITHM_SHA512',
   'PLAIN_SHA256',
@@ -91,12 +97,16 @@ export function diagnoseHash(input: DiagnoseHashInput): HashCause[] {
   if (expected.length === 0 || expected.length > MAX_EXPECTED) return [];
   const keys = keyVariants(input);
   const messages = messageVariants(input.userId, input.email);
+  const forms = expectedForms(expected);
   const found: Part[][] = [];
   const tryDigest = (digest: Buffer, parts: Array<Part | undefined>): void => {
-    const shown = presentation(digest, expected);
-    if (shown === false) return;
-    const all = [...parts, shown].filter((p): p is Part => p !== undefined);
-    if (all.length > 0) found.push(all);
+    for (const form of forms) {
+      const shown = presentation(digest, form.value);
+      if (shown === false) continue;
+      const all = [...parts, ...form.parts, shown].filter((p): p is Part => p !== undefined);
+      if (all.length > 0) found.push(all);
+      return;
+    }
   };
 
   const algorithms: Array<[HmacAlgorithm, Part | undefined]> = [
@@ -162,21 +172,83 @@ function presentation(digest: Buffer, expected: string): Part | undefined | fals
   return false;
 }
 
+/**
+ * The value as given, then with each wrapper a copy or a template adds peeled off in turn
+ * (quotes, a `sha256=` prefix, spaces between groups). Each form carries the parts that
+ * name what was peeled; a cause is still claimed only when a digest equals a form exactly.
+ */
+function expectedForms(expected: string): Array<{ value: string; parts: Part[] }> {
+  const forms: Array<{ value: string; parts: Part[] }> = [{ value: expected, parts: [] }];
+  let value = expected;
+  const parts: Part[] = [];
+  const peel = (next: string, part: Part): void => {
+    value = next;
+    parts.push(part);
+    forms.push({ value, parts: [...parts] });
+  };
+  const onlyCopy = (what: string, it: string): string => `If only the value you gave --expect has ${what}, drop ${it} and compare again.`;
+  const quoted = /^(["'`])([\s\S]+)\1$/.exec(value) ?? /^(\u201C)([\s\S]+)\u201D$/.exec(value) ?? /^(\u2018)([\s\S]+)\u2019$/.exec(value);
+  if (quoted) {
+    const q = quoted[1] === '"' ? 'double quotes' : quoted[1] === "'" ? 'single quotes' : quoted[1] === '`' ? 'backticks' : 'typographic quotes';
+    peel(quoted[2]!, {
+      code: 'DIGEST_QUOTED',
+      message: `The value is the hash wrapped in ${q}; the widget expects the bare digest.`,
+      fix: `Send the hash without quotes: a value JSON-encoded twice (JSON.stringify of a string already in JSON) or a template that adds quotes around it keeps them. ${onlyCopy('the quotes', 'them')}`,
+    });
+  }
+  const prefixed = /^(sha(?:1|256|512))([=:])/i.exec(value);
+  if (prefixed) {
+    peel(value.slice(prefixed[0].length), {
+      code: 'DIGEST_PREFIXED',
+      message: `The value starts with "${prefixed[0]}", the way webhook signatures are written (GitHub's X-Hub-Signature-256); the widget expects the bare digest.`,
+      fix: `Send the digest alone, without the "${prefixed[0]}" prefix: the user hash is not a webhook signature header. ${onlyCopy('the prefix', 'it')}`,
+    });
+  }
+  if (/^\S+(?:\s+\S+)+$/.test(value)) {
+    peel(value.replace(/\s+/g, ''), {
+      code: 'DIGEST_SPACED',
+      message: `The value is the hash split into ${/[\r\n]/.test(value) ? 'lines' : 'groups separated by spaces'}; the widget expects one unbroken string.`,
+      fix: `Send the digest as one string with no spaces or line breaks (a hexdump-style formatter, a wrapped log line or a template splits it). ${onlyCopy('the breaks', 'them')}`,
+    });
+  }
+  return forms;
+}
+
 function keyVariants(input: DiagnoseHashInput): Variant[] {
   const out: Variant[] = [{ bytes: input.key, part: undefined }];
-  for (const c of secretCandidates(input.secrets)) out.push({ bytes: c.bytes, part: secretPart(c.cause, c.label, c.profile) });
+  for (const c of secretCandidates(input.secrets)) out.push({ bytes: c.bytes, part: secretPart(c.cause, c.label, c.profile, c.bytes, input) });
   return out;
 }
 
-function secretPart(cause: string, label: string, profile: string | undefined): Part {
+/**
+ * The part for a candidate key. Whitespace, quotes and encoding can sit on either side, so
+ * the fix says which copy holds which form, read from the recomputed key itself: a key
+ * shorter than chatid's is chatid's secret stripped (chatid's copy has the extra
+ * characters), a longer one is chatid's secret with characters added (the server's has them).
+ */
+function secretPart(cause: string, label: string, profile: string | undefined, bytes: Uint8Array, input: DiagnoseHashInput): Part {
   const msg = `The hash was computed with ${label}.`;
+  const chatidHasExtra = bytes.length < input.key.length;
+  const check = 'Compare the two copies by fingerprint: `chatid secret show` (`chatid whoami` says where chatid\'s copy comes from).';
   switch (cause) {
     case 'SECRET_WHITESPACE':
-      return { code: 'SECRET_WHITESPACE', message: msg, fix: 'Trim the secret where your server reads it (a file or env var written with a newline); compare fingerprints with `chatid secret show`.' };
+      return {
+        code: 'SECRET_WHITESPACE',
+        message: msg,
+        fix: chatidHasExtra
+          ? `The whitespace is in the secret chatid was given; your server's copy has none, like the vendor's. Remove it from chatid's copy (CHATID_SECRET, the --secret-file file, or re-store it with \`chatid secret set\`). ${check}`
+          : `The whitespace is in your server's copy: trim the secret where your server reads it (a file or env var written with a newline, a CRLF .env file). chatid's copy is the clean one. ${check}`,
+      };
     case 'SECRET_QUOTED':
-      return { code: 'SECRET_QUOTED', message: msg, fix: 'Remove the quotes from the stored value (your .env loader keeps them), or store the secret without quotes.' };
+      return {
+        code: 'SECRET_QUOTED',
+        message: msg,
+        fix: chatidHasExtra
+          ? `The quotes are in the secret chatid was given; your server's copy has none. Remove them from chatid's copy (CHATID_SECRET, the file, or \`chatid secret set\`). ${check}`
+          : `The quotes are in your server's copy: its .env loader keeps them, or the value was copied from JSON. Store the secret without quotes there. ${check}`,
+      };
     case 'SECRET_ENCODING':
-      return { code: 'SECRET_ENCODING', message: msg, fix: 'Use the secret text exactly as the vendor shows it, as UTF-8 bytes: do not base64/hex-decode or encode it.' };
+      return { code: 'SECRET_ENCODING', message: msg, fix: encodingFix(input.secrets.secret, input.key, bytes) };
     case 'SIGNED_WITH_PREVIOUS_SECRET':
       return { code: 'SIGNED_WITH_PREVIOUS_SECRET', message: `${msg} Your server still uses the secret from before the rotation.`, fix: 'Deploy the current secret to your server (Bookbag stops accepting the old one at once).' };
     case 'SIGNED_WITH_OTHER_PROFILE_SECRET':
@@ -188,14 +260,44 @@ function secretPart(cause: string, label: string, profile: string | undefined): 
   }
 }
 
+/**
+ * Which side decodes or encodes, from the key that reproduced the value: chatid's
+ * `hex:`/`base64:` secret decoded while the server used the text; the server keeping that
+ * prefix; the server encoding the key; or (otherwise) the server decoding chatid's text.
+ */
+function encodingFix(secret: string, key: Uint8Array, bytes: Uint8Array): string {
+  const same = (text: string): boolean => Buffer.from(text, 'utf8').equals(bytes);
+  const prefix = /^(hex|base64):/.exec(secret)?.[1];
+  const vendorForm = 'HMAC user hashes use the secret text exactly as the vendor shows it, as UTF-8 bytes.';
+  if (prefix !== undefined) {
+    if (same(secret.slice(prefix.length + 1))) {
+      return `chatid was given the secret as "${prefix}:…" and ${prefix}-decodes it; your server uses the same text as is. ${vendorForm} Give chatid the plain text without the "${prefix}:" prefix (CHATID_SECRET, or \`chatid secret set\`).`;
+    }
+    if (same(secret)) {
+      return `Your server's copy still starts with "${prefix}:", which is chatid's notation, not part of the secret. Remove the prefix there. ${vendorForm}`;
+    }
+  }
+  const k = Buffer.from(key.buffer, key.byteOffset, key.byteLength);
+  for (const e of ['base64', 'base64url', 'hex'] as const) {
+    if (!same(k.toString(e))) continue;
+    return prefix !== undefined
+      ? `Your server uses the ${e} text of the key as the HMAC key, while chatid ${prefix}-decodes its "${prefix}:" secret to bytes. ${vendorForm} Use that one form on both sides (for chatid: the plain text, no prefix).`
+      : `Your server ${e}-encodes the secret before using it as the HMAC key; chatid uses the text as is. ${vendorForm} Pass the secret string itself to the HMAC on your server, not an encoding of it.`;
+  }
+  const kind = /^(?:[0-9a-fA-F]{2})+$/.test(secret) && Buffer.from(secret, 'hex').equals(Buffer.from(bytes)) ? 'hex' : 'base64';
+  return `Your server ${kind}-decodes the secret and uses the bytes as the HMAC key; chatid uses the text as is. ${vendorForm} Pass the secret string itself to the HMAC on your server, do not decode it (if your vendor does want the decoded bytes, give chatid the secret as "${kind}:<text>").`;
+}
+
 function messageVariants(userId: string, email: string | undefined): Variant[] {
   const out: Variant[] = [];
   const seen = new Set<string>();
-  const add = (text: string, part: Part | undefined): void => {
-    if (seen.has(text)) return;
-    seen.add(text);
-    out.push({ bytes: enc.encode(text), part });
+  const addBytes = (bytes: Uint8Array, part: Part | undefined): void => {
+    const k = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1');
+    if (seen.has(k)) return;
+    seen.add(k);
+    out.push({ bytes, part });
   };
+  const add = (text: string, part: Part | undefined): void => addBytes(enc.encode(text), part);
   add(userId, undefined);
 
   const ws = (what: string): Part => ({ code: 'USER_ID_WHITESPACE', message: `The hash was computed over the user id ${what}.`, fix: 'Hash exactly the id the widget gets: trim ids from forms, files and CSVs (\\r from CRLF lines) on both sides.' });
@@ -251,6 +353,53 @@ function messageVariants(userId: string, email: string | undefined): Variant[] {
     add(`new ObjectId("${userId}")`, { code: 'USER_ID_OBJECT_ID', message: 'The hash was computed over new ObjectId("…"), the inspect form of the id.', fix: oidFix });
   }
 
+  // Unicode: "é" is one code point (NFC) or "e" + U+0301 (NFD); the bytes differ.
+  for (const form of ['NFC', 'NFD'] as const) {
+    const n = userId.normalize(form);
+    const how = form === 'NFC' ? 'composed, "é" as one character' : 'decomposed, "é" as "e" plus a combining accent';
+    if (n !== userId) {
+      add(n, {
+        code: 'USER_ID_UNICODE_FORM',
+        message: `The hash was computed over the user id in Unicode ${form} form (${how}); the id chatid was given is the same text in another form, with other bytes.`,
+        fix: "Normalize ids to one form everywhere they are hashed or sent to the widget, NFC as a rule: id.normalize('NFC') in JavaScript, unicodedata.normalize('NFC', id) in Python, Normalizer.normalize(id, Form.NFC) in Java. macOS file names and some keyboards give NFD.",
+      });
+    }
+  }
+
+  // Legacy encodings (ASCII ids are the same bytes in all of them). First the id chatid was
+  // given being mojibake (UTF-8 bytes read as Latin-1 / Windows-1252): the likelier reading
+  // of the same bytes when they decode cleanly as UTF-8.
+  const nonAscii = /[^\p{ASCII}]/u.test(userId);
+  const latin1 = nonAscii ? legacyBytes(userId, 'latin1') : undefined;
+  const cp1252 = nonAscii ? legacyBytes(userId, 'cp1252') : undefined;
+  for (const [name, bytes] of [['Latin-1', latin1], ['Windows-1252', cp1252]] as const) {
+    if (!bytes) continue;
+    const text = strictUtf8(bytes);
+    if (text === undefined || text === userId) continue;
+    add(text, {
+      code: 'USER_ID_ENCODING',
+      message: `The id you gave chatid is mojibake: UTF-8 bytes read as ${name}. The hash was computed over the id they spell, ${JSON.stringify(text)}.`,
+      fix: `Give chatid (and the widget) the id decoded as UTF-8 (${JSON.stringify(text)}); check the charset of the file, terminal or database you copied it from.`,
+    });
+  }
+
+  // Then the server hashing the id's Latin-1 / Windows-1252 bytes, or its UTF-8 bytes read
+  // back as one of them.
+  if (nonAscii) {
+    const utf8Fix = "Hash the UTF-8 bytes of the id: id.encode('utf-8') in Python, getBytes(StandardCharsets.UTF_8) in Java, Encoding.UTF8.GetBytes(id) in .NET (not Encoding.Default or Latin1); in PHP and SQL check the connection or column charset (utf8mb4, not latin1).";
+    const legacy = (name: string): Part => ({ code: 'USER_ID_ENCODING', message: `The hash was computed over the ${name} bytes of the user id, not its UTF-8 bytes.`, fix: utf8Fix });
+    if (latin1 && cp1252 && Buffer.from(latin1).equals(Buffer.from(cp1252))) addBytes(latin1, legacy('Latin-1 (ISO-8859-1 / Windows-1252)'));
+    else {
+      if (latin1) addBytes(latin1, legacy('Latin-1 (ISO-8859-1)'));
+      if (cp1252) addBytes(cp1252, legacy('Windows-1252'));
+    }
+    const utf8 = enc.encode(userId);
+    const misreadFix = 'Your server reads the id with the wrong charset before hashing it (a latin1 database connection, a file or request decoded as Latin-1 / Windows-1252): decode it as UTF-8.';
+    for (const [name, text] of [['Latin-1', Buffer.from(utf8).toString('latin1')], ['Windows-1252', decodeCp1252(utf8)]] as const) {
+      add(text, { code: 'USER_ID_ENCODING', message: `The hash was computed over ${JSON.stringify(text)}: the id's UTF-8 bytes read as ${name} and encoded again (mojibake).`, fix: misreadFix });
+    }
+  }
+
   // The id never reached the hashing code: a missing field stringified by the language.
   const missingFix = 'Your server hashed a missing value: check the field name it reads the id from (user.id vs user.uuid / userId) and that the user is loaded first.';
   for (const [text, how] of [['', 'an empty string'], ['undefined', '"undefined" (JavaScript undefined)'], ['null', '"null"'], ['None', '"None" (Python None)'], ['[object Object]', '"[object Object]" (an object, not its id)'], ['nil', '"nil"']] as const) {
@@ -263,6 +412,36 @@ function messageVariants(userId: string, email: string | undefined): Variant[] {
     add(email.trim().toLowerCase(), { code: 'HASHED_EMAIL', message: "The hash was computed over the contact's email (normalized) instead of the user id.", fix: emailFix });
   }
   return out;
+}
+
+/** Windows-1252 bytes 0x80–0x9F (the five undefined ones map to the C1 control of the same value, as in WHATWG). */
+const CP1252_HIGH = '\u20AC\u0081\u201A\u0192\u201E\u2026\u2020\u2021\u02C6\u2030\u0160\u2039\u0152\u008D\u017D\u008F\u0090\u2018\u2019\u201C\u201D\u2022\u2013\u2014\u02DC\u2122\u0161\u203A\u0153\u009D\u017E\u0178';
+
+/** The id's bytes in a one-byte charset, or undefined when a character has no byte there. */
+function legacyBytes(text: string, charset: 'latin1' | 'cp1252'): Uint8Array | undefined {
+  const out = new Uint8Array(text.length);
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x80 || (c >= 0xa0 && c <= 0xff) || (charset === 'latin1' && c <= 0xff)) out[i] = c;
+    else if (charset === 'cp1252' && CP1252_HIGH.includes(text[i]!)) out[i] = 0x80 + CP1252_HIGH.indexOf(text[i]!);
+    else return undefined;
+  }
+  return out;
+}
+
+function decodeCp1252(bytes: Uint8Array): string {
+  let s = '';
+  for (const b of bytes) s += b >= 0x80 && b < 0xa0 ? CP1252_HIGH[b - 0x80]! : String.fromCharCode(b);
+  return s;
+}
+
+const utf8Strict = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+function strictUtf8(bytes: Uint8Array): string | undefined {
+  try {
+    return utf8Strict.decode(bytes);
+  } catch {
+    return undefined;
+  }
 }
 
 function concat(a: Uint8Array, b: Uint8Array): Uint8Array {

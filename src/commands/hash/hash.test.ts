@@ -103,6 +103,70 @@ describe('hash', () => {
     expect([w.exitCode, w.stderr]).toEqual([0, expect.stringMatching(/API key/)]);
   });
 
+  it('--expect: names the wrapper around a right digest (quotes, sha256= prefix, spaces)', async () => {
+    for (const [expected, code] of [
+      [`"${H}"`, 'DIGEST_QUOTED'],
+      [`'${H}'`, 'DIGEST_QUOTED'],
+      [`sha256=${H}`, 'DIGEST_PREFIXED'],
+      [H.match(/.{8}/g)!.join(' '), 'DIGEST_SPACED'],
+    ] as const) {
+      const j = await cli(['hash', 'user_123', '--expect', expected, '--json']);
+      expect([expected, j.exitCode, j.json().causes.map((c: { code: string }) => c.code)]).toEqual([expected, 3, [code]]);
+    }
+    const other = await cli(['hash', 'user_123', '--expect', `sha256=${hm('another-secret', 'user_123')}`, '--json']);
+    expect([other.exitCode, other.json().causes]).toEqual([3, []]);
+  });
+
+  it('--expect: finds an id hashed in another Unicode form or as Latin-1 bytes', async () => {
+    const nfd = 'Jose\u0301';
+    const u = await cli(['hash', nfd, '--expect', hm(S, 'Jos\u00e9'), '--json']);
+    expect([u.exitCode, u.json().causes.map((c: { code: string }) => c.code)]).toEqual([3, ['USER_ID_UNICODE_FORM']]);
+    const l = await cli(['hash', 'Jos\u00e9', '--expect', createHmac('sha256', S).update(Buffer.from('Jos\u00e9', 'latin1')).digest('hex'), '--json']);
+    expect([l.exitCode, l.json().causes.map((c: { code: string }) => c.code)]).toEqual([3, ['USER_ID_ENCODING']]);
+    expect(l.json().causes[0].message).toContain('Latin-1');
+  });
+
+  it('refuses vendors without an HMAC user hash (exit 2), naming their mechanism and command', async () => {
+    for (const [provider, command] of [
+      ['teamweb', 'chatid encrypt --id'],
+      ['replyful', 'chatid token sign <userId>'],
+      ['opencx', 'chatid token sign --email'],
+    ] as const) {
+      const j = await cli(['hash', 'u1', '--json'], { env: { ...env, CHATID_PROVIDER: provider } });
+      expect([provider, j.exitCode, j.json().error.code]).toEqual([provider, 2, 'ERR_HASH_PROVIDER']);
+      expect(j.json().error.message).toContain('(from CHATID_PROVIDER)');
+      expect(j.json().error.hint).toContain(command);
+      expect(j.json().error.hint).toContain('--provider generic');
+      const h = await cli(['hash', 'u1'], { env: { ...env, CHATID_PROVIDER: provider } });
+      expect([h.exitCode, h.stdout]).toEqual([2, '']);
+      expect(h.stderr).toMatch(/no HMAC user hash/);
+      const b = await cli(['hash', '--batch', '-'], { env: { ...env, CHATID_PROVIDER: provider }, stdin: 'a\n' });
+      expect([b.exitCode, b.stdout]).toEqual([2, '']);
+    }
+    // The profile's provider counts too, and the refusal comes before any prompt.
+    const profiles = { site: { provider: 'teamweb' as const, secret: 'AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=' } };
+    const p = await runCli(['hash', 'u1', '--json'], createTestCtx({ profiles, activeProfile: 'site' }));
+    expect([p.exitCode, p.json().error.code]).toEqual([2, 'ERR_HASH_PROVIDER']);
+    expect(p.json().error.message).toContain('TeamWeb AI (from the profile)');
+    const tty = createTestCtx({ profiles: { site: { provider: 'replyful' as const } }, activeProfile: 'site', stdinTTY: true, stderrTTY: true });
+    const noPrompt = await runCli(['hash', 'u1'], tty);
+    expect([noPrompt.exitCode, tty.asked]).toEqual([2, []]);
+  });
+
+  it('hashes for Chatbase, Bookbag and generic; --provider overrides the environment and profile', async () => {
+    for (const provider of ['chatbase', 'bookbag', 'generic']) {
+      const r = await cli(['hash', 'user_123'], { env: { ...env, CHATID_PROVIDER: provider } });
+      expect([provider, r.exitCode, r.stdout, r.stderr]).toEqual([provider, 0, `${H}\n`, '']);
+    }
+    const g = await cli(['hash', 'user_123', '--provider', 'generic'], { env: { ...env, CHATID_PROVIDER: 'teamweb' } });
+    expect([g.exitCode, g.stdout]).toEqual([0, `${H}\n`]);
+    const t = await cli(['hash', 'user_123', '--provider', 'opencx', '--json'], { env: { ...env, CHATID_PROVIDER: 'chatbase' } });
+    expect([t.exitCode, t.json().error.code]).toEqual([2, 'ERR_HASH_PROVIDER']);
+    expect(t.json().error.message).toContain('(from --provider)');
+    const bad = await cli(['hash', 'user_123', '--provider', 'intercom', '--json']);
+    expect([bad.exitCode, bad.json().error.code]).toEqual([2, 'ERR_PROVIDER_UNKNOWN']);
+  });
+
   it('exit 4 without a secret, exit 2 on bad usage', async () => {
     const none = await runCli(['hash', 'u1', '--json'], createTestCtx());
     expect([none.exitCode, none.json().error.code]).toEqual([4, 'ERR_SECRET_MISSING']);

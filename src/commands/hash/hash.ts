@@ -5,6 +5,7 @@ import { emit, info, readUserIdFromStdin, verbose, warn } from '../../cli/output
 import { readSecretFlags, SECRET_OPTION_HELP } from '../../cli/secret-input.js';
 import { describeSource, requireSecret, resolveSettings, type Settings } from '../../cli/settings.js';
 import type { HashCause } from '../../core/doctor.js';
+import { isProvider, PROVIDER_INFO, PROVIDERS, type Provider } from '../../core/providers.js';
 
 /** `chatid hash` (cli.md §7): HMAC-SHA256 user hashes, and the mismatch doctor. */
 export interface HashOptions {
@@ -13,6 +14,8 @@ export interface HashOptions {
   expect?: string;
   email?: string;
   batch?: string;
+  /** Overrides CHATID_PROVIDER and the profile's provider; `generic` for a backend of your own. */
+  provider?: string;
   secret?: string;
   secretStdin?: boolean;
   secretFile?: string;
@@ -48,6 +51,7 @@ export function registerHash(program: Command, ctx: Ctx, runF = runHash): void {
     .option('--expect <hash>', 'the hash your backend or widget has: exit 0 on a match, 3 on a mismatch with its causes')
     .option('--email <email>', "the contact's email, so the doctor also tests \"hashed the email instead of the id\"")
     .option('--batch <file|->', 'hash many ids: a file (one id per line, or CSV with user_id/external_id/id) or - for stdin')
+    .option('--provider <name>', 'chatbase, bookbag or generic (vendors without an HMAC user hash are refused)')
     .option('--secret <value>', SECRET_OPTION_HELP.secret)
     .option('--secret-stdin', SECRET_OPTION_HELP.secretStdin)
     .option('--secret-file <path>', SECRET_OPTION_HELP.secretFile)
@@ -55,6 +59,8 @@ export function registerHash(program: Command, ctx: Ctx, runF = runHash): void {
       'after',
       `
 The key is the identity secret's UTF-8 bytes (hex:/base64: secrets: their decoded bytes).
+Chatbase (user_hash) and Bookbag use this hash. TeamWeb AI, Replyful and OpenCX have none and
+are refused, with the command they use; --provider generic hashes for a backend of your own.
 With --batch: one hash per input line, or NDJSON {"userId","hash"} with --json.
 
 Examples:
@@ -67,7 +73,7 @@ Examples:
     .action(async (userId: string | undefined, flags: Record<string, unknown>) => {
       const opts: HashOptions = {};
       if (userId !== undefined) opts.userId = userId;
-      for (const k of ['expect', 'email', 'batch', 'secret', 'secretFile'] as const) if (typeof flags[k] === 'string') opts[k] = flags[k];
+      for (const k of ['expect', 'email', 'batch', 'provider', 'secret', 'secretFile'] as const) if (typeof flags[k] === 'string') opts[k] = flags[k];
       if (flags.secretStdin) opts.secretStdin = true;
       const result = await runF(opts, ctx);
       if ('batch' in result) return;
@@ -96,6 +102,7 @@ export async function runHash(opts: HashOptions, ctx: Ctx): Promise<HashResult |
   ]);
   const flagSecret = await readSecretFlags(ctx, opts);
   const settings = await resolveSettings(ctx, flagSecret === undefined ? {} : { secret: flagSecret }, { needs: ['secret'] });
+  refuseProviderWithoutHash(opts.provider, settings);
   if (!settings.secret && canPrompt(ctx)) {
     const typed = await ctx.prompter.password('Identity secret');
     if (typed === '') throw new UsageError('ERR_SECRET_EMPTY', 'The identity secret is empty.', { hint: 'Paste the identity-verification secret from the widget settings.' });
@@ -140,6 +147,31 @@ export async function runHash(opts: HashOptions, ctx: Ctx): Promise<HashResult |
     value: { secretFingerprint: fingerprint(secret), secretSource: describeSource(settings.secret!.source, 'secret'), expected } satisfies HashContext,
   });
   return result;
+}
+
+/**
+ * `hash` makes the HMAC user hash of Chatbase and Bookbag (and of a generic backend). A
+ * vendor that proves identity another way gets a refusal naming its mechanism and command,
+ * as `token sign` refuses Bookbag: a hash printed with exit 0 would look like the answer.
+ * The provider is the flag's, CHATID_PROVIDER, or the profile's when the store was read
+ * anyway; the store is not opened for it alone (start-up speed).
+ */
+function refuseProviderWithoutHash(flag: string | undefined, settings: Settings): void {
+  let provider: Provider | undefined = settings.provider?.value;
+  let from = settings.provider ? describeSource(settings.provider.source, 'provider') : '';
+  if (flag !== undefined) {
+    if (!isProvider(flag)) throw new UsageError('ERR_PROVIDER_UNKNOWN', `Unknown provider "${flag}" (from --provider).`, { hint: `Use one of: ${PROVIDERS.join(', ')}.` });
+    [provider, from] = [flag, '--provider'];
+  }
+  if (provider === undefined || PROVIDER_INFO[provider].identity.includes('hmac')) return;
+  const generic = 'To hash for a backend of your own anyway, pass --provider generic.';
+  const refusal = {
+    teamweb: ['it identifies users with an AES-256-GCM token (data-user-token)', 'Use `chatid encrypt --id <userId>` (check one with `chatid decrypt`).'],
+    replyful: ['it identifies users with an HS256 JWT carrying `userId`', 'Use `chatid token sign <userId>` (check one with `chatid token verify`).'],
+    opencx: ['its contact tokens are minted by OpenCX (POST /widget/authenticate-user)', 'Use `chatid token sign --email <email>`.'],
+  } as const satisfies Partial<Record<Provider, readonly [string, string]>>;
+  const [mechanism, hint] = refusal[provider as keyof typeof refusal];
+  throw new UsageError('ERR_HASH_PROVIDER', `The provider is ${PROVIDER_INFO[provider].label} (from ${from}), which has no HMAC user hash: ${mechanism}.`, { hint: `${hint} ${generic}` });
 }
 
 async function readUserId(opts: HashOptions, ctx: Ctx, fromStdin: boolean): Promise<string> {
@@ -219,8 +251,9 @@ export function renderHash(r: HashResult, ctx: Ctx): string {
   if (causes.length === 0) {
     lines.push(
       `${c.bold('No known cause.')} None of the usual mistakes reproduces the expected hash: secret whitespace, quotes or`,
-      'encoding; the previous, another profile\'s or the API key; id whitespace, case, JSON quotes, number form, BOM or',
-      "ObjectId form; base64, uppercase, dashed or truncated digest; HMAC-SHA1/SHA-512; plain SHA-256; swapped key and id.",
+      'encoding; the previous, another profile\'s or the API key; id whitespace, case, JSON quotes, number form, BOM,',
+      'ObjectId form, Unicode form (NFC/NFD) or Latin-1 bytes; base64, uppercase, dashed, truncated, quoted, sha256=-prefixed',
+      'or spaced digest; HMAC-SHA1/SHA-512; plain SHA-256; swapped key and id.',
       'Most likely your server uses a different secret (another agent or workspace) or hashes a different id.',
       'Next: compare secret fingerprints (`chatid secret show`) with your server\'s, and log the exact id it hashes.',
     );
