@@ -123,6 +123,17 @@ function notText(what: string): UsageError {
   });
 }
 
+/**
+ * Ask for an identity secret at a hidden prompt, for this one command (nothing is stored):
+ * refused when empty or only whitespace, warned of when whitespace surrounds it.
+ */
+export async function promptSecret(ctx: Ctx, message: string, emptyHint: string): Promise<string> {
+  const typed = await ctx.prompter.password(message);
+  if (typed === '') throw new UsageError('ERR_SECRET_EMPTY', 'The identity secret is empty.', { hint: emptyHint });
+  checkSecretWhitespace(ctx, typed, 'identity secret typed at the prompt');
+  return typed;
+}
+
 /** Identity secrets get the whitespace check (API keys have their own, stricter shape rule). */
 function checked(ctx: Ctx, value: string, where: string, flagName: string): string {
   if (flagName === '--secret') checkSecretWhitespace(ctx, value, where);

@@ -1,7 +1,6 @@
 import { canPrompt, type Ctx } from '../../cli/context.js';
-import { UsageError } from '../../cli/errors.js';
 import { warn } from '../../cli/output.js';
-import { readSecretFlags, type SecretFlags } from '../../cli/secret-input.js';
+import { promptSecret, readSecretFlags, type SecretFlags } from '../../cli/secret-input.js';
 import { describeSource, requireSecret, resolveSettings, type Settings } from '../../cli/settings.js';
 import { parseTeamWebKey } from '../../core/teamweb-key.js';
 
@@ -14,8 +13,7 @@ export async function resolveTeamWebKey(ctx: Ctx, flags: SecretFlags): Promise<{
   const flag = await readSecretFlags(ctx, flags);
   const settings = await resolveSettings(ctx, flag === undefined ? {} : { secret: flag }, { needs: ['secret'] });
   if (!settings.secret && canPrompt(ctx)) {
-    const typed = await ctx.prompter.password('TeamWeb identity secret (base64)');
-    if (typed === '') throw new UsageError('ERR_SECRET_EMPTY', 'The identity secret is empty.', { hint: 'Paste the identity secret TeamWeb shows for the Browser External channel.' });
+    const typed = await promptSecret(ctx, 'TeamWeb identity secret (base64)', 'Paste the identity secret TeamWeb shows for the Browser External channel.');
     settings.secret = { value: typed, source: 'flag' };
   }
   const secret = requireSecret(settings);

@@ -182,6 +182,11 @@ describe('hash', () => {
     expect([ok.exitCode, ok.stdout]).toEqual([0, `${H}\n`]);
     const cancelled = await cli(['hash', 'user_123'], { ...tty, answers: [new CancelledError()] });
     expect(cancelled.exitCode).toBe(130);
+    // A pasted secret with a space after it: used, with the warning; whitespace alone is refused.
+    const spaced = await cli(['hash', 'user_123'], { ...tty, answers: [`${S} `] });
+    expect([spaced.exitCode, spaced.stdout, spaced.stderr]).toEqual([0, `${hm(`${S} `, 'user_123')}\n`, expect.stringContaining('the identity secret typed at the prompt has a trailing space')]);
+    const blank = await cli(['hash', 'user_123', '--json'], { ...tty, answers: ['   '] });
+    expect([blank.exitCode, blank.json().error.code]).toEqual([2, 'ERR_SECRET_EMPTY']);
   });
 });
 

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { canPrompt, type Ctx } from '../../cli/context.js';
 import { ExitCode, ExitWithCode, UsageError } from '../../cli/errors.js';
 import { emit, info, readUserIdFromStdin, verbose, warn } from '../../cli/output.js';
-import { readSecretFlags, SECRET_OPTION_HELP } from '../../cli/secret-input.js';
+import { promptSecret, readSecretFlags, SECRET_OPTION_HELP } from '../../cli/secret-input.js';
 import { describeSource, requireSecret, resolveSettings, type Settings } from '../../cli/settings.js';
 import type { HashCause } from '../../core/doctor.js';
 import { isProvider, PROVIDER_INFO, PROVIDERS, type Provider } from '../../core/providers.js';
@@ -104,8 +104,7 @@ export async function runHash(opts: HashOptions, ctx: Ctx): Promise<HashResult |
   const settings = await resolveSettings(ctx, flagSecret === undefined ? {} : { secret: flagSecret }, { needs: ['secret'] });
   refuseProviderWithoutHash(opts.provider, settings);
   if (!settings.secret && canPrompt(ctx)) {
-    const typed = await ctx.prompter.password('Identity secret');
-    if (typed === '') throw new UsageError('ERR_SECRET_EMPTY', 'The identity secret is empty.', { hint: 'Paste the identity-verification secret from the widget settings.' });
+    const typed = await promptSecret(ctx, 'Identity secret', 'Paste the identity-verification secret from the widget settings.');
     settings.secret = { value: typed, source: 'flag' };
   }
   const secret = requireSecret(settings);

@@ -1,7 +1,7 @@
 import { canPrompt, type Ctx } from '../../cli/context.js';
 import { UsageError } from '../../cli/errors.js';
 import { readStdinText } from '../../cli/output.js';
-import { readSecretFlags, type SecretFlags } from '../../cli/secret-input.js';
+import { promptSecret, readSecretFlags, type SecretFlags } from '../../cli/secret-input.js';
 import { requireProvider, requireSecret, resolveSettings, type Settings } from '../../cli/settings.js';
 import type { JwtProvider } from '../../core/jwt-claims.js';
 import type { Provider } from '../../core/providers.js';
@@ -43,8 +43,7 @@ export async function resolveTokenSettings(
   const provider = requireProvider(settings);
   let secret = settings.secret?.value;
   if (secret === undefined && o.needSecret !== false && canPrompt(ctx) && provider !== 'opencx') {
-    secret = await ctx.prompter.password('Identity secret');
-    if (secret === '') throw new UsageError('ERR_SECRET_EMPTY', 'The identity secret is empty.', { hint: 'Type or paste the secret shown in the vendor dashboard.' });
+    secret = await promptSecret(ctx, 'Identity secret', 'Type or paste the secret shown in the vendor dashboard.');
     settings.secret = { value: secret, source: 'flag' };
   }
   return { settings, provider, secret: secret ?? (o.needSecret === false || provider === 'opencx' ? '' : requireSecret(settings)) };
