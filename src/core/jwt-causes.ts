@@ -2,7 +2,7 @@ import { ID_CLAIM, type JwtProvider } from './jwt-claims.js';
 import { isPlainObject, parseJwt } from './jwt-parse.js';
 import { ago, iso } from './jwt-time.js';
 import { checkClaims, macMatches, type JwtIssue, type VerifyJwtInput, type VerifyJwtResult, verifyJwt } from './jwt-verify.js';
-import { type SecretCandidateInput, secretCandidates } from './secret-candidates.js';
+import { type SecretCandidate, type SecretCandidateInput, secretCandidates } from './secret-candidates.js';
 
 /** A proven reason for a failure (or a warning), with the next step in its message. */
 export type JwtCause = JwtIssue;
@@ -44,7 +44,7 @@ export function diagnoseJwt(o: DiagnoseJwtInput): JwtCause[] {
   if (codes.has('BAD_SIGNATURE') && jwt.signature.length === 32) {
     for (const c of secretCandidates(o.secrets)) {
       if (!macMatches(jwt, c.bytes)) continue;
-      causes.push({ code: c.cause, message: secretCauseMessage(c.cause, c.label, c.profile) });
+      causes.push({ code: c.cause, message: secretCauseMessage(c) });
     }
   }
   if (o.result.secret === 'previous') {
@@ -105,10 +105,13 @@ function wrappedToken(o: DiagnoseJwtInput): JwtCause[] {
   return [...found, ...diagnoseJwt({ ...o, token: t, result: again })];
 }
 
-function secretCauseMessage(code: string, label: string, profile: string | undefined): string {
-  switch (code) {
+function secretCauseMessage(c: SecretCandidate): string {
+  const { label, profile } = c;
+  switch (c.cause) {
     case 'SIGNED_WITH_PREVIOUS_SECRET':
-      return 'The token was signed with the previous secret, which this check does not accept (its grace period is over, or the secret came from a flag or CHATID_SECRET). Sign with the current secret (`chatid secret show` compares fingerprints).';
+      return c.graceEnded !== undefined
+        ? `The token was signed with ${label}, so it is no longer accepted: the signer still uses the secret from before the rotation. Give it the current secret (\`chatid secret show\` compares fingerprints).`
+        : "The token was signed with the profile's previous secret, which this check does not accept because the secret came from a flag or CHATID_SECRET (only the profile's own secret brings its previous one). Sign with the current secret, or verify without --secret/CHATID_SECRET.";
     case 'SIGNED_WITH_OTHER_PROFILE_SECRET':
       return `The token was signed with ${label}. Your server uses profile "${profile ?? '?'}"'s secret: point it at this profile's secret, or verify with --profile ${profile ?? '<name>'}.`;
     case 'SECRET_WHITESPACE':

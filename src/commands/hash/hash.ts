@@ -129,7 +129,7 @@ export async function runHash(opts: HashOptions, ctx: Ctx): Promise<HashResult |
     ...(opts.email !== undefined ? { email: opts.email } : {}),
     secrets: {
       secret,
-      ...(settings.previousSecret ? { previousSecret: settings.previousSecret.value } : {}),
+      ...previousSecretInput(settings),
       ...(settings.apiKey ? { apiKey: settings.apiKey.value } : {}),
       otherProfiles: others,
     },
@@ -140,6 +140,16 @@ export async function runHash(opts: HashOptions, ctx: Ctx): Promise<HashResult |
     value: { secretFingerprint: fingerprint(secret), secretSource: describeSource(settings.secret!.source, 'secret'), expected } satisfies HashContext,
   });
   return result;
+}
+
+/**
+ * The profile's previous secret for the doctor: the one in its grace period, else the retired
+ * one (grace over, kept for diagnosis), with when its grace ended so the cause can say so.
+ */
+function previousSecretInput(s: Settings): { previousSecret?: string; previousSecretGraceEnded?: string } {
+  if (s.previousSecret) return { previousSecret: s.previousSecret.value };
+  if (s.retiredSecret) return { previousSecret: s.retiredSecret.value, previousSecretGraceEnded: s.retiredSecret.expiredAt ?? '' };
+  return {};
 }
 
 async function readUserId(opts: HashOptions, ctx: Ctx, fromStdin: boolean): Promise<string> {
@@ -165,7 +175,7 @@ async function readUserId(opts: HashOptions, ctx: Ctx, fromStdin: boolean): Prom
 }
 
 /** Other profiles' secrets and keys for the doctor; the store is opened only now, and a broken one is skipped. */
-async function otherProfiles(settings: Settings, ctx: Ctx): Promise<Array<{ name: string; secret?: string; previousSecret?: string; apiKey?: string }>> {
+async function otherProfiles(settings: Settings, ctx: Ctx): Promise<Array<{ name: string; secret?: string; previousSecret?: string; retiredSecret?: string; apiKey?: string }>> {
   let data = settings.store?.data;
   if (!data) {
     try {
@@ -179,9 +189,10 @@ async function otherProfiles(settings: Settings, ctx: Ctx): Promise<Array<{ name
   const out = [];
   for (const [name, p] of Object.entries(data.profiles)) {
     if (name === current) continue;
-    const o: { name: string; secret?: string; previousSecret?: string; apiKey?: string } = { name };
+    const o: { name: string; secret?: string; previousSecret?: string; retiredSecret?: string; apiKey?: string } = { name };
     if (p.secret) o.secret = p.secret;
     if (p.previousSecret) o.previousSecret = p.previousSecret;
+    if (p.retiredSecret) o.retiredSecret = p.retiredSecret;
     if (p.apiKey) o.apiKey = p.apiKey;
     out.push(o);
   }

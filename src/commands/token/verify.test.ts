@@ -83,6 +83,31 @@ describe('token verify --json', () => {
     expect([j.secret, j.errors.map((e: any) => e.code), j.causes.map((c: any) => c.code)]).toEqual([null, ['BAD_SIGNATURE'], ['SIGNED_WITH_PREVIOUS_SECRET']]);
   });
 
+  it('after the grace period the previous secret is refused (exit 3) but still proven, with when the grace ended', async () => {
+    // The store retires it at load (it is past its grace); --at inside the grace still accepts it.
+    const profiles = { prod: { provider: 'chatbase' as const, secret: SECRET, previousSecret: OLD, previousSecretExpiresAt: '2025-12-31T23:00:00.000Z' } };
+    const t = tok({ user_id: 'u', exp: NOW + 600 }, OLD);
+    const r = await runCli(['token', 'verify', t, '--json'], createTestCtx({ profiles, activeProfile: 'prod' }));
+    expect(r.exitCode).toBe(3);
+    const j = r.json();
+    expect([j.secret, j.errors.map((e: any) => e.code), j.causes]).toEqual([
+      null,
+      ['BAD_SIGNATURE'],
+      [{ code: 'SIGNED_WITH_PREVIOUS_SECRET', message: expect.stringContaining('the previous secret, whose grace period ended at 2025-12-31T23:00:00.000Z, so it is no longer accepted: the signer still uses the secret from before the rotation') }],
+    ]);
+    const back = await runCli(['token', 'verify', t, '--at', '2025-12-31T22:30:00Z', '--json'], createTestCtx({ profiles, activeProfile: 'prod' }));
+    expect([back.exitCode, back.json().secret]).toEqual([0, 'previous']);
+    const human = await runCli(['token', 'verify', t], createTestCtx({ profiles, activeProfile: 'prod' }));
+    expect(human.stdout).toMatch(/SIGNED_WITH_PREVIOUS_SECRET\s+The token was signed with the previous secret, whose grace period ended at 2025-12-31T23:00:00.000Z/);
+  });
+
+  it('a previous secret the profile holds is not accepted with a secret from the environment, and the cause says why', async () => {
+    const profiles = { prod: { provider: 'chatbase' as const, secret: SECRET, previousSecret: OLD, previousSecretExpiresAt: '2026-01-02T00:00:00.000Z' } };
+    const r = await verify([tok({ user_id: 'u', exp: NOW + 600 }, OLD), '--profile', 'prod', '--json'], { profiles });
+    expect(r.exitCode).toBe(3);
+    expect(r.json().causes).toEqual([{ code: 'SIGNED_WITH_PREVIOUS_SECRET', message: expect.stringContaining('came from a flag or CHATID_SECRET') }]);
+  });
+
   it("names the other profile whose secret signed the token", async () => {
     const ctx = createTestCtx({
       profiles: { prod: { provider: 'chatbase', secret: SECRET }, staging: { provider: 'chatbase', secret: STAGING } },

@@ -93,10 +93,12 @@ export async function runVerify(opts: VerifyOptions, ctx: Ctx): Promise<{ result
     import('../../core/jwt-causes.js'),
   ]);
   const keys: Array<{ label: 'current' | 'previous'; bytes: Uint8Array }> = [{ label: 'current', bytes: parseSecretKey(secret).bytes }];
-  // The previous secret counts only while its grace period lasts at the moment checked (--at).
-  if (settings.previousSecret && !(Date.parse(settings.previousSecret.expiresAt) / 1000 <= at)) {
+  // The previous secret counts only while its grace period lasts at the moment checked (--at):
+  // a retired one too, when --at goes back into its grace period.
+  const previous = previousOf(settings, at);
+  if (previous?.accepted) {
     try {
-      keys.push({ label: 'previous', bytes: parseSecretKey(settings.previousSecret.value).bytes });
+      keys.push({ label: 'previous', bytes: parseSecretKey(previous.value).bytes });
     } catch {
       // A malformed stored previous secret cannot have signed anything; the doctor ignores it too.
     }
@@ -114,18 +116,40 @@ export async function runVerify(opts: VerifyOptions, ctx: Ctx): Promise<{ result
       verbose(ctx, `store not read for the doctor: ${(err as Error).message}`);
     }
   }
-  const causes = diagnoseJwt({ verify, token, result: r, secrets: secretSearch(settings, secret, profiles ?? {}) });
+  const causes = diagnoseJwt({ verify, token, result: r, secrets: secretSearch(settings, secret, previous, profiles ?? {}) });
   return {
     result: { valid: r.valid, header: r.header, payload: r.payload, secret: r.secret, errors: r.errors, warnings: r.warnings, causes },
     context: { provider, at, atGiven: opts.at !== undefined, leeway, hasPrevious: keys.length > 1 },
   };
 }
 
+/** The profile's previous secret (in its grace period now, or retired), and whether it is accepted at `at`. */
+interface PreviousSecret {
+  value: string;
+  accepted: boolean;
+  /** When not accepted: when its grace period ended (ISO 8601), '' when the store does not say. */
+  graceEnded?: string;
+}
+
+function previousOf(s: Settings, at: number): PreviousSecret | undefined {
+  const p = s.previousSecret ? { value: s.previousSecret.value, end: s.previousSecret.expiresAt } : s.retiredSecret ? { value: s.retiredSecret.value, end: s.retiredSecret.expiredAt } : undefined;
+  if (!p) return undefined;
+  const end = p.end !== undefined ? Date.parse(p.end) / 1000 : Number.NaN;
+  if (end > at) return { value: p.value, accepted: true };
+  return { value: p.value, accepted: false, graceEnded: Number.isNaN(end) ? '' : new Date(end * 1000).toISOString() };
+}
+
 /** The secrets the doctor may try: the profile's previous one and every other profile's. */
-function secretSearch(s: Settings, secret: string, profiles: Record<string, Profile>): SecretCandidateInput {
+function secretSearch(s: Settings, secret: string, previous: PreviousSecret | undefined, profiles: Record<string, Profile>): SecretCandidateInput {
   const input: SecretCandidateInput = { secret };
-  const prev = s.previousSecret?.value ?? s.profile?.previousSecret;
-  if (prev) input.previousSecret = prev;
+  if (previous) {
+    input.previousSecret = previous.value;
+    if (previous.graceEnded !== undefined) input.previousSecretGraceEnded = previous.graceEnded;
+  } else {
+    // The secret came from a flag or CHATID_SECRET: the profile's previous secret was not a key, but may have signed.
+    const prev = s.profile?.previousSecret ?? s.profile?.retiredSecret;
+    if (prev) input.previousSecret = prev;
+  }
   if (s.apiKey) input.apiKey = s.apiKey.value;
   const current = s.profileName?.value;
   const others: NonNullable<SecretCandidateInput['otherProfiles']>[number][] = [];
@@ -135,6 +159,7 @@ function secretSearch(s: Settings, secret: string, profiles: Record<string, Prof
     const o: (typeof others)[number] = { name };
     if (p.secret) o.secret = p.secret;
     if (p.previousSecret && name !== current) o.previousSecret = p.previousSecret;
+    if (p.retiredSecret && name !== current) o.retiredSecret = p.retiredSecret;
     others.push(o);
   }
   if (others.length) input.otherProfiles = others;
