@@ -7,7 +7,7 @@ import { type SecretCandidate, type SecretCandidateInput, secretCandidates } fro
 /** A proven reason for a failure (or a warning), with the next step in its message. */
 export type JwtCause = JwtIssue;
 
-/** How far off a clock may be for CLOCK_SKEW to be the explanation (beyond the leeway). */
+/** How far ahead a signer's clock may be for CLOCK_SKEW to be the explanation (beyond the leeway). */
 export const CLOCK_SKEW_WINDOW_SECONDS = 600;
 
 export interface DiagnoseJwtInput {
@@ -19,6 +19,11 @@ export interface DiagnoseJwtInput {
   result: VerifyJwtResult;
   /** Secrets to try when the MAC fails: variants of the configured one, previous, other profiles. */
   secrets: SecretCandidateInput;
+  /**
+   * True when `verify.now` is a moment the user chose (`--at`), not this machine's clock: the
+   * clocks of signer and verifier are then not being compared, so CLOCK_SKEW is never claimed.
+   */
+  momentChosen?: boolean;
 }
 
 /**
@@ -56,12 +61,15 @@ export function diagnoseJwt(o: DiagnoseJwtInput): JwtCause[] {
 
   if (isPlainObject(payload)) {
     const { provider, now, leewaySeconds } = o.verify;
-    // CLOCK_SKEW: the time errors disappear with a few more minutes of leeway.
-    const timeCodes = ['EXPIRED', 'NOT_YET_VALID', 'IAT_IN_FUTURE'].filter((c) => codes.has(c));
-    if (timeCodes.length) {
-      const wide = new Set(checkClaims(payload, provider, now, leewaySeconds + CLOCK_SKEW_WINDOW_SECONDS).errors.map((e) => e.code));
-      const skewed = timeCodes.filter((c) => !wide.has(c));
-      if (skewed.length) causes.push({ code: 'CLOCK_SKEW', message: skewMessage(payload, skewed, now) });
+    // CLOCK_SKEW: iat is the signer's clock reading when it signed, and signing happened before
+    // now, so an iat ahead of this machine's clock proves the signer's clock is ahead by at least
+    // the difference. Nothing else proves it: tokens expire on their own, and an nbf may be set
+    // ahead on purpose. Recomputed at the signer's time, the errors it explains disappear.
+    const iat = payload.iat;
+    if (!o.momentChosen && codes.has('IAT_IN_FUTURE') && typeof iat === 'number' && iat - now <= leewaySeconds + CLOCK_SKEW_WINDOW_SECONDS) {
+      const atSigner = new Set(checkClaims(payload, provider, iat, leewaySeconds).errors.map((e) => e.code));
+      const explained = ['IAT_IN_FUTURE', 'NOT_YET_VALID'].filter((c) => codes.has(c) && !atSigner.has(c));
+      if (explained.includes('IAT_IN_FUTURE')) causes.push({ code: 'CLOCK_SKEW', message: skewMessage(iat, now, explained.includes('NOT_YET_VALID')) });
     }
     // EXP_IN_MILLISECONDS: read as milliseconds, the NumericDate lands near now.
     for (const k of ['exp', 'iat', 'nbf'] as const) {
@@ -127,12 +135,9 @@ function secretCauseMessage(c: SecretCandidate): string {
   }
 }
 
-function skewMessage(payload: Record<string, unknown>, codes: string[], now: number): string {
-  const parts: string[] = [];
-  if (codes.includes('EXPIRED')) parts.push(`exp passed ${ago(now - (payload.exp as number))} ago`);
-  if (codes.includes('NOT_YET_VALID')) parts.push(`nbf is ${ago((payload.nbf as number) - now)} ahead`);
-  if (codes.includes('IAT_IN_FUTURE')) parts.push(`iat is ${ago((payload.iat as number) - now)} ahead`);
-  return `The clocks of the signer and this machine disagree by minutes (${parts.join(', ')}; within ${CLOCK_SKEW_WINDOW_SECONDS / 60} min). Sync both with NTP; compare with --at, or allow a little slack with --leeway.`;
+function skewMessage(iat: number, now: number, nbfToo: boolean): string {
+  const ahead = iat - now;
+  return `The signer's clock is ahead of this machine's by at least ${ago(ahead)}: the token says it was issued at ${iso(iat)}, and this machine's clock read ${iso(now)} when checking${nbfToo ? ' (which also explains the nbf error)' : ''}. Sync both clocks with NTP; meanwhile --leeway ${Math.ceil(ahead)}s accepts it.`;
 }
 
 /** Id-like claims users put under the wrong name, in the order they are checked. */

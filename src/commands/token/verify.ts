@@ -83,10 +83,13 @@ Examples:
 export async function runVerify(opts: VerifyOptions, ctx: Ctx): Promise<{ result: VerifyResult; context: VerifyContext }> {
   // Bad flags and a missing token fail before anything is read or prompted for.
   const leeway = await parseLeeway(opts.leeway);
-  const at = opts.at !== undefined ? parseAt(opts.at) : ctx.clock.now().getTime() / 1000;
+  const atGiven = opts.at !== undefined ? parseAt(opts.at) : undefined;
   const token = await readTokenInput(ctx, opts.token, Boolean(opts.secretStdin || opts.secretFile === '-'));
   const { settings, provider: anyProvider, secret } = await resolveTokenSettings(ctx, opts);
   const provider = asJwtProvider(anyProvider, 'verify');
+  // The clock is read once every input is in (stdin, a secret prompt): a token piped from
+  // `token sign` was made before this moment, never after it.
+  const at = atGiven ?? ctx.clock.now().getTime() / 1000;
   const [{ parseSecretKey }, { verifyJwt }, { diagnoseJwt }] = await Promise.all([
     import('../../core/secret-key.js'),
     import('../../core/jwt-verify.js'),
@@ -116,10 +119,10 @@ export async function runVerify(opts: VerifyOptions, ctx: Ctx): Promise<{ result
       verbose(ctx, `store not read for the doctor: ${(err as Error).message}`);
     }
   }
-  const causes = diagnoseJwt({ verify, token, result: r, secrets: secretSearch(settings, secret, previous, profiles ?? {}) });
+  const causes = diagnoseJwt({ verify, token, result: r, secrets: secretSearch(settings, secret, previous, profiles ?? {}), momentChosen: atGiven !== undefined });
   return {
     result: { valid: r.valid, header: r.header, payload: r.payload, secret: r.secret, errors: r.errors, warnings: r.warnings, causes },
-    context: { provider, at, atGiven: opts.at !== undefined, leeway, hasPrevious: keys.length > 1 },
+    context: { provider, at, atGiven: atGiven !== undefined, leeway, hasPrevious: keys.length > 1 },
   };
 }
 
