@@ -1,3 +1,4 @@
+import { createHmac } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { createTestCtx, runCli, TEST_NOW } from '../../../test/helpers/test-ctx.js';
@@ -238,6 +239,38 @@ describe('token verify, human output', () => {
     const r = await verify([tok({ user_id: 'u', exp: NOW + 60 }, 'nobody_knows_this_secret_at_all_0000')]);
     expect(r.exitCode).toBe(3);
     expect(r.stdout).toContain('No known cause could be proven');
+  });
+
+  it('a wrong claim type is marked on its own check, not on the compact form', async () => {
+    const r = await verify([tok({ user_id: 'u', exp: '123' })]);
+    expect(r.exitCode).toBe(3);
+    expect(r.stdout).toContain('✓ compact form');
+    expect(r.stdout).toContain('✗ exp, nbf, iat');
+    expect(r.stdout).toContain('write 123 without quotes');
+    const id = await verify([tok({ user_id: { $oid: 'abc' }, exp: NOW + 60 })]);
+    expect(id.stdout).toContain('✓ compact form');
+    expect(id.stdout).toContain('✗ user id claim');
+    expect(id.stdout).not.toContain('[object Object]');
+  });
+
+  it('numbers JSON cannot hold: the token text is what the user sent', async () => {
+    const raw = (payload: string) => {
+      const input = `${Buffer.from('{"alg":"HS256","typ":"JWT"}').toString('base64url')}.${Buffer.from(payload).toString('base64url')}`;
+      return `${input}.${createHmac('sha256', SECRET).update(input).digest('base64url')}`;
+    };
+    const big = await verify([raw(`{"user_id":12345678901234567890,"exp":${NOW + 60}}`), '--json']);
+    expect(big.json().errors).toEqual([{ code: 'USER_ID_NOT_STRING', message: expect.stringContaining('already lost') }]);
+    expect(big.stdout).not.toContain('e.g. \\"12345678901234567000\\"');
+    const inf = await verify([raw('{"user_id":"u","exp":1e400}'), '--json']);
+    expect(inf.json().errors).toEqual([{ code: 'MALFORMED', message: expect.stringContaining('out of range (it reads as Infinity)') }]);
+  });
+
+  it('a malformed header refuses the MAC check: the signature is marked as not checked', async () => {
+    const input = `${Buffer.from('{"alg":"HS256","crit":["x"]}').toString('base64url')}.${Buffer.from(JSON.stringify({ user_id: 'u', exp: NOW + 60 })).toString('base64url')}`;
+    const r = await verify([`${input}.${createHmac('sha256', SECRET).update(input).digest('base64url')}`]);
+    expect(r.stdout).toContain('✗ compact form');
+    expect(r.stdout).toContain('– signature (current secret) (not checked)');
+    expect(r.stdout).toContain('✓ user id claim');
   });
 
   it('malformed: the later checks are marked as not checked', async () => {

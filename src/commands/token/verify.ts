@@ -5,7 +5,7 @@ import { emit, verbose } from '../../cli/output.js';
 import { SECRET_OPTION_HELP } from '../../cli/secret-input.js';
 import type { Settings } from '../../cli/settings.js';
 import type { JwtProvider } from '../../core/jwt-claims.js';
-import type { JwtIssue } from '../../core/jwt-verify.js';
+import type { JwtCheck, JwtCheckStatus, JwtIssue } from '../../core/jwt-verify.js';
 import type { SecretCandidateInput } from '../../core/secret-candidates.js';
 import type { Profile } from '../../store/types.js';
 import { renderClaims } from './render-claims.js';
@@ -42,6 +42,8 @@ export interface VerifyContext {
   atGiven: boolean;
   leeway: number;
   hasPrevious: boolean;
+  /** Each check's outcome, for the "Checked" list. */
+  checks: Record<JwtCheck, JwtCheckStatus>;
 }
 
 export function registerVerify(parent: Command, ctx: Ctx, runF = runVerify): void {
@@ -122,7 +124,7 @@ export async function runVerify(opts: VerifyOptions, ctx: Ctx): Promise<{ result
   const causes = diagnoseJwt({ verify, token, result: r, secrets: secretSearch(settings, secret, previous, profiles ?? {}), momentChosen: atGiven !== undefined });
   return {
     result: { valid: r.valid, header: r.header, payload: r.payload, secret: r.secret, errors: r.errors, warnings: r.warnings, causes },
-    context: { provider, at, atGiven: atGiven !== undefined, leeway, hasPrevious: keys.length > 1 },
+    context: { provider, at, atGiven: atGiven !== undefined, leeway, hasPrevious: keys.length > 1, checks: r.checks },
   };
 }
 
@@ -169,12 +171,12 @@ function secretSearch(s: Settings, secret: string, previous: PreviousSecret | un
   return input;
 }
 
-const CHECKS: ReadonlyArray<{ label: (v: VerifyContext) => string; codes: readonly string[] }> = [
-  { label: () => 'compact form: three canonical base64url segments, JSON header and payload', codes: ['MALFORMED', 'PAYLOAD_NOT_OBJECT'] },
-  { label: () => 'alg is HS256', codes: ['ALG_NOT_ALLOWED'] },
-  { label: (v) => `signature (current secret${v.hasPrevious ? ', then the previous one' : ''})`, codes: ['BAD_SIGNATURE'] },
-  { label: (v) => `exp, nbf, iat (leeway ${v.leeway}s)`, codes: ['EXPIRED', 'NOT_YET_VALID', 'IAT_IN_FUTURE'] },
-  { label: (v) => `user id claim (${v.provider === 'chatbase' ? 'user_id or sub' : v.provider === 'replyful' ? 'userId' : 'sub'}) is a non-empty string`, codes: ['MISSING_USER_ID', 'USER_ID_NOT_STRING'] },
+const CHECKS: ReadonlyArray<{ check: JwtCheck; label: (v: VerifyContext) => string }> = [
+  { check: 'form', label: () => 'compact form: three canonical base64url segments, JSON header and payload' },
+  { check: 'alg', label: () => 'alg is HS256' },
+  { check: 'signature', label: (v) => `signature (current secret${v.hasPrevious ? ', then the previous one' : ''})` },
+  { check: 'time', label: (v) => `exp, nbf, iat (leeway ${v.leeway}s)` },
+  { check: 'userId', label: (v) => `user id claim (${v.provider === 'chatbase' ? 'user_id or sub' : v.provider === 'replyful' ? 'userId' : 'sub'}) is a non-empty string` },
 ];
 
 /** Human output: verdict, decoded claims with dates, each check, errors, warnings and proven causes. */
@@ -186,13 +188,11 @@ export function renderVerify(r: VerifyResult, v: VerifyContext, ctx: Ctx): strin
     : `${c.red.bold('✗ Invalid token')} ${c.dim(`checked for ${v.provider} at ${atText}${v.atGiven ? ' (--at)' : ''}`)}\n`;
   if (r.header) out += `\n${c.bold('Header')}  ${JSON.stringify(r.header)}\n`;
   if (r.payload !== null && r.payload !== undefined) out += `${c.bold('Claims')}\n${renderClaims(r.payload, v.at, c)}`;
-  const codes = new Set(r.errors.map((e) => e.code));
-  const malformed = r.header === null;
   out += `\n${c.bold('Checked')}\n`;
   for (const check of CHECKS) {
-    const failed = check.codes.some((k) => codes.has(k));
-    const skipped = !failed && (malformed || (check.codes.includes('BAD_SIGNATURE') && codes.has('ALG_NOT_ALLOWED')));
-    const mark = failed ? c.red('✗') : skipped ? c.dim('–') : c.green('✓');
+    const status = v.checks[check.check];
+    const skipped = status === 'skip';
+    const mark = status === 'fail' ? c.red('✗') : skipped ? c.dim('–') : c.green('✓');
     out += `  ${mark} ${check.label(v)}${skipped ? c.dim(' (not checked)') : ''}\n`;
   }
   if (r.errors.length) {
