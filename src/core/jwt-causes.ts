@@ -93,9 +93,15 @@ function wrappedToken(o: DiagnoseJwtInput): JwtCause[] {
   let t = o.token.trim();
   const found: JwtCause[] = [];
   for (let round = 0; round < 3; round++) {
+    // The whole header line, as copied from DevTools or a curl -H argument.
+    const header = /^authorization[ \t]*:[ \t]*(bearer[\s:]+)?/i.exec(t);
     const bearer = /^bearer[\s:]+/i.exec(t);
     const quoted = /^(["'`])(.*)\1$/s.exec(t);
-    if (bearer) {
+    if (header) {
+      t = t.slice(header[0].length).trim();
+      const shown = `Authorization: ${header[1] ? 'Bearer ' : ''}`;
+      found.push({ code: 'BEARER_PREFIX', message: `The token starts with "${shown}", the HTTP header it travels in, not part of the token. Pass only the eyJ… part.` });
+    } else if (bearer) {
       t = t.slice(bearer[0].length).trim();
       found.push({ code: 'BEARER_PREFIX', message: 'The token starts with "Bearer ", which belongs in an Authorization header, not in the token. Pass only the eyJ… part.' });
     } else if (quoted) {

@@ -168,6 +168,15 @@ describe('token verify --json', () => {
     expect([r.json().errors[0].code, r.json().causes[0].code]).toEqual(['MALFORMED', 'BEARER_PREFIX']);
   });
 
+  it('the whole "Authorization: Bearer …" header line: BEARER_PREFIX too', async () => {
+    const r = await verify([`Authorization: Bearer ${GOOD}`, '--json']);
+    expect(r.exitCode).toBe(3);
+    expect([r.json().errors.map((e: any) => e.code), r.json().causes]).toEqual([
+      ['MALFORMED'],
+      [{ code: 'BEARER_PREFIX', message: expect.stringContaining('"Authorization: Bearer ", the HTTP header it travels in, not part of the token. Pass only the eyJ… part. Without it the token verifies.') }],
+    ]);
+  });
+
   it.each([
     [['--at', 'yesterday'], 'ERR_TOKEN_AT'],
     [['--at', String(NOW * 1000)], 'ERR_TOKEN_AT'],
