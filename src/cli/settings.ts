@@ -35,8 +35,14 @@ export interface Settings {
   baseUrl: Sourced<string> | undefined;
   apiKey: Sourced<string> | undefined;
   secret: Sourced<string> | undefined;
-  /** The profile's previous secret while its grace period lasts. */
+  /** The profile's previous secret while its grace period lasts (only with the profile's own secret). */
   previousSecret: { value: string; expiresAt: string } | undefined;
+  /**
+   * The profile's previous secret after its grace period ended (only with the profile's own
+   * secret): never accepted as of now, kept for the doctors. `expiredAt` is when the grace
+   * ended, when the store says.
+   */
+  retiredSecret?: { value: string; expiredAt?: string } | undefined;
   /** The store snapshot, when it was opened (doctor searches other profiles' secrets). */
   store: { path: string; data: StoreData } | undefined;
 }
@@ -116,8 +122,12 @@ export async function resolveSettings(ctx: Ctx, flags: SettingFlags, o: ResolveO
     secret?.source === 'profile' && profile?.previousSecret && profile.previousSecretExpiresAt
       ? { value: profile.previousSecret, expiresAt: profile.previousSecretExpiresAt }
       : undefined;
+  const retiredSecret: Settings['retiredSecret'] =
+    secret?.source === 'profile' && profile?.retiredSecret
+      ? { value: profile.retiredSecret, ...(profile.retiredSecretExpiredAt ? { expiredAt: profile.retiredSecretExpiredAt } : {}) }
+      : undefined;
 
-  return { profileName, profile, provider, agentId: pick('agentId'), baseUrl, apiKey: pick('apiKey'), secret, previousSecret, store };
+  return { profileName, profile, provider, agentId: pick('agentId'), baseUrl, apiKey: pick('apiKey'), secret, previousSecret, retiredSecret, store };
 }
 
 /** Human wording of a source, naming the flag or variable. */

@@ -28,6 +28,8 @@ interface Row {
   causes: string[];
   /** Substring the first cause's message must hold. */
   says?: string;
+  /** The moment was chosen with --at (not this machine's clock). */
+  momentChosen?: boolean;
   valid?: boolean;
 }
 
@@ -40,8 +42,13 @@ const rows: Row[] = [
   { name: 'double quotes from JSON', token: `"${sign(SECRET)}"`, causes: ['QUOTED_TOKEN'], says: 'verifies' },
   { name: 'single quotes from a .env file', token: `'${sign(SECRET)}'`, causes: ['QUOTED_TOKEN'] },
   { name: 'quoted Bearer token', token: `"Bearer ${sign(SECRET)}"`, causes: ['QUOTED_TOKEN', 'BEARER_PREFIX'] },
+  { name: 'the whole Authorization header line', token: `Authorization: Bearer ${sign(SECRET)}`, causes: ['BEARER_PREFIX'], says: '"Authorization: Bearer ", the HTTP header it travels in' },
+  { name: 'Authorization header without a space, lower case', token: `authorization:bearer ${sign(SECRET)}`, causes: ['BEARER_PREFIX'], says: 'Without it the token verifies' },
+  { name: 'Authorization header without Bearer', token: `Authorization: ${sign(SECRET)}`, causes: ['BEARER_PREFIX'], says: '"Authorization: "' },
+  { name: 'quoted Authorization header', token: `'Authorization: Bearer ${sign(SECRET)}'`, causes: ['QUOTED_TOKEN', 'BEARER_PREFIX'] },
   { name: 'Bearer prefix and a wrong secret: both found', token: `Bearer ${sign(`${SECRET}\n`)}`, causes: ['BEARER_PREFIX', 'SECRET_WHITESPACE'], says: 'still fails: BAD_SIGNATURE' },
-  { name: 'previous secret after the grace period', token: sign(PREVIOUS), secrets: { previousSecret: PREVIOUS }, causes: ['SIGNED_WITH_PREVIOUS_SECRET'] },
+  { name: 'previous secret after the grace period', token: sign(PREVIOUS), secrets: { previousSecret: PREVIOUS, previousSecretGraceEnded: '2025-12-31T12:00:00.000Z' }, causes: ['SIGNED_WITH_PREVIOUS_SECRET'], says: 'whose grace period ended at 2025-12-31T12:00:00.000Z, so it is no longer accepted: the signer still uses the secret from before the rotation' },
+  { name: 'previous secret not accepted with a secret from a flag or the environment', token: sign(PREVIOUS), secrets: { previousSecret: PREVIOUS }, causes: ['SIGNED_WITH_PREVIOUS_SECRET'], says: 'came from a flag or CHATID_SECRET' },
   { name: 'previous secret during the grace period: valid, still explained', token: sign(PREVIOUS), grace: true, secrets: { previousSecret: PREVIOUS }, causes: ['SIGNED_WITH_PREVIOUS_SECRET'], valid: true },
   { name: "another profile's secret", token: sign(STAGING), secrets: { otherProfiles: [{ name: 'prod' }, { name: 'staging', secret: STAGING }] }, causes: ['SIGNED_WITH_OTHER_PROFILE_SECRET'], says: '"staging"' },
   { name: "another profile's previous secret", token: sign(PREVIOUS), secrets: { otherProfiles: [{ name: 'staging', secret: STAGING, previousSecret: PREVIOUS }] }, causes: ['SIGNED_WITH_OTHER_PROFILE_SECRET'], says: 'previous secret of profile "staging"' },
@@ -54,9 +61,8 @@ const rows: Row[] = [
   { name: 'configured secret has the newline, signer trimmed', token: sign(SECRET), secret: `${SECRET}\r\n`, causes: ['SECRET_WHITESPACE'] },
   { name: 'exp in milliseconds (generic: no error, explained)', token: sign(SECRET, { sub: 'u1', exp: (NOW + 3600) * 1000 }), provider: 'generic', causes: ['EXP_IN_MILLISECONDS'], says: '2026-01-01T01:00:00.000Z', valid: true },
   { name: 'iat in milliseconds makes IAT_IN_FUTURE', token: sign(SECRET, claims({ iat: NOW * 1000 })), causes: ['EXP_IN_MILLISECONDS'], says: 'iat is' },
-  { name: 'iat 2 minutes ahead (fast signer clock)', token: sign(SECRET, claims({ iat: NOW + 120 })), causes: ['CLOCK_SKEW'], says: 'iat is 2m ahead' },
-  { name: 'nbf 5 minutes ahead', token: sign(SECRET, claims({ nbf: NOW + 300 })), causes: ['CLOCK_SKEW'] },
-  { name: 'exp 3 minutes past (slow signer clock)', token: sign(SECRET, claims({ iat: NOW - 3780, exp: NOW - 180 })), causes: ['CLOCK_SKEW'], says: 'exp passed 3m ago' },
+  { name: 'iat 2 minutes ahead (fast signer clock)', token: sign(SECRET, claims({ iat: NOW + 120 })), causes: ['CLOCK_SKEW'], says: "The signer's clock is ahead of this machine's by at least 2m: the token says it was issued at 2026-01-01T00:02:00.000Z" },
+  { name: 'nbf and iat 3 minutes ahead: one skew explains both', token: sign(SECRET, claims({ iat: NOW + 180, nbf: NOW + 180 })), causes: ['CLOCK_SKEW'], says: 'also explains the nbf error' },
   { name: 'userId sent to Chatbase', token: sign(SECRET, { userId: 'user_123', exp: NOW + 60 }), causes: ['WRONG_PROVIDER_CLAIM'], says: '"userId" (the Replyful claim)' },
   { name: 'user_id sent to Replyful', token: sign(SECRET, { user_id: 'user_123', iat: NOW, exp: NOW + 60 }), provider: 'replyful', causes: ['WRONG_PROVIDER_CLAIM'], says: 'reads "userId"' },
   { name: 'external_id sent to a generic verifier', token: sign(SECRET, { external_id: 'user_123', exp: NOW + 60 }), provider: 'generic', causes: ['WRONG_PROVIDER_CLAIM'] },
@@ -66,6 +72,10 @@ const rows: Row[] = [
   { name: 'an unrelated secret', token: sign('some_other_secret_nobody_configured'), secrets: { previousSecret: PREVIOUS, otherProfiles: [{ name: 'staging', secret: STAGING }] }, causes: [] },
   { name: 'expired two days ago (not skew)', token: sign(SECRET, claims({ iat: NOW - 2 * 86400 - 3600, exp: NOW - 2 * 86400 })), causes: [] },
   { name: 'iat 20 minutes ahead (beyond the skew window)', token: sign(SECRET, claims({ iat: NOW + 1200 })), causes: [] },
+  { name: 'expired 30 s past the leeway: tokens expire, no clock is proven wrong', token: sign(SECRET, claims({ iat: NOW - 3690, exp: NOW - 90 })), causes: [] },
+  { name: 'expired 3 minutes ago (no proof of a slow signer clock)', token: sign(SECRET, claims({ iat: NOW - 3780, exp: NOW - 180 })), causes: [] },
+  { name: 'nbf 5 minutes ahead, iat now: the nbf may be meant', token: sign(SECRET, claims({ nbf: NOW + 300 })), causes: [] },
+  { name: 'iat ahead of a moment chosen with --at: no clock is compared', token: sign(SECRET, claims({ iat: NOW + 120 })), momentChosen: true, causes: [] },
   { name: 'exp huge but not milliseconds of now', token: sign(SECRET, { sub: 'u', exp: 1e13 }), provider: 'generic', causes: [], valid: true },
   { name: 'garbage', token: 'hello world', causes: [] },
   { name: 'Bearer and garbage', token: 'Bearer hello.world', causes: [] },
@@ -88,7 +98,7 @@ describe('diagnoseJwt', () => {
       if (row.grace) keys.push({ label: 'previous', bytes: enc(PREVIOUS) });
       const verify = { keys, provider: row.provider ?? 'chatbase', now: NOW, leewaySeconds: 60 };
       const result = verifyJwt({ ...verify, token: row.token });
-      const causes = diagnoseJwt({ verify, token: row.token, result, secrets: { secret, ...row.secrets } });
+      const causes = diagnoseJwt({ verify, token: row.token, result, secrets: { secret, ...row.secrets }, ...(row.momentChosen ? { momentChosen: true } : {}) });
       expect(causes.map((c) => c.code)).toEqual(row.causes);
       expect(result.valid).toBe(row.valid ?? false);
       if (row.says) expect(causes[0]!.message).toContain(row.says);

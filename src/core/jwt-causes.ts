@@ -2,12 +2,12 @@ import { ID_CLAIM, type JwtProvider } from './jwt-claims.js';
 import { isPlainObject, parseJwt } from './jwt-parse.js';
 import { ago, iso } from './jwt-time.js';
 import { checkClaims, macMatches, type JwtIssue, type VerifyJwtInput, type VerifyJwtResult, verifyJwt } from './jwt-verify.js';
-import { type SecretCandidateInput, secretCandidates } from './secret-candidates.js';
+import { type SecretCandidate, type SecretCandidateInput, secretCandidates } from './secret-candidates.js';
 
 /** A proven reason for a failure (or a warning), with the next step in its message. */
 export type JwtCause = JwtIssue;
 
-/** How far off a clock may be for CLOCK_SKEW to be the explanation (beyond the leeway). */
+/** How far ahead a signer's clock may be for CLOCK_SKEW to be the explanation (beyond the leeway). */
 export const CLOCK_SKEW_WINDOW_SECONDS = 600;
 
 export interface DiagnoseJwtInput {
@@ -19,6 +19,11 @@ export interface DiagnoseJwtInput {
   result: VerifyJwtResult;
   /** Secrets to try when the MAC fails: variants of the configured one, previous, other profiles. */
   secrets: SecretCandidateInput;
+  /**
+   * True when `verify.now` is a moment the user chose (`--at`), not this machine's clock: the
+   * clocks of signer and verifier are then not being compared, so CLOCK_SKEW is never claimed.
+   */
+  momentChosen?: boolean;
 }
 
 /**
@@ -44,7 +49,7 @@ export function diagnoseJwt(o: DiagnoseJwtInput): JwtCause[] {
   if (codes.has('BAD_SIGNATURE') && jwt.signature.length === 32) {
     for (const c of secretCandidates(o.secrets)) {
       if (!macMatches(jwt, c.bytes)) continue;
-      causes.push({ code: c.cause, message: secretCauseMessage(c.cause, c.label, c.profile) });
+      causes.push({ code: c.cause, message: secretCauseMessage(c) });
     }
   }
   if (o.result.secret === 'previous') {
@@ -56,12 +61,15 @@ export function diagnoseJwt(o: DiagnoseJwtInput): JwtCause[] {
 
   if (isPlainObject(payload)) {
     const { provider, now, leewaySeconds } = o.verify;
-    // CLOCK_SKEW: the time errors disappear with a few more minutes of leeway.
-    const timeCodes = ['EXPIRED', 'NOT_YET_VALID', 'IAT_IN_FUTURE'].filter((c) => codes.has(c));
-    if (timeCodes.length) {
-      const wide = new Set(checkClaims(payload, provider, now, leewaySeconds + CLOCK_SKEW_WINDOW_SECONDS).errors.map((e) => e.code));
-      const skewed = timeCodes.filter((c) => !wide.has(c));
-      if (skewed.length) causes.push({ code: 'CLOCK_SKEW', message: skewMessage(payload, skewed, now) });
+    // CLOCK_SKEW: iat is the signer's clock reading when it signed, and signing happened before
+    // now, so an iat ahead of this machine's clock proves the signer's clock is ahead by at least
+    // the difference. Nothing else proves it: tokens expire on their own, and an nbf may be set
+    // ahead on purpose. Recomputed at the signer's time, the errors it explains disappear.
+    const iat = payload.iat;
+    if (!o.momentChosen && codes.has('IAT_IN_FUTURE') && typeof iat === 'number' && iat - now <= leewaySeconds + CLOCK_SKEW_WINDOW_SECONDS) {
+      const atSigner = new Set(checkClaims(payload, provider, iat, leewaySeconds).errors.map((e) => e.code));
+      const explained = ['IAT_IN_FUTURE', 'NOT_YET_VALID'].filter((c) => codes.has(c) && !atSigner.has(c));
+      if (explained.includes('IAT_IN_FUTURE')) causes.push({ code: 'CLOCK_SKEW', message: skewMessage(iat, now, explained.includes('NOT_YET_VALID')) });
     }
     // EXP_IN_MILLISECONDS: read as milliseconds, the NumericDate lands near now.
     for (const k of ['exp', 'iat', 'nbf'] as const) {
@@ -85,9 +93,15 @@ function wrappedToken(o: DiagnoseJwtInput): JwtCause[] {
   let t = o.token.trim();
   const found: JwtCause[] = [];
   for (let round = 0; round < 3; round++) {
+    // The whole header line, as copied from DevTools or a curl -H argument.
+    const header = /^authorization[ \t]*:[ \t]*(bearer[\s:]+)?/i.exec(t);
     const bearer = /^bearer[\s:]+/i.exec(t);
     const quoted = /^(["'`])(.*)\1$/s.exec(t);
-    if (bearer) {
+    if (header) {
+      t = t.slice(header[0].length).trim();
+      const shown = `Authorization: ${header[1] ? 'Bearer ' : ''}`;
+      found.push({ code: 'BEARER_PREFIX', message: `The token starts with "${shown}", the HTTP header it travels in, not part of the token. Pass only the eyJ… part.` });
+    } else if (bearer) {
       t = t.slice(bearer[0].length).trim();
       found.push({ code: 'BEARER_PREFIX', message: 'The token starts with "Bearer ", which belongs in an Authorization header, not in the token. Pass only the eyJ… part.' });
     } else if (quoted) {
@@ -105,10 +119,13 @@ function wrappedToken(o: DiagnoseJwtInput): JwtCause[] {
   return [...found, ...diagnoseJwt({ ...o, token: t, result: again })];
 }
 
-function secretCauseMessage(code: string, label: string, profile: string | undefined): string {
-  switch (code) {
+function secretCauseMessage(c: SecretCandidate): string {
+  const { label, profile } = c;
+  switch (c.cause) {
     case 'SIGNED_WITH_PREVIOUS_SECRET':
-      return 'The token was signed with the previous secret, which this check does not accept (its grace period is over, or the secret came from a flag or CHATID_SECRET). Sign with the current secret (`chatid secret show` compares fingerprints).';
+      return c.graceEnded !== undefined
+        ? `The token was signed with ${label}, so it is no longer accepted: the signer still uses the secret from before the rotation. Give it the current secret (\`chatid secret show\` compares fingerprints).`
+        : "The token was signed with the profile's previous secret, which this check does not accept because the secret came from a flag or CHATID_SECRET (only the profile's own secret brings its previous one). Sign with the current secret, or verify without --secret/CHATID_SECRET.";
     case 'SIGNED_WITH_OTHER_PROFILE_SECRET':
       return `The token was signed with ${label}. Your server uses profile "${profile ?? '?'}"'s secret: point it at this profile's secret, or verify with --profile ${profile ?? '<name>'}.`;
     case 'SECRET_WHITESPACE':
@@ -124,12 +141,9 @@ function secretCauseMessage(code: string, label: string, profile: string | undef
   }
 }
 
-function skewMessage(payload: Record<string, unknown>, codes: string[], now: number): string {
-  const parts: string[] = [];
-  if (codes.includes('EXPIRED')) parts.push(`exp passed ${ago(now - (payload.exp as number))} ago`);
-  if (codes.includes('NOT_YET_VALID')) parts.push(`nbf is ${ago((payload.nbf as number) - now)} ahead`);
-  if (codes.includes('IAT_IN_FUTURE')) parts.push(`iat is ${ago((payload.iat as number) - now)} ahead`);
-  return `The clocks of the signer and this machine disagree by minutes (${parts.join(', ')}; within ${CLOCK_SKEW_WINDOW_SECONDS / 60} min). Sync both with NTP; compare with --at, or allow a little slack with --leeway.`;
+function skewMessage(iat: number, now: number, nbfToo: boolean): string {
+  const ahead = iat - now;
+  return `The signer's clock is ahead of this machine's by at least ${ago(ahead)}: the token says it was issued at ${iso(iat)}, and this machine's clock read ${iso(now)} when checking${nbfToo ? ' (which also explains the nbf error)' : ''}. Sync both clocks with NTP; meanwhile --leeway ${Math.ceil(ahead)}s accepts it.`;
 }
 
 /** Id-like claims users put under the wrong name, in the order they are checked. */

@@ -77,6 +77,32 @@ describe('checkClaims boundaries', () => {
     expect(checkClaims({ user_id: '  ', exp: NOW + 60 }, 'chatbase', NOW, 60).errors.map((e) => e.code)).toEqual(['MISSING_USER_ID']);
     expect(checkClaims({ user_id: ' u ', exp: NOW + 60 }, 'chatbase', NOW, 60).warnings.map((e) => e.code)).toEqual(['USER_ID_WHITESPACE']);
   });
+  it('a non-string user id: an example only when it is sure to be the same id', () => {
+    const msg = (v: unknown) => checkClaims({ user_id: v, exp: NOW + 60 }, 'chatbase', NOW, 60).errors.map((e) => [e.code, e.message])[0];
+    expect(msg(12345)).toEqual(['USER_ID_NOT_STRING', 'The user_id claim is the number 12345; it must be a string (e.g. "12345").']);
+    // JSON.parse('12345678901234567890') is 12345678901234567000: the digits are gone, no example is made up.
+    const big = msg(JSON.parse('12345678901234567890'))![1]!;
+    expect(big).toContain('a number beyond 2^53 that reads as 12345678901234567000');
+    expect(big).toContain('already lost');
+    expect(big).not.toContain('"12345678901234567000"');
+    expect(msg({ $oid: '65a1f0c2e4b0a1b2c3d4e5f6' })![1]).toBe(
+      'The user_id claim is a MongoDB ObjectId in extended JSON ({"$oid": …}); it must be a string (e.g. "65a1f0c2e4b0a1b2c3d4e5f6": the ObjectId\'s hex string, from id.toString() or str(id)).',
+    );
+    for (const v of [{ id: 'x' }, ['u'], true, 1.5]) {
+      expect(msg(v)![1]).not.toContain('[object Object]');
+      expect(msg(v)![1]).not.toContain('(e.g.');
+    }
+    expect(msg({ id: 'x' })![1]).toBe('The user_id claim is an object: {"id":"x"}; it must be a string holding the id itself.');
+  });
+  it('exp/nbf/iat of the wrong type: says what it is and what to write', () => {
+    const msg = (v: unknown) => checkClaims({ sub: 'u', exp: v }, 'generic', NOW, 60).errors.map((e) => [e.code, e.message])[0];
+    expect(msg(JSON.parse('1e400'))).toEqual(['MALFORMED', 'The exp claim is a number out of range (it reads as Infinity); it must be a JSON number of seconds since 1970 (NumericDate).']);
+    expect(msg(null)![1]).toBe('The exp claim is null; it must be a JSON number of seconds since 1970 (NumericDate), or be left out.');
+    expect(msg('123')![1]).toBe('The exp claim is the string "123"; it must be a JSON number of seconds since 1970 (NumericDate), not a string: write 123 without quotes.');
+    expect(msg('2026-01-01T01:00:00Z')![1]).toContain(`here ${NOW + 3600}, without quotes`);
+    expect(msg('2026-01-01T01:00:00')![1]).not.toContain('here'); // a zoneless time is not guessed
+    expect(msg(true)![1]).toBe('The exp claim is the boolean true; it must be a JSON number of seconds since 1970 (NumericDate).');
+  });
   it('warns when there is no exp', () => {
     expect(checkClaims({ sub: 'u' }, 'generic', NOW, 60).warnings.map((w) => w.code)).toEqual(['NO_EXP']);
   });

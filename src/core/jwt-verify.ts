@@ -36,6 +36,12 @@ export interface VerifyJwtInput {
   leewaySeconds: number;
 }
 
+/** The checks of `token verify`, in the order its human output lists them. */
+export const JWT_CHECKS = ['form', 'alg', 'signature', 'time', 'userId'] as const;
+export type JwtCheck = (typeof JWT_CHECKS)[number];
+/** `skip`: not checked, because an earlier failure made it meaningless (no header, no MAC with a refused alg). */
+export type JwtCheckStatus = 'pass' | 'fail' | 'skip';
+
 export interface VerifyJwtResult {
   valid: boolean;
   /** The decoded header, or null when the token could not be decoded that far. */
@@ -44,7 +50,11 @@ export interface VerifyJwtResult {
   secret: 'current' | 'previous' | null;
   errors: JwtIssue[];
   warnings: JwtIssue[];
+  /** Which check each error belongs to (an error code alone does not say: MALFORMED is also a bad `exp` type). */
+  checks: Record<JwtCheck, JwtCheckStatus>;
 }
+
+const TIME_CODES: ReadonlySet<string> = new Set(['EXPIRED', 'NOT_YET_VALID', 'IAT_IN_FUTURE']);
 
 /** Chatbase asks for lifetimes under 24 h (../shared/spec/vendors.md §2.1). */
 const CHATBASE_MAX_LIFETIME = 24 * 3600;
@@ -67,16 +77,22 @@ export function verifyJwt(o: VerifyJwtInput): VerifyJwtResult {
       secret: null,
       errors: [{ code: 'MALFORMED', message: `Malformed token: ${parsed.message}.` }],
       warnings: [],
+      checks: { form: 'fail', alg: 'skip', signature: 'skip', time: 'skip', userId: 'skip' },
     };
   }
   const { jwt } = parsed;
   const errors: JwtIssue[] = [];
+  const checks: Record<JwtCheck, JwtCheckStatus> = { form: 'pass', alg: 'pass', signature: 'pass', time: 'pass', userId: 'pass' };
   let secret: VerifyJwtResult['secret'] = null;
   const headerProblem = checkHeader(jwt.header);
-  if (headerProblem) errors.push(headerProblem);
-  else {
+  if (headerProblem) {
+    errors.push(headerProblem);
+    checks[headerProblem.code === 'ALG_NOT_ALLOWED' ? 'alg' : 'form'] = 'fail';
+    checks.signature = 'skip';
+  } else {
     secret = o.keys.find((k) => macMatches(jwt, k.bytes))?.label ?? null;
     if (secret === null) {
+      checks.signature = 'fail';
       errors.push({
         code: 'BAD_SIGNATURE',
         message:
@@ -88,11 +104,17 @@ export function verifyJwt(o: VerifyJwtInput): VerifyJwtResult {
   }
   const claims = checkClaims(jwt.payload, o.provider, o.now, o.leewaySeconds);
   errors.push(...claims.errors);
+  for (const e of claims.errors) {
+    if (e.code === 'PAYLOAD_NOT_OBJECT') Object.assign(checks, { form: 'fail', time: 'skip', userId: 'skip' });
+    // checkClaims reports MALFORMED only for an exp/nbf/iat that is not a number.
+    else if (e.code === 'MALFORMED' || TIME_CODES.has(e.code)) checks.time = 'fail';
+    else if (e.code === 'MISSING_USER_ID' || e.code === 'USER_ID_NOT_STRING') checks.userId = 'fail';
+  }
   const warnings = claims.warnings;
   if (secret === 'previous') {
     warnings.push({ code: 'PREVIOUS_SECRET', message: 'Verified with the previous secret, which stops working when its grace period ends.' });
   }
-  return { valid: errors.length === 0, header: jwt.header, payload: jwt.payload, secret, errors, warnings };
+  return { valid: errors.length === 0, header: jwt.header, payload: jwt.payload, secret, errors, warnings, checks };
 }
 
 /** ALG_NOT_ALLOWED / MALFORMED for a header chatid must not accept; undefined when fine. */
@@ -142,9 +164,8 @@ export function checkClaims(payload: unknown, provider: JwtProvider, now: number
   for (const k of ['exp', 'nbf', 'iat'] as const) {
     const v = payload[k];
     if (v === undefined) continue;
-    if (typeof v !== 'number' || !Number.isFinite(v)) {
-      errors.push({ code: 'MALFORMED', message: `The ${k} claim is ${JSON.stringify(v)}; it must be a JSON number of seconds (NumericDate), not a string.` });
-    } else times[k] = v;
+    if (typeof v !== 'number' || !Number.isFinite(v)) errors.push({ code: 'MALFORMED', message: timeClaimProblem(k, v) });
+    else times[k] = v;
   }
   if (times.exp !== undefined && now - leeway >= times.exp) {
     errors.push({ code: 'EXPIRED', message: `The token expired at ${iso(times.exp)} (${ago(now - times.exp)} ago; leeway ${leeway}s).` });
@@ -166,7 +187,7 @@ export function checkClaims(payload: unknown, provider: JwtProvider, now: number
   for (const k of present) {
     const v = payload[k];
     if (typeof v !== 'string') {
-      errors.push({ code: 'USER_ID_NOT_STRING', message: `The ${k} claim is ${typeof v === 'number' ? 'the number' : `a ${Array.isArray(v) ? 'array' : typeof v}:`} ${JSON.stringify(v)}; it must be a string (e.g. "${String(v)}").` });
+      errors.push({ code: 'USER_ID_NOT_STRING', message: userIdTypeProblem(k, v) });
     } else if (v.trim() === '') {
       errors.push({ code: 'MISSING_USER_ID', message: `The ${k} claim is an empty string.` });
     } else if (v !== v.trim()) {
@@ -187,6 +208,50 @@ export function checkClaims(payload: unknown, provider: JwtProvider, now: number
     warnings.push({ code: 'NO_EXP', message: 'The token has no exp: it never expires, so a leaked token works forever.' });
   }
   return { errors, warnings };
+}
+
+/** Why an exp/nbf/iat value is not a NumericDate, and what to write instead. */
+function timeClaimProblem(k: string, v: unknown): string {
+  const want = 'a JSON number of seconds since 1970 (NumericDate)';
+  if (v === null) return `The ${k} claim is null; it must be ${want}, or be left out.`;
+  // JSON.parse reads 1e400 as Infinity; JSON.stringify would print it as null.
+  if (typeof v === 'number') return `The ${k} claim is a number out of range (it reads as ${v > 0 ? '' : '-'}Infinity); it must be ${want}.`;
+  if (typeof v === 'string') {
+    const t = v.trim();
+    if (/^-?\d+(\.\d+)?$/.test(t)) return `The ${k} claim is the string ${JSON.stringify(v)}; it must be ${want}, not a string: write ${t} without quotes.`;
+    // Only a date alone or a time with its zone: Date.parse reads a zoneless time as local time.
+    const ms = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2}))?$/i.test(t) ? Date.parse(t) : Number.NaN;
+    if (!Number.isNaN(ms)) return `The ${k} claim is the date string ${JSON.stringify(v)}; it must be ${want}, here ${Math.floor(ms / 1000)}, without quotes.`;
+    return `The ${k} claim is the string ${JSON.stringify(shorten(v))}; it must be ${want}, not a string.`;
+  }
+  return `The ${k} claim is ${kindOf(v)}; it must be ${want}.`;
+}
+
+/** Why a user id claim is not a string; an example only when it is sure to be the same id. */
+function userIdTypeProblem(k: string, v: unknown): string {
+  if (typeof v === 'number') {
+    if (Number.isSafeInteger(v)) return `The ${k} claim is the number ${v}; it must be a string (e.g. "${v}").`;
+    if (Number.isInteger(v)) {
+      return `The ${k} claim is a number beyond 2^53 that reads as ${String(v)}: JSON readers (JavaScript, the vendor's) keep about 16 digits, so the id's last digits are already lost. Send the id as a string, quoted where the token is made from the stored id, not from this number.`;
+    }
+    return `The ${k} claim is the number ${String(v)}; it must be a string holding the id.`;
+  }
+  if (isPlainObject(v) && Object.keys(v).length === 1 && typeof v.$oid === 'string') {
+    return `The ${k} claim is a MongoDB ObjectId in extended JSON ({"$oid": …}); it must be a string (e.g. ${JSON.stringify(v.$oid)}: the ObjectId's hex string, from id.toString() or str(id)).`;
+  }
+  if (isPlainObject(v)) return `The ${k} claim is an object: ${shorten(JSON.stringify(v))}; it must be a string holding the id itself.`;
+  return `The ${k} claim is ${kindOf(v)}; it must be a string holding the id.`;
+}
+
+/** "an array: [1,2]", "the boolean true": a value named by its JSON type, shortened. */
+function kindOf(v: unknown): string {
+  if (Array.isArray(v)) return `an array: ${shorten(JSON.stringify(v))}`;
+  if (isPlainObject(v)) return `an object: ${shorten(JSON.stringify(v))}`;
+  return `the ${typeof v} ${shorten(JSON.stringify(v) ?? String(v))}`;
+}
+
+function shorten(text: string): string {
+  return text.length > 60 ? `${text.slice(0, 57)}…` : text;
 }
 
 function label(p: JwtProvider): string {

@@ -41,6 +41,16 @@ describe('secretCandidates', () => {
     const other = cs.filter((c) => c.cause === 'SIGNED_WITH_OTHER_PROFILE_SECRET');
     expect(other).toEqual([{ bytes: new TextEncoder().encode('s2'), cause: 'SIGNED_WITH_OTHER_PROFILE_SECRET', label: 'the secret of profile "staging"', profile: 'staging' }]);
   });
+  it('a previous secret past its grace period says when the grace ended; a retired secret of another profile is offered', () => {
+    const ended = secretCandidates({ secret: 's1', previousSecret: 's0', previousSecretGraceEnded: '2026-01-01T00:00:00.000Z' });
+    expect(ended.find((c) => c.cause === 'SIGNED_WITH_PREVIOUS_SECRET')).toMatchObject({ label: 'the previous secret, whose grace period ended at 2026-01-01T00:00:00.000Z', graceEnded: '2026-01-01T00:00:00.000Z' });
+    const unknown = secretCandidates({ secret: 's1', previousSecret: 's0', previousSecretGraceEnded: '' });
+    expect(unknown.find((c) => c.cause === 'SIGNED_WITH_PREVIOUS_SECRET')!.label).toBe('the previous secret, whose grace period has ended');
+    const inGrace = secretCandidates({ secret: 's1', previousSecret: 's0' }).find((c) => c.cause === 'SIGNED_WITH_PREVIOUS_SECRET')!;
+    expect('graceEnded' in inGrace).toBe(false);
+    const other = secretCandidates({ secret: 's1', otherProfiles: [{ name: 'st', retiredSecret: 's9' }] });
+    expect(other).toContainEqual({ bytes: new TextEncoder().encode('s9'), cause: 'SIGNED_WITH_OTHER_PROFILE_SECRET', label: 'the retired previous secret of profile "st" (its grace period has ended)', profile: 'st' });
+  });
   it('each candidate works as an HMAC key', () => {
     for (const c of secretCandidates({ secret: 'k' })) expect(createHmac('sha256', c.bytes).update('x').digest('hex')).toHaveLength(64);
   });

@@ -31,15 +31,23 @@ export interface SecretCandidate {
   label: string;
   /** The profile the key belongs to (SIGNED_WITH_OTHER_PROFILE_SECRET). */
   profile?: string;
+  /** SIGNED_WITH_PREVIOUS_SECRET only: as in the input, when the previous secret's grace period has ended. */
+  graceEnded?: string;
 }
 
 export interface SecretCandidateInput {
   /** The configured secret as written (raw text, or `hex:` / `base64:` prefixed). */
   secret: string;
-  /** The previous secret (after a rotation), if any. */
+  /** The previous secret (after a rotation), if any, whether or not its grace period lasts. */
   previousSecret?: string;
-  /** Other profiles' secrets, by profile name (the current profile left out). */
-  otherProfiles?: ReadonlyArray<{ name: string; secret?: string; previousSecret?: string; apiKey?: string }>;
+  /**
+   * Set when the previous secret's grace period has ended (as of the moment checked), so it is
+   * no longer accepted: the ISO 8601 time it ended, or '' when that is not known. The caller
+   * decides, with its clock: this module reads none.
+   */
+  previousSecretGraceEnded?: string;
+  /** Other profiles' secrets, by profile name (the current profile left out); `retiredSecret` is a previous one past its grace. */
+  otherProfiles?: ReadonlyArray<{ name: string; secret?: string; previousSecret?: string; retiredSecret?: string; apiKey?: string }>;
   /** The vendor API key from settings; users paste it where the identity secret belongs. */
   apiKey?: string;
 }
@@ -70,12 +78,15 @@ export function secretCandidates(input: SecretCandidateInput): SecretCandidate[]
   const primary = safeKey(input.secret);
   const out: SecretCandidate[] = [];
   const seen = new Set<string>([hexOf(primary)]);
-  const add = (bytes: Uint8Array, cause: SecretCause, label: string, profile?: string): void => {
+  const add = (bytes: Uint8Array, cause: SecretCause, label: string, profile?: string, graceEnded?: string): void => {
     if (bytes.length === 0) return;
     const k = hexOf(bytes);
     if (seen.has(k)) return;
     seen.add(k);
-    out.push(profile === undefined ? { bytes, cause, label } : { bytes, cause, label, profile });
+    const c: SecretCandidate = { bytes, cause, label };
+    if (profile !== undefined) c.profile = profile;
+    if (graceEnded !== undefined) c.graceEnded = graceEnded;
+    out.push(c);
   };
 
   const text = input.secret;
@@ -116,12 +127,17 @@ export function secretCandidates(input: SecretCandidateInput): SecretCandidate[]
   add(enc.encode(b.toString('base64url')), SECRET_CAUSES.encoding, 'the base64url encoding of the secret');
   add(enc.encode(b.toString('hex')), SECRET_CAUSES.encoding, 'the hex encoding of the secret');
 
-  if (input.previousSecret) add(safeKey(input.previousSecret), SECRET_CAUSES.previous, 'the previous secret');
+  if (input.previousSecret) {
+    const ended = input.previousSecretGraceEnded;
+    const label = ended === undefined ? 'the previous secret' : `the previous secret, whose grace period ${ended ? `ended at ${ended}` : 'has ended'}`;
+    add(safeKey(input.previousSecret), SECRET_CAUSES.previous, label, undefined, ended);
+  }
   if (input.apiKey) add(safeKey(input.apiKey), SECRET_CAUSES.apiKey, 'the API key');
 
   for (const p of input.otherProfiles ?? []) {
     if (p.secret) add(safeKey(p.secret), SECRET_CAUSES.otherProfile, `the secret of profile "${p.name}"`, p.name);
     if (p.previousSecret) add(safeKey(p.previousSecret), SECRET_CAUSES.otherProfile, `the previous secret of profile "${p.name}"`, p.name);
+    if (p.retiredSecret) add(safeKey(p.retiredSecret), SECRET_CAUSES.otherProfile, `the retired previous secret of profile "${p.name}" (its grace period has ended)`, p.name);
   }
   for (const p of input.otherProfiles ?? []) {
     if (p.apiKey) add(safeKey(p.apiKey), SECRET_CAUSES.apiKey, `the API key of profile "${p.name}"`, p.name);

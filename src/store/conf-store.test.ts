@@ -73,16 +73,20 @@ describe('conf store', () => {
     expect(statSync(dir).isDirectory()).toBe(true);
   });
 
-  it('drops expired previous secrets on read and on the next write', async () => {
+  it('retires expired previous secrets on read and on the next write: not accepted, kept for the doctors', async () => {
     const { file, store } = temp();
     await store.update((d) => {
       d.profiles.a = { provider: 'generic', secret: 'new', previousSecret: 'old', previousSecretExpiresAt: '2025-12-31T23:59:59.000Z' };
       d.profiles.b = { provider: 'generic', secret: 'new', previousSecret: 'old', previousSecretExpiresAt: '2026-01-01T00:00:01.000Z' };
+      d.profiles.c = { provider: 'generic', secret: 'new', previousSecret: 'old', retiredSecret: 'older', retiredSecretExpiredAt: '2025-06-01T00:00:00.000Z' };
     });
     const data = await store.read();
-    expect(data.profiles.a).toEqual({ provider: 'generic', secret: 'new' });
+    const retired = { provider: 'generic', secret: 'new', retiredSecret: 'old', retiredSecretExpiredAt: '2025-12-31T23:59:59.000Z' };
+    expect(data.profiles.a).toEqual(retired);
     expect(data.profiles.b!.previousSecret).toBe('old');
-    expect(JSON.parse(readFileSync(file, 'utf8')).profiles.a).toEqual({ provider: 'generic', secret: 'new' });
+    // No readable expiry: retired without a time, and it replaces the older retired secret.
+    expect(data.profiles.c).toEqual({ provider: 'generic', secret: 'new', retiredSecret: 'old' });
+    expect(JSON.parse(readFileSync(file, 'utf8')).profiles.a).toEqual(retired);
   });
 
   it('keeps fields it does not know across writes', async () => {

@@ -9,8 +9,16 @@ export interface Profile {
   secret?: string;
   /** After `secret rotate`: the old secret, still accepted until `previousSecretExpiresAt`. */
   previousSecret?: string;
-  /** ISO 8601 instant after which `previousSecret` is dropped. */
+  /** ISO 8601 instant at which `previousSecret` stops being accepted (it then becomes `retiredSecret`). */
   previousSecretExpiresAt?: string;
+  /**
+   * A previous secret whose grace period has ended: never accepted again, kept only so the
+   * doctors can prove that a signer still uses it (SIGNED_WITH_PREVIOUS_SECRET). The next
+   * `secret rotate` replaces or removes it.
+   */
+  retiredSecret?: string;
+  /** When `retiredSecret`'s grace period ended (ISO 8601); absent when the store did not say. */
+  retiredSecretExpiredAt?: string;
 }
 
 export interface StoreData {
@@ -20,7 +28,8 @@ export interface StoreData {
 
 /**
  * The local store, whatever holds it (a conf file, or memory in tests). Reads return a
- * validated snapshot with expired previous secrets already left out; `update` is an atomic,
+ * validated snapshot in which a previous secret whose grace period has ended is already
+ * moved to `retiredSecret` (so `previousSecret` is always one still accepted); `update` is an atomic,
  * locked read-modify-write, so concurrent chatid processes never lose each other's changes.
  */
 export interface ProfileStore {

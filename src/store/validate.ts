@@ -2,7 +2,7 @@ import { StoreError } from '../cli/errors.js';
 import { isProvider } from '../core/providers.js';
 import type { Profile, StoreData } from './types.js';
 
-const STRING_FIELDS = ['agentId', 'baseUrl', 'apiKey', 'secret', 'previousSecret', 'previousSecretExpiresAt'] as const;
+const STRING_FIELDS = ['agentId', 'baseUrl', 'apiKey', 'secret', 'previousSecret', 'previousSecretExpiresAt', 'retiredSecret', 'retiredSecretExpiredAt'] as const;
 
 /**
  * Check a parsed store file field by field. A wrong type is an error naming the field,
@@ -40,14 +40,25 @@ export function validateStoreData(raw: unknown, path: string): StoreData {
   return { ...obj, profiles } as StoreData;
 }
 
-/** Drop previous secrets whose grace period has ended (as of `now`). Returns a new object. */
+/**
+ * Retire previous secrets whose grace period has ended (as of `now`): the secret moves from
+ * `previousSecret` to `retiredSecret`, so no command accepts it any more, but the doctors can
+ * still prove that a signer uses it. It replaces an older retired secret (one is kept: the
+ * most recent). A previous secret without a readable expiry is retired too, without a time.
+ * Returns a new object; the caller's data is not changed.
+ */
 export function pruneExpired(data: StoreData, now: Date): StoreData {
   const profiles: Record<string, Profile> = {};
   for (const [name, p] of Object.entries(data.profiles)) {
     const expires = p.previousSecretExpiresAt ? Date.parse(p.previousSecretExpiresAt) : NaN;
     if (p.previousSecret !== undefined && !(expires > now.getTime())) {
-      const { previousSecret: _s, previousSecretExpiresAt: _e, ...rest } = p;
+      const { previousSecret, previousSecretExpiresAt: _e, ...rest } = p;
       profiles[name] = rest;
+      if (previousSecret !== '') {
+        delete rest.retiredSecretExpiredAt;
+        rest.retiredSecret = previousSecret;
+        if (Number.isFinite(expires)) rest.retiredSecretExpiredAt = new Date(expires).toISOString();
+      }
     } else {
       profiles[name] = { ...p };
     }

@@ -96,6 +96,20 @@ describe('hash', () => {
     expect(cause.message).toContain('"staging"');
   });
 
+  it('a previous secret past its grace period is no longer accepted, but still proven as the cause, with when the grace ended', async () => {
+    const OLD = 'old-secret-aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa';
+    const profiles = { p: { provider: 'chatbase' as const, secret: S, previousSecret: OLD, previousSecretExpiresAt: '2025-12-31T23:59:59.000Z' } };
+    const r = await runCli(['hash', 'user_123', '--expect', hm(OLD, 'user_123'), '--json'], createTestCtx({ profiles, activeProfile: 'p' }));
+    expect(r.exitCode).toBe(3);
+    const causes = r.json().causes;
+    expect(causes.map((c: { code: string }) => c.code)).toEqual(['SIGNED_WITH_PREVIOUS_SECRET']);
+    expect(causes[0].message).toBe('The hash was computed with the previous secret, whose grace period ended at 2025-12-31T23:59:59.000Z. Your server still uses the secret from before the rotation.');
+    // Another profile's retired secret is searched too.
+    const others = { ...profiles, q: { provider: 'chatbase' as const, secret: 'sk_q', retiredSecret: 'sk_q_retired' } };
+    const q = await runCli(['hash', 'user_123', '--expect', hm('sk_q_retired', 'user_123'), '--json'], createTestCtx({ profiles: others, activeProfile: 'p' }));
+    expect(q.json().causes).toEqual([expect.objectContaining({ code: 'SIGNED_WITH_OTHER_PROFILE_SECRET', message: expect.stringContaining('retired previous secret of profile "q"') })]);
+  });
+
   it('finds the API key used as the secret, and warns when the secret looks like an API key', async () => {
     const j = await cli(['hash', 'user_123', '--expect', hm('oc_live_key', 'user_123'), '--json'], { env: { ...env, CHATID_API_KEY: 'oc_live_key' } });
     expect(j.json().causes.map((c: { code: string }) => c.code)).toEqual(['API_KEY_AS_SECRET']);

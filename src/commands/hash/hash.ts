@@ -135,7 +135,7 @@ export async function runHash(opts: HashOptions, ctx: Ctx): Promise<HashResult |
     ...(opts.email !== undefined ? { email: opts.email } : {}),
     secrets: {
       secret,
-      ...(settings.previousSecret ? { previousSecret: settings.previousSecret.value } : {}),
+      ...previousSecretInput(settings),
       ...(settings.apiKey ? { apiKey: settings.apiKey.value } : {}),
       otherProfiles: others,
     },
@@ -173,6 +173,16 @@ function refuseProviderWithoutHash(flag: string | undefined, settings: Settings)
   throw new UsageError('ERR_HASH_PROVIDER', `The provider is ${PROVIDER_INFO[provider].label} (from ${from}), which has no HMAC user hash: ${mechanism}.`, { hint: `${hint} ${generic}` });
 }
 
+/**
+ * The profile's previous secret for the doctor: the one in its grace period, else the retired
+ * one (grace over, kept for diagnosis), with when its grace ended so the cause can say so.
+ */
+function previousSecretInput(s: Settings): { previousSecret?: string; previousSecretGraceEnded?: string } {
+  if (s.previousSecret) return { previousSecret: s.previousSecret.value };
+  if (s.retiredSecret) return { previousSecret: s.retiredSecret.value, previousSecretGraceEnded: s.retiredSecret.expiredAt ?? '' };
+  return {};
+}
+
 async function readUserId(opts: HashOptions, ctx: Ctx, fromStdin: boolean): Promise<string> {
   if (!fromStdin) {
     if (opts.userId === undefined || opts.userId === '') {
@@ -184,7 +194,7 @@ async function readUserId(opts: HashOptions, ctx: Ctx, fromStdin: boolean): Prom
 }
 
 /** Other profiles' secrets and keys for the doctor; the store is opened only now, and a broken one is skipped. */
-async function otherProfiles(settings: Settings, ctx: Ctx): Promise<Array<{ name: string; secret?: string; previousSecret?: string; apiKey?: string }>> {
+async function otherProfiles(settings: Settings, ctx: Ctx): Promise<Array<{ name: string; secret?: string; previousSecret?: string; retiredSecret?: string; apiKey?: string }>> {
   let data = settings.store?.data;
   if (!data) {
     try {
@@ -198,9 +208,10 @@ async function otherProfiles(settings: Settings, ctx: Ctx): Promise<Array<{ name
   const out = [];
   for (const [name, p] of Object.entries(data.profiles)) {
     if (name === current) continue;
-    const o: { name: string; secret?: string; previousSecret?: string; apiKey?: string } = { name };
+    const o: { name: string; secret?: string; previousSecret?: string; retiredSecret?: string; apiKey?: string } = { name };
     if (p.secret) o.secret = p.secret;
     if (p.previousSecret) o.previousSecret = p.previousSecret;
+    if (p.retiredSecret) o.retiredSecret = p.retiredSecret;
     if (p.apiKey) o.apiKey = p.apiKey;
     out.push(o);
   }

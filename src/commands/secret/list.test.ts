@@ -11,13 +11,13 @@ const profiles = {
 };
 
 describe('secret list', () => {
-  it('lists every profile masked, with fingerprints and relative expiry; expired previous secrets are gone', async () => {
+  it('lists every profile masked, with fingerprints and relative expiry; an expired previous secret shows as retired', async () => {
     const r = await runCli(['secret', 'list'], createTestCtx({ profiles, activeProfile: 'none' }));
     expect(r.exitCode).toBe(0);
     expect(r.stdout).toBe(
       [
         `  dev   chatbase  sk_…def ${fingerprint(SECRET)}  previous sk_…210 ${fingerprint(OLD)}, expires in 2 days`,
-        `  gone  chatbase  sk_…def ${fingerprint(SECRET)}`,
+        `  gone  chatbase  sk_…def ${fingerprint(SECRET)}  retired sk_…210 ${fingerprint(OLD)}, grace ended 1 day ago (not accepted)`,
         '* none  generic   (no secret)',
         '',
       ].join('\n'),
@@ -28,9 +28,16 @@ describe('secret list', () => {
   it('--json is an array', async () => {
     const r = await runCli(['secret', 'list', '--json'], createTestCtx({ profiles }));
     expect(r.json()).toEqual([
-      { profile: 'dev', active: false, provider: 'chatbase', secret: { masked: 'sk_…def', fingerprint: fingerprint(SECRET) }, previousSecret: { masked: 'sk_…210', fingerprint: fingerprint(OLD), expiresAt: '2026-01-03T00:00:00.000Z' } },
-      { profile: 'gone', active: false, provider: 'chatbase', secret: { masked: 'sk_…def', fingerprint: fingerprint(SECRET) }, previousSecret: null },
-      { profile: 'none', active: false, provider: 'generic', secret: null, previousSecret: null },
+      { profile: 'dev', active: false, provider: 'chatbase', secret: { masked: 'sk_…def', fingerprint: fingerprint(SECRET) }, previousSecret: { masked: 'sk_…210', fingerprint: fingerprint(OLD), expiresAt: '2026-01-03T00:00:00.000Z' }, retiredSecret: null },
+      {
+        profile: 'gone',
+        active: false,
+        provider: 'chatbase',
+        secret: { masked: 'sk_…def', fingerprint: fingerprint(SECRET) },
+        previousSecret: null,
+        retiredSecret: { masked: 'sk_…210', fingerprint: fingerprint(OLD), expiredAt: '2025-12-31T00:00:00.000Z' },
+      },
+      { profile: 'none', active: false, provider: 'generic', secret: null, previousSecret: null, retiredSecret: null },
     ]);
     const empty = await runCli(['secret', 'list', '--json']);
     expect([empty.exitCode, empty.json()]).toEqual([0, []]);

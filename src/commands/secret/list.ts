@@ -11,6 +11,8 @@ export interface SecretListEntry {
   provider: Provider;
   secret: SecretView | null;
   previousSecret: (SecretView & { expiresAt: string }) | null;
+  /** A previous secret past its grace period: no longer accepted, kept so the doctors can name it. */
+  retiredSecret: (SecretView & { expiredAt: string | null }) | null;
 }
 
 export type ListResult = SecretListEntry[];
@@ -38,6 +40,7 @@ export async function runList(ctx: Ctx): Promise<ListResult> {
         provider: p.provider,
         secret: p.secret ? secretView(p.secret, false) : null,
         previousSecret: p.previousSecret && p.previousSecretExpiresAt ? { ...secretView(p.previousSecret, false), expiresAt: p.previousSecretExpiresAt } : null,
+        retiredSecret: p.retiredSecret ? { ...secretView(p.retiredSecret, false), expiredAt: p.retiredSecretExpiredAt ?? null } : null,
       };
     });
 }
@@ -51,7 +54,9 @@ export function renderList(r: ListResult, ctx: Ctx): string {
     e.secret ? `${e.secret.masked} ${e.secret.fingerprint}` : '(no secret)',
     e.previousSecret
       ? `previous ${e.previousSecret.masked} ${e.previousSecret.fingerprint}, expires ${relativeTime(new Date(e.previousSecret.expiresAt), now)}`
-      : '',
+      : e.retiredSecret
+        ? `retired ${e.retiredSecret.masked} ${e.retiredSecret.fingerprint}, grace ended${e.retiredSecret.expiredAt ? ` ${relativeTime(new Date(e.retiredSecret.expiredAt), now)}` : ''} (not accepted)`
+        : '',
   ]);
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((row) => row[i]!.length)));
   return rows.map((row) => row.map((c, i) => (i === row.length - 1 ? c : c.padEnd(widths[i]!))).join('  ').trimEnd()).join('\n');

@@ -78,6 +78,29 @@ describe('secret rotate', () => {
     expect(c2.memory!.data.profiles.dev).toMatchObject({ secret: NEW, previousSecret: HEX });
   });
 
+  it('after the grace period the old secret is retired, and the next rotation replaces it', async () => {
+    const ctx = createTestCtx({ profiles: profiles(), activeProfile: 'dev', stdin: NEW });
+    await runCli(['secret', 'rotate', '--secret-stdin', '--grace', '1h'], ctx);
+    const later = new Date('2026-01-01T02:00:00.000Z');
+    const c2 = createTestCtx({ profiles: ctx.memory!.data.profiles, activeProfile: 'dev', now: later, randomByte: 5 });
+    const shown = await runCli(['secret', 'show', '--json'], c2);
+    expect([shown.json().previousSecret, shown.json().retiredSecret.fingerprint]).toEqual([null, fingerprint(OLD)]);
+    const c3 = createTestCtx({ profiles: c2.memory!.data.profiles, activeProfile: 'dev', now: later, randomByte: 5 });
+    const r = await runCli(['secret', 'rotate', '--generate', '--json'], c3);
+    expect([r.exitCode, r.json().dropped]).toEqual([0, null]); // no warning: the retired secret was no longer accepted
+    expect(r.stderr).toContain(`The retired secret (fingerprint ${fingerprint(OLD)}), kept for diagnosis since its grace period ended, is no longer stored.`);
+    expect(r.stderr).not.toContain('still in its grace period');
+    expect(c3.memory!.data.profiles.dev).toEqual({ provider: 'chatbase', secret: HEX, previousSecret: NEW, previousSecretExpiresAt: '2026-01-02T02:00:00.000Z' });
+  });
+
+  it('--grace 0 also removes a retired secret: nothing old is kept', async () => {
+    const retired = { dev: { provider: 'chatbase' as const, secret: OLD, retiredSecret: 'sk_older_secret_000000', retiredSecretExpiredAt: '2025-12-01T00:00:00.000Z' } };
+    const ctx = createTestCtx({ profiles: retired, activeProfile: 'dev', stdin: NEW });
+    const r = await runCli(['secret', 'rotate', '--secret-stdin', '--grace', '0'], ctx);
+    expect(r.exitCode).toBe(0);
+    expect(ctx.memory!.data.profiles.dev).toEqual({ provider: 'chatbase', secret: NEW });
+  });
+
   it('a profile without a secret gets one, with no previous secret', async () => {
     const ctx = createTestCtx({ profiles: { g: { provider: 'generic' } }, activeProfile: 'g', stdin: NEW });
     const r = await runCli(['secret', 'rotate', '--secret-stdin', '--json'], ctx);

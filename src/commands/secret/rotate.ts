@@ -53,7 +53,10 @@ Examples:
   $ chatid secret rotate --secret-file new.key --grace 7d
   $ chatid secret rotate --generate --grace 0 --json   # no grace: the old secret is dropped now
 
-While the grace period lasts, \`token verify\` and \`hash --expect\` also accept the previous secret.`,
+While the grace period lasts, \`token verify\` and \`hash --expect\` also accept the previous secret.
+After it, the old secret is no longer accepted but stays stored (as the retired secret) so
+that \`token verify\` and \`hash --expect\` can still say a signer uses it, until the next
+rotation replaces it. --grace 0 keeps nothing.`,
     )
     .action(async (flags: RotateOptions) => {
       emit(ctx, await runF(flags, ctx), renderRotate);
@@ -87,6 +90,7 @@ export async function runRotate(o: RotateOptions, ctx: Ctx): Promise<RotateResul
   const secret = generate ? generateSecret(profile.provider, ctx.random(32)) : await readNewSecret(ctx, o, profile.provider, name);
   const now = ctx.clock.now();
 
+  let retiredGone: SecretView | undefined;
   const result = await store.update((data): RotateResult => {
     const p = getProfile(data, name);
     if (!p) throw profileNotFound(name, data);
@@ -96,10 +100,14 @@ export async function runRotate(o: RotateOptions, ctx: Ctx): Promise<RotateResul
       });
     }
     const dropped = p.previousSecret !== undefined ? secretView(p.previousSecret, false) : null;
+    // One older secret is kept at most: the rotation replaces the retired one (kept for the doctors only).
+    if (p.retiredSecret !== undefined) retiredGone = secretView(p.retiredSecret, false);
     const old = p.secret;
     p.secret = secret;
     delete p.previousSecret;
     delete p.previousSecretExpiresAt;
+    delete p.retiredSecret;
+    delete p.retiredSecretExpiredAt;
     let previous: RotateResult['previous'] = null;
     if (old !== undefined && graceMs > 0) {
       p.previousSecret = old;
@@ -112,6 +120,7 @@ export async function runRotate(o: RotateOptions, ctx: Ctx): Promise<RotateResul
     return r;
   });
 
+  if (retiredGone) info(ctx, `The retired secret (fingerprint ${retiredGone.fingerprint}), kept for diagnosis since its grace period ended, is no longer stored.`);
   if (result.dropped) warn(ctx, `the previous secret (fingerprint ${result.dropped.fingerprint}) was still in its grace period and is no longer accepted.`);
   if (!profile.secret) info(ctx, `Profile "${name}" had no secret before; nothing to keep for a grace period.`);
   else if (graceMs === 0) info(ctx, `--grace 0: the old secret (fingerprint ${fingerprint(profile.secret)}) is no longer stored.`);

@@ -31,6 +31,7 @@ describe('secret show', () => {
       provider: 'chatbase',
       secret: { masked: 'sk_…def', fingerprint: fingerprint(SECRET) },
       previousSecret: { masked: 'sk_…210', fingerprint: fingerprint(OLD), expiresAt: '2026-01-01T00:30:00.000Z' },
+      retiredSecret: null,
     });
     const v = await runCli(['secret', 'show', '--json', '--reveal'], createTestCtx({ profiles, activeProfile: 'dev' }));
     expect([v.json().secret.value, v.json().previousSecret.value]).toEqual([SECRET, OLD]);
@@ -38,9 +39,17 @@ describe('secret show', () => {
     expect(h.stdout).toContain(`Secret    ${SECRET} (fingerprint`);
   });
 
-  it('drops an expired previous secret', async () => {
-    const r = await runCli(['secret', 'show', '--json'], createTestCtx({ profiles, activeProfile: 'dev', now: new Date('2026-01-01T00:30:00.000Z') }));
-    expect(r.json().previousSecret).toBeNull();
+  it('shows an expired previous secret as retired: no longer accepted, kept for diagnosis', async () => {
+    const at = { profiles, activeProfile: 'dev', now: new Date('2026-01-01T01:30:00.000Z') };
+    const r = await runCli(['secret', 'show', '--json'], createTestCtx(at));
+    expect([r.json().previousSecret, r.json().retiredSecret]).toEqual([null, { masked: 'sk_…210', fingerprint: fingerprint(OLD), expiredAt: '2026-01-01T00:30:00.000Z' }]);
+    const h = await runCli(['secret', 'show'], createTestCtx(at));
+    expect(h.stdout).toContain(
+      `Retired  sk_…210 (fingerprint ${fingerprint(OLD)}), its grace period ended 2026-01-01T00:30:00.000Z (1 hour ago); no longer accepted, kept only to diagnose tokens and hashes made with it`,
+    );
+    expect(h.stdout).not.toContain(OLD);
+    const v = await runCli(['secret', 'show', '--json', '--reveal'], createTestCtx(at));
+    expect(v.json().retiredSecret.value).toBe(OLD);
   });
 
   it('says when a profile has no secret, and when CHATID_SECRET overrides it', async () => {

@@ -15,12 +15,14 @@ export interface ShowResult {
   provider: Provider;
   secret: SecretView | null;
   previousSecret: (SecretView & { expiresAt: string }) | null;
+  /** A previous secret past its grace period: no longer accepted, kept so the doctors can name it. */
+  retiredSecret: (SecretView & { expiredAt: string | null }) | null;
 }
 
 export function registerShow(parent: Command, ctx: Ctx, runF = runShow): void {
   parent
     .command('show')
-    .description("Show the profile's secret masked, with its fingerprint, and the previous secret with its expiry")
+    .description("Show the profile's secret masked, with its fingerprint, and the previous (or retired) secret with its expiry")
     .option('--reveal', 'print the secrets in clear')
     .addHelpText('after', '\nExamples:\n  $ chatid secret show\n  $ chatid secret show --profile prod --json\n  $ chatid secret show --reveal   # prints the secret: mind who is watching')
     .action(async (flags: ShowOptions) => {
@@ -40,6 +42,7 @@ export async function runShow(o: ShowOptions, ctx: Ctx): Promise<ShowResult> {
       profile.previousSecret && profile.previousSecretExpiresAt
         ? { ...secretView(profile.previousSecret, reveal), expiresAt: profile.previousSecretExpiresAt }
         : null,
+    retiredSecret: profile.retiredSecret ? { ...secretView(profile.retiredSecret, reveal), expiredAt: profile.retiredSecretExpiredAt ?? null } : null,
   };
 }
 
@@ -51,5 +54,12 @@ export function renderShow(r: ShowResult, ctx: Ctx): string {
   if (r.previousSecret) {
     rows.push(['Previous', `${renderSecretView(r.previousSecret)}, accepted until ${r.previousSecret.expiresAt} (${relativeTime(new Date(r.previousSecret.expiresAt), ctx.clock.now())})`]);
   }
+  if (r.retiredSecret) rows.push(['Retired', `${renderSecretView(r.retiredSecret)}, ${retiredText(r.retiredSecret.expiredAt, ctx.clock.now())}`]);
   return table(rows);
+}
+
+/** How a retired secret is described: no longer accepted, kept only for diagnosis. */
+export function retiredText(expiredAt: string | null, now: Date): string {
+  const when = expiredAt ? `its grace period ended ${expiredAt} (${relativeTime(new Date(expiredAt), now)})` : 'its grace period has ended';
+  return `${when}; no longer accepted, kept only to diagnose tokens and hashes made with it`;
 }

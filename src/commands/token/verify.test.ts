@@ -1,3 +1,5 @@
+import { createHmac } from 'node:crypto';
+import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { createTestCtx, runCli, TEST_NOW } from '../../../test/helpers/test-ctx.js';
 import { signHs256Sync } from '../../core/jwt-sign-sync.js';
@@ -37,7 +39,8 @@ describe('token verify --json', () => {
     expect(j.valid).toBe(false);
     expect(j.secret).toBeNull();
     expect(j.errors.map((e: any) => e.code)).toEqual(['BAD_SIGNATURE', 'EXPIRED', 'USER_ID_NOT_STRING']);
-    expect(j.causes.map((c: any) => c.code)).toEqual(['SECRET_WHITESPACE', 'CLOCK_SKEW']);
+    // Expired two minutes ago: no clock is proven wrong by that.
+    expect(j.causes.map((c: any) => c.code)).toEqual(['SECRET_WHITESPACE']);
   });
 
   it('reads the token from stdin when omitted, and from `-`', async () => {
@@ -52,6 +55,34 @@ describe('token verify --json', () => {
     expect([later.exitCode, later.json().errors.map((e: any) => e.code)]).toEqual([3, ['EXPIRED']]);
     const earlier = await verify([GOOD, '--at', String(NOW - 200), '--json']);
     expect(earlier.json().errors.map((e: any) => e.code)).toEqual(['IAT_IN_FUTURE']);
+  });
+
+  it('CLOCK_SKEW only when the numbers prove it: an iat ahead of this clock, never with --at', async () => {
+    const expired = await verify([tok({ user_id: 'u', iat: NOW - 3630, exp: NOW - 30 }), '--leeway', '0s', '--json']);
+    expect([expired.exitCode, expired.json().errors.map((e: any) => e.code), expired.json().causes]).toEqual([3, ['EXPIRED'], []]);
+    const past = await verify([tok({ user_id: 'u', iat: NOW, exp: NOW + 3600 }), '--at', String(NOW - 300), '--json']);
+    expect([past.exitCode, past.json().errors.map((e: any) => e.code), past.json().causes]).toEqual([3, ['IAT_IN_FUTURE'], []]);
+    const ahead = await verify([tok({ user_id: 'u', iat: NOW + 150, exp: NOW + 3600 }), '--json']);
+    expect(ahead.json().causes).toEqual([{ code: 'CLOCK_SKEW', message: expect.stringContaining("The signer's clock is ahead of this machine's by at least 2m 30s") }]);
+    const human = await verify([tok({ user_id: 'u', iat: NOW, exp: NOW + 3600 }), '--at', String(NOW - 300)]);
+    expect(human.stdout).not.toContain('CLOCK_SKEW');
+  });
+
+  it('reads the clock after the token is read from stdin: a token signed meanwhile is not "issued in the future"', async () => {
+    // stdin delivers the token only after the clock has moved on by 5 s, as when `token sign` is piped in.
+    let delivered = false;
+    const token = tok({ user_id: 'u', iat: NOW + 5, exp: NOW + 300 });
+    const stdin = Readable.from(
+      (async function* () {
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        delivered = true;
+        yield Buffer.from(`${token}\n`);
+      })(),
+    );
+    const ctx = createTestCtx({ env: env(), stdin });
+    ctx.clock = { now: () => new Date((delivered ? NOW + 5 : NOW) * 1000) };
+    const r = await runCli(['token', 'verify', '--leeway', '0s', '--json'], ctx);
+    expect([r.exitCode, r.json().errors]).toEqual([0, []]);
   });
 
   it('--leeway widens the clock tolerance', async () => {
@@ -83,6 +114,31 @@ describe('token verify --json', () => {
     expect([j.secret, j.errors.map((e: any) => e.code), j.causes.map((c: any) => c.code)]).toEqual([null, ['BAD_SIGNATURE'], ['SIGNED_WITH_PREVIOUS_SECRET']]);
   });
 
+  it('after the grace period the previous secret is refused (exit 3) but still proven, with when the grace ended', async () => {
+    // The store retires it at load (it is past its grace); --at inside the grace still accepts it.
+    const profiles = { prod: { provider: 'chatbase' as const, secret: SECRET, previousSecret: OLD, previousSecretExpiresAt: '2025-12-31T23:00:00.000Z' } };
+    const t = tok({ user_id: 'u', exp: NOW + 600 }, OLD);
+    const r = await runCli(['token', 'verify', t, '--json'], createTestCtx({ profiles, activeProfile: 'prod' }));
+    expect(r.exitCode).toBe(3);
+    const j = r.json();
+    expect([j.secret, j.errors.map((e: any) => e.code), j.causes]).toEqual([
+      null,
+      ['BAD_SIGNATURE'],
+      [{ code: 'SIGNED_WITH_PREVIOUS_SECRET', message: expect.stringContaining('the previous secret, whose grace period ended at 2025-12-31T23:00:00.000Z, so it is no longer accepted: the signer still uses the secret from before the rotation') }],
+    ]);
+    const back = await runCli(['token', 'verify', t, '--at', '2025-12-31T22:30:00Z', '--json'], createTestCtx({ profiles, activeProfile: 'prod' }));
+    expect([back.exitCode, back.json().secret]).toEqual([0, 'previous']);
+    const human = await runCli(['token', 'verify', t], createTestCtx({ profiles, activeProfile: 'prod' }));
+    expect(human.stdout).toMatch(/SIGNED_WITH_PREVIOUS_SECRET\s+The token was signed with the previous secret, whose grace period ended at 2025-12-31T23:00:00.000Z/);
+  });
+
+  it('a previous secret the profile holds is not accepted with a secret from the environment, and the cause says why', async () => {
+    const profiles = { prod: { provider: 'chatbase' as const, secret: SECRET, previousSecret: OLD, previousSecretExpiresAt: '2026-01-02T00:00:00.000Z' } };
+    const r = await verify([tok({ user_id: 'u', exp: NOW + 600 }, OLD), '--profile', 'prod', '--json'], { profiles });
+    expect(r.exitCode).toBe(3);
+    expect(r.json().causes).toEqual([{ code: 'SIGNED_WITH_PREVIOUS_SECRET', message: expect.stringContaining('came from a flag or CHATID_SECRET') }]);
+  });
+
   it("names the other profile whose secret signed the token", async () => {
     const ctx = createTestCtx({
       profiles: { prod: { provider: 'chatbase', secret: SECRET }, staging: { provider: 'chatbase', secret: STAGING } },
@@ -110,6 +166,15 @@ describe('token verify --json', () => {
     const r = await verify([`Bearer ${GOOD}`, '--json']);
     expect(r.exitCode).toBe(3);
     expect([r.json().errors[0].code, r.json().causes[0].code]).toEqual(['MALFORMED', 'BEARER_PREFIX']);
+  });
+
+  it('the whole "Authorization: Bearer …" header line: BEARER_PREFIX too', async () => {
+    const r = await verify([`Authorization: Bearer ${GOOD}`, '--json']);
+    expect(r.exitCode).toBe(3);
+    expect([r.json().errors.map((e: any) => e.code), r.json().causes]).toEqual([
+      ['MALFORMED'],
+      [{ code: 'BEARER_PREFIX', message: expect.stringContaining('"Authorization: Bearer ", the HTTP header it travels in, not part of the token. Pass only the eyJ… part. Without it the token verifies.') }],
+    ]);
   });
 
   it.each([
@@ -183,6 +248,38 @@ describe('token verify, human output', () => {
     const r = await verify([tok({ user_id: 'u', exp: NOW + 60 }, 'nobody_knows_this_secret_at_all_0000')]);
     expect(r.exitCode).toBe(3);
     expect(r.stdout).toContain('No known cause could be proven');
+  });
+
+  it('a wrong claim type is marked on its own check, not on the compact form', async () => {
+    const r = await verify([tok({ user_id: 'u', exp: '123' })]);
+    expect(r.exitCode).toBe(3);
+    expect(r.stdout).toContain('✓ compact form');
+    expect(r.stdout).toContain('✗ exp, nbf, iat');
+    expect(r.stdout).toContain('write 123 without quotes');
+    const id = await verify([tok({ user_id: { $oid: 'abc' }, exp: NOW + 60 })]);
+    expect(id.stdout).toContain('✓ compact form');
+    expect(id.stdout).toContain('✗ user id claim');
+    expect(id.stdout).not.toContain('[object Object]');
+  });
+
+  it('numbers JSON cannot hold: the token text is what the user sent', async () => {
+    const raw = (payload: string) => {
+      const input = `${Buffer.from('{"alg":"HS256","typ":"JWT"}').toString('base64url')}.${Buffer.from(payload).toString('base64url')}`;
+      return `${input}.${createHmac('sha256', SECRET).update(input).digest('base64url')}`;
+    };
+    const big = await verify([raw(`{"user_id":12345678901234567890,"exp":${NOW + 60}}`), '--json']);
+    expect(big.json().errors).toEqual([{ code: 'USER_ID_NOT_STRING', message: expect.stringContaining('already lost') }]);
+    expect(big.stdout).not.toContain('e.g. \\"12345678901234567000\\"');
+    const inf = await verify([raw('{"user_id":"u","exp":1e400}'), '--json']);
+    expect(inf.json().errors).toEqual([{ code: 'MALFORMED', message: expect.stringContaining('out of range (it reads as Infinity)') }]);
+  });
+
+  it('a malformed header refuses the MAC check: the signature is marked as not checked', async () => {
+    const input = `${Buffer.from('{"alg":"HS256","crit":["x"]}').toString('base64url')}.${Buffer.from(JSON.stringify({ user_id: 'u', exp: NOW + 60 })).toString('base64url')}`;
+    const r = await verify([`${input}.${createHmac('sha256', SECRET).update(input).digest('base64url')}`]);
+    expect(r.stdout).toContain('✗ compact form');
+    expect(r.stdout).toContain('– signature (current secret) (not checked)');
+    expect(r.stdout).toContain('✓ user id claim');
   });
 
   it('malformed: the later checks are marked as not checked', async () => {

@@ -5,7 +5,7 @@ import { emit, verbose } from '../../cli/output.js';
 import { SECRET_OPTION_HELP } from '../../cli/secret-input.js';
 import type { Settings } from '../../cli/settings.js';
 import type { JwtProvider } from '../../core/jwt-claims.js';
-import type { JwtIssue } from '../../core/jwt-verify.js';
+import type { JwtCheck, JwtCheckStatus, JwtIssue } from '../../core/jwt-verify.js';
 import type { SecretCandidateInput } from '../../core/secret-candidates.js';
 import type { Profile } from '../../store/types.js';
 import { renderClaims } from './render-claims.js';
@@ -42,6 +42,8 @@ export interface VerifyContext {
   atGiven: boolean;
   leeway: number;
   hasPrevious: boolean;
+  /** Each check's outcome, for the "Checked" list. */
+  checks: Record<JwtCheck, JwtCheckStatus>;
 }
 
 export function registerVerify(parent: Command, ctx: Ctx, runF = runVerify): void {
@@ -83,20 +85,25 @@ Examples:
 export async function runVerify(opts: VerifyOptions, ctx: Ctx): Promise<{ result: VerifyResult; context: VerifyContext }> {
   // Bad flags and a missing token fail before anything is read or prompted for.
   const leeway = await parseLeeway(opts.leeway);
-  const at = opts.at !== undefined ? parseAt(opts.at) : ctx.clock.now().getTime() / 1000;
+  const atGiven = opts.at !== undefined ? parseAt(opts.at) : undefined;
   const token = await readTokenInput(ctx, opts.token, Boolean(opts.secretStdin || opts.secretFile === '-'));
   const { settings, provider: anyProvider, secret } = await resolveTokenSettings(ctx, opts);
   const provider = asJwtProvider(anyProvider, 'verify');
+  // The clock is read once every input is in (stdin, a secret prompt): a token piped from
+  // `token sign` was made before this moment, never after it.
+  const at = atGiven ?? ctx.clock.now().getTime() / 1000;
   const [{ parseSecretKey }, { verifyJwt }, { diagnoseJwt }] = await Promise.all([
     import('../../core/secret-key.js'),
     import('../../core/jwt-verify.js'),
     import('../../core/jwt-causes.js'),
   ]);
   const keys: Array<{ label: 'current' | 'previous'; bytes: Uint8Array }> = [{ label: 'current', bytes: parseSecretKey(secret).bytes }];
-  // The previous secret counts only while its grace period lasts at the moment checked (--at).
-  if (settings.previousSecret && !(Date.parse(settings.previousSecret.expiresAt) / 1000 <= at)) {
+  // The previous secret counts only while its grace period lasts at the moment checked (--at):
+  // a retired one too, when --at goes back into its grace period.
+  const previous = previousOf(settings, at);
+  if (previous?.accepted) {
     try {
-      keys.push({ label: 'previous', bytes: parseSecretKey(settings.previousSecret.value).bytes });
+      keys.push({ label: 'previous', bytes: parseSecretKey(previous.value).bytes });
     } catch {
       // A malformed stored previous secret cannot have signed anything; the doctor ignores it too.
     }
@@ -114,18 +121,40 @@ export async function runVerify(opts: VerifyOptions, ctx: Ctx): Promise<{ result
       verbose(ctx, `store not read for the doctor: ${(err as Error).message}`);
     }
   }
-  const causes = diagnoseJwt({ verify, token, result: r, secrets: secretSearch(settings, secret, profiles ?? {}) });
+  const causes = diagnoseJwt({ verify, token, result: r, secrets: secretSearch(settings, secret, previous, profiles ?? {}), momentChosen: atGiven !== undefined });
   return {
     result: { valid: r.valid, header: r.header, payload: r.payload, secret: r.secret, errors: r.errors, warnings: r.warnings, causes },
-    context: { provider, at, atGiven: opts.at !== undefined, leeway, hasPrevious: keys.length > 1 },
+    context: { provider, at, atGiven: atGiven !== undefined, leeway, hasPrevious: keys.length > 1, checks: r.checks },
   };
 }
 
+/** The profile's previous secret (in its grace period now, or retired), and whether it is accepted at `at`. */
+interface PreviousSecret {
+  value: string;
+  accepted: boolean;
+  /** When not accepted: when its grace period ended (ISO 8601), '' when the store does not say. */
+  graceEnded?: string;
+}
+
+function previousOf(s: Settings, at: number): PreviousSecret | undefined {
+  const p = s.previousSecret ? { value: s.previousSecret.value, end: s.previousSecret.expiresAt } : s.retiredSecret ? { value: s.retiredSecret.value, end: s.retiredSecret.expiredAt } : undefined;
+  if (!p) return undefined;
+  const end = p.end !== undefined ? Date.parse(p.end) / 1000 : Number.NaN;
+  if (end > at) return { value: p.value, accepted: true };
+  return { value: p.value, accepted: false, graceEnded: Number.isNaN(end) ? '' : new Date(end * 1000).toISOString() };
+}
+
 /** The secrets the doctor may try: the profile's previous one and every other profile's. */
-function secretSearch(s: Settings, secret: string, profiles: Record<string, Profile>): SecretCandidateInput {
+function secretSearch(s: Settings, secret: string, previous: PreviousSecret | undefined, profiles: Record<string, Profile>): SecretCandidateInput {
   const input: SecretCandidateInput = { secret };
-  const prev = s.previousSecret?.value ?? s.profile?.previousSecret;
-  if (prev) input.previousSecret = prev;
+  if (previous) {
+    input.previousSecret = previous.value;
+    if (previous.graceEnded !== undefined) input.previousSecretGraceEnded = previous.graceEnded;
+  } else {
+    // The secret came from a flag or CHATID_SECRET: the profile's previous secret was not a key, but may have signed.
+    const prev = s.profile?.previousSecret ?? s.profile?.retiredSecret;
+    if (prev) input.previousSecret = prev;
+  }
   if (s.apiKey) input.apiKey = s.apiKey.value;
   const current = s.profileName?.value;
   const others: NonNullable<SecretCandidateInput['otherProfiles']>[number][] = [];
@@ -135,18 +164,19 @@ function secretSearch(s: Settings, secret: string, profiles: Record<string, Prof
     const o: (typeof others)[number] = { name };
     if (p.secret) o.secret = p.secret;
     if (p.previousSecret && name !== current) o.previousSecret = p.previousSecret;
+    if (p.retiredSecret && name !== current) o.retiredSecret = p.retiredSecret;
     others.push(o);
   }
   if (others.length) input.otherProfiles = others;
   return input;
 }
 
-const CHECKS: ReadonlyArray<{ label: (v: VerifyContext) => string; codes: readonly string[] }> = [
-  { label: () => 'compact form: three canonical base64url segments, JSON header and payload', codes: ['MALFORMED', 'PAYLOAD_NOT_OBJECT'] },
-  { label: () => 'alg is HS256', codes: ['ALG_NOT_ALLOWED'] },
-  { label: (v) => `signature (current secret${v.hasPrevious ? ', then the previous one' : ''})`, codes: ['BAD_SIGNATURE'] },
-  { label: (v) => `exp, nbf, iat (leeway ${v.leeway}s)`, codes: ['EXPIRED', 'NOT_YET_VALID', 'IAT_IN_FUTURE'] },
-  { label: (v) => `user id claim (${v.provider === 'chatbase' ? 'user_id or sub' : v.provider === 'replyful' ? 'userId' : 'sub'}) is a non-empty string`, codes: ['MISSING_USER_ID', 'USER_ID_NOT_STRING'] },
+const CHECKS: ReadonlyArray<{ check: JwtCheck; label: (v: VerifyContext) => string }> = [
+  { check: 'form', label: () => 'compact form: three canonical base64url segments, JSON header and payload' },
+  { check: 'alg', label: () => 'alg is HS256' },
+  { check: 'signature', label: (v) => `signature (current secret${v.hasPrevious ? ', then the previous one' : ''})` },
+  { check: 'time', label: (v) => `exp, nbf, iat (leeway ${v.leeway}s)` },
+  { check: 'userId', label: (v) => `user id claim (${v.provider === 'chatbase' ? 'user_id or sub' : v.provider === 'replyful' ? 'userId' : 'sub'}) is a non-empty string` },
 ];
 
 /** Human output: verdict, decoded claims with dates, each check, errors, warnings and proven causes. */
@@ -158,13 +188,11 @@ export function renderVerify(r: VerifyResult, v: VerifyContext, ctx: Ctx): strin
     : `${c.red.bold('✗ Invalid token')} ${c.dim(`checked for ${v.provider} at ${atText}${v.atGiven ? ' (--at)' : ''}`)}\n`;
   if (r.header) out += `\n${c.bold('Header')}  ${JSON.stringify(r.header)}\n`;
   if (r.payload !== null && r.payload !== undefined) out += `${c.bold('Claims')}\n${renderClaims(r.payload, v.at, c)}`;
-  const codes = new Set(r.errors.map((e) => e.code));
-  const malformed = r.header === null;
   out += `\n${c.bold('Checked')}\n`;
   for (const check of CHECKS) {
-    const failed = check.codes.some((k) => codes.has(k));
-    const skipped = !failed && (malformed || (check.codes.includes('BAD_SIGNATURE') && codes.has('ALG_NOT_ALLOWED')));
-    const mark = failed ? c.red('✗') : skipped ? c.dim('–') : c.green('✓');
+    const status = v.checks[check.check];
+    const skipped = status === 'skip';
+    const mark = status === 'fail' ? c.red('✗') : skipped ? c.dim('–') : c.green('✓');
     out += `  ${mark} ${check.label(v)}${skipped ? c.dim(' (not checked)') : ''}\n`;
   }
   if (r.errors.length) {
