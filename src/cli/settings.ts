@@ -4,6 +4,7 @@ import { isProvider, PROVIDER_INFO, PROVIDERS, type Provider } from '../core/pro
 import type { Profile, StoreData } from '../store/types.js';
 import type { Ctx } from './context.js';
 import { AuthError, UsageError } from './errors.js';
+import { checkSecretWhitespace } from './secret-input.js';
 
 /** Where a setting's value came from, highest precedence first (../shared/spec/cli.md §2). */
 export type Source = 'flag' | 'env' | 'profile' | 'default';
@@ -118,6 +119,9 @@ export async function resolveSettings(ctx: Ctx, flags: SettingFlags, o: ResolveO
   if (!baseUrl && defaultUrl) baseUrl = { value: defaultUrl, source: 'default' };
 
   const secret = pick('secret');
+  // For the commands that use it (whoami reports it its own way). Flags, stdin, files and
+  // prompts are checked where they are read (secret-input.ts).
+  if (secret && secret.source !== 'flag' && o.needs?.includes('secret')) checkSecretWhitespace(ctx, secret.value, `identity secret from ${describeSource(secret.source, 'secret')}`);
   const previousSecret =
     secret?.source === 'profile' && profile?.previousSecret && profile.previousSecretExpiresAt
       ? { value: profile.previousSecret, expiresAt: profile.previousSecretExpiresAt }

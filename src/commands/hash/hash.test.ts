@@ -212,6 +212,13 @@ describe('hash: whitespace in the secret', () => {
     expect(r.stderr).toContain('warning: the identity secret read from stdin has a trailing space and newline; it is used as given');
     const f = await cli(['hash', 'user_123', '--secret', `\t${S}`], { env: {} });
     expect(f.stderr).toContain('the identity secret given with --secret has a leading tab;');
+    // CHATID_SECRET="$(cat key)"$'\n' and a stored secret get the same check.
+    const fromEnv = await cli(['hash', 'user_123'], { env: { CHATID_SECRET: `${S}\n` } });
+    expect([fromEnv.exitCode, fromEnv.stdout.trim()]).toEqual([0, hm(`${S}\n`, 'user_123')]);
+    expect(fromEnv.stderr).toContain('warning: the identity secret from CHATID_SECRET has a trailing newline;');
+    const stored = await cli(['hash', 'user_123'], { env: {}, profiles: { p: { provider: 'chatbase', secret: ` ${S}` } }, activeProfile: 'p' });
+    expect(stored.stderr).toContain('the identity secret from the profile has a leading space;');
+    expect((await cli(['hash', 'user_123', '--json'], { env: { CHATID_SECRET: ' ' } })).json().error.message).toBe('The identity secret from CHATID_SECRET is only whitespace.');
     const blank = await cli(['hash', 'user_123', '--secret-stdin', '--json'], { env: {}, stdin: ' \t\n' });
     expect([blank.exitCode, blank.json().error.code, blank.json().error.message]).toEqual([2, 'ERR_SECRET_EMPTY', 'The identity secret read from stdin is only whitespace.']);
   });
