@@ -106,7 +106,7 @@ export function checkAgentIdSetting(settings: Settings, provider: Provider): voi
   // CHATID_PROVIDER=bookbag over a Chatbase profile: the id is right, the provider is not.
   const overridden =
     p && p.source !== 'profile' && settings.profile && settings.profile.provider !== provider
-      ? ` The provider ${provider} comes from ${describeSource(p.source, 'provider')} and overrides profile "${name ?? '?'}"'s ${settings.profile.provider}: unset ${p.source === 'env' ? ENV_VARS.provider : '--provider'} if the id belongs to that profile.`
+      ? ` The provider ${provider} comes from ${describeSource(p.source, 'provider')} and overrides profile "${name ?? '?'}"'s ${settings.profile.provider}: ${p.source === 'env' ? `unset ${ENV_VARS.provider}` : 'drop --provider'} if the id belongs to that profile.`
       : '';
   throw new UsageError('ERR_AGENT_ID_INVALID', `Invalid agent id from ${from}: ${problem}.`, {
     hint: `Copy the id from the ${PROVIDER_INFO[provider].label} dashboard and pass it with --agent-id, CHATID_AGENT_ID or the profile.${overridden}`,
