@@ -72,10 +72,11 @@ export async function readStdinText(ctx: Ctx, maxBytes = 1 << 20): Promise<strin
 /**
  * One user id from stdin (`chatid hash -`, `token sign -`, or the id left out with stdin a
  * pipe; cli.md §4): a leading BOM and one final line end are dropped (said on stderr); an
- * empty stdin or several lines are refused, naming `--batch` for many.
+ * empty stdin or several lines are refused, naming `--batch` for many (or `severalHint`, for
+ * a command without --batch).
  * @example await readUserIdFromStdin(ctx, { command: 'hash', code: 'ERR_HASH' }) // 'user_123' for `echo user_123 | chatid hash`
  */
-export async function readUserIdFromStdin(ctx: Ctx, o: { command: string; code: string }): Promise<string> {
+export async function readUserIdFromStdin(ctx: Ctx, o: { command: string; code: string; severalHint?: string }): Promise<string> {
   let text = await readStdinText(ctx, 64 * 1024);
   if (text.charCodeAt(0) === 0xfeff) {
     warn(ctx, 'removed a byte-order mark (U+FEFF) from the start of stdin.');
@@ -87,6 +88,6 @@ export async function readUserIdFromStdin(ctx: Ctx, o: { command: string; code: 
     verbose(ctx, 'removed the final newline from the user id read from stdin');
   }
   if (text === '') throw new UsageError(`${o.code}_USER_ID_REQUIRED`, 'No user id: stdin was empty.', { hint: `Pass it: \`chatid ${o.command} user_123\`, or \`echo -n user_123 | chatid ${o.command}\`.` });
-  if (/[\r\n]/.test(text)) throw new UsageError(`${o.code}_STDIN_LINES`, `stdin holds several lines; \`${o.command}\` reads one user id.`, { hint: `Use \`chatid ${o.command} --batch -\` for one id per line.` });
+  if (/[\r\n]/.test(text)) throw new UsageError(`${o.code}_STDIN_LINES`, `stdin holds several lines; \`${o.command}\` reads one user id.`, { hint: o.severalHint ?? `Use \`chatid ${o.command} --batch -\` for one id per line.` });
   return text;
 }

@@ -7,7 +7,9 @@
 import type { Ctx } from '../cli/context.js';
 import { UsageError } from '../cli/errors.js';
 import { verbose } from '../cli/output.js';
-import { requireApiKey, requireBaseUrl, requireProvider, resolveSettings, type Settings } from '../cli/settings.js';
+import { describeSource, ENV_VARS, requireApiKey, requireBaseUrl, requireProvider, resolveSettings, type Settings } from '../cli/settings.js';
+// profile add's rule, so an id it would refuse is refused here too, wherever it came from.
+import { agentIdProblem } from '../commands/profile/shared.js';
 import { parseDuration } from '../core/duration.js';
 import { PROVIDER_INFO, type Provider } from '../core/providers.js';
 import type { AgentApiClient, CheckResult } from './agent-api.js';
@@ -87,9 +89,34 @@ export async function clientOptions(ctx: Ctx, settings: Settings, tuning: Client
   return o;
 }
 
+/**
+ * The agent id checked by the rule `profile add` enforces (Bookbag ids are numeric, vendors.md
+ * §3; no id is empty, padded, "." or ".."), for an id from --agent-id, CHATID_AGENT_ID or a
+ * profile: a bad one is exit 2 here rather than a vendor 404 or a retried request later.
+ * Throws ERR_AGENT_ID_INVALID naming where the id came from; nothing when no id is set.
+ */
+export function checkAgentIdSetting(settings: Settings, provider: Provider): void {
+  const a = settings.agentId;
+  if (!a) return;
+  const problem = agentIdProblem(provider, a.value);
+  if (problem === undefined) return;
+  const name = settings.profileName?.value;
+  const from = a.source === 'profile' && name ? `profile "${name}"` : describeSource(a.source, 'agentId');
+  const p = settings.provider;
+  // CHATID_PROVIDER=bookbag over a Chatbase profile: the id is right, the provider is not.
+  const overridden =
+    p && p.source !== 'profile' && settings.profile && settings.profile.provider !== provider
+      ? ` The provider ${provider} comes from ${describeSource(p.source, 'provider')} and overrides profile "${name ?? '?'}"'s ${settings.profile.provider}: ${p.source === 'env' ? `unset ${ENV_VARS.provider}` : 'drop --provider'} if the id belongs to that profile.`
+      : '';
+  throw new UsageError('ERR_AGENT_ID_INVALID', `Invalid agent id from ${from}: ${problem}.`, {
+    hint: `Copy the id from the ${PROVIDER_INFO[provider].label} dashboard and pass it with --agent-id, CHATID_AGENT_ID or the profile.${overridden}`,
+  });
+}
+
 /** The Chatbase or Bookbag client for contacts, attributes, chat or conversations. */
 export async function openAgentApi(ctx: Ctx, settings: Settings, capability: Capability, tuning: ClientTuning = {}): Promise<AgentApiClient> {
   const provider = requireCapability(settings, capability);
+  checkAgentIdSetting(settings, provider);
   const o = await clientOptions(ctx, settings, tuning);
   if (provider === 'bookbag') {
     const { bookbagClient } = await import('./bookbag.js');

@@ -127,11 +127,14 @@ describe('Bookbag sandbox', () => {
     expect(sb.agentIds[0]).toBe(SANDBOX_BOOKBAG_AGENT_ID);
     const first = (await runCli(['chat', 'hi', '--user-id', 'bb_user', '--json'], ctx())).json();
     expect(first).toMatchObject({ provider: 'bookbag', userId: 'bb_user' });
-    expect(first.conversationId).toMatch(/^\d+$/);
-    const second = (await runCli(['chat', 'more', '--user-id', 'bb_user', '--conversation-id', first.conversationId, '--json'], ctx())).json();
+    // Bookbag conversation ids are integers: chat and conversations list give the same number.
+    expect(Number.isSafeInteger(first.conversationId)).toBe(true);
+    const second = (await runCli(['chat', 'more', '--user-id', 'bb_user', '--conversation-id', String(first.conversationId), '--json'], ctx())).json();
     expect(second.conversationId).toBe(first.conversationId);
     const convs = (await runCli(['conversations', 'list', '--user-id', 'bb_user', '--json'], ctx())).json();
-    expect(convs.conversations).toHaveLength(1);
+    expect(convs.conversations.map((c: { id: unknown }) => c.id)).toEqual([first.conversationId]);
+    const bad = await runCli(['chat', 'more', '--conversation-id', 'abc', '--json'], ctx());
+    expect([bad.exitCode, bad.json().error.code]).toEqual([2, 'ERR_CHAT_CONVERSATION_ID']);
   });
   it('contacts upsert by external id', async () => {
     const { ctx } = await setup({ provider: 'bookbag' });

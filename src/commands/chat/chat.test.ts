@@ -52,10 +52,27 @@ describe('chat', () => {
       .intercept({ path: '/api/v2/agents/42/chat', method: 'POST', body: '{"message":"x","stream":false,"userId":"u1"}' })
       .reply(200, { data: { id: 'm9', role: 'assistant', parts: [{ type: 'text', text: 'whole' }], metadata: { conversationId: 457, userId: 'u1' } } }, { headers: { 'content-type': 'application/json' } });
     const r1 = await runCli(['chat', 'again', '--user-id', 'u1', '--conversation-id', '456', '--json'], ctx);
-    expect(r1.json()).toMatchObject({ text: 'ok', conversationId: '456', provider: 'bookbag' });
+    // Bookbag ids are integers (vendors.md §3.2): a number in --json, even from the stream's "456".
+    expect(r1.json()).toMatchObject({ text: 'ok', conversationId: 456, provider: 'bookbag' });
     ctx.stdout.text = '';
     const r2 = await runCli(['chat', 'x', '--user-id', 'u1', '--no-stream', '--json'], ctx);
-    expect(r2.json()).toMatchObject({ text: 'whole', conversationId: '457', messageId: 'm9', streamed: false });
+    expect(r2.json()).toMatchObject({ text: 'whole', conversationId: 457, messageId: 'm9', streamed: false });
+  });
+  it.each([
+    ['bookbag', '42', 'abc'],
+    ['bookbag', '42', '4.5'],
+    ['bookbag', '42', '99999999999999999999'],
+    ['chatbase', 'bot1', ' '],
+  ])('%s --conversation-id %j is exit 2 (ERR_CHAT_CONVERSATION_ID) before any request', async (provider, agent, id) => {
+    ctx = createTestCtx({ env: { ...ENV, CHATID_PROVIDER: provider, CHATID_AGENT_ID: agent } });
+    const r = await runCli(['chat', 'hi', '--conversation-id', id, '--json'], ctx);
+    expect([r.exitCode, r.json().error.code]).toEqual([2, 'ERR_CHAT_CONVERSATION_ID']);
+  });
+  it('Chatbase keeps its string conversation ids', async () => {
+    ctx = createTestCtx({ env: ENV });
+    ctx.mockAgent.get(BASE).intercept({ path: '/api/v2/agents/bot1/chat', method: 'POST', body: '{"message":"hi","stream":true,"conversationId":"conv_1"}' }).reply(200, chatbaseStream, SSE);
+    const r = await runCli(['chat', 'hi', '--conversation-id', 'conv_1', '--json'], ctx);
+    expect([r.exitCode, r.json().conversationId]).toEqual([0, 'conv_1']);
   });
   it('reads the message from stdin', async () => {
     ctx = createTestCtx({ env: ENV, stdin: 'from stdin\n' });

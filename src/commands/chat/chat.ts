@@ -13,7 +13,8 @@ export interface ChatCommandOptions extends VendorFlags {
 
 export interface ChatCommandResult {
   text: string;
-  conversationId: string | null;
+  /** A number for Bookbag, whose ids are integers (vendors.md §3.2, as in `conversations list`); a string for Chatbase. */
+  conversationId: string | number | null;
   userId: string | null;
   messageId: string | null;
   finishReason: string | null;
@@ -32,7 +33,7 @@ export function registerChat(program: Command, ctx: Ctx, runF = runChat): void {
     .description('Send a message to the agent as a user (Chatbase/Bookbag v2); the answer streams to stdout')
     .argument('[message]', 'the message; read from stdin when "-" or omitted with piped input')
     .option('--user-id <id>', "the user (the contact's external id): letters, digits, . _ -, up to 128")
-    .option('--conversation-id <id>', 'continue a conversation (the user is then taken from it)')
+    .option('--conversation-id <id>', 'continue a conversation (the user is then taken from it); a whole number for Bookbag')
     .option('--no-stream', 'ask for the whole answer at once');
   addVendorOptions(cmd).addHelpText(
     'after',
@@ -62,6 +63,16 @@ export async function runChat(opts: ChatCommandOptions, ctx: Ctx): Promise<ChatC
   const { openAgentApi, parseNetworkFlags, resolveVendorSettings } = await import('../../vendors/factory.js');
   const settings = await resolveVendorSettings(ctx, opts);
   const client = await openAgentApi(ctx, settings, 'chat', parseNetworkFlags(opts));
+  const bookbag = client.vendor === 'bookbag' ? await import('../../vendors/bookbag.js') : undefined;
+  if (opts.conversationId !== undefined) {
+    // Checked here like --user-id, not left to a vendor 400 (exit 1).
+    const problem = opts.conversationId.trim() === '' ? 'it is empty' : bookbag?.bookbagConversationIdProblem(opts.conversationId);
+    if (problem !== undefined) {
+      throw new UsageError('ERR_CHAT_CONVERSATION_ID', `--conversation-id: ${problem}${bookbag ? '; Bookbag conversation ids are whole numbers' : ''}.`, {
+        hint: 'Use the id `chatid chat` printed (or its --json conversationId), or one from `chatid conversations list --user-id <id>`.',
+      });
+    }
+  }
   // Human mode prints the answer as it arrives; --json prints one document at the end.
   const live = !ctx.ui.json;
   let wrote = false;
@@ -83,7 +94,7 @@ export async function runChat(opts: ChatCommandOptions, ctx: Ctx): Promise<ChatC
   }
   return {
     text: r.text,
-    conversationId: r.conversationId ?? null,
+    conversationId: r.conversationId === undefined ? null : bookbag ? bookbag.bookbagConversationId(r.conversationId) : r.conversationId,
     userId: r.userId ?? opts.userId ?? null,
     messageId: r.messageId ?? null,
     finishReason: r.finishReason ?? null,

@@ -55,6 +55,21 @@ describe('contacts delete', () => {
     expect((await runCli(['contacts', 'delete', 'u1', '--yes'], ctx)).exitCode).toBe(4);
   });
 
+  it.each([[['contacts', 'delete', '--yes']], [['contacts', 'delete', '-', '--yes']]])('%j reads the id from stdin (cli.md §4)', async (argv) => {
+    ctx = createTestCtx({ env: ENV, stdin: 'u1\n' });
+    ctx.mockAgent.get(BASE).intercept({ path: '/api/v1/chatbots/bot1/contacts/u1', method: 'DELETE' }).reply(200, { data: contact });
+    const r = await runCli([...argv, '--json'], ctx);
+    expect([r.exitCode, r.json()]).toEqual([0, { deleted: true, externalId: 'u1', contact }]);
+  });
+  it('an id from stdin still needs --yes (stdin is not a terminal to ask on); several ids are refused', async () => {
+    ctx = createTestCtx({ env: ENV, stdin: 'u1\n' });
+    let r = await runCli(['contacts', 'delete', '--json'], ctx);
+    expect([r.exitCode, r.json().error.code]).toEqual([2, 'ERR_CONFIRMATION_REQUIRED']);
+    ctx = createTestCtx({ env: ENV, stdin: 'u1\nu2' });
+    r = await runCli(['contacts', 'delete', '--yes', '--json'], ctx);
+    expect([r.exitCode, r.json().error.code]).toEqual([2, 'ERR_CONTACTS_STDIN_LINES']);
+    expect(r.json().error.hint).toContain('xargs -n1 chatid contacts delete --yes');
+  });
   it('refuses an empty or dot-segment id or agent id with exit 2, sending nothing (URL resolution would move the DELETE)', async () => {
     const cases: Array<[Record<string, string>, string, string]> = [
       [{}, '..', 'ERR_ID_INVALID'],
@@ -68,7 +83,8 @@ describe('contacts delete', () => {
       ctx.mockAgent.disableNetConnect();
       const r = await runCli(['contacts', 'delete', id, '--yes', '--json'], ctx);
       expect([id, r.exitCode, r.json().error.code]).toEqual([id, 2, code]);
-      expect(r.json().error.message).toContain('cannot name a resource in a URL path, and nothing was sent');
+      // A bad agent id is refused where the settings are resolved (vendors/factory.ts), naming its source.
+      expect(r.json().error.message).toMatch(code === 'ERR_ID_INVALID' ? /cannot name a resource in a URL path, and nothing was sent/ : /^Invalid agent id from CHATID_AGENT_ID: .*URL path/);
     }
   });
 });

@@ -28,9 +28,31 @@ describe('contacts get', () => {
     expect([r.exitCode, e.code, e.status, e.vendorMessage]).toEqual([1, 'ERR_CONTACT_NOT_FOUND', 404, 'Contact not found']);
     expect(e.hint).toMatch(/case-sensitive/);
   });
-  it('a missing argument is exit 2', async () => {
-    ctx = createTestCtx({ env: ENV });
-    expect((await runCli(['contacts', 'get'], ctx)).exitCode).toBe(2);
+  it('a missing argument at a terminal is exit 2 (ERR_CONTACTS_USER_ID_REQUIRED), as is an empty stdin', async () => {
+    ctx = createTestCtx({ env: ENV, stdinTTY: true });
+    let r = await runCli(['contacts', 'get', '--json'], ctx);
+    expect([r.exitCode, r.json().error.code]).toEqual([2, 'ERR_CONTACTS_USER_ID_REQUIRED']);
+    ctx = createTestCtx({ env: ENV, stdin: '' });
+    r = await runCli(['contacts', 'get', '--json'], ctx);
+    expect([r.exitCode, r.json().error.code]).toEqual([2, 'ERR_CONTACTS_USER_ID_REQUIRED']);
+  });
+  // cli.md §4: an id argument given as "-" or left out while stdin is not a TTY is read from stdin.
+  it.each([[['contacts', 'get']], [['contacts', 'get', '-']]])('%j reads the id from stdin (final newline dropped)', async (argv) => {
+    ctx = createTestCtx({ env: ENV, stdin: 'User_1\n' });
+    ctx.mockAgent.get(BASE).intercept({ path: '/api/v1/chatbots/bot1/contacts/User_1' }).reply(200, { message: 'Success', data: contact });
+    const r = await runCli([...argv, '--json'], ctx);
+    expect([r.exitCode, r.json()]).toEqual([0, { contact }]);
+  });
+  it('several ids on stdin are exit 2 (ERR_CONTACTS_STDIN_LINES), with a hint that fits contacts get', async () => {
+    ctx = createTestCtx({ env: ENV, stdin: 'u1\nu2\n' });
+    const r = await runCli(['contacts', 'get', '--json'], ctx);
+    expect([r.exitCode, r.json().error.code]).toEqual([2, 'ERR_CONTACTS_STDIN_LINES']);
+    expect(r.json().error.hint).not.toContain('--batch');
+  });
+  it('an id given as an argument leaves stdin alone', async () => {
+    ctx = createTestCtx({ env: ENV, stdin: 'other\n' });
+    ctx.mockAgent.get(BASE).intercept({ path: '/api/v1/chatbots/bot1/contacts/User_1' }).reply(200, { data: contact });
+    expect((await runCli(['contacts', 'get', 'User_1', '--json'], ctx)).json()).toEqual({ contact });
   });
   it('no agent id is exit 2 (ERR_AGENT_ID_REQUIRED)', async () => {
     ctx = createTestCtx({ env: { ...ENV, CHATID_AGENT_ID: undefined } });

@@ -1,12 +1,13 @@
 import type { Command } from 'commander';
 import type { Ctx } from '../../cli/context.js';
-import { VendorError } from '../../cli/errors.js';
-import { emit } from '../../cli/output.js';
+import { UsageError, VendorError } from '../../cli/errors.js';
+import { emit, readUserIdFromStdin } from '../../cli/output.js';
 import { addVendorOptions, type VendorFlags } from '../../vendors/flags.js';
 import type { Contact } from '../../vendors/types.js';
 
 export interface GetOptions extends VendorFlags {
-  externalId: string;
+  /** The id; `-`, or undefined with stdin a pipe, reads it from stdin (cli.md §4). */
+  externalId: string | undefined;
 }
 
 export interface GetResult {
@@ -17,21 +18,43 @@ export function registerGet(parent: Command, ctx: Ctx, runF = runGet): void {
   const cmd = parent
     .command('get')
     .description('Show one contact by its external id (the user id your app signs)')
-    .argument('<externalId>', "the contact's external_id");
-  addVendorOptions(cmd).addHelpText('after', '\nExamples:\n  $ chatid contacts get user_123\n  $ chatid contacts get user_123 --json | jq .contact.custom_attributes');
-  cmd.action(async (externalId: string, flags: VendorFlags) => {
+    .argument('[externalId]', "the contact's external_id; read from stdin when \"-\" or omitted with piped input");
+  addVendorOptions(cmd).addHelpText(
+    'after',
+    '\nExamples:\n  $ chatid contacts get user_123\n  $ chatid contacts get user_123 --json | jq .contact.custom_attributes\n  $ echo -n user_123 | chatid contacts get',
+  );
+  cmd.action(async (externalId: string | undefined, flags: VendorFlags) => {
     emit(ctx, await runF({ ...flags, externalId }, ctx), renderGet);
   });
 }
 
 export async function runGet(opts: GetOptions, ctx: Ctx): Promise<GetResult> {
+  const externalId = await externalIdArgument(opts.externalId, ctx, {
+    command: 'contacts get',
+    severalHint: 'Look contacts up one at a time (e.g. `xargs -n1 chatid contacts get`), or list them with `chatid contacts list --all --json`.',
+  });
   const { openAgentApi, parseNetworkFlags, resolveVendorSettings } = await import('../../vendors/factory.js');
   const client = await openAgentApi(ctx, await resolveVendorSettings(ctx, opts), 'contacts', parseNetworkFlags(opts));
   try {
-    return { contact: await client.getContact(opts.externalId) };
+    return { contact: await client.getContact(externalId) };
   } catch (err) {
-    throw notFound(err, opts.externalId, client.agentId);
+    throw notFound(err, externalId, client.agentId);
   }
+}
+
+/**
+ * The external id argument of `contacts get` / `delete`: as given, or read from stdin when it
+ * is `-` or left out with stdin a pipe (cli.md §4), by the reader `hash` and `token sign` use.
+ * Left out at a terminal, it is exit 2 (ERR_CONTACTS_USER_ID_REQUIRED) with an example.
+ */
+export async function externalIdArgument(arg: string | undefined, ctx: Ctx, o: { command: string; severalHint: string }): Promise<string> {
+  if (arg === '-' || (arg === undefined && !ctx.io.stdin.isTTY)) return readUserIdFromStdin(ctx, { command: o.command, code: 'ERR_CONTACTS', severalHint: o.severalHint });
+  if (arg === undefined) {
+    throw new UsageError('ERR_CONTACTS_USER_ID_REQUIRED', "No external id: say which contact (the user id your app signs).", {
+      hint: `Pass it: \`chatid ${o.command} user_123\`, or \`echo -n user_123 | chatid ${o.command}\`.`,
+    });
+  }
+  return arg;
 }
 
 /** A vendor 404 on a contact path becomes ERR_CONTACT_NOT_FOUND (exit 1) naming the id. */

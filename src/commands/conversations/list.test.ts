@@ -13,6 +13,15 @@ describe('conversations list', () => {
     const r = await runCli(['conversations', 'list', '--user-id', 'user_1', '--json'], ctx);
     expect(r.json()).toEqual({ userId: 'user_1', conversations: [{ id: 1, title: 'Order' }], nextCursor: 'c2', hasMore: true, total: 2 });
   });
+  it('Bookbag ids are numbers, as in chat --json, even when sent as strings; Chatbase ids stay as given', async () => {
+    ctx = createTestCtx({ env: ENV });
+    ctx.mockAgent.get(BASE).intercept({ path: '/api/v2/agents/42/users/u/conversations?limit=20' }).reply(200, { data: [{ id: '7', title: 'a' }, { id: 8 }, { title: 'no id' }], pagination: { cursor: null, hasMore: false, total: 3 } });
+    const r = await runCli(['conversations', 'list', '--user-id', 'u', '--json'], ctx);
+    expect(r.json().conversations).toEqual([{ id: 7, title: 'a' }, { id: 8 }, { title: 'no id' }]);
+    ctx = createTestCtx({ env: { ...ENV, CHATID_PROVIDER: 'chatbase', CHATID_AGENT_ID: 'bot1' } });
+    ctx.mockAgent.get(BASE).intercept({ path: '/api/v2/agents/bot1/users/u/conversations?limit=20' }).reply(200, { data: [{ id: '7' }], pagination: { cursor: null, hasMore: false } });
+    expect((await runCli(['conversations', 'list', '--user-id', 'u', '--json'], ctx)).json().conversations).toEqual([{ id: '7' }]);
+  });
   it('--all follows the cursor', async () => {
     ctx = createTestCtx({ env: ENV });
     const pool = ctx.mockAgent.get(BASE);

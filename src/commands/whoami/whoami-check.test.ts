@@ -19,6 +19,10 @@ describe('whoami --check', () => {
     const r = await runCli(['whoami', '--check', '--json'], ctx);
     expect(r.exitCode).toBe(4);
     expect(r.json().check).toMatchObject({ ok: false, status: 401, exitCode: 4, error: { code: 'ERR_VENDOR_AUTH' } });
+    // cli.md §1: a failing command's JSON has a top-level error, here beside the whoami facts.
+    expect(r.json().error).toEqual(r.json().check.error);
+    expect(r.json().error).toMatchObject({ code: 'ERR_VENDOR_AUTH', message: expect.any(String), hint: expect.any(String) });
+    expect(r.json().provider).toEqual({ value: 'chatbase', source: 'env' });
   });
   it('human output: the table, then the error and hint on stderr', async () => {
     ctx = createTestCtx({ env: env('replyful', 'http://rf.test') });
@@ -32,13 +36,13 @@ describe('whoami --check', () => {
     ctx = createTestCtx({ env: env('replyful', 'http://rf.test') });
     for (let i = 0; i < 3; i++) ctx.mockAgent.get('http://rf.test').intercept({ path: '/v1/conversations?limit=1' }).replyWithError(Object.assign(new Error('refused'), { code: 'ECONNREFUSED' }));
     const r = await runCli(['whoami', '--check', '--json'], ctx);
-    expect([r.exitCode, r.json().check.error.code]).toEqual([1, 'ERR_NETWORK']);
+    expect([r.exitCode, r.json().check.error.code, r.json().error.code]).toEqual([1, 'ERR_NETWORK', 'ERR_NETWORK']);
   });
   it('OpenCX: a 400 to the empty probe means the key passed', async () => {
     ctx = createTestCtx({ env: env('opencx', 'http://ocx.test') });
     ctx.mockAgent.get('http://ocx.test').intercept({ path: '/widget/authenticate-user', method: 'POST' }).reply(400, { statusCode: 400, message: ['email must be an email'], error: 'Bad Request' });
     const r = await runCli(['whoami', '--check', '--json'], ctx);
-    expect([r.exitCode, r.json().check.ok]).toEqual([0, true]);
+    expect([r.exitCode, r.json().check.ok, 'error' in r.json()]).toEqual([0, true, false]);
   });
   it('Bookbag with an agent: an agent-scoped read', async () => {
     ctx = createTestCtx({ env: env('bookbag', 'http://bb.test', { CHATID_AGENT_ID: '42' }) });

@@ -151,4 +151,68 @@ describe('whoami', () => {
     expect(r.stderr).toContain('(ERR_STORE_CORRUPT)');
     expect(r.stderr).not.toMatch(/\n\s+at /);
   });
+
+  describe('warns about settings other commands would refuse, naming the source (exit 0)', () => {
+    const codes = async (o: Parameters<typeof createTestCtx>[0], argv: string[] = []) => {
+      const r = await runCli(['whoami', '--json', ...argv], createTestCtx(o));
+      expect(r.exitCode).toBe(0);
+      return r;
+    };
+    it('a base URL from CHATID_BASE_URL that contacts list refuses (ERR_BASE_URL_INVALID)', async () => {
+      const r = await codes({ env: { CHATID_PROVIDER: 'chatbase', CHATID_BASE_URL: 'garbage' } });
+      expect(r.json().warnings).toEqual([
+        {
+          code: 'BASE_URL_INVALID',
+          message: 'Invalid base URL from CHATID_BASE_URL: "garbage" is not a URL.',
+          hint: 'Give the scheme and host, e.g. https://www.chatbase.co or http://127.0.0.1:4010 for the sandbox.',
+          setting: 'baseUrl',
+          source: 'env',
+        },
+      ]);
+      expect(r.stderr).toMatch(/warning: Invalid base URL from CHATID_BASE_URL.*\n {2}hint: Give the scheme/);
+      const list = await runCli(['contacts', 'list', '--json'], createTestCtx({ env: { CHATID_PROVIDER: 'chatbase', CHATID_BASE_URL: 'garbage', CHATID_API_KEY: 'k', CHATID_AGENT_ID: 'a' } }));
+      expect([list.exitCode, list.json().error.code]).toEqual([2, 'ERR_BASE_URL_INVALID']);
+    });
+    it('a secret that hash refuses (ERR_SECRET_FORMAT), from the environment or a profile', async () => {
+      const r = await codes({ env: { CHATID_PROVIDER: 'chatbase', CHATID_SECRET: 'hex:zz' } });
+      expect(r.json().warnings).toEqual([expect.objectContaining({ code: 'SECRET_FORMAT', setting: 'secret', source: 'env', message: expect.stringMatching(/"hex:".*\(from CHATID_SECRET\)\.$/), hint: expect.any(String) })]);
+      const hash = await runCli(['hash', 'u1', '--json'], createTestCtx({ env: { CHATID_SECRET: 'hex:zz' } }));
+      expect([hash.exitCode, hash.json().error.code]).toEqual([2, 'ERR_SECRET_FORMAT']);
+      const p = await codes({ profiles: { dev: { provider: 'generic', secret: 'base64:!!' } }, activeProfile: 'dev' });
+      expect(p.json().warnings).toEqual([expect.objectContaining({ code: 'SECRET_FORMAT', source: 'profile', message: expect.stringContaining('(from profile "dev")') })]);
+    });
+    it('a TeamWeb key that encrypt refuses', async () => {
+      const r = await codes({ env: { CHATID_PROVIDER: 'teamweb', CHATID_SECRET: Buffer.alloc(16, 1).toString('base64') } });
+      expect(r.json().warnings.map((w: { code: string }) => w.code)).toEqual(['SECRET_KEY_LENGTH']);
+    });
+    it('an API key that every vendor command refuses (ERR_API_KEY_INVALID)', async () => {
+      const r = await codes({ env: { CHATID_PROVIDER: 'chatbase', CHATID_API_KEY: 'oc_test_…' } });
+      expect(r.json().warnings).toEqual([expect.objectContaining({ code: 'API_KEY_INVALID', setting: 'apiKey', source: 'env' })]);
+    });
+    it('a non-numeric Bookbag agent id from CHATID_AGENT_ID (ERR_AGENT_ID_INVALID)', async () => {
+      const r = await codes({ env: { CHATID_PROVIDER: 'bookbag', CHATID_AGENT_ID: 'agA' } });
+      expect(r.json().warnings).toEqual([
+        expect.objectContaining({ code: 'AGENT_ID_INVALID', setting: 'agentId', source: 'env', message: 'Invalid agent id from CHATID_AGENT_ID: Bookbag agent ids are numeric, "agA" is not.' }),
+      ]);
+    });
+    it('CHATID_PROVIDER=bookbag over a Chatbase profile whose agent is agA: the override and the agent id', async () => {
+      const r = await codes({ env: { CHATID_PROVIDER: 'bookbag' }, profiles: { dev: { provider: 'chatbase', agentId: 'agA', apiKey: API_KEY } }, activeProfile: 'dev' });
+      const w = r.json().warnings;
+      expect(w.map((x: { code: string; source: string }) => [x.code, x.source])).toEqual([
+        ['PROVIDER_OVERRIDDEN', 'env'],
+        ['AGENT_ID_INVALID', 'profile'],
+      ]);
+      expect(w[0].message).toBe('CHATID_PROVIDER sets the provider to bookbag, over profile "dev"\'s chatbase; the profile\'s agent id and API key, still in use, were stored for chatbase.');
+      expect(w[0].hint).toContain('unset CHATID_PROVIDER');
+      expect(w[1].message).toContain('from profile "dev"');
+    });
+    it('no override warning when the environment replaces everything the profile held', async () => {
+      const r = await codes({ env: { CHATID_PROVIDER: 'bookbag', CHATID_AGENT_ID: '42' }, profiles: { dev: { provider: 'chatbase', agentId: 'agA' } }, activeProfile: 'dev' });
+      expect(r.json().warnings).toEqual([]);
+    });
+    it('-q hides the warnings on stderr, not in the JSON', async () => {
+      const r = await codes({ env: { CHATID_PROVIDER: 'chatbase', CHATID_BASE_URL: 'garbage' } }, ['-q']);
+      expect([r.stderr, r.json().warnings.length]).toEqual(['', 1]);
+    });
+  });
 });

@@ -1,8 +1,9 @@
 import { dirname } from 'node:path';
 import type { Command } from 'commander';
 import type { Ctx } from '../../cli/context.js';
+import { CliError } from '../../cli/errors.js';
 import { emit, warn } from '../../cli/output.js';
-import { ENV_VARS, resolveSettings, type SettingKey, type Source } from '../../cli/settings.js';
+import { describeSource, ENV_VARS, requireApiKey, requireBaseUrl, resolveSettings, type SettingKey, type Settings, type Source } from '../../cli/settings.js';
 import { maskUserinfo } from '../../core/base-url.js';
 import { fingerprint, mask } from '../../core/fingerprint.js';
 import { PROVIDER_INFO, PROVIDERS, type Provider } from '../../core/providers.js';
@@ -42,9 +43,27 @@ export interface WhoamiResult {
     dir: string;
     dirMode: string | null;
   };
-  warnings: Array<{ code: string; message: string }>;
+  warnings: WhoamiWarning[];
   /** With --check: the vendor's verdict on the API key (absent without --check). */
   check?: Omit<KeyCheckOutcome, 'cause'>;
+  /**
+   * With a failed --check: the error in the contract's shape (cli.md §1), beside the facts,
+   * so `jq .error.code` works as for any failing command; the exit code is the same.
+   */
+  error?: { code: string; message: string; hint?: string };
+}
+
+/**
+ * Something wrong with the settings in use. A setting another command would refuse
+ * (`setting` and `source` name it) has the code of that command's error without `ERR_`:
+ * `BASE_URL_INVALID` is what `contacts list` fails with as `ERR_BASE_URL_INVALID`.
+ */
+export interface WhoamiWarning {
+  code: string;
+  message: string;
+  hint?: string;
+  setting?: SettingKey;
+  source?: Source;
 }
 
 export function registerWhoami(program: Command, ctx: Ctx, runF = runWhoami): void {
@@ -92,7 +111,11 @@ export async function runWhoami(o: WhoamiOptions, ctx: Ctx): Promise<WhoamiResul
   if (s.secret?.source === 'env' && s.profile?.secret) {
     warnings.push({ code: 'SECRET_OVERRIDDEN', message: `${ENV_VARS.secret} overrides the secret stored in profile "${s.profileName?.value}".` });
   }
-  for (const w of warnings) warn(ctx, w.message);
+  warnings.push(...(await settingProblems(s)));
+  for (const w of warnings) {
+    warn(ctx, w.message);
+    if (w.hint && !ctx.ui.quiet) ctx.io.stderr.write(`  ${ctx.errColor.cyan('hint:')} ${w.hint}\n`);
+  }
   let check: WhoamiResult['check'];
   if (o.check) {
     const { checkCredentials } = await import('../../vendors/check.js');
@@ -101,6 +124,7 @@ export async function runWhoami(o: WhoamiOptions, ctx: Ctx): Promise<WhoamiResul
   }
   const pick = <T>(v: { value: T; source: Source } | undefined): SourcedValue<T> | null => (v ? { value: v.value, source: v.source } : null);
   return {
+    ...(check && !check.ok && check.error ? { error: check.error } : {}),
     profile: s.profileName ? { name: s.profileName.value, source: s.profileName.source } : null,
     provider: pick(s.provider),
     agentId: pick(s.agentId),
@@ -113,6 +137,66 @@ export async function runWhoami(o: WhoamiOptions, ctx: Ctx): Promise<WhoamiResul
     warnings,
     ...(check ? { check } : {}),
   };
+}
+
+/**
+ * The settings other commands would refuse, found by the same functions they call
+ * (requireBaseUrl, requireApiKey, parseSecretKey / parseTeamWebKey, the factory's agent-id
+ * rule), plus a provider from a flag or CHATID_PROVIDER that overrides the profile's: its
+ * agent id, key and secret were stored for another vendor.
+ */
+async function settingProblems(s: Settings): Promise<WhoamiWarning[]> {
+  const out: WhoamiWarning[] = [];
+  const name = s.profileName?.value;
+  const where = (source: Source, key: SettingKey): string => (source === 'profile' && name ? `profile "${name}"` : describeSource(source, key));
+  /** Run one of the other commands' checks; its refusal becomes a warning naming the setting and where it came from. */
+  const attempt = (setting: SettingKey, source: Source, f: () => unknown, suffix = ''): void => {
+    try {
+      f();
+    } catch (err) {
+      if (!(err instanceof CliError)) throw err;
+      const w: WhoamiWarning = { code: err.code.replace(/^ERR_/, ''), message: suffix ? `${err.message.replace(/\.$/, '')} ${suffix}.` : err.message, setting, source };
+      if (err.hint !== undefined) w.hint = err.hint;
+      out.push(w);
+    }
+  };
+  const provider = s.provider;
+  // Harmless when the flags and environment give everything else; said when the profile's values still apply.
+  const stale = (['agentId', 'baseUrl', 'apiKey', 'secret'] as const).filter((k) => s[k]?.source === 'profile');
+  if (provider && provider.source !== 'profile' && s.profile && s.profile.provider !== provider.value && stale.length) {
+    const names = { agentId: 'agent id', baseUrl: 'base URL', apiKey: 'API key', secret: 'secret' } as const;
+    out.push({
+      code: 'PROVIDER_OVERRIDDEN',
+      message: `${describeSource(provider.source, 'provider')} sets the provider to ${provider.value}, over profile "${name}"'s ${s.profile.provider}; the profile's ${listed(stale.map((k) => names[k]))}, still in use, ${stale.length > 1 ? 'were' : 'was'} stored for ${s.profile.provider}.`,
+      hint: `Use a profile for ${provider.value} (--profile or CHATID_PROFILE), or ${provider.source === 'env' ? `unset ${ENV_VARS.provider}` : 'drop --provider'}.`,
+      setting: 'provider',
+      source: provider.source,
+    });
+  }
+  if (s.baseUrl && s.baseUrl.source !== 'default') attempt('baseUrl', s.baseUrl.source, () => requireBaseUrl(s));
+  if (s.apiKey) attempt('apiKey', s.apiKey.source, () => requireApiKey(s));
+  if (s.agentId && provider) {
+    const { checkAgentIdSetting } = await import('../../vendors/factory.js');
+    attempt('agentId', s.agentId.source, () => checkAgentIdSetting(s, provider.value));
+  }
+  if (s.secret) {
+    const secret = s.secret.value;
+    const source = s.secret.source;
+    // What hash, token sign/verify (parseSecretKey) and encrypt/decrypt (parseTeamWebKey) refuse.
+    if (provider?.value === 'teamweb') {
+      const { parseTeamWebKey } = await import('../../core/teamweb-key.js');
+      attempt('secret', source, () => parseTeamWebKey(secret), `(from ${where(source, 'secret')})`);
+    } else {
+      const { parseSecretKey } = await import('../../core/secret-key.js');
+      attempt('secret', source, () => parseSecretKey(secret), `(from ${where(source, 'secret')})`);
+    }
+  }
+  return out;
+}
+
+/** `a`, `a and b`, `a, b and c`. */
+function listed(items: string[]): string {
+  return items.length < 2 ? items.join('') : `${items.slice(0, -1).join(', ')} and ${items.at(-1)}`;
 }
 
 /** A failed --check after the result was printed: the error on stderr (human) and its exit code (4 rejected, 1 network). */

@@ -1,0 +1,54 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { createTestCtx, runCli, type TestCtx } from '../../test/helpers/test-ctx.js';
+
+const BASE = 'http://bb.test';
+const ENV = { CHATID_PROVIDER: 'bookbag', CHATID_API_KEY: 'oc_test_k', CHATID_BASE_URL: BASE };
+let ctx: TestCtx;
+afterEach(() => ctx.mockAgent.assertNoPendingInterceptors());
+
+// profile add refuses a non-numeric Bookbag agent id; an id from the environment or a profile
+// written for another provider gets the same rule where every vendor command opens its client.
+describe('the agent id rule where vendor clients are opened', () => {
+  it.each([
+    [['contacts', 'list']],
+    [['contacts', 'get', 'u1']],
+    [['attributes', 'list']],
+    [['chat', 'hi', '--user-id', 'u1']],
+    [['conversations', 'list', '--user-id', 'u1']],
+    [['whoami', '--check']],
+  ])('Bookbag with CHATID_AGENT_ID=agA: %j exits 2 before any request', async (argv) => {
+    ctx = createTestCtx({ env: { ...ENV, CHATID_AGENT_ID: 'agA' } });
+    const r = await runCli([...argv, '--json'], ctx);
+    expect([r.exitCode, r.json().error.code]).toEqual([2, 'ERR_AGENT_ID_INVALID']);
+    expect(r.json().error.message).toBe('Invalid agent id from CHATID_AGENT_ID: Bookbag agent ids are numeric, "agA" is not.');
+  });
+
+  it('CHATID_PROVIDER=bookbag over a Chatbase profile: names the profile and the override in the hint', async () => {
+    ctx = createTestCtx({
+      env: { CHATID_PROVIDER: 'bookbag' },
+      profiles: { dev: { provider: 'chatbase', agentId: 'agA', baseUrl: BASE, apiKey: 'cb_key' } },
+      activeProfile: 'dev',
+    });
+    const r = await runCli(['contacts', 'list', '--json'], ctx);
+    const e = r.json().error;
+    expect([r.exitCode, e.code]).toEqual([2, 'ERR_AGENT_ID_INVALID']);
+    expect(e.message).toContain('from profile "dev"');
+    expect(e.hint).toContain('unset CHATID_PROVIDER');
+  });
+
+  it('--agent-id is checked the same way, and named', async () => {
+    ctx = createTestCtx({ env: ENV });
+    const r = await runCli(['contacts', 'list', '--agent-id', '4 2', '--json'], ctx);
+    expect([r.exitCode, r.json().error.code]).toEqual([2, 'ERR_AGENT_ID_INVALID']);
+    expect(r.json().error.message).toMatch(/^Invalid agent id from --agent-id:/);
+  });
+
+  it('a numeric Bookbag id and a non-numeric Chatbase id still reach the vendor', async () => {
+    ctx = createTestCtx({ env: { ...ENV, CHATID_AGENT_ID: '42' } });
+    ctx.mockAgent.get(BASE).intercept({ path: '/api/v1/chatbots/42/custom-attributes' }).reply(200, { data: [] });
+    expect((await runCli(['attributes', 'list', '--json'], ctx)).exitCode).toBe(0);
+    ctx = createTestCtx({ env: { ...ENV, CHATID_PROVIDER: 'chatbase', CHATID_AGENT_ID: 'agA' } });
+    ctx.mockAgent.get(BASE).intercept({ path: '/api/v1/chatbots/agA/custom-attributes' }).reply(200, { data: [] });
+    expect((await runCli(['attributes', 'list', '--json'], ctx)).exitCode).toBe(0);
+  });
+});
