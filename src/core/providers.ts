@@ -39,3 +39,12 @@ export const PROVIDER_INFO: Readonly<Record<Provider, ProviderInfo>> = {
 export function isProvider(name: string): name is Provider {
   return (PROVIDERS as readonly string[]).includes(name);
 }
+
+/** Why `id` is not a valid agent id for `provider`, or undefined when it is. */
+export function agentIdProblem(provider: Provider, id: string): string | undefined {
+  if (id.trim() !== id || id === '') return 'the agent id is empty or has leading/trailing spaces';
+  // In a URL path, "." and ".." are resolved away: requests would go to another resource.
+  if (id === '.' || id === '..') return `"${id}" cannot name an agent in a URL path`;
+  if (PROVIDER_INFO[provider].numericAgentId && !/^\d+$/.test(id)) return `${PROVIDER_INFO[provider].label} agent ids are numeric, "${id}" is not`;
+  return undefined;
+}

@@ -9,9 +9,8 @@ import { UsageError } from '../cli/errors.js';
 import { verbose } from '../cli/output.js';
 import { describeSource, ENV_VARS, requireApiKey, requireBaseUrl, requireProvider, resolveSettings, type Settings } from '../cli/settings.js';
 // profile add's rule, so an id it would refuse is refused here too, wherever it came from.
-import { agentIdProblem } from '../commands/profile/shared.js';
 import { parseDuration } from '../core/duration.js';
-import { PROVIDER_INFO, type Provider } from '../core/providers.js';
+import { agentIdProblem, PROVIDER_INFO, type Provider } from '../core/providers.js';
 import type { AgentApiClient, CheckResult } from './agent-api.js';
 import type { VendorClientOptions } from './chatbase.js';
 import type { RateLimitOptions, RetryOptions } from './http.js';

@@ -5,11 +5,10 @@ import { emit, info } from '../../cli/output.js';
 import { readSecretFlags, SECRET_OPTION_HELP } from '../../cli/secret-input.js';
 import { apiKeyProblem } from '../../core/api-key.js';
 import { baseUrlProblem } from '../../core/base-url.js';
-import { PROVIDER_INFO, PROVIDERS, type Provider } from '../../core/providers.js';
+import { agentIdProblem, PROVIDER_INFO, PROVIDERS, type Provider } from '../../core/providers.js';
 import { relativeTime } from '../../core/relative-time.js';
 import type { Profile } from '../../store/types.js';
 import {
-  agentIdProblem,
   checkAgentId,
   checkBaseUrl,
   checkProfileName,

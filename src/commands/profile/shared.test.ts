@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { UsageError } from '../../cli/errors.js';
 import { baseUrlProblem, maskUserinfo } from '../../core/base-url.js';
-import { agentIdProblem, checkProfileName, secretProblem } from './shared.js';
+import { agentIdProblem } from '../../core/providers.js';
+import { checkProfileName, secretProblem } from './shared.js';
 
 describe('profile validation', () => {
   it('accepts sensible profile names and refuses the rest', () => {

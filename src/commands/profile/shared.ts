@@ -5,7 +5,7 @@ import { UsageError } from '../../cli/errors.js';
 import { decodeBase64Strict } from '../../core/base64.js';
 import { baseUrlProblem, maskUserinfo } from '../../core/base-url.js';
 import { fingerprint, mask } from '../../core/fingerprint.js';
-import { isProvider, PROVIDER_INFO, PROVIDERS, type Provider } from '../../core/providers.js';
+import { agentIdProblem, isProvider, PROVIDER_INFO, PROVIDERS, type Provider } from '../../core/providers.js';
 import { parseSecretKey, secretWhitespace } from '../../core/secret-key.js';
 import type { Profile, StoreData } from '../../store/types.js';
 
@@ -39,15 +39,6 @@ export function checkBaseUrl(url: string): string {
     });
   }
   return url;
-}
-
-/** Why `id` is not a valid agent id for `provider`, or undefined when it is. */
-export function agentIdProblem(provider: Provider, id: string): string | undefined {
-  if (id.trim() !== id || id === '') return 'the agent id is empty or has leading/trailing spaces';
-  // In a URL path, "." and ".." are resolved away: requests would go to another resource.
-  if (id === '.' || id === '..') return `"${id}" cannot name an agent in a URL path`;
-  if (PROVIDER_INFO[provider].numericAgentId && !/^\d+$/.test(id)) return `${PROVIDER_INFO[provider].label} agent ids are numeric, "${id}" is not`;
-  return undefined;
 }
 
 export function checkAgentId(provider: Provider, id: string): string {
