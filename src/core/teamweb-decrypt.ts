@@ -13,7 +13,7 @@ export { MAX_TEAMWEB_TOKEN_CHARS };
 
 
 export interface TeamWebWarning {
-  code: 'MISSING_ID' | 'ID_NOT_STRING';
+  code: 'MISSING_ID' | 'ID_NOT_STRING' | 'PREVIOUS_SECRET';
   message: string;
 }
 

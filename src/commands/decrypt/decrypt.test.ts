@@ -21,6 +21,22 @@ describe('decrypt', () => {
     expect([j.exitCode, j.json()]).toEqual([0, { payload: { id: 'user_123', email: 'ann@example.com' }, warnings: [] }]);
   });
 
+  it('a token made with the previous secret opens during the grace period, with PREVIOUS_SECRET; after it, the doctor names it', async () => {
+    const OLD = Buffer.alloc(32, 0x33);
+    const old = seal('{"id":"user_123"}', { key: OLD });
+    const profile = (p: Record<string, string>) => ({ env: {}, activeProfile: 'tw', profiles: { tw: { provider: 'teamweb' as const, secret: KEY.toString('base64'), ...p } } });
+    const inGrace = await cli(['decrypt', old, '--json'], profile({ previousSecret: OLD.toString('base64'), previousSecretExpiresAt: '2026-01-02T00:00:00.000Z' }));
+    expect([inGrace.exitCode, inGrace.json().payload, inGrace.json().warnings.map((w: { code: string }) => w.code)]).toEqual([0, { id: 'user_123' }, ['PREVIOUS_SECRET']]);
+    expect(inGrace.json().warnings[0].message).toContain('accepted until 2026-01-02T00:00:00.000Z');
+    const human = await cli(['decrypt', old], profile({ previousSecret: OLD.toString('base64'), previousSecretExpiresAt: '2026-01-02T00:00:00.000Z' }));
+    expect(human.stderr).toContain('warning: PREVIOUS_SECRET: Decrypted with the previous secret');
+    // The grace over (the clock past it, or the store already retired it): refused, and the cause named.
+    const late = await cli(['decrypt', old, '--json'], { ...profile({ previousSecret: OLD.toString('base64'), previousSecretExpiresAt: '2026-01-02T00:00:00.000Z' }), now: new Date('2026-01-03T00:00:00Z') });
+    expect([late.exitCode, late.json().error.code]).toEqual([3, 'ERR_DECRYPT_TAG']);
+    const retired = await cli(['decrypt', old, '--json'], profile({ retiredSecret: OLD.toString('base64'), retiredSecretExpiredAt: '2025-12-31T00:00:00.000Z' }));
+    expect([retired.exitCode, retired.json().error.message]).toEqual([3, expect.stringContaining('the previous secret, whose grace period ended at 2025-12-31T00:00:00.000Z')]);
+  });
+
   it('reads the token from stdin (pipe or "-")', async () => {
     expect(JSON.parse((await cli(['decrypt'], { stdin: `${GOOD}\n` })).stdout).id).toBe('user_123');
     expect(JSON.parse((await cli(['decrypt', '-'], { stdin: GOOD })).stdout).id).toBe('user_123');
@@ -64,7 +80,7 @@ describe('decrypt', () => {
     expect([twice.exitCode, twice.json().error.code]).toEqual([2, 'ERR_STDIN_TWICE']);
   });
 
-  it("a tag failure names the other profile's or the previous key that opens the token", async () => {
+  it("a tag failure names the other profile's key that opens the token; the previous one in its grace opens it", async () => {
     const other = Buffer.alloc(32, 0x33);
     const old = Buffer.alloc(32, 0x44);
     const profiles = {
@@ -77,7 +93,7 @@ describe('decrypt', () => {
     expect(a.json().error.message).toContain('profile "eu"');
     expect(a.stdout).not.toContain('"u"');
     const b = await runCli(['decrypt', seal('{"id":"u"}', { key: old }), '--json'], createTestCtx({ profiles, activeProfile: 'web' }));
-    expect(b.json().error.message).toContain('previous secret');
+    expect([b.exitCode, b.json().warnings[0].code]).toEqual([0, 'PREVIOUS_SECRET']);
     const c = await runCli(['decrypt', seal('{"id":"u"}', { key: Buffer.alloc(32, 0x55) }), '--json'], createTestCtx({ profiles, activeProfile: 'web' }));
     expect(c.json().error.hint).toMatch(/Wrong key/);
   });

@@ -66,12 +66,26 @@ export async function runDecrypt(opts: DecryptOptions, ctx: Ctx): Promise<Decryp
   if (token === '') {
     throw new UsageError('ERR_DECRYPT_TOKEN_REQUIRED', fromStdin ? 'No token: stdin was empty.' : 'No token.', { hint: 'Pass it: `chatid decrypt <token>`, or pipe it in.' });
   }
-  const [{ otherTeamWebKeys, resolveTeamWebKey }, { decryptTeamWeb }] = await Promise.all([import('../encrypt/key.js'), import('../../core/teamweb-decrypt.js')]);
+  const [{ otherTeamWebKeys, previousTeamWebKey, resolveTeamWebKey }, { decryptTeamWeb }] = await Promise.all([import('../encrypt/key.js'), import('../../core/teamweb-decrypt.js')]);
   const { key, settings } = await resolveTeamWebKey(ctx, opts);
   try {
     return decryptTeamWeb(key, token);
   } catch (err) {
     if (!(err instanceof VerificationError) || err.code !== 'ERR_DECRYPT_TAG') throw err;
+    // During the grace period of a rotation the previous secret still counts (as in token verify).
+    const previous = previousTeamWebKey(settings, ctx.clock.now());
+    if (previous) {
+      let opened: ReturnType<typeof decryptTeamWeb> | undefined;
+      try {
+        opened = decryptTeamWeb(previous.key, token);
+      } catch (e) {
+        if ((e as { code?: string }).code !== 'ERR_DECRYPT_TAG') throw e; // it opened: its own problem is the answer
+      }
+      if (opened) {
+        const warning = { code: 'PREVIOUS_SECRET' as const, message: `Decrypted with the previous secret, accepted until ${previous.until} (the grace period of the last rotation): the server that makes these tokens still uses it; deploy the current secret there.` };
+        return { payload: opened.payload, warnings: [warning, ...opened.warnings] };
+      }
+    }
     // Prove which other key made the token, if one of ours did; the payload stays unshown.
     for (const other of await otherTeamWebKeys(ctx, settings)) {
       try {

@@ -23,6 +23,17 @@ export async function resolveTeamWebKey(ctx: Ctx, flags: SecretFlags): Promise<{
   return { key: parseTeamWebKey(secret), settings };
 }
 
+/** The profile's previous secret as a TeamWeb key while its grace period lasts, or undefined. */
+export function previousTeamWebKey(settings: Settings, now: Date): { key: Uint8Array; until: string } | undefined {
+  const prev = settings.previousSecret;
+  if (!prev || !(Date.parse(prev.expiresAt) > now.getTime())) return undefined;
+  try {
+    return { key: parseTeamWebKey(prev.value), until: prev.expiresAt };
+  } catch {
+    return undefined; // not a TeamWeb key: it cannot have made the token
+  }
+}
+
 /**
  * Keys a token may have been made with instead (decrypt's doctor): the previous secret and
  * other profiles' TeamWeb secrets, labelled. Secrets that are not TeamWeb keys are skipped.
@@ -38,6 +49,8 @@ export async function otherTeamWebKeys(ctx: Ctx, settings: Settings): Promise<Ar
     }
   };
   add(settings.previousSecret?.value, 'the previous secret (before the rotation)');
+  const retired = settings.retiredSecret;
+  add(retired?.value, `the previous secret, whose grace period ended${retired?.expiredAt ? ` at ${retired.expiredAt}` : ''} (the signer still uses the secret from before the rotation)`);
   let profiles = settings.store?.data.profiles;
   if (!profiles) {
     try {
@@ -50,6 +63,7 @@ export async function otherTeamWebKeys(ctx: Ctx, settings: Settings): Promise<Ar
     if (name === settings.profileName?.value) continue;
     add(p.secret, `the secret of profile "${name}"`);
     add(p.previousSecret, `the previous secret of profile "${name}"`);
+    add(p.retiredSecret, `the retired secret of profile "${name}"`);
   }
   return out;
 }
