@@ -34,6 +34,8 @@ export interface VerifyJwtInput {
   /** The moment to verify at, in Unix seconds (the caller's clock or `--at`). */
   now: number;
   leewaySeconds: number;
+  /** `now` is a moment the user chose (`--at`), not this machine's clock: messages say "the moment checked". */
+  momentChosen?: boolean;
 }
 
 /** The checks of `token verify`, in the order its human output lists them. */
@@ -102,7 +104,7 @@ export function verifyJwt(o: VerifyJwtInput): VerifyJwtResult {
       });
     }
   }
-  const claims = checkClaims(jwt.payload, o.provider, o.now, o.leewaySeconds);
+  const claims = checkClaims(jwt.payload, o.provider, o.now, o.leewaySeconds, o.momentChosen);
   errors.push(...claims.errors);
   for (const e of claims.errors) {
     if (e.code === 'PAYLOAD_NOT_OBJECT') Object.assign(checks, { form: 'fail', time: 'skip', userId: 'skip' });
@@ -152,7 +154,9 @@ export function macMatches(jwt: Pick<ParsedJwt, 'signingInput' | 'signature'>, k
  * inputs (a larger leeway, a scaled exp) to prove a cause.
  * @example checkClaims({ sub: 'u1', exp: 10 }, 'generic', 100, 60).errors[0].code // 'EXPIRED'
  */
-export function checkClaims(payload: unknown, provider: JwtProvider, now: number, leeway: number): { errors: JwtIssue[]; warnings: JwtIssue[] } {
+export function checkClaims(payload: unknown, provider: JwtProvider, now: number, leeway: number, momentChosen = false): { errors: JwtIssue[]; warnings: JwtIssue[] } {
+  const before = (s: number): string => `${ago(s)} ${momentChosen ? 'before the moment checked' : 'ago'}`;
+  const after = (s: number, fromNow: string): string => `${ago(s)} ${momentChosen ? 'after the moment checked' : fromNow}`;
   const errors: JwtIssue[] = [];
   const warnings: JwtIssue[] = [];
   if (!isPlainObject(payload)) {
@@ -168,13 +172,13 @@ export function checkClaims(payload: unknown, provider: JwtProvider, now: number
     else times[k] = v;
   }
   if (times.exp !== undefined && now - leeway >= times.exp) {
-    errors.push({ code: 'EXPIRED', message: `The token expired at ${iso(times.exp)} (${ago(now - times.exp)} ago; leeway ${leeway}s).` });
+    errors.push({ code: 'EXPIRED', message: `The token expired at ${iso(times.exp)} (${before(now - times.exp)}; leeway ${leeway}s).` });
   }
   if (times.nbf !== undefined && now + leeway < times.nbf) {
-    errors.push({ code: 'NOT_YET_VALID', message: `The token is not valid before ${iso(times.nbf)} (${ago(times.nbf - now)} from now; leeway ${leeway}s).` });
+    errors.push({ code: 'NOT_YET_VALID', message: `The token is not valid before ${iso(times.nbf)} (${after(times.nbf - now, 'from now')}; leeway ${leeway}s).` });
   }
   if (times.iat !== undefined && now + leeway < times.iat) {
-    errors.push({ code: 'IAT_IN_FUTURE', message: `The token says it was issued at ${iso(times.iat)}, ${ago(times.iat - now)} in the future (leeway ${leeway}s).` });
+    errors.push({ code: 'IAT_IN_FUTURE', message: `The token says it was issued at ${iso(times.iat)}, ${after(times.iat - now, 'in the future')} (leeway ${leeway}s).` });
   }
 
   const idClaims = provider === 'chatbase' ? ['user_id', 'sub'] : [ID_CLAIM[provider]];

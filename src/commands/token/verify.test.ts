@@ -55,6 +55,11 @@ describe('token verify --json', () => {
     expect([later.exitCode, later.json().errors.map((e: any) => e.code)]).toEqual([3, ['EXPIRED']]);
     const earlier = await verify([GOOD, '--at', String(NOW - 200), '--json']);
     expect(earlier.json().errors.map((e: any) => e.code)).toEqual(['IAT_IN_FUTURE']);
+    // Times are said against the moment checked, not "now".
+    expect(earlier.json().errors[0].message).toContain('2m 20s after the moment checked');
+    expect(later.json().errors[0].message).toMatch(/before the moment checked; leeway/);
+    const now = await verify([tok({ user_id: 'u', iat: NOW + 200, exp: NOW + 3600 }), '--json']);
+    expect(now.json().errors[0].message).toContain('3m 20s in the future');
   });
 
   it('CLOCK_SKEW only when the numbers prove it: an iat ahead of this clock, never with --at', async () => {

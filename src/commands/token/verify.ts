@@ -108,7 +108,7 @@ export async function runVerify(opts: VerifyOptions, ctx: Ctx): Promise<{ result
       // A malformed stored previous secret cannot have signed anything; the doctor ignores it too.
     }
   }
-  const verify = { keys, provider, now: at, leewaySeconds: leeway };
+  const verify = { keys, provider, now: at, leewaySeconds: leeway, momentChosen: atGiven !== undefined };
   const r = verifyJwt({ ...verify, token });
   // The doctor compares other profiles' secrets, which only matters for a bad signature: a
   // valid token (the common case) skips reading the store. When flags and env gave
