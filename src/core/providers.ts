@@ -48,3 +48,11 @@ export function agentIdProblem(provider: Provider, id: string): string | undefin
   if (PROVIDER_INFO[provider].numericAgentId && !/^\d+$/.test(id)) return `${PROVIDER_INFO[provider].label} agent ids are numeric, "${id}" is not`;
   return undefined;
 }
+
+/** Why `id` cannot be the user of a v2 chat or its conversations (vendors.md §3.2: `^[a-zA-Z0-9._-]{1,128}$`), or undefined. */
+export function chatUserIdProblem(id: string): string | undefined {
+  return /^[a-zA-Z0-9._-]{1,128}$/.test(id) ? undefined : `"${id}" is not a valid user id for the vendor`;
+}
+
+/** The hint for a chatUserIdProblem. */
+export const CHAT_USER_ID_HINT = 'Use 1-128 letters, digits, ".", "_" or "-" (the contact external id).';

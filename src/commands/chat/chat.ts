@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import type { Ctx } from '../../cli/context.js';
 import { UsageError } from '../../cli/errors.js';
+import { CHAT_USER_ID_HINT, chatUserIdProblem } from '../../core/providers.js';
 import { emit, info, readStdinText } from '../../cli/output.js';
 import { addVendorOptions, type VendorFlags } from '../../vendors/flags.js';
 
@@ -24,8 +25,6 @@ export interface ChatCommandResult {
   streamed: boolean;
 }
 
-/** The vendors' v2 `userId` rule (Chatbase and Bookbag). */
-const USER_ID = /^[a-zA-Z0-9._-]{1,128}$/;
 
 export function registerChat(program: Command, ctx: Ctx, runF = runChat): void {
   const cmd = program
@@ -57,9 +56,8 @@ export async function runChat(opts: ChatCommandOptions, ctx: Ctx): Promise<ChatC
   if (opts.userId === undefined && opts.conversationId === undefined) {
     throw new UsageError('ERR_CHAT_USER_REQUIRED', 'Say who is chatting: --user-id is required for a new conversation.', { hint: "Pass --user-id <the contact's external id>, or --conversation-id to continue one." });
   }
-  if (opts.userId !== undefined && !USER_ID.test(opts.userId)) {
-    throw new UsageError('ERR_CHAT_USER_ID', `--user-id "${opts.userId}" is not a valid user id for the vendor.`, { hint: 'Use 1-128 letters, digits, ".", "_" or "-" (the contact external id).' });
-  }
+  const userIdProblem = opts.userId === undefined ? undefined : chatUserIdProblem(opts.userId);
+  if (userIdProblem) throw new UsageError('ERR_CHAT_USER_ID', `--user-id ${userIdProblem}.`, { hint: CHAT_USER_ID_HINT });
   const { openAgentApi, parseNetworkFlags, resolveVendorSettings } = await import('../../vendors/factory.js');
   const settings = await resolveVendorSettings(ctx, opts);
   const client = await openAgentApi(ctx, settings, 'chat', parseNetworkFlags(opts));

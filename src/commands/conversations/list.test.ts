@@ -40,6 +40,11 @@ describe('conversations list', () => {
     ctx = createTestCtx({ env: ENV });
     expect((await runCli(['conversations', 'list', '--user-id', 'u', '--limit', '101'], ctx)).exitCode).toBe(2);
     expect((await runCli(['conversations', 'list'], ctx)).exitCode).toBe(2);
+    // The vendor's user id rule is checked here, before any request (as chat --user-id is).
+    for (const bad of ['bad id!', 'x'.repeat(129), 'a/b']) {
+      const r = await runCli(['conversations', 'list', '--user-id', bad, '--json'], ctx);
+      expect([r.exitCode, r.json().error.code, r.json().error.hint], bad).toEqual([2, 'ERR_CONVERSATIONS_USER_ID', expect.stringContaining('1-128 letters')]);
+    }
   });
   it('404 RESOURCE_NOT_FOUND keeps the vendor code', async () => {
     ctx = createTestCtx({ env: ENV });

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import type { Ctx } from '../../cli/context.js';
 import { UsageError } from '../../cli/errors.js';
+import { CHAT_USER_ID_HINT, chatUserIdProblem } from '../../core/providers.js';
 import { emit } from '../../cli/output.js';
 import { addVendorOptions, type VendorFlags } from '../../vendors/flags.js';
 
@@ -39,6 +40,8 @@ export function registerList(parent: Command, ctx: Ctx, runF = runList): void {
 }
 
 export async function runList(opts: ListOptions, ctx: Ctx): Promise<ListResult> {
+  const userIdProblem = chatUserIdProblem(opts.userId);
+  if (userIdProblem) throw new UsageError('ERR_CONVERSATIONS_USER_ID', `--user-id ${userIdProblem}.`, { hint: CHAT_USER_ID_HINT });
   const { openAgentApi, parseNetworkFlags, resolveVendorSettings } = await import('../../vendors/factory.js');
   const client = await openAgentApi(ctx, await resolveVendorSettings(ctx, opts), 'conversations', parseNetworkFlags(opts));
   const result: ListResult = { userId: opts.userId, conversations: [], nextCursor: null, hasMore: false, total: null };
