@@ -42,6 +42,7 @@ describe('conversations list', () => {
     expect((await runCli(['conversations', 'list'], ctx)).exitCode).toBe(2);
     // The vendor's user id rule is checked here, before any request (as chat --user-id is).
     for (const bad of ['bad id!', 'x'.repeat(129), 'a/b']) {
+      ctx = createTestCtx({ env: ENV });
       const r = await runCli(['conversations', 'list', '--user-id', bad, '--json'], ctx);
       expect([r.exitCode, r.json().error.code, r.json().error.hint], bad).toEqual([2, 'ERR_CONVERSATIONS_USER_ID', expect.stringContaining('1-128 letters')]);
     }
