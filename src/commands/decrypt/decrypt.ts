@@ -66,14 +66,14 @@ export async function runDecrypt(opts: DecryptOptions, ctx: Ctx): Promise<Decryp
   if (token === '') {
     throw new UsageError('ERR_DECRYPT_TOKEN_REQUIRED', fromStdin ? 'No token: stdin was empty.' : 'No token.', { hint: 'Pass it: `chatid decrypt <token>`, or pipe it in.' });
   }
-  const [{ otherTeamWebKeys, previousTeamWebKey, resolveTeamWebKey }, { decryptTeamWeb }] = await Promise.all([import('../encrypt/key.js'), import('../../core/teamweb-decrypt.js')]);
+  const [{ otherTeamWebKeys, resolveTeamWebKey }, { decryptTeamWeb }] = await Promise.all([import('../encrypt/key.js'), import('../../core/teamweb-decrypt.js')]);
   const { key, settings } = await resolveTeamWebKey(ctx, opts);
   try {
     return decryptTeamWeb(key, token);
   } catch (err) {
     if (!(err instanceof VerificationError) || err.code !== 'ERR_DECRYPT_TAG') throw err;
     // During the grace period of a rotation the previous secret still counts (as in token verify).
-    const previous = previousTeamWebKey(settings, ctx.clock.now());
+    const { previous, others } = await otherTeamWebKeys(ctx, settings);
     if (previous) {
       let opened: ReturnType<typeof decryptTeamWeb> | undefined;
       try {
@@ -87,7 +87,7 @@ export async function runDecrypt(opts: DecryptOptions, ctx: Ctx): Promise<Decryp
       }
     }
     // Prove which other key made the token, if one of ours did; the payload stays unshown.
-    for (const other of await otherTeamWebKeys(ctx, settings)) {
+    for (const other of others) {
       try {
         decryptTeamWeb(other.key, token);
       } catch (e) {

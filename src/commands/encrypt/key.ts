@@ -23,47 +23,38 @@ export async function resolveTeamWebKey(ctx: Ctx, flags: SecretFlags): Promise<{
   return { key: parseTeamWebKey(secret), settings };
 }
 
-/** The profile's previous secret as a TeamWeb key while its grace period lasts, or undefined. */
-export function previousTeamWebKey(settings: Settings, now: Date): { key: Uint8Array; until: string } | undefined {
-  const prev = settings.previousSecret;
-  if (!prev || !(Date.parse(prev.expiresAt) > now.getTime())) return undefined;
-  try {
-    return { key: parseTeamWebKey(prev.value), until: prev.expiresAt };
-  } catch {
-    return undefined; // not a TeamWeb key: it cannot have made the token
-  }
-}
-
 /**
- * Keys a token may have been made with instead (decrypt's doctor): the previous secret and
- * other profiles' TeamWeb secrets, labelled. Secrets that are not TeamWeb keys are skipped.
+ * The keys `decrypt` may try besides the one in use (see secret-history.ts): `previous`, the
+ * profile's previous secret when it is accepted now (its grace period lasts), and `others`, the
+ * keys a token may have been made with instead, labelled for the doctor's message. Secrets that
+ * are not TeamWeb keys are skipped: they cannot have made the token.
  */
-export async function otherTeamWebKeys(ctx: Ctx, settings: Settings): Promise<Array<{ key: Uint8Array; label: string }>> {
-  const out: Array<{ key: Uint8Array; label: string }> = [];
-  const add = (secret: string | undefined, label: string): void => {
-    if (!secret) return;
+export async function otherTeamWebKeys(ctx: Ctx, settings: Settings): Promise<{ previous?: { key: Uint8Array; until: string }; others: Array<{ key: Uint8Array; label: string }> }> {
+  const { secretHistory, storeForDoctor } = await import('../../cli/secret-history.js');
+  const h = secretHistory(ctx, settings, await storeForDoctor(ctx, settings, () => undefined), ctx.clock.now().getTime() / 1000);
+  const others: Array<{ key: Uint8Array; label: string }> = [];
+  const keyOf = (secret: string): Uint8Array | undefined => {
     try {
-      out.push({ key: parseTeamWebKey(secret), label });
+      return parseTeamWebKey(secret);
     } catch {
-      // not a TeamWeb key: cannot have made this token
+      return undefined; // not a TeamWeb key
     }
   };
-  add(settings.previousSecret?.value, 'the previous secret (before the rotation)');
-  const retired = settings.retiredSecret;
-  add(retired?.value, `the previous secret, whose grace period ended${retired?.expiredAt ? ` at ${retired.expiredAt}` : ''} (the signer still uses the secret from before the rotation)`);
-  let profiles = settings.store?.data.profiles;
-  if (!profiles) {
-    try {
-      profiles = (await (await ctx.store()).read()).profiles;
-    } catch {
-      profiles = {};
-    }
+  const add = (secret: string | undefined, label: string): void => {
+    const key = secret === undefined ? undefined : keyOf(secret);
+    if (key) others.push({ key, label });
+  };
+  const p = h.previous;
+  const prevKey = p ? keyOf(p.value) : undefined;
+  const until = settings.previousSecret?.expiresAt;
+  const previous = p?.accepted && prevKey && until ? { key: prevKey, until } : undefined;
+  if (p && !previous) {
+    add(p.value, p.graceEnded === undefined ? 'the previous secret (before the rotation)' : `the previous secret, whose grace period ended${p.graceEnded ? ` at ${p.graceEnded}` : ''} (the signer still uses the secret from before the rotation)`);
   }
-  for (const [name, p] of Object.entries(profiles)) {
-    if (name === settings.profileName?.value) continue;
-    add(p.secret, `the secret of profile "${name}"`);
-    add(p.previousSecret, `the previous secret of profile "${name}"`);
-    add(p.retiredSecret, `the retired secret of profile "${name}"`);
+  for (const o of h.others) {
+    add(o.secret, `the secret of profile "${o.name}"`);
+    add(o.previousSecret, `the previous secret of profile "${o.name}"`);
+    add(o.retiredSecret, `the retired secret of profile "${o.name}"`);
   }
-  return out;
+  return previous ? { previous, others } : { others };
 }

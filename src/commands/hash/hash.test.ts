@@ -104,6 +104,12 @@ describe('hash', () => {
     const causes = r.json().causes;
     expect(causes.map((c: { code: string }) => c.code)).toEqual(['SIGNED_WITH_PREVIOUS_SECRET']);
     expect(causes[0].message).toBe('The hash was computed with the previous secret, whose grace period ended at 2025-12-31T23:59:59.000Z. Your server still uses the secret from before the rotation.');
+    // With CHATID_SECRET in use (the store is then not read for settings), the active profile's
+    // previous secret is still its previous secret, not "another profile's".
+    for (const prof of [profiles, { p: { provider: 'chatbase' as const, secret: S, retiredSecret: OLD } }]) {
+      const env = await runCli(['hash', 'user_123', '--expect', hm(OLD, 'user_123'), '--json'], createTestCtx({ env: { CHATID_SECRET: S }, profiles: prof, activeProfile: 'p' }));
+      expect(env.json().causes.map((c: { code: string }) => c.code)).toEqual(['SIGNED_WITH_PREVIOUS_SECRET']);
+    }
     // Another profile's retired secret is searched too.
     const others = { ...profiles, q: { provider: 'chatbase' as const, secret: 'sk_q', retiredSecret: 'sk_q_retired' } };
     const q = await runCli(['hash', 'user_123', '--expect', hm('sk_q_retired', 'user_123'), '--json'], createTestCtx({ profiles: others, activeProfile: 'p' }));

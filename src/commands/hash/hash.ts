@@ -126,19 +126,15 @@ export async function runHash(opts: HashOptions, ctx: Ctx): Promise<HashResult |
   if (expected === '') throw new UsageError('ERR_HASH_EXPECT_EMPTY', '--expect is empty.', { hint: 'Pass the hash your backend produced.' });
   if (hashesEqual(hash, expected)) return { userId, hash, match: true, causes: [] };
 
-  const { diagnoseHash } = await import('../../core/doctor.js');
-  const others = await otherProfiles(settings, ctx);
+  const [{ diagnoseHash }, { candidateInput, secretHistory, storeForDoctor }] = await Promise.all([import('../../core/doctor.js'), import('../../cli/secret-history.js')]);
+  const data = await storeForDoctor(ctx, settings, (m) => verbose(ctx, m));
+  const history = secretHistory(ctx, settings, data, ctx.clock.now().getTime() / 1000);
   const causes = diagnoseHash({
     key,
     userId,
     expected,
     ...(opts.email !== undefined ? { email: opts.email } : {}),
-    secrets: {
-      secret,
-      ...previousSecretInput(settings),
-      ...(settings.apiKey ? { apiKey: settings.apiKey.value } : {}),
-      otherProfiles: others,
-    },
+    secrets: candidateInput(secret, history, settings.apiKey?.value),
   });
   const result: HashResult = { userId, hash, match: false, causes };
   Object.defineProperty(result, 'context', {
@@ -173,16 +169,6 @@ function refuseProviderWithoutHash(flag: string | undefined, settings: Settings)
   throw new UsageError('ERR_HASH_PROVIDER', `The provider is ${PROVIDER_INFO[provider].label} (from ${from}), which has no HMAC user hash: ${mechanism}.`, { hint: `${hint} ${generic}` });
 }
 
-/**
- * The profile's previous secret for the doctor: the one in its grace period, else the retired
- * one (grace over, kept for diagnosis), with when its grace ended so the cause can say so.
- */
-function previousSecretInput(s: Settings): { previousSecret?: string; previousSecretGraceEnded?: string } {
-  if (s.previousSecret) return { previousSecret: s.previousSecret.value };
-  if (s.retiredSecret) return { previousSecret: s.retiredSecret.value, previousSecretGraceEnded: s.retiredSecret.expiredAt ?? '' };
-  return {};
-}
-
 async function readUserId(opts: HashOptions, ctx: Ctx, fromStdin: boolean): Promise<string> {
   if (!fromStdin) {
     if (opts.userId === undefined || opts.userId === '') {
@@ -191,31 +177,6 @@ async function readUserId(opts: HashOptions, ctx: Ctx, fromStdin: boolean): Prom
     return opts.userId;
   }
   return readUserIdFromStdin(ctx, { command: 'hash', code: 'ERR_HASH' });
-}
-
-/** Other profiles' secrets and keys for the doctor; the store is opened only now, and a broken one is skipped. */
-async function otherProfiles(settings: Settings, ctx: Ctx): Promise<Array<{ name: string; secret?: string; previousSecret?: string; retiredSecret?: string; apiKey?: string }>> {
-  let data = settings.store?.data;
-  if (!data) {
-    try {
-      data = await (await ctx.store()).read();
-    } catch (err) {
-      verbose(ctx, `the doctor skips other profiles: the store cannot be read (${(err as Error).message})`);
-      return [];
-    }
-  }
-  const current = settings.profileName?.value;
-  const out = [];
-  for (const [name, p] of Object.entries(data.profiles)) {
-    if (name === current) continue;
-    const o: { name: string; secret?: string; previousSecret?: string; retiredSecret?: string; apiKey?: string } = { name };
-    if (p.secret) o.secret = p.secret;
-    if (p.previousSecret) o.previousSecret = p.previousSecret;
-    if (p.retiredSecret) o.retiredSecret = p.retiredSecret;
-    if (p.apiKey) o.apiKey = p.apiKey;
-    out.push(o);
-  }
-  return out;
 }
 
 async function hashBatch(source: string, key: Uint8Array, ctx: Ctx): Promise<HashBatchResult> {

@@ -3,11 +3,8 @@ import type { Ctx } from '../../cli/context.js';
 import { ExitCode, ExitWithCode } from '../../cli/errors.js';
 import { emit, verbose } from '../../cli/output.js';
 import { SECRET_OPTION_HELP } from '../../cli/secret-input.js';
-import type { Settings } from '../../cli/settings.js';
 import type { JwtProvider } from '../../core/jwt-claims.js';
 import type { JwtCheck, JwtCheckStatus, JwtIssue } from '../../core/jwt-verify.js';
-import type { SecretCandidateInput } from '../../core/secret-candidates.js';
-import type { Profile } from '../../store/types.js';
 import { renderClaims } from './render-claims.js';
 import { asJwtProvider, parseAt, parseLeeway, readTokenInput, resolveTokenSettings } from './shared.js';
 
@@ -92,15 +89,17 @@ export async function runVerify(opts: VerifyOptions, ctx: Ctx): Promise<{ result
   // The clock is read once every input is in (stdin, a secret prompt): a token piped from
   // `token sign` was made before this moment, never after it.
   const at = atGiven ?? ctx.clock.now().getTime() / 1000;
-  const [{ parseSecretKey }, { verifyJwt }, { diagnoseJwt }] = await Promise.all([
+  const [{ parseSecretKey }, { verifyJwt }, { diagnoseJwt }, { candidateInput, secretHistory, storeForDoctor }] = await Promise.all([
     import('../../core/secret-key.js'),
     import('../../core/jwt-verify.js'),
     import('../../core/jwt-causes.js'),
+    import('../../cli/secret-history.js'),
   ]);
   const keys: Array<{ label: 'current' | 'previous'; bytes: Uint8Array }> = [{ label: 'current', bytes: parseSecretKey(secret).bytes }];
   // The previous secret counts only while its grace period lasts at the moment checked (--at):
   // a retired one too, when --at goes back into its grace period.
-  const previous = previousOf(settings, at);
+  let history = secretHistory(ctx, settings, settings.store?.data, at);
+  const previous = history.previous;
   if (previous?.accepted) {
     try {
       keys.push({ label: 'previous', bytes: parseSecretKey(previous.value).bytes });
@@ -113,62 +112,12 @@ export async function runVerify(opts: VerifyOptions, ctx: Ctx): Promise<{ result
   // The doctor compares other profiles' secrets, which only matters for a bad signature: a
   // valid token (the common case) skips reading the store. When flags and env gave
   // everything, a missing or unreadable store must not stop the verification itself.
-  let profiles = settings.store?.data.profiles;
-  if (!profiles && !r.valid) {
-    try {
-      profiles = (await (await ctx.store()).read()).profiles;
-    } catch (err) {
-      verbose(ctx, `store not read for the doctor: ${(err as Error).message}`);
-    }
-  }
-  const causes = diagnoseJwt({ verify, token, result: r, secrets: secretSearch(settings, secret, previous, profiles ?? {}), momentChosen: atGiven !== undefined });
+  if (!settings.store && !r.valid) history = secretHistory(ctx, settings, await storeForDoctor(ctx, settings, (m) => verbose(ctx, m)), at);
+  const causes = diagnoseJwt({ verify, token, result: r, secrets: candidateInput(secret, history, settings.apiKey?.value), momentChosen: atGiven !== undefined });
   return {
     result: { valid: r.valid, header: r.header, payload: r.payload, secret: r.secret, errors: r.errors, warnings: r.warnings, causes },
     context: { provider, at, atGiven: atGiven !== undefined, leeway, hasPrevious: keys.length > 1, checks: r.checks },
   };
-}
-
-/** The profile's previous secret (in its grace period now, or retired), and whether it is accepted at `at`. */
-interface PreviousSecret {
-  value: string;
-  accepted: boolean;
-  /** When not accepted: when its grace period ended (ISO 8601), '' when the store does not say. */
-  graceEnded?: string;
-}
-
-function previousOf(s: Settings, at: number): PreviousSecret | undefined {
-  const p = s.previousSecret ? { value: s.previousSecret.value, end: s.previousSecret.expiresAt } : s.retiredSecret ? { value: s.retiredSecret.value, end: s.retiredSecret.expiredAt } : undefined;
-  if (!p) return undefined;
-  const end = p.end !== undefined ? Date.parse(p.end) / 1000 : Number.NaN;
-  if (end > at) return { value: p.value, accepted: true };
-  return { value: p.value, accepted: false, graceEnded: Number.isNaN(end) ? '' : new Date(end * 1000).toISOString() };
-}
-
-/** The secrets the doctor may try: the profile's previous one and every other profile's. */
-function secretSearch(s: Settings, secret: string, previous: PreviousSecret | undefined, profiles: Record<string, Profile>): SecretCandidateInput {
-  const input: SecretCandidateInput = { secret };
-  if (previous) {
-    input.previousSecret = previous.value;
-    if (previous.graceEnded !== undefined) input.previousSecretGraceEnded = previous.graceEnded;
-  } else {
-    // The secret came from a flag or CHATID_SECRET: the profile's previous secret was not a key, but may have signed.
-    const prev = s.profile?.previousSecret ?? s.profile?.retiredSecret;
-    if (prev) input.previousSecret = prev;
-  }
-  if (s.apiKey) input.apiKey = s.apiKey.value;
-  const current = s.profileName?.value;
-  const others: NonNullable<SecretCandidateInput['otherProfiles']>[number][] = [];
-  for (const [name, p] of Object.entries(profiles)) {
-    // The active profile's own secret counts as "another" when the secret came from a flag or env.
-    if (name === current && s.secret?.source === 'profile') continue;
-    const o: (typeof others)[number] = { name };
-    if (p.secret) o.secret = p.secret;
-    if (p.previousSecret && name !== current) o.previousSecret = p.previousSecret;
-    if (p.retiredSecret && name !== current) o.retiredSecret = p.retiredSecret;
-    others.push(o);
-  }
-  if (others.length) input.otherProfiles = others;
-  return input;
 }
 
 const CHECKS: ReadonlyArray<{ check: JwtCheck; label: (v: VerifyContext) => string }> = [
