@@ -71,7 +71,7 @@ const ROWS: Row[] = [
   { name: 'server hashed the Latin-1 bytes of the id', userId: 'Jos\u00e9', expected: hex(hmac(SECRET, Buffer.from('Jos\u00e9', 'latin1'))), codes: ['USER_ID_ENCODING'], mentions: 'Latin-1' },
   { name: 'server hashed the Windows-1252 bytes (curly apostrophe)', userId: 'O\u2019Brien', expected: hex(hmac(SECRET, Buffer.from([0x4f, 0x92, 0x42, 0x72, 0x69, 0x65, 0x6e]))), codes: ['USER_ID_ENCODING'], mentions: 'Windows-1252' },
   { name: 'server read the UTF-8 id as Latin-1 (mojibake)', userId: 'Jos\u00e9', expected: hex(hmac(SECRET, 'Jos\u00c3\u00a9')), codes: ['USER_ID_ENCODING'], mentions: 'mojibake' },
-  { name: 'id given to chatid as mojibake', userId: 'Jos\u00c3\u00a9', expected: hex(hmac(SECRET, 'Jos\u00e9')), codes: ['USER_ID_ENCODING'], mentions: 'The id you gave chatid is mojibake' },
+  { name: 'id given to chatid as mojibake', userId: 'Jos\u00c3\u00a9', expected: hex(hmac(SECRET, 'Jos\u00e9')), codes: ['USER_ID_ENCODING'], mentions: 'either the id you gave is mojibake (UTF-8 read as Latin-1; the real id is "José"), or the server hashed Latin-1 bytes' },
   { name: 'email hashed instead of the id', email: 'Ann@Example.com', expected: hex(hmac(SECRET, 'Ann@Example.com')), codes: ['HASHED_EMAIL'] },
   { name: 'normalized email hashed', email: ' Ann@Example.com', expected: hex(hmac(SECRET, 'ann@example.com')), codes: ['HASHED_EMAIL'] },
   // Digest presentation

@@ -378,8 +378,8 @@ function messageVariants(userId: string, email: string | undefined): Variant[] {
     if (text === undefined || text === userId) continue;
     add(text, {
       code: 'USER_ID_ENCODING',
-      message: `The id you gave chatid is mojibake: UTF-8 bytes read as ${name}. The hash was computed over the id they spell, ${JSON.stringify(text)}.`,
-      fix: `Give chatid (and the widget) the id decoded as UTF-8 (${JSON.stringify(text)}); check the charset of the file, terminal or database you copied it from.`,
+      message: `The hash was computed over the ${name} bytes of the id you gave chatid, which are the UTF-8 bytes of ${JSON.stringify(text)}: either the id you gave is mojibake (UTF-8 read as ${name}; the real id is ${JSON.stringify(text)}), or the server hashed ${name} bytes. The hash proves the bytes, not which side is wrong.`,
+      fix: `If the id is really ${JSON.stringify(text)}, give chatid (and the widget) that, and check the charset of the file, terminal or database you copied it from; if the id is ${JSON.stringify(userId)}, make the server hash its UTF-8 bytes.`,
     });
   }
 

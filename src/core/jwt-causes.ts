@@ -69,7 +69,9 @@ export function diagnoseJwt(o: DiagnoseJwtInput): JwtCause[] {
     if (!o.momentChosen && codes.has('IAT_IN_FUTURE') && typeof iat === 'number' && iat - now <= leewaySeconds + CLOCK_SKEW_WINDOW_SECONDS) {
       const atSigner = new Set(checkClaims(payload, provider, iat, leewaySeconds).errors.map((e) => e.code));
       const explained = ['IAT_IN_FUTURE', 'NOT_YET_VALID'].filter((c) => codes.has(c) && !atSigner.has(c));
-      if (explained.includes('IAT_IN_FUTURE')) causes.push({ code: 'CLOCK_SKEW', message: skewMessage(iat, now, explained.includes('NOT_YET_VALID')) });
+      // "--leeway accepts it" only when the skew is all that is wrong with the token.
+      const all = [...codes].every((c) => explained.includes(c));
+      if (explained.includes('IAT_IN_FUTURE')) causes.push({ code: 'CLOCK_SKEW', message: skewMessage(iat, now, explained.includes('NOT_YET_VALID'), all) });
     }
     // EXP_IN_MILLISECONDS: read as milliseconds, the NumericDate lands near now.
     for (const k of ['exp', 'iat', 'nbf'] as const) {
@@ -141,9 +143,10 @@ function secretCauseMessage(c: SecretCandidate): string {
   }
 }
 
-function skewMessage(iat: number, now: number, nbfToo: boolean): string {
+function skewMessage(iat: number, now: number, nbfToo: boolean, all: boolean): string {
   const ahead = iat - now;
-  return `The signer's clock is ahead of this machine's by at least ${ago(ahead)}: the token says it was issued at ${iso(iat)}, and this machine's clock read ${iso(now)} when checking${nbfToo ? ' (which also explains the nbf error)' : ''}. Sync both clocks with NTP; meanwhile --leeway ${Math.ceil(ahead)}s accepts it.`;
+  const meanwhile = all ? 'accepts it' : `clears the ${nbfToo ? 'iat and nbf errors' : 'iat error'} (the other errors remain)`;
+  return `The signer's clock is ahead of this machine's by at least ${ago(ahead)}: the token says it was issued at ${iso(iat)}, and this machine's clock read ${iso(now)} when checking${nbfToo ? ' (which also explains the nbf error)' : ''}. Sync both clocks with NTP; meanwhile --leeway ${Math.ceil(ahead)}s ${meanwhile}.`;
 }
 
 /** Id-like claims users put under the wrong name, in the order they are checked. */

@@ -89,7 +89,8 @@ export function coerceAttribute(cell: string, type: AttributeType): { ok: true; 
       // machine's time zone, or read from garbage ("x 5" is 2001-05-01).
       const t = cell.trim();
       const iso = ISO_DATE.exec(t);
-      if (!iso) return { ok: false, code: RowCode.dateInvalid, message: `"${cell}" is not an ISO 8601 date (write it as 2024-05-31 or 2024-05-31T12:00:00Z; other forms are ambiguous or depend on the time zone).` };
+      // -000000 is no year in ISO 8601 (year 0 is +000000), and Date reads it as 2001.
+      if (!iso || iso[1] === '-000000') return { ok: false, code: RowCode.dateInvalid, message: `"${cell}" is not an ISO 8601 date (write it as 2024-05-31 or 2024-05-31T12:00:00Z; other forms are ambiguous or depend on the time zone).` };
       if (iso[4] !== undefined && iso[5] === undefined) {
         return { ok: false, code: RowCode.dateInvalid, message: `"${cell}" has a time but no time zone (add Z for UTC or an offset, e.g. ${t}Z or ${t}+02:00).` };
       }

@@ -155,7 +155,7 @@ describe('coercion', () => {
     }
     expect(coerceAttribute('2024-02-30', 'date')).toMatchObject({ message: '"2024-02-30" is not a day of the calendar (2024-02 has no day 30).' });
     // Other forms Date reads: ambiguous, in the machine's time zone, or made from garbage.
-    for (const bad of ['2024/02/30', '2024/05/31', '05/31/2024', '30 Feb 2024', 'May 31 2024', 'Fri, 31 May 2024 12:00:00 GMT', '1 2 3', 'x 5', '2024', '2024-5-3', '2024-05-31T12']) {
+    for (const bad of ['2024/02/30', '2024/05/31', '05/31/2024', '30 Feb 2024', 'May 31 2024', 'Fri, 31 May 2024 12:00:00 GMT', '1 2 3', 'x 5', '2024', '2024-5-3', '2024-05-31T12', '-000000-01-01']) {
       expect(coerceAttribute(bad, 'date'), bad).toMatchObject({ ok: false, code: 'ATTR_DATE_INVALID', message: expect.stringContaining('is not an ISO 8601 date') });
     }
     for (const bad of ['2024-05-31T12:00', '2024-05-31 12:00:00', '2024-05-31T12:00:00.5']) {

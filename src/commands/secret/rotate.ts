@@ -53,10 +53,10 @@ Examples:
   $ chatid secret rotate --secret-file new.key --grace 7d
   $ chatid secret rotate --generate --grace 0 --json   # no grace: the old secret is dropped now
 
-While the grace period lasts, \`token verify\` and \`hash --expect\` also accept the previous secret.
-After it, the old secret is no longer accepted but stays stored (as the retired secret) so
-that \`token verify\` and \`hash --expect\` can still say a signer uses it, until the next
-rotation replaces it. --grace 0 keeps nothing.`,
+While the grace period lasts, \`token verify\` and \`decrypt\` also accept the previous secret
+(with a warning), and \`hash --expect\` names it as the cause of a mismatch. After it, the old
+secret is no longer accepted but stays stored (as the retired secret) so that the doctors can
+still say a signer uses it, until the next rotation replaces it. --grace 0 keeps nothing.`,
     )
     .action(async (flags: RotateOptions) => {
       emit(ctx, await runF(flags, ctx), renderRotate);

@@ -48,10 +48,10 @@ describe('token sign: flags → options', () => {
     }
     await expect(parse(['sign', 'a', '--claim-json', 'x=1.7e308'])).resolves.toBeDefined();
     // An integer JSON.parse would round: refused with the value it would have become.
-    for (const [v, tok] of [['99999999999999999999', '99999999999999999999'], ['{"ids":[1,-9007199254740993]}', '-9007199254740993']]) {
+    for (const [v, tok] of [['99999999999999999999', '99999999999999999999'], ['{"ids":[1,-9007199254740993]}', '-9007199254740993'], ['9007199254740993', '9007199254740993']]) {
       await expect(parse(['sign', 'a', '--claim-json', `x=${v}`]), v).rejects.toMatchObject({ code: 'ERR_TOKEN_CLAIM_JSON', message: expect.stringContaining(`the integer ${tok} has more digits`), hint: expect.stringContaining(`"${tok}"`) });
     }
-    for (const v of ['9007199254740991', '"99999999999999999999"', '{"a\\"":"1234567890123456789012"}', '1.5e30', '[0.30000000000000004]']) {
+    for (const v of ['9007199254740991', '18014398509481984', '"99999999999999999999"', '{"a\\"":"1234567890123456789012"}', '1.5e30', '[0.30000000000000004]']) {
       await expect(parse(['sign', 'a', '--claim-json', `x=${v}`]), v).resolves.toBeDefined();
     }
     await expect(parse(['sign', 'a', '--stripe-account', 'bad'])).rejects.toMatchObject({ code: 'ERR_TOKEN_FLAG_FORMAT', hint: 'Example: --stripe-account default=cus_123' });

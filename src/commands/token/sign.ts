@@ -43,7 +43,8 @@ function finiteThroughout(v: unknown): boolean {
 export function inexactInteger(text: string): string | undefined {
   for (const m of text.matchAll(/"(?:[^"\\]|\\.)*"|-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?/g)) {
     const tok = m[0];
-    if (/^-?\d+$/.test(tok) && !Number.isSafeInteger(Number(tok))) return tok;
+    // Exactly held or not, as integers: 18014398509481984 (2^54) is exact, 9007199254740993 is not.
+    if (/^-?\d+$/.test(tok) && BigInt(tok) !== BigInt(Number(tok))) return tok;
   }
   return undefined;
 }
@@ -137,7 +138,7 @@ export function parseSignFlags(userIdArg: string | undefined, f: Record<string, 
     const inexact = inexactInteger(v);
     if (inexact !== undefined) {
       throw new UsageError('ERR_TOKEN_CLAIM_JSON', `--claim-json ${k}=${v}: the integer ${inexact} has more digits than a JSON number keeps exactly (it would be signed as ${String(Number(inexact))}).`, {
-        hint: `Write it as a string: --claim-json '${k}="${inexact}"', or keep integers within ±${Number.MAX_SAFE_INTEGER}.`,
+        hint: `Write it as a string: --claim-json '${k}="${inexact}"'; integers up to ±${Number.MAX_SAFE_INTEGER} are always kept exactly.`,
       });
     }
     claims.push([k, value]);

@@ -69,6 +69,10 @@ describe('token verify --json', () => {
     expect([past.exitCode, past.json().errors.map((e: any) => e.code), past.json().causes]).toEqual([3, ['IAT_IN_FUTURE'], []]);
     const ahead = await verify([tok({ user_id: 'u', iat: NOW + 150, exp: NOW + 3600 }), '--json']);
     expect(ahead.json().causes).toEqual([{ code: 'CLOCK_SKEW', message: expect.stringContaining("The signer's clock is ahead of this machine's by at least 2m 30s") }]);
+    expect(ahead.json().causes[0].message).toMatch(/--leeway 150s accepts it\.$/);
+    // With a wrong secret as well, the leeway clears only the iat error.
+    const twoFaults = await verify([tok({ user_id: 'u', iat: NOW + 150, exp: NOW + 3600 }, 'another-secret-0123456789abcdef0123'), '--json']);
+    expect(twoFaults.json().causes.find((c: any) => c.code === 'CLOCK_SKEW').message).toMatch(/--leeway 150s clears the iat error \(the other errors remain\)\.$/);
     const human = await verify([tok({ user_id: 'u', iat: NOW, exp: NOW + 3600 }), '--at', String(NOW - 300)]);
     expect(human.stdout).not.toContain('CLOCK_SKEW');
   });
@@ -142,6 +146,13 @@ describe('token verify --json', () => {
     const r = await verify([tok({ user_id: 'u', exp: NOW + 600 }, OLD), '--profile', 'prod', '--json'], { profiles });
     expect(r.exitCode).toBe(3);
     expect(r.json().causes).toEqual([{ code: 'SIGNED_WITH_PREVIOUS_SECRET', message: expect.stringContaining('came from a flag or CHATID_SECRET') }]);
+  });
+
+  it('with CHATID_SECRET in use, a retired secret of the active profile is named with when its grace ended (not "verify without CHATID_SECRET")', async () => {
+    const profiles = { prod: { provider: 'chatbase' as const, secret: SECRET, retiredSecret: OLD, retiredSecretExpiredAt: '2025-12-31T23:00:00.000Z' } };
+    // The store is not read for settings (the secret and provider come from the environment).
+    const r = await runCli(['token', 'verify', tok({ user_id: 'u', exp: NOW + 600 }, OLD), '--json'], createTestCtx({ env: { CHATID_SECRET: SECRET, CHATID_PROVIDER: 'chatbase' }, profiles, activeProfile: 'prod' }));
+    expect(r.json().causes).toEqual([{ code: 'SIGNED_WITH_PREVIOUS_SECRET', message: expect.stringContaining('whose grace period ended at 2025-12-31T23:00:00.000Z, so it is no longer accepted') }]);
   });
 
   it("names the other profile whose secret signed the token", async () => {
