@@ -194,11 +194,14 @@ export async function startSandbox(o: SandboxOptions = {}): Promise<Sandbox> {
   // One listener per waiting request: no limit (the default 10 warned of a leak that is none).
   setMaxListeners(0, stopping.signal);
 
-  function rateHeaders(family: Family, d: RateDecision, at: number): Record<string, string> {
-    if (family === 'replyful') {
-      return { 'RateLimit-Limit': String(d.limit), 'RateLimit-Remaining': String(d.remaining), 'RateLimit-Reset': String(Math.max(0, Math.ceil((d.resetAt - at) / 1000))) };
-    }
-    return { 'X-RateLimit-Limit': String(d.limit), 'X-RateLimit-Remaining': String(d.remaining), 'X-RateLimit-Reset': String(d.resetAt) };
+  /** The vendor's rate-limit headers; without a limit (an injected 429 with the limiter off) no `*-Limit` one, since there is none to name. */
+  function rateHeaders(family: Family, d: Pick<RateDecision, 'remaining' | 'resetAt'> & { limit: number | undefined }, at: number): Record<string, string> {
+    const replyful = family === 'replyful';
+    const h: Record<string, string> = {};
+    if (d.limit !== undefined) h[replyful ? 'RateLimit-Limit' : 'X-RateLimit-Limit'] = String(d.limit);
+    h[replyful ? 'RateLimit-Remaining' : 'X-RateLimit-Remaining'] = String(d.remaining);
+    h[replyful ? 'RateLimit-Reset' : 'X-RateLimit-Reset'] = replyful ? String(Math.max(0, Math.ceil((d.resetAt - at) / 1000))) : String(d.resetAt);
+    return h;
   }
 
   function reset(res: ServerResponse): void {
@@ -295,8 +298,9 @@ export async function startSandbox(o: SandboxOptions = {}): Promise<Sandbox> {
       return finish(0);
     }
     if (fault === '429') {
-      // Consistent with Retry-After, for clients that wait for the reset header instead.
-      const d: RateDecision = { allowed: false, limit: limiter?.limit ?? 100, remaining: 0, resetAt: at + retryAfterSeconds * 1000, retryAfterSeconds };
+      // Remaining and reset consistent with Retry-After, for clients that wait for the reset
+      // header instead; the limit only when one is set (`--rate-limit off` has none to name).
+      const d = { limit: limiter?.limit, remaining: 0, resetAt: at + retryAfterSeconds * 1000 };
       return fail('rate-limit', { ...rateHeaders(family, d, at), 'Retry-After': retryAfter(retryAfterSeconds, at) });
     }
     if (fault === '500') return fail('server');

@@ -2,10 +2,21 @@
  * The checkpoint of contacts sync: which batches the vendor acknowledged, the counts so far
  * and how long the report was at that moment. Written atomically (temp file + rename, 0600)
  * after every acknowledged batch, so a crash or SIGKILL leaves the last good state.
+ *
+ * One run at a time owns a checkpoint: it holds `<checkpoint>.lock` (created exclusively,
+ * naming its process) from before the scan to its end. A second run of the same file refuses
+ * instead of starting over under the first one; the lock of a run that died (SIGKILL, power
+ * loss) is taken over at once, since its process is gone.
  */
 import { randomBytes } from 'node:crypto';
-import { open, readdir, readFile, rename, rm } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
+import { link, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import { basename, dirname, join } from 'node:path';
+// Whether another process is alive is a fact of the OS, not an input a test swaps (tests
+// inject a ProcessProbe instead); STYLE §3 keeps `process` in the context, and Ctx has no
+// process ids, so the real probe reads them here.
+import { kill, pid as ownPid } from 'node:process';
 import { StoreError, UsageError } from '../cli/errors.js';
 
 /**
@@ -62,8 +73,10 @@ export async function saveCheckpoint(path: string, cp: Checkpoint): Promise<void
   try {
     await writeFileAtomic(path, `${JSON.stringify(cp)}\n`);
   } catch (err) {
+    // ENOENT in a directory that is there: the temp file was removed under this run.
+    const vanished = (err as NodeJS.ErrnoException).code === 'ENOENT' && (await stat(dirname(path)).then((st) => st.isDirectory(), () => false));
     throw new StoreError('ERR_SYNC_CHECKPOINT_WRITE', `Cannot write the checkpoint ${path}: ${(err as Error).message}.`, {
-      hint: 'Pass --checkpoint <path> in a writable directory.',
+      hint: vanished ? `Something removed files next to the checkpoint while it was written; keep other programs out of ${dirname(path)} during a sync.` : 'Pass --checkpoint <path> in a writable directory.',
       cause: err,
     });
   }
@@ -99,7 +112,11 @@ export async function loadCheckpoint(path: string): Promise<Checkpoint | undefin
   }
 }
 
-/** Remove the checkpoint and any temp file a killed writer left next to it. */
+/**
+ * Remove the checkpoint and any temp file a killed writer left next to it. Only called by the
+ * run holding the checkpoint's lock: the temp files beside it are then its own (all written
+ * by now) or those of runs that died, never those of a live run.
+ */
 export async function removeCheckpoint(path: string): Promise<void> {
   await rm(path, { force: true });
   const dir = dirname(path);
@@ -132,4 +149,160 @@ export class DoneSet {
   private advance(): void {
     while (this.above.delete(this.below)) this.below++;
   }
+}
+
+/** What a checkpoint's lock file says about the run holding it. */
+export interface LockOwner {
+  pid: number;
+  host: string;
+  /** A stamp of the process's start (Linux: its start time in /proc), so a reused pid is told apart; null if unknown. */
+  start: string | null;
+  /** The input being synced, for the message a second run shows. */
+  input: string;
+  since: string;
+  token: string;
+}
+
+/** How the lock tells a live holder from a dead one; tests pass their own. */
+export interface ProcessProbe {
+  pid: number;
+  host: string;
+  /** Whether a process with this id exists on this host. */
+  alive(pid: number): boolean;
+  /** The start stamp of that process (see LockOwner.start), or null if this OS does not say. */
+  startOf(pid: number): string | null;
+}
+
+export const realProbe: ProcessProbe = {
+  pid: ownPid,
+  host: hostname(),
+  alive(pid) {
+    try {
+      kill(pid, 0);
+      return true;
+    } catch (err) {
+      return (err as NodeJS.ErrnoException).code === 'EPERM'; // exists, owned by someone else
+    }
+  },
+  startOf(pid) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      // Fields after the command name (which may hold spaces and parentheses): state is the
+      // 3rd field of the line, starttime the 22nd.
+      return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19] ?? null;
+    } catch {
+      return null;
+    }
+  },
+};
+
+export interface CheckpointLock {
+  path: string;
+  /** Remove the lock if it is still this run's. */
+  release(): Promise<void>;
+}
+
+/** A lock file younger than this that cannot be parsed is taken for one being written. */
+const UNREADABLE_LOCK_GRACE_MS = 10_000;
+
+export function lockPathOf(checkpointPath: string): string {
+  return `${checkpointPath}.lock`;
+}
+
+/**
+ * Take the lock of `checkpointPath` for this run, or refuse (exit 2) when a live run holds
+ * it. A lock whose process is gone (same host, pid dead or reused) is taken over: moved aside,
+ * checked to be the one judged dead, then removed; a lock taken meanwhile by a live run is put back.
+ */
+export async function lockCheckpoint(checkpointPath: string, o: { input: string; now: () => Date; probe?: ProcessProbe }): Promise<CheckpointLock> {
+  const probe = o.probe ?? realProbe;
+  const path = lockPathOf(checkpointPath);
+  const me: LockOwner = { pid: probe.pid, host: probe.host, start: probe.startOf(probe.pid), input: o.input, since: o.now().toISOString(), token: randomBytes(8).toString('hex') };
+  const text = `${JSON.stringify(me)}\n`;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      const fh = await open(path, 'wx', 0o600);
+      try {
+        await fh.writeFile(text, 'utf8');
+      } finally {
+        await fh.close();
+      }
+      return {
+        path,
+        async release() {
+          // Only our own: a lock that is not (broken by someone who took us for dead) stays.
+          if ((await readFile(path, 'utf8').catch(() => undefined)) === text) await rm(path, { force: true });
+        },
+      };
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') {
+        throw new StoreError('ERR_SYNC_CHECKPOINT_WRITE', `Cannot create the checkpoint's lock ${path}: ${(err as Error).message}. No contact was sent.`, {
+          hint: 'Pass --checkpoint <path> in a directory that exists and that you can write to.',
+          cause: err,
+        });
+      }
+    }
+    const held = await readLock(path, o.now().getTime());
+    if (held.kind === 'gone') continue; // released meanwhile: try again
+    if (held.kind === 'live' || (held.kind === 'owner' && holderLives(held.owner, probe)) || attempt >= 4) throw lockedError(checkpointPath, path, held, probe);
+    await breakLock(path, held.text);
+  }
+}
+
+type Held = { kind: 'gone' } | { kind: 'live'; text: string } | { kind: 'dead'; text: string } | { kind: 'owner'; owner: LockOwner; text: string };
+
+async function readLock(path: string, nowMs: number): Promise<Held> {
+  let text: string;
+  let mtimeMs: number;
+  try {
+    text = await readFile(path, 'utf8');
+    mtimeMs = (await stat(path)).mtimeMs;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { kind: 'gone' };
+    throw new StoreError('ERR_SYNC_CHECKPOINT_READ', `Cannot read the checkpoint's lock ${path}: ${(err as Error).message}.`, {
+      hint: 'Make it readable; if no contacts sync of this file is running, delete it.',
+      cause: err,
+    });
+  }
+  try {
+    const owner = JSON.parse(text) as LockOwner;
+    if (Number.isInteger(owner.pid) && owner.pid > 0 && typeof owner.host === 'string') return { kind: 'owner', owner, text };
+  } catch {
+    // below
+  }
+  // Not a lock this code wrote whole: one being written right now, or debris of a crash.
+  return nowMs - mtimeMs < UNREADABLE_LOCK_GRACE_MS ? { kind: 'live', text } : { kind: 'dead', text };
+}
+
+function holderLives(owner: LockOwner, probe: ProcessProbe): boolean {
+  if (owner.host !== probe.host) return true; // another machine (a shared disk): cannot tell, so assume it runs
+  if (!probe.alive(owner.pid)) return false;
+  const start = probe.startOf(owner.pid);
+  return !(owner.start && start && owner.start !== start); // the pid now names another process
+}
+
+async function breakLock(path: string, seen: string): Promise<void> {
+  const aside = `${path}.${randomBytes(6).toString('hex')}.stale`;
+  try {
+    await rename(path, aside);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw err;
+  }
+  // Another run may have taken the dead lock over between our read and the rename: then we
+  // moved its live lock aside, and it goes back (link fails if yet another run took the path).
+  if ((await readFile(aside, 'utf8').catch(() => undefined)) !== seen) await link(aside, path).catch(() => undefined);
+  await rm(aside, { force: true });
+}
+
+function lockedError(checkpointPath: string, path: string, held: Held, probe: ProcessProbe): UsageError {
+  const owner = held.kind === 'owner' ? held.owner : undefined;
+  const who = owner ? `pid ${owner.pid}${owner.host !== probe.host ? ` on ${owner.host}` : ''}, syncing ${owner.input} since ${owner.since}` : 'its lock is being written';
+  return new UsageError('ERR_SYNC_CHECKPOINT_LOCKED', `Another contacts sync is using the checkpoint ${checkpointPath} (${who}); this run would overwrite it. No contact was sent.`, {
+    hint: `Wait for that run to finish (it removes the checkpoint when done), or give this one its own --checkpoint <path> (parallel jobs: --shard i/n, which keeps one checkpoint per shard).${
+      // A dead run on this host is detected and its lock taken over; elsewhere it cannot be told.
+      !owner ? ` If no other sync is starting, delete ${path}.` : owner.host !== probe.host ? ` If it no longer runs on ${owner.host}, delete ${path}.` : ''
+    }`,
+    details: { lock: path, ...(owner ? { holder: { pid: owner.pid, host: owner.host, input: owner.input, since: owner.since } } : {}) },
+  });
 }

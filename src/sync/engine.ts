@@ -1,6 +1,7 @@
 /**
  * The contacts sync pipeline (../shared/spec/cli.md §8), free of commander and rendering:
  *
+ *   lock      take `<checkpoint>.lock` (checkpoint.ts): one run per checkpoint; held to the end
  *   scan      (scan.ts) read the file once: header, file-level errors, row count, id hashes,
  *             SHA-256; the parsed rows go to a private temporary spill (spill.ts), so the CSV
  *             is parsed once (without one, the sync pass parses the file again); a large
@@ -19,7 +20,7 @@
  */
 import { CancelledError, CliError, UsageError } from '../cli/errors.js';
 import type { ContactInput, ContactsApi, CustomAttribute } from '../vendors/types.js';
-import { type Checkpoint, CHECKPOINT_VERSION, DoneSet, loadCheckpoint, removeCheckpoint, saveCheckpoint, type SyncCounts } from './checkpoint.js';
+import { type Checkpoint, CHECKPOINT_VERSION, DoneSet, loadCheckpoint, lockCheckpoint, type ProcessProbe, removeCheckpoint, saveCheckpoint, type SyncCounts } from './checkpoint.js';
 import { RowCode, schemaOf, toContact } from './coerce.js';
 import { deliverBatch } from './deliver.js';
 import { openReport, type ReportEntry, type ReportFile, reportLine } from './report.js';
@@ -35,8 +36,10 @@ export interface EngineOptions extends ScanOptions {
   concurrency: number;
   dryRun: boolean;
   reportPath: string | undefined;
-  /** undefined: no checkpoint (dry runs). */
+  /** undefined: no checkpoint (dry runs). Held under its lock for the whole run (checkpoint.ts). */
   checkpointPath: string | undefined;
+  /** Tells whether the holder of a checkpoint's lock still runs (default: the OS's answer). */
+  probe?: ProcessProbe;
   resume: boolean;
   target: Checkpoint['target'];
   /** The vendor client, created only once the file passed the scan. */
@@ -91,13 +94,20 @@ function emptyCounts(): SyncCounts {
 export async function runEngine(o: EngineOptions): Promise<EngineResult> {
   if (!Number.isInteger(o.batchSize) || o.batchSize < 1 || o.batchSize > MAX_BATCH_SIZE) throw new UsageError('ERR_SYNC_BATCH_SIZE', `--batch-size must be 1..${MAX_BATCH_SIZE}.`, { hint: `The vendors take at most ${MAX_BATCH_SIZE} contacts per request; leave --batch-size out for that.` });
 
-  // 1. Everything about the file is checked before the network is touched.
-  const t0 = o.now().getTime();
-  const s = await scan(o);
+  // 0. The checkpoint is this run's alone, before anything else: a second run of the same
+  // file and flags stops here (exit 2) instead of starting over under a live one.
+  const lock = o.checkpointPath && !o.dryRun ? await lockCheckpoint(o.checkpointPath, { input: o.inputName, now: o.now, ...(o.probe ? { probe: o.probe } : {}) }) : undefined;
   try {
-    return await syncScanned(o, s, t0);
+    // 1. Everything about the file is checked before the network is touched.
+    const t0 = o.now().getTime();
+    const s = await scan(o);
+    try {
+      return await syncScanned(o, s, t0);
+    } finally {
+      s.spill?.close();
+    }
   } finally {
-    s.spill?.close();
+    await lock?.release().catch(() => undefined);
   }
 }
 

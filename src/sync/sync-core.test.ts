@@ -1,11 +1,12 @@
-import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { writeFileSync } from 'node:fs';
+import { mkdtemp, readdir, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { VendorError } from '../cli/errors.js';
 import type { ContactInput, ContactsApi } from '../vendors/types.js';
-import { CHECKPOINT_VERSION, DoneSet, loadCheckpoint, removeCheckpoint, writeFileAtomic } from './checkpoint.js';
+import { CHECKPOINT_VERSION, DoneSet, loadCheckpoint, lockCheckpoint, type ProcessProbe, realProbe, removeCheckpoint, writeFileAtomic } from './checkpoint.js';
 import { coerceAttribute, schemaOf, toContact } from './coerce.js';
 import { mapHeader, type ColumnMap } from './columns.js';
 import { DuplicateIndex, HashCollector, idHash } from './dedupe.js';
@@ -232,6 +233,97 @@ describe('checkpoint', () => {
     await writeFile(join(dir, 'keep.tmp'), 'other');
     await removeCheckpoint(path);
     expect((await readdir(dir)).sort()).toEqual(['keep.tmp']);
+  });
+});
+
+describe('checkpoint lock', () => {
+  const now = () => new Date('2026-01-02T03:04:05Z');
+  /** A probe of this host where only `live` pids run; `starts` gives their start stamps. */
+  const probe = (pid: number, live: number[], starts: Record<number, string> = {}): ProcessProbe => ({
+    pid,
+    host: 'here',
+    alive: (p) => live.includes(p),
+    startOf: (p) => starts[p] ?? null,
+  });
+  const setUp = async () => {
+    const dir = await tempDir('chatid-lock-');
+    return { dir, cp: join(dir, 'in.csv.chatid-checkpoint.json') };
+  };
+
+  it('one holder at a time: a live holder is named in a refusal (exit 2); released, the next run gets it', async () => {
+    const { dir, cp } = await setUp();
+    const a = await lockCheckpoint(cp, { input: 'in.csv', now, probe: probe(100, [100, 200]) });
+    expect((await stat(a.path)).mode & 0o777).toBe(0o600);
+    const err = await lockCheckpoint(cp, { input: 'in.csv', now, probe: probe(200, [100, 200]) }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'ERR_SYNC_CHECKPOINT_LOCKED', exitCode: 2, details: { lock: `${cp}.lock`, holder: { pid: 100, host: 'here', input: 'in.csv' } } });
+    expect((err as Error).message).toContain('pid 100, syncing in.csv since 2026-01-02T03:04:05.000Z');
+    expect((err as { hint: string }).hint).not.toContain('delete'); // a dead holder here is detected: nothing to delete by hand
+    await a.release();
+    expect(await readdir(dir)).toEqual([]);
+    const b = await lockCheckpoint(cp, { input: 'in.csv', now, probe: probe(200, [200]) });
+    await b.release();
+    expect(await readdir(dir)).toEqual([]);
+  });
+
+  it('takes over the lock of a dead process, or of a pid now used by another process', async () => {
+    const { cp } = await setUp();
+    await lockCheckpoint(cp, { input: 'in.csv', now, probe: probe(100, [100], { 100: 'boot+5' }) }); // never released: killed
+    // Same pid, but started at another time: not the holder any more.
+    const reused = await lockCheckpoint(cp, { input: 'in.csv', now, probe: probe(300, [100, 300], { 100: 'boot+9', 300: 'x' }) });
+    expect(JSON.parse(await readFile(reused.path, 'utf8'))).toMatchObject({ pid: 300 });
+    // Holder 300 dies.
+    const next = await lockCheckpoint(cp, { input: 'in.csv', now, probe: probe(400, [400]) });
+    expect(JSON.parse(await readFile(next.path, 'utf8'))).toMatchObject({ pid: 400 });
+    // Releasing a lock that was taken over removes nothing of the new holder's.
+    await reused.release();
+    expect(JSON.parse(await readFile(next.path, 'utf8'))).toMatchObject({ pid: 400 });
+  });
+
+  it('never takes over a lock of another host, and says how to clear it', async () => {
+    const { cp } = await setUp();
+    await lockCheckpoint(cp, { input: 'in.csv', now, probe: { ...probe(100, []), host: 'ci-runner-7' } });
+    const err = await lockCheckpoint(cp, { input: 'in.csv', now, probe: probe(200, [200]) }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'ERR_SYNC_CHECKPOINT_LOCKED', details: { holder: { host: 'ci-runner-7' } } });
+    expect((err as Error).message).toContain('pid 100 on ci-runner-7');
+    expect((err as { hint: string }).hint).toContain(`If it no longer runs on ci-runner-7, delete ${cp}.lock.`);
+  });
+
+  it('a lock file it cannot read is one being written while recent, debris once old', async () => {
+    const { cp } = await setUp();
+    await writeFile(`${cp}.lock`, '');
+    await expect(lockCheckpoint(cp, { input: 'in.csv', now, probe: probe(200, [200]) })).rejects.toMatchObject({ code: 'ERR_SYNC_CHECKPOINT_LOCKED', hint: expect.stringContaining(`delete ${cp}.lock`) });
+    await utimes(`${cp}.lock`, new Date(0), new Date(0));
+    const l = await lockCheckpoint(cp, { input: 'in.csv', now, probe: probe(200, [200]) });
+    expect(JSON.parse(await readFile(l.path, 'utf8'))).toMatchObject({ pid: 200 });
+  });
+
+  it('a dead lock taken over by another run between the look and the take-over is put back, and refused', async () => {
+    const { dir, cp } = await setUp();
+    await lockCheckpoint(cp, { input: 'in.csv', now, probe: probe(100, []) }); // holder 100 dies
+    const rival = `${JSON.stringify({ pid: 300, host: 'here', start: null, input: 'in.csv', since: 'then', token: 'rival' })}\n`;
+    const racing: ProcessProbe = {
+      ...probe(200, [200, 300]),
+      alive: (p) => {
+        // Run 300 takes the dead lock over just after this run read it, before it moves it aside.
+        if (p === 100) writeFileSync(`${cp}.lock`, rival);
+        return p === 200 || p === 300;
+      },
+    };
+    const err = await lockCheckpoint(cp, { input: 'in.csv', now, probe: racing }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'ERR_SYNC_CHECKPOINT_LOCKED', details: { holder: { pid: 300 } } });
+    expect(await readFile(`${cp}.lock`, 'utf8')).toBe(rival);
+    expect(await readdir(dir)).toEqual(['in.csv.chatid-checkpoint.json.lock']); // nothing moved aside left over
+  });
+
+  it('the real probe knows this process is alive and a finished one is not', () => {
+    expect(realProbe.alive(realProbe.pid)).toBe(true);
+    expect(realProbe.alive(2 ** 22 + 12345)).toBe(false); // above Linux's pid_max
+  });
+
+  it('a lock it cannot create is a write error that names the path, before any contact is sent', async () => {
+    const { dir } = await setUp();
+    const cp = join(dir, 'missing', 'cp.json');
+    await expect(lockCheckpoint(cp, { input: 'in.csv', now, probe: probe(200, [200]) })).rejects.toMatchObject({ code: 'ERR_SYNC_CHECKPOINT_WRITE', exitCode: 1, message: expect.stringContaining(`${cp}.lock`) });
   });
 });
 

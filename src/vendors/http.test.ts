@@ -2,7 +2,7 @@ import { MockAgent } from 'undici';
 import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AuthError, CancelledError, NetworkError, VendorError } from '../cli/errors.js';
-import { createHttpClient, type HttpClientOptions, parseReset, parseRetryAfter, parseVendorErrorBody, SlidingWindowLimiter } from './http.js';
+import { createHttpClient, type HttpClientOptions, parseReset, parseRetryAfter, parseVendorErrorBody, RateLimiter, rateLimitMargin } from './http.js';
 
 const BASE = 'http://api.test';
 const NOW = Date.parse('2026-01-01T00:00:00Z');
@@ -227,29 +227,92 @@ describe('retries', () => {
 });
 
 describe('client-side rate limit', () => {
-  it('allows `limit` starts per window and queues the rest', () => {
-    const l = new SlidingWindowLimiter({ limit: 3, windowMs: 1000 });
-    expect([l.reserve(0), l.reserve(0), l.reserve(0), l.reserve(0), l.reserve(0)]).toEqual([0, 0, 0, 1000, 1000]);
-    expect(l.reserve(1000)).toBe(0); // slots at 0 expired; 1000,1000 reserved + this = 3
-    expect(l.reserve(1000)).toBe(1000);
-  });
-  it('never starts more than `limit` requests in any window (sliding)', () => {
-    const l = new SlidingWindowLimiter({ limit: 90, windowMs: 10_000 });
+  /** Starts of requests asking at `asks` (ms), one after another, as the client makes them. */
+  const startsFor = (l: RateLimiter, asks: number[]): number[] => {
     const starts: number[] = [];
-    let t = 0;
-    for (let i = 0; i < 1000; i++) {
-      t += i % 7; // callers arriving at irregular times
-      starts.push(t + l.reserve(t));
+    let last = Number.NEGATIVE_INFINITY;
+    for (const a of asks) {
+      const t = Math.max(a, last); // they queue: none starts before the one ahead of it
+      const s = l.earliest(t);
+      l.record(s);
+      starts.push(s);
+      last = s;
     }
-    for (let i = 90; i < starts.length; i++) expect(starts[i]! - starts[i - 90]!).toBeGreaterThanOrEqual(10_000);
+    return starts;
+  };
+
+  it('adds a margin of 1 % to the window, at least 50 ms and at most 1 s', () => {
+    expect([rateLimitMargin(1000), rateLimitMargin(10_000), rateLimitMargin(60_000), rateLimitMargin(200_000)]).toEqual([50, 100, 600, 1000]);
+    expect(new RateLimiter({ limit: 95, windowMs: 10_000 })).toMatchObject({ windowMs: 10_100, burst: 47 });
+  });
+  it('lets half the allowance go at once, then spreads the starts evenly instead of sending the whole allowance at each window edge', () => {
+    const l = new RateLimiter({ limit: 10, windowMs: 20_000 }); // window 20.2 s: one start per 2020 ms, a burst of 5
+    const starts = startsFor(l, Array(30).fill(0));
+    // The pace holds from the first start: after the burst the sixth waits until it catches up,
+    // and the next window begins with one start, not with another burst.
+    expect(starts.slice(0, 12)).toEqual([0, 0, 0, 0, 0, 10_100, 12_120, 14_140, 16_160, 18_180, 20_200, 22_220]);
+    for (let i = 6; i < starts.length; i++) expect(starts[i]! - starts[i - 1]!).toBeCloseTo(2020, 6);
+    // After a quiet spell the burst is back.
+    expect(startsFor(l, Array(6).fill(200_000))).toEqual([200_000, 200_000, 200_000, 200_000, 200_000, 210_100]);
+  });
+  it('property: no start precedes its request, and any limit + 1 starts span the window and its margin', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 120 }), fc.integer({ min: 1, max: 70_000 }), fc.array(fc.integer({ min: 0, max: 3000 }), { maxLength: 300 }), (limit, windowMs, gaps) => {
+        const l = new RateLimiter({ limit, windowMs });
+        const asks: number[] = [];
+        let t = 0;
+        for (const g of gaps) asks.push((t += g));
+        const starts = startsFor(l, asks);
+        starts.forEach((s, i) => expect(s).toBeGreaterThanOrEqual(asks[i]!));
+        const span = windowMs + rateLimitMargin(windowMs);
+        for (let i = limit; i < starts.length; i++) expect(starts[i]! - starts[i - limit]!).toBeGreaterThanOrEqual(span - 1e-6);
+        // Evenly spread: beyond the burst, k + 1 starts in a row span at least (k - burst + 1) intervals.
+        for (let i = l.burst; i < starts.length; i++) expect(starts[i]! - starts[i - l.burst]!).toBeGreaterThanOrEqual(l.intervalMs - 1e-6);
+      }),
+    );
+  });
+  it('counts from when a request really started: a timer that fires late cannot squeeze the next one closer', async () => {
+    const l = new RateLimiter({ limit: 2, windowMs: 1000 }); // one start per 525 ms
+    let clock = 0;
+    const late = async (ms: number) => {
+      clock += ms + 40; // every timer 40 ms late
+    };
+    const starts: number[] = [];
+    for (let i = 0; i < 4; i++) {
+      await l.acquire(() => clock, late);
+      starts.push(clock);
+    }
+    // Each 525 ms after the previous one's real start (0, 565, …), not after its planned one (0, 525, …).
+    expect(starts).toEqual([0, 565, 1130, 1695]);
+  });
+  it('a request cancelled while it waits gives its turn to the next one', async () => {
+    const l = new RateLimiter({ limit: 1, windowMs: 1000 });
+    const waits: number[] = [];
+    await l.acquire(() => 0, async () => undefined);
+    const cancelled = l.acquire(
+      () => 0,
+      async () => {
+        throw new CancelledError('Cancelled');
+      },
+    );
+    const next = l.acquire(
+      () => 0,
+      async (ms) => {
+        waits.push(ms);
+      },
+    );
+    await expect(cancelled).rejects.toBeInstanceOf(CancelledError);
+    await next;
+    expect(waits).toEqual([1050]);
   });
   it('makes a burst wait through ctx.sleep, and counts the wait', async () => {
     for (let i = 0; i < 5; i++) pool().intercept({ path: '/x' }).reply(200, {});
     const c = client({ rateLimit: { limit: 2, windowMs: 10_000 } });
     for (let i = 0; i < 5; i++) await c.json('GET', '/x');
-    // fixed clock: requests 3-4 wait one window, request 5 two windows
-    expect(sleeps).toEqual([10_000, 10_000, 20_000]);
-    expect(c.stats).toEqual({ requests: 5, retries: 0, waitedMs: 40_000 });
+    // fixed clock: each request waits, from the same "now", for its place 5.05 s after the last
+    // (10 s and a 100 ms margin, over 2)
+    expect(sleeps).toEqual([5050, 10_100, 15_150, 20_200]);
+    expect(c.stats).toEqual({ requests: 5, retries: 0, waitedMs: 50_500 });
   });
   it('holds requests when the server says the window is spent (X-RateLimit-Remaining: 0)', async () => {
     pool().intercept({ path: '/x' }).reply(200, {}, { headers: { 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': String(NOW + 1234) } });
@@ -259,27 +322,11 @@ describe('client-side rate limit', () => {
     await c.json('GET', '/x');
     expect(sleeps).toEqual([1234]);
   });
-  it('property: starts never precede arrival, and no window holds more than `limit` starts', () => {
-    fc.assert(
-      fc.property(fc.integer({ min: 1, max: 20 }), fc.integer({ min: 1, max: 5000 }), fc.array(fc.integer({ min: 0, max: 3000 }), { maxLength: 200 }), (limit, windowMs, gaps) => {
-        const l = new SlidingWindowLimiter({ limit, windowMs });
-        let t = 0;
-        const starts: number[] = [];
-        for (const g of gaps) {
-          t += g;
-          const w = l.reserve(t);
-          expect(w).toBeGreaterThanOrEqual(0);
-          starts.push(t + w);
-        }
-        for (let i = limit; i < starts.length; i++) expect(starts[i]! - starts[i - limit]!).toBeGreaterThanOrEqual(windowMs);
-      }),
-    );
-  });
   it('concurrent callers queue in order of arrival', async () => {
     for (let i = 0; i < 5; i++) pool().intercept({ path: '/x' }).reply(200, {});
     const c = client({ rateLimit: { limit: 2, windowMs: 10_000 } });
     await Promise.all(Array.from({ length: 5 }, () => c.json('GET', '/x')));
-    expect([...sleeps].sort((a, b) => a - b)).toEqual([10_000, 10_000, 20_000]);
+    expect(sleeps).toEqual([5050, 10_100, 15_150, 20_200]);
     expect(c.stats.requests).toBe(5);
   });
 });

@@ -1,6 +1,6 @@
 /**
  * The request layer every vendor client shares: Bearer auth, JSON bodies, a client-side
- * sliding-window rate limiter, retries with backoff and jitter (429, 5xx, connection
+ * rate limiter that spreads requests evenly under the vendor's window, retries with backoff and jitter (429, 5xx, connection
  * failures; POST included, since contact writes are upserts), `Retry-After` in seconds and
  * HTTP-date form, `X-RateLimit-Reset`, and vendor error bodies turned into typed errors
  * (../shared/spec/cli.md §8, vendors.md §2–§6).
@@ -30,7 +30,7 @@ export interface RetryOptions {
 
 export const DEFAULT_RETRY: Readonly<RetryOptions> = { maxRetries: 5, baseDelayMs: 500, maxDelayMs: 30_000, maxWaitMs: 60_000 };
 
-/** At most `limit` requests started in any `windowMs` (sliding window). */
+/** At most `limit` requests started in any `windowMs` (see RateLimiter for how they are spread). */
 export interface RateLimitOptions {
   limit: number;
   windowMs: number;
@@ -160,30 +160,99 @@ function header(h: RawResponse['headers'], name: string): string | undefined {
   return Array.isArray(v) ? v[0] : v;
 }
 
-/** A sliding-window limiter that reserves start slots synchronously, so concurrent callers queue fairly. */
-export class SlidingWindowLimiter {
-  private readonly slots: number[] = [];
-  private readonly o: RateLimitOptions;
+/**
+ * The client-side limiter. Requests start one at a time, in the order they asked, each at the
+ * earliest moment that keeps
+ *
+ * - at most `limit` starts in any `windowMs + margin` (a sliding window over the times
+ *   requests really started, not the times they were given: a timer that fires late, or a
+ *   busy event loop, cannot squeeze the next ones closer), and
+ * - starts spread evenly, `(windowMs + margin) / limit` apart (a GCRA: the pace is kept from
+ *   the first start, so after a burst of up to half the limit at once, allowed while the
+ *   window holds fewer starts than that, the next ones wait until the pace catches up; a
+ *   short job is not slowed, a long one is even), and
+ * - nothing before a time the server named (`pauseUntil`).
+ *
+ * Why spread them: a server counts arrivals, which trail starts by a varying delay (a new
+ * connection, its own event loop). Sending the whole allowance at each window edge, as a
+ * plain sliding window does, puts `limit` requests right on the edge, and any of them that
+ * arrives a millisecond late makes a later one the server's `limit + 1`-th: with a client
+ * limit of 4/2 s against a server's 5/2 s, 4 workers got 7 429s in 30 requests. Spread out,
+ * a client limit below the server's leaves a whole interval of slack per request, and the
+ * margin covers that delay when the two limits are equal.
+ */
+export class RateLimiter {
+  readonly limit: number;
+  /** The window the client keeps to: the server's plus a margin for the start-to-arrival delay. */
+  readonly windowMs: number;
+  /** Spacing of starts once the burst is spent. */
+  readonly intervalMs: number;
+  /** Starts allowed back to back after a quiet spell: half the limit. */
+  readonly burst: number;
   /** No request starts before this time (ms). */
   pausedUntil = 0;
+  /** Start times of the last `limit` requests, oldest first. */
+  private readonly starts: number[] = [];
+  /** GCRA's theoretical arrival time: the pace says the next start is due then. */
+  private due = Number.NEGATIVE_INFINITY;
+  private tail: Promise<void> = Promise.resolve();
+
   constructor(o: RateLimitOptions) {
-    this.o = o;
+    this.limit = o.limit;
+    this.windowMs = o.windowMs + rateLimitMargin(o.windowMs);
+    this.intervalMs = this.windowMs / o.limit;
+    this.burst = Math.max(1, Math.floor(o.limit / 2));
   }
-  /** Reserve the next start time; returns how long to wait from `nowMs`. */
-  reserve(nowMs: number): number {
-    const { limit, windowMs } = this.o;
-    while (this.slots.length > 0 && this.slots[0]! <= nowMs - windowMs) this.slots.shift();
-    let slot = Math.max(nowMs, this.pausedUntil);
-    const last = this.slots[this.slots.length - 1];
-    if (last !== undefined && last > slot) slot = last;
-    if (this.slots.length >= limit) slot = Math.max(slot, this.slots[this.slots.length - limit]! + windowMs);
-    this.slots.push(slot);
-    return slot - nowMs;
+
+  /** The earliest start allowed at or after `t`, given the starts so far (pure). */
+  earliest(t: number): number {
+    const n = this.starts.length;
+    // The burst only while the window holds fewer than `burst` starts: once busy, the pace
+    // alone, so a window's allowance never bunches up at its edge again.
+    const busy = n >= this.burst && this.starts[n - this.burst]! > t - this.windowMs;
+    let at = Math.max(t, this.pausedUntil, busy ? this.due : this.due - (this.burst - 1) * this.intervalMs);
+    if (n >= this.limit) at = Math.max(at, this.starts[n - this.limit]! + this.windowMs);
+    return at;
   }
-  /** Push every future slot to at least `atMs` (the server said the window is spent). */
+
+  /** Note a request that started at `t`. */
+  record(t: number): void {
+    this.starts.push(t);
+    if (this.starts.length > this.limit) this.starts.shift();
+    this.due = Math.max(this.due, t) + this.intervalMs;
+  }
+
+  /**
+   * Wait for this request's turn and start time, then record it. `sleep` does the waiting
+   * (and may throw to cancel); `now` is read again after it, and a clock that has not moved
+   * as far as the wait (tests, a timer a millisecond early) counts as having reached it.
+   */
+  async acquire(now: () => number, sleep: (ms: number) => Promise<void>): Promise<void> {
+    const before = this.tail;
+    let done!: () => void;
+    this.tail = new Promise<void>((r) => (done = r));
+    try {
+      await before;
+      let t = now();
+      for (let at = this.earliest(t); at > t; at = this.earliest(t)) {
+        await sleep(at - t);
+        t = Math.max(now(), at); // pauseUntil may have moved meanwhile: look again
+      }
+      this.record(t);
+    } finally {
+      done();
+    }
+  }
+
+  /** Push every future start to at least `atMs` (the server said the window is spent). */
   pauseUntil(atMs: number): void {
     this.pausedUntil = Math.max(this.pausedUntil, atMs);
   }
+}
+
+/** What the client adds to a window for the delay between a start here and the arrival the server counts: 1 %, within 50 ms..1 s. */
+export function rateLimitMargin(windowMs: number): number {
+  return Math.min(1000, Math.max(50, Math.round(windowMs / 100)));
 }
 
 /** Map a vendor error body to message, code and issues, whatever the vendor's shape. */
@@ -321,7 +390,7 @@ let undici: Promise<{ request: typeof undiciRequest }> | undefined;
 export function createHttpClient(o: HttpClientOptions): HttpClient {
   const retry: RetryOptions = { ...DEFAULT_RETRY, ...stripUndefined(o.retry ?? {}) };
   const stats: ClientStats = { requests: 0, retries: 0, waitedMs: 0 };
-  const limiter = o.rateLimit ? new SlidingWindowLimiter(o.rateLimit) : undefined;
+  const limiter = o.rateLimit ? new RateLimiter(o.rateLimit) : undefined;
   const base = o.baseUrl.replace(/\/+$/, '');
 
   function jitterUnit(): number {
@@ -378,8 +447,8 @@ export function createHttpClient(o: HttpClientOptions): HttpClient {
     for (let attempt = 0; ; attempt++) {
       if (signal?.aborted) throw new CancelledError('Cancelled', { cause: signal.reason });
       if (limiter) {
-        const nowMs = o.now();
-        await wait(limiter.reserve(nowMs), waitReason ?? 'client rate limit', attempt, signal);
+        const reason = waitReason ?? 'client rate limit';
+        await limiter.acquire(o.now, (ms) => wait(ms, reason, attempt, signal));
         waitReason = undefined;
       }
       stats.requests++;

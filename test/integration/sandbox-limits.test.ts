@@ -111,6 +111,19 @@ describe('sandbox: faults', () => {
     expect(sb!.requests.map((r) => r.fault ?? null)).toEqual(['429', '500', '500', '503', '503', null, null]);
   });
 
+  it('an injected 429 names the limit only when one is set', async () => {
+    await start({ faultRate: 1, faults: ['429'], rateLimit: { limit: 7, windowMs: 1000 } });
+    const limited = await call('GET', `${CB}/contacts`);
+    expect([limited.status, limited.headers['x-ratelimit-limit'], limited.headers['x-ratelimit-remaining']]).toEqual([429, '7', '0']);
+    await start({ faultRate: 1, faults: ['429'], rateLimit: false });
+    const off = await call('GET', `${CB}/contacts`);
+    // No limit to name; remaining and reset still agree with Retry-After.
+    expect([off.status, off.headers['x-ratelimit-limit'], off.headers['x-ratelimit-remaining'], off.headers['retry-after']]).toEqual([429, undefined, '0', '1']);
+    expect(Number(off.headers['x-ratelimit-reset']) - sb!.requests[0]!.at).toBe(1000);
+    const replyful = await call('GET', '/v1/conversations?limit=1');
+    expect([replyful.status, replyful.headers['ratelimit-limit'], replyful.headers['ratelimit-remaining'], replyful.headers['ratelimit-reset']]).toEqual([429, undefined, '0', '1']);
+  });
+
   it('can write Retry-After as an HTTP-date, never earlier than the delay', async () => {
     await start({ faultRate: 1, faults: ['429'], retryAfterSeconds: 2, retryAfterFormat: 'http-date', now: () => 1_700_000_000_400 });
     const r = await call('GET', `${CB}/contacts`);

@@ -1,6 +1,9 @@
 // The vendor clients and their commands against the real sandbox on loopback: a real
 // undici Agent, real HTTP, the CLI run in-process. The Retry-After tests use real sleeps
 // and measure at the server (its request log) that no request comes before the promised time.
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { setTimeout as realSleep } from 'node:timers/promises';
 import { Agent } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -257,6 +260,25 @@ describe('faults and rate limits, measured at the server', () => {
     expect(sb.requests.filter((q) => q.status === 429)).toHaveLength(0);
     expect(sb.requests).toHaveLength(10);
     expect(api.stats.waitedMs).toBeGreaterThan(0);
+  });
+
+  it('contacts sync with --rate-limit below the server limit: no 429 at any concurrency (requests spread, not sent at each window edge)', async () => {
+    // With the allowance sent at each window edge, 4/1s against the server's 5/1s with 8
+    // workers drew 429s (7 retries in 30 requests at 4/2s): arrivals trail starts unevenly.
+    const { sb, ctx } = await setup({ rateLimit: { limit: 5, windowMs: 1000 } });
+    const c = realTime(ctx());
+    const dir = await mkdtemp(join(tmpdir(), 'chatid-spread-'));
+    try {
+      await writeFile(join(dir, 'in.csv'), `external_id\n${Array.from({ length: 28 }, (_, i) => `s${i}`).join('\n')}\n`);
+      c.cwd = dir;
+      const r = await runCli(['contacts', 'sync', 'in.csv', '--batch-size', '2', '--concurrency', '8', '--rate-limit', '4/1s', '--json'], c);
+      expect(r.exitCode, r.stderr).toBe(0);
+      expect(r.json()).toMatchObject({ read: 28, synced: 28, batches: 14, retries: 0 });
+      const writes = sb.requests.filter((q) => q.method === 'POST');
+      expect(writes.map((q) => q.status)).toEqual(Array(14).fill(200));
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it('a Retry-After beyond --max-wait stops at once with a clear message', async () => {

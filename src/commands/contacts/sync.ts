@@ -155,8 +155,11 @@ A blank line (nothing between two line ends) is not a row: it is skipped and cou
 A cell left empty leaves the field unchanged; a cell holding exactly null deletes it.
 Attribute values take the type in the vendor's schema (fetched once); attributes the schema
 lacks are not sent (vendors drop them silently), with a warning before anything is written.
+One run per checkpoint: a second run of the same file (and shard) while one runs stops
+with exit 2; the lock of a run that was killed is taken over by the next run.
 Exit codes: 0 all synced, 5 some rows rejected, 1 failure (re-run with --resume),
-2 bad file or flags (found before anything is written), 4 key missing or rejected.
+2 bad file or flags, or a checkpoint another run holds (found before anything is
+written), 4 key missing or rejected.
 
 Examples:
   $ chatid contacts sync examples/contacts.csv --sandbox
