@@ -119,8 +119,9 @@ export async function resolveSettings(ctx: Ctx, flags: SettingFlags, o: ResolveO
   if (!baseUrl && defaultUrl) baseUrl = { value: defaultUrl, source: 'default' };
 
   const secret = pick('secret');
-  // For the commands that use it (whoami reports it its own way). Flags, stdin, files and
-  // prompts are checked where they are read (secret-input.ts).
+  // Only for the commands that name the secret in `needs`: whoami resolves every setting to
+  // show it, and must not stop at one. Flags, stdin, files and prompts are checked where they
+  // are read (secret-input.ts).
   if (secret && secret.source !== 'flag' && o.needs?.includes('secret')) checkSecretWhitespace(ctx, secret.value, `identity secret from ${describeSource(secret.source, 'secret')}`);
   const previousSecret =
     secret?.source === 'profile' && profile?.previousSecret && profile.previousSecretExpiresAt

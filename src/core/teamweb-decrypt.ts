@@ -11,7 +11,6 @@ import { MAX_TEAMWEB_TOKEN_CHARS, TEAMWEB_NONCE_BYTES, TEAMWEB_TAG_BYTES } from 
 
 export { MAX_TEAMWEB_TOKEN_CHARS };
 
-
 export interface TeamWebWarning {
   code: 'MISSING_ID' | 'ID_NOT_STRING' | 'PREVIOUS_SECRET';
   message: string;
