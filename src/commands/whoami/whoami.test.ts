@@ -181,6 +181,12 @@ describe('whoami', () => {
       const p = await codes({ profiles: { dev: { provider: 'generic', secret: 'base64:!!' } }, activeProfile: 'dev' });
       expect(p.json().warnings).toEqual([expect.objectContaining({ code: 'SECRET_FORMAT', source: 'profile', message: expect.stringContaining('(from profile "dev")') })]);
     });
+    it('a secret with whitespace around it (hash warns) or only whitespace (hash refuses)', async () => {
+      const r = await codes({ env: { CHATID_PROVIDER: 'chatbase', CHATID_SECRET: 'sk_0123456789abcdef0123456789\n' } });
+      expect(r.json().warnings).toEqual([expect.objectContaining({ code: 'SECRET_WHITESPACE', setting: 'secret', source: 'env', message: expect.stringContaining('(from CHATID_SECRET) has a trailing newline') })]);
+      const blank = await codes({ env: { CHATID_PROVIDER: 'chatbase', CHATID_SECRET: '  ' } });
+      expect(blank.json().warnings.map((w: { code: string }) => w.code)).toEqual(['SECRET_EMPTY']);
+    });
     it('a TeamWeb key that encrypt refuses', async () => {
       const r = await codes({ env: { CHATID_PROVIDER: 'teamweb', CHATID_SECRET: Buffer.alloc(16, 1).toString('base64') } });
       expect(r.json().warnings.map((w: { code: string }) => w.code)).toEqual(['SECRET_KEY_LENGTH']);

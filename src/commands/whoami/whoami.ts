@@ -190,6 +190,18 @@ async function settingProblems(s: Settings): Promise<WhoamiWarning[]> {
       const { parseSecretKey } = await import('../../core/secret-key.js');
       attempt('secret', source, () => parseSecretKey(secret), `(from ${where(source, 'secret')})`);
     }
+    // What hash and token sign warn of (or refuse, when it is only whitespace).
+    const { secretWhitespace } = await import('../../core/secret-key.js');
+    const ws = secretWhitespace(secret);
+    if (ws !== undefined) {
+      out.push({
+        code: ws === 'only whitespace' ? 'SECRET_EMPTY' : 'SECRET_WHITESPACE',
+        message: `the identity secret (from ${where(source, 'secret')}) has ${ws}: hashes and tokens made with it differ from those made with the secret without it.`,
+        hint: 'Set it again without the whitespace (vendor dashboards show secrets without any), e.g. with `chatid secret set`.',
+        setting: 'secret',
+        source,
+      });
+    }
   }
   return out;
 }
