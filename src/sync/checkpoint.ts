@@ -179,9 +179,15 @@ export const realProbe: ProcessProbe = {
   alive(pid) {
     try {
       kill(pid, 0);
-      return true;
     } catch (err) {
       return (err as NodeJS.ErrnoException).code === 'EPERM'; // exists, owned by someone else
+    }
+    // A killed run its parent has not reaped yet is a zombie: it answers signals but holds nothing.
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+    } catch {
+      return true; // no /proc (not Linux), or gone just now: the signal said it exists
     }
   },
   startOf(pid) {

@@ -1,4 +1,5 @@
-import { writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { mkdtemp, readdir, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -318,6 +319,24 @@ describe('checkpoint lock', () => {
   it('the real probe knows this process is alive and a finished one is not', () => {
     expect(realProbe.alive(realProbe.pid)).toBe(true);
     expect(realProbe.alive(2 ** 22 + 12345)).toBe(false); // above Linux's pid_max
+  });
+
+  it.runIf(existsSync('/proc/self/stat'))('the real probe counts a killed run nobody has reaped (a zombie) as gone', async () => {
+    // `sleep 0` exits at once; its parent, exec'd into `sleep 5`, never waits for it.
+    const sh = spawn('sh', ['-c', 'sleep 0 & echo $!; exec sleep 5'], { stdio: ['ignore', 'pipe', 'ignore'] });
+    try {
+      const pid = Number((await new Promise<string>((r) => sh.stdout.once('data', (d: Buffer) => r(String(d))))).trim());
+      let state = '';
+      for (let i = 0; i < 200 && state !== 'Z'; i++) {
+        await new Promise((r) => setTimeout(r, 10));
+        const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+        state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+      }
+      expect(state).toBe('Z');
+      expect(realProbe.alive(pid)).toBe(false);
+    } finally {
+      sh.kill();
+    }
   });
 
   it('a lock it cannot create is a write error that names the path, before any contact is sent', async () => {
