@@ -50,7 +50,7 @@ export function checkSecretWhitespace(ctx: Ctx, value: string, where: string): v
  * Read a secret given by flag, stdin or file; undefined when none of those was used.
  * `label` names it in messages ("identity secret", "API key").
  */
-export async function readSecretFlags(ctx: Ctx, f: SecretFlags, label = 'identity secret', flagName = '--secret'): Promise<string | undefined> {
+export async function readSecretFlags(ctx: Ctx, f: SecretFlags, label = 'identity secret', flagName = '--secret', o: { forStoring?: boolean } = {}): Promise<string | undefined> {
   const given = [f.secret !== undefined, Boolean(f.secretStdin), f.secretFile !== undefined].filter(Boolean).length;
   if (given > 1) {
     throw new UsageError('ERR_SECRET_SOURCES', `Give the ${label} one way only: ${flagName}, ${flagName}-stdin or ${flagName}-file.`, {
@@ -59,7 +59,7 @@ export async function readSecretFlags(ctx: Ctx, f: SecretFlags, label = 'identit
   }
   if (f.secret !== undefined) {
     warn(ctx, `${flagName} puts the ${label} in argv, visible to other users (ps) and in shell history; prefer ${flagName}-stdin, ${flagName}-file or the store.`);
-    return checked(ctx, checkNotEmpty(f.secret, label), `${label} given with ${flagName}`, flagName);
+    return checked(ctx, checkNotEmpty(f.secret, label), `${label} given with ${flagName}`, flagName, o);
   }
   if (f.secretStdin || f.secretFile === '-') {
     if (ctx.io.stdin.isTTY) {
@@ -70,7 +70,7 @@ export async function readSecretFlags(ctx: Ctx, f: SecretFlags, label = 'identit
     const fromStdin = await readStdinText(ctx, 64 * 1024);
     // readStdinText decodes leniently: a byte that is not UTF-8 became U+FFFD.
     if (fromStdin.includes('\uFFFD')) throw notText(`The ${label} read from stdin`);
-    return checked(ctx, checkNotEmpty(stripFinalNewline(ctx, fromStdin, `${label} read from stdin`), label), `${label} read from stdin`, flagName);
+    return checked(ctx, checkNotEmpty(stripFinalNewline(ctx, fromStdin, `${label} read from stdin`), label), `${label} read from stdin`, flagName, o);
   }
   if (f.secretFile !== undefined) {
     const path = resolve(ctx.cwd, f.secretFile);
@@ -108,7 +108,7 @@ export async function readSecretFlags(ctx: Ctx, f: SecretFlags, label = 'identit
         hint: 'Check the path and permissions.',
       });
     }
-    return checked(ctx, checkNotEmpty(stripFinalNewline(ctx, text, `${label} file`), label), `${label} from ${path}`, flagName);
+    return checked(ctx, checkNotEmpty(stripFinalNewline(ctx, text, `${label} file`), label), `${label} from ${path}`, flagName, o);
   }
   return undefined;
 }
@@ -135,8 +135,9 @@ export async function promptSecret(ctx: Ctx, message: string, emptyHint: string)
 }
 
 /** Identity secrets get the whitespace check (API keys have their own, stricter shape rule). */
-function checked(ctx: Ctx, value: string, where: string, flagName: string): string {
-  if (flagName === '--secret') checkSecretWhitespace(ctx, value, where);
+function checked(ctx: Ctx, value: string, where: string, flagName: string, o: { forStoring?: boolean }): string {
+  // A secret to store is judged by the store's stricter rule (secretProblem), not warned of here.
+  if (flagName === '--secret' && !o.forStoring) checkSecretWhitespace(ctx, value, where);
   return value;
 }
 

@@ -117,7 +117,7 @@ export async function runAdd(o: AddOptions, ctx: Ctx): Promise<AddResult> {
       hint: 'Copy the key again from the vendor dashboard, without spaces or line breaks inside it; nothing was stored.',
     });
   }
-  const secretFlag = await readSecretFlags(ctx, { secret: o.secret, secretStdin: o.secretStdin, secretFile: o.secretFile });
+  const secretFlag = await readSecretFlags(ctx, { secret: o.secret, secretStdin: o.secretStdin, secretFile: o.secretFile }, undefined, undefined, { forStoring: true });
   if (secretFlag !== undefined) checkSecret(p, secretFlag);
 
   let agentId = o.agentId;

@@ -74,8 +74,11 @@ export function checkSecret(provider: Provider, secret: string): string {
   const problem = secretProblem(provider, secret);
   if (problem) {
     throw new UsageError('ERR_SECRET_FORMAT', `Invalid identity secret: ${problem}.`, {
-      hint:
-        provider === 'teamweb'
+      hint: secretWhitespace(secret) === 'only whitespace'
+        ? 'Paste the secret itself, as the vendor dashboard shows it.'
+        : secretWhitespace(secret) !== undefined
+        ? 'Copy the secret again without the whitespace (a file written by echo or an editor ends in a newline: printf %s, or strip it).'
+        : provider === 'teamweb'
           ? 'Copy the identity secret of the Browser External channel as shown (base64), or generate one with `chatid secret rotate --generate`.'
           : 'Write the secret as text, or as hex:<hex> / base64:<b64> for binary keys.',
     });

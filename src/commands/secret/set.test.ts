@@ -23,7 +23,7 @@ describe('secret set', () => {
 
   it('refuses whitespace alone, around the secret or a line break in it; nothing is stored', async () => {
     for (const [stdin, message] of [
-      ['  \n', 'The identity secret read from stdin is only whitespace.'],
+      ['  \n', 'Invalid identity secret: it is only whitespace.'],
       [`\t${NEW}\n\n`, 'Invalid identity secret: it has a leading tab, a trailing newline,'],
       [`${NEW}\nsecond line\n`, 'Invalid identity secret: it has a line break inside,'],
     ] as const) {
@@ -31,6 +31,9 @@ describe('secret set', () => {
       const r = await runCli(['secret', 'set', '--secret-stdin', '--json'], ctx);
       expect([r.exitCode, r.json().error.message], JSON.stringify(stdin)).toEqual([2, expect.stringContaining(message)]);
       expect(ctx.memory!.data.profiles.dev!.secret).toBe(SECRET);
+      // Refused, so no "it is used as given" warning first; the hint is about the whitespace.
+      expect(r.stderr).not.toContain('used as given');
+      if (!message.includes('only whitespace')) expect(r.json().error.hint).toMatch(/^Copy the secret again without the whitespace/);
     }
     // At the prompt the same rule is the validator (the real prompt then asks again; the scripted one fails).
     const ctx = createTestCtx({ profiles: profiles(), activeProfile: 'dev', stdinTTY: true, stderrTTY: true, answers: [` ${NEW}`] });

@@ -9,7 +9,7 @@ import { checkSecret, secretProblem } from '../profile/shared.js';
 
 /** A new identity secret from --secret/--secret-stdin/--secret-file, else a hidden prompt; validated for `provider`. */
 export async function readNewSecret(ctx: Ctx, flags: SecretFlags, provider: Provider, profile: string): Promise<string> {
-  const given = await readSecretFlags(ctx, flags);
+  const given = await readSecretFlags(ctx, flags, undefined, undefined, { forStoring: true });
   if (given !== undefined) return checkSecret(provider, given);
   if (!canPrompt(ctx)) {
     throw new UsageError('ERR_INPUT_REQUIRED', 'No secret given, and prompting is off.', {
