@@ -34,10 +34,11 @@ export function stripFinalNewline(ctx: Ctx, text: string, where: string): string
 
 /**
  * Refuse a secret that is only whitespace; warn about one with whitespace around it or a line
- * break in it (vendors.md §8: the commonest reason a hash matches nowhere). Used as given: a
- * user reproducing a server's mistake may mean it.
+ * break in it (vendors.md §8: the commonest reason a hash matches nowhere), and about the docs'
+ * placeholder `…` in it. Used as given: a user reproducing a server's mistake may mean it.
  */
-export function checkSecretWhitespace(ctx: Ctx, value: string, where: string): void {
+export function checkSecretText(ctx: Ctx, value: string, where: string): void {
+  if (value.includes('\u2026')) warn(ctx, `the ${where} holds "…", the placeholder of the docs' examples; paste the real secret there.`);
   const ws = secretWhitespace(value);
   if (ws === undefined) return;
   if (ws === 'only whitespace') {
@@ -130,14 +131,14 @@ function notText(what: string): UsageError {
 export async function promptSecret(ctx: Ctx, message: string, emptyHint: string): Promise<string> {
   const typed = await ctx.prompter.password(message);
   if (typed === '') throw new UsageError('ERR_SECRET_EMPTY', 'The identity secret is empty.', { hint: emptyHint });
-  checkSecretWhitespace(ctx, typed, 'identity secret typed at the prompt');
+  checkSecretText(ctx, typed, 'identity secret typed at the prompt');
   return typed;
 }
 
 /** Identity secrets get the whitespace check (API keys have their own, stricter shape rule). */
 function checked(ctx: Ctx, value: string, where: string, flagName: string, o: { forStoring?: boolean }): string {
   // A secret to store is judged by the store's stricter rule (secretProblem), not warned of here.
-  if (flagName === '--secret' && !o.forStoring) checkSecretWhitespace(ctx, value, where);
+  if (flagName === '--secret' && !o.forStoring) checkSecretText(ctx, value, where);
   return value;
 }
 

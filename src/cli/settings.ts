@@ -4,7 +4,7 @@ import { isProvider, PROVIDER_INFO, PROVIDERS, type Provider } from '../core/pro
 import type { Profile, StoreData } from '../store/types.js';
 import type { Ctx } from './context.js';
 import { AuthError, UsageError } from './errors.js';
-import { checkSecretWhitespace } from './secret-input.js';
+import { checkSecretText } from './secret-input.js';
 
 /** Where a setting's value came from, highest precedence first (../shared/spec/cli.md §2). */
 export type Source = 'flag' | 'env' | 'profile' | 'default';
@@ -122,7 +122,7 @@ export async function resolveSettings(ctx: Ctx, flags: SettingFlags, o: ResolveO
   // Only for the commands that name the secret in `needs`: whoami resolves every setting to
   // show it, and must not stop at one. Flags, stdin, files and prompts are checked where they
   // are read (secret-input.ts).
-  if (secret && secret.source !== 'flag' && o.needs?.includes('secret')) checkSecretWhitespace(ctx, secret.value, `identity secret from ${describeSource(secret.source, 'secret')}`);
+  if (secret && secret.source !== 'flag' && o.needs?.includes('secret')) checkSecretText(ctx, secret.value, `identity secret from ${describeSource(secret.source, 'secret')}`);
   const previousSecret =
     secret?.source === 'profile' && profile?.previousSecret && profile.previousSecretExpiresAt
       ? { value: profile.previousSecret, expiresAt: profile.previousSecretExpiresAt }

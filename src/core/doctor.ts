@@ -250,7 +250,7 @@ function secretPart(cause: string, label: string, profile: string | undefined, b
     case 'SECRET_ENCODING':
       return { code: 'SECRET_ENCODING', message: msg, fix: encodingFix(input.secrets.secret, input.key, bytes) };
     case 'SIGNED_WITH_PREVIOUS_SECRET':
-      return { code: 'SIGNED_WITH_PREVIOUS_SECRET', message: `${msg} Your server still uses the secret from before the rotation.`, fix: 'Deploy the current secret to your server (Bookbag stops accepting the old one at once).' };
+      return { code: 'SIGNED_WITH_PREVIOUS_SECRET', message: `${msg} Your server still uses the secret from before the rotation.`, fix: 'Deploy the current secret to your server: the vendor checks hashes against the secret in its dashboard, which is the current one since you rotated it.' };
     case 'SIGNED_WITH_OTHER_PROFILE_SECRET':
       return { code: 'SIGNED_WITH_OTHER_PROFILE_SECRET', message: msg, fix: `Your server uses the secret of profile "${profile ?? '?'}" (another agent or environment); configure the one for this widget.` };
     case 'API_KEY_AS_SECRET':

@@ -225,6 +225,8 @@ describe('hash: whitespace in the secret', () => {
     const stored = await cli(['hash', 'user_123'], { env: {}, profiles: { p: { provider: 'chatbase', secret: ` ${S}` } }, activeProfile: 'p' });
     expect(stored.stderr).toContain('the identity secret from the profile has a leading space;');
     expect((await cli(['hash', 'user_123', '--json'], { env: { CHATID_SECRET: ' ' } })).json().error.message).toBe('The identity secret from CHATID_SECRET is only whitespace.');
+    const placeholder = await cli(['hash', 'user_123'], { env: { CHATID_SECRET: 'sk_…' } });
+    expect([placeholder.exitCode, placeholder.stderr]).toEqual([0, expect.stringContaining('warning: the identity secret from CHATID_SECRET holds "…", the placeholder')]);
     const blank = await cli(['hash', 'user_123', '--secret-stdin', '--json'], { env: {}, stdin: ' \t\n' });
     expect([blank.exitCode, blank.json().error.code, blank.json().error.message]).toEqual([2, 'ERR_SECRET_EMPTY', 'The identity secret read from stdin is only whitespace.']);
   });

@@ -58,6 +58,7 @@ describe('profile validation', () => {
     expect(secretProblem('chatbase', 'two\nlines')).toMatch(/^it has a line break inside/);
     expect(secretProblem('chatbase', '\u00a0abc\t')).toMatch(/^it has a leading no-break space, a trailing tab,/);
     expect(secretProblem('chatbase', 'inner spaces are fine')).toBeUndefined();
+    expect(secretProblem('chatbase', 'sk_live_…')).toMatch(/placeholder/);
   });
 
   it('takes any text secret for the other providers, but checks hex:/base64: prefixes', () => {

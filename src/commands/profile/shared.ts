@@ -54,6 +54,7 @@ export function checkAgentId(provider: Provider, id: string): string {
  */
 export function secretProblem(provider: Provider, secret: string): string | undefined {
   // Stored secrets are used for months: whitespace around one is a copy mistake, not the secret.
+  if (secret.includes('\u2026')) return 'it holds "…", the placeholder of the docs\' examples, not a secret';
   const ws = secretWhitespace(secret);
   if (ws !== undefined) return ws === 'only whitespace' ? 'it is only whitespace' : `it has ${ws}, which no vendor's secret has; paste it without`;
   if (PROVIDER_INFO[provider].secretFormat === 'base64-32') {

@@ -214,8 +214,8 @@ Examples:
   $ chatid sandbox --provider bookbag --data state.json   # Bookbag-like, state kept across runs
   $ chatid sandbox --fault-rate 0.2 --faults 429,500,reset-after --seed 7
   $ chatid sandbox --port 0 --json                        # prints {"url","apiKey",…} once
-  $ chatid sandbox --port 0 --json > sandbox.json &        # in CI: start it, then read the URL
-  $ export CHATID_BASE_URL=$(jq -r .url sandbox.json) CHATID_API_KEY=$(jq -r .apiKey sandbox.json)
+  $ chatid sandbox --port 0 --json > sandbox.json &        # in CI: start it, wait for the file
+  $ export $(jq -r '.env | to_entries[] | "\\(.key)=\\(.value)"' sandbox.json)   # provider, URL, key, agent
 
 Serves: /api/v1/chatbots/:id/contacts[/:externalId], /api/v1/chatbots/:id/custom-attributes[/:name],
 /api/v1/get-chatbots, /api/v1/chat, /api/v2/health, /api/v2/me, /api/v2/agents/:id/chat,

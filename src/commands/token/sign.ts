@@ -71,7 +71,7 @@ export function registerSign(parent: Command, ctx: Ctx, runF = runSign): void {
   parent
     .command('sign')
     .description("Mint an identity token (HS256 JWT) for the profile's provider")
-    .argument('[userId]', 'the signed-in user (same as --user-id)')
+    .argument('[userId]', 'the signed-in user (same as --user-id); "-" or omitted with a pipe: read from stdin')
     .option('--user-id <id>', 'the signed-in user; always written as a string claim')
     .option('--email <email>', 'email claim')
     .option('--name <name>', 'name claim')
@@ -81,7 +81,7 @@ export function registerSign(parent: Command, ctx: Ctx, runF = runSign): void {
     .option('--claim <k=v>', 'extra string claim (repeatable)', collect, [])
     .option('--claim-json <k=json>', 'extra typed claim, the value as JSON (repeatable)', collect, [])
     .option('--exp <dur|unix|none>', 'lifetime (30m, 1h, 24h, 7d, +1h), absolute Unix seconds, or none (default: 1h)')
-    .option('--iat', 'include iat (default)', true)
+    .option('--iat', 'include iat', true)
     .option('--no-iat', 'leave iat out (not for Replyful, which always has it)')
     .option('--allow-weak-secret', `sign even with a secret under ${MIN_SECRET_BYTES} bytes`, false)
     .option('--provider <name>', 'chatbase, replyful, generic (opencx asks the vendor)')

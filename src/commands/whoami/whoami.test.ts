@@ -94,7 +94,9 @@ describe('whoami', () => {
       { value: 'env-agent', source: 'env' },
       { fingerprint: fingerprint(ENV_SECRET), source: 'env' },
     ]);
-    expect(e.warnings).toEqual([{ code: 'SECRET_OVERRIDDEN', message: 'CHATID_SECRET overrides the secret stored in profile "prod".' }]);
+    expect(e.warnings).toEqual([
+      { code: 'SECRET_OVERRIDDEN', message: 'CHATID_SECRET overrides the secret stored in profile "prod".', hint: 'Unset CHATID_SECRET to use the stored one (or `chatid secret set` to store this one).', setting: 'secret', source: 'env' },
+    ]);
     // flag beats env
     const f = await run(['--base-url', 'http://flag.example', '--agent-id', 'flag-agent', '--provider', 'replyful'], { ...env, CHATID_PROVIDER: 'generic' });
     expect([f.baseUrl, f.agentId, f.provider]).toEqual([
@@ -184,6 +186,8 @@ describe('whoami', () => {
     it('a secret with whitespace around it (hash warns) or only whitespace (hash refuses)', async () => {
       const r = await codes({ env: { CHATID_PROVIDER: 'chatbase', CHATID_SECRET: 'sk_0123456789abcdef0123456789\n' } });
       expect(r.json().warnings).toEqual([expect.objectContaining({ code: 'SECRET_WHITESPACE', setting: 'secret', source: 'env', message: expect.stringContaining('(from CHATID_SECRET) has a trailing newline') })]);
+      const placeholder = await codes({ env: { CHATID_PROVIDER: 'chatbase', CHATID_SECRET: 'sk_…' } });
+      expect(placeholder.json().warnings.map((w: { code: string }) => w.code)).toEqual(['SECRET_PLACEHOLDER']);
       const blank = await codes({ env: { CHATID_PROVIDER: 'chatbase', CHATID_SECRET: '  ' } });
       expect(blank.json().warnings.map((w: { code: string }) => w.code)).toEqual(['SECRET_EMPTY']);
     });

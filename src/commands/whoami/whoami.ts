@@ -109,7 +109,13 @@ export async function runWhoami(o: WhoamiOptions, ctx: Ctx): Promise<WhoamiResul
     warnings.push({ code: 'STORE_DIR_MODE', message: `the store directory is mode ${octal(dirMode)}; chmod 700 ${dirname(store.path)} keeps other users out.` });
   }
   if (s.secret?.source === 'env' && s.profile?.secret) {
-    warnings.push({ code: 'SECRET_OVERRIDDEN', message: `${ENV_VARS.secret} overrides the secret stored in profile "${s.profileName?.value}".` });
+    warnings.push({
+      code: 'SECRET_OVERRIDDEN',
+      message: `${ENV_VARS.secret} overrides the secret stored in profile "${s.profileName?.value}".`,
+      hint: `Unset ${ENV_VARS.secret} to use the stored one (or \`chatid secret set\` to store this one).`,
+      setting: 'secret',
+      source: 'env',
+    });
   }
   warnings.push(...(await settingProblems(s)));
   for (const w of warnings) {
@@ -191,6 +197,9 @@ async function settingProblems(s: Settings): Promise<WhoamiWarning[]> {
       attempt('secret', source, () => parseSecretKey(secret), `(from ${where(source, 'secret')})`);
     }
     // What hash and token sign warn of (or refuse, when it is only whitespace).
+    if (secret.includes('\u2026')) {
+      out.push({ code: 'SECRET_PLACEHOLDER', message: `the identity secret (from ${where(source, 'secret')}) holds "…", the placeholder of the docs' examples.`, hint: 'Set the real secret, e.g. with `chatid secret set`.', setting: 'secret', source });
+    }
     const { secretWhitespace } = await import('../../core/secret-key.js');
     const ws = secretWhitespace(secret);
     if (ws !== undefined) {
