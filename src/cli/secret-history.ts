@@ -32,6 +32,8 @@ export interface SecretHistory {
   /** The profile in use: the one settings resolved, else CHATID_PROFILE, else the store's active profile. */
   profileName: string | undefined;
   previous: PreviousSecret | undefined;
+  /** The retired secret, when `previous` is one still in its grace period (a rotation cut the retired one's short). */
+  older: { value: string; graceEnded: string } | undefined;
   /**
    * Every other profile's secrets; when the secret in use came from a flag or the environment,
    * the stored current secret of the profile in use too (it is then a different key).
@@ -64,7 +66,8 @@ export function secretHistory(ctx: Ctx, s: Settings, data: StoreData | undefined
     if (p.apiKey) o.apiKey = p.apiKey;
     others.push(o);
   }
-  return { profileName, previous: previousOf(profile, own, at), others };
+  const older = profile?.previousSecret && profile.retiredSecret ? { value: profile.retiredSecret, graceEnded: profile.retiredSecretExpiredAt ?? '' } : undefined;
+  return { profileName, previous: previousOf(profile, own, at), older, others };
 }
 
 function previousOf(p: Profile | undefined, own: boolean, at: number): PreviousSecret | undefined {
@@ -85,6 +88,7 @@ export function candidateInput(secret: string, h: SecretHistory, apiKey: string 
     input.previousSecret = h.previous.value;
     if (h.previous.graceEnded !== undefined) input.previousSecretGraceEnded = h.previous.graceEnded;
   }
+  if (h.older) input.olderSecret = h.older;
   if (apiKey) input.apiKey = apiKey;
   if (h.others.length > 0) input.otherProfiles = h.others;
   return input;

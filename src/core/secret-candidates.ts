@@ -46,6 +46,11 @@ export interface SecretCandidateInput {
    * decides, with its clock: this module reads none.
    */
   previousSecretGraceEnded?: string;
+  /**
+   * An older secret still kept for diagnosis while `previousSecret` is in its grace period (a
+   * second rotation cut the first one's short), with when its grace ended ('' when unknown).
+   */
+  olderSecret?: { value: string; graceEnded: string };
   /** Other profiles' secrets, by profile name (the current profile left out); `retiredSecret` is a previous one past its grace. */
   otherProfiles?: ReadonlyArray<{ name: string; secret?: string; previousSecret?: string; retiredSecret?: string; apiKey?: string }>;
   /** The vendor API key from settings; users paste it where the identity secret belongs. */
@@ -131,6 +136,10 @@ export function secretCandidates(input: SecretCandidateInput): SecretCandidate[]
     const ended = input.previousSecretGraceEnded;
     const label = ended === undefined ? 'the previous secret' : `the previous secret, whose grace period ${ended ? `ended at ${ended}` : 'has ended'}`;
     add(safeKey(input.previousSecret), SECRET_CAUSES.previous, label, undefined, ended);
+  }
+  if (input.olderSecret) {
+    const ended = input.olderSecret.graceEnded;
+    add(safeKey(input.olderSecret.value), SECRET_CAUSES.previous, `the secret before the previous one, whose grace period ${ended ? `ended at ${ended}` : 'has ended'}`, undefined, ended);
   }
   if (input.apiKey) add(safeKey(input.apiKey), SECRET_CAUSES.apiKey, 'the API key');
 

@@ -51,6 +51,7 @@ export async function otherTeamWebKeys(ctx: Ctx, settings: Settings): Promise<{ 
   if (p && !previous) {
     add(p.value, p.graceEnded === undefined ? 'the previous secret (before the rotation)' : `the previous secret, whose grace period ended${p.graceEnded ? ` at ${p.graceEnded}` : ''} (the signer still uses the secret from before the rotation)`);
   }
+  if (h.older) add(h.older.value, `the secret before the previous one, whose grace period ended${h.older.graceEnded ? ` at ${h.older.graceEnded}` : ''}`);
   for (const o of h.others) {
     add(o.secret, `the secret of profile "${o.name}"`);
     add(o.previousSecret, `the previous secret of profile "${o.name}"`);

@@ -1,3 +1,4 @@
+import { createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { createTestCtx, runCli } from '../../../test/helpers/test-ctx.js';
 import { fingerprint } from '../../core/fingerprint.js';
@@ -68,14 +69,17 @@ describe('secret rotate', () => {
     expect(r.stderr).toContain(`fingerprint ${fingerprint(profiles().dev!.secret!)}`);
   });
 
-  it('a second rotation inside the grace period pushes out the older secret, with a warning', async () => {
+  it('a second rotation inside the grace period retires the older secret (no longer accepted, still diagnosed), with a warning', async () => {
     const ctx = createTestCtx({ profiles: profiles(), activeProfile: 'dev', randomByte: 5 });
     await runCli(['secret', 'rotate', '--generate'], ctx);
     const c2 = createTestCtx({ profiles: ctx.memory!.data.profiles, activeProfile: 'dev', stdin: NEW });
     const r = await runCli(['secret', 'rotate', '--secret-stdin', '--json'], c2);
     expect(r.json().dropped).toEqual({ masked: 'sk_…def', fingerprint: fingerprint(OLD) });
-    expect(r.stderr).toContain(`previous secret (fingerprint ${fingerprint(OLD)}) was still in its grace period`);
-    expect(c2.memory!.data.profiles.dev).toMatchObject({ secret: NEW, previousSecret: HEX });
+    expect(r.stderr).toContain(`previous secret (fingerprint ${fingerprint(OLD)}) was still in its grace period and is no longer accepted; it is kept as the retired secret`);
+    expect(c2.memory!.data.profiles.dev).toMatchObject({ secret: NEW, previousSecret: HEX, retiredSecret: OLD, retiredSecretExpiredAt: '2026-01-01T00:00:00.000Z' });
+    // And the doctor still names it: a hash made with the twice-rotated-out secret.
+    const h = await runCli(['hash', 'u1', '--expect', createHmac('sha256', OLD).update('u1').digest('hex'), '--json'], createTestCtx({ profiles: c2.memory!.data.profiles, activeProfile: 'dev' }));
+    expect([h.exitCode, h.json().causes.map((c: { code: string }) => c.code)]).toEqual([3, ['SIGNED_WITH_PREVIOUS_SECRET']]);
   });
 
   it('after the grace period the old secret is retired, and the next rotation replaces it', async () => {

@@ -56,7 +56,8 @@ Examples:
 While the grace period lasts, \`token verify\` and \`decrypt\` also accept the previous secret
 (with a warning), and \`hash --expect\` names it as the cause of a mismatch. After it, the old
 secret is no longer accepted but stays stored (as the retired secret) so that the doctors can
-still say a signer uses it, until the next rotation replaces it. --grace 0 keeps nothing.`,
+still say a signer uses it, until the next rotation replaces it (a rotation inside the grace
+period retires the previous secret it cuts short). --grace 0 keeps nothing.`,
     )
     .action(async (flags: RotateOptions) => {
       emit(ctx, await runF(flags, ctx), renderRotate);
@@ -100,7 +101,10 @@ export async function runRotate(o: RotateOptions, ctx: Ctx): Promise<RotateResul
       });
     }
     const dropped = p.previousSecret !== undefined ? secretView(p.previousSecret, false) : null;
-    // One older secret is kept at most: the rotation replaces the retired one (kept for the doctors only).
+    // One older secret is kept at most, for the doctors only: a previous secret cut short by
+    // this rotation becomes it (a signer may well still use it), else the retired one stays
+    // out. --grace 0 keeps nothing.
+    const retire = graceMs > 0 && p.previousSecret !== undefined ? p.previousSecret : undefined;
     if (p.retiredSecret !== undefined) retiredGone = secretView(p.retiredSecret, false);
     const old = p.secret;
     p.secret = secret;
@@ -108,6 +112,10 @@ export async function runRotate(o: RotateOptions, ctx: Ctx): Promise<RotateResul
     delete p.previousSecretExpiresAt;
     delete p.retiredSecret;
     delete p.retiredSecretExpiredAt;
+    if (retire !== undefined) {
+      p.retiredSecret = retire;
+      p.retiredSecretExpiredAt = now.toISOString();
+    }
     let previous: RotateResult['previous'] = null;
     if (old !== undefined && graceMs > 0) {
       p.previousSecret = old;
@@ -121,7 +129,9 @@ export async function runRotate(o: RotateOptions, ctx: Ctx): Promise<RotateResul
   });
 
   if (retiredGone) info(ctx, `The retired secret (fingerprint ${retiredGone.fingerprint}), kept for diagnosis since its grace period ended, is no longer stored.`);
-  if (result.dropped) warn(ctx, `the previous secret (fingerprint ${result.dropped.fingerprint}) was still in its grace period and is no longer accepted.`);
+  if (result.dropped) {
+    warn(ctx, `the previous secret (fingerprint ${result.dropped.fingerprint}) was still in its grace period and is no longer accepted${graceMs > 0 ? '; it is kept as the retired secret, so the doctors can still name it' : ''}.`);
+  }
   if (!profile.secret) info(ctx, `Profile "${name}" had no secret before; nothing to keep for a grace period.`);
   else if (graceMs === 0) info(ctx, `--grace 0: the old secret (fingerprint ${fingerprint(profile.secret)}) is no longer stored.`);
   if (generate) {
