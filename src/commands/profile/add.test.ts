@@ -50,6 +50,7 @@ describe('profile add (flags)', () => {
         apiKey: { masked: 'key…789', fingerprint: expect.stringMatching(/^[0-9a-f]{8}$/) },
         secret: { masked: 'sk_…def', fingerprint: '6f752b72' },
         previousSecret: null,
+        retiredSecret: null,
       },
     });
     expect(ctx.memory!.data.profiles.prod).toEqual({ provider: 'bookbag', agentId: '42', baseUrl: 'http://127.0.0.1:4010', apiKey: API_KEY, secret: SECRET });
@@ -199,7 +200,7 @@ describe('profile add (parse)', () => {
     const ctx = createTestCtx();
     registerAdd(program, ctx, async (o) => {
       seen.push(o);
-      return { replaced: false, profile: { name: o.name, active: true, provider: 'generic', agentId: null, baseUrl: null, baseUrlSource: null, apiKey: null, secret: null, previousSecret: null } };
+      return { replaced: false, profile: { name: o.name, active: true, provider: 'generic', agentId: null, baseUrl: null, baseUrlSource: null, apiKey: null, secret: null, previousSecret: null, retiredSecret: null } };
     });
     await program.parseAsync(['add', 'p1', '--provider', 'bookbag', '--agent-id', '7', '--base-url', 'http://h', '--api-key-file', 'k', '--secret-stdin', '--use', '--force'], { from: 'user' });
     expect(seen).toEqual([{ name: 'p1', provider: 'bookbag', agentId: '7', baseUrl: 'http://h', apiKeyFile: 'k', secretStdin: true, use: true, force: true }]);

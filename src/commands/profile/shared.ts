@@ -154,6 +154,8 @@ export interface ProfileView {
   apiKey: SecretView | null;
   secret: SecretView | null;
   previousSecret: (SecretView & { expiresAt: string }) | null;
+  /** The previous secret after its grace period: never accepted, kept for the doctors. */
+  retiredSecret: (SecretView & { expiredAt: string | null }) | null;
 }
 
 export function profileView(name: string, p: Profile, active: boolean, reveal: boolean): ProfileView {
@@ -170,6 +172,7 @@ export function profileView(name: string, p: Profile, active: boolean, reveal: b
     secret: p.secret ? secretView(p.secret, reveal) : null,
     previousSecret:
       p.previousSecret && p.previousSecretExpiresAt ? { ...secretView(p.previousSecret, reveal), expiresAt: p.previousSecretExpiresAt } : null,
+    retiredSecret: p.retiredSecret ? { ...secretView(p.retiredSecret, reveal), expiredAt: p.retiredSecretExpiredAt ?? null } : null,
   };
 }
 
@@ -186,7 +189,14 @@ export function renderProfileView(v: ProfileView, now: Date, relative: (then: Da
   if (v.previousSecret) {
     rows.push(['Previous', `${renderSecretView(v.previousSecret)}, accepted until ${v.previousSecret.expiresAt} (${relative(new Date(v.previousSecret.expiresAt), now)})`]);
   }
+  if (v.retiredSecret) rows.push(['Retired', `${renderSecretView(v.retiredSecret)}, ${retiredText(v.retiredSecret.expiredAt, now, relative)}`]);
   return table(rows);
+}
+
+/** What a retired secret is, for `profile show` and `secret show`. */
+export function retiredText(expiredAt: string | null, now: Date, relative: (then: Date, now: Date) => string): string {
+  const when = expiredAt ? `its grace period ended ${expiredAt} (${relative(new Date(expiredAt), now)})` : 'its grace period has ended';
+  return `${when}; no longer accepted, kept only to diagnose tokens and hashes made with it`;
 }
 
 /** Two aligned columns. */

@@ -10,6 +10,15 @@ const profiles = {
 };
 
 describe('profile show', () => {
+  it('shows the retired secret (masked) after the grace period', async () => {
+    const ctx = createTestCtx({ profiles: { p: { provider: 'chatbase', secret: 'sk_live_current_0123456789', retiredSecret: 'sk_live_older_0123456789', retiredSecretExpiredAt: '2025-12-31T00:00:00.000Z' } }, activeProfile: 'p' });
+    const r = await runCli(['profile', 'show', 'p'], ctx);
+    expect(r.stdout).toMatch(/Retired +sk_…789 \(fingerprint [0-9a-f]{8}\), its grace period ended 2025-12-31T00:00:00.000Z \(1 day ago\); no longer accepted/);
+    expect(r.stdout).not.toContain('sk_live_older');
+    const j = await runCli(['profile', 'show', 'p', '--json'], createTestCtx({ profiles: ctx.memory!.data.profiles, activeProfile: 'p' }));
+    expect(j.json().retiredSecret).toEqual({ masked: 'sk_…789', fingerprint: expect.stringMatching(/^[0-9a-f]{8}$/), expiredAt: '2025-12-31T00:00:00.000Z' });
+  });
+
   it('shows the active profile masked, with fingerprints and the previous secret expiry', async () => {
     const r = await runCli(['profile', 'show'], createTestCtx({ profiles, activeProfile: 'prod' }));
     expect(r.exitCode).toBe(0);
@@ -40,6 +49,7 @@ describe('profile show', () => {
       apiKey: { masked: 'key…789', fingerprint: 'a145b2e2' },
       secret: { masked: 'sk_…def', fingerprint: '6f752b72' },
       previousSecret: { masked: 'sk_…210', fingerprint: 'aa64cc53', expiresAt: '2026-01-01T06:00:00.000Z' },
+      retiredSecret: null,
     });
     const revealed = await runCli(['profile', 'show', 'prod', '--json', '--reveal'], createTestCtx({ profiles }));
     expect([revealed.json().apiKey.value, revealed.json().secret.value, revealed.json().previousSecret.value]).toEqual([API_KEY, SECRET, OLD]);

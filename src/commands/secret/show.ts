@@ -3,7 +3,7 @@ import type { Ctx } from '../../cli/context.js';
 import { emit } from '../../cli/output.js';
 import type { Provider } from '../../core/providers.js';
 import { relativeTime } from '../../core/relative-time.js';
-import { renderSecretView, type SecretView, secretView, table, targetProfile } from '../profile/shared.js';
+import { renderSecretView, retiredText, type SecretView, secretView, table, targetProfile } from '../profile/shared.js';
 import { warnEnvOverride } from './shared.js';
 
 export interface ShowOptions {
@@ -54,12 +54,7 @@ export function renderShow(r: ShowResult, ctx: Ctx): string {
   if (r.previousSecret) {
     rows.push(['Previous', `${renderSecretView(r.previousSecret)}, accepted until ${r.previousSecret.expiresAt} (${relativeTime(new Date(r.previousSecret.expiresAt), ctx.clock.now())})`]);
   }
-  if (r.retiredSecret) rows.push(['Retired', `${renderSecretView(r.retiredSecret)}, ${retiredText(r.retiredSecret.expiredAt, ctx.clock.now())}`]);
+  if (r.retiredSecret) rows.push(['Retired', `${renderSecretView(r.retiredSecret)}, ${retiredText(r.retiredSecret.expiredAt, ctx.clock.now(), relativeTime)}`]);
   return table(rows);
 }
 
-/** How a retired secret is described: no longer accepted, kept only for diagnosis. */
-export function retiredText(expiredAt: string | null, now: Date): string {
-  const when = expiredAt ? `its grace period ended ${expiredAt} (${relativeTime(new Date(expiredAt), now)})` : 'its grace period has ended';
-  return `${when}; no longer accepted, kept only to diagnose tokens and hashes made with it`;
-}
