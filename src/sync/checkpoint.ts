@@ -10,7 +10,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { link, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import { open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 // Whether another process is alive is a fact of the OS, not an input a test swaps (tests
@@ -206,6 +206,12 @@ export interface CheckpointLock {
   path: string;
   /** Remove the lock if it is still this run's. */
   release(): Promise<void>;
+  /**
+   * Throw unless the lock is still this run's (ERR_SYNC_CHECKPOINT_LOCK_LOST): called before
+   * each checkpoint write and before the checkpoint is removed, so a run whose lock another
+   * took over stops instead of writing over that run's checkpoint.
+   */
+  check(): Promise<void>;
 }
 
 /** A lock file younger than this that cannot be parsed is taken for one being written. */
@@ -217,8 +223,9 @@ export function lockPathOf(checkpointPath: string): string {
 
 /**
  * Take the lock of `checkpointPath` for this run, or refuse (exit 2) when a live run holds
- * it. A lock whose process is gone (same host, pid dead or reused) is taken over: moved aside,
- * checked to be the one judged dead, then removed; a lock taken meanwhile by a live run is put back.
+ * it. A lock whose process is gone (same host, pid dead or reused) is taken over under a
+ * second lock, `<lock>.break`, held by one run at a time: the dead lock is removed only if it
+ * still holds the text judged dead, and the run then creates its own like any other (`wx`).
  */
 export async function lockCheckpoint(checkpointPath: string, o: { input: string; now: () => Date; probe?: ProcessProbe }): Promise<CheckpointLock> {
   const probe = o.probe ?? realProbe;
@@ -230,14 +237,23 @@ export async function lockCheckpoint(checkpointPath: string, o: { input: string;
       const fh = await open(path, 'wx', 0o600);
       try {
         await fh.writeFile(text, 'utf8');
-      } finally {
-        await fh.close();
+      } catch (err) {
+        await fh.close().catch(() => undefined);
+        await rm(path, { force: true }); // an empty lock would hold others off for nothing
+        throw err;
       }
+      await fh.close();
       return {
         path,
         async release() {
           // Only our own: a lock that is not (broken by someone who took us for dead) stays.
           if ((await readFile(path, 'utf8').catch(() => undefined)) === text) await rm(path, { force: true });
+        },
+        async check() {
+          if ((await readFile(path, 'utf8').catch(() => undefined)) === text) return;
+          throw new StoreError('ERR_SYNC_CHECKPOINT_LOCK_LOST', `The lock ${path} of this contacts sync was taken over by another run, which took this one for dead; this run stops so as not to write over its checkpoint.`, {
+            hint: 'Let the other run finish, then run `chatid contacts sync … --resume` to send whatever is still missing.',
+          });
         },
       };
     } catch (err) {
@@ -251,7 +267,7 @@ export async function lockCheckpoint(checkpointPath: string, o: { input: string;
     const held = await readLock(path, o.now().getTime());
     if (held.kind === 'gone') continue; // released meanwhile: try again
     if (held.kind === 'live' || (held.kind === 'owner' && holderLives(held.owner, probe)) || attempt >= 4) throw lockedError(checkpointPath, path, held, probe);
-    await breakLock(path, held.text);
+    await breakLock(path, held.text, o.now().getTime());
   }
 }
 
@@ -287,18 +303,40 @@ function holderLives(owner: LockOwner, probe: ProcessProbe): boolean {
   return !(owner.start && start && owner.start !== start); // the pid now names another process
 }
 
-async function breakLock(path: string, seen: string): Promise<void> {
-  const aside = `${path}.${randomBytes(6).toString('hex')}.stale`;
+async function breakLock(path: string, seen: string, nowMs: number): Promise<void> {
+  const guard = `${path}.break`;
+  let fh: Awaited<ReturnType<typeof open>>;
   try {
-    await rename(path, aside);
+    fh = await open(guard, 'wx', 0o600);
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
-    throw err;
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw lockFileError(guard, err);
+    // Another run is taking it over right now (for milliseconds), or was killed doing so: a
+    // guard older than that is debris. Either way, look at the lock again from the top.
+    const st = await stat(guard).catch(() => undefined);
+    if (st && nowMs - st.mtimeMs > UNREADABLE_LOCK_GRACE_MS) await rm(guard, { force: true }).catch(() => undefined);
+    await new Promise((r) => setTimeout(r, 20));
+    return;
   }
-  // Another run may have taken the dead lock over between our read and the rename: then we
-  // moved its live lock aside, and it goes back (link fails if yet another run took the path).
-  if ((await readFile(aside, 'utf8').catch(() => undefined)) !== seen) await link(aside, path).catch(() => undefined);
-  await rm(aside, { force: true });
+  try {
+    await fh.close();
+    // Under the guard no other run removes the lock, and none creates one while it exists
+    // (wx): if it still holds the text judged dead, it is still the dead run's.
+    if ((await readFile(path, 'utf8').catch(() => undefined)) === seen) {
+      await rm(path, { force: true }).catch((err: unknown) => {
+        throw lockFileError(path, err);
+      });
+    }
+  } finally {
+    await rm(guard, { force: true }).catch(() => undefined);
+  }
+}
+
+/** A lock file this run may not touch (another user's, in a sticky /tmp): named, with what to do. */
+function lockFileError(path: string, err: unknown): StoreError {
+  return new StoreError('ERR_SYNC_CHECKPOINT_WRITE', `Cannot take over the checkpoint's lock ${path}: ${(err as Error).message}. No contact was sent.`, {
+    hint: `The run that left it is gone; delete ${path} as its owner (or root), or pass --checkpoint <path> elsewhere.`,
+    cause: err,
+  });
 }
 
 function lockedError(checkpointPath: string, path: string, held: Held, probe: ProcessProbe): UsageError {

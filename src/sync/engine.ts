@@ -40,6 +40,8 @@ export interface EngineOptions extends ScanOptions {
   checkpointPath: string | undefined;
   /** Tells whether the holder of a checkpoint's lock still runs (default: the OS's answer). */
   probe?: ProcessProbe;
+  /** Set by runEngine from the lock: throws when another run took the checkpoint over. */
+  lockCheck?: () => Promise<void>;
   resume: boolean;
   target: Checkpoint['target'];
   /** The vendor client, created only once the file passed the scan. */
@@ -102,7 +104,7 @@ export async function runEngine(o: EngineOptions): Promise<EngineResult> {
     const t0 = o.now().getTime();
     const s = await scan(o);
     try {
-      return await syncScanned(o, s, t0);
+      return await syncScanned(lock ? { ...o, lockCheck: () => lock.check() } : o, s, t0);
     } finally {
       s.spill?.close();
     }
@@ -113,6 +115,15 @@ export async function runEngine(o: EngineOptions): Promise<EngineResult> {
 
 /** Everything after the scan: resume bookkeeping, local files, schema, the sync itself. */
 async function syncScanned(o: EngineOptions, s: Scan, t0: number): Promise<EngineResult> {
+  // The checkpoint is written and removed only while the lock is still this run's.
+  const saveOwnCheckpoint = async (path: string, cp: Checkpoint): Promise<void> => {
+    await o.lockCheck?.();
+    await saveCheckpoint(path, cp);
+  };
+  const removeOwnCheckpoint = async (path: string): Promise<void> => {
+    await o.lockCheck?.();
+    await removeCheckpoint(path);
+  };
   o.verbose?.(
     `scanned ${o.inputName}: ${s.bytes} bytes${s.parts === 2 ? ' in two parts at once' : ''}${s.spill ? ` (rows kept in a ${s.spill.size}-byte temporary spill)` : ''}, ${s.rows} rows${s.blankLines ? ` (and ${s.blankLines} blank lines, skipped)` : ''}${o.shard ? ` in this shard (${s.otherShards} in others)` : ''}, ${s.map.attributes.length} attribute columns, sha256 ${s.sha256.slice(0, 12)}…, ${o.now().getTime() - t0} ms`,
   );
@@ -157,7 +168,7 @@ async function syncScanned(o: EngineOptions, s: Scan, t0: number): Promise<Engin
     } else if (cp && !o.resume) {
       o.warn(`${o.checkpointPath} holds the checkpoint of an interrupted run; starting over (pass --resume to continue it instead).`);
       // Gone now, not at the first commit: a kill before then must not leave it pointing at a report this run truncates.
-      await removeCheckpoint(o.checkpointPath);
+      await removeOwnCheckpoint(o.checkpointPath);
     } else if (!cp && o.resume) {
       o.info(`No checkpoint at ${o.checkpointPath}: starting from the beginning.`);
     }
@@ -196,7 +207,7 @@ async function syncScanned(o: EngineOptions, s: Scan, t0: number): Promise<Engin
     updatedAt: o.now().toISOString(),
   });
   try {
-    if (o.checkpointPath && !o.dryRun) await saveCheckpoint(o.checkpointPath, snapshot(base));
+    if (o.checkpointPath && !o.dryRun) await saveOwnCheckpoint(o.checkpointPath, snapshot(base));
   } catch (err) {
     await report?.close();
     throw err;
@@ -213,7 +224,7 @@ async function syncScanned(o: EngineOptions, s: Scan, t0: number): Promise<Engin
   } catch (err) {
     // Nothing was sent: close the report, and drop a checkpoint this run created.
     await report?.close();
-    if (o.checkpointPath && !o.dryRun && !resumed) await removeCheckpoint(o.checkpointPath).catch(() => undefined);
+    if (o.checkpointPath && !o.dryRun && !resumed) await removeOwnCheckpoint(o.checkpointPath).catch(() => undefined);
     throw err;
   }
   const stats0 = { requests: 0, retries: 0 }; // the schema fetch counts too
@@ -293,7 +304,7 @@ async function syncScanned(o: EngineOptions, s: Scan, t0: number): Promise<Engin
       const covers = recorded;
       writing = (async () => {
         await report?.sync();
-        await saveCheckpoint(path, cp);
+        await saveOwnCheckpoint(path, cp);
       })();
       try {
         await writing;
@@ -392,7 +403,7 @@ async function syncScanned(o: EngineOptions, s: Scan, t0: number): Promise<Engin
     // should not litter the directory); otherwise the checkpoint stays for --resume.
     const nothingDone = !resumed && done.below === 0 && done.list().length === 0;
     const keeps = Boolean(o.checkpointPath) && !o.dryRun && !nothingDone;
-    if (o.checkpointPath && !o.dryRun && nothingDone) await removeCheckpoint(o.checkpointPath).catch(() => undefined);
+    if (o.checkpointPath && !o.dryRun && nothingDone) await removeOwnCheckpoint(o.checkpointPath).catch(() => undefined);
     if (err && !(err instanceof UsageError)) {
       // Say how far it got (also under --json: the error document carries the counts).
       const progress = { read: counts.read, synced: counts.synced, rejected: counts.rejected, duplicates: counts.duplicates, total: s.rows };
@@ -404,7 +415,7 @@ async function syncScanned(o: EngineOptions, s: Scan, t0: number): Promise<Engin
     throw fatal;
   }
 
-  if (o.checkpointPath && !o.dryRun) await removeCheckpoint(o.checkpointPath);
+  if (o.checkpointPath && !o.dryRun) await removeOwnCheckpoint(o.checkpointPath);
   counts.requests = base.requests + (api.stats.requests - stats0.requests);
   counts.retries = base.retries + (api.stats.retries - stats0.retries);
   return {

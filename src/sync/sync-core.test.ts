@@ -316,6 +316,31 @@ describe('checkpoint lock', () => {
     expect(await readdir(dir)).toEqual(['in.csv.chatid-checkpoint.json.lock']); // nothing moved aside left over
   });
 
+  it('a dead lock taken over by several runs at once gets exactly one holder, every time', async () => {
+    for (let round = 0; round < 60; round++) {
+      const { dir, cp } = await setUp();
+      await lockCheckpoint(cp, { input: 'in.csv', now, probe: probe(100, []) }); // holder 100 dies
+      const pids = [201, 202, 203, 204];
+      const tries = await Promise.allSettled(pids.map((pid) => lockCheckpoint(cp, { input: 'in.csv', now, probe: probe(pid, pids) })));
+      const held = tries.filter((t) => t.status === 'fulfilled');
+      expect(held.length, `round ${round}`).toBe(1);
+      for (const t of tries) if (t.status === 'rejected') expect(t.reason).toMatchObject({ code: 'ERR_SYNC_CHECKPOINT_LOCKED' });
+      // The holder's lock is on disk and its check passes; the guard is gone.
+      const lock = (held[0] as PromiseFulfilledResult<Awaited<ReturnType<typeof lockCheckpoint>>>).value;
+      await expect(lock.check()).resolves.toBeUndefined();
+      expect(await readdir(dir)).toEqual(['in.csv.chatid-checkpoint.json.lock']);
+    }
+  });
+
+  it("a run whose lock another took over fails its check (and releases nothing of the other's)", async () => {
+    const { cp } = await setUp();
+    const mine = await lockCheckpoint(cp, { input: 'in.csv', now, probe: probe(200, [200]) });
+    await writeFile(`${cp}.lock`, `${JSON.stringify({ pid: 300, host: 'here', start: null, input: 'in.csv', since: 'then', token: 'other' })}\n`);
+    await expect(mine.check()).rejects.toMatchObject({ code: 'ERR_SYNC_CHECKPOINT_LOCK_LOST', hint: expect.stringContaining('--resume') });
+    await mine.release();
+    expect(JSON.parse(await readFile(`${cp}.lock`, 'utf8'))).toMatchObject({ pid: 300 });
+  });
+
   it('the real probe knows this process is alive and a finished one is not', () => {
     expect(realProbe.alive(realProbe.pid)).toBe(true);
     expect(realProbe.alive(2 ** 22 + 12345)).toBe(false); // above Linux's pid_max

@@ -1,4 +1,6 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Command } from 'commander';
 import { describe, expect, it } from 'vitest';
 import { createTestCtx, runCli } from '../../../test/helpers/test-ctx.js';
@@ -113,6 +115,19 @@ describe('contacts sync --report that cannot be written', () => {
       const { error } = r.json();
       expect([report, r.exitCode, error.code]).toEqual([report, 2, 'ERR_SYNC_REPORT_WRITE']);
       expect(error.message).toBe(`Cannot write the report ${report}: ${why}. No contact was sent.`);
+    }
+  });
+});
+
+describe('contacts sync --report over the checkpoint or its lock', () => {
+  it('is refused before anything is read (the lock could not be released, the report then deleted)', async () => {
+    const env = { CHATID_PROVIDER: 'chatbase', CHATID_AGENT_ID: 'a1', CHATID_API_KEY: 'k', CHATID_BASE_URL: 'http://127.0.0.1:9' };
+    const dir = mkdtempSync(join(tmpdir(), 'chatid-report-'));
+    writeFileSync(join(dir, 'in.csv'), 'external_id\nu1\n');
+    for (const report of ['in.csv.chatid-checkpoint.json.lock', 'in.csv.chatid-checkpoint.json', 'cp.json.lock']) {
+      const extra = report.startsWith('cp.json') ? ['--checkpoint', 'cp.json'] : [];
+      const r = await runCli(['contacts', 'sync', 'in.csv', '--report', report, ...extra, '--json'], createTestCtx({ env, cwd: dir }));
+      expect([report, r.exitCode, r.json().error.code, r.json().error.message]).toEqual([report, 2, 'ERR_USAGE_BAD_VALUE', expect.stringMatching(/--report names a file of the checkpoint|--checkpoint names the report file/)]);
     }
   });
 });

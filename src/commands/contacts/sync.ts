@@ -293,6 +293,10 @@ export async function runSync(opts: SyncOptions, ctx: Ctx, deps: SyncDeps = {}):
         throw new UsageError('ERR_USAGE_BAD_VALUE', `${flag} names ${path === input ? 'the input file' : 'the report file'}; it would be overwritten.`, { hint: 'Pass another path.' });
       }
     }
+    // The report over the checkpoint's own files: the lock (or the checkpoint) would be written over.
+    if (reportPath !== undefined && checkpointPath !== undefined && (reportPath === checkpointPath || reportPath.startsWith(`${checkpointPath}.`))) {
+      throw new UsageError('ERR_USAGE_BAD_VALUE', `--report names a file of the checkpoint ${checkpointPath}; it would be overwritten.`, { hint: 'Pass another path.' });
+    }
     // Loaded up front so the bar starts synchronously with the sync (and is always stopped).
     const progressLib = ctx.io.stderr.isTTY && !ctx.ui.quiet ? await import('cli-progress') : undefined;
     const { runEngine } = await import('../../sync/engine.js');
