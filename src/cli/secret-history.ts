@@ -51,14 +51,13 @@ export function secretHistory(ctx: Ctx, s: Settings, data: StoreData | undefined
   const profileName = s.profileName?.value ?? (ctx.env.CHATID_PROFILE || undefined) ?? data?.activeProfile;
   const profile = s.profile ?? (profileName !== undefined && Object.hasOwn(profiles, profileName) ? profiles[profileName] : undefined);
   const own = s.secret?.source === 'profile';
+  // The secret in use is this profile's (from the store, or the same value by flag or env):
+  // its previous and retired secrets are then "the previous secret". A secret from a flag or
+  // the environment that is not the stored one makes the profile one of the others, by name.
+  const ofProfile = own || (profile?.secret !== undefined && profile.secret === s.secret?.value);
   const others: ProfileSecrets[] = [];
   for (const [name, p] of Object.entries(profiles)) {
-    if (name === profileName) {
-      // The secret in use is the profile's own: nothing else of it is "another" key. Else its
-      // stored secret is one (its previous and retired ones are `previous` below).
-      if (!own && p.secret && p.secret !== s.secret?.value) others.push({ name, secret: p.secret });
-      continue;
-    }
+    if (name === profileName && ofProfile) continue;
     const o: ProfileSecrets = { name };
     if (p.secret) o.secret = p.secret;
     if (p.previousSecret) o.previousSecret = p.previousSecret;
@@ -66,8 +65,9 @@ export function secretHistory(ctx: Ctx, s: Settings, data: StoreData | undefined
     if (p.apiKey) o.apiKey = p.apiKey;
     others.push(o);
   }
-  const older = profile?.previousSecret && profile.retiredSecret ? { value: profile.retiredSecret, graceEnded: profile.retiredSecretExpiredAt ?? '' } : undefined;
-  return { profileName, previous: previousOf(profile, own, at), older, others };
+  const mine = ofProfile ? profile : undefined;
+  const older = mine?.previousSecret && mine.retiredSecret ? { value: mine.retiredSecret, graceEnded: mine.retiredSecretExpiredAt ?? '' } : undefined;
+  return { profileName, previous: previousOf(mine, own, at), older, others };
 }
 
 function previousOf(p: Profile | undefined, own: boolean, at: number): PreviousSecret | undefined {

@@ -110,6 +110,13 @@ describe('hash', () => {
       const env = await runCli(['hash', 'user_123', '--expect', hm(OLD, 'user_123'), '--json'], createTestCtx({ env: { CHATID_SECRET: S }, profiles: prof, activeProfile: 'p' }));
       expect(env.json().causes.map((c: { code: string }) => c.code)).toEqual(['SIGNED_WITH_PREVIOUS_SECRET']);
     }
+    // CHATID_SECRET that is not the active profile's: the profile is one of the others, named,
+    // its stored secret included (no "current secret" of it to deploy).
+    const foreign = { p: { provider: 'chatbase' as const, secret: 'sk_p_stored_secret', previousSecret: OLD, previousSecretExpiresAt: '2026-01-02T00:00:00.000Z' } };
+    for (const [made, label] of [[OLD, 'the previous secret of profile "p"'], ['sk_p_stored_secret', 'the secret of profile "p"']] as const) {
+      const f = await runCli(['hash', 'user_123', '--expect', hm(made, 'user_123'), '--json'], createTestCtx({ env: { CHATID_SECRET: S }, profiles: foreign, activeProfile: 'p' }));
+      expect(f.json().causes, label).toEqual([expect.objectContaining({ code: 'SIGNED_WITH_OTHER_PROFILE_SECRET', message: expect.stringContaining(label) })]);
+    }
     // Another profile's retired secret is searched too.
     const others = { ...profiles, q: { provider: 'chatbase' as const, secret: 'sk_q', retiredSecret: 'sk_q_retired' } };
     const q = await runCli(['hash', 'user_123', '--expect', hm('sk_q_retired', 'user_123'), '--json'], createTestCtx({ profiles: others, activeProfile: 'p' }));

@@ -75,7 +75,7 @@ export function checkSecret(provider: Provider, secret: string): string {
   const problem = secretProblem(provider, secret);
   if (problem) {
     throw new UsageError('ERR_SECRET_FORMAT', `Invalid identity secret: ${problem}.`, {
-      hint: secretWhitespace(secret) === 'only whitespace'
+      hint: secretWhitespace(secret) === 'only whitespace' || secret.includes('\u2026')
         ? 'Paste the secret itself, as the vendor dashboard shows it.'
         : secretWhitespace(secret) !== undefined
         ? 'Copy the secret again without the whitespace (a file written by echo or an editor ends in a newline: printf %s, or strip it).'
