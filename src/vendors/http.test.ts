@@ -271,6 +271,29 @@ describe('client-side rate limit', () => {
       }),
     );
   });
+  it('property: late timers, quiet spells and server pauses never fit limit + 1 starts in the window and its margin', () => {
+    const ask = fc.record({ gap: fc.integer({ min: 0, max: 3000 }), late: fc.integer({ min: 0, max: 400 }), pause: fc.option(fc.integer({ min: 0, max: 4000 }), { freq: 6 }) });
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 8 }), fc.integer({ min: 100, max: 5_000 }), fc.array(ask, { maxLength: 60 }), (limit, windowMs, asks) => {
+        const l = new RateLimiter({ limit, windowMs });
+        const starts: number[] = [];
+        let t = 0;
+        let last = Number.NEGATIVE_INFINITY;
+        for (const a of asks) {
+          t += a.gap;
+          if (a.pause !== null) l.pauseUntil(t + a.pause); // the server said: wait
+          const s = l.earliest(Math.max(t, last)) + a.late; // the timer fires late; the start is recorded as it really is
+          l.record(s);
+          starts.push(s);
+          last = s;
+        }
+        const span = windowMs + rateLimitMargin(windowMs);
+        for (let i = limit; i < starts.length; i++) expect(starts[i]! - starts[i - limit]!).toBeGreaterThanOrEqual(span - 1e-6);
+      }),
+      { numRuns: 400 },
+    );
+  });
+
   it('counts from when a request really started: a timer that fires late cannot squeeze the next one closer', async () => {
     const l = new RateLimiter({ limit: 2, windowMs: 1000 }); // one start per 525 ms
     let clock = 0;
