@@ -345,7 +345,7 @@ function lockedError(checkpointPath: string, path: string, held: Held, probe: Pr
   return new UsageError('ERR_SYNC_CHECKPOINT_LOCKED', `Another contacts sync is using the checkpoint ${checkpointPath} (${who}); this run would overwrite it. No contact was sent.`, {
     hint: `Wait for that run to finish (it removes the checkpoint when done), or give this one its own --checkpoint <path> (parallel jobs: --shard i/n, which keeps one checkpoint per shard).${
       // A dead run on this host is detected and its lock taken over; elsewhere it cannot be told.
-      !owner ? ` If no other sync is starting, delete ${path}.` : owner.host !== probe.host ? ` If it no longer runs on ${owner.host}, delete ${path}.` : ''
+      !owner ? ` If no other sync is starting, delete ${path}.` : owner.host !== probe.host ? ` If it no longer runs on ${owner.host} (a replaced container or CI pod has a new host name), delete ${path} and run again, with --resume to continue it.` : ''
     }`,
     details: { lock: path, ...(owner ? { holder: { pid: owner.pid, host: owner.host, input: owner.input, since: owner.since } } : {}) },
   });

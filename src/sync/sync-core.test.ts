@@ -286,7 +286,7 @@ describe('checkpoint lock', () => {
     const err = await lockCheckpoint(cp, { input: 'in.csv', now, probe: probe(200, [200]) }).catch((e: unknown) => e);
     expect(err).toMatchObject({ code: 'ERR_SYNC_CHECKPOINT_LOCKED', details: { holder: { host: 'ci-runner-7' } } });
     expect((err as Error).message).toContain('pid 100 on ci-runner-7');
-    expect((err as { hint: string }).hint).toContain(`If it no longer runs on ci-runner-7, delete ${cp}.lock.`);
+    expect((err as { hint: string }).hint).toContain(`If it no longer runs on ci-runner-7 (a replaced container or CI pod has a new host name), delete ${cp}.lock and run again, with --resume to continue it.`);
   });
 
   it('a lock file it cannot read is one being written while recent, debris once old', async () => {
