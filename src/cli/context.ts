@@ -35,7 +35,12 @@ export interface Ctx {
   env: Readonly<Record<string, string | undefined>>;
   /** Working directory that relative paths resolve against. */
   cwd: string;
-  clock: { now(): Date };
+  /**
+   * `now`: the wall clock (dates, HTTP-date headers). `monotonic`: milliseconds that never go
+   * back, for spacing requests (a wall clock stepped back must not stall a sync); tests leave
+   * it out and get `now`'s.
+   */
+  clock: { now(): Date; monotonic?(): number };
   /** Cryptographically secure random bytes (fixed in tests). */
   random(size: number): Uint8Array;
   /** Wait `ms` (retries, back-off); tests make it instant. Rejects if `signal` aborts. */

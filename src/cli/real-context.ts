@@ -33,7 +33,7 @@ export function createRealCtx(): Ctx {
     io,
     env: process.env,
     cwd: process.cwd(),
-    clock: { now: () => new Date() },
+    clock: { now: () => new Date(), monotonic: () => performance.now() },
     random: (size) => new Uint8Array(randomBytes(size)),
     sleep: async (ms, signal) => {
       await sleep(ms, undefined, signal ? { signal } : undefined);

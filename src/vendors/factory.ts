@@ -77,6 +77,7 @@ export async function clientOptions(ctx: Ctx, settings: Settings, tuning: Client
     apiKey,
     agentId: settings.agentId?.value,
     now: () => ctx.clock.now().getTime(),
+    ...(ctx.clock.monotonic ? { monotonic: ctx.clock.monotonic } : {}),
     sleep: (ms, signal) => ctx.sleep(ms, signal),
     random: (n) => ctx.random(n),
     signal: tuning.signal ? AbortSignal.any([ctx.signal, tuning.signal]) : ctx.signal,

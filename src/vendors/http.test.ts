@@ -337,6 +337,30 @@ describe('client-side rate limit', () => {
     expect(sleeps).toEqual([5050, 10_100, 15_150, 20_200]);
     expect(c.stats).toEqual({ requests: 5, retries: 0, waitedMs: 50_500 });
   });
+  it('spaces requests on the monotonic clock: a wall clock stepped back an hour does not stall the next one', async () => {
+    for (let i = 0; i < 4; i++) pool().intercept({ path: '/x' }).reply(200, {});
+    let wall = NOW;
+    let mono = 0;
+    const c = client({ rateLimit: { limit: 2, windowMs: 1000 }, now: () => wall, monotonic: () => mono, sleep: async (ms) => void (sleeps.push(ms), (mono += ms), (wall += ms)) });
+    await c.json('GET', '/x');
+    await c.json('GET', '/x');
+    wall -= 3_600_000; // NTP steps the wall clock back an hour
+    await c.json('GET', '/x');
+    await c.json('GET', '/x');
+    expect(Math.max(...sleeps)).toBeLessThanOrEqual(1050); // paced (1 s + 50 ms margin over 2), never an hour
+    // Control: on the wall clock alone the same step back waits an hour, so the part above
+    // shows the monotonic clock is the one used.
+    for (let i = 0; i < 3; i++) pool().intercept({ path: '/x' }).reply(200, {});
+    sleeps = [];
+    wall = NOW;
+    const w = client({ rateLimit: { limit: 1, windowMs: 1000 }, now: () => wall, sleep: async (ms) => void (sleeps.push(ms), (wall += ms)) });
+    await w.json('GET', '/x');
+    wall -= 3_600_000;
+    await w.json('GET', '/x');
+    expect(Math.max(...sleeps)).toBeGreaterThan(3_600_000);
+    await w.json('GET', '/x');
+  });
+
   it('holds requests when the server says the window is spent (X-RateLimit-Remaining: 0)', async () => {
     pool().intercept({ path: '/x' }).reply(200, {}, { headers: { 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': String(NOW + 1234) } });
     pool().intercept({ path: '/x' }).reply(200, {});

@@ -43,7 +43,10 @@ export interface HttpClientOptions {
   apiKey?: string | undefined;
   /** Extra headers on every request. */
   headers?: Record<string, string>;
+  /** Wall-clock milliseconds (Retry-After as an HTTP-date, X-RateLimit-Reset as a Unix time). */
   now: () => number;
+  /** Milliseconds that never go back, for the rate limiter's spacing (default: `now`). */
+  monotonic?: () => number;
   sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
   random: (size: number) => Uint8Array;
   /** Aborts every request (ctx.signal). */
@@ -391,6 +394,7 @@ export function createHttpClient(o: HttpClientOptions): HttpClient {
   const retry: RetryOptions = { ...DEFAULT_RETRY, ...stripUndefined(o.retry ?? {}) };
   const stats: ClientStats = { requests: 0, retries: 0, waitedMs: 0 };
   const limiter = o.rateLimit ? new RateLimiter(o.rateLimit) : undefined;
+  const mono = o.monotonic ?? o.now;
   const base = o.baseUrl.replace(/\/+$/, '');
 
   function jitterUnit(): number {
@@ -448,7 +452,7 @@ export function createHttpClient(o: HttpClientOptions): HttpClient {
       if (signal?.aborted) throw new CancelledError('Cancelled', { cause: signal.reason });
       if (limiter) {
         const reason = waitReason ?? 'client rate limit';
-        await limiter.acquire(o.now, (ms) => wait(ms, reason, attempt, signal));
+        await limiter.acquire(mono, (ms) => wait(ms, reason, attempt, signal));
         waitReason = undefined;
       }
       stats.requests++;
@@ -519,7 +523,7 @@ export function createHttpClient(o: HttpClientOptions): HttpClient {
       if (limiter && asked !== undefined) {
         // Hold every request of this client (other workers too) until the promised time;
         // the limiter does the waiting at the top of the loop.
-        limiter.pauseUntil(nowMs + ms);
+        limiter.pauseUntil(mono() + ms); // a wall-clock wait, kept on the limiter's own clock
         waitReason = `HTTP ${failure.status}`;
         continue;
       }
@@ -533,7 +537,7 @@ export function createHttpClient(o: HttpClientOptions): HttpClient {
     if (header(h, 'x-ratelimit-remaining') === '0') {
       const nowMs = o.now();
       const reset = parseReset(header(h, 'x-ratelimit-reset'), nowMs);
-      if (reset !== undefined && reset <= retry.maxWaitMs) limiter.pauseUntil(nowMs + reset);
+      if (reset !== undefined && reset <= retry.maxWaitMs) limiter.pauseUntil(mono() + reset);
     }
   }
 
