@@ -227,7 +227,10 @@ export function lockPathOf(checkpointPath: string): string {
  * second lock, `<lock>.break`, held by one run at a time: the dead lock is removed only if it
  * still holds the text judged dead, and the run then creates its own like any other (`wx`).
  */
-export async function lockCheckpoint(checkpointPath: string, o: { input: string; now: () => Date; probe?: ProcessProbe }): Promise<CheckpointLock> {
+export async function lockCheckpoint(
+  checkpointPath: string,
+  o: { input: string; now: () => Date; probe?: ProcessProbe; /** --break-lock: take it over even from a holder that looks alive, once. */ force?: boolean; onForce?: (holder: string) => void },
+): Promise<CheckpointLock> {
   const probe = o.probe ?? realProbe;
   const path = lockPathOf(checkpointPath);
   const me: LockOwner = { pid: probe.pid, host: probe.host, start: probe.startOf(probe.pid), input: o.input, since: o.now().toISOString(), token: randomBytes(8).toString('hex') };
@@ -266,7 +269,12 @@ export async function lockCheckpoint(checkpointPath: string, o: { input: string;
     }
     const held = await readLock(path, o.now().getTime());
     if (held.kind === 'gone') continue; // released meanwhile: try again
-    if (held.kind === 'live' || (held.kind === 'owner' && holderLives(held.owner, probe)) || attempt >= 4) throw lockedError(checkpointPath, path, held, probe);
+    const lives = held.kind === 'live' || (held.kind === 'owner' && holderLives(held.owner, probe));
+    // --break-lock breaks the lock seen first, and only that one: a run that takes the path
+    // meanwhile is a live run of now, and is refused as usual.
+    const forced = o.force === true && attempt === 0 && lives;
+    if ((lives && !forced) || attempt >= 4) throw lockedError(checkpointPath, path, held, probe);
+    if (forced) o.onForce?.(holderText(held, probe));
     await breakLock(path, held.text, o.now().getTime());
   }
 }
@@ -339,13 +347,19 @@ function lockFileError(path: string, err: unknown): StoreError {
   });
 }
 
+/** Who holds a lock, for messages: `pid 123 on ci-7, syncing in.csv since …`. */
+function holderText(held: Held, probe: ProcessProbe): string {
+  const owner = held.kind === 'owner' ? held.owner : undefined;
+  return owner ? `pid ${owner.pid}${owner.host !== probe.host ? ` on ${owner.host}` : ''}, syncing ${owner.input} since ${owner.since}` : 'its lock is being written';
+}
+
 function lockedError(checkpointPath: string, path: string, held: Held, probe: ProcessProbe): UsageError {
   const owner = held.kind === 'owner' ? held.owner : undefined;
-  const who = owner ? `pid ${owner.pid}${owner.host !== probe.host ? ` on ${owner.host}` : ''}, syncing ${owner.input} since ${owner.since}` : 'its lock is being written';
+  const who = holderText(held, probe);
   return new UsageError('ERR_SYNC_CHECKPOINT_LOCKED', `Another contacts sync is using the checkpoint ${checkpointPath} (${who}); this run would overwrite it. No contact was sent.`, {
     hint: `Wait for that run to finish (it removes the checkpoint when done), or give this one its own --checkpoint <path> (parallel jobs: --shard i/n, which keeps one checkpoint per shard).${
       // A dead run on this host is detected and its lock taken over; elsewhere it cannot be told.
-      !owner ? ` If no other sync is starting, delete ${path}.` : owner.host !== probe.host ? ` If it no longer runs on ${owner.host} (a replaced container or CI pod has a new host name), delete ${path} and run again, with --resume to continue it.` : ''
+      !owner ? ` If no other sync is starting, run again with --break-lock.` : owner.host !== probe.host ? ` If it no longer runs on ${owner.host} (a replaced container or CI pod has a new host name), run again with --break-lock (and --resume to continue it).` : ''
     }`,
     details: { lock: path, ...(owner ? { holder: { pid: owner.pid, host: owner.host, input: owner.input, since: owner.since } } : {}) },
   });

@@ -40,6 +40,8 @@ export interface EngineOptions extends ScanOptions {
   checkpointPath: string | undefined;
   /** Tells whether the holder of a checkpoint's lock still runs (default: the OS's answer). */
   probe?: ProcessProbe;
+  /** --break-lock: take the checkpoint's lock over even from a holder that looks alive. */
+  breakLock?: boolean;
   /** Set by runEngine from the lock: throws when another run took the checkpoint over. */
   lockCheck?: () => Promise<void>;
   resume: boolean;
@@ -98,7 +100,16 @@ export async function runEngine(o: EngineOptions): Promise<EngineResult> {
 
   // 0. The checkpoint is this run's alone, before anything else: a second run of the same
   // file and flags stops here (exit 2) instead of starting over under a live one.
-  const lock = o.checkpointPath && !o.dryRun ? await lockCheckpoint(o.checkpointPath, { input: o.inputName, now: o.now, ...(o.probe ? { probe: o.probe } : {}) }) : undefined;
+  const lock =
+    o.checkpointPath && !o.dryRun
+      ? await lockCheckpoint(o.checkpointPath, {
+          input: o.inputName,
+          now: o.now,
+          ...(o.probe ? { probe: o.probe } : {}),
+          force: o.breakLock === true,
+          onForce: (holder) => o.warn(`--break-lock: took over the checkpoint's lock from ${holder}; if that run still goes, the two write over each other's checkpoint.`),
+        })
+      : undefined;
   try {
     // 1. Everything about the file is checked before the network is touched.
     const t0 = o.now().getTime();

@@ -286,13 +286,30 @@ describe('checkpoint lock', () => {
     const err = await lockCheckpoint(cp, { input: 'in.csv', now, probe: probe(200, [200]) }).catch((e: unknown) => e);
     expect(err).toMatchObject({ code: 'ERR_SYNC_CHECKPOINT_LOCKED', details: { holder: { host: 'ci-runner-7' } } });
     expect((err as Error).message).toContain('pid 100 on ci-runner-7');
-    expect((err as { hint: string }).hint).toContain(`If it no longer runs on ci-runner-7 (a replaced container or CI pod has a new host name), delete ${cp}.lock and run again, with --resume to continue it.`);
+    expect((err as { hint: string }).hint).toContain('If it no longer runs on ci-runner-7 (a replaced container or CI pod has a new host name), run again with --break-lock (and --resume to continue it).');
+  });
+
+  it('--break-lock takes over a lock whose holder looks alive or ran elsewhere, once, saying whose', async () => {
+    const { cp } = await setUp();
+    await lockCheckpoint(cp, { input: 'in.csv', now, probe: { ...probe(100, [100]), host: 'ci-runner-7' } });
+    const told: string[] = [];
+    const l = await lockCheckpoint(cp, { input: 'in.csv', now, probe: probe(200, [200]), force: true, onForce: (h) => told.push(h) });
+    expect(JSON.parse(await readFile(l.path, 'utf8'))).toMatchObject({ pid: 200 });
+    expect(told).toEqual([expect.stringMatching(/^pid 100 on ci-runner-7, syncing in.csv since /)]);
+    // The new holder is alive here: a second forced run breaks it too (the user said so) …
+    const again = await lockCheckpoint(cp, { input: 'in.csv', now, probe: probe(300, [200, 300]), force: true });
+    expect(JSON.parse(await readFile(again.path, 'utf8'))).toMatchObject({ pid: 300 });
+    // … and the run it broke finds out at its next checkpoint write.
+    await expect(l.check()).rejects.toMatchObject({ code: 'ERR_SYNC_CHECKPOINT_LOCK_LOST' });
+    // Without it, a live holder is refused, and the hint names --break-lock for another host.
+    await lockCheckpoint(`${cp}2`, { input: 'in.csv', now, probe: { ...probe(100, [100]), host: 'ci-runner-7' } });
+    await expect(lockCheckpoint(`${cp}2`, { input: 'in.csv', now, probe: probe(200, [200]) })).rejects.toMatchObject({ code: 'ERR_SYNC_CHECKPOINT_LOCKED', hint: expect.stringContaining('run again with --break-lock (and --resume to continue it)') });
   });
 
   it('a lock file it cannot read is one being written while recent, debris once old', async () => {
     const { cp } = await setUp();
     await writeFile(`${cp}.lock`, '');
-    await expect(lockCheckpoint(cp, { input: 'in.csv', now, probe: probe(200, [200]) })).rejects.toMatchObject({ code: 'ERR_SYNC_CHECKPOINT_LOCKED', hint: expect.stringContaining(`delete ${cp}.lock`) });
+    await expect(lockCheckpoint(cp, { input: 'in.csv', now, probe: probe(200, [200]) })).rejects.toMatchObject({ code: 'ERR_SYNC_CHECKPOINT_LOCKED', hint: expect.stringContaining('run again with --break-lock') });
     await utimes(`${cp}.lock`, new Date(0), new Date(0));
     const l = await lockCheckpoint(cp, { input: 'in.csv', now, probe: probe(200, [200]) });
     expect(JSON.parse(await readFile(l.path, 'utf8'))).toMatchObject({ pid: 200 });

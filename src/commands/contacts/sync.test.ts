@@ -28,6 +28,7 @@ describe('contacts sync: flags → options', () => {
       concurrency: DEFAULT_CONCURRENCY,
       report: undefined,
       resume: false,
+      breakLock: false,
       checkpoint: undefined,
       shard: undefined,
       sandbox: false,
@@ -36,7 +37,7 @@ describe('contacts sync: flags → options', () => {
     });
   });
   it('every flag', async () => {
-    const o = await parse(['-', '--batch-size', '250', '--concurrency', '8', '--report', 'r.csv', '--resume', '--checkpoint', 'cp.json', '--shard', '2/4', '--max-retries', '3', '--rate-limit', '50/10s', '--provider', 'bookbag', '--agent-id', '7', '--base-url', 'http://127.0.0.1:4010']);
+    const o = await parse(['-', '--batch-size', '250', '--concurrency', '8', '--report', 'r.csv', '--resume', '--break-lock', '--checkpoint', 'cp.json', '--shard', '2/4', '--max-retries', '3', '--rate-limit', '50/10s', '--provider', 'bookbag', '--agent-id', '7', '--base-url', 'http://127.0.0.1:4010']);
     expect(o).toEqual({
       file: '-',
       dryRun: false,
@@ -44,6 +45,7 @@ describe('contacts sync: flags → options', () => {
       concurrency: 8,
       report: 'r.csv',
       resume: true,
+      breakLock: true,
       checkpoint: 'cp.json',
       shard: { index: 1, count: 4 },
       sandbox: false,
@@ -53,6 +55,10 @@ describe('contacts sync: flags → options', () => {
   });
   it('--dry-run', async () => {
     expect((await parse(['c.csv', '--dry-run'])).dryRun).toBe(true);
+  });
+  it('--break-lock needs a checkpoint: refused with --dry-run and --sandbox', async () => {
+    await expect(parse(['c.csv', '--dry-run', '--break-lock'])).rejects.toMatchObject({ code: 'ERR_USAGE_BAD_VALUE', message: expect.stringMatching(/^--break-lock cannot be used with --dry-run/) });
+    await expect(parse(['c.csv', '--sandbox', '--break-lock'])).rejects.toMatchObject({ code: 'ERR_USAGE_BAD_VALUE', message: expect.stringMatching(/^--break-lock cannot be used with --sandbox/) });
   });
   it.each([
     [['--batch-size', '0']],

@@ -36,6 +36,8 @@ export interface SyncOptions {
   concurrency: number;
   report: string | undefined;
   resume: boolean;
+  /** --break-lock */
+  breakLock: boolean;
   /** Explicit --checkpoint; the default is derived from the file name. */
   checkpoint: string | undefined;
   shard: Shard | undefined;
@@ -70,6 +72,7 @@ interface SyncFlags extends VendorFlags {
   concurrency?: string;
   report?: string;
   resume?: boolean;
+  breakLock?: boolean;
   checkpoint?: string;
   shard?: string;
   sandbox?: boolean;
@@ -94,13 +97,13 @@ export async function parseSyncFlags(file: string, f: SyncFlags): Promise<SyncOp
       });
     }
   }
-  if (f.sandbox && f.resume) {
-    throw new UsageError('ERR_USAGE_BAD_VALUE', '--resume cannot be used with --sandbox: the in-process sandbox forgets everything when the command ends.', {
+  if (f.sandbox && (f.resume || f.breakLock)) {
+    throw new UsageError('ERR_USAGE_BAD_VALUE', `${f.resume ? '--resume' : '--break-lock'} cannot be used with --sandbox: the in-process sandbox forgets everything when the command ends, so no checkpoint is kept.`, {
       hint: 'Run `chatid sandbox --data state.json` in another terminal and point CHATID_BASE_URL at it to try --resume.',
     });
   }
-  if (f.dryRun && (f.resume || f.checkpoint !== undefined)) {
-    throw new UsageError('ERR_USAGE_BAD_VALUE', `${f.resume ? '--resume' : '--checkpoint'} cannot be used with --dry-run: a dry run writes nothing, so it keeps no checkpoint.`, {
+  if (f.dryRun && (f.resume || f.checkpoint !== undefined || f.breakLock)) {
+    throw new UsageError('ERR_USAGE_BAD_VALUE', `${f.resume ? '--resume' : f.breakLock ? '--break-lock' : '--checkpoint'} cannot be used with --dry-run: a dry run writes nothing, so it keeps no checkpoint.`, {
       hint: 'Drop --dry-run to sync, or drop the checkpoint flags to only check the file.',
     });
   }
@@ -121,6 +124,7 @@ export async function parseSyncFlags(file: string, f: SyncFlags): Promise<SyncOp
     concurrency: intFlag('--concurrency', f.concurrency, DEFAULT_CONCURRENCY, 1, MAX_CONCURRENCY),
     report: f.report,
     resume: Boolean(f.resume),
+    breakLock: Boolean(f.breakLock),
     checkpoint: f.checkpoint,
     shard,
     sandbox: Boolean(f.sandbox),
@@ -140,6 +144,7 @@ export function registerSync(parent: Command, ctx: Ctx, runF = runSync): void {
     .option('--concurrency <n>', `requests in flight at once, 1-${MAX_CONCURRENCY} (default ${DEFAULT_CONCURRENCY})`)
     .option('--report <file.csv>', 'write every rejected and duplicate row here (mode 0600, spreadsheet-safe)')
     .option('--resume', 'continue an interrupted sync from its checkpoint')
+    .option('--break-lock', "take over the checkpoint's lock even if its run looks alive or ran on another host (only when you know it stopped)")
     .option('--checkpoint <path>', 'checkpoint file (default: <file>[.shard-i-of-n].chatid-checkpoint.json; stdin: ./chatid-sync-stdin…)')
     .option('--shard <i/n>', 'sync only shard i of n (1-based), a stable split by external id for parallel CI jobs')
     .option('--sandbox', 'sync into a local in-process sandbox instead of the vendor (no account or settings needed)');
@@ -314,6 +319,7 @@ export async function runSync(opts: SyncOptions, ctx: Ctx, deps: SyncDeps = {}):
       reportPath,
       checkpointPath,
       resume: opts.resume,
+      breakLock: opts.breakLock,
       target,
       connect,
       signal: ctx.signal,
