@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import type { Ctx } from './context.js';
 import { UsageError } from './errors.js';
-import { secretWhitespace } from '../core/secret-key.js';
+import { secretTextProblem } from '../core/secret-key.js';
 import { readStdinText, warn } from './output.js';
 
 /** The ways a secret (or API key) may be passed on the command line (../shared/spec/cli.md §2). */
@@ -38,13 +38,12 @@ export function stripFinalNewline(ctx: Ctx, text: string, where: string): string
  * placeholder `…` in it. Used as given: a user reproducing a server's mistake may mean it.
  */
 export function checkSecretText(ctx: Ctx, value: string, where: string): void {
-  if (value.includes('\u2026')) warn(ctx, `the ${where} holds "…", the placeholder of the docs' examples; paste the real secret there.`);
-  const ws = secretWhitespace(value);
-  if (ws === undefined) return;
-  if (ws === 'only whitespace') {
+  const p = secretTextProblem(value);
+  if (p === undefined) return;
+  if (p.kind === 'only-whitespace') {
     throw new UsageError('ERR_SECRET_EMPTY', `The ${where} is only whitespace.`, { hint: 'Pass the secret itself, as the vendor dashboard shows it.' });
   }
-  warn(ctx, `the ${where} has ${ws}; it is used as given, so hashes and tokens differ from those made with the secret without it.`);
+  warn(ctx, `the ${where} ${p.what}; it is used as given, so hashes and tokens differ from those made with the real secret.`);
 }
 
 /**

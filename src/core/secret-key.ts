@@ -54,3 +54,22 @@ export function secretWhitespace(value: string): string | undefined {
   const parts = [lead && `a leading ${names(lead)}`, trail && `a trailing ${names(trail)}`, inner && 'a line break inside'].filter(Boolean);
   return parts.length === 0 ? undefined : parts.join(', ');
 }
+
+/** What a secret holds that no vendor's secret does; `what` completes "the secret …". */
+export interface SecretTextProblem {
+  kind: 'only-whitespace' | 'whitespace' | 'placeholder';
+  what: string;
+}
+
+/**
+ * The one rule for a secret's text, which commands apply by their own stakes (storing refuses,
+ * one use warns, whoami reports): the docs' placeholder `…`, whitespace alone, or whitespace
+ * around it or a line break in it.
+ * @example secretTextProblem('sk_1 ') // { kind: 'whitespace', what: 'has a trailing space' }
+ */
+export function secretTextProblem(value: string): SecretTextProblem | undefined {
+  if (value.includes('\u2026')) return { kind: 'placeholder', what: 'holds "…", the placeholder of the docs\' examples' };
+  const ws = secretWhitespace(value);
+  if (ws === undefined) return undefined;
+  return ws === 'only whitespace' ? { kind: 'only-whitespace', what: 'is only whitespace' } : { kind: 'whitespace', what: `has ${ws}` };
+}

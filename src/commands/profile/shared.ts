@@ -6,7 +6,7 @@ import { decodeBase64Strict } from '../../core/base64.js';
 import { baseUrlProblem, maskUserinfo } from '../../core/base-url.js';
 import { fingerprint, mask } from '../../core/fingerprint.js';
 import { agentIdProblem, isProvider, PROVIDER_INFO, PROVIDERS, type Provider } from '../../core/providers.js';
-import { parseSecretKey, secretWhitespace } from '../../core/secret-key.js';
+import { parseSecretKey, secretTextProblem } from '../../core/secret-key.js';
 import type { Profile, StoreData } from '../../store/types.js';
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
@@ -54,9 +54,8 @@ export function checkAgentId(provider: Provider, id: string): string {
  */
 export function secretProblem(provider: Provider, secret: string): string | undefined {
   // Stored secrets are used for months: whitespace around one is a copy mistake, not the secret.
-  if (secret.includes('\u2026')) return 'it holds "…", the placeholder of the docs\' examples, not a secret';
-  const ws = secretWhitespace(secret);
-  if (ws !== undefined) return ws === 'only whitespace' ? 'it is only whitespace' : `it has ${ws}, which no vendor's secret has; paste it without`;
+  const text = secretTextProblem(secret);
+  if (text) return `it ${text.what}${text.kind === 'whitespace' ? ", which no vendor's secret has; paste it without" : text.kind === 'placeholder' ? ', not a secret' : ''}`;
   if (PROVIDER_INFO[provider].secretFormat === 'base64-32') {
     const bytes = decodeBase64Strict(secret);
     if (!bytes) return 'a TeamWeb identity secret is standard base64 (44 characters ending in "="), and this is not';
@@ -73,12 +72,13 @@ export function secretProblem(provider: Provider, secret: string): string | unde
 
 export function checkSecret(provider: Provider, secret: string): string {
   const problem = secretProblem(provider, secret);
+  const textKind = secretTextProblem(secret)?.kind;
   if (problem) {
     throw new UsageError('ERR_SECRET_FORMAT', `Invalid identity secret: ${problem}.`, {
-      hint: secretWhitespace(secret) === 'only whitespace' || secret.includes('\u2026')
-        ? 'Paste the secret itself, as the vendor dashboard shows it.'
-        : secretWhitespace(secret) !== undefined
+      hint: textKind === 'whitespace'
         ? 'Copy the secret again without the whitespace (a file written by echo or an editor ends in a newline: printf %s, or strip it).'
+        : textKind !== undefined
+        ? 'Paste the secret itself, as the vendor dashboard shows it.'
         : provider === 'teamweb'
           ? 'Copy the identity secret of the Browser External channel as shown (base64), or generate one with `chatid secret rotate --generate`.'
           : 'Write the secret as text, or as hex:<hex> / base64:<b64> for binary keys.',

@@ -197,16 +197,14 @@ async function settingProblems(s: Settings): Promise<WhoamiWarning[]> {
       attempt('secret', source, () => parseSecretKey(secret), `(from ${where(source, 'secret')})`);
     }
     // What hash and token sign warn of (or refuse, when it is only whitespace).
-    if (secret.includes('\u2026')) {
-      out.push({ code: 'SECRET_PLACEHOLDER', message: `the identity secret (from ${where(source, 'secret')}) holds "…", the placeholder of the docs' examples.`, hint: 'Set the real secret, e.g. with `chatid secret set`.', setting: 'secret', source });
-    }
-    const { secretWhitespace } = await import('../../core/secret-key.js');
-    const ws = secretWhitespace(secret);
-    if (ws !== undefined) {
+    const { secretTextProblem } = await import('../../core/secret-key.js');
+    const text = secretTextProblem(secret);
+    if (text) {
+      const code = { placeholder: 'SECRET_PLACEHOLDER', 'only-whitespace': 'SECRET_EMPTY', whitespace: 'SECRET_WHITESPACE' }[text.kind];
       out.push({
-        code: ws === 'only whitespace' ? 'SECRET_EMPTY' : 'SECRET_WHITESPACE',
-        message: `the identity secret (from ${where(source, 'secret')}) has ${ws}: hashes and tokens made with it differ from those made with the secret without it.`,
-        hint: 'Set it again without the whitespace (vendor dashboards show secrets without any), e.g. with `chatid secret set`.',
+        code,
+        message: `the identity secret (from ${where(source, 'secret')}) ${text.what}: hashes and tokens made with it differ from those made with the real secret.`,
+        hint: 'Set the secret as the vendor dashboard shows it, e.g. with `chatid secret set`.',
         setting: 'secret',
         source,
       });
