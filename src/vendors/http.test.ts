@@ -157,6 +157,25 @@ describe('retries', () => {
     await c.json('GET', '/y'); // the fixed clock has not moved: /y must wait too
     expect(sleeps).toEqual([5000, 5000]);
   });
+  it('with a limiter, the Retry-After pause is kept on the monotonic clock, however far the wall clock is from it', async () => {
+    pool().intercept({ path: '/x' }).reply(429, {}, { headers: { 'retry-after': '2' } });
+    pool().intercept({ path: '/x' }).reply(200, {});
+    pool().intercept({ path: '/y' }).reply(200, {});
+    pool().intercept({ path: '/z' }).reply(429, {}, { headers: { 'x-ratelimit-remaining': '5' } });
+    pool().intercept({ path: '/z' }).reply(200, {}, { headers: { 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': '3' } });
+    pool().intercept({ path: '/w' }).reply(200, {});
+    let wall = NOW; // ~1.8e12 ms since 1970
+    let mono = 1_000; // ~1 s since the process started
+    const c = client({ rateLimit: { limit: 100, windowMs: 10_000 }, now: () => wall, monotonic: () => mono, sleep: async (ms) => void (sleeps.push(ms), (mono += ms), (wall += ms)) });
+    await c.json('GET', '/x');
+    await c.json('GET', '/y');
+    // 2 s for /x's retry, then /y waits nothing more: the pause ended on the same clock it was set on.
+    expect(sleeps).toEqual([2000]);
+    sleeps = [];
+    await c.json('GET', '/z'); // a 429 without a wait backs off; the 200 says the window is spent for 3 s
+    await c.json('GET', '/w');
+    expect(sleeps.slice(-1)).toEqual([3000]);
+  });
   it('backs off exponentially with jitter on 5xx, then succeeds', async () => {
     pool().intercept({ path: '/x', method: 'POST' }).reply(500, { message: 'Internal server error' });
     pool().intercept({ path: '/x', method: 'POST' }).reply(502, 'Bad Gateway');
