@@ -94,6 +94,36 @@ describe('checkpoints', () => {
       await rm(dir, { recursive: true, force: true });
     }
   });
+  it('stops with ERR_SYNC_CHECKPOINT_LOCK_LOST, writing no checkpoint, once another run took its lock over', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'chatid-engine-lost-'));
+    const path = join(dir, 'cp.json');
+    const { writeFileSync } = await import('node:fs');
+    let calls = 0;
+    const api: ContactsApi = {
+      stats: { requests: 0, retries: 0, waitedMs: 0 },
+      async listAttributes() {
+        return [];
+      },
+      async upsertContacts() {
+        if (++calls === 3) {
+          // Another run took this one for dead and took the lock (and the checkpoint) over.
+          writeFileSync(`${path}.lock`, '{"pid":4242,"host":"elsewhere","start":null,"input":"in.csv","since":"2026-01-01T00:00:00.000Z","token":"theirs"}');
+          writeFileSync(path, 'THEIRS');
+        }
+        return undefined;
+      },
+    };
+    try {
+      const rows = Array.from({ length: 20 }, (_, i) => `u${i}`).join('\n');
+      const err = await run(`external_id\n${rows}\n`, { checkpointPath: path, batchSize: 2, concurrency: 1, connect: async () => api }).catch((e: unknown) => e);
+      expect(err).toMatchObject({ code: 'ERR_SYNC_CHECKPOINT_LOCK_LOST' });
+      expect(readFileSync(path, 'utf8')).toBe('THEIRS'); // neither overwritten by a checkpoint nor removed at the end
+      expect(calls).toBe(3); // no batch is sent after the loss is seen
+      expect(readFileSync(`${path}.lock`, 'utf8')).toContain('"theirs"'); // and their lock is left alone
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
 });
 
 describe('a file that grows during the sync', () => {
