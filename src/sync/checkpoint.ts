@@ -275,33 +275,55 @@ export async function lockCheckpoint(
     const forced = o.force === true && attempt === 0 && lives;
     if ((lives && !forced) || attempt >= 4) throw lockedError(checkpointPath, path, held, probe);
     if (forced) o.onForce?.(holderText(held, probe));
-    await breakLock(path, held.text, o.now().getTime());
+    await breakLock(path, held, o.now().getTime());
   }
 }
 
-type Held = { kind: 'gone' } | { kind: 'live'; text: string } | { kind: 'dead'; text: string } | { kind: 'owner'; owner: LockOwner; text: string };
+/** A lock file as read: its text, and which file it was (a new lock at the same path is another). */
+interface Seen {
+  text: string;
+  ino: number;
+  mtimeMs: number;
+}
+
+type Held = { kind: 'gone' } | ({ kind: 'live' } & Seen) | ({ kind: 'dead' } & Seen) | ({ kind: 'owner'; owner: LockOwner } & Seen);
+
+/** The lock's text and identity, read through one descriptor (so both are of the same file); undefined if there is none. */
+async function look(path: string): Promise<Seen | undefined> {
+  let fh: Awaited<ReturnType<typeof open>>;
+  try {
+    fh = await open(path, 'r');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
+  }
+  try {
+    const st = await fh.stat();
+    return { text: await fh.readFile('utf8'), ino: st.ino, mtimeMs: st.mtimeMs };
+  } finally {
+    await fh.close().catch(() => undefined);
+  }
+}
 
 async function readLock(path: string, nowMs: number): Promise<Held> {
-  let text: string;
-  let mtimeMs: number;
+  let seen: Seen | undefined;
   try {
-    text = await readFile(path, 'utf8');
-    mtimeMs = (await stat(path)).mtimeMs;
+    seen = await look(path);
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { kind: 'gone' };
     throw new StoreError('ERR_SYNC_CHECKPOINT_READ', `Cannot read the checkpoint's lock ${path}: ${(err as Error).message}.`, {
       hint: 'Make it readable; if no contacts sync of this file is running, delete it.',
       cause: err,
     });
   }
+  if (!seen) return { kind: 'gone' };
   try {
-    const owner = JSON.parse(text) as LockOwner;
-    if (Number.isInteger(owner.pid) && owner.pid > 0 && typeof owner.host === 'string') return { kind: 'owner', owner, text };
+    const owner = JSON.parse(seen.text) as LockOwner;
+    if (Number.isInteger(owner.pid) && owner.pid > 0 && typeof owner.host === 'string') return { kind: 'owner', owner, ...seen };
   } catch {
     // below
   }
   // Not a lock this code wrote whole: one being written right now, or debris of a crash.
-  return nowMs - mtimeMs < UNREADABLE_LOCK_GRACE_MS ? { kind: 'live', text } : { kind: 'dead', text };
+  return nowMs - seen.mtimeMs < UNREADABLE_LOCK_GRACE_MS ? { kind: 'live', ...seen } : { kind: 'dead', ...seen };
 }
 
 function holderLives(owner: LockOwner, probe: ProcessProbe): boolean {
@@ -311,7 +333,7 @@ function holderLives(owner: LockOwner, probe: ProcessProbe): boolean {
   return !(owner.start && start && owner.start !== start); // the pid now names another process
 }
 
-async function breakLock(path: string, seen: string, nowMs: number): Promise<void> {
+async function breakLock(path: string, seen: Seen, nowMs: number): Promise<void> {
   const guard = `${path}.break`;
   let fh: Awaited<ReturnType<typeof open>>;
   try {
@@ -327,9 +349,13 @@ async function breakLock(path: string, seen: string, nowMs: number): Promise<voi
   }
   try {
     await fh.close();
-    // Under the guard no other run removes the lock, and none creates one while it exists
-    // (wx): if it still holds the text judged dead, it is still the dead run's.
-    if ((await readFile(path, 'utf8').catch(() => undefined)) === seen) {
+    // Under the guard no other run removes the lock; but one may have been removed and a new
+    // one created (wx) since it was judged dead, empty for an instant while its run writes it.
+    // So it is still the dead run's only if it is the same file with the same text: a dead
+    // lock's text is an old run's (with its token) or, when unreadable, at least the grace
+    // period old, which a lock created since is not.
+    const current = await look(path).catch(() => undefined);
+    if (current && current.text === seen.text && current.ino === seen.ino && current.mtimeMs === seen.mtimeMs) {
       await rm(path, { force: true }).catch((err: unknown) => {
         throw lockFileError(path, err);
       });

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { mkdtemp, readdir, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -331,6 +331,43 @@ describe('checkpoint lock', () => {
     expect(err).toMatchObject({ code: 'ERR_SYNC_CHECKPOINT_LOCKED', details: { holder: { pid: 300 } } });
     expect(await readFile(`${cp}.lock`, 'utf8')).toBe(rival);
     expect(await readdir(dir)).toEqual(['in.csv.chatid-checkpoint.json.lock']); // nothing moved aside left over
+  });
+
+  it('--break-lock breaks only the lock it saw first: a live run that takes the path meanwhile is refused as usual', async () => {
+    const { cp } = await setUp();
+    await lockCheckpoint(cp, { input: 'in.csv', now, probe: probe(100, [100, 300]) });
+    const rival = `${JSON.stringify({ pid: 300, host: 'here', start: null, input: 'in.csv', since: 'then', token: 'rival' })}\n`;
+    let calls = 0;
+    const hooked = () => {
+      if (++calls === 3) writeFileSync(`${cp}.lock`, rival); // run 300 takes the path just before this run breaks it
+      return now();
+    };
+    const told: string[] = [];
+    const err = await lockCheckpoint(cp, { input: 'in.csv', now: hooked, probe: probe(200, [100, 200, 300]), force: true, onForce: (h) => told.push(h) }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'ERR_SYNC_CHECKPOINT_LOCKED', details: { holder: { pid: 300 } } });
+    expect(told).toHaveLength(1); // pid 100's, the one the user meant
+    expect(await readFile(`${cp}.lock`, 'utf8')).toBe(rival);
+  });
+
+  it('an unreadable dead lock replaced by a new run, empty for the instant it is being written, is not broken', async () => {
+    const { dir, cp } = await setUp();
+    await writeFile(`${cp}.lock`, ''); // debris of a run killed between creating and writing it
+    await utimes(`${cp}.lock`, new Date(0), new Date(0));
+    let calls = 0;
+    const hooked = () => {
+      // Between this run judging the lock dead and taking it over, another run took it over
+      // and created its own, not yet written: the same text as the dead one, but a new file.
+      if (++calls === 3) {
+        rmSync(`${cp}.lock`);
+        writeFileSync(`${cp}.lock`, '');
+      }
+      return now();
+    };
+    const err = await lockCheckpoint(cp, { input: 'in.csv', now: hooked, probe: probe(200, [200]) }).catch((e: unknown) => e);
+    expect(calls).toBeGreaterThanOrEqual(3);
+    expect(err).toMatchObject({ code: 'ERR_SYNC_CHECKPOINT_LOCKED' });
+    expect(await readFile(`${cp}.lock`, 'utf8')).toBe(''); // the other run's lock is still there
+    expect(await readdir(dir)).toEqual(['in.csv.chatid-checkpoint.json.lock']);
   });
 
   it('a dead lock taken over by several runs at once gets exactly one holder, every time', async () => {
