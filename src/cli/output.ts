@@ -54,19 +54,33 @@ export function renderError(err: CliError, ctx: Ctx): number {
   return err.exitCode;
 }
 
-/** Read all of stdin as UTF-8 text, refusing more than `maxBytes` (a pasted token is small). */
-export async function readStdinText(ctx: Ctx, maxBytes = 1 << 20): Promise<string> {
+/**
+ * Read all of stdin as UTF-8 text, refusing more than `maxBytes` (a pasted token is small) and
+ * bytes that are not UTF-8 (decoded leniently, they would become U+FFFD and be used changed).
+ * `tooLargeHint` and `notText` fit the refusals to the command.
+ */
+export async function readStdinText(ctx: Ctx, maxBytes = 1 << 20, o: { tooLargeHint?: string; notText?: () => CliError } = {}): Promise<string> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of ctx.io.stdin) {
     const b = typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer);
     size += b.length;
     if (size > maxBytes) {
-      throw new UsageError('ERR_INPUT_TOO_LARGE', `stdin holds more than ${maxBytes} bytes.`, { hint: 'Pass a single value, or use --batch for many.' });
+      throw new UsageError('ERR_INPUT_TOO_LARGE', `stdin holds more than ${maxBytes} bytes.`, { hint: o.tooLargeHint ?? 'Pass a single value: stdin holds one id, token or message here.' });
     }
     chunks.push(b);
   }
-  return Buffer.concat(chunks).toString('utf8');
+  const bytes = Buffer.concat(chunks);
+  try {
+    return new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes);
+  } catch {
+    throw (
+      o.notText?.() ??
+      new UsageError('ERR_INPUT_NOT_UTF8', 'stdin is not valid UTF-8 (a Latin-1 or UTF-16 text?): chatid would not use a value it had to change.', {
+        hint: 'Convert it first, e.g. `iconv -f latin1 -t utf-8`, or pass the value as an argument.',
+      })
+    );
+  }
 }
 
 /**
@@ -77,7 +91,8 @@ export async function readStdinText(ctx: Ctx, maxBytes = 1 << 20): Promise<strin
  * @example await readUserIdFromStdin(ctx, { command: 'hash', code: 'ERR_HASH' }) // 'user_123' for `echo user_123 | chatid hash`
  */
 export async function readUserIdFromStdin(ctx: Ctx, o: { command: string; code: string; severalHint?: string }): Promise<string> {
-  let text = await readStdinText(ctx, 64 * 1024);
+  const many = o.severalHint ?? `Use \`chatid ${o.command} --batch -\` for one id per line.`;
+  let text = await readStdinText(ctx, 64 * 1024, { tooLargeHint: `Pass one user id. ${many}` });
   if (text.charCodeAt(0) === 0xfeff) {
     warn(ctx, 'removed a byte-order mark (U+FEFF) from the start of stdin.');
     text = text.slice(1);
@@ -88,6 +103,6 @@ export async function readUserIdFromStdin(ctx: Ctx, o: { command: string; code: 
     verbose(ctx, 'removed the final newline from the user id read from stdin');
   }
   if (text === '') throw new UsageError(`${o.code}_USER_ID_REQUIRED`, 'No user id: stdin was empty.', { hint: `Pass it: \`chatid ${o.command} user_123\`, or \`echo -n user_123 | chatid ${o.command}\`.` });
-  if (/[\r\n]/.test(text)) throw new UsageError(`${o.code}_STDIN_LINES`, `stdin holds several lines; \`${o.command}\` reads one user id.`, { hint: o.severalHint ?? `Use \`chatid ${o.command} --batch -\` for one id per line.` });
+  if (/[\r\n]/.test(text)) throw new UsageError(`${o.code}_STDIN_LINES`, `stdin holds several lines; \`${o.command}\` reads one user id.`, { hint: many });
   return text;
 }

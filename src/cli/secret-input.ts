@@ -67,9 +67,7 @@ export async function readSecretFlags(ctx: Ctx, f: SecretFlags, label = 'identit
         hint: `Pipe it in (e.g. \`pass show x | chatid … ${flagName}-stdin\`), or omit the flag to be prompted.`,
       });
     }
-    const fromStdin = await readStdinText(ctx, 64 * 1024);
-    // readStdinText decodes leniently: a byte that is not UTF-8 became U+FFFD.
-    if (fromStdin.includes('\uFFFD')) throw notText(`The ${label} read from stdin`);
+    const fromStdin = await readStdinText(ctx, 64 * 1024, { tooLargeHint: `A ${label} is short: pipe in only the ${label}.`, notText: () => notText(`The ${label} read from stdin`) });
     return checked(ctx, checkNotEmpty(stripFinalNewline(ctx, fromStdin, `${label} read from stdin`), label), `${label} read from stdin`, flagName, o);
   }
   if (f.secretFile !== undefined) {

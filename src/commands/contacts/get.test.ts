@@ -49,6 +49,16 @@ describe('contacts get', () => {
     expect([r.exitCode, r.json().error.code]).toEqual([2, 'ERR_CONTACTS_STDIN_LINES']);
     expect(r.json().error.hint).not.toContain('--batch');
   });
+  it('an id on stdin that is not UTF-8, or too large, is exit 2 before any request, with hints that fit contacts get', async () => {
+    ctx = createTestCtx({ env: ENV, stdin: Buffer.from([0x75, 0xe9, 0x0a]) });
+    const bad = await runCli(['contacts', 'get', '--json'], ctx);
+    expect([bad.exitCode, bad.json().error.code]).toEqual([2, 'ERR_INPUT_NOT_UTF8']);
+    ctx = createTestCtx({ env: ENV, stdin: 'u'.repeat(70_000) });
+    const big = await runCli(['contacts', 'get', '--json'], ctx);
+    expect([big.exitCode, big.json().error.code]).toEqual([2, 'ERR_INPUT_TOO_LARGE']);
+    expect(big.json().error.hint).not.toContain('--batch');
+    expect(big.json().error.hint).toContain('xargs -n1 chatid contacts get');
+  });
   it('an id given as an argument leaves stdin alone', async () => {
     ctx = createTestCtx({ env: ENV, stdin: 'other\n' });
     ctx.mockAgent.get(BASE).intercept({ path: '/api/v1/chatbots/bot1/contacts/User_1' }).reply(200, { data: contact });

@@ -38,6 +38,21 @@ describe('hash', () => {
     expect(tty.stderr).toMatch(/ERR_HASH_USER_ID_REQUIRED/);
   });
 
+  it('refuses stdin that is not UTF-8 (exit 2) instead of hashing U+FFFD in place of its bytes', async () => {
+    const latin1 = await cli(['hash', '--json'], { stdin: Buffer.from([0x6a, 0x6f, 0x73, 0xe9, 0x0a]) }); // "josé" in Latin-1
+    expect([latin1.exitCode, latin1.json().error.code]).toEqual([2, 'ERR_INPUT_NOT_UTF8']);
+    expect(latin1.json().hash).toBeUndefined();
+    expect(latin1.json().error.hint).toContain('iconv');
+    // Valid UTF-8 is hashed as it is.
+    expect((await cli(['hash'], { stdin: Buffer.from('josé\n') })).stdout).toBe(`${hm(S, 'josé')}\n`);
+  });
+
+  it('a too-large stdin names --batch for many ids', async () => {
+    const big = await cli(['hash', '--json'], { stdin: 'u'.repeat(70_000) });
+    expect([big.exitCode, big.json().error.code]).toEqual([2, 'ERR_INPUT_TOO_LARGE']);
+    expect(big.json().error.hint).toContain('chatid hash --batch -');
+  });
+
   it('uses hex: and base64: secrets as their decoded bytes', async () => {
     const key = Buffer.from('00ff10', 'hex');
     expect((await cli(['hash', 'u1'], { env: { CHATID_SECRET: 'hex:00ff10' } })).stdout).toBe(`${hm(key, 'u1')}\n`);

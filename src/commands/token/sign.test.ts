@@ -248,6 +248,8 @@ describe('token sign --batch', () => {
     expect([empty.exitCode, empty.json().error.code, empty.json().error.message]).toEqual([2, 'ERR_TOKEN_USER_ID_REQUIRED', 'No user id: stdin was empty.']);
     const lines = await runCli(['token', 'sign', '--json'], createTestCtx({ env: env('chatbase'), stdin: 'u1\nu2\n' }));
     expect([lines.exitCode, lines.json().error.code, lines.json().error.hint]).toEqual([2, 'ERR_TOKEN_STDIN_LINES', 'Use `chatid token sign --batch -` for one id per line.']);
+    const latin1 = await runCli(['token', 'sign', '--json'], createTestCtx({ env: env('chatbase'), stdin: Buffer.from([0x6a, 0x6f, 0x73, 0xe9]) }));
+    expect([latin1.exitCode, latin1.json().error.code, latin1.json().token]).toEqual([2, 'ERR_INPUT_NOT_UTF8', undefined]); // not a token for "jos\uFFFD"
     // The secret on stdin: an explicit - is refused, a left-out id is just missing.
     const envNoSecret = { ...env('chatbase'), CHATID_SECRET: undefined };
     const twice = await runCli(['token', 'sign', '-', '--secret-stdin', '--json'], createTestCtx({ env: envNoSecret, stdin: SECRET }));
