@@ -26,6 +26,8 @@ export interface ProfileSecrets {
   previousSecret?: string;
   retiredSecret?: string;
   apiKey?: string;
+  /** The profile in use, listed because the secret checked (a flag or CHATID_SECRET) is not its stored one. */
+  inUse?: boolean;
 }
 
 export interface SecretHistory {
@@ -59,6 +61,7 @@ export function secretHistory(ctx: Ctx, s: Settings, data: StoreData | undefined
   for (const [name, p] of Object.entries(profiles)) {
     if (name === profileName && ofProfile) continue;
     const o: ProfileSecrets = { name };
+    if (name === profileName) o.inUse = true;
     if (p.secret) o.secret = p.secret;
     if (p.previousSecret) o.previousSecret = p.previousSecret;
     if (p.retiredSecret) o.retiredSecret = p.retiredSecret;

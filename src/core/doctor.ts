@@ -10,7 +10,7 @@
  * Pure: no I/O.
  */
 import { hmacBytes, plainDigest, type HmacAlgorithm } from './hmac.js';
-import { type SecretCandidateInput, secretCandidates } from './secret-candidates.js';
+import { overriddenSecretFix, type SecretCandidate, type SecretCandidateInput, secretCandidates } from './secret-candidates.js';
 
 /** One proven cause, with the next step. */
 export interface HashCause {
@@ -216,7 +216,7 @@ function expectedForms(expected: string): Array<{ value: string; parts: Part[] }
 
 function keyVariants(input: DiagnoseHashInput): Variant[] {
   const out: Variant[] = [{ bytes: input.key, part: undefined }];
-  for (const c of secretCandidates(input.secrets)) out.push({ bytes: c.bytes, part: secretPart(c.cause, c.label, c.profile, c.bytes, input) });
+  for (const c of secretCandidates(input.secrets)) out.push({ bytes: c.bytes, part: secretPart(c, input) });
   return out;
 }
 
@@ -226,7 +226,8 @@ function keyVariants(input: DiagnoseHashInput): Variant[] {
  * shorter than chatid's is chatid's secret stripped (chatid's copy has the extra
  * characters), a longer one is chatid's secret with characters added (the server's has them).
  */
-function secretPart(cause: string, label: string, profile: string | undefined, bytes: Uint8Array, input: DiagnoseHashInput): Part {
+function secretPart(c: SecretCandidate, input: DiagnoseHashInput): Part {
+  const { cause, label, profile, bytes } = c;
   const msg = `The hash was computed with ${label}.`;
   const chatidHasExtra = bytes.length < input.key.length;
   const check = 'Compare the two copies by fingerprint: `chatid secret show` (`chatid whoami` says where chatid\'s copy comes from).';
@@ -252,7 +253,11 @@ function secretPart(cause: string, label: string, profile: string | undefined, b
     case 'SIGNED_WITH_PREVIOUS_SECRET':
       return { code: 'SIGNED_WITH_PREVIOUS_SECRET', message: `${msg} Your server still uses the secret from before the rotation.`, fix: 'Deploy the current secret to your server: the vendor checks hashes against the secret in its dashboard, which is the current one since you rotated it.' };
     case 'SIGNED_WITH_OTHER_PROFILE_SECRET':
-      return { code: 'SIGNED_WITH_OTHER_PROFILE_SECRET', message: msg, fix: `Your server uses the secret of profile "${profile ?? '?'}" (another agent or environment); configure the one for this widget.` };
+      return {
+        code: 'SIGNED_WITH_OTHER_PROFILE_SECRET',
+        message: msg,
+        fix: c.profileInUse ? overriddenSecretFix(profile) : `Your server uses the secret of profile "${profile ?? '?'}" (another agent or environment); configure the one for this widget.`,
+      };
     case 'API_KEY_AS_SECRET':
       return { code: 'API_KEY_AS_SECRET', message: `${msg} The API key is not the identity secret.`, fix: 'Use the identity-verification secret from the widget/embed settings, not the REST API key.' };
     default:

@@ -2,7 +2,7 @@ import { ID_CLAIM, type JwtProvider } from './jwt-claims.js';
 import { isPlainObject, parseJwt } from './jwt-parse.js';
 import { ago, iso } from './jwt-time.js';
 import { checkClaims, macMatches, type JwtIssue, type VerifyJwtInput, type VerifyJwtResult, verifyJwt } from './jwt-verify.js';
-import { type SecretCandidate, type SecretCandidateInput, secretCandidates } from './secret-candidates.js';
+import { overriddenSecretFix, type SecretCandidate, type SecretCandidateInput, secretCandidates } from './secret-candidates.js';
 
 /** A proven reason for a failure (or a warning), with the next step in its message. */
 export type JwtCause = JwtIssue;
@@ -129,6 +129,7 @@ function secretCauseMessage(c: SecretCandidate): string {
         ? `The token was signed with ${label}, so it is no longer accepted: the signer still uses the secret from before the rotation. Give it the current secret (\`chatid secret show\` compares fingerprints).`
         : "The token was signed with the profile's previous secret, which this check does not accept because the secret came from a flag or CHATID_SECRET (only the profile's own secret brings its previous one). Sign with the current secret, or verify without --secret/CHATID_SECRET.";
     case 'SIGNED_WITH_OTHER_PROFILE_SECRET':
+      if (c.profileInUse) return `The token was signed with ${label}. ${overriddenSecretFix(profile)}`;
       return `The token was signed with ${label}. Your server uses profile "${profile ?? '?'}"'s secret: point it at this profile's secret, or verify with --profile ${profile ?? '<name>'}.`;
     case 'SECRET_WHITESPACE':
       return `The token was signed with ${label}. Trim the secret where it is read (files and Docker secrets end in a newline).`;

@@ -31,6 +31,8 @@ export interface SecretCandidate {
   label: string;
   /** The profile the key belongs to (SIGNED_WITH_OTHER_PROFILE_SECRET). */
   profile?: string;
+  /** That profile is the one in use: the secret checked (a flag or CHATID_SECRET) is not its stored one. */
+  profileInUse?: boolean;
   /** SIGNED_WITH_PREVIOUS_SECRET only: as in the input, when the previous secret's grace period has ended. */
   graceEnded?: string;
 }
@@ -51,8 +53,11 @@ export interface SecretCandidateInput {
    * second rotation cut the first one's short), with when its grace ended ('' when unknown).
    */
   olderSecret?: { value: string; graceEnded: string };
-  /** Other profiles' secrets, by profile name (the current profile left out); `retiredSecret` is a previous one past its grace. */
-  otherProfiles?: ReadonlyArray<{ name: string; secret?: string; previousSecret?: string; retiredSecret?: string; apiKey?: string }>;
+  /**
+   * Other profiles' secrets, by profile name; `retiredSecret` is a previous one past its grace.
+   * The profile in use is left out, unless the secret checked is not its stored one (`inUse`).
+   */
+  otherProfiles?: ReadonlyArray<{ name: string; secret?: string; previousSecret?: string; retiredSecret?: string; apiKey?: string; inUse?: boolean }>;
   /** The vendor API key from settings; users paste it where the identity secret belongs. */
   apiKey?: string;
 }
@@ -83,13 +88,14 @@ export function secretCandidates(input: SecretCandidateInput): SecretCandidate[]
   const primary = safeKey(input.secret);
   const out: SecretCandidate[] = [];
   const seen = new Set<string>([hexOf(primary)]);
-  const add = (bytes: Uint8Array, cause: SecretCause, label: string, profile?: string, graceEnded?: string): void => {
+  const add = (bytes: Uint8Array, cause: SecretCause, label: string, profile?: string, graceEnded?: string, profileInUse?: boolean): void => {
     if (bytes.length === 0) return;
     const k = hexOf(bytes);
     if (seen.has(k)) return;
     seen.add(k);
     const c: SecretCandidate = { bytes, cause, label };
     if (profile !== undefined) c.profile = profile;
+    if (profileInUse) c.profileInUse = true;
     if (graceEnded !== undefined) c.graceEnded = graceEnded;
     out.push(c);
   };
@@ -144,14 +150,25 @@ export function secretCandidates(input: SecretCandidateInput): SecretCandidate[]
   if (input.apiKey) add(safeKey(input.apiKey), SECRET_CAUSES.apiKey, 'the API key');
 
   for (const p of input.otherProfiles ?? []) {
-    if (p.secret) add(safeKey(p.secret), SECRET_CAUSES.otherProfile, `the secret of profile "${p.name}"`, p.name);
-    if (p.previousSecret) add(safeKey(p.previousSecret), SECRET_CAUSES.otherProfile, `the previous secret of profile "${p.name}"`, p.name);
-    if (p.retiredSecret) add(safeKey(p.retiredSecret), SECRET_CAUSES.otherProfile, `the retired previous secret of profile "${p.name}" (its grace period has ended)`, p.name);
+    const which = p.inUse ? `profile "${p.name}" (the profile in use)` : `profile "${p.name}"`;
+    if (p.secret) add(safeKey(p.secret), SECRET_CAUSES.otherProfile, `the ${p.inUse ? 'stored ' : ''}secret of ${which}`, p.name, undefined, p.inUse);
+    if (p.previousSecret) add(safeKey(p.previousSecret), SECRET_CAUSES.otherProfile, `the previous secret of ${which}`, p.name, undefined, p.inUse);
+    if (p.retiredSecret) add(safeKey(p.retiredSecret), SECRET_CAUSES.otherProfile, `the retired previous secret of ${which} (its grace period has ended)`, p.name, undefined, p.inUse);
   }
   for (const p of input.otherProfiles ?? []) {
     if (p.apiKey) add(safeKey(p.apiKey), SECRET_CAUSES.apiKey, `the API key of profile "${p.name}"`, p.name);
   }
   return out;
+}
+
+/**
+ * What to do when a key of the profile in use made the value, but the secret checked came from
+ * a flag or CHATID_SECRET (which win over the profile, cli.md §2) and is not that key: another
+ * --profile changes nothing, the override is what differs.
+ */
+export function overriddenSecretFix(profile: string | undefined): string {
+  const name = profile === undefined ? 'the profile' : `profile "${profile}"`;
+  return `The secret checked came from --secret/--secret-file/--secret-stdin or CHATID_SECRET, which win over ${name}'s stored secret, and differs from it. Drop the flag or unset CHATID_SECRET to check with the stored secret; or, if the new value is the right one, store it (\`chatid secret set\`) and deploy it to the server that signs.`;
 }
 
 /** Key bytes of a secret as written; a malformed `hex:`/`base64:` value falls back to its text. */

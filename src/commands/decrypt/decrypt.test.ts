@@ -37,6 +37,16 @@ describe('decrypt', () => {
     expect([retired.exitCode, retired.json().error.message]).toEqual([3, expect.stringContaining('the previous secret, whose grace period ended at 2025-12-31T00:00:00.000Z')]);
   });
 
+  it("a token made with the profile's stored secret, while CHATID_SECRET overrides it, says to drop the override (not to use --profile)", async () => {
+    const STORED = Buffer.alloc(32, 0x44);
+    const made = seal('{"id":"user_123"}', { key: STORED });
+    const r = await cli(['decrypt', made, '--json'], { activeProfile: 'tw', profiles: { tw: { provider: 'teamweb' as const, secret: STORED.toString('base64') } } });
+    expect([r.exitCode, r.json().error.code]).toEqual([3, 'ERR_DECRYPT_TAG']);
+    expect(r.json().error.message).toContain('the stored secret of profile "tw" (the profile in use)');
+    expect(r.json().error.hint).toContain('unset CHATID_SECRET');
+    expect(r.json().error.hint).not.toContain('--profile');
+  });
+
   it('reads the token from stdin (pipe or "-")', async () => {
     expect(JSON.parse((await cli(['decrypt'], { stdin: `${GOOD}\n` })).stdout).id).toBe('user_123');
     expect(JSON.parse((await cli(['decrypt', '-'], { stdin: GOOD })).stdout).id).toBe('user_123');

@@ -87,6 +87,7 @@ export async function runDecrypt(opts: DecryptOptions, ctx: Ctx): Promise<Decryp
       }
     }
     // Prove which other key made the token, if one of ours did; the payload stays unshown.
+    const { overriddenSecretFix } = await import('../../core/secret-candidates.js');
     for (const other of others) {
       try {
         decryptTeamWeb(other.key, token);
@@ -94,7 +95,7 @@ export async function runDecrypt(opts: DecryptOptions, ctx: Ctx): Promise<Decryp
         if ((e as { code?: string }).code === 'ERR_DECRYPT_TAG') continue;
       }
       throw new VerificationError('ERR_DECRYPT_TAG', `Decryption failed with the current secret: the token was made with ${other.label}.`, {
-        hint: 'Deploy the current identity secret to the server that mints the tokens (or use --profile for the other one).',
+        hint: other.profileInUse !== undefined ? overriddenSecretFix(other.profileInUse) : 'Deploy the current identity secret to the server that mints the tokens (or use --profile for the other one).',
         cause: err,
       });
     }

@@ -29,10 +29,18 @@ export async function resolveTeamWebKey(ctx: Ctx, flags: SecretFlags): Promise<{
  * keys a token may have been made with instead, labelled for the doctor's message. Secrets that
  * are not TeamWeb keys are skipped: they cannot have made the token.
  */
-export async function otherTeamWebKeys(ctx: Ctx, settings: Settings): Promise<{ previous?: { key: Uint8Array; until: string }; others: Array<{ key: Uint8Array; label: string }> }> {
+/** A key that may have made a token, named for the message. */
+export interface OtherKey {
+  key: Uint8Array;
+  label: string;
+  /** Set when it is a key of the profile in use (named here), overridden by a flag or CHATID_SECRET. */
+  profileInUse?: string;
+}
+
+export async function otherTeamWebKeys(ctx: Ctx, settings: Settings): Promise<{ previous?: { key: Uint8Array; until: string }; others: OtherKey[] }> {
   const { secretHistory, storeForDoctor } = await import('../../cli/secret-history.js');
   const h = secretHistory(ctx, settings, await storeForDoctor(ctx, settings, () => undefined), ctx.clock.now().getTime() / 1000);
-  const others: Array<{ key: Uint8Array; label: string }> = [];
+  const others: OtherKey[] = [];
   const keyOf = (secret: string): Uint8Array | undefined => {
     try {
       return parseTeamWebKey(secret);
@@ -40,9 +48,9 @@ export async function otherTeamWebKeys(ctx: Ctx, settings: Settings): Promise<{ 
       return undefined; // not a TeamWeb key
     }
   };
-  const add = (secret: string | undefined, label: string): void => {
+  const add = (secret: string | undefined, label: string, profileInUse?: string): void => {
     const key = secret === undefined ? undefined : keyOf(secret);
-    if (key) others.push({ key, label });
+    if (key) others.push(profileInUse === undefined ? { key, label } : { key, label, profileInUse });
   };
   const p = h.previous;
   const prevKey = p ? keyOf(p.value) : undefined;
@@ -53,9 +61,11 @@ export async function otherTeamWebKeys(ctx: Ctx, settings: Settings): Promise<{ 
   }
   if (h.older) add(h.older.value, `the secret before the previous one, whose grace period ended${h.older.graceEnded ? ` at ${h.older.graceEnded}` : ''}`);
   for (const o of h.others) {
-    add(o.secret, `the secret of profile "${o.name}"`);
-    add(o.previousSecret, `the previous secret of profile "${o.name}"`);
-    add(o.retiredSecret, `the retired secret of profile "${o.name}"`);
+    const which = o.inUse ? `profile "${o.name}" (the profile in use)` : `profile "${o.name}"`;
+    const inUse = o.inUse ? o.name : undefined;
+    add(o.secret, `the ${o.inUse ? 'stored ' : ''}secret of ${which}`, inUse);
+    add(o.previousSecret, `the previous secret of ${which}`, inUse);
+    add(o.retiredSecret, `the retired secret of ${which}`, inUse);
   }
   return previous ? { previous, others } : { others };
 }

@@ -128,9 +128,11 @@ describe('hash', () => {
     // CHATID_SECRET that is not the active profile's: the profile is one of the others, named,
     // its stored secret included (no "current secret" of it to deploy).
     const foreign = { p: { provider: 'chatbase' as const, secret: 'sk_p_stored_secret', previousSecret: OLD, previousSecretExpiresAt: '2026-01-02T00:00:00.000Z' } };
-    for (const [made, label] of [[OLD, 'the previous secret of profile "p"'], ['sk_p_stored_secret', 'the secret of profile "p"']] as const) {
+    // The fix is the override, not --profile p (which changes nothing: CHATID_SECRET wins).
+    for (const [made, label] of [[OLD, 'the previous secret of profile "p" (the profile in use)'], ['sk_p_stored_secret', 'the stored secret of profile "p" (the profile in use)']] as const) {
       const f = await runCli(['hash', 'user_123', '--expect', hm(made, 'user_123'), '--json'], createTestCtx({ env: { CHATID_SECRET: S }, profiles: foreign, activeProfile: 'p' }));
-      expect(f.json().causes, label).toEqual([expect.objectContaining({ code: 'SIGNED_WITH_OTHER_PROFILE_SECRET', message: expect.stringContaining(label) })]);
+      expect(f.json().causes, label).toEqual([expect.objectContaining({ code: 'SIGNED_WITH_OTHER_PROFILE_SECRET', message: expect.stringContaining(label), fix: expect.stringContaining('unset CHATID_SECRET') })]);
+      expect(f.json().causes[0].fix).not.toContain('another agent');
     }
     // Another profile's retired secret is searched too.
     const others = { ...profiles, q: { provider: 'chatbase' as const, secret: 'sk_q', retiredSecret: 'sk_q_retired' } };

@@ -155,6 +155,15 @@ describe('token verify --json', () => {
     expect(r.json().causes).toEqual([{ code: 'SIGNED_WITH_PREVIOUS_SECRET', message: expect.stringContaining('whose grace period ended at 2025-12-31T23:00:00.000Z, so it is no longer accepted') }]);
   });
 
+  it("a token signed with the active profile's stored secret while CHATID_SECRET overrides it: the fix is the override, not --profile", async () => {
+    const profiles = { prod: { provider: 'chatbase' as const, secret: STAGING } };
+    const r = await runCli(['token', 'verify', tok({ user_id: 'u', exp: NOW + 600 }, STAGING), '--json'], createTestCtx({ env: { CHATID_SECRET: SECRET, CHATID_PROVIDER: 'chatbase' }, profiles, activeProfile: 'prod' }));
+    expect(r.exitCode).toBe(3);
+    expect(r.json().causes).toEqual([{ code: 'SIGNED_WITH_OTHER_PROFILE_SECRET', message: expect.stringContaining('the stored secret of profile "prod" (the profile in use)') }]);
+    expect(r.json().causes[0].message).toContain('unset CHATID_SECRET');
+    expect(r.json().causes[0].message).not.toContain('--profile prod');
+  });
+
   it("names the other profile whose secret signed the token", async () => {
     const ctx = createTestCtx({
       profiles: { prod: { provider: 'chatbase', secret: SECRET }, staging: { provider: 'chatbase', secret: STAGING } },
