@@ -192,6 +192,9 @@ describe('hash', () => {
     const p = await runCli(['hash', 'u1', '--json'], createTestCtx({ profiles, activeProfile: 'site' }));
     expect([p.exitCode, p.json().error.code]).toEqual([2, 'ERR_HASH_PROVIDER']);
     expect(p.json().error.message).toContain('TeamWeb AI (from the profile)');
+    // … also when the secret comes from CHATID_SECRET (the profile still names the provider).
+    const e = await runCli(['hash', 'u1', '--json'], createTestCtx({ env: { CHATID_SECRET: S }, profiles, activeProfile: 'site' }));
+    expect([e.exitCode, e.json().error.code]).toEqual([2, 'ERR_HASH_PROVIDER']);
     const tty = createTestCtx({ profiles: { site: { provider: 'replyful' as const } }, activeProfile: 'site', stdinTTY: true, stderrTTY: true });
     const noPrompt = await runCli(['hash', 'u1'], tty);
     expect([noPrompt.exitCode, tty.asked]).toEqual([2, []]);

@@ -101,7 +101,9 @@ export async function runHash(opts: HashOptions, ctx: Ctx): Promise<HashResult |
     import('../../core/secret-key.js'),
   ]);
   const flagSecret = await readSecretFlags(ctx, opts);
-  const settings = await resolveSettings(ctx, flagSecret === undefined ? {} : { secret: flagSecret }, { needs: ['secret'] });
+  // The provider decides whether a hash is the answer at all, so the store is read for it
+  // unless --provider or CHATID_PROVIDER names it (a CHATID_SECRET alone does not skip it).
+  const settings = await resolveSettings(ctx, flagSecret === undefined ? {} : { secret: flagSecret }, { needs: opts.provider === undefined ? ['secret', 'provider'] : ['secret'] });
   refuseProviderWithoutHash(opts.provider, settings);
   if (!settings.secret && canPrompt(ctx)) {
     const typed = await promptSecret(ctx, 'Identity secret', 'Paste the identity-verification secret from the widget settings.');
@@ -148,8 +150,7 @@ export async function runHash(opts: HashOptions, ctx: Ctx): Promise<HashResult |
  * `hash` makes the HMAC user hash of Chatbase and Bookbag (and of a generic backend). A
  * vendor that proves identity another way gets a refusal naming its mechanism and command,
  * as `token sign` refuses Bookbag: a hash printed with exit 0 would look like the answer.
- * The provider is the flag's, CHATID_PROVIDER, or the profile's when the store was read
- * anyway; the store is not opened for it alone (start-up speed).
+ * The provider is the flag's, CHATID_PROVIDER, or the profile's (as for every command, cli.md §2).
  */
 function refuseProviderWithoutHash(flag: string | undefined, settings: Settings): void {
   let provider: Provider | undefined = settings.provider?.value;
