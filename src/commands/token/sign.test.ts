@@ -48,10 +48,12 @@ describe('token sign: flags → options', () => {
     }
     await expect(parse(['sign', 'a', '--claim-json', 'x=1.7e308'])).resolves.toBeDefined();
     // An integer JSON.parse would round: refused with the value it would have become.
-    for (const [v, tok] of [['99999999999999999999', '99999999999999999999'], ['{"ids":[1,-9007199254740993]}', '-9007199254740993'], ['9007199254740993', '9007199254740993']]) {
+    // Whatever its form: a fraction of zeros or an exponent does not make it a float.
+    for (const [v, tok] of [['99999999999999999999', '99999999999999999999'], ['{"ids":[1,-9007199254740993]}', '-9007199254740993'], ['9007199254740993', '9007199254740993'], ['9007199254740993.0', '9007199254740993.0'], ['99999999999999999999e0', '99999999999999999999e0'], ['[90071992547409930e-1]', '90071992547409930e-1']]) {
       await expect(parse(['sign', 'a', '--claim-json', `x=${v}`]), v).rejects.toMatchObject({ code: 'ERR_TOKEN_CLAIM_JSON', message: expect.stringContaining(`the integer ${tok} has more digits`), hint: expect.stringContaining(`"${tok}"`) });
     }
-    for (const v of ['9007199254740991', '18014398509481984', '"99999999999999999999"', '{"a\\"":"1234567890123456789012"}', '1.5e30', '[0.30000000000000004]']) {
+    // Signed as written (JSON.stringify gives the same value back): exact integers, 1.5e30 (as 1.5e+30), fractions.
+    for (const v of ['9007199254740991', '18014398509481984', '"99999999999999999999"', '{"a\\"":"1234567890123456789012"}', '1.5e30', '1e20', '100e-2', '[0.30000000000000004]', '3.14159265358979323846']) {
       await expect(parse(['sign', 'a', '--claim-json', `x=${v}`]), v).resolves.toBeDefined();
     }
     await expect(parse(['sign', 'a', '--stripe-account', 'bad'])).rejects.toMatchObject({ code: 'ERR_TOKEN_FLAG_FORMAT', hint: 'Example: --stripe-account default=cus_123' });
@@ -116,10 +118,12 @@ describe('token sign', () => {
   });
 
   it('every --exp hint is itself a valid --exp', async () => {
-    for (const [exp, said] of [['0', 'at least a second'], ['3600', '--exp 3600s'], ['0s', 'shorter than a second'], ['500ms', 'shorter than a second']]) {
+    // A Unix time a minute ago is not a lifetime missing its unit: `--exp <it>s` would be 56 years.
+    for (const [exp, said] of [['0', 'at least a second'], ['3600', '--exp 3600s'], [String(NOW - 60), `after ${NOW} (now)`], ['0s', 'shorter than a second'], ['500ms', 'shorter than a second']]) {
       const r = await sign(['u1', '--exp', exp!, '--json']);
       const { message, hint } = r.json().error as { message: string; hint: string };
       expect(`${message} ${hint}`, exp).toContain(said);
+      if (Number(exp) >= 1e9) expect(hint, exp).not.toContain(`${exp}s`);
       for (const suggested of hint.match(/(?<=--exp |, |or )[0-9a-z]+(?=[,. ]|$)/g) ?? []) {
         expect((await sign(['u1', '--exp', suggested])).exitCode, `${exp} → ${suggested}`).toBe(0);
       }

@@ -43,10 +43,31 @@ function finiteThroughout(v: unknown): boolean {
 export function inexactInteger(text: string): string | undefined {
   for (const m of text.matchAll(/"(?:[^"\\]|\\.)*"|-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?/g)) {
     const tok = m[0];
-    // Exactly held or not, as integers: 18014398509481984 (2^54) is exact, 9007199254740993 is not.
-    if (/^-?\d+$/.test(tok) && BigInt(tok) !== BigInt(Number(tok))) return tok;
+    if (tok.startsWith('"')) continue;
+    const written = decimalValue(tok);
+    // Integers only, in any form (9007199254740993, 9007199254740993.0, 90071992547409930e-1):
+    // no decimal fraction is held exactly, and none is promised.
+    if (written.exp < 0) continue;
+    const n = Number(tok);
+    if (!Number.isFinite(n)) continue; // too large for JSON at all: finiteThroughout says so
+    // What is signed is JSON.stringify(n): 1.5e30 stays 1.5e+30, 9007199254740993 becomes …992.
+    const signed = decimalValue(JSON.stringify(n));
+    if (signed.digits !== written.digits || signed.exp !== written.exp || signed.negative !== written.negative) return tok;
   }
   return undefined;
+}
+
+/** A JSON number literal's exact value as sign, significant digits and power of ten (zero: digits '0', exp 0, not negative). */
+function decimalValue(literal: string): { negative: boolean; digits: string; exp: number } {
+  const m = /^(-?)(\d+)(?:\.(\d+))?(?:[eE]([+-]?\d+))?$/.exec(literal);
+  if (!m) return { negative: false, digits: literal, exp: 0 };
+  let digits = `${m[2]}${m[3] ?? ''}`.replace(/^0+/, '');
+  let exp = Number(m[4] ?? 0) - (m[3]?.length ?? 0);
+  if (digits === '') return { negative: false, digits: '0', exp: 0 };
+  const trailing = /0+$/.exec(digits)?.[0].length ?? 0;
+  digits = digits.slice(0, digits.length - trailing);
+  exp += trailing;
+  return { negative: m[1] === '-', digits, exp };
 }
 
 export interface SignResult {
@@ -177,7 +198,12 @@ export async function parseExp(text: string, now: number): Promise<ExpiryChoice>
     if (n >= 1e11) throw new UsageError('ERR_TOKEN_EXP', `--exp ${t} looks like milliseconds (EXP_IN_MILLISECONDS).`, { hint: `Unix time is in seconds: --exp ${Math.floor(n / 1000)}, or give a duration like 1h.` });
     if (n <= now) {
       throw new UsageError('ERR_TOKEN_EXP', `--exp ${t} is a Unix time in the past (${new Date(n * 1000).toISOString()}).`, {
-        hint: n === 0 ? 'A token must live at least a second: give a lifetime such as --exp 30s, 1h or 7d.' : `Durations need a unit: --exp ${n}s, 1h, 7d.`,
+        hint:
+          n === 0
+            ? 'A token must live at least a second: give a lifetime such as --exp 30s, 1h or 7d.'
+            : n < 1e9 // a lifetime in seconds missing its unit; from 2001 on, a Unix time that has passed
+              ? `Durations need a unit: --exp ${n}s, 1h, 7d.`
+              : `Give a lifetime such as --exp 1h or 7d. A Unix time must be after ${now} (now).`,
       });
     }
     return { kind: 'at', unix: n };
