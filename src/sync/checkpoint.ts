@@ -225,7 +225,8 @@ export function lockPathOf(checkpointPath: string): string {
  * Take the lock of `checkpointPath` for this run, or refuse (exit 2) when a live run holds
  * it. A lock whose process is gone (same host, pid dead or reused) is taken over under a
  * second lock, `<lock>.break`, held by one run at a time: the dead lock is removed only if it
- * still holds the text judged dead, and the run then creates its own like any other (`wx`).
+ * is still the very file judged dead (same inode, mtime and text), and the run then creates
+ * its own like any other (`wx`).
  */
 export async function lockCheckpoint(
   checkpointPath: string,
