@@ -69,6 +69,26 @@ describe('chatid sandbox', () => {
     expect(again.exitCode).toBe(0);
   });
 
+  it('stops with a typed error, not a bug report, when --data can no longer be saved', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'chatid-sbcmd-'));
+    const sub = join(dir, 'gone');
+    await import('node:fs/promises').then((fs) => fs.mkdir(sub));
+    const r = await withSandbox(['--data', join(sub, 'state.json')], async (doc) => {
+      await import('node:fs/promises').then((fs) => fs.rm(sub, { recursive: true }));
+      const res = await request(`${doc.url}/api/v1/chatbots/${doc.agentId}/contacts`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${doc.apiKey}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ users: [{ external_id: 'u1', name: 'Ann' }] }),
+      });
+      await res.body.dump();
+    });
+    expect(r.exitCode).toBe(1);
+    expect(r.stdout).toContain('"ERR_SANDBOX_DATA_SAVE"');
+    expect(r.stdout).not.toContain('ERR_INTERNAL');
+    expect(r.stdout).toContain(join(sub, 'state.json'));
+    expect(r.stderr).not.toContain('state saved to');
+  });
+
   it('exits 2 with a clear error for each bad flag value', async () => {
     const cases: Array<[string[], string]> = [
       [['--port', 'abc'], '--port'],

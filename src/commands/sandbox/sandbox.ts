@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import type { Ctx } from '../../cli/context.js';
-import { NetworkError, UsageError } from '../../cli/errors.js';
+import { NetworkError, StoreError, UsageError } from '../../cli/errors.js';
 import { emit, info, verbose } from '../../cli/output.js';
 import { parseDuration } from '../../core/duration.js';
 import { apiKeyProblem } from '../../core/api-key.js';
@@ -292,7 +292,17 @@ export async function runSandbox(o: SandboxCommandOptions, ctx: Ctx): Promise<Sa
     if (ctx.signal.aborted) resolve();
     else ctx.signal.addEventListener('abort', () => resolve(), { once: true });
   });
-  await sb.close();
+  try {
+    await sb.close();
+  } catch (e) {
+    // The server has stopped; only the last save of --data failed (its directory went away,
+    // the disk filled up…). Say what is lost instead of reporting a bug in chatid.
+    const why = (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'its directory no longer exists' : (e as Error).message;
+    throw new StoreError('ERR_SANDBOX_DATA_SAVE', `The sandbox stopped, but its state could not be saved to ${result.dataFile ?? '?'} (${why}); the changes since the last successful save are lost.`, {
+      cause: e,
+      hint: 'Keep --data in a directory that exists and that you can write to while the sandbox runs (the error lines above say when saving began to fail).',
+    });
+  }
   info(ctx, `Sandbox stopped after ${sb.requestCount} request(s)${result.dataFile ? `; state saved to ${result.dataFile}` : ''}.`);
   return result;
 }
