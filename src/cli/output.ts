@@ -16,6 +16,17 @@ export function emit<R>(ctx: Ctx, result: R, human: (r: R, ctx: Ctx) => string):
   if (text !== '') ctx.io.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
 }
 
+/**
+ * A field of a vendor's record as text for a human table: absent or null is "-", a string is
+ * itself, anything else its JSON. Vendors send null, numbers or nothing where the docs say
+ * string (a contact made in the dashboard has no external id).
+ * @example fieldText(undefined) // "-"
+ */
+export function fieldText(v: unknown): string {
+  if (v === undefined || v === null) return '-';
+  return typeof v === 'string' ? v : JSON.stringify(v);
+}
+
 /** A warning on stderr (also in --json mode, which keeps stdout for the document); -q hides it. */
 export function warn(ctx: Ctx, message: string): void {
   if (ctx.ui.quiet) return;

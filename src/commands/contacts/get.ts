@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import type { Ctx } from '../../cli/context.js';
 import { UsageError, VendorError } from '../../cli/errors.js';
-import { emit, readUserIdFromStdin } from '../../cli/output.js';
+import { emit, fieldText, readUserIdFromStdin } from '../../cli/output.js';
 import { addVendorOptions, type VendorFlags } from '../../vendors/flags.js';
 import type { Contact } from '../../vendors/types.js';
 
@@ -72,16 +72,16 @@ export function notFound(err: unknown, externalId: string, agentId: string | und
 export function renderGet(r: GetResult): string {
   const c = r.contact;
   const lines: Array<[string, string]> = [
-    ['external_id', c.external_id],
-    ['id', c.id],
-    ['name', c.name ?? '-'],
-    ['email', c.email ?? '-'],
-    ['phonenumber', c.phonenumber ?? '-'],
+    ['external_id', fieldText(c.external_id)],
+    ['id', fieldText(c.id)],
+    ['name', fieldText(c.name)],
+    ['email', fieldText(c.email)],
+    ['phonenumber', fieldText(c.phonenumber)],
   ];
-  for (const [k, v] of Object.entries(c.custom_attributes ?? {})) lines.push([`attr.${k}`, v === null ? 'null' : typeof v === 'string' ? v : JSON.stringify(v)]);
-  for (const s of c.stripe_accounts ?? []) lines.push(['stripe', `${s.label} ${s.stripe_id}`]);
-  if (c.created_at) lines.push(['created_at', c.created_at]);
-  if (c.updated_at) lines.push(['updated_at', c.updated_at]);
+  for (const [k, v] of Object.entries(c.custom_attributes ?? {})) lines.push([`attr.${k}`, v === null ? 'null' : fieldText(v)]);
+  for (const s of c.stripe_accounts ?? []) lines.push(['stripe', `${fieldText(s.label)} ${fieldText(s.stripe_id)}`]);
+  if (c.created_at) lines.push(['created_at', fieldText(c.created_at)]);
+  if (c.updated_at) lines.push(['updated_at', fieldText(c.updated_at)]);
   const w = Math.max(...lines.map(([k]) => k.length));
   return lines.map(([k, v]) => `${k.padEnd(w)}  ${v}`).join('\n');
 }

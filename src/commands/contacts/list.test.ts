@@ -16,6 +16,20 @@ describe('contacts list', () => {
     expect(r.exitCode).toBe(0);
     expect(r.stdout).toBe('EXTERNAL ID  NAME    EMAIL           PHONE\nu1           User 1  u1@example.com  -\npage 1 of 1, 1 contact(s) in all\n');
   });
+  it('a contact the vendor sends without an external id or with null/number fields prints as "-" / text, not a crash', async () => {
+    ctx = createTestCtx({ env: ENV });
+    const odd = [{ id: 'id9', name: null, email: 'x@example.com', phonenumber: 4915112345 }, { id: 'id8', external_id: null, name: 'Bo' }];
+    ctx.mockAgent.get(BASE).intercept({ path: '/api/v1/chatbots/bot1/contacts?page=1&per_page=100' })
+      .reply(200, { message: 'Success', data: odd, total: 2, pages: { page: 1, per_page: 100, total_pages: 1 } });
+    const r = await runCli(['contacts', 'list'], ctx);
+    expect([r.exitCode, r.stderr]).toEqual([0, '']);
+    expect(r.stdout).toBe('EXTERNAL ID  NAME  EMAIL          PHONE\n-            -     x@example.com  4915112345\n-            Bo    -              -\npage 1 of 1, 2 contact(s) in all\n');
+    ctx = createTestCtx({ env: ENV });
+    ctx.mockAgent.get(BASE).intercept({ path: '/api/v1/chatbots/bot1/contacts?page=1&per_page=100' })
+      .reply(200, { message: 'Success', data: odd, total: 2, pages: { page: 1, per_page: 100, total_pages: 1 } });
+    const all = await runCli(['contacts', 'list', '--all'], ctx);
+    expect([all.exitCode, all.stdout]).toEqual([0, '-\t-\tx@example.com\t4915112345\n-\tBo\t-\t-\n']);
+  });
   it('--page/--per-page with --json', async () => {
     ctx = createTestCtx({ env: ENV });
     ctx.mockAgent.get(BASE).intercept({ path: '/api/v1/chatbots/bot1/contacts?page=3&per_page=10' })
