@@ -22,6 +22,13 @@ describe('conversations list', () => {
     ctx.mockAgent.get(BASE).intercept({ path: '/api/v2/agents/bot1/users/u/conversations?limit=20' }).reply(200, { data: [{ id: '7' }], pagination: { cursor: null, hasMore: false } });
     expect((await runCli(['conversations', 'list', '--user-id', 'u', '--json'], ctx)).json().conversations).toEqual([{ id: '7' }]);
   });
+  it('a title with control characters prints on one line, escaped (no terminal escapes from the vendor)', async () => {
+    ctx = createTestCtx({ env: ENV });
+    ctx.mockAgent.get(BASE).intercept({ path: '/api/v2/agents/42/users/u/conversations?limit=20' })
+      .reply(200, { data: [{ id: 1, title: 'Hi\u001b[2J\nthere\r\u009b', updatedAt: '2026-01-01T00:00:00Z' }], pagination: { cursor: null, hasMore: false, total: 1 } });
+    const r = await runCli(['conversations', 'list', '--user-id', 'u'], ctx);
+    expect(r.stdout).toBe('ID  TITLE                       UPDATED\n1   Hi\\u001b[2J\\nthere\\r\\u009b  2026-01-01T00:00:00Z\n');
+  });
   it('--all follows the cursor', async () => {
     ctx = createTestCtx({ env: ENV });
     const pool = ctx.mockAgent.get(BASE);

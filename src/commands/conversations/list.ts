@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import type { Ctx } from '../../cli/context.js';
 import { UsageError } from '../../cli/errors.js';
 import { CHAT_USER_ID_HINT, chatUserIdProblem } from '../../core/providers.js';
-import { emit } from '../../cli/output.js';
+import { emit, fieldText } from '../../cli/output.js';
 import { addVendorOptions, type VendorFlags } from '../../vendors/flags.js';
 
 export interface ListOptions extends VendorFlags {
@@ -61,7 +61,7 @@ export async function runList(opts: ListOptions, ctx: Ctx): Promise<ListResult> 
 
 export function renderList(r: ListResult): string {
   if (r.conversations.length === 0) return `No conversations for ${r.userId}.`;
-  const str = (v: unknown): string => (v === undefined || v === null ? '-' : typeof v === 'string' ? v : JSON.stringify(v));
+  const str = fieldText;
   const rows = [['ID', 'TITLE', 'UPDATED'], ...r.conversations.map((c) => [str(c.id), str(c.title ?? c.name), str(c.updatedAt ?? c.updated_at ?? c.createdAt ?? c.created_at)])];
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((row) => row[i]!.length)));
   const table = rows.map((row) => row.map((c, i) => (i === row.length - 1 ? c : c.padEnd(widths[i]!))).join('  ')).join('\n');
