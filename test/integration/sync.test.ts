@@ -322,11 +322,24 @@ describe('contacts sync: guards', () => {
     }
     expect(await readFile(join(dir, 'in.csv'), 'utf8')).toBe('id\nu1\n');
   });
-  it('a checkpoint that cannot be written fails before any vendor write', async () => {
+  it('a checkpoint that cannot be written is exit 2 (a bad --checkpoint, as for --report), before any vendor write', async () => {
     await start();
     await writeFile(join(dir, 'in.csv'), 'id\nu1\n');
-    const r = await runCli(['contacts', 'sync', 'in.csv', '--checkpoint', join(dir, 'missing-dir', 'cp.json'), '--json'], ctxFor());
-    expect([r.exitCode, r.json().error.code]).toEqual([1, 'ERR_SYNC_CHECKPOINT_WRITE']);
+    const cp = join(dir, 'missing-dir', 'cp.json');
+    const r = await runCli(['contacts', 'sync', 'in.csv', '--checkpoint', cp, '--json'], ctxFor());
+    expect([r.exitCode, r.json().error.code]).toEqual([2, 'ERR_SYNC_CHECKPOINT_WRITE']);
+    expect(r.json().error.message).toBe(`Cannot create the checkpoint's lock ${cp}.lock: no such directory, or one that cannot hold files. No contact was sent.`);
+    expect(writes()).toBe(0);
+  });
+  it('a --checkpoint that names a directory is exit 2 saying so, before any vendor write', async () => {
+    await start();
+    await writeFile(join(dir, 'in.csv'), 'id\nu1\n');
+    for (const resume of [[], ['--resume']]) {
+      const r = await runCli(['contacts', 'sync', 'in.csv', '--checkpoint', dir, ...resume, '--json'], ctxFor());
+      expect([r.exitCode, r.json().error.code]).toEqual([2, 'ERR_SYNC_CHECKPOINT_READ']);
+      expect(r.json().error.message).toBe(`Cannot read the checkpoint ${dir}: it is a directory.`);
+      expect(r.json().error.hint).toContain('--checkpoint');
+    }
     expect(writes()).toBe(0);
   });
   it('names UTF-16 files', async () => {
