@@ -167,6 +167,25 @@ describe('chatid sandbox', () => {
     expect([r.exitCode, r.json().error.code]).toEqual([2, 'ERR_SANDBOX_DATA']);
   });
 
+  it('exits 2 naming the damaged part when a --data file holds malformed agents, contacts or attributes', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'chatid-sbcmd-'));
+    const agent = (extra: object) => JSON.stringify({ version: 1, agents: [{ id: 'a1', ...extra }] });
+    const cases: Array<[string, string]> = [
+      [agent({ contacts: 5 }), 'agent "a1": contacts is not a list'],
+      [agent({ contacts: [null] }), 'agent "a1": contact 1 is not an object with an external_id'],
+      [agent({ contacts: [{ external_id: 'u1' }, { name: 'x' }] }), 'agent "a1": contact 2 is not an object with an external_id'],
+      [agent({ contacts: [{ external_id: 7 }] }), 'agent "a1": contact 1 is not an object with an external_id'],
+      [agent({ attributes: [7] }), 'agent "a1": attribute 1 is not an object with a name and a type (text, number, boolean or date)'],
+      [agent({ attributes: [{ name: 'plan', type: 'color' }] }), 'agent "a1": attribute 1 is not an object with a name and a type (text, number, boolean or date)'],
+      [agent({ conversations: {} }), 'agent "a1": conversations is not a list'],
+    ];
+    for (const [text, why] of cases) {
+      await import('node:fs/promises').then((fs) => fs.writeFile(join(dir, 'x.json'), text));
+      const r = await runCli(['sandbox', '--port', '0', '--json', '--data', 'x.json', '--agent-id', 'a1'], createTestCtx({ cwd: dir }));
+      expect([text, r.exitCode, r.json().error.code, r.json().error.message]).toEqual([text, 2, 'ERR_SANDBOX_DATA', `Cannot load sandbox data from ${join(dir, 'x.json')}: ${why}`]);
+    }
+  });
+
   /** The built CLI's sandbox in a child process: its JSON document, stderr so far, and SIGINT → exit code. */
   async function builtSandbox(args: string[] = []) {
     const child = spawn(process.execPath, ['bin/chatid.js', 'sandbox', '--port', '0', '--json', ...args], { cwd: process.cwd(), stdio: ['ignore', 'pipe', 'pipe'] });
