@@ -113,6 +113,10 @@ describe('chatid sandbox', () => {
       [['--latency', '30d'], '--latency must be at most 1h'],
       [['--data', '/nonexistent/chatid-dir/state.json'], 'the directory does not exist'],
       [['--api-key', 'sk_t\u00e9st'], '--api-key holds U+00E9'],
+      [['--identity-secret', ''], '--identity-secret is empty'],
+      [['--identity-secret', '   '], '--identity-secret is only whitespace'],
+      [['--identity-secret', 'test-secret\n'], '--identity-secret has a trailing newline'],
+      [['--identity-secret', 'sk_\u2026'], '--identity-secret holds "…"'],
     ];
     for (const [argv, needle] of cases) {
       const r = await runCli(['sandbox', '--json', ...argv]);

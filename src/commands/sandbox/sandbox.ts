@@ -5,6 +5,7 @@ import { NetworkError, StoreError, UsageError } from '../../cli/errors.js';
 import { emit, info, verbose } from '../../cli/output.js';
 import { parseDuration } from '../../core/duration.js';
 import { apiKeyProblem } from '../../core/api-key.js';
+import { secretTextProblem } from '../../core/secret-key.js';
 import type { FaultKind, SandboxOptions, SandboxProvider } from '../../sandbox/options.js';
 import type { AttributeType, CustomAttribute } from '../../vendors/types.js';
 
@@ -163,6 +164,13 @@ export function parseSandboxFlags(f: SandboxFlags): SandboxCommandOptions {
   if (f.seed !== undefined) {
     if (!/^\d+$/.test(f.seed.trim())) throw bad(`--seed must be a whole number, not "${f.seed}".`, 'For example --seed 42 to replay the same faults.');
     seed = Number(f.seed);
+  }
+  if (f.identitySecret !== undefined) {
+    // The secret every identify check uses for the sandbox's lifetime: the rule for storing one.
+    const problem = f.identitySecret === '' ? 'is empty' : secretTextProblem(f.identitySecret)?.what;
+    if (problem !== undefined) {
+      throw bad(`--identity-secret ${problem}: every token and user hash would be checked against that.`, 'Pass the test secret your tokens are signed with, e.g. --identity-secret "$CHATID_SECRET" (set), or omit the flag for the sandbox default.');
+    }
   }
   return {
     port: Number(portText),
