@@ -1,6 +1,6 @@
 // contacts sync, whole CLI in-process (createTestCtx + runCli) against the real sandbox on
 // loopback with a real undici Agent (cli.md §8).
-import { copyFile, mkdtemp, rm, readFile, stat, writeFile } from 'node:fs/promises';
+import { copyFile, link, mkdtemp, rm, readFile, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Agent } from 'undici';
@@ -321,6 +321,23 @@ describe('contacts sync: guards', () => {
       expect([r.exitCode, r.json().error.code]).toEqual([2, 'ERR_USAGE_BAD_VALUE']);
     }
     expect(await readFile(join(dir, 'in.csv'), 'utf8')).toBe('id\nu1\n');
+  });
+  it('refuses a --report or --checkpoint that reaches the input through a symlink or a hard link', async () => {
+    await start();
+    await writeFile(join(dir, 'in.csv'), 'id\nu1\n');
+    await symlink('in.csv', join(dir, 'soft.csv'));
+    await link(join(dir, 'in.csv'), join(dir, 'hard.csv'));
+    for (const flag of ['--report', '--checkpoint']) {
+      for (const other of ['soft.csv', 'hard.csv', './in.csv']) {
+        const r = await runCli(['contacts', 'sync', 'in.csv', flag, other, '--json'], ctxFor());
+        expect([flag, other, r.exitCode, r.json().error.code]).toEqual([flag, other, 2, 'ERR_USAGE_BAD_VALUE']);
+        expect(r.json().error.message).toContain('the input file');
+      }
+    }
+    const both = await runCli(['contacts', 'sync', 'in.csv', '--report', 'r.csv', '--checkpoint', 'r.csv', '--json'], ctxFor());
+    expect([both.exitCode, both.json().error.message]).toEqual([2, '--checkpoint names the report file; it would be overwritten.']);
+    expect(await readFile(join(dir, 'in.csv'), 'utf8')).toBe('id\nu1\n');
+    expect(writes()).toBe(0);
   });
   it('a checkpoint that cannot be written is exit 2 (a bad --checkpoint, as for --report), before any vendor write', async () => {
     await start();
