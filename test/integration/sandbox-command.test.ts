@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request } from 'undici';
 import { describe, expect, it } from 'vitest';
@@ -87,6 +87,28 @@ describe('chatid sandbox', () => {
     expect(r.stdout).not.toContain('ERR_INTERNAL');
     expect(r.stdout).toContain(join(sub, 'state.json'));
     expect(r.stderr).not.toContain('state saved to');
+  });
+
+  it('one sandbox per --data file: a second is refused while the first runs; a dead one\'s lock is taken over', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'chatid-sbcmd-'));
+    const data = join(dir, 'state.json');
+    const r = await withSandbox(['--data', data], async () => {
+      const second = await runCli(['sandbox', '--port', '0', '--json', '--data', data]);
+      expect([second.exitCode, second.json().error.code]).toEqual([2, 'ERR_SANDBOX_DATA_IN_USE']);
+      expect(second.json().error.message).toContain(`process ${process.pid}`);
+      expect(second.json().error.hint).toContain('--data');
+    });
+    expect(r.exitCode).toBe(0);
+    expect(existsSync(`${data}.lock`)).toBe(false);
+    // A lock left by a sandbox killed with -9: its process is gone, so the next one starts.
+    const dead = spawn(process.execPath, ['-e', '']);
+    const deadPid = await new Promise<number>((res) => dead.on('exit', () => res(dead.pid!)));
+    await import('node:fs/promises').then((fs) => fs.writeFile(`${data}.lock`, JSON.stringify({ pid: deadPid, host: hostname(), since: 'x' })));
+    const again = await withSandbox(['--data', data], async () => {
+      expect(JSON.parse(await readFile(`${data}.lock`, 'utf8')).pid).toBe(process.pid);
+    });
+    expect(again.exitCode).toBe(0);
+    expect(existsSync(`${data}.lock`)).toBe(false);
   });
 
   it('exits 2 with a clear error for each bad flag value', async () => {

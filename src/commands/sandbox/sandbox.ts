@@ -6,6 +6,7 @@ import { emit, info, verbose } from '../../cli/output.js';
 import { parseDuration } from '../../core/duration.js';
 import { apiKeyProblem } from '../../core/api-key.js';
 import { secretTextProblem } from '../../core/secret-key.js';
+import type { startSandbox as StartSandboxFn } from '../../sandbox/index.js';
 import type { FaultKind, SandboxOptions, SandboxProvider } from '../../sandbox/options.js';
 import type { AttributeType, CustomAttribute } from '../../vendors/types.js';
 
@@ -15,6 +16,8 @@ const FAULTS: readonly FaultKind[] = ['429', '500', '503', 'reset-before', 'rese
 const ATTRIBUTE_TYPES: readonly AttributeType[] = ['text', 'number', 'boolean', 'date'];
 /** The port `chatid sandbox` listens on without --port. */
 export const DEFAULT_SANDBOX_PORT = 4010;
+
+type StartSandbox = typeof StartSandboxFn;
 
 /** Parsed flags of `chatid sandbox`. */
 export interface SandboxCommandOptions {
@@ -199,7 +202,7 @@ export function registerSandbox(program: Command, ctx: Ctx, runF = runSandbox): 
     .description('Run a local emulator of the vendor APIs (contacts, attributes, chat, OpenCX, Replyful, identify) on 127.0.0.1')
     .option('--port <n>', `TCP port (0 = any free port)`, String(DEFAULT_SANDBOX_PORT))
     .option('--provider <name>', 'whose /api/v1 and /api/v2 behaviour to imitate: chatbase or bookbag', 'chatbase')
-    .option('--data <file.json>', 'keep the state in this file: loaded at start, saved after every change')
+    .option('--data <file.json>', 'keep the state in this file: loaded at start, saved after every change (one sandbox per file, held with <file>.lock)')
     .option('--latency <duration>', 'delay every response, e.g. 50ms')
     .option('--fault-rate <0..1>', 'share of requests that fail (e.g. 0.2 or 20%)')
     .option('--faults <kinds>', `which faults to inject, comma-separated: ${FAULTS.join(', ')} (default all)`)
@@ -243,6 +246,16 @@ Health checks and /sandbox/identify are never rate limited or faulted. Stop it w
 export async function runSandbox(o: SandboxCommandOptions, ctx: Ctx): Promise<SandboxResult> {
   const { startSandbox } = await import('../../sandbox/index.js');
   if (o.dataFile !== undefined) await checkDataDir(resolve(ctx.cwd, o.dataFile));
+  const { lockDataFile } = await import('../../sandbox/data-lock.js');
+  const lock = o.dataFile === undefined ? undefined : await lockDataFile(resolve(ctx.cwd, o.dataFile), { now: () => ctx.clock.now() });
+  try {
+    return await serveSandbox(startSandbox, o, ctx);
+  } finally {
+    await lock?.release();
+  }
+}
+
+async function serveSandbox(startSandbox: StartSandbox, o: SandboxCommandOptions, ctx: Ctx): Promise<SandboxResult> {
   const options: SandboxOptions = {
     port: o.port,
     provider: o.provider,
