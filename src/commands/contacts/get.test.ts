@@ -36,6 +36,14 @@ describe('contacts get', () => {
     expect([r.exitCode, e.code, e.status, e.vendorMessage]).toEqual([1, 'ERR_CONTACT_NOT_FOUND', 404, 'Contact not found']);
     expect(e.hint).toMatch(/case-sensitive/);
   });
+  it('404 for an id with whitespace around it: the hint says so and shows the trimmed id', async () => {
+    ctx = createTestCtx({ env: ENV });
+    ctx.mockAgent.get(BASE).intercept({ path: '/api/v1/chatbots/bot1/contacts/%20user_1%09' }).reply(404, { message: 'Contact not found' });
+    const e = (await runCli(['contacts', 'get', ' user_1\t', '--json'], ctx)).json().error;
+    expect(e.code).toBe('ERR_CONTACT_NOT_FOUND');
+    expect(e.message).toBe('No contact with external id " user_1\\t" on agent bot1 (Contact not found).');
+    expect(e.hint).toBe('The id has whitespace around it, which external ids (and contacts sync) do not: try `chatid contacts get user_1`.');
+  });
   it('a missing argument at a terminal is exit 2 (ERR_CONTACTS_USER_ID_REQUIRED), as is an empty stdin', async () => {
     ctx = createTestCtx({ env: ENV, stdinTTY: true });
     let r = await runCli(['contacts', 'get', '--json'], ctx);

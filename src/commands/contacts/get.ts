@@ -58,12 +58,17 @@ export async function externalIdArgument(arg: string | undefined, ctx: Ctx, o: {
 }
 
 /** A vendor 404 on a contact path becomes ERR_CONTACT_NOT_FOUND (exit 1) naming the id. */
-export function notFound(err: unknown, externalId: string, agentId: string | undefined): unknown {
+export function notFound(err: unknown, externalId: string, agentId: string | undefined, command: 'get' | 'delete' = 'get'): unknown {
   if (err instanceof VendorError && (err.details as { status?: number } | undefined)?.status === 404) {
-    return new VendorError('ERR_CONTACT_NOT_FOUND', `No contact with external id "${externalId}" on agent ${agentId ?? '?'} (${(err.details as { vendorMessage?: string }).vendorMessage ?? '404'}).`, {
+    const trimmed = externalId.trim();
+    // A pasted id often brings a space or tab along; contacts sync refuses such ids, so none exists.
+    const hint = trimmed !== externalId && trimmed !== ''
+      ? `The id has whitespace around it, which external ids (and contacts sync) do not: try \`chatid contacts ${command} ${trimmed}\`.`
+      : 'External ids are case-sensitive. List them with `chatid contacts list`, or check --agent-id.';
+    return new VendorError('ERR_CONTACT_NOT_FOUND', `No contact with external id ${JSON.stringify(externalId)} on agent ${agentId ?? '?'} (${(err.details as { vendorMessage?: string }).vendorMessage ?? '404'}).`, {
       details: err.details,
       cause: err,
-      hint: 'External ids are case-sensitive. List them with `chatid contacts list`, or check --agent-id.',
+      hint,
     });
   }
   return err;
