@@ -54,6 +54,16 @@ describe('conversations list', () => {
       expect([r.exitCode, r.json().error.code, r.json().error.hint], bad).toEqual([2, 'ERR_CONVERSATIONS_USER_ID', expect.stringContaining('1-128 letters')]);
     }
   });
+  it('a --cursor the vendor refuses is exit 2 (ERR_CONVERSATIONS_CURSOR) with a hint to use a nextCursor or drop it', async () => {
+    ctx = createTestCtx({ env: ENV });
+    ctx.mockAgent.get(BASE).intercept({ path: '/api/v2/agents/42/users/u/conversations?cursor=stale&limit=20' })
+      .reply(400, { error: { code: 'VALIDATION_INVALID_BODY', message: 'Invalid cursor', details: [{ field: 'cursor', message: 'Not a cursor this server returned' }] } });
+    const r = await runCli(['conversations', 'list', '--user-id', 'u', '--cursor', 'stale', '--json'], ctx);
+    const e = r.json().error;
+    expect([r.exitCode, e.code, e.status]).toEqual([2, 'ERR_CONVERSATIONS_CURSOR', 400]);
+    expect(e.message).toContain('--cursor "stale"');
+    expect(e.hint).toBe('Pass the nextCursor of a page of this user\'s conversations (`chatid conversations list --user-id u --json | jq -r .nextCursor`), or drop --cursor to start at the first page.');
+  });
   it('404 RESOURCE_NOT_FOUND keeps the vendor code', async () => {
     ctx = createTestCtx({ env: ENV });
     ctx.mockAgent.get(BASE).intercept({ path: '/api/v2/agents/42/users/u/conversations?limit=20' }).reply(404, { error: { code: 'RESOURCE_NOT_FOUND', message: 'Agent not found' } });
