@@ -17,11 +17,11 @@ describe('contacts get', () => {
   });
   it('a record without external id, with null or non-string fields, prints "-" or the value', async () => {
     ctx = createTestCtx({ env: ENV });
-    const odd = { id: 7, external_id: null, name: null, email: 'ann@example.com', phonenumber: 4915112345, custom_attributes: { vip: null }, stripe_accounts: [{ stripe_id: 'cus_1' }] };
+    const odd = { id: 7, external_id: null, name: null, email: 'ann@example.com', phonenumber: 4915112345, custom_attributes: { vip: null, 'n\u001b]0;x\u0007': 'a\nb' }, stripe_accounts: [{ stripe_id: 'cus_1' }] };
     ctx.mockAgent.get(BASE).intercept({ path: '/api/v1/chatbots/bot1/contacts/User_1' }).reply(200, { message: 'Success', data: odd });
     const r = await runCli(['contacts', 'get', 'User_1'], ctx);
     expect([r.exitCode, r.stderr]).toEqual([0, '']);
-    expect(r.stdout).toBe('external_id  -\nid           7\nname         -\nemail        ann@example.com\nphonenumber  4915112345\nattr.vip     null\nstripe       - cus_1\n');
+    expect(r.stdout).toBe('external_id             -\nid                      7\nname                    -\nemail                   ann@example.com\nphonenumber             4915112345\nattr.vip                null\nattr.n\\u001b]0;x\\u0007  a\\nb\nstripe                  - cus_1\n');
   });
   it('--json gives {contact}', async () => {
     ctx = createTestCtx({ env: ENV });

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import type { Ctx } from '../../cli/context.js';
 import { UsageError, VendorError } from '../../cli/errors.js';
-import { emit, fieldText, readUserIdFromStdin } from '../../cli/output.js';
+import { emit, escapeControls, fieldText, readUserIdFromStdin } from '../../cli/output.js';
 import { addVendorOptions, type VendorFlags } from '../../vendors/flags.js';
 import type { Contact } from '../../vendors/types.js';
 
@@ -83,7 +83,7 @@ export function renderGet(r: GetResult): string {
     ['email', fieldText(c.email)],
     ['phonenumber', fieldText(c.phonenumber)],
   ];
-  for (const [k, v] of Object.entries(c.custom_attributes ?? {})) lines.push([`attr.${k}`, v === null ? 'null' : fieldText(v)]);
+  for (const [k, v] of Object.entries(c.custom_attributes ?? {})) lines.push([`attr.${escapeControls(k)}`, v === null ? 'null' : fieldText(v)]);
   for (const s of c.stripe_accounts ?? []) lines.push(['stripe', `${fieldText(s.label)} ${fieldText(s.stripe_id)}`]);
   if (c.created_at) lines.push(['created_at', fieldText(c.created_at)]);
   if (c.updated_at) lines.push(['updated_at', fieldText(c.updated_at)]);
