@@ -30,11 +30,15 @@ function processAlive(pid: number): boolean {
   }
 }
 
+/** Locks this process holds: a lock naming our own pid that is not here is a previous incarnation's (a container restarted after kill -9 runs as pid 1 again). */
+const heldHere = new Set<string>();
+
 export async function lockDataFile(file: string, o: { now: () => Date; pid?: number; host?: string; alive?: (pid: number) => boolean }): Promise<DataLock> {
   const path = `${file}.lock`;
   const host = o.host ?? hostname();
-  const alive = o.alive ?? processAlive;
-  const text = `${JSON.stringify({ pid: o.pid ?? ownPid, host, since: o.now().toISOString() })}\n`;
+  const me = o.pid ?? ownPid;
+  const alive = (pid: number): boolean => (pid === me ? heldHere.has(path) : (o.alive ?? processAlive)(pid));
+  const text = `${JSON.stringify({ pid: me, host, since: o.now().toISOString() })}\n`;
   for (let attempt = 0; ; attempt++) {
     try {
       const fh = await open(path, 'wx', 0o600);
@@ -43,9 +47,11 @@ export async function lockDataFile(file: string, o: { now: () => Date; pid?: num
       } finally {
         await fh.close();
       }
+      heldHere.add(path);
       return {
         path,
         async release() {
+          heldHere.delete(path);
           if ((await readFile(path, 'utf8').catch(() => undefined)) === text) await rm(path, { force: true });
         },
       };

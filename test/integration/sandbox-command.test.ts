@@ -109,6 +109,11 @@ describe('chatid sandbox', () => {
     });
     expect(again.exitCode).toBe(0);
     expect(existsSync(`${data}.lock`)).toBe(false);
+    // A lock naming this very pid that this process does not hold: a container restarted after
+    // kill -9 runs the sandbox as pid 1 again, on the same host name. Taken over too.
+    await import('node:fs/promises').then((fs) => fs.writeFile(`${data}.lock`, JSON.stringify({ pid: process.pid, host: hostname(), since: 'x' })));
+    const restarted = await withSandbox(['--data', data], async () => undefined);
+    expect(restarted.exitCode).toBe(0);
   });
 
   it('exits 2 with a clear error for each bad flag value', async () => {
