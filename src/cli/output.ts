@@ -16,6 +16,28 @@ export function emit<R>(ctx: Ctx, result: R, human: (r: R, ctx: Ctx) => string):
   if (text !== '') ctx.io.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
 }
 
+/**
+ * A field of a vendor's record as text for a human table: absent or null is "-", a string is
+ * itself, anything else its JSON. Vendors send null, numbers or nothing where the docs say
+ * string (a contact made in the dashboard has no external id). Control characters are
+ * escaped (\t, \n, \r, \u001b…): data from a server must not move the cursor, recolour or
+ * clear the terminal, nor split one record over two lines of a listing scripts cut apart.
+ * @example fieldText(undefined) // "-"
+ * @example fieldText('a\nb') // "a\\nb"
+ */
+export function fieldText(v: unknown): string {
+  if (v === undefined || v === null) return '-';
+  return escapeControls(typeof v === 'string' ? v : JSON.stringify(v));
+}
+
+const CONTROL_ESCAPES: Record<string, string> = { '\t': '\\t', '\n': '\\n', '\r': '\\r' };
+
+/** C0 and C1 controls, DEL and the Unicode line/paragraph separators, written as escapes. */
+export function escapeControls(text: string): string {
+  // eslint-disable-next-line no-control-regex
+  return text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (c) => CONTROL_ESCAPES[c] ?? `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
 /** A warning on stderr (also in --json mode, which keeps stdout for the document); -q hides it. */
 export function warn(ctx: Ctx, message: string): void {
   if (ctx.ui.quiet) return;

@@ -156,7 +156,7 @@ export async function startSandbox(o: SandboxOptions = {}): Promise<Sandbox> {
     }
   }
   if (!loaded && o.dataFile) state.changed();
-  const persister = o.dataFile ? new Persister(state, o.dataFile, (e) => log(`error: cannot save ${o.dataFile}: ${(e as Error).message}`)) : undefined;
+  const persister = o.dataFile ? new Persister(state, o.dataFile, (e) => log(`error: cannot save ${o.dataFile}: ${(e as Error).message} (the sandbox goes on serving from memory and saves again at the next change; make the file's directory writable again to keep the state)`)) : undefined;
 
   const spares: Buffer[] = [];
   let isoAt = Number.NaN;

@@ -1,5 +1,7 @@
 import type { AttributeType, StripeAccount } from '../vendors/types.js';
 
+const ATTRIBUTE_TYPES: readonly AttributeType[] = ['text', 'number', 'boolean', 'date'];
+
 /** A contact as the sandbox stores and returns it (vendors.md §2.3 Contact). */
 export interface StoredContact {
   id: string;
@@ -139,10 +141,29 @@ export class SandboxState {
     this.counters = { contact: Number(c.contact) || 0, conversation: Number(c.conversation) || 0, message: Number(c.message) || 0 };
     for (const a of d.agents) {
       if (!a || typeof a.id !== 'string') throw new Error('an agent without an id');
+      // A hand-edited file: name what is wrong rather than serve records no vendor would send.
+      const list = <T>(v: T[] | undefined, what: string): T[] => {
+        if (v === undefined) return [];
+        if (!Array.isArray(v)) throw new Error(`agent ${JSON.stringify(a.id)}: ${what} is not a list`);
+        return v;
+      };
+      const contacts = list(a.contacts, 'contacts');
+      const attributes = list(a.attributes, 'attributes');
+      const conversations = list(a.conversations, 'conversations');
       const agent = this.addAgent(a.id, typeof a.name === 'string' ? a.name : undefined);
-      for (const ct of a.contacts ?? []) agent.contacts.set(ct.external_id, ct);
-      for (const at of a.attributes ?? []) agent.attributes.set(at.name, at);
-      agent.conversations = Array.isArray(a.conversations) ? a.conversations : [];
+      contacts.forEach((ct, i) => {
+        if (typeof ct !== 'object' || ct === null || typeof ct.external_id !== 'string') {
+          throw new Error(`agent ${JSON.stringify(a.id)}: contact ${i + 1} is not an object with an external_id`);
+        }
+        agent.contacts.set(ct.external_id, ct);
+      });
+      attributes.forEach((at, i) => {
+        if (typeof at !== 'object' || at === null || typeof at.name !== 'string' || !ATTRIBUTE_TYPES.includes(at.type)) {
+          throw new Error(`agent ${JSON.stringify(a.id)}: attribute ${i + 1} is not an object with a name and a type (text, number, boolean or date)`);
+        }
+        agent.attributes.set(at.name, at);
+      });
+      agent.conversations = conversations;
     }
   }
 }

@@ -88,7 +88,14 @@ export async function loadCheckpoint(path: string): Promise<Checkpoint | undefin
   try {
     text = await readFile(path, 'utf8');
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return undefined;
+    if (code === 'EISDIR' || code === 'ENOTDIR') {
+      throw new UsageError('ERR_SYNC_CHECKPOINT_READ', `Cannot read the checkpoint ${path}: ${pathProblem(err)}.`, {
+        cause: err,
+        hint: 'Pass --checkpoint a file path (it need not exist yet) in a directory you can write to.',
+      });
+    }
     throw new StoreError('ERR_SYNC_CHECKPOINT_READ', `Cannot read the checkpoint ${path}: ${(err as Error).message}.`, {
       cause: err,
       hint: 'Make it readable and run again; or delete it to sync from the first row (rows already synced are sent again, which upserts them unchanged).',
@@ -261,8 +268,12 @@ export async function lockCheckpoint(
         },
       };
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') {
-        throw new StoreError('ERR_SYNC_CHECKPOINT_WRITE', `Cannot create the checkpoint's lock ${path}: ${(err as Error).message}. No contact was sent.`, {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code !== 'EEXIST') {
+        // A path that cannot hold the lock is a bad --checkpoint (exit 2, as for --report);
+        // a disk that fails or fills up is a failure (exit 1).
+        const Err = code !== undefined && BAD_PATH_CODES.has(code) ? UsageError : StoreError;
+        throw new Err('ERR_SYNC_CHECKPOINT_WRITE', `Cannot create the checkpoint's lock ${path}: ${pathProblem(err)}. No contact was sent.`, {
           hint: 'Pass --checkpoint <path> in a directory that exists and that you can write to.',
           cause: err,
         });
@@ -277,6 +288,29 @@ export async function lockCheckpoint(
     if ((lives && !forced) || attempt >= 4) throw lockedError(checkpointPath, path, held, probe);
     if (forced) o.onForce?.(holderText(held, probe));
     await breakLock(path, held, o.now().getTime());
+  }
+}
+
+/** Errors that say the path itself is unusable, not that the disk failed. */
+const BAD_PATH_CODES = new Set(['ENOENT', 'ENOTDIR', 'EISDIR', 'EACCES', 'EPERM', 'EROFS', 'ENAMETOOLONG']);
+
+/** Why a path could not be used, in words (the errno text for anything unusual). */
+function pathProblem(err: unknown): string {
+  const e = err as NodeJS.ErrnoException;
+  switch (e.code) {
+    case 'ENOENT':
+      return 'no such directory, or one that cannot hold files';
+    case 'ENOTDIR':
+      return 'a part of the path is a file, not a directory';
+    case 'EISDIR':
+      return 'it is a directory';
+    case 'EACCES':
+    case 'EPERM':
+      return 'permission denied';
+    case 'EROFS':
+      return 'the file system is read-only';
+    default:
+      return e.message;
   }
 }
 

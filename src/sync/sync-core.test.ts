@@ -419,10 +419,10 @@ describe('checkpoint lock', () => {
     }
   });
 
-  it('a lock it cannot create is a write error that names the path, before any contact is sent', async () => {
+  it('a lock it cannot create is a usage error (exit 2) that names the path, before any contact is sent', async () => {
     const { dir } = await setUp();
     const cp = join(dir, 'missing', 'cp.json');
-    await expect(lockCheckpoint(cp, { input: 'in.csv', now, probe: probe(200, [200]) })).rejects.toMatchObject({ code: 'ERR_SYNC_CHECKPOINT_WRITE', exitCode: 1, message: expect.stringContaining(`${cp}.lock`) });
+    await expect(lockCheckpoint(cp, { input: 'in.csv', now, probe: probe(200, [200]) })).rejects.toMatchObject({ code: 'ERR_SYNC_CHECKPOINT_WRITE', exitCode: 2, message: expect.stringContaining(`${cp}.lock`) });
   });
 });
 

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request } from 'undici';
 import { describe, expect, it } from 'vitest';
@@ -69,6 +69,53 @@ describe('chatid sandbox', () => {
     expect(again.exitCode).toBe(0);
   });
 
+  it('stops with a typed error, not a bug report, when --data can no longer be saved', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'chatid-sbcmd-'));
+    const sub = join(dir, 'gone');
+    await import('node:fs/promises').then((fs) => fs.mkdir(sub));
+    const r = await withSandbox(['--data', join(sub, 'state.json')], async (doc) => {
+      await import('node:fs/promises').then((fs) => fs.rm(sub, { recursive: true }));
+      const res = await request(`${doc.url}/api/v1/chatbots/${doc.agentId}/contacts`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${doc.apiKey}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ users: [{ external_id: 'u1', name: 'Ann' }] }),
+      });
+      await res.body.dump();
+    });
+    expect(r.exitCode).toBe(1);
+    expect(r.stdout).toContain('"ERR_SANDBOX_DATA_SAVE"');
+    expect(r.stdout).not.toContain('ERR_INTERNAL');
+    expect(r.stdout).toContain(join(sub, 'state.json'));
+    expect(r.stderr).not.toContain('state saved to');
+  });
+
+  it('one sandbox per --data file: a second is refused while the first runs; a dead one\'s lock is taken over', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'chatid-sbcmd-'));
+    const data = join(dir, 'state.json');
+    const r = await withSandbox(['--data', data], async () => {
+      const second = await runCli(['sandbox', '--port', '0', '--json', '--data', data]);
+      expect([second.exitCode, second.json().error.code]).toEqual([2, 'ERR_SANDBOX_DATA_IN_USE']);
+      expect(second.json().error.message).toContain(`process ${process.pid}`);
+      expect(second.json().error.hint).toContain('--data');
+    });
+    expect(r.exitCode).toBe(0);
+    expect(existsSync(`${data}.lock`)).toBe(false);
+    // A lock left by a sandbox killed with -9: its process is gone, so the next one starts.
+    const dead = spawn(process.execPath, ['-e', '']);
+    const deadPid = await new Promise<number>((res) => dead.on('exit', () => res(dead.pid!)));
+    await import('node:fs/promises').then((fs) => fs.writeFile(`${data}.lock`, JSON.stringify({ pid: deadPid, host: hostname(), since: 'x' })));
+    const again = await withSandbox(['--data', data], async () => {
+      expect(JSON.parse(await readFile(`${data}.lock`, 'utf8')).pid).toBe(process.pid);
+    });
+    expect(again.exitCode).toBe(0);
+    expect(existsSync(`${data}.lock`)).toBe(false);
+    // A lock naming this very pid that this process does not hold: a container restarted after
+    // kill -9 runs the sandbox as pid 1 again, on the same host name. Taken over too.
+    await import('node:fs/promises').then((fs) => fs.writeFile(`${data}.lock`, JSON.stringify({ pid: process.pid, host: hostname(), since: 'x' })));
+    const restarted = await withSandbox(['--data', data], async () => undefined);
+    expect(restarted.exitCode).toBe(0);
+  });
+
   it('exits 2 with a clear error for each bad flag value', async () => {
     const cases: Array<[string[], string]> = [
       [['--port', 'abc'], '--port'],
@@ -93,6 +140,10 @@ describe('chatid sandbox', () => {
       [['--latency', '30d'], '--latency must be at most 1h'],
       [['--data', '/nonexistent/chatid-dir/state.json'], 'the directory does not exist'],
       [['--api-key', 'sk_t\u00e9st'], '--api-key holds U+00E9'],
+      [['--identity-secret', ''], '--identity-secret is empty'],
+      [['--identity-secret', '   '], '--identity-secret is only whitespace'],
+      [['--identity-secret', 'test-secret\n'], '--identity-secret has a trailing newline'],
+      [['--identity-secret', 'sk_\u2026'], '--identity-secret holds "…"'],
     ];
     for (const [argv, needle] of cases) {
       const r = await runCli(['sandbox', '--json', ...argv]);
@@ -145,6 +196,25 @@ describe('chatid sandbox', () => {
     await import('node:fs/promises').then((fs) => fs.writeFile(join(dir, 'x.json'), '[1,2]'));
     const r = await runCli(['sandbox', '--port', '0', '--json', '--data', 'x.json'], ctx);
     expect([r.exitCode, r.json().error.code]).toEqual([2, 'ERR_SANDBOX_DATA']);
+  });
+
+  it('exits 2 naming the damaged part when a --data file holds malformed agents, contacts or attributes', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'chatid-sbcmd-'));
+    const agent = (extra: object) => JSON.stringify({ version: 1, agents: [{ id: 'a1', ...extra }] });
+    const cases: Array<[string, string]> = [
+      [agent({ contacts: 5 }), 'agent "a1": contacts is not a list'],
+      [agent({ contacts: [null] }), 'agent "a1": contact 1 is not an object with an external_id'],
+      [agent({ contacts: [{ external_id: 'u1' }, { name: 'x' }] }), 'agent "a1": contact 2 is not an object with an external_id'],
+      [agent({ contacts: [{ external_id: 7 }] }), 'agent "a1": contact 1 is not an object with an external_id'],
+      [agent({ attributes: [7] }), 'agent "a1": attribute 1 is not an object with a name and a type (text, number, boolean or date)'],
+      [agent({ attributes: [{ name: 'plan', type: 'color' }] }), 'agent "a1": attribute 1 is not an object with a name and a type (text, number, boolean or date)'],
+      [agent({ conversations: {} }), 'agent "a1": conversations is not a list'],
+    ];
+    for (const [text, why] of cases) {
+      await import('node:fs/promises').then((fs) => fs.writeFile(join(dir, 'x.json'), text));
+      const r = await runCli(['sandbox', '--port', '0', '--json', '--data', 'x.json', '--agent-id', 'a1'], createTestCtx({ cwd: dir }));
+      expect([text, r.exitCode, r.json().error.code, r.json().error.message]).toEqual([text, 2, 'ERR_SANDBOX_DATA', `Cannot load sandbox data from ${join(dir, 'x.json')}: ${why}`]);
+    }
   });
 
   /** The built CLI's sandbox in a child process: its JSON document, stderr so far, and SIGINT → exit code. */

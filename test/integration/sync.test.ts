@@ -1,6 +1,6 @@
 // contacts sync, whole CLI in-process (createTestCtx + runCli) against the real sandbox on
 // loopback with a real undici Agent (cli.md §8).
-import { copyFile, mkdtemp, rm, readFile, stat, writeFile } from 'node:fs/promises';
+import { copyFile, link, mkdtemp, rm, readFile, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Agent } from 'undici';
@@ -322,11 +322,41 @@ describe('contacts sync: guards', () => {
     }
     expect(await readFile(join(dir, 'in.csv'), 'utf8')).toBe('id\nu1\n');
   });
-  it('a checkpoint that cannot be written fails before any vendor write', async () => {
+  it('refuses a --report or --checkpoint that reaches the input through a symlink or a hard link', async () => {
     await start();
     await writeFile(join(dir, 'in.csv'), 'id\nu1\n');
-    const r = await runCli(['contacts', 'sync', 'in.csv', '--checkpoint', join(dir, 'missing-dir', 'cp.json'), '--json'], ctxFor());
-    expect([r.exitCode, r.json().error.code]).toEqual([1, 'ERR_SYNC_CHECKPOINT_WRITE']);
+    await symlink('in.csv', join(dir, 'soft.csv'));
+    await link(join(dir, 'in.csv'), join(dir, 'hard.csv'));
+    for (const flag of ['--report', '--checkpoint']) {
+      for (const other of ['soft.csv', 'hard.csv', './in.csv']) {
+        const r = await runCli(['contacts', 'sync', 'in.csv', flag, other, '--json'], ctxFor());
+        expect([flag, other, r.exitCode, r.json().error.code]).toEqual([flag, other, 2, 'ERR_USAGE_BAD_VALUE']);
+        expect(r.json().error.message).toContain('the input file');
+      }
+    }
+    const both = await runCli(['contacts', 'sync', 'in.csv', '--report', 'r.csv', '--checkpoint', 'r.csv', '--json'], ctxFor());
+    expect([both.exitCode, both.json().error.message]).toEqual([2, '--checkpoint names the report file; it would be overwritten.']);
+    expect(await readFile(join(dir, 'in.csv'), 'utf8')).toBe('id\nu1\n');
+    expect(writes()).toBe(0);
+  });
+  it('a checkpoint that cannot be written is exit 2 (a bad --checkpoint, as for --report), before any vendor write', async () => {
+    await start();
+    await writeFile(join(dir, 'in.csv'), 'id\nu1\n');
+    const cp = join(dir, 'missing-dir', 'cp.json');
+    const r = await runCli(['contacts', 'sync', 'in.csv', '--checkpoint', cp, '--json'], ctxFor());
+    expect([r.exitCode, r.json().error.code]).toEqual([2, 'ERR_SYNC_CHECKPOINT_WRITE']);
+    expect(r.json().error.message).toBe(`Cannot create the checkpoint's lock ${cp}.lock: no such directory, or one that cannot hold files. No contact was sent.`);
+    expect(writes()).toBe(0);
+  });
+  it('a --checkpoint that names a directory is exit 2 saying so, before any vendor write', async () => {
+    await start();
+    await writeFile(join(dir, 'in.csv'), 'id\nu1\n');
+    for (const resume of [[], ['--resume']]) {
+      const r = await runCli(['contacts', 'sync', 'in.csv', '--checkpoint', dir, ...resume, '--json'], ctxFor());
+      expect([r.exitCode, r.json().error.code]).toEqual([2, 'ERR_SYNC_CHECKPOINT_READ']);
+      expect(r.json().error.message).toBe(`Cannot read the checkpoint ${dir}: it is a directory.`);
+      expect(r.json().error.hint).toContain('--checkpoint');
+    }
     expect(writes()).toBe(0);
   });
   it('names UTF-16 files', async () => {

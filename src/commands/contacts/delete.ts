@@ -51,7 +51,7 @@ export async function runDelete(opts: DeleteOptions, ctx: Ctx): Promise<DeleteRe
     const contact = await client.deleteContact(externalId);
     return { deleted: true, externalId, contact: contact ?? null };
   } catch (err) {
-    throw notFound(err, externalId, client.agentId);
+    throw notFound(err, externalId, client.agentId, 'delete');
   }
 }
 

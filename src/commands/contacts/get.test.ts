@@ -15,6 +15,14 @@ describe('contacts get', () => {
     expect(r.exitCode).toBe(0);
     expect(r.stdout).toBe('external_id  User_1\nid           id1\nname         Ann\nemail        ann@example.com\nphonenumber  -\nattr.plan    pro\nattr.seats   3\n');
   });
+  it('a record without external id, with null or non-string fields, prints "-" or the value', async () => {
+    ctx = createTestCtx({ env: ENV });
+    const odd = { id: 7, external_id: null, name: null, email: 'ann@example.com', phonenumber: 4915112345, custom_attributes: { vip: null, 'n\u001b]0;x\u0007': 'a\nb' }, stripe_accounts: [{ stripe_id: 'cus_1' }] };
+    ctx.mockAgent.get(BASE).intercept({ path: '/api/v1/chatbots/bot1/contacts/User_1' }).reply(200, { message: 'Success', data: odd });
+    const r = await runCli(['contacts', 'get', 'User_1'], ctx);
+    expect([r.exitCode, r.stderr]).toEqual([0, '']);
+    expect(r.stdout).toBe('external_id             -\nid                      7\nname                    -\nemail                   ann@example.com\nphonenumber             4915112345\nattr.vip                null\nattr.n\\u001b]0;x\\u0007  a\\nb\nstripe                  - cus_1\n');
+  });
   it('--json gives {contact}', async () => {
     ctx = createTestCtx({ env: ENV });
     ctx.mockAgent.get(BASE).intercept({ path: '/api/v1/chatbots/bot1/contacts/User_1' }).reply(200, { message: 'Success', data: contact });
@@ -27,6 +35,14 @@ describe('contacts get', () => {
     const e = r.json().error;
     expect([r.exitCode, e.code, e.status, e.vendorMessage]).toEqual([1, 'ERR_CONTACT_NOT_FOUND', 404, 'Contact not found']);
     expect(e.hint).toMatch(/case-sensitive/);
+  });
+  it('404 for an id with whitespace around it: the hint says so and shows the trimmed id', async () => {
+    ctx = createTestCtx({ env: ENV });
+    ctx.mockAgent.get(BASE).intercept({ path: '/api/v1/chatbots/bot1/contacts/%20user_1%09' }).reply(404, { message: 'Contact not found' });
+    const e = (await runCli(['contacts', 'get', ' user_1\t', '--json'], ctx)).json().error;
+    expect(e.code).toBe('ERR_CONTACT_NOT_FOUND');
+    expect(e.message).toBe('No contact with external id " user_1\\t" on agent bot1 (Contact not found).');
+    expect(e.hint).toBe('The id has whitespace around it, which external ids (and contacts sync) do not: try `chatid contacts get user_1`.');
   });
   it('a missing argument at a terminal is exit 2 (ERR_CONTACTS_USER_ID_REQUIRED), as is an empty stdin', async () => {
     ctx = createTestCtx({ env: ENV, stdinTTY: true });

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import type { Ctx } from '../../cli/context.js';
 import { UsageError, VendorError } from '../../cli/errors.js';
-import { emit, readUserIdFromStdin } from '../../cli/output.js';
+import { emit, escapeControls, fieldText, readUserIdFromStdin } from '../../cli/output.js';
 import { addVendorOptions, type VendorFlags } from '../../vendors/flags.js';
 import type { Contact } from '../../vendors/types.js';
 
@@ -58,12 +58,17 @@ export async function externalIdArgument(arg: string | undefined, ctx: Ctx, o: {
 }
 
 /** A vendor 404 on a contact path becomes ERR_CONTACT_NOT_FOUND (exit 1) naming the id. */
-export function notFound(err: unknown, externalId: string, agentId: string | undefined): unknown {
+export function notFound(err: unknown, externalId: string, agentId: string | undefined, command: 'get' | 'delete' = 'get'): unknown {
   if (err instanceof VendorError && (err.details as { status?: number } | undefined)?.status === 404) {
-    return new VendorError('ERR_CONTACT_NOT_FOUND', `No contact with external id "${externalId}" on agent ${agentId ?? '?'} (${(err.details as { vendorMessage?: string }).vendorMessage ?? '404'}).`, {
+    const trimmed = externalId.trim();
+    // A pasted id often brings a space or tab along; contacts sync refuses such ids, so none exists.
+    const hint = trimmed !== externalId && trimmed !== ''
+      ? `The id has whitespace around it, which external ids (and contacts sync) do not: try \`chatid contacts ${command} ${trimmed}\`.`
+      : 'External ids are case-sensitive. List them with `chatid contacts list`, or check --agent-id.';
+    return new VendorError('ERR_CONTACT_NOT_FOUND', `No contact with external id ${JSON.stringify(externalId)} on agent ${agentId ?? '?'} (${(err.details as { vendorMessage?: string }).vendorMessage ?? '404'}).`, {
       details: err.details,
       cause: err,
-      hint: 'External ids are case-sensitive. List them with `chatid contacts list`, or check --agent-id.',
+      hint,
     });
   }
   return err;
@@ -72,16 +77,16 @@ export function notFound(err: unknown, externalId: string, agentId: string | und
 export function renderGet(r: GetResult): string {
   const c = r.contact;
   const lines: Array<[string, string]> = [
-    ['external_id', c.external_id],
-    ['id', c.id],
-    ['name', c.name ?? '-'],
-    ['email', c.email ?? '-'],
-    ['phonenumber', c.phonenumber ?? '-'],
+    ['external_id', fieldText(c.external_id)],
+    ['id', fieldText(c.id)],
+    ['name', fieldText(c.name)],
+    ['email', fieldText(c.email)],
+    ['phonenumber', fieldText(c.phonenumber)],
   ];
-  for (const [k, v] of Object.entries(c.custom_attributes ?? {})) lines.push([`attr.${k}`, v === null ? 'null' : typeof v === 'string' ? v : JSON.stringify(v)]);
-  for (const s of c.stripe_accounts ?? []) lines.push(['stripe', `${s.label} ${s.stripe_id}`]);
-  if (c.created_at) lines.push(['created_at', c.created_at]);
-  if (c.updated_at) lines.push(['updated_at', c.updated_at]);
+  for (const [k, v] of Object.entries(c.custom_attributes ?? {})) lines.push([`attr.${escapeControls(k)}`, v === null ? 'null' : fieldText(v)]);
+  for (const s of c.stripe_accounts ?? []) lines.push(['stripe', `${fieldText(s.label)} ${fieldText(s.stripe_id)}`]);
+  if (c.created_at) lines.push(['created_at', fieldText(c.created_at)]);
+  if (c.updated_at) lines.push(['updated_at', fieldText(c.updated_at)]);
   const w = Math.max(...lines.map(([k]) => k.length));
   return lines.map(([k, v]) => `${k.padEnd(w)}  ${v}`).join('\n');
 }

@@ -16,6 +16,33 @@ describe('contacts list', () => {
     expect(r.exitCode).toBe(0);
     expect(r.stdout).toBe('EXTERNAL ID  NAME    EMAIL           PHONE\nu1           User 1  u1@example.com  -\npage 1 of 1, 1 contact(s) in all\n');
   });
+  it('a contact the vendor sends without an external id or with null/number fields prints as "-" / text, not a crash', async () => {
+    ctx = createTestCtx({ env: ENV });
+    const odd = [{ id: 'id9', name: null, email: 'x@example.com', phonenumber: 4915112345 }, { id: 'id8', external_id: null, name: 'Bo' }];
+    ctx.mockAgent.get(BASE).intercept({ path: '/api/v1/chatbots/bot1/contacts?page=1&per_page=100' })
+      .reply(200, { message: 'Success', data: odd, total: 2, pages: { page: 1, per_page: 100, total_pages: 1 } });
+    const r = await runCli(['contacts', 'list'], ctx);
+    expect([r.exitCode, r.stderr]).toEqual([0, '']);
+    expect(r.stdout).toBe('EXTERNAL ID  NAME  EMAIL          PHONE\n-            -     x@example.com  4915112345\n-            Bo    -              -\npage 1 of 1, 2 contact(s) in all\n');
+    ctx = createTestCtx({ env: ENV });
+    ctx.mockAgent.get(BASE).intercept({ path: '/api/v1/chatbots/bot1/contacts?page=1&per_page=100' })
+      .reply(200, { message: 'Success', data: odd, total: 2, pages: { page: 1, per_page: 100, total_pages: 1 } });
+    const all = await runCli(['contacts', 'list', '--all'], ctx);
+    expect([all.exitCode, all.stdout]).toEqual([0, '-\t-\tx@example.com\t4915112345\n-\tBo\t-\t-\n']);
+  });
+  it('control characters in vendor fields are escaped: one line per contact, no terminal escapes', async () => {
+    const evil = [{ id: 'id1', external_id: 'u\t1', name: 'A\u001b[31mnn\r\nX', email: 'a@example.com' }];
+    ctx = createTestCtx({ env: ENV });
+    ctx.mockAgent.get(BASE).intercept({ path: '/api/v1/chatbots/bot1/contacts?page=1&per_page=100' }).reply(200, { data: evil, total: 1, pages: { page: 1, per_page: 100, total_pages: 1 } });
+    const r = await runCli(['contacts', 'list'], ctx);
+    expect(r.stdout).toBe('EXTERNAL ID  NAME                EMAIL          PHONE\nu\\t1         A\\u001b[31mnn\\r\\nX  a@example.com  -\npage 1 of 1, 1 contact(s) in all\n');
+    ctx = createTestCtx({ env: ENV });
+    ctx.mockAgent.get(BASE).intercept({ path: '/api/v1/chatbots/bot1/contacts?page=1&per_page=100' }).reply(200, { data: evil, total: 1, pages: { page: 1, per_page: 100, total_pages: 1 } });
+    expect((await runCli(['contacts', 'list', '--all'], ctx)).stdout).toBe('u\\t1\tA\\u001b[31mnn\\r\\nX\ta@example.com\t-\n');
+    ctx = createTestCtx({ env: ENV });
+    ctx.mockAgent.get(BASE).intercept({ path: '/api/v1/chatbots/bot1/contacts?page=1&per_page=100' }).reply(200, { data: evil, total: 1, pages: { page: 1, per_page: 100, total_pages: 1 } });
+    expect((await runCli(['contacts', 'list', '--json'], ctx)).json().contacts).toEqual(evil);
+  });
   it('--page/--per-page with --json', async () => {
     ctx = createTestCtx({ env: ENV });
     ctx.mockAgent.get(BASE).intercept({ path: '/api/v1/chatbots/bot1/contacts?page=3&per_page=10' })

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import type { Ctx } from '../../cli/context.js';
 import { UsageError } from '../../cli/errors.js';
-import { emit } from '../../cli/output.js';
+import { emit, fieldText } from '../../cli/output.js';
 import type { Contact } from '../../vendors/types.js';
 import { addVendorOptions, type VendorFlags } from '../../vendors/flags.js';
 
@@ -86,13 +86,18 @@ export async function runList(opts: ListOptions, ctx: Ctx): Promise<ListResult |
   return { all: true, count, pages };
 }
 
+/** The cells a human listing shows for a contact. */
+function contactCells(c: Contact): string[] {
+  return [fieldText(c.external_id), fieldText(c.name), fieldText(c.email), fieldText(c.phonenumber)];
+}
+
 function contactLine(c: Contact): string {
-  return [c.external_id, c.name ?? '-', c.email ?? '-', c.phonenumber ?? '-'].join('\t');
+  return contactCells(c).join('\t');
 }
 
 export function renderList(r: ListResult): string {
   if (r.contacts.length === 0) return r.page > 1 ? `No contacts on page ${r.page}.` : 'No contacts yet. Add some with `chatid contacts sync <file.csv>`.';
-  const rows = [['EXTERNAL ID', 'NAME', 'EMAIL', 'PHONE'], ...r.contacts.map((c) => [c.external_id, c.name ?? '-', c.email ?? '-', c.phonenumber ?? '-'])];
+  const rows = [['EXTERNAL ID', 'NAME', 'EMAIL', 'PHONE'], ...r.contacts.map(contactCells)];
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((row) => row[i]!.length)));
   const table = rows.map((row) => row.map((c, i) => (i === row.length - 1 ? c : c.padEnd(widths[i]!))).join('  ')).join('\n');
   const foot = `page ${r.page}${r.totalPages !== null ? ` of ${r.totalPages}` : ''}${r.total !== null ? `, ${r.total} contact(s) in all` : ''}`;

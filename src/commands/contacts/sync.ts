@@ -294,8 +294,11 @@ export async function runSync(opts: SyncOptions, ctx: Ctx, deps: SyncDeps = {}):
       ['--report', reportPath],
       ['--checkpoint', checkpointPath],
     ] as const) {
-      if (path !== undefined && (path === input || (flag === '--checkpoint' && path === reportPath))) {
-        throw new UsageError('ERR_USAGE_BAD_VALUE', `${flag} names ${path === input ? 'the input file' : 'the report file'}; it would be overwritten.`, { hint: 'Pass another path.' });
+      // Same path, or another name of the same file (a symlink, a hard link): truncating the
+      // report would destroy the CSV being synced.
+      const overInput = path !== undefined && input !== undefined && (path === input || (await sameFile(path, input)));
+      if (path !== undefined && (overInput || (flag === '--checkpoint' && reportPath !== undefined && (path === reportPath || (await sameFile(path, reportPath)))))) {
+        throw new UsageError('ERR_USAGE_BAD_VALUE', `${flag} names ${overInput ? 'the input file' : 'the report file'}; it would be overwritten.`, { hint: 'Pass another path.' });
       }
     }
     // The report over the checkpoint's own files: the lock (or the checkpoint) would be written over.
@@ -395,4 +398,11 @@ export function renderSync(r: SyncResult, ctx: Ctx): string {
     }
   }
   return `${lines.join('\n')}\n`;
+}
+
+/** Whether two existing paths are one file (same device and inode, links followed). */
+async function sameFile(a: string, b: string): Promise<boolean> {
+  const { stat } = await import('node:fs/promises');
+  const [x, y] = await Promise.all([stat(a).catch(() => undefined), stat(b).catch(() => undefined)]);
+  return x !== undefined && y !== undefined && x.dev === y.dev && x.ino === y.ino;
 }

@@ -22,6 +22,13 @@ describe('conversations list', () => {
     ctx.mockAgent.get(BASE).intercept({ path: '/api/v2/agents/bot1/users/u/conversations?limit=20' }).reply(200, { data: [{ id: '7' }], pagination: { cursor: null, hasMore: false } });
     expect((await runCli(['conversations', 'list', '--user-id', 'u', '--json'], ctx)).json().conversations).toEqual([{ id: '7' }]);
   });
+  it('a title with control characters prints on one line, escaped (no terminal escapes from the vendor)', async () => {
+    ctx = createTestCtx({ env: ENV });
+    ctx.mockAgent.get(BASE).intercept({ path: '/api/v2/agents/42/users/u/conversations?limit=20' })
+      .reply(200, { data: [{ id: 1, title: 'Hi\u001b[2J\nthere\r\u009b', updatedAt: '2026-01-01T00:00:00Z' }], pagination: { cursor: null, hasMore: false, total: 1 } });
+    const r = await runCli(['conversations', 'list', '--user-id', 'u'], ctx);
+    expect(r.stdout).toBe('ID  TITLE                       UPDATED\n1   Hi\\u001b[2J\\nthere\\r\\u009b  2026-01-01T00:00:00Z\n');
+  });
   it('--all follows the cursor', async () => {
     ctx = createTestCtx({ env: ENV });
     const pool = ctx.mockAgent.get(BASE);
@@ -46,6 +53,16 @@ describe('conversations list', () => {
       const r = await runCli(['conversations', 'list', '--user-id', bad, '--json'], ctx);
       expect([r.exitCode, r.json().error.code, r.json().error.hint], bad).toEqual([2, 'ERR_CONVERSATIONS_USER_ID', expect.stringContaining('1-128 letters')]);
     }
+  });
+  it('a --cursor the vendor refuses is exit 2 (ERR_CONVERSATIONS_CURSOR) with a hint to use a nextCursor or drop it', async () => {
+    ctx = createTestCtx({ env: ENV });
+    ctx.mockAgent.get(BASE).intercept({ path: '/api/v2/agents/42/users/u/conversations?cursor=stale&limit=20' })
+      .reply(400, { error: { code: 'VALIDATION_INVALID_BODY', message: 'Invalid cursor', details: [{ field: 'cursor', message: 'Not a cursor this server returned' }] } });
+    const r = await runCli(['conversations', 'list', '--user-id', 'u', '--cursor', 'stale', '--json'], ctx);
+    const e = r.json().error;
+    expect([r.exitCode, e.code, e.status]).toEqual([2, 'ERR_CONVERSATIONS_CURSOR', 400]);
+    expect(e.message).toContain('--cursor "stale"');
+    expect(e.hint).toBe('Pass the nextCursor of a page of this user\'s conversations (`chatid conversations list --user-id u --json | jq -r .nextCursor`), or drop --cursor to start at the first page.');
   });
   it('404 RESOURCE_NOT_FOUND keeps the vendor code', async () => {
     ctx = createTestCtx({ env: ENV });

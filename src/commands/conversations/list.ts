@@ -1,8 +1,8 @@
 import type { Command } from 'commander';
 import type { Ctx } from '../../cli/context.js';
-import { UsageError } from '../../cli/errors.js';
+import { UsageError, VendorError } from '../../cli/errors.js';
 import { CHAT_USER_ID_HINT, chatUserIdProblem } from '../../core/providers.js';
-import { emit } from '../../cli/output.js';
+import { emit, fieldText } from '../../cli/output.js';
 import { addVendorOptions, type VendorFlags } from '../../vendors/flags.js';
 
 export interface ListOptions extends VendorFlags {
@@ -47,7 +47,9 @@ export async function runList(opts: ListOptions, ctx: Ctx): Promise<ListResult> 
   const result: ListResult = { userId: opts.userId, conversations: [], nextCursor: null, hasMore: false, total: null };
   let cursor = opts.cursor;
   for (let pages = 0; ; pages++) {
-    const p = await client.listConversations({ userId: opts.userId, cursor, limit: opts.limit });
+    const p = await client.listConversations({ userId: opts.userId, cursor, limit: opts.limit }).catch((err: unknown) => {
+      throw pages === 0 && cursor !== undefined ? badCursor(err, cursor, opts.userId) : err;
+    });
     result.conversations.push(...p.conversations);
     result.nextCursor = p.hasMore ? p.cursor : null;
     result.hasMore = p.hasMore;
@@ -59,9 +61,20 @@ export async function runList(opts: ListOptions, ctx: Ctx): Promise<ListResult> 
   return result;
 }
 
+/** A 400 that blames the cursor the user passed: a bad --cursor (exit 2), not a vendor failure. */
+function badCursor(err: unknown, cursor: string, userId: string): unknown {
+  const d = err instanceof VendorError ? (err.details as { status?: number; issues?: Array<{ field?: string }> } | undefined) : undefined;
+  if (d?.status !== 400 || !(d.issues ?? []).some((i) => i.field === 'cursor')) return err;
+  return new UsageError('ERR_CONVERSATIONS_CURSOR', `The vendor refused --cursor ${JSON.stringify(cursor)}: ${(err as Error).message}`, {
+    cause: err,
+    details: d as Record<string, unknown>,
+    hint: `Pass the nextCursor of a page of this user's conversations (\`chatid conversations list --user-id ${userId} --json | jq -r .nextCursor\`), or drop --cursor to start at the first page.`,
+  });
+}
+
 export function renderList(r: ListResult): string {
   if (r.conversations.length === 0) return `No conversations for ${r.userId}.`;
-  const str = (v: unknown): string => (v === undefined || v === null ? '-' : typeof v === 'string' ? v : JSON.stringify(v));
+  const str = fieldText;
   const rows = [['ID', 'TITLE', 'UPDATED'], ...r.conversations.map((c) => [str(c.id), str(c.title ?? c.name), str(c.updatedAt ?? c.updated_at ?? c.createdAt ?? c.created_at)])];
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((row) => row[i]!.length)));
   const table = rows.map((row) => row.map((c, i) => (i === row.length - 1 ? c : c.padEnd(widths[i]!))).join('  ')).join('\n');

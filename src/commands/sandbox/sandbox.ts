@@ -1,10 +1,12 @@
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import type { Ctx } from '../../cli/context.js';
-import { NetworkError, UsageError } from '../../cli/errors.js';
+import { NetworkError, StoreError, UsageError } from '../../cli/errors.js';
 import { emit, info, verbose } from '../../cli/output.js';
 import { parseDuration } from '../../core/duration.js';
 import { apiKeyProblem } from '../../core/api-key.js';
+import { secretTextProblem } from '../../core/secret-key.js';
+import type { startSandbox as StartSandboxFn } from '../../sandbox/index.js';
 import type { FaultKind, SandboxOptions, SandboxProvider } from '../../sandbox/options.js';
 import type { AttributeType, CustomAttribute } from '../../vendors/types.js';
 
@@ -14,6 +16,8 @@ const FAULTS: readonly FaultKind[] = ['429', '500', '503', 'reset-before', 'rese
 const ATTRIBUTE_TYPES: readonly AttributeType[] = ['text', 'number', 'boolean', 'date'];
 /** The port `chatid sandbox` listens on without --port. */
 export const DEFAULT_SANDBOX_PORT = 4010;
+
+type StartSandbox = typeof StartSandboxFn;
 
 /** Parsed flags of `chatid sandbox`. */
 export interface SandboxCommandOptions {
@@ -164,6 +168,13 @@ export function parseSandboxFlags(f: SandboxFlags): SandboxCommandOptions {
     if (!/^\d+$/.test(f.seed.trim())) throw bad(`--seed must be a whole number, not "${f.seed}".`, 'For example --seed 42 to replay the same faults.');
     seed = Number(f.seed);
   }
+  if (f.identitySecret !== undefined) {
+    // The secret every identify check uses for the sandbox's lifetime: the rule for storing one.
+    const problem = f.identitySecret === '' ? 'is empty' : secretTextProblem(f.identitySecret)?.what;
+    if (problem !== undefined) {
+      throw bad(`--identity-secret ${problem}: every token and user hash would be checked against that.`, 'Pass the test secret your tokens are signed with, e.g. --identity-secret "$CHATID_SECRET" (set), or omit the flag for the sandbox default.');
+    }
+  }
   return {
     port: Number(portText),
     provider,
@@ -191,7 +202,7 @@ export function registerSandbox(program: Command, ctx: Ctx, runF = runSandbox): 
     .description('Run a local emulator of the vendor APIs (contacts, attributes, chat, OpenCX, Replyful, identify) on 127.0.0.1')
     .option('--port <n>', `TCP port (0 = any free port)`, String(DEFAULT_SANDBOX_PORT))
     .option('--provider <name>', 'whose /api/v1 and /api/v2 behaviour to imitate: chatbase or bookbag', 'chatbase')
-    .option('--data <file.json>', 'keep the state in this file: loaded at start, saved after every change')
+    .option('--data <file.json>', 'keep the state in this file: loaded at start, saved after every change (one sandbox per file, held with <file>.lock)')
     .option('--latency <duration>', 'delay every response, e.g. 50ms')
     .option('--fault-rate <0..1>', 'share of requests that fail (e.g. 0.2 or 20%)')
     .option('--faults <kinds>', `which faults to inject, comma-separated: ${FAULTS.join(', ')} (default all)`)
@@ -235,6 +246,16 @@ Health checks and /sandbox/identify are never rate limited or faulted. Stop it w
 export async function runSandbox(o: SandboxCommandOptions, ctx: Ctx): Promise<SandboxResult> {
   const { startSandbox } = await import('../../sandbox/index.js');
   if (o.dataFile !== undefined) await checkDataDir(resolve(ctx.cwd, o.dataFile));
+  const { lockDataFile } = await import('../../sandbox/data-lock.js');
+  const lock = o.dataFile === undefined ? undefined : await lockDataFile(resolve(ctx.cwd, o.dataFile), { now: () => ctx.clock.now() });
+  try {
+    return await serveSandbox(startSandbox, o, ctx);
+  } finally {
+    await lock?.release();
+  }
+}
+
+async function serveSandbox(startSandbox: StartSandbox, o: SandboxCommandOptions, ctx: Ctx): Promise<SandboxResult> {
   const options: SandboxOptions = {
     port: o.port,
     provider: o.provider,
@@ -292,7 +313,17 @@ export async function runSandbox(o: SandboxCommandOptions, ctx: Ctx): Promise<Sa
     if (ctx.signal.aborted) resolve();
     else ctx.signal.addEventListener('abort', () => resolve(), { once: true });
   });
-  await sb.close();
+  try {
+    await sb.close();
+  } catch (e) {
+    // The server has stopped; only the last save of --data failed (its directory went away,
+    // the disk filled up…). Say what is lost instead of reporting a bug in chatid.
+    const why = (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'its directory no longer exists' : (e as Error).message;
+    throw new StoreError('ERR_SANDBOX_DATA_SAVE', `The sandbox stopped, but its state could not be saved to ${result.dataFile ?? '?'} (${why}); the changes since the last successful save are lost.`, {
+      cause: e,
+      hint: 'Keep --data in a directory that exists and that you can write to while the sandbox runs (the error lines above say when saving began to fail).',
+    });
+  }
   info(ctx, `Sandbox stopped after ${sb.requestCount} request(s)${result.dataFile ? `; state saved to ${result.dataFile}` : ''}.`);
   return result;
 }
