@@ -20,7 +20,8 @@
  */
 import { CancelledError, CliError, UsageError } from '../cli/errors.js';
 import type { ContactInput, ContactsApi, CustomAttribute } from '../vendors/types.js';
-import { type Checkpoint, CHECKPOINT_VERSION, DoneSet, loadCheckpoint, lockCheckpoint, type ProcessProbe, removeCheckpoint, saveCheckpoint, type SyncCounts } from './checkpoint.js';
+import type { ProcessProbe } from '../store/process-lock.js';
+import { type Checkpoint, CHECKPOINT_VERSION, DoneSet, loadCheckpoint, lockCheckpoint, removeCheckpoint, saveCheckpoint, type SyncCounts } from './checkpoint.js';
 import { RowCode, schemaOf, toContact } from './coerce.js';
 import { deliverBatch } from './deliver.js';
 import { openReport, type ReportEntry, type ReportFile, reportLine } from './report.js';

@@ -95,7 +95,7 @@ describe('chatid sandbox', () => {
     const r = await withSandbox(['--data', data], async () => {
       const second = await runCli(['sandbox', '--port', '0', '--json', '--data', data]);
       expect([second.exitCode, second.json().error.code]).toEqual([2, 'ERR_SANDBOX_DATA_IN_USE']);
-      expect(second.json().error.message).toContain(`process ${process.pid}`);
+      expect(second.json().error.message).toContain(`pid ${process.pid}, serving ${data} since `);
       expect(second.json().error.hint).toContain('--data');
     });
     expect(r.exitCode).toBe(0);
