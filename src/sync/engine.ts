@@ -152,7 +152,9 @@ async function syncScanned(o: EngineOptions, s: Scan, t0: number): Promise<Engin
     if (cp && o.resume) {
       const mismatch =
         cp.input.sha256 !== s.sha256 || cp.input.bytes !== s.bytes
-          ? 'the input file changed'
+          ? o.inputName === 'stdin'
+            ? `the CSV on stdin is not the one that run read (${s.bytes !== cp.input.bytes ? `${s.bytes} bytes now, ${cp.input.bytes} then` : 'the same size, other bytes'}); pipe in the same data`
+            : 'the input file changed'
           : cp.batchSize !== o.batchSize
             ? `--batch-size was ${cp.batchSize}`
             : cp.shard !== shardText

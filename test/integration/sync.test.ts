@@ -251,6 +251,17 @@ describe('contacts sync: rows', () => {
     await writeFile(join(dir, 'in.csv'), 'id\nother\n');
     const r = await runCli(['contacts', 'sync', 'in.csv', '--resume', '--json'], ctxFor());
     expect([r.exitCode, r.json().error.code]).toEqual([2, 'ERR_SYNC_RESUME_MISMATCH']);
+    expect(r.json().error.message).toContain('the input file changed');
+  });
+
+  it('--resume from stdin refuses other data, saying it is stdin that differs', async () => {
+    await start({ faultRate: 0.5, faults: ['500'], seed: 3 });
+    const csv = `id\n${Array.from({ length: 40 }, (_, i) => `u${i}`).join('\n')}\n`;
+    const first = await runCli(['contacts', 'sync', '-', '--max-retries', '0', '--batch-size', '2', '--concurrency', '1', '--json'], ctxFor({ stdin: csv }));
+    expect(first.exitCode).toBe(1);
+    const r = await runCli(['contacts', 'sync', '-', '--resume', '--json'], ctxFor({ stdin: 'id\nother\n' }));
+    expect([r.exitCode, r.json().error.code]).toEqual([2, 'ERR_SYNC_RESUME_MISMATCH']);
+    expect(r.json().error.message).toContain(`the CSV on stdin is not the one that run read (${Buffer.byteLength('id\nother\n')} bytes now, ${Buffer.byteLength(csv)} then)`);
   });
 });
 
