@@ -9,7 +9,8 @@ import { mapStack } from './stack.js';
  */
 export function emit<R>(ctx: Ctx, result: R, human: (r: R, ctx: Ctx) => string): void {
   if (ctx.ui.json) {
-    ctx.io.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+    // NDJSON (a command that says so): one document per line.
+    ctx.io.stdout.write(`${JSON.stringify(result, null, ctx.ui.ndjson ? undefined : 2)}\n`);
     return;
   }
   const text = human(result, ctx);

@@ -83,6 +83,9 @@ describe('chatid sandbox', () => {
       await res.body.dump();
     });
     expect(r.exitCode).toBe(1);
+    // NDJSON: the document printed when listening, then the error, one line each.
+    const lines = r.stdout.trimEnd().split('\n');
+    expect(lines.map((l) => Object.keys(JSON.parse(l))[0])).toEqual(['url', 'error']);
     expect(r.stdout).toContain('"ERR_SANDBOX_DATA_SAVE"');
     expect(r.stdout).not.toContain('ERR_INTERNAL');
     expect(r.stdout).toContain(join(sub, 'state.json'));

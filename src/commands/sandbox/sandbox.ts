@@ -224,7 +224,7 @@ Examples:
   $ chatid sandbox                                        # Chatbase-like API on http://127.0.0.1:4010
   $ chatid sandbox --provider bookbag --data state.json   # Bookbag-like, state kept across runs
   $ chatid sandbox --fault-rate 0.2 --faults 429,500,reset-after --seed 7
-  $ chatid sandbox --port 0 --json                        # prints {"url","apiKey",…} once
+  $ chatid sandbox --port 0 --json                        # one line {"url","apiKey",…} once listening (NDJSON)
   $ chatid sandbox --port 0 --json > sandbox.json &        # in CI: start it, wait for the file
   $ export $(jq -r '.env | to_entries[] | "\\(.key)=\\(.value)"' sandbox.json)   # provider, URL, key, agent
 
@@ -238,6 +238,9 @@ A chat message of exactly /error makes the stream end with an error frame.
 Health checks and /sandbox/identify are never rate limited or faulted. Stop it with Ctrl-C.`,
     )
     .action(async (flags: SandboxFlags) => {
+      // --json is NDJSON here: the document printed when listening, then, if stopping fails
+      // (the last save of --data), the error as a second line.
+      ctx.ui.ndjson = ctx.ui.json;
       await runF(parseSandboxFlags(flags), ctx);
     });
 }
