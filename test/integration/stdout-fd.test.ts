@@ -49,6 +49,18 @@ describe('stdout written with writeSync (real processes)', () => {
     expect(r.stdout).toBe('0\n0\n0\n0\n0\n');
   });
 
+  it('stdout on a full disk (/dev/full): one error line with a next step and exit 1, no stack trace', () => {
+    writeFileSync(join(dir, 'many.txt'), `${ids(20_000).join('\n')}\n`);
+    for (const args of ['hash user_123', 'hash user_123 --json', 'hash --batch many.txt', 'token sign user_123 --json']) {
+      const r = bash(`"$NODE" "$BIN" ${args} >/dev/full; echo "status=$?"`);
+      expect(r.stdout, args).toBe('status=1\n');
+      expect(r.stderr, args).toBe(
+        'error: Cannot write the output to stdout (ENOSPC: no space left on device); what it holds is incomplete. (ERR_OUTPUT_WRITE)\n' +
+          'hint: Free space where stdout goes (or send it elsewhere) and run the command again.\n',
+      );
+    }
+  });
+
   it('a slow reader gets every line, in order, across the switch from writeSync to the stream', async () => {
     const list = ids(20_000); // 1.3 MB: the first 64 KiB synchronously, the rest through the stream
     writeFileSync(join(dir, 'ids.txt'), `${list.join('\n')}\n`);
