@@ -27,6 +27,17 @@ describe('profile use', () => {
     }
   });
 
+  it('warns when CHATID_PROFILE names another profile (or none): commands keep using it until it is unset', async () => {
+    const profiles = { a: { provider: 'generic' as const }, b: { provider: 'chatbase' as const } };
+    const other = createTestCtx({ profiles, activeProfile: 'a', env: { CHATID_PROFILE: 'a' } });
+    const r = await runCli(['profile', 'use', 'b'], other);
+    expect([r.exitCode, r.stdout, r.stderr]).toEqual([0, 'Active profile: b\n', 'warning: CHATID_PROFILE=a is set: commands use profile "a", not the active profile "b", until you unset it.\n']);
+    const none = await runCli(['profile', 'use', 'b', '--json'], createTestCtx({ profiles, activeProfile: 'a', env: { CHATID_PROFILE: 'gone' } }));
+    expect([none.exitCode, none.json(), none.stderr]).toEqual([0, { active: 'b', previous: 'a' }, 'warning: CHATID_PROFILE=gone names no profile: commands that need one fail until you unset it or add "gone".\n']);
+    const same = await runCli(['profile', 'use', 'b'], createTestCtx({ profiles, activeProfile: 'a', env: { CHATID_PROFILE: 'b' } }));
+    expect(same.stderr).toBe('');
+  });
+
   it('exits 2 without a name', async () => {
     const r = await runCli(['profile', 'use', '--json']);
     expect([r.exitCode, r.json().error.code]).toEqual([2, 'ERR_USAGE_MISSING_ARGUMENT']);

@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
 import type { Ctx } from '../../cli/context.js';
 import { emit } from '../../cli/output.js';
-import { getProfile, profileNotFound } from './shared.js';
+import type { StoreData } from '../../store/types.js';
+import { getProfile, profileNotFound, warnProfileEnvOverride } from './shared.js';
 
 export interface UseOptions {
   name: string;
@@ -25,12 +26,16 @@ export function registerUse(parent: Command, ctx: Ctx, runF = runUse): void {
 }
 
 export async function runUse(o: UseOptions, ctx: Ctx): Promise<UseResult> {
-  return (await ctx.store()).update((data) => {
+  let written: StoreData | undefined;
+  const result = await (await ctx.store()).update((data) => {
     if (!getProfile(data, o.name)) throw profileNotFound(o.name, data);
     const previous = data.activeProfile ?? null;
     data.activeProfile = o.name;
+    written = data;
     return { active: o.name, previous };
   });
+  warnProfileEnvOverride(ctx, written!);
+  return result;
 }
 
 export function renderUse(r: UseResult): string {
