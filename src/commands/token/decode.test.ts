@@ -55,5 +55,7 @@ describe('token decode', () => {
   it('exit 2 when there is no token', async () => {
     const r = await decode(['--json'], { stdinTTY: true });
     expect([r.exitCode, r.json().error.code]).toEqual([2, 'ERR_TOKEN_REQUIRED']);
+    const blank = await decode(['', '--json']);
+    expect([blank.exitCode, blank.json().error.code]).toEqual([2, 'ERR_TOKEN_REQUIRED']);
   });
 });

@@ -55,7 +55,12 @@ export async function resolveTokenSettings(
  * removed; anything inside is kept for the strict parser to judge.
  */
 export async function readTokenInput(ctx: Ctx, arg: string | undefined, secretFromStdin: boolean): Promise<string> {
-  if (arg !== undefined && arg !== '-') return arg;
+  if (arg !== undefined && arg !== '-') {
+    // `chatid token verify "$TOKEN"` with TOKEN unset is a missing token (exit 2), as an empty
+    // stdin is, not an invalid one (exit 3).
+    if (arg.trim() === '') throw new UsageError('ERR_TOKEN_REQUIRED', 'The token argument is empty.', { hint: 'Check that the variable holding the token is set, or pipe the token in.' });
+    return arg;
+  }
   if (arg === undefined && ctx.io.stdin.isTTY) {
     throw new UsageError('ERR_TOKEN_REQUIRED', 'No token given.', { hint: 'Pass it as an argument, or pipe it: `chatid token sign … | chatid token verify`.' });
   }

@@ -209,6 +209,11 @@ describe('token verify --json', () => {
     expect([empty.exitCode, empty.json().error.code]).toEqual([2, 'ERR_TOKEN_REQUIRED']);
     const twice = await runCli(['token', 'verify', '--secret-stdin', '--provider', 'chatbase', '--json'], createTestCtx({ stdin: `${SECRET}\n` }));
     expect(twice.exitCode).toBe(2);
+    // `chatid token verify "$TOKEN"` with TOKEN unset: no token, not an invalid one (exit 3 reads as "rejected").
+    for (const arg of ['', ' ']) {
+      const blank = await verify([arg, '--json']);
+      expect([blank.exitCode, blank.json().error.code, blank.json().error.message]).toEqual([2, 'ERR_TOKEN_REQUIRED', 'The token argument is empty.']);
+    }
   });
 
   it('exit 1 when the store is needed and cannot be read; env-only verification does not need it', async () => {
