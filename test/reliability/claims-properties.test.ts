@@ -23,7 +23,7 @@ describe('--claim k=v / --claim-json / --attr', () => {
     fc.assert(
       fc.property(key, value, (k, v) => {
         const o = parseSignFlags(undefined, flags({ claim: [`${k}=${v}`] }), false);
-        expect(o.claims).toEqual([[k, v]]);
+        expect(o.claims).toEqual([[k, v, '--claim']]);
       }),
       { numRuns: 300 },
     );

@@ -29,7 +29,7 @@ describe('token sign: flags → options', () => {
 
   it('collects repeatable flags and types --claim-json', async () => {
     const o = await parse(['sign', 'u1', '--attr', 'plan=pro', '--attr', 'seats=5=x', '--stripe-account', 'main=cus_1', '--claim', 'a=b', '--claim-json', 'n=5', '--claim-json', 'o={"x":[1]}', '--no-iat', '--exp', '15m', '--json']);
-    expect(o).toMatchObject({ userId: 'u1', attrs: [['plan', 'pro'], ['seats', '5=x']], stripeAccounts: [['main', 'cus_1']], claims: [['a', 'b'], ['n', 5], ['o', { x: [1] }]], iat: false, exp: '15m', json: true, allowWeakSecret: false });
+    expect(o).toMatchObject({ userId: 'u1', attrs: [['plan', 'pro'], ['seats', '5=x']], stripeAccounts: [['main', 'cus_1']], claims: [['a', 'b', '--claim'], ['n', 5, '--claim-json'], ['o', { x: [1] }, '--claim-json']], iat: false, exp: '15m', json: true, allowWeakSecret: false });
   });
 
   it('defaults: exp 1h, iat on, human output', async () => {
@@ -145,6 +145,20 @@ describe('token sign', () => {
   ])('%j → %s (exit 2)', async (argv, code) => {
     const r = await sign([...argv, '--json']);
     expect([r.exitCode, r.json().error.code]).toEqual([2, code]);
+  });
+
+  it('an error about a --claim-json claim names --claim-json, not --claim', async () => {
+    const cases: Array<[string, string]> = [
+      ['__proto__={"a":1}', '--claim-json: "__proto__" cannot be a claim or attribute name.'],
+      ['exp=5', 'Set exp with --exp, not --claim-json.'],
+      ['user_id="x"', 'The claim "user_id" is set twice (again by --claim-json).'],
+    ];
+    for (const [kv, message] of cases) {
+      const r = await sign(['u1', '--claim-json', kv, '--json']);
+      expect([r.exitCode, r.json().error.message], kv).toEqual([2, message]);
+    }
+    const plain = await sign(['u1', '--claim', 'exp=5', '--json']);
+    expect(plain.json().error.message).toBe('Set exp with --exp, not --claim.');
   });
 
   it('--attr is Chatbase only', async () => {
