@@ -82,6 +82,14 @@ describe('hash', () => {
     expect(j.json().causes.map((c: { code: string }) => c.code)).toEqual(['HASHED_EMAIL']);
   });
 
+  it('--email without --expect is refused (exit 2): it only feeds the doctor, and was dropped without a word', async () => {
+    for (const argv of [['hash', 'user_123', '--email', 'ann@example.com', '--json'], ['hash', '--batch', '-', '--email', 'ann@example.com', '--json']]) {
+      const r = await cli(argv, { stdin: 'user_123\n' });
+      expect([r.exitCode, r.json().error.code, r.stdout], argv.join(' ')).toEqual([2, 'ERR_HASH_EMAIL_WITHOUT_EXPECT', expect.not.stringContaining(H)]);
+      expect(r.json().error.hint).toBe('Add --expect <hash> to test "hashed the email instead of the id"; to hash the email itself, pass it as the user id: `chatid hash ann@example.com`.');
+    }
+  });
+
   it("searches the store: the previous secret and other profiles' secrets", async () => {
     const profiles = {
       prod: { provider: 'chatbase' as const, secret: S, previousSecret: 'sk_old', previousSecretExpiresAt: '2026-01-02T00:00:00.000Z' },

@@ -89,6 +89,13 @@ export async function runHash(opts: HashOptions, ctx: Ctx): Promise<HashResult |
       hint: 'Pass the secret with --secret-file <path> or CHATID_SECRET.',
     });
   }
+  if (opts.email !== undefined && opts.expect === undefined) {
+    // --email only widens the doctor's search; without --expect a plain hash of the id would
+    // come out, which someone who meant "hash this email" would take for that.
+    throw new UsageError('ERR_HASH_EMAIL_WITHOUT_EXPECT', '--email is used only with --expect, to test whether the email was hashed instead of the id.', {
+      hint: `Add --expect <hash> to test "hashed the email instead of the id"; to hash the email itself, pass it as the user id: \`chatid hash ${opts.email}\`.`,
+    });
+  }
   if (opts.batch !== undefined) {
     if (opts.userId !== undefined) throw new UsageError('ERR_HASH_BATCH_USER_ID', '--batch takes the user ids from its input; a user id argument cannot be combined with it.', { hint: 'Drop the argument, or drop --batch to hash one id.' });
     if (opts.expect !== undefined) throw new UsageError('ERR_HASH_BATCH_EXPECT', '--expect compares one hash; it cannot be combined with --batch.', { hint: 'Hash the one id that fails: `chatid hash <id> --expect <hash>`.' });
