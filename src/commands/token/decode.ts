@@ -48,7 +48,7 @@ Examples:
 }
 
 export async function runDecode(opts: DecodeOptions, ctx: Ctx): Promise<DecodeResult> {
-  let token = await readTokenInput(ctx, opts.token, false);
+  let token = await readTokenInput(ctx, opts.token, false, 'token decode');
   // Decoding is for debugging: undo the two usual copy-paste wrappers, but say so.
   for (let i = 0; i < 3; i++) {
     const bearer = /^bearer[\s:]+/i.exec(token);

@@ -210,6 +210,9 @@ describe('token verify --json', () => {
     const twice = await runCli(['token', 'verify', '--secret-stdin', '--provider', 'chatbase', '--json'], createTestCtx({ stdin: `${SECRET}\n` }));
     expect(twice.exitCode).toBe(2);
     // `chatid token verify "$TOKEN"` with TOKEN unset: no token, not an invalid one (exit 3 reads as "rejected").
+    // Several tokens on stdin (a file of them): one is read, as hash and token sign read one id.
+    const lines = await verify(['--json'], { stdin: `${GOOD}\n${GOOD}\n` });
+    expect([lines.exitCode, lines.json().error.code, lines.json().error.message]).toEqual([2, 'ERR_TOKEN_STDIN_LINES', 'stdin holds 2 lines; `token verify` reads one token.']);
     for (const arg of ['', ' ']) {
       const blank = await verify([arg, '--json']);
       expect([blank.exitCode, blank.json().error.code, blank.json().error.message]).toEqual([2, 'ERR_TOKEN_REQUIRED', 'The token argument is empty.']);
