@@ -71,9 +71,9 @@ export async function readStdinText(ctx: Ctx, maxBytes = 1 << 20): Promise<strin
 
 /**
  * One user id from stdin (`chatid hash -`, `token sign -`, or the id left out with stdin a
- * pipe; cli.md §4): a leading BOM and one final line end are dropped (said on stderr); an
- * empty stdin or several lines are refused, naming `--batch` for many (or `severalHint`, for
- * a command without --batch).
+ * pipe; cli.md §4): a leading BOM and one final line end are dropped (said on stderr); bytes
+ * that are not UTF-8 text, an empty stdin or several lines are refused, the last naming
+ * `--batch` for many (or `severalHint`, for a command without --batch).
  * @example await readUserIdFromStdin(ctx, { command: 'hash', code: 'ERR_HASH' }) // 'user_123' for `echo user_123 | chatid hash`
  */
 export async function readUserIdFromStdin(ctx: Ctx, o: { command: string; code: string; severalHint?: string }): Promise<string> {
@@ -81,6 +81,12 @@ export async function readUserIdFromStdin(ctx: Ctx, o: { command: string; code: 
   if (text.charCodeAt(0) === 0xfeff) {
     warn(ctx, 'removed a byte-order mark (U+FEFF) from the start of stdin.');
     text = text.slice(1);
+  }
+  // readStdinText decodes leniently (a byte that is not UTF-8 becomes U+FFFD): the id would be
+  // changed without a word. As --batch and the secret inputs do, refuse it.
+  const notText = text.includes('\uFFFD') ? 'is not valid UTF-8 (Latin-1 or UTF-16 text?)' : text.includes('\u0000') ? 'holds a NUL byte (UTF-16 text?)' : undefined;
+  if (notText) {
+    throw new UsageError(`${o.code}_STDIN_NOT_TEXT`, `The user id read from stdin ${notText}.`, { hint: 'Convert it to UTF-8 (e.g. `iconv -f latin1 -t utf-8`), or pass the id as an argument.' });
   }
   const m = /\r?\n$/.exec(text);
   if (m) {

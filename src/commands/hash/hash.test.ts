@@ -38,6 +38,19 @@ describe('hash', () => {
     expect(tty.stderr).toMatch(/ERR_HASH_USER_ID_REQUIRED/);
   });
 
+  it('refuses an id on stdin that is not UTF-8 text, or holds a NUL, instead of hashing changed bytes (exit 2)', async () => {
+    // Decoded leniently, the Latin-1 "é" (0xE9) became U+FFFD and that id was hashed with exit 0.
+    for (const [bytes, message] of [
+      [Buffer.from('caf\xe9\n', 'latin1'), 'The user id read from stdin is not valid UTF-8 (Latin-1 or UTF-16 text?).'],
+      [Buffer.from('user_123', 'utf16le'), 'The user id read from stdin holds a NUL byte (UTF-16 text?).'],
+    ] as const) {
+      const r = await cli(['hash', '--json'], { stdin: bytes });
+      expect([r.exitCode, r.json().error.code, r.json().error.message]).toEqual([2, 'ERR_HASH_STDIN_NOT_TEXT', message]);
+    }
+    const sign = await cli(['token', 'sign', '--provider', 'chatbase', '--json'], { stdin: Buffer.from('caf\xe9', 'latin1') });
+    expect([sign.exitCode, sign.json().error.code]).toEqual([2, 'ERR_TOKEN_STDIN_NOT_TEXT']);
+  });
+
   it('uses hex: and base64: secrets as their decoded bytes', async () => {
     const key = Buffer.from('00ff10', 'hex');
     expect((await cli(['hash', 'u1'], { env: { CHATID_SECRET: 'hex:00ff10' } })).stdout).toBe(`${hm(key, 'u1')}\n`);
