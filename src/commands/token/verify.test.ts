@@ -171,6 +171,21 @@ describe('token verify --json', () => {
     expect(r.json().warnings.map((w: any) => w.code)).toEqual(['USER_ID_SUB_DIFFER', 'EXP_OVER_24H']);
   });
 
+  it('Chatbase warnings: a contact claim the widget cannot use (wrong type, or phone under another name); null is a deletion', async () => {
+    const r = await verify([tok({ user_id: 'a', exp: NOW + 60, email: 5, custom_attributes: 'plan=pro', stripe_accounts: { label: 'x' }, phone: '+1555' }), '--json']);
+    expect(r.exitCode).toBe(0);
+    expect(r.json().warnings).toEqual([
+      { code: 'CLAIM_TYPE', message: 'The email claim is a number; Chatbase expects a string (or null to delete it).' },
+      { code: 'CLAIM_TYPE', message: 'The custom_attributes claim is a string; Chatbase expects an object of attribute names to values (or null to delete it).' },
+      { code: 'CLAIM_TYPE', message: 'The stripe_accounts claim is an object; Chatbase expects an array of {"label","stripe_id"} strings (or null to delete it).' },
+      { code: 'CLAIM_NAME', message: 'The phone claim is not read by Chatbase, whose claim is phonenumber (one word, lowercase).' },
+    ]);
+    const fine = await verify([tok({ user_id: 'a', exp: NOW + 60, email: null, name: 'Ann', phonenumber: '+1555', custom_attributes: { plan: 'pro' }, stripe_accounts: [{ label: 'm', stripe_id: 'cus_1' }] }), '--json']);
+    expect(fine.json().warnings).toEqual([]);
+    const replyful = await verify([tok({ userId: 'u', iat: NOW, exp: NOW + 60, email: ['a@b.c'], plan: 5 }), '--json'], { env: env('replyful') });
+    expect(replyful.json().warnings).toEqual([{ code: 'CLAIM_TYPE', message: 'The email claim is an array; Replyful expects a string.' }]);
+  });
+
   it('the id claim follows the provider', async () => {
     const t = tok({ userId: 'u', iat: NOW, exp: NOW + 60 });
     expect((await verify([t, '--json'], { env: env('replyful') })).exitCode).toBe(0);
