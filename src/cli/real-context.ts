@@ -24,7 +24,7 @@ export function createRealCtx(): Ctx {
     },
     // Windows consoles need the stream (WriteConsoleW for Unicode); elsewhere write directly.
     stdout: process.platform === 'win32' ? openStdout(failStdout) : fdOutput(1, () => openStdout(failStdout)),
-    stderr: process.platform === 'win32' ? process.stderr : fdOutput(2, () => process.stderr),
+    stderr: process.platform === 'win32' ? openStderr() : fdOutput(2, openStderr),
   };
   let store: ProfileStore | undefined;
   let agent: Dispatcher | undefined;
@@ -102,6 +102,17 @@ function openStdout(fail: (err: NodeJS.ErrnoException) => never): Output {
     if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
     fail(err);
   });
+  return s;
+}
+
+/**
+ * process.stderr, set up so that a failed write (a full disk, a closed pipe: `2>&1 | true`) is
+ * dropped: there is nowhere left to say so, and an uncaught 'error' event ended a command
+ * whose result was already on stdout with exit 1 and no word.
+ */
+function openStderr(): Output {
+  const s = process.stderr;
+  s.on('error', () => undefined);
   return s;
 }
 

@@ -61,6 +61,14 @@ describe('stdout written with writeSync (real processes)', () => {
     }
   });
 
+  it('stderr that cannot be written (a full disk, a closed pipe): the result still comes out, exit 0', () => {
+    // --secret in argv makes chatid warn on stderr before it prints the hash.
+    for (const redirect of ['2>/dev/full >out.txt', '2>&1 >out.txt | true']) {
+      const r = bash(`rm -f out.txt; "$NODE" "$BIN" hash user_123 --secret "$CHATID_SECRET" ${redirect}; echo "status=\${PIPESTATUS[0]}"; cat out.txt`);
+      expect(r.stdout, redirect).toBe(`status=0\n${hmac('user_123')}\n`);
+    }
+  });
+
   it('a slow reader gets every line, in order, across the switch from writeSync to the stream', async () => {
     const list = ids(20_000); // 1.3 MB: the first 64 KiB synchronously, the rest through the stream
     writeFileSync(join(dir, 'ids.txt'), `${list.join('\n')}\n`);
