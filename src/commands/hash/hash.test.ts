@@ -90,6 +90,13 @@ describe('hash', () => {
     expect(h.stdout).toMatch(/No known cause/);
   });
 
+  it('--expect holding a JWT: says it is a token, not a user hash, and which command checks it', async () => {
+    const jwt = 'eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJ1c2VyX2lkIjoidXNlcl8xMjMifQ.c2lnbmF0dXJlLW5vdC1jaGVja2Vk';
+    const r = await cli(['hash', 'user_123', '--expect', jwt, '--json']);
+    expect([r.exitCode, r.json().match]).toEqual([3, false]);
+    expect(r.stderr).toBe('warning: --expect holds a JWT (eyJ….….…), not a user hash: an identity token is checked with `chatid token verify <token>`.\n');
+  });
+
   it('--email: finds the email hashed instead of the id', async () => {
     const j = await cli(['hash', 'user_123', '--email', 'ann@example.com', '--expect', hm(S, 'ann@example.com'), '--json']);
     expect(j.json().causes.map((c: { code: string }) => c.code)).toEqual(['HASHED_EMAIL']);

@@ -131,6 +131,9 @@ export async function runHash(opts: HashOptions, ctx: Ctx): Promise<HashResult |
     expected = expected.trim();
   }
   if (expected === '') throw new UsageError('ERR_HASH_EXPECT_EMPTY', '--expect is empty.', { hint: 'Pass the hash your backend produced.' });
+  // A widget set up for JWT identity (Chatbase's recommended one) hands over a token, not a
+  // hash; no hash mistake explains it, and the doctor would blame the secret.
+  if (/^eyJ[\w-]*\.[\w-]*\.[\w-]*$/.test(expected)) warn(ctx, '--expect holds a JWT (eyJ….….…), not a user hash: an identity token is checked with `chatid token verify <token>`.');
   if (hashesEqual(hash, expected)) return { userId, hash, match: true, causes: [] };
 
   const [{ diagnoseHash }, { candidateInput, secretHistory, storeForDoctor }] = await Promise.all([import('../../core/doctor.js'), import('../../cli/secret-history.js')]);
