@@ -186,6 +186,16 @@ describe('token verify --json', () => {
     expect(replyful.json().warnings).toEqual([{ code: 'CLAIM_TYPE', message: 'The email claim is an array; Replyful expects a string.' }]);
   });
 
+  it('a user hash or a TeamWeb token given to verify: the malformed message says what it looks like', async () => {
+    const hash = 'ab'.repeat(32);
+    const h = await verify([hash, '--json']);
+    expect([h.exitCode, h.json().errors[0].message]).toEqual([3, 'Malformed token: a JWT has 3 dot-separated segments; this has 1 (it looks like an HMAC user hash, 64 hex characters: `chatid hash <userId> --expect <hash>` checks those).']);
+    const teamweb = Buffer.alloc(40, 7).toString('base64');
+    const t = await verify([teamweb, '--json']);
+    expect(t.json().errors[0].message).toBe('Malformed token: a JWT has 3 dot-separated segments; this has 1 (it looks like standard base64, as a TeamWeb AES-GCM token is: `chatid decrypt <token>` opens those).');
+    expect((await verify(['abcdef', '--json'])).json().errors[0].message).toBe('Malformed token: a JWT has 3 dot-separated segments; this has 1.');
+  });
+
   it('the id claim follows the provider', async () => {
     const t = tok({ userId: 'u', iat: NOW, exp: NOW + 60 });
     expect((await verify([t, '--json'], { env: env('replyful') })).exitCode).toBe(0);
