@@ -78,6 +78,13 @@ describe('decryptTeamWeb', () => {
     expect([e.code, e.exitCode]).toEqual(['ERR_DECRYPT_TAG', 3]);
     expect(e.hint).toMatch(/Wrong key/);
   });
+  it('a JWT or a 64-hex user hash given to decrypt: the hint names what it is and its command', () => {
+    const jwt = fail('eyJhbGciOiJIUzI1NiJ9.eyJ1c2VyX2lkIjoidTEifQ.c2lnbmF0dXJlLW5vdC1jaGVja2Vk');
+    expect([jwt.code, jwt.hint]).toEqual(['ERR_DECRYPT_BASE64', 'This is a JWT (eyJ….….…), not a TeamWeb token: check it with `chatid token verify <token>`.']);
+    const hash = fail('ab'.repeat(32));
+    expect([hash.code, hash.hint]).toEqual(['ERR_DECRYPT_TAG', 'This looks like an HMAC user hash (64 hex characters), not a TeamWeb token: `chatid hash <userId> --expect <hash>` checks those.']);
+  });
+
   it('payload not JSON, not UTF-8, or not an object', () => {
     expect(fail(seal('id=u1')).code).toBe('ERR_DECRYPT_NOT_JSON');
     expect(fail(seal('')).code).toBe('ERR_DECRYPT_NOT_JSON');
