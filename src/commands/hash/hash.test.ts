@@ -225,6 +225,10 @@ describe('hash', () => {
   it('exit 4 without a secret, exit 2 on bad usage', async () => {
     const none = await runCli(['hash', 'u1', '--json'], createTestCtx());
     expect([none.exitCode, none.json().error.code]).toEqual([4, 'ERR_SECRET_MISSING']);
+    // Without a profile, `secret set` would fail too ("no profiles yet"): the hint names what works.
+    expect(none.json().error.hint).toBe('Pass --secret-stdin or --secret-file, set CHATID_SECRET, or keep it in a profile: `chatid profile add <name> --provider <vendor> --secret-stdin`.');
+    const inProfile = await runCli(['hash', 'u1', '--json'], createTestCtx({ profiles: { dev: { provider: 'chatbase' } }, activeProfile: 'dev' }));
+    expect([inProfile.json().error.message, inProfile.json().error.hint]).toEqual(['No identity secret in profile "dev".', 'Store one with `chatid secret set --profile dev`, or pass --secret-stdin / --secret-file, or set CHATID_SECRET.']);
     const twice = await cli(['hash', '--secret-stdin', '--json'], { stdin: 'x' });
     expect([twice.exitCode, twice.json().error.code]).toEqual([2, 'ERR_STDIN_TWICE']);
     const unknown = await cli(['hash', 'u1', '--nope', '--json']);
