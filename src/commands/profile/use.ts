@@ -26,8 +26,16 @@ export function registerUse(parent: Command, ctx: Ctx, runF = runUse): void {
 }
 
 export async function runUse(o: UseOptions, ctx: Ctx): Promise<UseResult> {
+  const store = await ctx.store();
+  // Already active: nothing to write, so a read-only store (a config mounted in CI) is fine.
+  const now = await store.read();
+  if (!getProfile(now, o.name)) throw profileNotFound(o.name, now);
+  if (now.activeProfile === o.name) {
+    warnProfileEnvOverride(ctx, now);
+    return { active: o.name, previous: o.name };
+  }
   let written: StoreData | undefined;
-  const result = await (await ctx.store()).update((data) => {
+  const result = await store.update((data) => {
     if (!getProfile(data, o.name)) throw profileNotFound(o.name, data);
     const previous = data.activeProfile ?? null;
     data.activeProfile = o.name;
