@@ -104,6 +104,8 @@ describe('parseTeamWebKey', () => {
     ['not base64', 'not-base64!', 'ERR_SECRET_NOT_BASE64', /standard base64/],
     ['trailing newline', `${KEY.toString('base64')}\n`, 'ERR_SECRET_NOT_BASE64', /whitespace/],
     ['base64url', KEY.toString('base64url'), 'ERR_SECRET_NOT_BASE64', /base64url/],
+    // With + or / in it, the unpadded key is no base64url either: the hint was the generic one.
+    ['padding left out', Buffer.alloc(32, 0xfb).toString('base64').replace(/=+$/, ''), 'ERR_SECRET_NOT_BASE64', /"=" padding at the end is missing/],
     ['16 bytes', Buffer.alloc(16).toString('base64'), 'ERR_SECRET_KEY_LENGTH', /32 bytes|44 base64/],
     ['base64 of the base64 text', Buffer.from(KEY.toString('base64')).toString('base64'), 'ERR_SECRET_KEY_LENGTH', /encoded again/],
     ['bad hex', 'hex:zz', 'ERR_SECRET_NOT_BASE64', /base64/],
