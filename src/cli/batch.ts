@@ -32,7 +32,7 @@ import { resolve } from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
 import type { Ctx } from './context.js';
 import { CancelledError, UsageError } from './errors.js';
-import { warn } from './output.js';
+import { quoteVisible, warn } from './output.js';
 
 /** One input row. */
 export interface BatchRecord {
@@ -291,13 +291,11 @@ export function readsColumns(ctx: Ctx, command: string, uses: ReadonlyArray<'ema
 }
 
 /**
- * The message for an id with whitespace around it. JSON.stringify leaves a BOM or a no-break
- * space as it is, so the id looked clean ("\uFEFFu3" printed as "u3"): such characters are
- * escaped, and a BOM inside the input (files joined with cat) is named.
+ * The message for an id with whitespace around it, invisible characters escaped
+ * (quoteVisible); a BOM inside the input (files joined with cat) is named.
  */
 function whitespaceMessage(id: string): string {
-  const shown = JSON.stringify(id).replace(/[\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
-  return `user id ${shown} has leading or trailing whitespace${id.includes('\uFEFF') ? ' (U+FEFF, a byte-order mark: files joined with cat?)' : ''}.`;
+  return `user id ${quoteVisible(id)} has leading or trailing whitespace${id.includes('\uFEFF') ? ' (U+FEFF, a byte-order mark: files joined with cat?)' : ''}.`;
 }
 
 // eslint-disable-next-line no-control-regex -- NUL is exactly what we look for

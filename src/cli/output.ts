@@ -16,6 +16,15 @@ export function emit<R>(ctx: Ctx, result: R, human: (r: R, ctx: Ctx) => string):
   if (text !== '') ctx.io.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
 }
 
+/**
+ * `text` as a JSON string with the whitespace no one can see (a BOM, a no-break space)
+ * escaped: JSON.stringify leaves them as they are, so "\uFEFFu3" was printed as "u3".
+ * @example quoteVisible('u3\u00a0') // '"u3\\u00a0"'
+ */
+export function quoteVisible(text: string): string {
+  return JSON.stringify(text).replace(/[\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
 /** A warning on stderr (also in --json mode, which keeps stdout for the document); -q hides it. */
 export function warn(ctx: Ctx, message: string): void {
   if (ctx.ui.quiet) return;

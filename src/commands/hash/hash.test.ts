@@ -102,6 +102,14 @@ describe('hash', () => {
     expect(j.json().causes.map((c: { code: string }) => c.code)).toEqual(['HASHED_EMAIL']);
   });
 
+  it('an id with whitespace no one can see (a no-break space, a BOM) is warned of with it escaped', async () => {
+    const r = await cli(['hash', 'user_123\u00a0']);
+    expect(r.exitCode).toBe(0);
+    expect(r.stderr).toBe('warning: the user id "user_123\\u00a0" has leading or trailing whitespace; it is hashed as is.\n');
+    const sign = await cli(['token', 'sign', '\uFEFFuser_123', '--provider', 'chatbase']);
+    expect(sign.stderr).toContain('warning: the user id "\\ufeffuser_123" has leading or trailing whitespace');
+  });
+
   it('--email without --expect is refused (exit 2): it only feeds the doctor, and was dropped without a word', async () => {
     for (const argv of [['hash', 'user_123', '--email', 'ann@example.com', '--json'], ['hash', '--batch', '-', '--email', 'ann@example.com', '--json']]) {
       const r = await cli(argv, { stdin: 'user_123\n' });

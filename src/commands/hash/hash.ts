@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { canPrompt, type Ctx } from '../../cli/context.js';
 import { ExitCode, ExitWithCode, UsageError } from '../../cli/errors.js';
-import { emit, info, readUserIdFromStdin, verbose, warn } from '../../cli/output.js';
+import { emit, info, quoteVisible, readUserIdFromStdin, verbose, warn } from '../../cli/output.js';
 import { promptSecret, readSecretFlags, SECRET_OPTION_HELP } from '../../cli/secret-input.js';
 import { describeSource, requireSecret, resolveSettings, type Settings } from '../../cli/settings.js';
 import type { HashCause } from '../../core/doctor.js';
@@ -121,7 +121,7 @@ export async function runHash(opts: HashOptions, ctx: Ctx): Promise<HashResult |
   if (opts.batch !== undefined) return hashBatch(opts.batch, key, ctx);
 
   const userId = await readUserId(opts, ctx, idFromStdin);
-  if (userId.trim() !== userId) warn(ctx, `the user id ${JSON.stringify(userId)} has leading or trailing whitespace; it is hashed as is.`);
+  if (userId.trim() !== userId) warn(ctx, `the user id ${quoteVisible(userId)} has leading or trailing whitespace; it is hashed as is.`);
   const hash = userHash(key, userId);
   if (opts.expect === undefined) return { userId, hash };
 

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import type { Ctx } from '../../cli/context.js';
 import { UsageError } from '../../cli/errors.js';
-import { emit, info, readUserIdFromStdin, warn } from '../../cli/output.js';
+import { emit, info, quoteVisible, readUserIdFromStdin, warn } from '../../cli/output.js';
 import { SECRET_OPTION_HELP } from '../../cli/secret-input.js';
 import type { ExpiryChoice, JwtProvider } from '../../core/jwt-claims.js';
 import { asJwtProvider, resolveTokenSettings } from './shared.js';
@@ -278,7 +278,7 @@ function claimFields(opts: SignOptions): { email?: string; name?: string; phone?
 
 function checkUserId(ctx: Ctx, id: string): void {
   if (id === '') throw new UsageError('ERR_TOKEN_USER_ID_EMPTY', 'The user id is empty.', { hint: 'Pass the id your app uses for this user.' });
-  if (id.trim() !== id) warn(ctx, `the user id ${JSON.stringify(id)} has leading or trailing whitespace; vendors match ids byte for byte.`);
+  if (id.trim() !== id) warn(ctx, `the user id ${quoteVisible(id)} has leading or trailing whitespace; vendors match ids byte for byte.`);
 }
 
 function warnLifetime(ctx: Ctx, provider: JwtProvider, exp: ExpiryChoice, now: number): void {
