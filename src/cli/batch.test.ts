@@ -66,6 +66,18 @@ describe('readBatch: plain ids', () => {
       [4, 'ERR_BATCH_ID_WHITESPACE'],
     ]);
   });
+  it('whitespace no one can see (a BOM inside the file, a no-break space) is shown escaped and named', async () => {
+    const bad: BatchRowError[] = [];
+    await all('a\n\uFEFFb\nc\u00A0\n', { onBadRow: (e) => bad.push(e) });
+    expect(bad.map((e) => e.message)).toEqual([
+      'user id "\\ufeffb" has leading or trailing whitespace (U+FEFF, a byte-order mark: files joined with cat?).',
+      'user id "c\\u00a0" has leading or trailing whitespace.',
+    ]);
+    const csv: BatchRowError[] = [];
+    await all('user_id\nu1\n\uFEFFu2\n', { onBadRow: (e) => csv.push(e) });
+    expect(csv.map((e) => e.message)).toEqual(['user id "\\ufeffu2" has leading or trailing whitespace (U+FEFF, a byte-order mark: files joined with cat?).']);
+  });
+
   it('invalid UTF-8 and NUL bytes are bad rows, never altered ids', async () => {
     const bad: BatchRowError[] = [];
     const input = Buffer.concat([Buffer.from('ok\ncaf'), Buffer.from([0xe9]), Buffer.from('\nu\u00001\nz\n')]);

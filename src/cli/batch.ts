@@ -32,7 +32,7 @@ import { resolve } from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
 import type { Ctx } from './context.js';
 import { CancelledError, UsageError } from './errors.js';
-import { warn } from './output.js';
+import { quoteVisible, warn } from './output.js';
 
 /** One input row. */
 export interface BatchRecord {
@@ -181,7 +181,7 @@ export async function* readBatchChunks(input: NodeJS.ReadableStream | AsyncItera
         if (id.length > MAX_LINE_CHARS) bad({ line, code: 'ERR_BATCH_LINE_TOO_LONG', message: `line longer than ${MAX_LINE_CHARS} characters.` });
         else if (suspect && badText(id, line, bad)) return;
         else if (id === '') bad({ line, code: 'ERR_BATCH_EMPTY_ID', message: 'empty line (no user id).' });
-        else if (id.trim() !== id) bad({ line, code: 'ERR_BATCH_ID_WHITESPACE', message: `user id ${JSON.stringify(id)} has leading or trailing whitespace.` });
+        else if (id.trim() !== id) bad({ line, code: 'ERR_BATCH_ID_WHITESPACE', message: whitespaceMessage(id) });
         else rows.push({ line, userId: id });
       };
       try {
@@ -288,6 +288,14 @@ export function unusedColumnsWarning(command: string, names: readonly string[], 
  */
 export function readsColumns(ctx: Ctx, command: string, uses: ReadonlyArray<'email' | 'name'>): Pick<ReadBatchOptions, 'uses' | 'onUnusedColumns'> {
   return { uses, onUnusedColumns: (names, id) => warn(ctx, unusedColumnsWarning(command, names, id, uses)) };
+}
+
+/**
+ * The message for an id with whitespace around it, invisible characters escaped
+ * (quoteVisible); a BOM inside the input (files joined with cat) is named.
+ */
+function whitespaceMessage(id: string): string {
+  return `user id ${quoteVisible(id)} has leading or trailing whitespace${id.includes('\uFEFF') ? ' (U+FEFF, a byte-order mark: files joined with cat?)' : ''}.`;
 }
 
 // eslint-disable-next-line no-control-regex -- NUL is exactly what we look for
@@ -418,7 +426,7 @@ async function* readCsv(
         continue;
       }
       if (id.trim() !== id) {
-        bad({ line, code: 'ERR_BATCH_ID_WHITESPACE', message: `user id ${JSON.stringify(id)} has leading or trailing whitespace.` });
+        bad({ line, code: 'ERR_BATCH_ID_WHITESPACE', message: whitespaceMessage(id) });
         continue;
       }
       if (record.some((c) => SUSPECT.test(c)) && record.some((c) => badText(c, line, bad))) continue;

@@ -3,6 +3,7 @@ import { colorLevel, type Ctx } from './context.js';
 import { ExitCode, ExitWithCode, toCliError, UsageError } from './errors.js';
 import { renderError } from './output.js';
 import { buildProgram, type GlobalFlags } from './program.js';
+import { refuseRepeatedOptions } from './repeated-options.js';
 
 /**
  * Run chatid with `argv` (without node and script) against `ctx`; returns the exit code.
@@ -13,7 +14,10 @@ export async function main(argv: string[], ctx: Ctx): Promise<number> {
   // still answer in JSON), so read them from argv before commander does.
   applyGlobals(ctx, scanGlobals(argv));
   const program = buildProgram(ctx, argv);
-  program.hook('preAction', (_root, action) => applyGlobals(ctx, action.optsWithGlobals<OutputFlags>()));
+  program.hook('preAction', (_root, action) => {
+    applyGlobals(ctx, action.optsWithGlobals<OutputFlags>());
+    refuseRepeatedOptions(argv, action);
+  });
   try {
     await program.parseAsync(argv, { from: 'user' });
     return ExitCode.ok;

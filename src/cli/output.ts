@@ -39,6 +39,15 @@ export function escapeControls(text: string): string {
   return text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (c) => CONTROL_ESCAPES[c] ?? `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
+/**
+ * `text` as a JSON string with the whitespace no one can see (a BOM, a no-break space)
+ * escaped: JSON.stringify leaves them as they are, so "\uFEFFu3" was printed as "u3".
+ * @example quoteVisible('u3\u00a0') // '"u3\\u00a0"'
+ */
+export function quoteVisible(text: string): string {
+  return JSON.stringify(text).replace(/[\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
 /** A warning on stderr (also in --json mode, which keeps stdout for the document); -q hides it. */
 export function warn(ctx: Ctx, message: string): void {
   if (ctx.ui.quiet) return;
@@ -108,18 +117,23 @@ export async function readStdinText(ctx: Ctx, maxBytes = 1 << 20, o: { tooLargeH
 
 /**
  * One user id from stdin (`chatid hash -`, `token sign -`, or the id left out with stdin a
- * pipe; cli.md §4): a leading BOM and one final line end are dropped (said on stderr); an
- * empty stdin or several lines are refused, naming `--batch` for many (or `severalHint`, for
- * a command without --batch).
+ * pipe; cli.md §4): a leading BOM and one final line end are dropped (said on stderr); bytes
+ * that are not UTF-8 text, an empty stdin or several lines are refused, the last naming
+ * `--batch` for many (or `severalHint`, for a command without --batch).
  * @example await readUserIdFromStdin(ctx, { command: 'hash', code: 'ERR_HASH' }) // 'user_123' for `echo user_123 | chatid hash`
  */
 export async function readUserIdFromStdin(ctx: Ctx, o: { command: string; code: string; severalHint?: string }): Promise<string> {
   const many = o.severalHint ?? `Use \`chatid ${o.command} --batch -\` for one id per line.`;
-  let text = await readStdinText(ctx, 64 * 1024, { tooLargeHint: `Pass one user id. ${many}` });
+  // Bytes that are not UTF-8 text are refused, as --batch and the secret inputs refuse them:
+  // decoded leniently, the id would be changed without a word.
+  const notText = (why: string) =>
+    new UsageError(`${o.code}_STDIN_NOT_TEXT`, `The user id read from stdin ${why}.`, { hint: 'Convert it to UTF-8 (e.g. `iconv -f latin1 -t utf-8`), or pass the id as an argument.' });
+  let text = await readStdinText(ctx, 64 * 1024, { tooLargeHint: `Pass one user id. ${many}`, notText: () => notText('is not valid UTF-8 (Latin-1 or UTF-16 text?)') });
   if (text.charCodeAt(0) === 0xfeff) {
     warn(ctx, 'removed a byte-order mark (U+FEFF) from the start of stdin.');
     text = text.slice(1);
   }
+  if (text.includes('\u0000')) throw notText('holds a NUL byte (UTF-16 text?)');
   const m = /\r?\n$/.exec(text);
   if (m) {
     text = text.slice(0, -m[0].length);

@@ -7,6 +7,8 @@ import type { Dispatcher } from 'undici';
 import { configDir, openConfStore } from '../store/conf-store.js';
 import type { ProfileStore } from '../store/types.js';
 import { canPrompt, type Ctx, defaultUi, type Io } from './context.js';
+import { CliError } from './errors.js';
+import { renderError } from './output.js';
 import { inquirerPrompter, type Prompter } from './prompter.js';
 
 /**
@@ -21,8 +23,8 @@ export function createRealCtx(): Ctx {
       return process.stdin;
     },
     // Windows consoles need the stream (WriteConsoleW for Unicode); elsewhere write directly.
-    stdout: process.platform === 'win32' ? openStdout() : fdOutput(1, openStdout),
-    stderr: process.platform === 'win32' ? process.stderr : fdOutput(2, () => process.stderr),
+    stdout: process.platform === 'win32' ? openStdout(failStdout) : fdOutput(1, () => openStdout(failStdout)),
+    stderr: process.platform === 'win32' ? openStderr() : fdOutput(2, openStderr),
   };
   let store: ProfileStore | undefined;
   let agent: Dispatcher | undefined;
@@ -78,19 +80,54 @@ export function createRealCtx(): Ctx {
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   return ctx;
+
+  // Called from a stream 'error' event, after main may have returned: render here and exit.
+  // stdout cannot carry a JSON error document, so the error goes to stderr as text.
+  function failStdout(err: NodeJS.ErrnoException): never {
+    ctx.ui.json = false;
+    process.exit(renderError(stdoutWriteError(err), ctx));
+  }
 }
 
 type Output = Io['stdout'];
 
-/** process.stdout, set up to end quietly when the reader goes away. */
-function openStdout(): Output {
+/**
+ * process.stdout, set up to end quietly when the reader goes away, and with one error line
+ * (`fail`) when the output cannot be written for another reason.
+ */
+function openStdout(fail: (err: NodeJS.ErrnoException) => never): Output {
   const s = process.stdout;
   // `chatid … | head` closes the pipe early: that is not an error worth a stack trace.
   s.on('error', (err: NodeJS.ErrnoException) => {
     if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
-    throw err;
+    fail(err);
   });
   return s;
+}
+
+/**
+ * process.stderr, set up so that a failed write (a full disk, a closed pipe: `2>&1 | true`) is
+ * dropped: there is nowhere left to say so, and an uncaught 'error' event ended a command
+ * whose result was already on stdout with exit 1 and no word.
+ */
+function openStderr(): Output {
+  const s = process.stderr;
+  s.on('error', () => undefined);
+  return s;
+}
+
+/**
+ * The error for a write to stdout that failed other than by a closed pipe: a full disk
+ * (ENOSPC), an I/O error (EIO). Rethrown from the stream's 'error' event it was an uncaught
+ * exception: a stack trace through the minified bundle, and no next step.
+ */
+export function stdoutWriteError(err: NodeJS.ErrnoException): CliError {
+  // Node says "ENOSPC: no space left on device, write": the syscall adds nothing.
+  const why = err.message.replace(/, write$/, '');
+  return new CliError('ERR_OUTPUT_WRITE', `Cannot write the output to stdout (${why}); what it holds is incomplete.`, {
+    cause: err,
+    hint: 'Free space where stdout goes (or send it elsewhere) and run the command again.',
+  });
 }
 
 /** What {@link fdOutput} needs from the system (tests pass fakes). */

@@ -1,3 +1,4 @@
+import type { FileHandle } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { Ctx } from './context.js';
 import { UsageError } from './errors.js';
@@ -67,7 +68,7 @@ export async function readSecretFlags(ctx: Ctx, f: SecretFlags, label = 'identit
         hint: `Pipe it in (e.g. \`pass show x | chatid … ${flagName}-stdin\`), or omit the flag to be prompted.`,
       });
     }
-    const fromStdin = await readStdinText(ctx, 64 * 1024, { tooLargeHint: `A ${label} is short: pipe in only the ${label}.`, notText: () => notText(`The ${label} read from stdin`) });
+    const fromStdin = await readStdinText(ctx, SECRET_MAX_BYTES, { tooLargeHint: `A ${label} is short: pipe in only the ${label}.`, notText: () => notText(`The ${label} read from stdin`) });
     return checked(ctx, checkNotEmpty(stripFinalNewline(ctx, fromStdin, `${label} read from stdin`), label), `${label} read from stdin`, flagName, o);
   }
   if (f.secretFile !== undefined) {
@@ -82,9 +83,15 @@ export async function readSecretFlags(ctx: Ctx, f: SecretFlags, label = 'identit
       let bytes: Buffer;
       let st: Awaited<ReturnType<typeof fh.stat>>;
       try {
-        [bytes, st] = await Promise.all([fh.readFile(), fh.stat()]);
+        [bytes, st] = await Promise.all([readAtMost(fh, SECRET_MAX_BYTES + 1), fh.stat()]);
       } finally {
         await fh.close();
+      }
+      // A wrong path (a log, a disk image, /dev/zero) was read whole, or forever.
+      if (bytes.length > SECRET_MAX_BYTES) {
+        throw new UsageError('ERR_SECRET_FILE_TOO_LARGE', `The ${label} file ${path} holds more than ${SECRET_MAX_BYTES} bytes; a secret is far shorter.`, {
+          hint: `Check the path: ${flagName}-file takes a file that holds only the ${label}.`,
+        });
       }
       try {
         text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
@@ -109,6 +116,21 @@ export async function readSecretFlags(ctx: Ctx, f: SecretFlags, label = 'identit
     return checked(ctx, checkNotEmpty(stripFinalNewline(ctx, text, `${label} file`), label), `${label} from ${path}`, flagName, o);
   }
   return undefined;
+}
+
+/** The most a secret (or API key) read from stdin or a file may hold, in bytes. */
+const SECRET_MAX_BYTES = 64 * 1024;
+
+/** The first `max` bytes of an open file, or fewer when it ends sooner (a device may never end). */
+async function readAtMost(fh: FileHandle, max: number): Promise<Buffer> {
+  const buf = Buffer.alloc(max);
+  let n = 0;
+  while (n < max) {
+    const { bytesRead } = await fh.read(buf, n, max - n, null);
+    if (bytesRead === 0) break;
+    n += bytesRead;
+  }
+  return buf.subarray(0, n);
 }
 
 /**

@@ -158,8 +158,11 @@ export function requireProvider(s: Settings): Provider {
 
 export function requireSecret(s: Settings): string {
   if (s.secret) return s.secret.value;
+  // `chatid secret set` needs a profile: without one it would fail with "no profiles yet".
   throw new AuthError('ERR_SECRET_MISSING', `No identity secret${s.profileName ? ` in profile "${s.profileName.value}"` : ''}.`, {
-    hint: 'Store one with `chatid secret set`, or pass --secret-stdin / --secret-file, or set CHATID_SECRET.',
+    hint: s.profileName
+      ? `Store one with \`chatid secret set --profile ${s.profileName.value}\`, or pass --secret-stdin / --secret-file, or set CHATID_SECRET.`
+      : 'Pass --secret-stdin or --secret-file, set CHATID_SECRET, or keep it in a profile: `chatid profile add <name> --provider <vendor> --secret-stdin`.',
   });
 }
 

@@ -19,8 +19,11 @@ export interface TokenClaimsInput {
   attrs?: ReadonlyArray<readonly [string, string]>;
   /** Chatbase `stripe_accounts` as label → customer id. */
   stripeAccounts?: ReadonlyArray<readonly [string, string]>;
-  /** Extra top-level claims (already typed: strings from --claim, JSON from --claim-json). */
-  claims?: ReadonlyArray<readonly [string, unknown]>;
+  /**
+   * Extra top-level claims (already typed: strings from --claim, JSON from --claim-json), each
+   * with the flag that gave it, for errors (default --claim).
+   */
+  claims?: ReadonlyArray<readonly [string, unknown, string?]>;
   /** Signing time in Unix seconds. */
   now: number;
   exp: ExpiryChoice;
@@ -66,11 +69,11 @@ export function buildTokenClaims(o: TokenClaimsInput): Record<string, unknown> {
     if (o.provider !== 'chatbase') throw notFor('--stripe-account', o.provider, '--claim-json');
     set('stripe_accounts', o.stripeAccounts.map(([label, stripeId]) => ({ label, stripe_id: stripeId })), '--stripe-account');
   }
-  for (const [k, v] of o.claims ?? []) {
+  for (const [k, v, from = '--claim'] of o.claims ?? []) {
     if (k === 'iat' || k === 'exp') {
-      throw new UsageError('ERR_TOKEN_CLAIM_RESERVED', `Set ${k} with --${k === 'iat' ? 'iat/--no-iat' : 'exp'}, not --claim.`, { hint: `Use --exp <dur|unix|none>${k === 'iat' ? ' and --no-iat' : ''}.` });
+      throw new UsageError('ERR_TOKEN_CLAIM_RESERVED', `Set ${k} with --${k === 'iat' ? 'iat/--no-iat' : 'exp'}, not ${from}.`, { hint: `Use --exp <dur|unix|none>${k === 'iat' ? ' and --no-iat' : ''}.` });
     }
-    set(k, v, '--claim');
+    set(k, v, from);
   }
   if (o.iat) out.iat = o.now;
   if (o.exp.kind === 'in') out.exp = o.now + o.exp.seconds;

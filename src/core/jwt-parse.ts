@@ -42,6 +42,19 @@ export interface ParsedJws extends Omit<ParsedJwt, 'payload'> {
 }
 
 /**
+ * What a one-segment value looks like when it is another vendor credential chatid handles: a
+ * user hash pasted into `token verify` would otherwise only be "not 3 segments".
+ */
+function notAJwt(value: string): string {
+  if (/^[0-9a-fA-F]{64}$/.test(value)) return ' (it looks like an HMAC user hash, 64 hex characters: `chatid hash <userId> --expect <hash>` checks those)';
+  // At least 28 bytes (nonce and tag) of padded standard base64.
+  if (value.length >= 40 && value.length % 4 === 0 && /^[A-Za-z0-9+/]+={0,2}$/.test(value)) {
+    return ' (it looks like standard base64, as a TeamWeb AES-GCM token is: `chatid decrypt <token>` opens those)';
+  }
+  return '';
+}
+
+/**
  * The strict part of {@link parseJwt} without reading the payload as JSON: size cap, three
  * canonical base64url segments, a JSON-object header. Never throws.
  * @example parseCompactJws('eyJhbGciOiJIUzI1NiJ9.Zm9v.' + 'A'.repeat(43)).ok // true
@@ -53,7 +66,7 @@ export function parseCompactJws(token: string): { ok: true; jws: ParsedJws } | {
   if (token.length === 0) return { ok: false, message: 'the token is empty' };
   const parts = token.split('.');
   if (parts.length !== 3) {
-    return { ok: false, message: `a JWT has 3 dot-separated segments; this has ${parts.length}` };
+    return { ok: false, message: `a JWT has 3 dot-separated segments; this has ${parts.length}${parts.length === 1 ? notAJwt(token) : ''}` };
   }
   const [h, p, s] = parts as [string, string, string];
   const names = ['header', 'payload', 'signature'] as const;

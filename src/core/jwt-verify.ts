@@ -208,10 +208,50 @@ export function checkClaims(payload: unknown, provider: JwtProvider, now: number
       warnings.push({ code: 'EXP_OVER_24H', message: `exp is ${ago(times.exp - now)} ahead; Chatbase asks for lifetimes under 24h.` });
     }
   }
+  warnings.push(...contactClaimProblems(payload, provider));
   if (times.exp === undefined && payload.exp === undefined) {
     warnings.push({ code: 'NO_EXP', message: 'The token has no exp: it never expires, so a leaked token works forever.' });
   }
   return { errors, warnings };
+}
+
+/**
+ * The contact claims a vendor reads that it cannot use as written (vendors.md §2.1, §5.1): the
+ * token still verifies, but the field is dropped or the contact sync fails, without a word from
+ * the widget. Chatbase: null deletes a field, so it is fine.
+ */
+function contactClaimProblems(payload: Record<string, unknown>, provider: JwtProvider): JwtIssue[] {
+  if (provider === 'generic') return [];
+  const out: JwtIssue[] = [];
+  const vendor = label(provider);
+  const orNull = provider === 'chatbase' ? ' (or null to delete it)' : '';
+  const wrong = (k: string, want: string): void => {
+    out.push({ code: 'CLAIM_TYPE', message: `The ${k} claim is ${jsonType(payload[k])}; ${vendor} expects ${want}${orNull}.` });
+  };
+  const present = (k: string): boolean => payload[k] !== undefined && !(provider === 'chatbase' && payload[k] === null);
+  for (const k of provider === 'chatbase' ? ['email', 'name', 'phonenumber'] : ['email', 'name']) {
+    if (present(k) && typeof payload[k] !== 'string') wrong(k, 'a string');
+  }
+  if (provider !== 'chatbase') return out;
+  if (present('custom_attributes') && !isPlainObject(payload.custom_attributes)) wrong('custom_attributes', 'an object of attribute names to values');
+  const accounts = payload.stripe_accounts;
+  const account = (a: unknown): boolean => isPlainObject(a) && typeof a.label === 'string' && typeof a.stripe_id === 'string';
+  if (present('stripe_accounts') && !(Array.isArray(accounts) && accounts.every(account))) wrong('stripe_accounts', 'an array of {"label","stripe_id"} strings');
+  for (const k of ['phone', 'phone_number', 'phoneNumber']) {
+    if (payload.phonenumber === undefined && payload[k] !== undefined) {
+      out.push({ code: 'CLAIM_NAME', message: `The ${k} claim is not read by Chatbase, whose claim is phonenumber (one word, lowercase).` });
+      break;
+    }
+  }
+  return out;
+}
+
+/** "a number", "an array": the JSON type of a value, for messages. */
+function jsonType(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'an array';
+  if (isPlainObject(v)) return 'an object';
+  return typeof v === 'object' ? 'an object' : `a ${typeof v}`;
 }
 
 /** Why an exp/nbf/iat value is not a NumericDate, and what to write instead. */

@@ -78,6 +78,13 @@ describe('decryptTeamWeb', () => {
     expect([e.code, e.exitCode]).toEqual(['ERR_DECRYPT_TAG', 3]);
     expect(e.hint).toMatch(/Wrong key/);
   });
+  it('a JWT or a 64-hex user hash given to decrypt: the hint names what it is and its command', () => {
+    const jwt = fail('eyJhbGciOiJIUzI1NiJ9.eyJ1c2VyX2lkIjoidTEifQ.c2lnbmF0dXJlLW5vdC1jaGVja2Vk');
+    expect([jwt.code, jwt.hint]).toEqual(['ERR_DECRYPT_BASE64', 'This is a JWT (eyJ….….…), not a TeamWeb token: check it with `chatid token verify <token>`.']);
+    const hash = fail('ab'.repeat(32));
+    expect([hash.code, hash.hint]).toEqual(['ERR_DECRYPT_TAG', 'This looks like an HMAC user hash (64 hex characters), not a TeamWeb token: `chatid hash <userId> --expect <hash>` checks those.']);
+  });
+
   it('payload not JSON, not UTF-8, or not an object', () => {
     expect(fail(seal('id=u1')).code).toBe('ERR_DECRYPT_NOT_JSON');
     expect(fail(seal('')).code).toBe('ERR_DECRYPT_NOT_JSON');
@@ -97,6 +104,8 @@ describe('parseTeamWebKey', () => {
     ['not base64', 'not-base64!', 'ERR_SECRET_NOT_BASE64', /standard base64/],
     ['trailing newline', `${KEY.toString('base64')}\n`, 'ERR_SECRET_NOT_BASE64', /whitespace/],
     ['base64url', KEY.toString('base64url'), 'ERR_SECRET_NOT_BASE64', /base64url/],
+    // With + or / in it, the unpadded key is no base64url either: the hint was the generic one.
+    ['padding left out', Buffer.alloc(32, 0xfb).toString('base64').replace(/=+$/, ''), 'ERR_SECRET_NOT_BASE64', /"=" padding at the end is missing/],
     ['16 bytes', Buffer.alloc(16).toString('base64'), 'ERR_SECRET_KEY_LENGTH', /32 bytes|44 base64/],
     ['base64 of the base64 text', Buffer.from(KEY.toString('base64')).toString('base64'), 'ERR_SECRET_KEY_LENGTH', /encoded again/],
     ['bad hex', 'hex:zz', 'ERR_SECRET_NOT_BASE64', /base64/],

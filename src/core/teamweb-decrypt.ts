@@ -42,7 +42,11 @@ export function decryptTeamWeb(key: Uint8Array | KeyObject, token: string): Team
   }
   const plain = openParts(key, bytes.subarray(0, TEAMWEB_NONCE_BYTES), bytes.subarray(TEAMWEB_NONCE_BYTES, bytes.length - TEAMWEB_TAG_BYTES), bytes.subarray(bytes.length - TEAMWEB_TAG_BYTES));
   if (!plain) {
-    throw new VerificationError('ERR_DECRYPT_TAG', 'Decryption failed: the authentication tag does not verify.', { hint: tagHint(key, bytes) });
+    // 64 hex characters are valid base64 too; a random token is almost never hex alone.
+    const hint = /^[0-9a-fA-F]{64}$/.test(token)
+      ? 'This looks like an HMAC user hash (64 hex characters), not a TeamWeb token: `chatid hash <userId> --expect <hash>` checks those.'
+      : tagHint(key, bytes);
+    throw new VerificationError('ERR_DECRYPT_TAG', 'Decryption failed: the authentication tag does not verify.', { hint });
   }
   return checkPayload(plain);
 }
@@ -102,6 +106,7 @@ function base64Hint(token: string): string {
   const t = token.trim();
   if (/^bearer\s/i.test(t)) return 'Remove the "Bearer " prefix: pass the token alone.';
   if (/^(["'`]).*\1$/s.test(t)) return 'Remove the quotes around the token.';
+  if (/^eyJ[\w-]*\.[\w-]*\.[\w-]*$/.test(t)) return 'This is a JWT (eyJ….….…), not a TeamWeb token: check it with `chatid token verify <token>`.';
   if (t !== token || /\s/.test(t)) return 'The token holds whitespace or a line break; copy it as one line.';
   if (decodeBase64Strict(`${t}${'='.repeat((4 - (t.length % 4)) % 4)}`)) return 'The "=" padding at the end is missing; TeamWeb tokens are standard padded base64.';
   if (/[-_]/.test(t) && decodeBase64UrlStrict(t.replace(/=+$/, ''))) return 'The token uses the base64url alphabet (- and _); TeamWeb tokens are standard base64 (+ and /, with = padding).';

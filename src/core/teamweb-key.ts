@@ -26,6 +26,7 @@ export function parseTeamWebKey(secret: string): Uint8Array {
       let hint = 'Paste the identity secret exactly as TeamWeb shows it: standard base64 (A-Z a-z 0-9 + /, = padding) of 32 bytes.';
       if (trimmed !== text && decodeBase64Strict(trimmed)) hint = 'The key has surrounding whitespace or a newline; remove it.';
       else if (decodeBase64UrlStrict(text.replace(/=+$/, ''))) hint = 'The key uses the base64url alphabet (- and _) or lacks padding; TeamWeb keys are standard base64 with = padding.';
+      else if (text.length % 4 !== 0 && decodeBase64Strict(`${text}${'='.repeat(4 - (text.length % 4))}`)) hint = 'The "=" padding at the end is missing; TeamWeb keys are standard padded base64 (44 characters for 32 bytes).';
       else if (/^(["']).*\1$/.test(trimmed)) hint = 'The key is wrapped in quotes; remove them.';
       throw notBase64('The TeamWeb identity key is not valid base64.', hint);
     }

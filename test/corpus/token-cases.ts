@@ -79,7 +79,7 @@ export const TOKEN_CASES: TokenCase[] = [
   { name: 'user_id empty', token: sign(H, claims({ ...OK, user_id: '' })), errors: ['MISSING_USER_ID'] },
   { name: 'every error at once', token: `${H}.${claims({ user_id: 5, exp: 1, nbf: CORPUS_NOW + 9999 })}.${sig}`, errors: ['BAD_SIGNATURE', 'EXPIRED', 'NOT_YET_VALID', 'USER_ID_NOT_STRING'] },
   { name: 'token on stdin with trailing newline is fine', token: `${GOOD}\n`, stdin: true, errors: [], exit: 0 },
-  { name: 'two tokens on stdin', token: `${GOOD}\n${GOOD}\n`, stdin: true, errors: ['MALFORMED'] },
+  { name: 'two tokens on stdin', token: `${GOOD}\n${GOOD}\n`, stdin: true, errors: [], exit: 2, usage: 'ERR_TOKEN_STDIN_LINES' },
   { name: '2 MB on stdin', token: 'A'.repeat(2 << 20), stdin: true, errors: [], exit: 2, usage: 'ERR_INPUT_TOO_LARGE' },
   { name: 'empty stdin', token: '', stdin: true, errors: [], exit: 2, usage: 'ERR_TOKEN_REQUIRED' },
 ];

@@ -49,6 +49,26 @@ describe('stdout written with writeSync (real processes)', () => {
     expect(r.stdout).toBe('0\n0\n0\n0\n0\n');
   });
 
+  it('stdout on a full disk (/dev/full): one error line with a next step and exit 1, no stack trace', () => {
+    writeFileSync(join(dir, 'many.txt'), `${ids(20_000).join('\n')}\n`);
+    for (const args of ['hash user_123', 'hash user_123 --json', 'hash --batch many.txt', 'token sign user_123 --json']) {
+      const r = bash(`"$NODE" "$BIN" ${args} >/dev/full; echo "status=$?"`);
+      expect(r.stdout, args).toBe('status=1\n');
+      expect(r.stderr, args).toBe(
+        'error: Cannot write the output to stdout (ENOSPC: no space left on device); what it holds is incomplete. (ERR_OUTPUT_WRITE)\n' +
+          'hint: Free space where stdout goes (or send it elsewhere) and run the command again.\n',
+      );
+    }
+  });
+
+  it('stderr that cannot be written (a full disk, a closed pipe): the result still comes out, exit 0', () => {
+    // --secret in argv makes chatid warn on stderr before it prints the hash.
+    for (const redirect of ['2>/dev/full >out.txt', '2>&1 >out.txt | true']) {
+      const r = bash(`rm -f out.txt; "$NODE" "$BIN" hash user_123 --secret "$CHATID_SECRET" ${redirect}; echo "status=\${PIPESTATUS[0]}"; cat out.txt`);
+      expect(r.stdout, redirect).toBe(`status=0\n${hmac('user_123')}\n`);
+    }
+  });
+
   it('a slow reader gets every line, in order, across the switch from writeSync to the stream', async () => {
     const list = ids(20_000); // 1.3 MB: the first 64 KiB synchronously, the rest through the stream
     writeFileSync(join(dir, 'ids.txt'), `${list.join('\n')}\n`);

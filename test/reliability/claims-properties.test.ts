@@ -23,7 +23,7 @@ describe('--claim k=v / --claim-json / --attr', () => {
     fc.assert(
       fc.property(key, value, (k, v) => {
         const o = parseSignFlags(undefined, flags({ claim: [`${k}=${v}`] }), false);
-        expect(o.claims).toEqual([[k, v]]);
+        expect(o.claims).toEqual([[k, v, '--claim']]);
       }),
       { numRuns: 300 },
     );
@@ -75,11 +75,11 @@ describe('--claim k=v / --claim-json / --attr', () => {
   // the claim vanished (exit 0) or jose refused the payload (ERR_INTERNAL). Now refused.
   it('a claim named __proto__ is kept or refused, never dropped', async () => {
     for (const argv of [
-      ['--claim', '__proto__=x'],
-      ['--claim-json', '__proto__={"admin":true}'],
+      ['--provider', 'generic', '--claim', '__proto__=x'],
+      ['--provider', 'generic', '--claim-json', '__proto__={"admin":true}'],
       ['--provider', 'chatbase', '--attr', '__proto__=x'],
     ]) {
-      const r = await runCli(['token', 'sign', '--user-id', 'u1', '--provider', 'generic', '--json', ...argv], createTestCtx({ env: { CHATID_SECRET: 'p'.repeat(32) } }));
+      const r = await runCli(['token', 'sign', '--user-id', 'u1', '--json', ...argv], createTestCtx({ env: { CHATID_SECRET: 'p'.repeat(32) } }));
       if (r.exitCode === 0) expect(r.stdout, argv.join(' ')).toContain('__proto__');
       else expect([r.exitCode, r.json().error.code], argv.join(' ')).toEqual([2, expect.stringMatching(/^ERR_TOKEN_/)]);
     }

@@ -68,7 +68,7 @@ describe('contacts get', () => {
   it('an id on stdin that is not UTF-8, or too large, is exit 2 before any request, with hints that fit contacts get', async () => {
     ctx = createTestCtx({ env: ENV, stdin: Buffer.from([0x75, 0xe9, 0x0a]) });
     const bad = await runCli(['contacts', 'get', '--json'], ctx);
-    expect([bad.exitCode, bad.json().error.code]).toEqual([2, 'ERR_INPUT_NOT_UTF8']);
+    expect([bad.exitCode, bad.json().error.code]).toEqual([2, 'ERR_CONTACTS_STDIN_NOT_TEXT']);
     ctx = createTestCtx({ env: ENV, stdin: 'u'.repeat(70_000) });
     const big = await runCli(['contacts', 'get', '--json'], ctx);
     expect([big.exitCode, big.json().error.code]).toEqual([2, 'ERR_INPUT_TOO_LARGE']);

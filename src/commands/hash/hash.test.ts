@@ -38,11 +38,17 @@ describe('hash', () => {
     expect(tty.stderr).toMatch(/ERR_HASH_USER_ID_REQUIRED/);
   });
 
-  it('refuses stdin that is not UTF-8 (exit 2) instead of hashing U+FFFD in place of its bytes', async () => {
-    const latin1 = await cli(['hash', '--json'], { stdin: Buffer.from([0x6a, 0x6f, 0x73, 0xe9, 0x0a]) }); // "josé" in Latin-1
-    expect([latin1.exitCode, latin1.json().error.code]).toEqual([2, 'ERR_INPUT_NOT_UTF8']);
-    expect(latin1.json().hash).toBeUndefined();
-    expect(latin1.json().error.hint).toContain('iconv');
+  it('refuses an id on stdin that is not UTF-8 text, or holds a NUL, instead of hashing changed bytes (exit 2)', async () => {
+    // Decoded leniently, the Latin-1 "é" (0xE9) became U+FFFD and that id was hashed with exit 0.
+    for (const [bytes, message] of [
+      [Buffer.from('caf\xe9\n', 'latin1'), 'The user id read from stdin is not valid UTF-8 (Latin-1 or UTF-16 text?).'],
+      [Buffer.from('user_123', 'utf16le'), 'The user id read from stdin holds a NUL byte (UTF-16 text?).'],
+    ] as const) {
+      const r = await cli(['hash', '--json'], { stdin: bytes });
+      expect([r.exitCode, r.json().error.code, r.json().error.message]).toEqual([2, 'ERR_HASH_STDIN_NOT_TEXT', message]);
+    }
+    const sign = await cli(['token', 'sign', '--provider', 'chatbase', '--json'], { stdin: Buffer.from('caf\xe9', 'latin1') });
+    expect([sign.exitCode, sign.json().error.code]).toEqual([2, 'ERR_TOKEN_STDIN_NOT_TEXT']);
     // Valid UTF-8 is hashed as it is.
     expect((await cli(['hash'], { stdin: Buffer.from('josé\n') })).stdout).toBe(`${hm(S, 'josé')}\n`);
   });
@@ -92,9 +98,32 @@ describe('hash', () => {
     expect(h.stdout).toMatch(/No known cause/);
   });
 
+  it('--expect holding a JWT: says it is a token, not a user hash, and which command checks it', async () => {
+    const jwt = 'eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJ1c2VyX2lkIjoidXNlcl8xMjMifQ.c2lnbmF0dXJlLW5vdC1jaGVja2Vk';
+    const r = await cli(['hash', 'user_123', '--expect', jwt, '--json']);
+    expect([r.exitCode, r.json().match]).toEqual([3, false]);
+    expect(r.stderr).toBe('warning: --expect holds a JWT (eyJ….….…), not a user hash: an identity token is checked with `chatid token verify <token>`.\n');
+  });
+
   it('--email: finds the email hashed instead of the id', async () => {
     const j = await cli(['hash', 'user_123', '--email', 'ann@example.com', '--expect', hm(S, 'ann@example.com'), '--json']);
     expect(j.json().causes.map((c: { code: string }) => c.code)).toEqual(['HASHED_EMAIL']);
+  });
+
+  it('an id with whitespace no one can see (a no-break space, a BOM) is warned of with it escaped', async () => {
+    const r = await cli(['hash', 'user_123\u00a0']);
+    expect(r.exitCode).toBe(0);
+    expect(r.stderr).toBe('warning: the user id "user_123\\u00a0" has leading or trailing whitespace; it is hashed as is.\n');
+    const sign = await cli(['token', 'sign', '\uFEFFuser_123', '--provider', 'chatbase']);
+    expect(sign.stderr).toContain('warning: the user id "\\ufeffuser_123" has leading or trailing whitespace');
+  });
+
+  it('--email without --expect is refused (exit 2): it only feeds the doctor, and was dropped without a word', async () => {
+    for (const argv of [['hash', 'user_123', '--email', 'ann@example.com', '--json'], ['hash', '--batch', '-', '--email', 'ann@example.com', '--json']]) {
+      const r = await cli(argv, { stdin: 'user_123\n' });
+      expect([r.exitCode, r.json().error.code, r.stdout], argv.join(' ')).toEqual([2, 'ERR_HASH_EMAIL_WITHOUT_EXPECT', expect.not.stringContaining(H)]);
+      expect(r.json().error.hint).toBe('Add --expect <hash> to test "hashed the email instead of the id"; to hash the email itself, pass it as the user id: `chatid hash ann@example.com`.');
+    }
   });
 
   it("searches the store: the previous secret and other profiles' secrets", async () => {
@@ -217,6 +246,10 @@ describe('hash', () => {
   it('exit 4 without a secret, exit 2 on bad usage', async () => {
     const none = await runCli(['hash', 'u1', '--json'], createTestCtx());
     expect([none.exitCode, none.json().error.code]).toEqual([4, 'ERR_SECRET_MISSING']);
+    // Without a profile, `secret set` would fail too ("no profiles yet"): the hint names what works.
+    expect(none.json().error.hint).toBe('Pass --secret-stdin or --secret-file, set CHATID_SECRET, or keep it in a profile: `chatid profile add <name> --provider <vendor> --secret-stdin`.');
+    const inProfile = await runCli(['hash', 'u1', '--json'], createTestCtx({ profiles: { dev: { provider: 'chatbase' } }, activeProfile: 'dev' }));
+    expect([inProfile.json().error.message, inProfile.json().error.hint]).toEqual(['No identity secret in profile "dev".', 'Store one with `chatid secret set --profile dev`, or pass --secret-stdin / --secret-file, or set CHATID_SECRET.']);
     const twice = await cli(['hash', '--secret-stdin', '--json'], { stdin: 'x' });
     expect([twice.exitCode, twice.json().error.code]).toEqual([2, 'ERR_STDIN_TWICE']);
     const unknown = await cli(['hash', 'u1', '--nope', '--json']);

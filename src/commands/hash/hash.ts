@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { canPrompt, type Ctx } from '../../cli/context.js';
 import { ExitCode, ExitWithCode, UsageError } from '../../cli/errors.js';
-import { emit, info, readUserIdFromStdin, verbose, warn } from '../../cli/output.js';
+import { emit, info, quoteVisible, readUserIdFromStdin, verbose, warn } from '../../cli/output.js';
 import { promptSecret, readSecretFlags, SECRET_OPTION_HELP } from '../../cli/secret-input.js';
 import { describeSource, requireSecret, resolveSettings, type Settings } from '../../cli/settings.js';
 import type { HashCause } from '../../core/doctor.js';
@@ -89,6 +89,13 @@ export async function runHash(opts: HashOptions, ctx: Ctx): Promise<HashResult |
       hint: 'Pass the secret with --secret-file <path> or CHATID_SECRET.',
     });
   }
+  if (opts.email !== undefined && opts.expect === undefined) {
+    // --email only widens the doctor's search; without --expect a plain hash of the id would
+    // come out, which someone who meant "hash this email" would take for that.
+    throw new UsageError('ERR_HASH_EMAIL_WITHOUT_EXPECT', '--email is used only with --expect, to test whether the email was hashed instead of the id.', {
+      hint: `Add --expect <hash> to test "hashed the email instead of the id"; to hash the email itself, pass it as the user id: \`chatid hash ${opts.email}\`.`,
+    });
+  }
   if (opts.batch !== undefined) {
     if (opts.userId !== undefined) throw new UsageError('ERR_HASH_BATCH_USER_ID', '--batch takes the user ids from its input; a user id argument cannot be combined with it.', { hint: 'Drop the argument, or drop --batch to hash one id.' });
     if (opts.expect !== undefined) throw new UsageError('ERR_HASH_BATCH_EXPECT', '--expect compares one hash; it cannot be combined with --batch.', { hint: 'Hash the one id that fails: `chatid hash <id> --expect <hash>`.' });
@@ -116,7 +123,7 @@ export async function runHash(opts: HashOptions, ctx: Ctx): Promise<HashResult |
   if (opts.batch !== undefined) return hashBatch(opts.batch, key, ctx);
 
   const userId = await readUserId(opts, ctx, idFromStdin);
-  if (userId.trim() !== userId) warn(ctx, `the user id ${JSON.stringify(userId)} has leading or trailing whitespace; it is hashed as is.`);
+  if (userId.trim() !== userId) warn(ctx, `the user id ${quoteVisible(userId)} has leading or trailing whitespace; it is hashed as is.`);
   const hash = userHash(key, userId);
   if (opts.expect === undefined) return { userId, hash };
 
@@ -126,6 +133,9 @@ export async function runHash(opts: HashOptions, ctx: Ctx): Promise<HashResult |
     expected = expected.trim();
   }
   if (expected === '') throw new UsageError('ERR_HASH_EXPECT_EMPTY', '--expect is empty.', { hint: 'Pass the hash your backend produced.' });
+  // A widget set up for JWT identity (Chatbase's recommended one) hands over a token, not a
+  // hash; no hash mistake explains it, and the doctor would blame the secret.
+  if (/^eyJ[\w-]*\.[\w-]*\.[\w-]*$/.test(expected)) warn(ctx, '--expect holds a JWT (eyJ….….…), not a user hash: an identity token is checked with `chatid token verify <token>`.');
   if (hashesEqual(hash, expected)) return { userId, hash, match: true, causes: [] };
 
   const [{ diagnoseHash }, { candidateInput, secretHistory, storeForDoctor }] = await Promise.all([import('../../core/doctor.js'), import('../../cli/secret-history.js')]);

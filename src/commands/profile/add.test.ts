@@ -66,6 +66,13 @@ describe('profile add (flags)', () => {
     expect(ctx.memory!.data.activeProfile).toBe('c');
   });
 
+  it('--use warns when CHATID_PROFILE keeps commands on another profile, as profile use does', async () => {
+    const ctx = createTestCtx({ profiles: { dev: { provider: 'generic' } }, activeProfile: 'dev', env: { CHATID_PROFILE: 'dev' } });
+    const r = await runCli(['profile', 'add', 'c', '--provider', 'generic', '--use', '--json'], ctx);
+    expect([r.exitCode, r.json().profile.active]).toEqual([0, true]);
+    expect(r.stderr).toContain('warning: CHATID_PROFILE=dev is set: commands use profile "dev", not the active profile "c", until you unset it.\n');
+  });
+
   it('refuses to overwrite a profile (exit 2) unless --force', async () => {
     const ctx = createTestCtx({ profiles: { dev: { provider: 'chatbase', secret: SECRET } }, activeProfile: 'dev' });
     const r = await runCli(['profile', 'add', 'dev', '--provider', 'generic', '--json'], ctx);

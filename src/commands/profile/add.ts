@@ -19,6 +19,7 @@ import {
   type ProfileView,
   renderProfileView,
   secretProblem,
+  warnProfileEnvOverride,
 } from './shared.js';
 
 export interface AddOptions {
@@ -165,15 +166,16 @@ export async function runAdd(o: AddOptions, ctx: Ctx): Promise<AddResult> {
   if (apiKey !== undefined) profile.apiKey = apiKey;
   if (secret !== undefined) profile.secret = secret;
 
-  const { replaced, active } = await store.update((data) => {
+  const { replaced, active, written } = await store.update((data) => {
     // Checked again under the lock: another process may have added it meanwhile.
     const had = getProfile(data, name) !== undefined;
     if (had && !o.force) throw exists(name);
     data.profiles[name] = profile;
     const noActive = !data.activeProfile || !getProfile(data, data.activeProfile);
     if (o.use || noActive) data.activeProfile = name;
-    return { replaced: had, active: data.activeProfile === name };
+    return { replaced: had, active: data.activeProfile === name, written: data };
   });
+  if (active) warnProfileEnvOverride(ctx, written);
   if (!secret) info(ctx, `No identity secret stored yet; add one with \`chatid secret set --profile ${name}\`.`);
   return { replaced, profile: profileView(name, profile, active, false) };
 }

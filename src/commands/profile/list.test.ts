@@ -27,6 +27,17 @@ describe('profile list', () => {
     expect(r.stdout).not.toContain(SECRET);
   });
 
+  it('warns when CHATID_PROFILE picks another profile than the one marked *, or names none', async () => {
+    const profiles = { prod: { provider: 'chatbase' as const }, dev: { provider: 'generic' as const } };
+    const r = await runCli(['profile', 'list', '--json'], createTestCtx({ profiles, activeProfile: 'prod', env: { CHATID_PROFILE: 'dev' } }));
+    expect([r.exitCode, r.json().find((p: any) => p.active).name]).toEqual([0, 'prod']);
+    expect(r.stderr).toBe('warning: CHATID_PROFILE=dev is set: commands use profile "dev", not the active profile "prod", until you unset it.\n');
+    const none = await runCli(['profile', 'list'], createTestCtx({ profiles, activeProfile: 'prod', env: { CHATID_PROFILE: 'stagin' } }));
+    expect(none.stderr).toContain('CHATID_PROFILE=stagin names no profile');
+    const same = await runCli(['profile', 'list'], createTestCtx({ profiles, activeProfile: 'prod', env: { CHATID_PROFILE: 'prod' } }));
+    expect(same.stderr).toBe('');
+  });
+
   it('says how to start when there are no profiles; --json gives []', async () => {
     const h = await runCli(['profile', 'list']);
     expect([h.exitCode, h.stdout]).toEqual([0, 'No profiles yet. Add one with `chatid profile add <name>`.\n']);

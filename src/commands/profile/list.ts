@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import type { Ctx } from '../../cli/context.js';
 import { emit } from '../../cli/output.js';
-import { profileView, type ProfileView } from './shared.js';
+import { profileView, type ProfileView, warnProfileEnvOverride } from './shared.js';
 
 export type ListResult = ProfileView[];
 
@@ -19,6 +19,7 @@ export function registerList(parent: Command, ctx: Ctx, runF = runList): void {
 /** Every profile, sorted by name, secrets masked. */
 export async function runList(ctx: Ctx): Promise<ListResult> {
   const data = await (await ctx.store()).read();
+  warnProfileEnvOverride(ctx, data);
   return Object.keys(data.profiles)
     .sort()
     .map((name) => profileView(name, data.profiles[name]!, data.activeProfile === name, false));

@@ -2,6 +2,7 @@
 // holds, which profile a command targets, and the masked views of secrets and keys.
 import type { Ctx } from '../../cli/context.js';
 import { UsageError } from '../../cli/errors.js';
+import { warn } from '../../cli/output.js';
 import { decodeBase64Strict } from '../../core/base64.js';
 import { baseUrlProblem, maskUserinfo } from '../../core/base-url.js';
 import { fingerprint, mask } from '../../core/fingerprint.js';
@@ -140,6 +141,20 @@ export function targetProfile(ctx: Ctx, data: StoreData, explicit?: string): { n
   const profile = getProfile(data, picked[0]);
   if (!profile) throw profileNotFound(picked[0], data);
   return { name: picked[0], profile, source: picked[1] };
+}
+
+/**
+ * CHATID_PROFILE wins over the active profile (../shared/spec/cli.md §2): where the active
+ * profile is listed or chosen, say so when it names another profile, or none.
+ */
+export function warnProfileEnvOverride(ctx: Ctx, data: StoreData): void {
+  const name = ctx.env.CHATID_PROFILE;
+  if (!name || name === data.activeProfile || ctx.ui.profile) return;
+  if (!getProfile(data, name)) {
+    warn(ctx, `CHATID_PROFILE=${name} names no profile: commands that need one fail until you unset it or add "${name}".`);
+  } else {
+    warn(ctx, `CHATID_PROFILE=${name} is set: commands use profile "${name}"${data.activeProfile ? `, not the active profile "${data.activeProfile}",` : ''} until you unset it.`);
+  }
 }
 
 /** A profile as `profile show`, `profile add` and `profile list --json` print it. */

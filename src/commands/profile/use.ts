@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
 import type { Ctx } from '../../cli/context.js';
 import { emit } from '../../cli/output.js';
-import { getProfile, profileNotFound } from './shared.js';
+import type { StoreData } from '../../store/types.js';
+import { getProfile, profileNotFound, warnProfileEnvOverride } from './shared.js';
 
 export interface UseOptions {
   name: string;
@@ -25,12 +26,24 @@ export function registerUse(parent: Command, ctx: Ctx, runF = runUse): void {
 }
 
 export async function runUse(o: UseOptions, ctx: Ctx): Promise<UseResult> {
-  return (await ctx.store()).update((data) => {
+  const store = await ctx.store();
+  // Already active: nothing to write, so a read-only store (a config mounted in CI) is fine.
+  const now = await store.read();
+  if (!getProfile(now, o.name)) throw profileNotFound(o.name, now);
+  if (now.activeProfile === o.name) {
+    warnProfileEnvOverride(ctx, now);
+    return { active: o.name, previous: o.name };
+  }
+  let written: StoreData | undefined;
+  const result = await store.update((data) => {
     if (!getProfile(data, o.name)) throw profileNotFound(o.name, data);
     const previous = data.activeProfile ?? null;
     data.activeProfile = o.name;
+    written = data;
     return { active: o.name, previous };
   });
+  warnProfileEnvOverride(ctx, written!);
+  return result;
 }
 
 export function renderUse(r: UseResult): string {

@@ -25,6 +25,11 @@ describe('secret list', () => {
     expect(r.stdout).not.toContain(SECRET);
   });
 
+  it('warns when CHATID_PROFILE picks another profile than the one marked *', async () => {
+    const r = await runCli(['secret', 'list'], createTestCtx({ profiles, activeProfile: 'none', env: { CHATID_PROFILE: 'dev' } }));
+    expect([r.exitCode, r.stderr]).toEqual([0, 'warning: CHATID_PROFILE=dev is set: commands use profile "dev", not the active profile "none", until you unset it.\n']);
+  });
+
   it('--json is an array', async () => {
     const r = await runCli(['secret', 'list', '--json'], createTestCtx({ profiles }));
     expect(r.json()).toEqual([

@@ -97,6 +97,25 @@ describe('secret rotate', () => {
     expect(c3.memory!.data.profiles.dev).toEqual({ provider: 'chatbase', secret: HEX, previousSecret: NEW, previousSecretExpiresAt: '2026-01-02T02:00:00.000Z' });
   });
 
+  it('rotating back to the previous secret (undoing a rotation) makes it current again: not dropped, not retired, no warning', async () => {
+    const ctx = createTestCtx({ profiles: profiles(), activeProfile: 'dev', stdin: NEW });
+    await runCli(['secret', 'rotate', '--secret-stdin'], ctx);
+    const c2 = createTestCtx({ profiles: ctx.memory!.data.profiles, activeProfile: 'dev', stdin: OLD });
+    const r = await runCli(['secret', 'rotate', '--secret-stdin', '--json'], c2);
+    expect([r.exitCode, r.json().current.fingerprint, r.json().previous.fingerprint, r.json().dropped]).toEqual([0, fingerprint(OLD), fingerprint(NEW), null]);
+    expect(r.stderr).toBe('');
+    expect(c2.memory!.data.profiles.dev).toEqual({ provider: 'chatbase', secret: OLD, previousSecret: NEW, previousSecretExpiresAt: '2026-01-02T00:00:00.000Z' });
+  });
+
+  it('rotating to the retired secret makes it current: not said to be no longer stored, and not kept twice', async () => {
+    const retired = { dev: { provider: 'chatbase' as const, secret: OLD, retiredSecret: NEW, retiredSecretExpiredAt: '2025-12-01T00:00:00.000Z' } };
+    const ctx = createTestCtx({ profiles: retired, activeProfile: 'dev', stdin: NEW });
+    const r = await runCli(['secret', 'rotate', '--secret-stdin'], ctx);
+    expect(r.exitCode).toBe(0);
+    expect(r.stderr).not.toContain('no longer stored');
+    expect(ctx.memory!.data.profiles.dev).toEqual({ provider: 'chatbase', secret: NEW, previousSecret: OLD, previousSecretExpiresAt: '2026-01-02T00:00:00.000Z' });
+  });
+
   it('--grace 0 also removes a retired secret: nothing old is kept', async () => {
     const retired = { dev: { provider: 'chatbase' as const, secret: OLD, retiredSecret: 'sk_older_secret_000000', retiredSecretExpiredAt: '2025-12-01T00:00:00.000Z' } };
     const ctx = createTestCtx({ profiles: retired, activeProfile: 'dev', stdin: NEW });

@@ -100,12 +100,16 @@ export async function runRotate(o: RotateOptions, ctx: Ctx): Promise<RotateResul
         hint: 'Give a different secret, or let chatid make one with --generate.',
       });
     }
-    const dropped = p.previousSecret !== undefined ? secretView(p.previousSecret, false) : null;
+    // Rotating back to the previous secret (undoing a rotation) cuts nothing short: that secret
+    // is the current one again, neither dropped nor retired.
+    const cutShort = p.previousSecret !== undefined && p.previousSecret !== secret ? p.previousSecret : undefined;
+    const dropped = cutShort !== undefined ? secretView(cutShort, false) : null;
     // One older secret is kept at most, for the doctors only: a previous secret cut short by
     // this rotation becomes it (a signer may well still use it), else the retired one stays
     // out. --grace 0 keeps nothing.
-    const retire = graceMs > 0 && p.previousSecret !== undefined ? p.previousSecret : undefined;
-    if (p.retiredSecret !== undefined) retiredGone = secretView(p.retiredSecret, false);
+    const retire = graceMs > 0 ? cutShort : undefined;
+    // A retired secret made current again is still stored.
+    if (p.retiredSecret !== undefined && p.retiredSecret !== secret) retiredGone = secretView(p.retiredSecret, false);
     const old = p.secret;
     p.secret = secret;
     delete p.previousSecret;

@@ -100,6 +100,32 @@ describe('secret set', () => {
     expect([rs.exitCode, rs.json().error.code]).toEqual([2, 'ERR_SECRET_NOT_TEXT']);
   });
 
+  it('refuses a --secret-file over 64 KiB (a wrong path) instead of reading it whole; /dev/zero no longer hangs', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'chatid-set-'));
+    writeFileSync(join(dir, 'app.log'), 'x'.repeat(64 * 1024 + 1), { mode: 0o600 });
+    for (const path of [join(dir, 'app.log'), '/dev/zero']) {
+      const f = createTestCtx({ profiles: profiles(), activeProfile: 'dev', cwd: dir });
+      const r = await runCli(['secret', 'set', '--secret-file', path, '--json'], f);
+      expect([r.exitCode, r.json().error.code, r.json().error.message], path).toEqual([2, 'ERR_SECRET_FILE_TOO_LARGE', `The identity secret file ${path} holds more than 65536 bytes; a secret is far shorter.`]);
+      expect(f.memory!.data.profiles.dev!.secret).toBe(profiles().dev!.secret);
+    }
+    writeFileSync(join(dir, 'ok.key'), `${'k'.repeat(64 * 1024 - 1)}\n`, { mode: 0o600 });
+    const ok = await runCli(['secret', 'set', '--secret-file', 'ok.key'], createTestCtx({ profiles: profiles(), activeProfile: 'dev', cwd: dir }));
+    expect(ok.exitCode).toBe(0);
+  });
+
+  it('setting the previous or the retired secret keeps one copy of it, as the current secret', async () => {
+    const rotated = { dev: { provider: 'chatbase' as const, secret: NEW, previousSecret: SECRET, previousSecretExpiresAt: '2026-01-02T00:00:00.000Z', retiredSecret: 'sk_older_secret_000000', retiredSecretExpiredAt: '2025-12-01T00:00:00.000Z' } };
+    const back = createTestCtx({ profiles: rotated, activeProfile: 'dev', stdin: SECRET });
+    expect((await runCli(['secret', 'set', '--secret-stdin'], back)).exitCode).toBe(0);
+    expect(back.memory!.data.profiles.dev).toEqual({ provider: 'chatbase', secret: SECRET, retiredSecret: 'sk_older_secret_000000', retiredSecretExpiredAt: '2025-12-01T00:00:00.000Z' });
+    const older = createTestCtx({ profiles: rotated, activeProfile: 'dev', stdin: 'sk_older_secret_000000' });
+    expect((await runCli(['secret', 'set', '--secret-stdin'], older)).exitCode).toBe(0);
+    expect(older.memory!.data.profiles.dev).toEqual({ provider: 'chatbase', secret: 'sk_older_secret_000000', previousSecret: SECRET, previousSecretExpiresAt: '2026-01-02T00:00:00.000Z' });
+    const shown = await runCli(['secret', 'show'], createTestCtx({ profiles: back.memory!.data.profiles, activeProfile: 'dev' }));
+    expect(shown.stdout).not.toContain('Previous');
+  });
+
   it('warns when CHATID_SECRET overrides the stored secret', async () => {
     const ctx = createTestCtx({ profiles: profiles(), activeProfile: 'dev', stdin: NEW, env: { CHATID_SECRET: 'x' } });
     const r = await runCli(['secret', 'set', '--secret-stdin'], ctx);

@@ -47,6 +47,16 @@ export async function runSet(o: SetOptions, ctx: Ctx): Promise<SetResult> {
     if (!p) throw profileNotFound(name, data);
     const replaced = p.secret !== undefined && p.secret !== secret;
     p.secret = secret;
+    // The previous or retired secret made current again: one copy, as the current secret (a
+    // second one would be listed as still accepted until, or no longer accepted since, a date).
+    if (p.previousSecret === secret) {
+      delete p.previousSecret;
+      delete p.previousSecretExpiresAt;
+    }
+    if (p.retiredSecret === secret) {
+      delete p.retiredSecret;
+      delete p.retiredSecretExpiredAt;
+    }
     return { profile: name, provider: p.provider, secret: secretView(secret, false), replaced };
   });
   warnEnvOverride(ctx);

@@ -44,6 +44,12 @@ describe('token decode', () => {
     expect(r.stderr).toContain('BEARER_PREFIX');
   });
 
+  it('--json: a time past the Date range has iso null, not a note in the iso field', async () => {
+    const far = signHs256Sync(new TextEncoder().encode('k'), { user_id: 'u', nbf: 1e20, exp: NOW + 60 });
+    const t = (await decode([far, '--json'])).json().times;
+    expect([t.nbf.iso, t.exp.iso]).toEqual([null, '2026-01-01T00:01:00.000Z']);
+  });
+
   it('exit 3 when it does not decode', async () => {
     const r = await decode(['abc.def', '--json']);
     expect([r.exitCode, r.json().error.code]).toEqual([3, 'ERR_TOKEN_MALFORMED']);
@@ -55,5 +61,7 @@ describe('token decode', () => {
   it('exit 2 when there is no token', async () => {
     const r = await decode(['--json'], { stdinTTY: true });
     expect([r.exitCode, r.json().error.code]).toEqual([2, 'ERR_TOKEN_REQUIRED']);
+    const blank = await decode(['', '--json']);
+    expect([blank.exitCode, blank.json().error.code]).toEqual([2, 'ERR_TOKEN_REQUIRED']);
   });
 });

@@ -18,8 +18,8 @@ export interface DecodeResult {
   payload: unknown;
   /** The signature segment as written (base64url). */
   signature: string;
-  /** exp/nbf/iat as ISO 8601 and relative to now, when they are numbers. */
-  times: Record<string, { iso: string; relative: string }>;
+  /** exp/nbf/iat as ISO 8601 (null past the Date range, ±275 760 years) and relative to now, when they are numbers. */
+  times: Record<string, { iso: string | null; relative: string }>;
 }
 
 const NOTICE = 'NOT VERIFIED: decoded only. The signature, expiry and claims were not checked; anyone can write a token that decodes like this. Use `chatid token verify`.';
@@ -48,7 +48,7 @@ Examples:
 }
 
 export async function runDecode(opts: DecodeOptions, ctx: Ctx): Promise<DecodeResult> {
-  let token = await readTokenInput(ctx, opts.token, false);
+  let token = await readTokenInput(ctx, opts.token, false, 'token decode');
   // Decoding is for debugging: undo the two usual copy-paste wrappers, but say so.
   for (let i = 0; i < 3; i++) {
     const bearer = /^bearer[\s:]+/i.exec(token);
@@ -74,7 +74,8 @@ export async function runDecode(opts: DecodeOptions, ctx: Ctx): Promise<DecodeRe
   if (typeof payload === 'object' && payload !== null && !Array.isArray(payload)) {
     for (const k of ['exp', 'nbf', 'iat']) {
       const v = (payload as Record<string, unknown>)[k];
-      if (typeof v === 'number' && Number.isFinite(v)) times[k] = { iso: iso(v), relative: relativeClaimTime(k, v, now) };
+      // iso is null past the Date range (±8.64e12 s): iso() would give a note, not a time.
+      if (typeof v === 'number' && Number.isFinite(v)) times[k] = { iso: Math.abs(v) <= 8.64e12 ? iso(v) : null, relative: relativeClaimTime(k, v, now) };
     }
   }
   return { verified: false, notice: NOTICE, header, payload, signature: segments[2], times };

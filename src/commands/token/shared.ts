@@ -54,8 +54,13 @@ export async function resolveTokenSettings(
  * not a terminal (../shared/spec/cli.md §4). Surrounding whitespace from `echo` or a file is
  * removed; anything inside is kept for the strict parser to judge.
  */
-export async function readTokenInput(ctx: Ctx, arg: string | undefined, secretFromStdin: boolean): Promise<string> {
-  if (arg !== undefined && arg !== '-') return arg;
+export async function readTokenInput(ctx: Ctx, arg: string | undefined, secretFromStdin: boolean, command = 'token verify'): Promise<string> {
+  if (arg !== undefined && arg !== '-') {
+    // `chatid token verify "$TOKEN"` with TOKEN unset is a missing token (exit 2), as an empty
+    // stdin is, not an invalid one (exit 3).
+    if (arg.trim() === '') throw new UsageError('ERR_TOKEN_REQUIRED', 'The token argument is empty.', { hint: 'Check that the variable holding the token is set, or pipe the token in.' });
+    return arg;
+  }
   if (arg === undefined && ctx.io.stdin.isTTY) {
     throw new UsageError('ERR_TOKEN_REQUIRED', 'No token given.', { hint: 'Pass it as an argument, or pipe it: `chatid token sign … | chatid token verify`.' });
   }
@@ -64,6 +69,13 @@ export async function readTokenInput(ctx: Ctx, arg: string | undefined, secretFr
   }
   const text = (await readStdinText(ctx, 64 * 1024)).trim();
   if (text === '') throw new UsageError('ERR_TOKEN_REQUIRED', 'stdin held no token.', { hint: 'Pipe a token in, or pass it as an argument.' });
+  // A file of tokens read whole was "a JWT has 3 dot-separated segments; this has 5" (exit 3).
+  const lines = text.split(/\r?\n/).length;
+  if (lines > 1) {
+    throw new UsageError('ERR_TOKEN_STDIN_LINES', `stdin holds ${lines} lines; \`${command}\` reads one token.`, {
+      hint: `Pass one token per run (e.g. \`head -1 tokens.txt | chatid ${command}\`); a token wrapped over several lines must be joined into one.`,
+    });
+  }
   return text;
 }
 

@@ -29,7 +29,7 @@ describe('token sign: flags → options', () => {
 
   it('collects repeatable flags and types --claim-json', async () => {
     const o = await parse(['sign', 'u1', '--attr', 'plan=pro', '--attr', 'seats=5=x', '--stripe-account', 'main=cus_1', '--claim', 'a=b', '--claim-json', 'n=5', '--claim-json', 'o={"x":[1]}', '--no-iat', '--exp', '15m', '--json']);
-    expect(o).toMatchObject({ userId: 'u1', attrs: [['plan', 'pro'], ['seats', '5=x']], stripeAccounts: [['main', 'cus_1']], claims: [['a', 'b'], ['n', 5], ['o', { x: [1] }]], iat: false, exp: '15m', json: true, allowWeakSecret: false });
+    expect(o).toMatchObject({ userId: 'u1', attrs: [['plan', 'pro'], ['seats', '5=x']], stripeAccounts: [['main', 'cus_1']], claims: [['a', 'b', '--claim'], ['n', 5, '--claim-json'], ['o', { x: [1] }, '--claim-json']], iat: false, exp: '15m', json: true, allowWeakSecret: false });
   });
 
   it('defaults: exp 1h, iat on, human output', async () => {
@@ -151,6 +151,20 @@ describe('token sign', () => {
     expect([r.exitCode, r.json().error.code]).toEqual([2, code]);
   });
 
+  it('an error about a --claim-json claim names --claim-json, not --claim', async () => {
+    const cases: Array<[string, string]> = [
+      ['__proto__={"a":1}', '--claim-json: "__proto__" cannot be a claim or attribute name.'],
+      ['exp=5', 'Set exp with --exp, not --claim-json.'],
+      ['user_id="x"', 'The claim "user_id" is set twice (again by --claim-json).'],
+    ];
+    for (const [kv, message] of cases) {
+      const r = await sign(['u1', '--claim-json', kv, '--json']);
+      expect([r.exitCode, r.json().error.message], kv).toEqual([2, message]);
+    }
+    const plain = await sign(['u1', '--claim', 'exp=5', '--json']);
+    expect(plain.json().error.message).toBe('Set exp with --exp, not --claim.');
+  });
+
   it('--attr is Chatbase only', async () => {
     const r = await sign(['u1', '--attr', 'a=b', '--json'], { env: env('replyful') });
     expect([r.exitCode, r.json().error.code]).toEqual([2, 'ERR_TOKEN_FLAG_PROVIDER']);
@@ -253,7 +267,7 @@ describe('token sign --batch', () => {
     const lines = await runCli(['token', 'sign', '--json'], createTestCtx({ env: env('chatbase'), stdin: 'u1\nu2\n' }));
     expect([lines.exitCode, lines.json().error.code, lines.json().error.hint]).toEqual([2, 'ERR_TOKEN_STDIN_LINES', 'Use `chatid token sign --batch -` for one id per line.']);
     const latin1 = await runCli(['token', 'sign', '--json'], createTestCtx({ env: env('chatbase'), stdin: Buffer.from([0x6a, 0x6f, 0x73, 0xe9]) }));
-    expect([latin1.exitCode, latin1.json().error.code, latin1.json().token]).toEqual([2, 'ERR_INPUT_NOT_UTF8', undefined]); // not a token for "jos\uFFFD"
+    expect([latin1.exitCode, latin1.json().error.code, latin1.json().token]).toEqual([2, 'ERR_TOKEN_STDIN_NOT_TEXT', undefined]); // not a token for "jos\uFFFD"
     // The secret on stdin: an explicit - is refused, a left-out id is just missing.
     const envNoSecret = { ...env('chatbase'), CHATID_SECRET: undefined };
     const twice = await runCli(['token', 'sign', '-', '--secret-stdin', '--json'], createTestCtx({ env: envNoSecret, stdin: SECRET }));

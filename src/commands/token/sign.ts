@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import type { Ctx } from '../../cli/context.js';
 import { UsageError } from '../../cli/errors.js';
-import { emit, info, readUserIdFromStdin, warn } from '../../cli/output.js';
+import { emit, info, quoteVisible, readUserIdFromStdin, warn } from '../../cli/output.js';
 import { SECRET_OPTION_HELP } from '../../cli/secret-input.js';
 import type { ExpiryChoice, JwtProvider } from '../../core/jwt-claims.js';
 import { asJwtProvider, resolveTokenSettings } from './shared.js';
@@ -17,7 +17,7 @@ export interface SignOptions {
   phone?: string;
   attrs: Array<[string, string]>;
   stripeAccounts: Array<[string, string]>;
-  claims: Array<[string, unknown]>;
+  claims: Array<[string, unknown, string]>;
   /** `--exp` as written: a duration, Unix seconds, or `none` (needs the clock, so parsed in run); undefined: 1h. */
   exp?: string;
   iat: boolean;
@@ -144,7 +144,7 @@ export function parseSignFlags(userIdArg: string | undefined, f: Record<string, 
       if (i <= 0) throw new UsageError('ERR_TOKEN_FLAG_FORMAT', `${flag} "${kv}" is not key=value.`, { hint: `Example: ${flag} ${flag === '--stripe-account' ? 'default=cus_123' : flag === '--claim-json' ? 'seats=5' : 'plan=pro'}` });
       return [kv.slice(0, i), kv.slice(i + 1)];
     });
-  const claims: Array<[string, unknown]> = pairs(f.claim, '--claim');
+  const claims: Array<[string, unknown, string]> = pairs(f.claim, '--claim').map(([k, v]) => [k, v, '--claim']);
   for (const [k, v] of pairs(f.claimJson, '--claim-json')) {
     let value: unknown;
     try {
@@ -162,7 +162,7 @@ export function parseSignFlags(userIdArg: string | undefined, f: Record<string, 
         hint: `Write it as a string: --claim-json '${k}="${inexact}"'; integers up to ±${Number.MAX_SAFE_INTEGER} are always kept exactly.`,
       });
     }
-    claims.push([k, value]);
+    claims.push([k, value, '--claim-json']);
   }
   const opts: SignOptions = {
     provider: f.provider as string | undefined,
@@ -294,7 +294,7 @@ function refuseOpencxFlags(opts: SignOptions): void {
   });
 }
 
-function claimFields(opts: SignOptions): { email?: string; name?: string; phone?: string; attrs: Array<[string, string]>; stripeAccounts: Array<[string, string]>; claims: Array<[string, unknown]> } {
+function claimFields(opts: SignOptions): { email?: string; name?: string; phone?: string; attrs: Array<[string, string]>; stripeAccounts: Array<[string, string]>; claims: Array<[string, unknown, string]> } {
   const o: ReturnType<typeof claimFields> = { attrs: opts.attrs, stripeAccounts: opts.stripeAccounts, claims: opts.claims };
   if (opts.email !== undefined) o.email = opts.email;
   if (opts.name !== undefined) o.name = opts.name;
@@ -304,7 +304,7 @@ function claimFields(opts: SignOptions): { email?: string; name?: string; phone?
 
 function checkUserId(ctx: Ctx, id: string): void {
   if (id === '') throw new UsageError('ERR_TOKEN_USER_ID_EMPTY', 'The user id is empty.', { hint: 'Pass the id your app uses for this user.' });
-  if (id.trim() !== id) warn(ctx, `the user id ${JSON.stringify(id)} has leading or trailing whitespace; vendors match ids byte for byte.`);
+  if (id.trim() !== id) warn(ctx, `the user id ${quoteVisible(id)} has leading or trailing whitespace; vendors match ids byte for byte.`);
 }
 
 function warnLifetime(ctx: Ctx, provider: JwtProvider, exp: ExpiryChoice, now: number): void {

@@ -180,6 +180,31 @@ describe('token verify --json', () => {
     expect(r.json().warnings.map((w: any) => w.code)).toEqual(['USER_ID_SUB_DIFFER', 'EXP_OVER_24H']);
   });
 
+  it('Chatbase warnings: a contact claim the widget cannot use (wrong type, or phone under another name); null is a deletion', async () => {
+    const r = await verify([tok({ user_id: 'a', exp: NOW + 60, email: 5, custom_attributes: 'plan=pro', stripe_accounts: { label: 'x' }, phone: '+1555' }), '--json']);
+    expect(r.exitCode).toBe(0);
+    expect(r.json().warnings).toEqual([
+      { code: 'CLAIM_TYPE', message: 'The email claim is a number; Chatbase expects a string (or null to delete it).' },
+      { code: 'CLAIM_TYPE', message: 'The custom_attributes claim is a string; Chatbase expects an object of attribute names to values (or null to delete it).' },
+      { code: 'CLAIM_TYPE', message: 'The stripe_accounts claim is an object; Chatbase expects an array of {"label","stripe_id"} strings (or null to delete it).' },
+      { code: 'CLAIM_NAME', message: 'The phone claim is not read by Chatbase, whose claim is phonenumber (one word, lowercase).' },
+    ]);
+    const fine = await verify([tok({ user_id: 'a', exp: NOW + 60, email: null, name: 'Ann', phonenumber: '+1555', custom_attributes: { plan: 'pro' }, stripe_accounts: [{ label: 'm', stripe_id: 'cus_1' }] }), '--json']);
+    expect(fine.json().warnings).toEqual([]);
+    const replyful = await verify([tok({ userId: 'u', iat: NOW, exp: NOW + 60, email: ['a@b.c'], plan: 5 }), '--json'], { env: env('replyful') });
+    expect(replyful.json().warnings).toEqual([{ code: 'CLAIM_TYPE', message: 'The email claim is an array; Replyful expects a string.' }]);
+  });
+
+  it('a user hash or a TeamWeb token given to verify: the malformed message says what it looks like', async () => {
+    const hash = 'ab'.repeat(32);
+    const h = await verify([hash, '--json']);
+    expect([h.exitCode, h.json().errors[0].message]).toEqual([3, 'Malformed token: a JWT has 3 dot-separated segments; this has 1 (it looks like an HMAC user hash, 64 hex characters: `chatid hash <userId> --expect <hash>` checks those).']);
+    const teamweb = Buffer.alloc(40, 7).toString('base64');
+    const t = await verify([teamweb, '--json']);
+    expect(t.json().errors[0].message).toBe('Malformed token: a JWT has 3 dot-separated segments; this has 1 (it looks like standard base64, as a TeamWeb AES-GCM token is: `chatid decrypt <token>` opens those).');
+    expect((await verify(['abcdef', '--json'])).json().errors[0].message).toBe('Malformed token: a JWT has 3 dot-separated segments; this has 1.');
+  });
+
   it('the id claim follows the provider', async () => {
     const t = tok({ userId: 'u', iat: NOW, exp: NOW + 60 });
     expect((await verify([t, '--json'], { env: env('replyful') })).exitCode).toBe(0);
@@ -218,6 +243,14 @@ describe('token verify --json', () => {
     expect([empty.exitCode, empty.json().error.code]).toEqual([2, 'ERR_TOKEN_REQUIRED']);
     const twice = await runCli(['token', 'verify', '--secret-stdin', '--provider', 'chatbase', '--json'], createTestCtx({ stdin: `${SECRET}\n` }));
     expect(twice.exitCode).toBe(2);
+    // `chatid token verify "$TOKEN"` with TOKEN unset: no token, not an invalid one (exit 3 reads as "rejected").
+    // Several tokens on stdin (a file of them): one is read, as hash and token sign read one id.
+    const lines = await verify(['--json'], { stdin: `${GOOD}\n${GOOD}\n` });
+    expect([lines.exitCode, lines.json().error.code, lines.json().error.message]).toEqual([2, 'ERR_TOKEN_STDIN_LINES', 'stdin holds 2 lines; `token verify` reads one token.']);
+    for (const arg of ['', ' ']) {
+      const blank = await verify([arg, '--json']);
+      expect([blank.exitCode, blank.json().error.code, blank.json().error.message]).toEqual([2, 'ERR_TOKEN_REQUIRED', 'The token argument is empty.']);
+    }
   });
 
   it('exit 1 when the store is needed and cannot be read; env-only verification does not need it', async () => {
