@@ -55,6 +55,16 @@ function printVersion(): void {
     // A non-blocking stdout that is momentarily full: let the stream queue it.
     if (code === 'EAGAIN') process.stdout.write(`${VERSION}\n`);
     // EPIPE (`chatid --version | true`): nobody reads it, as with other commands.
-    else if (code !== 'EPIPE') throw err;
+    else if (code !== 'EPIPE') {
+      // A full disk, an I/O error: the ERR_OUTPUT_WRITE line of every other command (a stack
+      // trace is for bugs), without loading the CLI for it.
+      const why = (err as Error).message.replace(/, write$/, '');
+      try {
+        (load('node:fs') as typeof Fs).writeSync(2, `error: Cannot write the output to stdout (${why}); what it holds is incomplete. (ERR_OUTPUT_WRITE)\nhint: Free space where stdout goes (or send it elsewhere) and run the command again.\n`);
+      } catch {
+        // stderr is gone too: the exit status says it
+      }
+      process.exitCode = 1;
+    }
   }
 }

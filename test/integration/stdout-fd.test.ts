@@ -51,7 +51,8 @@ describe('stdout written with writeSync (real processes)', () => {
 
   it('stdout on a full disk (/dev/full): one error line with a next step and exit 1, no stack trace', () => {
     writeFileSync(join(dir, 'many.txt'), `${ids(20_000).join('\n')}\n`);
-    for (const args of ['hash user_123', 'hash user_123 --json', 'hash --batch many.txt', 'token sign user_123 --json']) {
+    // --version answers in src/bin.ts before the CLI loads: the same line, from there.
+    for (const args of ['--version', 'hash --help', 'hash user_123', 'hash user_123 --json', 'hash --batch many.txt', 'token sign user_123 --json']) {
       const r = bash(`"$NODE" "$BIN" ${args} >/dev/full; echo "status=$?"`);
       expect(r.stdout, args).toBe('status=1\n');
       expect(r.stderr, args).toBe(
