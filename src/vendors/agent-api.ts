@@ -208,7 +208,18 @@ export function createAgentApiClient(cfg: AgentApiConfig): AgentApiClient {
       }
       const { data } = await http.json<unknown>('GET', '/api/v1/get-chatbots', { signal: o.signal });
       const bots = isObj(data) && Array.isArray(data.chatbots) ? data.chatbots : isObj(data) && Array.isArray(data.data) ? data.data : undefined;
-      return { ok: true, endpoint: 'GET /api/v1/get-chatbots', detail: bots ? `${bots.length} chatbot(s)` : 'key accepted' };
+      if (!bots) return { ok: true, endpoint: 'GET /api/v1/get-chatbots', detail: 'key accepted' };
+      // The list is the chatbots this key may use: an agent id outside it would only come back
+      // as a 404/403 from every other command, so "accepted" would be a false all-clear.
+      const ids = bots.filter(isObj).map((b) => b.id).filter((id) => typeof id === 'string' || typeof id === 'number').map(String);
+      if (cfg.agentId && ids.length === bots.length && !ids.includes(cfg.agentId)) {
+        const shown = ids.slice(0, 5).join(', ') + (ids.length > 5 ? ', …' : '');
+        throw new VendorError('ERR_AGENT_NOT_FOUND', `The key works, but agent ${cfg.agentId} is not among the ${ids.length} chatbot${ids.length === 1 ? '' : 's'} it can use${ids.length ? ` (${shown})` : ''}.`, {
+          details: { agentId: cfg.agentId, chatbots: ids },
+          hint: `Check the agent id (--agent-id / CHATID_AGENT_ID or the profile) against the ${label} dashboard, or use an API key of the account that owns agent ${cfg.agentId}.`,
+        });
+      }
+      return { ok: true, endpoint: 'GET /api/v1/get-chatbots', detail: `${bots.length} chatbot(s)${cfg.agentId && ids.includes(cfg.agentId) ? `, agent ${cfg.agentId} among them` : ''}` };
     },
   };
   return client;

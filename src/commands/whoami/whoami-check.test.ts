@@ -13,6 +13,20 @@ describe('whoami --check', () => {
     expect(r.exitCode).toBe(0);
     expect(r.json().check).toEqual({ ok: true, provider: 'chatbase', endpoint: 'GET /api/v1/get-chatbots', detail: '1 chatbot(s)', status: null, error: null, exitCode: 0 });
   });
+  it('Chatbase: an agent id the key cannot see among its chatbots fails the check (not "accepted")', async () => {
+    ctx = createTestCtx({ env: env('chatbase', 'http://cb.test', { CHATID_AGENT_ID: 'bot1' }) });
+    ctx.mockAgent.get('http://cb.test').intercept({ path: '/api/v1/get-chatbots' }).reply(200, { chatbots: [{ id: 'a' }, { id: 'b' }] });
+    const r = await runCli(['whoami', '--check', '--json'], ctx);
+    expect([r.exitCode, r.json().check.ok, r.json().error.code]).toEqual([1, false, 'ERR_AGENT_NOT_FOUND']);
+    expect(r.json().error.message).toMatch(/bot1.*not among the 2 chatbots/);
+    expect(r.json().error.hint).toMatch(/--agent-id/);
+  });
+  it('Chatbase: the agent id among the chatbots (numbers too) → accepted, and said so', async () => {
+    ctx = createTestCtx({ env: env('chatbase', 'http://cb.test', { CHATID_AGENT_ID: '7' }) });
+    ctx.mockAgent.get('http://cb.test').intercept({ path: '/api/v1/get-chatbots' }).reply(200, { chatbots: [{ id: 'a' }, { id: 7 }] });
+    const r = await runCli(['whoami', '--check', '--json'], ctx);
+    expect([r.exitCode, r.json().check.detail]).toEqual([0, '2 chatbot(s), agent 7 among them']);
+  });
   it('a 401 → exit 4, one JSON document with the verdict', async () => {
     ctx = createTestCtx({ env: env('chatbase', 'http://cb.test') });
     ctx.mockAgent.get('http://cb.test').intercept({ path: '/api/v1/get-chatbots' }).reply(401, { message: 'Unauthorized access' });
