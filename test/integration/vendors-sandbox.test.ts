@@ -117,6 +117,18 @@ describe('Chatbase sandbox: contacts, attributes, chat, conversations', () => {
     expect([r.exitCode, r.json().check.ok, r.json().check.endpoint]).toEqual([0, true, 'GET /api/v1/get-chatbots']);
   });
 
+  it('whoami --check with a key scoped to another agent, or an unknown agent: not "accepted" (exit 1), as chat would fail', async () => {
+    const { ctx } = await setup({ agentIds: ['a', 'b'], keyScopes: { k_b: { agents: ['b'] } } }, { CHATID_API_KEY: 'k_b', CHATID_AGENT_ID: 'a' });
+    const r = await runCli(['whoami', '--check', '--json'], ctx());
+    expect([r.exitCode, r.json().check.ok, r.json().error.code]).toEqual([1, false, 'ERR_AGENT_NOT_FOUND']);
+    expect(r.json().error.message).toMatch(/agent a is not among the 1 chatbot it can use \(b\)/);
+    expect((await runCli(['chat', 'hi', '--user-id', 'u1', '--json'], ctx())).exitCode).toBe(4);
+    const ok = await runCli(['whoami', '--check', '--json', '--agent-id', 'b'], ctx());
+    expect([ok.exitCode, ok.json().check.detail]).toEqual([0, '1 chatbot(s), agent b among them']);
+    const unknown = await runCli(['whoami', '--check', '--json', '--agent-id', 'zz'], ctx());
+    expect([unknown.exitCode, unknown.json().error.code]).toEqual([1, 'ERR_AGENT_NOT_FOUND']);
+  });
+
   it('an unknown agent: 404 with the vendor message', async () => {
     const { ctx } = await setup({}, { CHATID_AGENT_ID: 'nope' });
     const r = await runCli(['attributes', 'list', '--json'], ctx());

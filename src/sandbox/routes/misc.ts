@@ -1,6 +1,6 @@
 import { json, type Route } from '../http.js';
 
-/** Health checks and `GET /api/v1/get-chatbots` (the Chatbase whoami). */
+/** Health checks and `GET /api/v1/get-chatbots` (the Chatbase whoami: the chatbots the key may use). */
 export const miscRoutes: Route[] = [
   { method: 'GET', pattern: '/api/v2/health', family: 'open', auth: false, exempt: true, handler: () => json(200, { status: 'ok' }) },
   { method: 'GET', pattern: '/health', family: 'open', auth: false, exempt: true, handler: () => json(200, { status: 'ok' }) },
@@ -9,9 +9,10 @@ export const miscRoutes: Route[] = [
     pattern: '/api/v1/get-chatbots',
     family: 'v1',
     auth: true,
-    handler: (_req, rt) =>
+    // The chatbots this key may use: a key scoped to some agents does not see the others.
+    handler: (req, rt) =>
       json(200, {
-        chatbots: [...rt.state.agents.values()].map((a) => ({
+        chatbots: [...rt.state.agents.values()].filter((a) => rt.keyAllowsAgent(req.apiKey, a.id)).map((a) => ({
           id: rt.provider === 'bookbag' ? Number(a.id) : a.id,
           name: a.name,
           status: 'active',
