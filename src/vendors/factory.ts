@@ -153,7 +153,9 @@ export interface KeyChecker {
 
 export async function openChecker(ctx: Ctx, settings: Settings, tuning: ClientTuning = {}): Promise<KeyChecker> {
   const provider = requireCapability(settings, 'check');
-  const o = await clientOptions(ctx, settings, { ...tuning, retry: { maxRetries: 2, ...tuning.retry } });
+  // A check answers a question, not a job to finish: give up after 3 attempts, whatever the vendor.
+  const checkTuning: ClientTuning = { ...tuning, retry: { maxRetries: 2, ...tuning.retry } };
+  const o = await clientOptions(ctx, settings, checkTuning);
   switch (provider) {
     case 'replyful': {
       const { replyfulClient } = await import('./replyful.js');
@@ -164,7 +166,7 @@ export async function openChecker(ctx: Ctx, settings: Settings, tuning: ClientTu
       return opencxClient(o);
     }
     default:
-      return openAgentApi(ctx, settings, 'check', tuning);
+      return openAgentApi(ctx, settings, 'check', checkTuning);
   }
 }
 

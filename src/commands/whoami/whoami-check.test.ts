@@ -52,6 +52,16 @@ describe('whoami --check', () => {
     const r = await runCli(['whoami', '--check', '--json'], ctx);
     expect([r.exitCode, r.json().check.error.code, r.json().error.code]).toEqual([1, 'ERR_NETWORK', 'ERR_NETWORK']);
   });
+  it.each([
+    ['chatbase', '/api/v1/get-chatbots', {}],
+    ['bookbag', '/api/v1/chatbots/42/custom-attributes', { CHATID_AGENT_ID: '42' }],
+  ])('%s unreachable: the check gives up after 3 attempts like the others, not after the 6 of a sync', async (provider, path, extra) => {
+    ctx = createTestCtx({ env: env(provider, 'http://x.test', extra) });
+    for (let i = 0; i < 3; i++) ctx.mockAgent.get('http://x.test').intercept({ path }).replyWithError(Object.assign(new Error('refused'), { code: 'ECONNREFUSED' }));
+    const r = await runCli(['whoami', '--check', '--json'], ctx);
+    expect([r.exitCode, r.json().error.code]).toEqual([1, 'ERR_NETWORK']);
+    expect(r.json().error.message).toMatch(/after 3 attempts/);
+  });
   it('OpenCX: a 400 to the empty probe means the key passed', async () => {
     ctx = createTestCtx({ env: env('opencx', 'http://ocx.test') });
     ctx.mockAgent.get('http://ocx.test').intercept({ path: '/widget/authenticate-user', method: 'POST' }).reply(400, { statusCode: 400, message: ['email must be an email'], error: 'Bad Request' });
