@@ -13,7 +13,7 @@ import { parseDuration } from '../core/duration.js';
 import { agentIdProblem, PROVIDER_INFO, type Provider } from '../core/providers.js';
 import type { AgentApiClient, CheckResult } from './agent-api.js';
 import type { VendorClientOptions } from './chatbase.js';
-import type { RateLimitOptions, RetryOptions } from './http.js';
+import type { RateLimitOptions, RetryFlags, RetryOptions } from './http.js';
 import type { OpencxClient } from './opencx.js';
 import type { NetworkFlags, VendorFlags } from './flags.js';
 import type { ClientStats, ContactsApi } from './types.js';
@@ -27,6 +27,8 @@ export interface ClientTuning {
   rateLimit?: RateLimitOptions;
   /** Extra abort signal besides ctx.signal. */
   signal?: AbortSignal;
+  /** The retry flags the command offers, named in error hints (default 'network'). */
+  retryFlags?: RetryFlags;
 }
 
 /** The features a command needs; each provider offers a subset. */
@@ -86,6 +88,7 @@ export async function clientOptions(ctx: Ctx, settings: Settings, tuning: Client
     onResponse: (e) => verbose(ctx, `${e.method} ${e.path} → ${e.status}${e.attempt > 0 ? ` (retry ${e.attempt})` : ''}`),
   };
   if (tuning.rateLimit) o.rateLimit = tuning.rateLimit;
+  if (tuning.retryFlags) o.retryFlags = tuning.retryFlags;
   return o;
 }
 
@@ -131,7 +134,7 @@ export async function openAgentApi(ctx: Ctx, settings: Settings, capability: Cap
  * a contacts endpoint; exit 4 when no API key is set; exit 2 without an agent id.
  */
 export async function createContactsApi(ctx: Ctx, settings: Settings, tuning: ClientTuning = {}): Promise<ContactsApi & AgentApiClient> {
-  const client = await openAgentApi(ctx, settings, 'contacts', tuning);
+  const client = await openAgentApi(ctx, settings, 'contacts', { retryFlags: 'sync', ...tuning });
   if (!client.agentId) {
     throw new UsageError('ERR_AGENT_ID_REQUIRED', 'No agent id is set.', { hint: 'Pass --agent-id, set CHATID_AGENT_ID, or store it in the profile.' });
   }
@@ -142,7 +145,8 @@ export async function createContactsApi(ctx: Ctx, settings: Settings, tuning: Cl
 export async function openOpencx(ctx: Ctx, settings: Settings, tuning: ClientTuning = {}): Promise<OpencxClient> {
   requireCapability(settings, 'server-token');
   const { opencxClient } = await import('./opencx.js');
-  return opencxClient(await clientOptions(ctx, settings, tuning));
+  // token sign takes no retry flags.
+  return opencxClient(await clientOptions(ctx, settings, { retryFlags: 'none', ...tuning }));
 }
 
 /** Anything that can check the key: `whoami --check`. */
@@ -154,7 +158,7 @@ export interface KeyChecker {
 export async function openChecker(ctx: Ctx, settings: Settings, tuning: ClientTuning = {}): Promise<KeyChecker> {
   const provider = requireCapability(settings, 'check');
   // A check answers a question, not a job to finish: give up after 3 attempts, whatever the vendor.
-  const checkTuning: ClientTuning = { ...tuning, retry: { maxRetries: 2, ...tuning.retry } };
+  const checkTuning: ClientTuning = { retryFlags: 'none', ...tuning, retry: { maxRetries: 2, ...tuning.retry } };
   const o = await clientOptions(ctx, settings, checkTuning);
   switch (provider) {
     case 'replyful': {

@@ -2,7 +2,7 @@ import { MockAgent } from 'undici';
 import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AuthError, CancelledError, NetworkError, VendorError } from '../cli/errors.js';
-import { createHttpClient, type HttpClientOptions, parseReset, parseRetryAfter, parseVendorErrorBody, RateLimiter, rateLimitMargin } from './http.js';
+import { createHttpClient, httpError, type HttpClientOptions, parseReset, parseRetryAfter, parseVendorErrorBody, RateLimiter, rateLimitMargin } from './http.js';
 
 const BASE = 'http://api.test';
 const NOW = Date.parse('2026-01-01T00:00:00Z');
@@ -242,6 +242,18 @@ describe('retries', () => {
     ac.abort();
     const e = await client({ signal: ac.signal }).json('GET', '/x').catch((err) => err);
     expect(e).toBeInstanceOf(CancelledError);
+  });
+});
+
+describe('error hints name only the flags the command takes', () => {
+  it.each([
+    ['sync', 429, /lower --concurrency, or raise --max-retries \/ --max-wait/],
+    ['network', 429, /^Wait a minute and run again, or raise --max-retries \/ --max-wait\.$/],
+    ['none', 429, /^Wait a minute and run again\.$/],
+    ['network', 503, /or raise --max-retries\.$/],
+    ['none', 503, /^This is on Acme's side\. Try again later\.$/],
+  ] as const)('%s, %i', (flags, status, hint) => {
+    expect(httpError('Acme', status, '{}', 'GET', '/x', false, flags).hint).toMatch(hint);
   });
 });
 

@@ -58,7 +58,16 @@ export interface HttpClientOptions {
   onResponse?: ((e: { method: string; path: string; status: number; attempt: number }) => void) | undefined;
   /** Called before each wait (for --verbose). */
   onWait?: ((e: { ms: number; reason: string; attempt: number }) => void) | undefined;
+  /** Which retry flags the command offers, so error hints name only those (default 'network'). */
+  retryFlags?: RetryFlags | undefined;
 }
+
+/**
+ * The retry flags a command takes: 'network' --max-retries/--max-wait/--rate-limit (every
+ * vendor command but these), 'sync' those and --concurrency (contacts sync), 'none' neither
+ * (whoami --check, token sign for OpenCX).
+ */
+export type RetryFlags = 'network' | 'sync' | 'none';
 
 export interface RequestOptions {
   query?: Record<string, string | number | boolean | undefined> | undefined;
@@ -311,7 +320,7 @@ function asIssues(v: unknown): VendorIssue[] {
 export type HttpErrorDetails = VendorErrorDetails & { vendor: string };
 
 /** Turn a non-2xx status and body into the typed error the contract names (src/vendors/types.ts). */
-export function httpError(vendor: string, status: number, bodyText: string, method: string, path: string, notRetried = false): AuthError | VendorError {
+export function httpError(vendor: string, status: number, bodyText: string, method: string, path: string, notRetried = false, flags: RetryFlags = 'network'): AuthError | VendorError {
   const { message, code, issues } = parseVendorErrorBody(bodyText);
   const vendorMessage = message ?? `HTTP ${status}`;
   const details: HttpErrorDetails = { status, vendorMessage, issues, vendor };
@@ -331,7 +340,10 @@ export function httpError(vendor: string, status: number, bodyText: string, meth
   if (status === 429) {
     return new VendorError('ERR_VENDOR_RATE_LIMIT', `${said}; still rate limited after the retries.`, {
       details,
-      hint: 'Wait a minute and run again, lower --concurrency, or raise --max-retries / --max-wait.',
+      hint:
+        flags === 'none'
+          ? 'Wait a minute and run again.'
+          : `Wait a minute and run again${flags === 'sync' ? ', lower --concurrency' : ''}, or raise --max-retries / --max-wait.`,
     });
   }
   if (status >= 500) {
@@ -343,7 +355,7 @@ export function httpError(vendor: string, status: number, bodyText: string, meth
     }
     return new VendorError('ERR_VENDOR_SERVER', `${said}; the server kept failing after the retries.`, {
       details,
-      hint: `This is on ${vendor}'s side. Try again later, or raise --max-retries.`,
+      hint: `This is on ${vendor}'s side. Try again later${flags === 'none' ? '' : ', or raise --max-retries'}.`,
     });
   }
   const hint =
@@ -392,6 +404,7 @@ let undici: Promise<{ request: typeof undiciRequest }> | undefined;
  */
 export function createHttpClient(o: HttpClientOptions): HttpClient {
   const retry: RetryOptions = { ...DEFAULT_RETRY, ...stripUndefined(o.retry ?? {}) };
+  const flags = o.retryFlags ?? 'network';
   const stats: ClientStats = { requests: 0, retries: 0, waitedMs: 0 };
   const limiter = o.rateLimit ? new RateLimiter(o.rateLimit) : undefined;
   const mono = o.monotonic ?? o.now;
@@ -474,7 +487,7 @@ export function createHttpClient(o: HttpClientOptions): HttpClient {
         if (retryable) {
           failure = { kind: 'status', status: res.statusCode, bodyText: text, headers: res.headers };
         } else {
-          throw httpError(o.vendor, res.statusCode, text, method, path, ro.idempotent === false && res.statusCode >= 500);
+          throw httpError(o.vendor, res.statusCode, text, method, path, ro.idempotent === false && res.statusCode >= 500, flags);
         }
       } catch (err) {
         if (err instanceof AuthError || err instanceof VendorError) throw err;
@@ -509,13 +522,13 @@ export function createHttpClient(o: HttpClientOptions): HttpClient {
       const h = failure.headers ?? {};
       const nowMs = o.now();
       const asked = parseRetryAfter(header(h, 'retry-after'), nowMs) ?? (failure.status === 429 ? parseReset(header(h, 'x-ratelimit-reset') ?? header(h, 'ratelimit-reset'), nowMs) : undefined);
-      if (final) throw httpError(o.vendor, failure.status!, failure.bodyText ?? '', method, path);
+      if (final) throw httpError(o.vendor, failure.status!, failure.bodyText ?? '', method, path, false, flags);
       if (asked !== undefined && asked > retry.maxWaitMs) {
-        const err = httpError(o.vendor, failure.status!, failure.bodyText ?? '', method, path);
+        const err = httpError(o.vendor, failure.status!, failure.bodyText ?? '', method, path, false, flags);
         throw new VendorError(
           failure.status === 429 ? 'ERR_VENDOR_RATE_LIMIT' : 'ERR_VENDOR_SERVER',
           `${o.vendor} asked to wait ${Math.ceil(asked / 1000)} s before retrying (${failure.status}), more than the ${Math.ceil(retry.maxWaitMs / 1000)} s cap; stopped.`,
-          { details: err.details, hint: 'Run again later, or allow a longer wait with --max-wait <duration>.', cause: err },
+          { details: err.details, hint: flags === 'none' ? 'Run again later.' : 'Run again later, or allow a longer wait with --max-wait <duration>.', cause: err },
         );
       }
       stats.retries++;

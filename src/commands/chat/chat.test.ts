@@ -109,6 +109,14 @@ describe('chat', () => {
     expect(r.exitCode).toBe(0);
     expect(ctx.sleeps).toEqual([2000]);
   });
+  it('still rate limited after the retries: the hint names only flags chat takes (no --concurrency)', async () => {
+    ctx = createTestCtx({ env: ENV });
+    ctx.mockAgent.get(BASE).intercept({ path: '/api/v2/agents/bot1/chat', method: 'POST' }).reply(429, { error: { code: 'RATE_LIMIT_TOO_MANY_REQUESTS', message: 'Rate limit exceeded' } }).times(2);
+    const r = await runCli(['chat', 'hi', '--user-id', 'u1', '--max-retries', '1', '--json'], ctx);
+    expect([r.exitCode, r.json().error.code]).toEqual([1, 'ERR_VENDOR_RATE_LIMIT']);
+    expect(r.json().error.hint).toMatch(/--max-retries/);
+    expect(r.json().error.hint).not.toMatch(/--concurrency/);
+  });
   it('teamweb has no chat API: exit 2', async () => {
     ctx = createTestCtx({ env: { ...ENV, CHATID_PROVIDER: 'teamweb' } });
     const r = await runCli(['chat', 'hi', '--user-id', 'u1', '--json'], ctx);

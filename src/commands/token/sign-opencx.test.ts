@@ -27,6 +27,23 @@ describe('token sign (OpenCX)', () => {
     // The keys of every token sign --json (../shared/spec/cli.md §5) come first.
     expect(Object.keys(r.json()).slice(0, 4)).toEqual(['token', 'header', 'payload', 'expiresAt']);
   });
+  it.each([
+    [429, 'ERR_VENDOR_RATE_LIMIT'],
+    [503, 'ERR_VENDOR_SERVER'],
+  ])('a %i after the retries: the hint names no flag token sign lacks (--max-retries, --max-wait, --concurrency)', async (status, code) => {
+    ctx = createTestCtx({ env: ENV });
+    ctx.mockAgent.get(BASE).intercept({ path: '/widget/authenticate-user', method: 'POST' }).reply(status, { statusCode: status, message: 'Slow down' }).times(6);
+    const r = await runCli(['token', 'sign', '--email', 'ann@example.com', '--json'], ctx);
+    expect([r.exitCode, r.json().error.code]).toEqual([1, code]);
+    expect(r.json().error.hint).not.toMatch(/--max-retries|--max-wait|--concurrency/);
+  });
+  it('a Retry-After above the cap: the hint does not offer --max-wait, which token sign lacks', async () => {
+    ctx = createTestCtx({ env: ENV });
+    ctx.mockAgent.get(BASE).intercept({ path: '/widget/authenticate-user', method: 'POST' }).reply(429, { statusCode: 429, message: 'Slow down' }, { headers: { 'retry-after': '3600' } });
+    const r = await runCli(['token', 'sign', '--email', 'ann@example.com', '--json'], ctx);
+    expect([r.exitCode, r.json().error.code]).toEqual([1, 'ERR_VENDOR_RATE_LIMIT']);
+    expect(r.json().error.hint).not.toMatch(/--max-wait/);
+  });
   it('a rejected org key exits 4', async () => {
     ctx = createTestCtx({ env: ENV });
     ctx.mockAgent.get(BASE).intercept({ path: '/widget/authenticate-user', method: 'POST' }).reply(401, { statusCode: 401, message: 'Unauthorized', error: 'Unauthorized' });

@@ -62,6 +62,13 @@ describe('whoami --check', () => {
     expect([r.exitCode, r.json().error.code]).toEqual([1, 'ERR_NETWORK']);
     expect(r.json().error.message).toMatch(/after 3 attempts/);
   });
+  it('a 503 after the retries: the hint does not offer --max-retries, which whoami lacks', async () => {
+    ctx = createTestCtx({ env: env('chatbase', 'http://cb.test') });
+    ctx.mockAgent.get('http://cb.test').intercept({ path: '/api/v1/get-chatbots' }).reply(503, { message: 'Service unavailable' }).times(3);
+    const r = await runCli(['whoami', '--check', '--json'], ctx);
+    expect([r.exitCode, r.json().error.code]).toEqual([1, 'ERR_VENDOR_SERVER']);
+    expect(r.json().error.hint).not.toMatch(/--max-retries|--max-wait|--concurrency/);
+  });
   it('OpenCX: a 400 to the empty probe means the key passed', async () => {
     ctx = createTestCtx({ env: env('opencx', 'http://ocx.test') });
     ctx.mockAgent.get('http://ocx.test').intercept({ path: '/widget/authenticate-user', method: 'POST' }).reply(400, { statusCode: 400, message: ['email must be an email'], error: 'Bad Request' });
