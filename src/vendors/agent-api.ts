@@ -271,6 +271,7 @@ export async function readChatResponse(
   let pending = '';
   let dataLines: string[] = [];
   let done = false;
+  let finished = false;
   let streamError: string | undefined;
 
   const dispatch = (): void => {
@@ -301,6 +302,7 @@ export async function readChatResponse(
         applyMetadata(result, f.messageMetadata ?? f.metadata);
         break;
       case 'finish':
+        finished = true;
         applyMetadata(result, f.messageMetadata ?? f.metadata);
         if (typeof f.finishReason === 'string') result.finishReason = f.finishReason;
         break;
@@ -356,6 +358,14 @@ export async function readChatResponse(
     throw new VendorError('ERR_VENDOR_STREAM', `${label} reported an error in the chat stream: ${streamError}`, {
       details: { partialText: result.text },
       hint: 'Send the message again; if it keeps failing, check the agent in the vendor dashboard.',
+    });
+  }
+  if (mode === 'sse' && !done && !finished) {
+    // The connection closed cleanly (a proxy or server timeout) before the stream's end: the
+    // answer may be cut anywhere, which a success would hide.
+    throw new NetworkError('ERR_NETWORK', `The ${label} chat stream ended before its end (no finish frame, no [DONE]): the answer may be cut short.`, {
+      details: { partialText: result.text },
+      hint: 'Not retried, since the message was already processed. Run the command again to ask once more.',
     });
   }
   return result;

@@ -270,6 +270,24 @@ describe('chat is not an upsert: retries only what was surely not processed', ()
     const a = await readChatResponse(broken('ABORT_ERR', 'AbortError'), 'text/event-stream', 'Chatbase', undefined).catch((err) => err);
     expect(a).toBeInstanceOf(CancelledError);
   });
+  it('an SSE stream that ends cleanly before finish or [DONE] is a cut answer (ERR_NETWORK with the partial text), not a success', async () => {
+    async function* cut() {
+      yield 'data: {"type":"message-start","messageId":"m1"}\n\ndata: {"type":"text-delta","delta":"Your order "}\n\n';
+    }
+    const e = await readChatResponse(cut(), 'text/event-stream', 'Chatbase', undefined).catch((err) => err);
+    expect(e).toBeInstanceOf(NetworkError);
+    expect([e.code, e.details.partialText]).toEqual(['ERR_NETWORK', 'Your order ']);
+    expect(e.message).toMatch(/ended before/);
+    // Either end marker is enough: a finish frame without [DONE], or [DONE] alone.
+    async function* finished() {
+      yield 'data: {"type":"text-delta","text":"ok"}\n\ndata: {"type":"finish","finishReason":"stop"}\n\n';
+    }
+    expect((await readChatResponse(finished(), 'text/event-stream', 'Bookbag', undefined)).text).toBe('ok');
+    async function* done() {
+      yield 'data: ok\n\ndata: [DONE]\n\n';
+    }
+    expect((await readChatResponse(done(), '', 'Chatbase', undefined)).text).toBe('ok');
+  });
   it('SSE frames split across chunks, CRLF line ends and multi-line data are reassembled', async () => {
     async function* chunks() {
       yield 'da';
