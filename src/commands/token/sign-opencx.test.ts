@@ -44,6 +44,14 @@ describe('token sign (OpenCX)', () => {
     expect([r.exitCode, r.json().error.code]).toEqual([1, 'ERR_VENDOR_RATE_LIMIT']);
     expect(r.json().error.hint).not.toMatch(/--max-wait/);
   });
+  it('a 403 (key without the write scope) exits 4 with a hint about the scope, not an agent OpenCX does not have', async () => {
+    ctx = createTestCtx({ env: ENV });
+    ctx.mockAgent.get(BASE).intercept({ path: '/widget/authenticate-user', method: 'POST' }).reply(403, { statusCode: 403, message: 'Forbidden resource', error: 'Forbidden' });
+    const r = await runCli(['token', 'sign', '--email', 'ann@example.com', '--json'], ctx);
+    expect([r.exitCode, r.json().error.code]).toEqual([4, 'ERR_VENDOR_AUTH']);
+    expect(r.json().error.hint).toMatch(/resource:write/);
+    expect(r.json().error.hint).not.toMatch(/agent id/);
+  });
   it('a rejected org key exits 4', async () => {
     ctx = createTestCtx({ env: ENV });
     ctx.mockAgent.get(BASE).intercept({ path: '/widget/authenticate-user', method: 'POST' }).reply(401, { statusCode: 401, message: 'Unauthorized', error: 'Unauthorized' });
