@@ -55,6 +55,9 @@ describe('attributes create', () => {
     [['--name', '1plan', '--type', 'text'], 'ERR_ATTRIBUTE_NAME'],
     [['--name', 'plan', '--type', 'string'], 'ERR_ATTRIBUTE_TYPE'],
     [['--name', 'plan'], 'ERR_USAGE_MISSING_MANDATORY_OPTION_VALUE'],
+    // A blank label would show the attribute with no name in the dashboard.
+    [['--name', 'plan', '--type', 'text', '--label', ''], 'ERR_ATTRIBUTE_LABEL'],
+    [['--name', 'plan', '--type', 'text', '--label', '  '], 'ERR_ATTRIBUTE_LABEL'],
   ])('refuses %j locally with exit 2', async (args, code) => {
     ctx = createTestCtx({ env: ENV });
     const r = await runCli(['attributes', 'create', ...args, '--json'], ctx);

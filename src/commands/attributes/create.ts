@@ -39,6 +39,9 @@ export async function runCreate(opts: CreateOptions, ctx: Ctx): Promise<CreateRe
   if (!(TYPES as readonly string[]).includes(opts.type)) {
     throw new UsageError('ERR_ATTRIBUTE_TYPE', `Attribute type "${opts.type}" is not one of ${TYPES.join(', ')}.`, { hint: 'Pass --type text, number, boolean or date.' });
   }
+  if (opts.label !== undefined && opts.label.trim() === '') {
+    throw new UsageError('ERR_ATTRIBUTE_LABEL', `--label is ${opts.label === '' ? 'empty' : 'blank'}: the attribute would have no visible name.`, { hint: `Drop --label to use the name (${opts.name}), or pass a label such as --label "Plan".` });
+  }
   const attr: CustomAttribute = { name: opts.name, type: opts.type as AttributeType, label: opts.label ?? opts.name };
   if (opts.description !== undefined) attr.description = opts.description;
   const { openAgentApi, parseNetworkFlags, resolveVendorSettings } = await import('../../vendors/factory.js');
