@@ -52,6 +52,18 @@ describe('token sign (OpenCX)', () => {
     expect(r.json().error.hint).toMatch(/resource:write/);
     expect(r.json().error.hint).not.toMatch(/agent id/);
   });
+  it('--phone goes as phone and --attr k=v as customData, which authenticate-user takes (vendors.md §6)', async () => {
+    ctx = createTestCtx({ env: ENV });
+    ctx.mockAgent
+      .get(BASE)
+      .intercept({ path: '/widget/authenticate-user', method: 'POST', body: '{"email":"ann@example.com","phone":"+14155550123","customData":{"plan":"pro","seats":"5"}}' })
+      .reply(200, { token: TOKEN, contact: { id: 'ct_1' } });
+    const r = await runCli(['token', 'sign', '--email', 'ann@example.com', '--phone', '+14155550123', '--attr', 'plan=pro', '--attr', 'seats=5'], ctx);
+    expect([r.exitCode, r.stdout]).toEqual([0, `${TOKEN}\n`]);
+    ctx = createTestCtx({ env: ENV });
+    const twice = await runCli(['token', 'sign', '--email', 'ann@example.com', '--attr', 'plan=pro', '--attr', 'plan=free', '--json'], ctx);
+    expect([twice.exitCode, twice.json().error.code]).toEqual([2, 'ERR_TOKEN_CLAIM_TWICE']);
+  });
   it('a rejected org key exits 4', async () => {
     ctx = createTestCtx({ env: ENV });
     ctx.mockAgent.get(BASE).intercept({ path: '/widget/authenticate-user', method: 'POST' }).reply(401, { statusCode: 401, message: 'Unauthorized', error: 'Unauthorized' });
@@ -62,7 +74,7 @@ describe('token sign (OpenCX)', () => {
     const cases: Array<[string[], string]> = [
       [['u1', '--email', 'a@b.co'], 'a user id'],
       [['--email', 'a@b.co', '--exp', '5m', '--claim', 'a=b', '--claim-json', 'n=1'], '--exp, --claim/--claim-json'],
-      [['--email', 'a@b.co', '--attr', 'plan=pro', '--phone', '+1555', '--no-iat', '--stripe-account', 'm=cus_1'], '--no-iat, --phone, --attr, --stripe-account'],
+      [['--email', 'a@b.co', '--attr', 'plan=pro', '--phone', '+1555', '--no-iat', '--stripe-account', 'm=cus_1'], '--no-iat, --stripe-account'],
       [['--batch', '-'], '--batch'],
     ];
     for (const [argv, named] of cases) {

@@ -17,11 +17,11 @@ export interface SignOpencxResult {
  * (`POST /widget/authenticate-user` with the org API key, ../shared/spec/vendors.md §6) and
  * print it: the token alone, or with `json` the SignOpencxResult document.
  */
-export async function signOpencx(o: { email: string; name?: string; json: boolean }, ctx: Ctx): Promise<void> {
+export async function signOpencx(o: { email: string; name?: string | undefined; phone?: string | undefined; customData?: Record<string, string> | undefined; json: boolean }, ctx: Ctx): Promise<void> {
   const { openOpencx, resolveVendorSettings } = await import('../../vendors/factory.js');
   const settings = await resolveVendorSettings(ctx, { provider: 'opencx' });
   const client = await openOpencx(ctx, settings);
-  const r = await client.authenticateUser({ email: o.email, name: o.name });
+  const r = await client.authenticateUser({ email: o.email, name: o.name, phone: o.phone, customData: o.customData });
   const parts = r.token.split('.');
   const header = parts.length === 3 ? decodeSegment(parts[0]) : null;
   const payload = parts.length === 3 ? decodeSegment(parts[1]) : null;

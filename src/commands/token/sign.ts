@@ -96,8 +96,8 @@ export function registerSign(parent: Command, ctx: Ctx, runF = runSign): void {
     .option('--user-id <id>', 'the signed-in user; always written as a string claim')
     .option('--email <email>', 'email claim')
     .option('--name <name>', 'name claim')
-    .option('--phone <phone>', 'phone claim (Chatbase: phonenumber), e.g. +14155550123')
-    .option('--attr <k=v>', 'Chatbase custom attribute (repeatable)', collect, [])
+    .option('--phone <phone>', 'phone claim (Chatbase: phonenumber; OpenCX: phone), e.g. +14155550123')
+    .option('--attr <k=v>', 'Chatbase custom attribute, or OpenCX customData (repeatable)', collect, [])
     .option('--stripe-account <label=cus_…>', 'Chatbase stripe account (repeatable)', collect, [])
     .option('--claim <k=v>', 'extra string claim (repeatable)', collect, [])
     .option('--claim-json <k=json>', 'extra typed claim, the value as JSON (repeatable)', collect, [])
@@ -241,7 +241,7 @@ export async function runSign(opts: SignOptions, ctx: Ctx): Promise<SignResult |
     refuseOpencxFlags(opts);
     const { signOpencx } = await import('./sign-opencx.js');
     if (!opts.email) throw new UsageError('ERR_TOKEN_EMAIL_REQUIRED', 'OpenCX identifies contacts by email.', { hint: 'Pass --email <address> (and optionally --name).' });
-    await signOpencx(opts.name === undefined ? { email: opts.email, json: opts.json } : { email: opts.email, name: opts.name, json: opts.json }, ctx);
+    await signOpencx({ email: opts.email, name: opts.name, phone: opts.phone, customData: opencxCustomData(opts.attrs), json: opts.json }, ctx);
     return { batch: true, count: 1 };
   }
   const provider = asJwtProvider(anyProvider, 'sign');
@@ -271,9 +271,22 @@ export async function runSign(opts: SignOptions, ctx: Ctx): Promise<SignResult |
   return { token, header: { ...HS256_HEADER }, payload, expiresAt: typeof payload.exp === 'number' ? new Date(payload.exp * 1000).toISOString() : null };
 }
 
+/** --attr k=v as OpenCX's `customData` (vendors.md §6), each key once; undefined without --attr. */
+function opencxCustomData(attrs: ReadonlyArray<readonly [string, string]>): Record<string, string> | undefined {
+  if (attrs.length === 0) return undefined;
+  const seen = new Set<string>();
+  for (const [k] of attrs) {
+    if (seen.has(k)) throw new UsageError('ERR_TOKEN_CLAIM_TWICE', `--attr ${k} is given twice.`, { hint: 'Give each attribute once.' });
+    seen.add(k);
+  }
+  // fromEntries defines own keys, so even "__proto__" stays a key of the JSON body.
+  return Object.fromEntries(attrs);
+}
+
 /**
- * OpenCX makes the token itself from an email and a name: a user id, claims, a lifetime or a
- * batch would be dropped without a word, so they are refused.
+ * OpenCX makes the token itself from what authenticate-user takes (email, name, phone,
+ * customData): a user id, claims, a lifetime or a batch would be dropped without a word, so
+ * they are refused.
  */
 function refuseOpencxFlags(opts: SignOptions): void {
   const unused = [
@@ -281,13 +294,11 @@ function refuseOpencxFlags(opts: SignOptions): void {
     opts.batch !== undefined && '--batch',
     opts.exp !== undefined && '--exp',
     !opts.iat && '--no-iat',
-    opts.phone !== undefined && '--phone',
-    opts.attrs.length > 0 && '--attr',
     opts.stripeAccounts.length > 0 && '--stripe-account',
     opts.claims.length > 0 && '--claim/--claim-json',
   ].filter((x): x is string => x !== false);
   if (unused.length === 0) return;
-  throw new UsageError('ERR_TOKEN_OPENCX_FLAGS', `OpenCX makes the contact token itself, from --email and --name only: ${unused.join(', ')} cannot be used with it.`, {
+  throw new UsageError('ERR_TOKEN_OPENCX_FLAGS', `OpenCX makes the contact token itself, from --email, --name, --phone and --attr (its customData) only: ${unused.join(', ')} cannot be used with it.`, {
     hint: unused.includes('--batch')
       ? 'Run `chatid token sign --email <address>` once per contact (OpenCX answers one contact per request).'
       : `Drop ${unused.join(', ')}; OpenCX decides the token's claims and lifetime.`,
