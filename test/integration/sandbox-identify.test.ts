@@ -75,6 +75,8 @@ describe('sandbox: identify, Chatbase', () => {
     await start({ attributes: [{ name: 'plan', type: 'text' }] });
     const first = await identify({ token: jwt({ user_id: 'u1', name: 'Ann', email: 'ann@example.com', custom_attributes: { plan: 'pro', unknown: 1 }, exp: NOW + 60 }) });
     expect(first.json.contact).toMatchObject({ external_id: 'u1', name: 'Ann', email: 'ann@example.com', custom_attributes: { plan: 'pro' } });
+    // Dropped as Chatbase drops it, but said: the silent loss vendors.md §8 warns of.
+    expect(first.json.warnings).toEqual([{ code: 'UNKNOWN_ATTRIBUTE', message: expect.stringMatching(/custom_attributes\.unknown .*not in the agent's schema/) }]);
     await identify({ token: jwt({ user_id: 'u1', name: null, exp: NOW + 60 }) });
     const c = sb!.state.contact('sandbox-chatbot', 'u1')!;
     expect([c.name, c.email, c.custom_attributes]).toEqual([undefined, 'ann@example.com', { plan: 'pro' }]);

@@ -112,6 +112,13 @@ const identify: Handler = (req, rt) => {
   if (v.identified && provider !== 'replyful' && provider !== 'opencx') {
     const agentId = typeof body.agentId === 'string' || typeof body.agentId === 'number' ? String(body.agentId) : rt.state.agents.keys().next().value;
     const fields = contactFields(provider, v, body.user_metadata);
+    const schema = agentId === undefined ? undefined : rt.state.agent(agentId)?.attributes;
+    if (provider === 'chatbase' && schema && isObject(fields.custom_attributes)) {
+      // Chatbase drops attributes outside the schema without a word (vendors.md §2.1, §8); say so.
+      for (const k of Object.keys(fields.custom_attributes)) {
+        if (!schema.has(k)) v.warnings.push({ code: 'UNKNOWN_ATTRIBUTE', message: `custom_attributes.${k} is not in the agent's schema, so Chatbase drops it; create it with \`chatid attributes create --name ${k} --type <type>\` first.` });
+      }
+    }
     const r = agentId === undefined ? { issues: [{ field: 'agentId', message: 'no agent' }] } : syncIdentifiedContact(rt, agentId, v.userId, fields, { createOnly: provider === 'teamweb' });
     if ('contact' in r) v.contact = r.contact;
     else v.warnings.push({ code: 'CONTACT_NOT_SYNCED', message: `The identity is valid, but the contact was not updated: ${r.issues.map((i) => `${i.field ? `${i.field}: ` : ''}${i.message}`).join('; ')}.` });
