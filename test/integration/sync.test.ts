@@ -278,6 +278,18 @@ describe('contacts sync: terminal and interruption', () => {
     expect(pipe.stderr).not.toMatch(/rows/);
   });
 
+  it('--verbose at a TTY: no progress bar, whose redraws the per-request lines would be glued to', async () => {
+    await start();
+    const rows = Array.from({ length: 300 }, (_, i) => `u${i}`);
+    await writeFile(join(dir, 'in.csv'), `id\n${rows.join('\n')}\n`);
+    const r = await runCli(['contacts', 'sync', 'in.csv', '--batch-size', '50', '--verbose'], ctxFor({ stderrTTY: true, env: { NO_COLOR: '1' } }));
+    expect(r.exitCode).toBe(0);
+    expect(r.stderr).toMatch(/^\[verbose\] POST \S+ → 200$/m);
+    expect(r.stderr).not.toMatch(/\d+\/300 rows/);
+    // Every verbose line starts a line of its own.
+    expect(r.stderr).not.toMatch(/[^\n]\[verbose\]/);
+  });
+
   it('Ctrl-C stops cleanly (exit 130), keeps the checkpoint, and --resume completes', async () => {
     const ac = new AbortController();
     // "Ctrl-C" as the third write arrives at the server (synchronously, whatever the load).

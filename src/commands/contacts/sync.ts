@@ -306,7 +306,9 @@ export async function runSync(opts: SyncOptions, ctx: Ctx, deps: SyncDeps = {}):
       throw new UsageError('ERR_USAGE_BAD_VALUE', `--report names a file of the checkpoint ${checkpointPath}; it would be overwritten.`, { hint: 'Pass another path.' });
     }
     // Loaded up front so the bar starts synchronously with the sync (and is always stopped).
-    const progressLib = ctx.io.stderr.isTTY && !ctx.ui.quiet ? await import('cli-progress') : undefined;
+    // Not under --verbose: its line per request is the progress, and the bar's redraws left
+    // each of those lines glued to the end of the bar's text.
+    const progressLib = ctx.io.stderr.isTTY && !ctx.ui.quiet && !ctx.ui.verbose ? await import('cli-progress') : undefined;
     const { runEngine } = await import('../../sync/engine.js');
     const { tmpdir } = await import('node:os');
     const r = await runEngine({
