@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import type { Ctx } from '../../cli/context.js';
-import { ExitWithCode, PartialSuccessError, StoreError, UsageError } from '../../cli/errors.js';
+import { CancelledError, ExitWithCode, PartialSuccessError, StoreError, UsageError } from '../../cli/errors.js';
 import { emit, info, verbose, warn } from '../../cli/output.js';
 import type { Settings } from '../../cli/settings.js';
 import type { ByteSource } from '../../sync/csv-reader.js';
@@ -215,9 +215,12 @@ async function openSource(opts: SyncOptions, ctx: Ctx): Promise<{ name: string; 
     // A file lets the sync read the rows more than once (duplicates, the count for the
     // progress bar) while memory stays flat; it is private (0600) and removed afterwards.
     try {
-      await pipeline(ctx.io.stdin, createWriteStream(path, { mode: 0o600 }));
+      // Ctrl-C while the CSV still arrives: stop now and remove the partial copy (contact
+      // data), instead of sitting until the forced exit, which left it in TMPDIR.
+      await pipeline(ctx.io.stdin, createWriteStream(path, { mode: 0o600 }), { signal: ctx.signal });
     } catch (err) {
       await rm(dir, { recursive: true, force: true });
+      if (ctx.signal.aborted) throw new CancelledError('Interrupted while reading the CSV from stdin; nothing was synced.', { cause: err });
       throw spoolError(err);
     }
     return {
