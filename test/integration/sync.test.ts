@@ -315,6 +315,24 @@ describe('contacts sync: terminal and interruption', () => {
     }
   });
 
+  it('--resume at a TTY: the bar starts at the rows done before, not at 0 (its speed and time left came from that jump)', async () => {
+    const ac = new AbortController();
+    let seen = 0;
+    await start({ latencyMs: 5, log: (line) => void (/POST/.test(line) && ++seen === 3 && ac.abort(new Error('received SIGINT'))) });
+    const rows = Array.from({ length: 500 }, (_, i) => `u${i}`);
+    await writeFile(join(dir, 'in.csv'), `id\n${rows.join('\n')}\n`);
+    const ctx = ctxFor();
+    ctx.signal = ac.signal;
+    const first = await runCli(['contacts', 'sync', 'in.csv', '--batch-size', '20', '--concurrency', '1', '--json'], ctx);
+    expect(first.exitCode).toBe(130);
+    const done = JSON.parse(await readFile(join(dir, 'in.csv.chatid-checkpoint.json'), 'utf8')).counts.read;
+    expect(done).toBeGreaterThan(0);
+    const again = await runCli(['contacts', 'sync', 'in.csv', '--batch-size', '20', '--concurrency', '1', '--resume', '--json'], ctxFor({ stderrTTY: true, env: { NO_COLOR: '1' } }));
+    expect(again.exitCode).toBe(0);
+    expect(again.stderr).toContain(`| ${done}/500 rows`);
+    expect(again.stderr).not.toContain('| 0/500 rows');
+  });
+
   it('Ctrl-C stops cleanly (exit 130), keeps the checkpoint, and --resume completes', async () => {
     const ac = new AbortController();
     // "Ctrl-C" as the third write arrives at the server (synchronously, whatever the load).

@@ -258,6 +258,7 @@ export async function runSync(opts: SyncOptions, ctx: Ctx, deps: SyncDeps = {}):
   const source = await openSource(opts, ctx);
   let sandbox: { url: string; agentIds: readonly string[]; apiKeys: readonly string[]; state: { contacts(id: string): unknown[] }; close(): Promise<void> } | undefined;
   let bar: { stop(): void; update(n: number): void; start(total: number, n: number): void } | undefined;
+  let barTotal: number | undefined;
   try {
     let settings: Settings;
     if (opts.sandbox) {
@@ -339,16 +340,20 @@ export async function runSync(opts: SyncOptions, ctx: Ctx, deps: SyncDeps = {}):
       info: (m) => info(ctx, m),
       verbose: (m) => verbose(ctx, m),
       started: (total) => {
-        if (!progressLib || total === 0) return;
+        if (progressLib && total > 0) barTotal = total;
+      },
+      progress: (n) => {
+        if (bar || barTotal === undefined || !progressLib) return bar?.update(n);
+        // Started at the first count, not at 0: on --resume the rows done before arrive at
+        // once, and a bar started at 0 took that jump for speed ('2s left' for half a minute).
         const { SingleBar, Presets } = progressLib;
         const b = new SingleBar(
           { stream: ctx.io.stderr as NodeJS.WritableStream, format: ' {bar} {percentage}% | {value}/{total} rows | {eta_formatted} left', hideCursor: true, clearOnComplete: true },
           Presets.shades_classic,
         );
-        b.start(total, 0);
+        b.start(barTotal, n);
         bar = b;
       },
-      progress: (n) => bar?.update(n),
     });
     bar?.stop();
     bar = undefined;
