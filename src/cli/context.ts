@@ -67,7 +67,7 @@ export function defaultUi(): Ui {
   return { json: false, ndjson: false, quiet: false, verbose: false, noInput: false, profile: undefined };
 }
 
-/** Whether prompting is allowed: TTY stdin and stderr, no --no-input, CI not true, not --json. */
+/** Whether prompting is allowed: TTY stdin and stderr (questions go to stderr, also under --json), no --no-input, CI not true. */
 export function canPrompt(ctx: Pick<Ctx, 'io' | 'env' | 'ui'>): boolean {
   return Boolean(ctx.io.stdin.isTTY && ctx.io.stderr.isTTY) && !ctx.ui.noInput && !isCi(ctx.env);
 }
@@ -80,6 +80,9 @@ export function canPrompt(ctx: Pick<Ctx, 'io' | 'env' | 'ui'>): boolean {
 export function promptsOffBecause(ctx: Pick<Ctx, 'io' | 'env' | 'ui'>): string | undefined {
   if (ctx.ui.noInput) return '--no-input was given';
   if (isCi(ctx.env)) return `CI is set (CI=${ctx.env.CI})`;
+  // Only one of them: at a terminal, "this is not a terminal" read as false.
+  if (!ctx.io.stdin.isTTY && ctx.io.stderr.isTTY) return 'stdin is not a terminal (it is a pipe or a file)';
+  if (ctx.io.stdin.isTTY && !ctx.io.stderr.isTTY) return 'stderr, where questions go, is not a terminal';
   if (!ctx.io.stdin.isTTY || !ctx.io.stderr.isTTY) return 'this is not a terminal';
   return undefined;
 }

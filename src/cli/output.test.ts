@@ -36,3 +36,19 @@ describe('renderError of an internal error', () => {
     expect(ctx.stderr.text).toMatch(/^TypeError: boom\n {4}at /);
   });
 });
+
+describe('readStdinText and Ctrl-C', () => {
+  it('a terminal or pipe that never ends: Ctrl-C is a cancellation, not a wait for the forced exit', async () => {
+    const { PassThrough } = await import('node:stream');
+    const { readStdinText } = await import('./output.js');
+    const { CancelledError } = await import('./errors.js');
+    const stdin = new PassThrough();
+    stdin.write('half a tok');
+    const ctx = createTestCtx({ stdin, stdinTTY: true });
+    const ac = new AbortController();
+    ctx.signal = ac.signal;
+    const reading = readStdinText(ctx).catch((err: unknown) => err);
+    ac.abort(new Error('received SIGINT'));
+    expect(await reading).toBeInstanceOf(CancelledError);
+  });
+});

@@ -1,5 +1,5 @@
 import type { Ctx } from './context.js';
-import { type CliError, ExitCode, INTERNAL_HINT, INTERNAL_HINT_NO_STACK, INTERNAL_HINT_WITH_STACK, UsageError } from './errors.js';
+import { CancelledError, type CliError, ExitCode, INTERNAL_HINT, INTERNAL_HINT_NO_STACK, INTERNAL_HINT_WITH_STACK, UsageError } from './errors.js';
 import { mapStack } from './stack.js';
 
 /**
@@ -94,13 +94,34 @@ export function renderError(err: CliError, ctx: Ctx): number {
 export async function readStdinText(ctx: Ctx, maxBytes = 1 << 20, o: { tooLargeHint?: string; notText?: () => CliError } = {}): Promise<string> {
   const chunks: Buffer[] = [];
   let size = 0;
-  for await (const chunk of ctx.io.stdin) {
-    const b = typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer);
-    size += b.length;
-    if (size > maxBytes) {
-      throw new UsageError('ERR_INPUT_TOO_LARGE', `stdin holds more than ${maxBytes} bytes.`, { hint: o.tooLargeHint ?? 'Pass a single value: stdin holds one id, token or message here.' });
+  // Ctrl-C while stdin is a terminal (or a pipe) that has not ended: a cancellation now, not
+  // the forced exit 2 s later without a word.
+  const it = ctx.io.stdin[Symbol.asyncIterator]();
+  let onAbort: (() => void) | undefined;
+  const aborted = new Promise<never>((_, reject) => {
+    onAbort = () => reject(new CancelledError('Cancelled', { cause: ctx.signal.reason }));
+    if (ctx.signal.aborted) onAbort();
+    else ctx.signal.addEventListener('abort', onAbort, { once: true });
+  });
+  aborted.catch(() => undefined);
+  try {
+    for (;;) {
+      const next = await Promise.race([it.next(), aborted]);
+      if (next.done) break;
+      const chunk: unknown = next.value;
+      const b = typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer);
+      size += b.length;
+      if (size > maxBytes) {
+        throw new UsageError('ERR_INPUT_TOO_LARGE', `stdin holds more than ${maxBytes} bytes.`, { hint: o.tooLargeHint ?? 'Pass a single value: stdin holds one id, token or message here.' });
+      }
+      chunks.push(b);
     }
-    chunks.push(b);
+  } catch (err) {
+    // Stop reading (a Readable is destroyed): nothing more is wanted from it.
+    void it.return?.()?.catch(() => undefined);
+    throw err;
+  } finally {
+    if (onAbort) ctx.signal.removeEventListener('abort', onAbort);
   }
   const bytes = Buffer.concat(chunks);
   try {

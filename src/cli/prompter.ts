@@ -27,32 +27,57 @@ function asCancelled(err: unknown): never {
   throw err;
 }
 
+const same = (t: string): string => t;
+
+/**
+ * The inquirer theme without colors. Inquirer colors by NO_COLOR/FORCE_COLOR alone, so
+ * `--no-color` (and FORCE_COLOR=0 where its library would still color) needs this; the
+ * shapes are inquirer's own defaults without the color.
+ */
+export const PLAIN_PROMPT_THEME = {
+  prefix: { idle: '?', done: '\u2714' },
+  style: {
+    answer: same,
+    message: same,
+    error: (t: string) => `> ${t}`,
+    defaultAnswer: (t: string) => `(${t})`,
+    help: same,
+    highlight: same,
+    key: (t: string) => `<${t}>`,
+    disabled: (t: string) => `- ${t}`,
+    description: same,
+    keysHelpTip: (keys: [string, string][]) => keys.map(([key, action]) => `${key} ${action}`).join(' \u2022 '),
+  },
+};
+
 /**
  * Prompts through @inquirer/prompts on stdin/stderr (stdout stays clean for results).
- * The library is loaded only when a question is actually asked.
+ * The library is loaded only when a question is actually asked. `colored` says whether
+ * stderr gets colors (ctx.errColor's level, set from --no-color, NO_COLOR, FORCE_COLOR).
  */
-export function inquirerPrompter(io: Io, canPrompt: () => boolean): Prompter {
+export function inquirerPrompter(io: Io, canPrompt: () => boolean, colored: () => boolean = () => true): Prompter {
   const streams = { input: io.stdin, output: io.stderr } as const;
+  const theme = (): { theme?: typeof PLAIN_PROMPT_THEME } => (colored() ? {} : { theme: PLAIN_PROMPT_THEME });
   return {
     async input(message, o = {}) {
       if (!canPrompt()) throw inputRequired(message);
       const { input } = await import('@inquirer/prompts');
-      return input({ message, default: o.default, validate: o.validate }, streams).catch(asCancelled);
+      return input({ message, default: o.default, validate: o.validate, ...theme() }, streams).catch(asCancelled);
     },
     async password(message, o = {}) {
       if (!canPrompt()) throw inputRequired(message);
       const { password } = await import('@inquirer/prompts');
-      return password({ message, mask: true, validate: o.validate }, streams).catch(asCancelled);
+      return password({ message, mask: true, validate: o.validate, ...theme() }, streams).catch(asCancelled);
     },
     async select(message, choices, o = {}) {
       if (!canPrompt()) throw inputRequired(message);
       const { select } = await import('@inquirer/prompts');
-      return select({ message, choices: [...choices], default: o.default }, streams).catch(asCancelled);
+      return select({ message, choices: [...choices], default: o.default, ...theme() }, streams).catch(asCancelled);
     },
     async confirm(message, o = {}) {
       if (!canPrompt()) throw inputRequired(message);
       const { confirm } = await import('@inquirer/prompts');
-      return confirm({ message, default: o.default }, streams).catch(asCancelled);
+      return confirm({ message, default: o.default, ...theme() }, streams).catch(asCancelled);
     },
   };
 }

@@ -30,7 +30,7 @@ export function createRealCtx(): Ctx {
   let agent: Dispatcher | undefined;
   // Made on the first question: the inquirer prompter reads io.stdin when it is created.
   let inquirer: Prompter | undefined;
-  const ask = (): Prompter => (inquirer ??= inquirerPrompter(io, () => canPrompt(ctx)));
+  const ask = (): Prompter => (inquirer ??= inquirerPrompter(io, () => canPrompt(ctx), () => ctx.errColor.level > 0));
   const ctx: Ctx = {
     io,
     env: process.env,

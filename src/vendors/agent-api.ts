@@ -182,7 +182,7 @@ export function createAgentApiClient(cfg: AgentApiConfig): AgentApiClient {
       // A chat message is not an upsert: never repeat one the server may have processed.
       const res = await http.raw('POST', v2('/chat'), { body, signal: o.signal, idempotent: false });
       const ctype = String(res.headers['content-type'] ?? '');
-      return readChatResponse(res.body, ctype, label, o.onText);
+      return readChatResponse(res.body, ctype, label, o.onText, res.signal);
     },
 
     async listConversations(o) {
@@ -235,6 +235,7 @@ export async function readChatResponse(
   contentType: string,
   label: string,
   onText: ((t: string) => void) | undefined,
+  signal?: AbortSignal,
 ): Promise<ChatResult> {
   const result: ChatResult = { text: '', conversationId: undefined, userId: undefined, messageId: undefined, finishReason: undefined, credits: undefined, streamed: true };
   const emitText = (t: string): void => {
@@ -247,7 +248,7 @@ export async function readChatResponse(
     try {
       for await (const c of body) text += typeof c === 'string' ? c : Buffer.from(c).toString('utf8');
     } catch (err) {
-      throw brokenStream(err, label, '');
+      throw brokenStream(err, label, '', signal);
     }
     let j: unknown;
     try {
@@ -338,7 +339,7 @@ export async function readChatResponse(
       else feed(s);
     }
   } catch (err) {
-    throw brokenStream(err, label, result.text);
+    throw brokenStream(err, label, result.text, signal);
   }
   const tail = decoder.decode();
   if (mode === undefined) {
@@ -381,11 +382,15 @@ export async function readChatResponse(
   }
 }
 
-/** The connection dropped (or Ctrl-C) while the answer was arriving. */
-function brokenStream(err: unknown, label: string, partialText: string): Error {
+/**
+ * The connection dropped (or Ctrl-C) while the answer was arriving. An aborted request's body
+ * fails with the abort reason itself (Ctrl-C: an Error "received SIGINT"), so `signal` is what
+ * tells a cancellation from a broken connection.
+ */
+function brokenStream(err: unknown, label: string, partialText: string, signal: AbortSignal | undefined): Error {
   if (err instanceof CliError) return err;
   const e = err as { name?: string; code?: string; message?: string } | null;
-  if (e?.name === 'AbortError' || e?.code === 'UND_ERR_ABORTED') return new CancelledError('Cancelled', { cause: err });
+  if (signal?.aborted || e?.name === 'AbortError' || e?.code === 'UND_ERR_ABORTED') return new CancelledError('Cancelled', { cause: err });
   return new NetworkError('ERR_NETWORK', `The connection to ${label} broke while the answer was arriving (${e?.code ?? e?.message ?? 'error'}).`, {
     cause: err,
     details: { partialText },

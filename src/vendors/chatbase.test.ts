@@ -269,6 +269,11 @@ describe('chat is not an upsert: retries only what was surely not processed', ()
     expect([e.code, e.details.partialText]).toEqual(['ERR_NETWORK', 'Hal']);
     const a = await readChatResponse(broken('ABORT_ERR', 'AbortError'), 'text/event-stream', 'Chatbase', undefined).catch((err) => err);
     expect(a).toBeInstanceOf(CancelledError);
+    // Ctrl-C: undici fails the body with the abort reason itself, a plain Error.
+    const c = new AbortController();
+    c.abort(new Error('received SIGINT'));
+    const s = await readChatResponse(broken('', 'Error'), 'text/event-stream', 'Chatbase', undefined, c.signal).catch((err) => err);
+    expect(s).toBeInstanceOf(CancelledError);
   });
   it('an SSE stream that ends cleanly before finish or [DONE] is a cut answer (ERR_NETWORK with the partial text), not a success', async () => {
     async function* cut() {

@@ -52,3 +52,14 @@ describe('the agent id rule where vendor clients are opened', () => {
     expect((await runCli(['attributes', 'list', '--json'], ctx)).exitCode).toBe(0);
   });
 });
+
+describe('--verbose lines of the vendor clients', () => {
+  it('a wait is said in whole milliseconds, not with the limiter\'s fractions', async () => {
+    const { clientOptions, resolveVendorSettings } = await import('./factory.js');
+    ctx = createTestCtx({ env: { ...ENV, CHATID_AGENT_ID: '42' } });
+    ctx.ui.verbose = true;
+    const o = await clientOptions(ctx, await resolveVendorSettings(ctx, {}));
+    o.onWait?.({ ms: 4757.5943482631565, reason: 'client rate limit', attempt: 0 });
+    expect(ctx.stderr.text).toContain('waiting 4758 ms before the next request (client rate limit)');
+  });
+});

@@ -84,7 +84,7 @@ export async function clientOptions(ctx: Ctx, settings: Settings, tuning: Client
     random: (n) => ctx.random(n),
     signal: tuning.signal ? AbortSignal.any([ctx.signal, tuning.signal]) : ctx.signal,
     retry: tuning.retry,
-    onWait: (e) => verbose(ctx, `waiting ${e.ms} ms before the next request (${e.reason})`),
+    onWait: (e) => verbose(ctx, `waiting ${Math.ceil(e.ms)} ms before the next request (${e.reason})`),
     onResponse: (e) => verbose(ctx, `${e.method} ${e.path} → ${e.status}${e.attempt > 0 ? ` (retry ${e.attempt})` : ''}`),
   };
   if (tuning.rateLimit) o.rateLimit = tuning.rateLimit;

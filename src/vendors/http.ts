@@ -90,6 +90,8 @@ export interface RawResponse {
   statusCode: number;
   headers: Record<string, string | string[] | undefined>;
   body: Dispatcher.ResponseData['body'];
+  /** What aborts this request (the client's and the request's signals): its body then fails with the abort reason. */
+  signal?: AbortSignal | undefined;
 }
 
 export interface HttpClient {
@@ -579,7 +581,8 @@ export function createHttpClient(o: HttpClientOptions): HttpClient {
       return { status: res.statusCode, body, headers: res.headers };
     },
     async raw(method: Dispatcher.HttpMethod, path: string, ro: RequestOptions = {}) {
-      return (await send(method, path, ro, 'none')).res;
+      const { res } = await send(method, path, ro, 'none');
+      return { statusCode: res.statusCode, headers: res.headers, body: res.body, signal: anySignal(o.signal, ro.signal) };
     },
   };
 }

@@ -32,16 +32,16 @@ afterAll(async () => {
 const quote = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
 
 /** Start `chatid …args` in a fresh tmux session; its exit status lands in `<base>/exit`. */
-function start(name: string, args: string[]): { base: string; configDir: string; exitFile: string; screen: () => string } {
+function start(name: string, args: string[], o: { color?: boolean } = {}): { base: string; configDir: string; exitFile: string; screen: () => string; styled: () => string } {
   const base = mkdtempSync(join(tmpdir(), 'chatid-tty-'));
   const configDir = join(base, 'config');
   const exitFile = join(base, 'exit');
   // CI=true turns prompts off, and CI runs with it set: unset it for the child.
-  const cmd = `env -u CI NO_COLOR=1 CHATID_CONFIG_DIR=${quote(configDir)} ${quote(process.execPath)} ${quote(bin)} ${args.map(quote).join(' ')}; echo $? > ${quote(exitFile)}; sleep 600`;
+  const cmd = `env -u CI -u FORCE_COLOR ${o.color ? '-u NO_COLOR' : 'NO_COLOR=1'} CHATID_CONFIG_DIR=${quote(configDir)} ${quote(process.execPath)} ${quote(bin)} ${args.map(quote).join(' ')}; echo $? > ${quote(exitFile)}; sleep 600`;
   tmux('new-session', '-d', '-s', name, '-x', '120', '-y', '40', cmd);
   sessions.push(name);
   socketPath ??= tmux('display-message', '-p', '-t', name, '#{socket_path}').trim();
-  return { base, configDir, exitFile, screen: () => tmux('capture-pane', '-p', '-t', name) };
+  return { base, configDir, exitFile, screen: () => tmux('capture-pane', '-p', '-t', name), styled: () => tmux('capture-pane', '-p', '-e', '-t', name) };
 }
 
 /** Poll the screen until `pattern` shows up (a wait, not a timing assertion). */
@@ -116,5 +116,23 @@ describe.skipIf(!hasTmux)('profile add at a real terminal (tmux)', () => {
     expect(screen).not.toMatch(/^\s+at /m);
     expect(screen).not.toContain('Error');
     expect(existsSync(t.configDir)).toBe(false);
+  });
+
+  it('--no-color: the questions are plain too, as NO_COLOR makes them', async () => {
+    const t = start('nocolor', ['profile', 'add', 'dev', '--no-color'], { color: true });
+    await waitFor(t.screen, 'Provider');
+    const SGR = new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m`);
+    expect(t.styled()).not.toMatch(SGR);
+    tmux('send-keys', '-t', 'nocolor', 'Enter');
+    await waitFor(t.screen, 'Agent id');
+    expect(t.styled()).not.toMatch(SGR);
+    tmux('send-keys', '-t', 'nocolor', 'C-c');
+    expect(await exitCode(t.exitFile)).toBe(130);
+    // Without --no-color the same terminal shows them in color: the check above can fail.
+    const c = start('color', ['profile', 'add', 'dev'], { color: true });
+    await waitFor(c.screen, 'Provider');
+    expect(c.styled()).toMatch(SGR);
+    tmux('send-keys', '-t', 'color', 'C-c');
+    expect(await exitCode(c.exitFile)).toBe(130);
   });
 });

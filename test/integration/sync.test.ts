@@ -1,10 +1,11 @@
 // contacts sync, whole CLI in-process (createTestCtx + runCli) against the real sandbox on
 // loopback with a real undici Agent (cli.md §8).
-import { copyFile, link, mkdtemp, rm, readFile, stat, symlink, writeFile } from 'node:fs/promises';
+import { copyFile, link, mkdir, mkdtemp, readdir, rm, readFile, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
 import { Agent } from 'undici';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { SANDBOX_DEMO_ATTRIBUTES } from '../../src/commands/contacts/sync.js';
 import { type Sandbox, SANDBOX_API_KEY, type SandboxOptions, startSandbox } from '../../src/sandbox/index.js';
 import { createTestCtx, runCli, type TestCtx } from '../helpers/test-ctx.js';
@@ -276,6 +277,60 @@ describe('contacts sync: terminal and interruption', () => {
     expect(tty.json().synced).toBe(300);
     const pipe = await runCli(['contacts', 'sync', 'in.csv', '--batch-size', '50', '--json'], ctxFor());
     expect(pipe.stderr).not.toMatch(/rows/);
+  });
+
+  it('--verbose at a TTY: no progress bar, whose redraws the per-request lines would be glued to', async () => {
+    await start();
+    const rows = Array.from({ length: 300 }, (_, i) => `u${i}`);
+    await writeFile(join(dir, 'in.csv'), `id\n${rows.join('\n')}\n`);
+    const r = await runCli(['contacts', 'sync', 'in.csv', '--batch-size', '50', '--verbose'], ctxFor({ stderrTTY: true, env: { NO_COLOR: '1' } }));
+    expect(r.exitCode).toBe(0);
+    expect(r.stderr).toMatch(/^\[verbose\] POST \S+ → 200$/m);
+    expect(r.stderr).not.toMatch(/\d+\/300 rows/);
+    // Every verbose line starts a line of its own.
+    expect(r.stderr).not.toMatch(/[^\n]\[verbose\]/);
+  });
+
+  it('Ctrl-C while the CSV still arrives on stdin: exit 130 at once, and no spooled copy of it left in TMPDIR', async () => {
+    await start();
+    const spool = join(dir, 'tmp');
+    await mkdir(spool);
+    vi.stubEnv('TMPDIR', spool);
+    try {
+      const stdin = new PassThrough();
+      stdin.write('id,email\nu1,u1@x.io\n');
+      const ac = new AbortController();
+      const ctx = createTestCtx({ env: { CHATID_PROVIDER: 'chatbase', CHATID_BASE_URL: sb.url, CHATID_API_KEY: SANDBOX_API_KEY, CHATID_AGENT_ID: sb.agentIds[0]! }, dispatcher: agent, cwd: dir, stdin });
+      ctx.signal = ac.signal;
+      const running = runCli(['contacts', 'sync', '-', '--json'], ctx);
+      // The spool file exists once the first rows have been written to it.
+      while ((await readdir(spool)).length === 0) await new Promise((r) => setTimeout(r, 5));
+      ac.abort(new Error('received SIGINT'));
+      const r = await running;
+      expect([r.exitCode, r.json().error.code]).toEqual([130, 'ERR_CANCELLED']);
+      expect(await readdir(spool)).toEqual([]);
+      expect(writes()).toBe(0);
+    } finally {
+      vi.unstubAllEnvs();
+    }
+  });
+
+  it('--resume at a TTY: the bar starts at the rows done before, not at 0 (its speed and time left came from that jump)', async () => {
+    const ac = new AbortController();
+    let seen = 0;
+    await start({ latencyMs: 5, log: (line) => void (/POST/.test(line) && ++seen === 3 && ac.abort(new Error('received SIGINT'))) });
+    const rows = Array.from({ length: 500 }, (_, i) => `u${i}`);
+    await writeFile(join(dir, 'in.csv'), `id\n${rows.join('\n')}\n`);
+    const ctx = ctxFor();
+    ctx.signal = ac.signal;
+    const first = await runCli(['contacts', 'sync', 'in.csv', '--batch-size', '20', '--concurrency', '1', '--json'], ctx);
+    expect(first.exitCode).toBe(130);
+    const done = JSON.parse(await readFile(join(dir, 'in.csv.chatid-checkpoint.json'), 'utf8')).counts.read;
+    expect(done).toBeGreaterThan(0);
+    const again = await runCli(['contacts', 'sync', 'in.csv', '--batch-size', '20', '--concurrency', '1', '--resume', '--json'], ctxFor({ stderrTTY: true, env: { NO_COLOR: '1' } }));
+    expect(again.exitCode).toBe(0);
+    expect(again.stderr).toContain(`| ${done}/500 rows`);
+    expect(again.stderr).not.toContain('| 0/500 rows');
   });
 
   it('Ctrl-C stops cleanly (exit 130), keeps the checkpoint, and --resume completes', async () => {

@@ -74,18 +74,27 @@ export async function runChat(opts: ChatCommandOptions, ctx: Ctx): Promise<ChatC
   // Human mode prints the answer as it arrives; --json prints one document at the end.
   const live = !ctx.ui.json;
   let wrote = false;
-  const r = await client.chat({
-    message,
-    userId: opts.userId,
-    conversationId: opts.conversationId,
-    stream: opts.stream,
-    onText: live
-      ? (t) => {
-          wrote = true;
-          ctx.io.stdout.write(t);
-        }
-      : undefined,
-  });
+  let lineOpen = false;
+  const r = await client
+    .chat({
+      message,
+      userId: opts.userId,
+      conversationId: opts.conversationId,
+      stream: opts.stream,
+      onText: live
+        ? (t) => {
+            wrote = true;
+            lineOpen = !t.endsWith('\n');
+            ctx.io.stdout.write(t);
+          }
+        : undefined,
+    })
+    .catch((err: unknown) => {
+      // Ctrl-C or a broken connection mid-answer: end the partial line, so the error (on
+      // stderr, at a terminal the same screen) starts on a line of its own.
+      if (lineOpen) ctx.io.stdout.write('\n');
+      throw err;
+    });
   if (live) {
     if (wrote && !r.text.endsWith('\n')) ctx.io.stdout.write('\n');
     if (r.conversationId) info(ctx, `conversation ${r.conversationId} (continue with --conversation-id ${r.conversationId})`);

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import type { Ctx } from '../../cli/context.js';
-import { ExitWithCode, PartialSuccessError, StoreError, UsageError } from '../../cli/errors.js';
+import { CancelledError, ExitWithCode, PartialSuccessError, StoreError, UsageError } from '../../cli/errors.js';
 import { emit, info, verbose, warn } from '../../cli/output.js';
 import type { Settings } from '../../cli/settings.js';
 import type { ByteSource } from '../../sync/csv-reader.js';
@@ -215,9 +215,12 @@ async function openSource(opts: SyncOptions, ctx: Ctx): Promise<{ name: string; 
     // A file lets the sync read the rows more than once (duplicates, the count for the
     // progress bar) while memory stays flat; it is private (0600) and removed afterwards.
     try {
-      await pipeline(ctx.io.stdin, createWriteStream(path, { mode: 0o600 }));
+      // Ctrl-C while the CSV still arrives: stop now and remove the partial copy (contact
+      // data), instead of sitting until the forced exit, which left it in TMPDIR.
+      await pipeline(ctx.io.stdin, createWriteStream(path, { mode: 0o600 }), { signal: ctx.signal });
     } catch (err) {
       await rm(dir, { recursive: true, force: true });
+      if (ctx.signal.aborted) throw new CancelledError('Interrupted while reading the CSV from stdin; nothing was synced.', { cause: err });
       throw spoolError(err);
     }
     return {
@@ -255,6 +258,7 @@ export async function runSync(opts: SyncOptions, ctx: Ctx, deps: SyncDeps = {}):
   const source = await openSource(opts, ctx);
   let sandbox: { url: string; agentIds: readonly string[]; apiKeys: readonly string[]; state: { contacts(id: string): unknown[] }; close(): Promise<void> } | undefined;
   let bar: { stop(): void; update(n: number): void; start(total: number, n: number): void } | undefined;
+  let barTotal: number | undefined;
   try {
     let settings: Settings;
     if (opts.sandbox) {
@@ -306,7 +310,9 @@ export async function runSync(opts: SyncOptions, ctx: Ctx, deps: SyncDeps = {}):
       throw new UsageError('ERR_USAGE_BAD_VALUE', `--report names a file of the checkpoint ${checkpointPath}; it would be overwritten.`, { hint: 'Pass another path.' });
     }
     // Loaded up front so the bar starts synchronously with the sync (and is always stopped).
-    const progressLib = ctx.io.stderr.isTTY && !ctx.ui.quiet ? await import('cli-progress') : undefined;
+    // Not under --verbose: its line per request is the progress, and the bar's redraws left
+    // each of those lines glued to the end of the bar's text.
+    const progressLib = ctx.io.stderr.isTTY && !ctx.ui.quiet && !ctx.ui.verbose ? await import('cli-progress') : undefined;
     const { runEngine } = await import('../../sync/engine.js');
     const { tmpdir } = await import('node:os');
     const r = await runEngine({
@@ -334,16 +340,20 @@ export async function runSync(opts: SyncOptions, ctx: Ctx, deps: SyncDeps = {}):
       info: (m) => info(ctx, m),
       verbose: (m) => verbose(ctx, m),
       started: (total) => {
-        if (!progressLib || total === 0) return;
+        if (progressLib && total > 0) barTotal = total;
+      },
+      progress: (n) => {
+        if (bar || barTotal === undefined || !progressLib) return bar?.update(n);
+        // Started at the first count, not at 0: on --resume the rows done before arrive at
+        // once, and a bar started at 0 took that jump for speed ('2s left' for half a minute).
         const { SingleBar, Presets } = progressLib;
         const b = new SingleBar(
           { stream: ctx.io.stderr as NodeJS.WritableStream, format: ' {bar} {percentage}% | {value}/{total} rows | {eta_formatted} left', hideCursor: true, clearOnComplete: true },
           Presets.shades_classic,
         );
-        b.start(total, 0);
+        b.start(barTotal, n);
         bar = b;
       },
-      progress: (n) => bar?.update(n),
     });
     bar?.stop();
     bar = undefined;

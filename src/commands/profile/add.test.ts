@@ -188,6 +188,9 @@ describe('profile add (wizard)', () => {
     [{ ...tty, env: { CI: 'true' } }, [], 'because CI is set (CI=true).'],
     [tty, ['--no-input'], 'because --no-input was given.'],
     [{}, [], 'because this is not a terminal.'],
+    // `echo … | chatid profile add dev` at a terminal: the screen is one, stdin is not.
+    [{ stderrTTY: true }, [], 'because stdin is not a terminal (it is a pipe or a file).'],
+    [{ stdinTTY: true }, [], 'because stderr, where questions go, is not a terminal.'],
   ])('does not prompt with %j %j: exit 2, and the hint says why', async (o, extra, why) => {
     const ctx = createTestCtx(o);
     const r = await runCli(['profile', 'add', 'dev', ...extra, '--json'], ctx);
