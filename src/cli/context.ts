@@ -67,9 +67,13 @@ export function defaultUi(): Ui {
   return { json: false, ndjson: false, quiet: false, verbose: false, noInput: false, profile: undefined };
 }
 
-/** Whether prompting is allowed: TTY stdin and stderr (questions go to stderr, also under --json), no --no-input, CI not true. */
+/**
+ * Whether prompting is allowed: stdin and stdout TTYs (cli.md §1: with stdout piped or
+ * redirected, a script is running), and stderr too, where the questions go (also under
+ * --json); no --no-input, CI not true.
+ */
 export function canPrompt(ctx: Pick<Ctx, 'io' | 'env' | 'ui'>): boolean {
-  return Boolean(ctx.io.stdin.isTTY && ctx.io.stderr.isTTY) && !ctx.ui.noInput && !isCi(ctx.env);
+  return Boolean(ctx.io.stdin.isTTY && ctx.io.stdout.isTTY && ctx.io.stderr.isTTY) && !ctx.ui.noInput && !isCi(ctx.env);
 }
 
 /**
@@ -80,10 +84,12 @@ export function canPrompt(ctx: Pick<Ctx, 'io' | 'env' | 'ui'>): boolean {
 export function promptsOffBecause(ctx: Pick<Ctx, 'io' | 'env' | 'ui'>): string | undefined {
   if (ctx.ui.noInput) return '--no-input was given';
   if (isCi(ctx.env)) return `CI is set (CI=${ctx.env.CI})`;
-  // Only one of them: at a terminal, "this is not a terminal" read as false.
-  if (!ctx.io.stdin.isTTY && ctx.io.stderr.isTTY) return 'stdin is not a terminal (it is a pipe or a file)';
-  if (ctx.io.stdin.isTTY && !ctx.io.stderr.isTTY) return 'stderr, where questions go, is not a terminal';
-  if (!ctx.io.stdin.isTTY || !ctx.io.stderr.isTTY) return 'this is not a terminal';
+  // Only some of them: at a terminal, "this is not a terminal" read as false.
+  const { stdin, stdout, stderr } = ctx.io;
+  if (!stdin.isTTY && !stdout.isTTY && !stderr.isTTY) return 'this is not a terminal';
+  if (!stdin.isTTY) return 'stdin is not a terminal (it is a pipe or a file)';
+  if (!stdout.isTTY) return 'stdout is not a terminal (it is piped or redirected, as in a script)';
+  if (!stderr.isTTY) return 'stderr, where questions go, is not a terminal';
   return undefined;
 }
 

@@ -5,7 +5,7 @@ import { createTestCtx, runCli, type TestCtx } from '../../../test/helpers/test-
 const BASE = 'http://cb.test';
 const ENV = { CHATID_PROVIDER: 'chatbase', CHATID_API_KEY: 'cb_key', CHATID_AGENT_ID: 'bot1', CHATID_BASE_URL: BASE };
 const contact = { id: 'id1', external_id: 'u1', name: 'Ann' };
-const tty = { stdinTTY: true, stderrTTY: true };
+const tty = { stdinTTY: true, stdoutTTY: true, stderrTTY: true };
 let ctx: TestCtx;
 afterEach(() => ctx.mockAgent.assertNoPendingInterceptors());
 

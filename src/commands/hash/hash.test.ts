@@ -224,7 +224,7 @@ describe('hash', () => {
     // … also when the secret comes from CHATID_SECRET (the profile still names the provider).
     const e = await runCli(['hash', 'u1', '--json'], createTestCtx({ env: { CHATID_SECRET: S }, profiles, activeProfile: 'site' }));
     expect([e.exitCode, e.json().error.code]).toEqual([2, 'ERR_HASH_PROVIDER']);
-    const tty = createTestCtx({ profiles: { site: { provider: 'replyful' as const } }, activeProfile: 'site', stdinTTY: true, stderrTTY: true });
+    const tty = createTestCtx({ profiles: { site: { provider: 'replyful' as const } }, activeProfile: 'site', stdinTTY: true, stdoutTTY: true, stderrTTY: true });
     const noPrompt = await runCli(['hash', 'u1'], tty);
     expect([noPrompt.exitCode, tty.asked]).toEqual([2, []]);
   });
@@ -257,7 +257,7 @@ describe('hash', () => {
   });
 
   it('prompts for the secret at a terminal; Ctrl-C exits 130', async () => {
-    const tty = { stdinTTY: true, stderrTTY: true, env: {} };
+    const tty = { stdinTTY: true, stdoutTTY: true, stderrTTY: true, env: {} };
     const ok = await cli(['hash', 'user_123'], { ...tty, answers: [S] });
     expect([ok.exitCode, ok.stdout]).toEqual([0, `${H}\n`]);
     const cancelled = await cli(['hash', 'user_123'], { ...tty, answers: [new CancelledError()] });

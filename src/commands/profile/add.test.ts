@@ -132,7 +132,7 @@ describe('profile add (flags)', () => {
 });
 
 describe('profile add (wizard)', () => {
-  const tty = { stdinTTY: true, stderrTTY: true } as const;
+  const tty = { stdinTTY: true, stdoutTTY: true, stderrTTY: true } as const;
 
   it('asks for provider, agent id, base URL, API key and secret at a terminal', async () => {
     const ctx = createTestCtx({ ...tty, answers: ['replyful', 'agent-7', '', API_KEY, SECRET] });
@@ -189,8 +189,10 @@ describe('profile add (wizard)', () => {
     [tty, ['--no-input'], 'because --no-input was given.'],
     [{}, [], 'because this is not a terminal.'],
     // `echo … | chatid profile add dev` at a terminal: the screen is one, stdin is not.
-    [{ stderrTTY: true }, [], 'because stdin is not a terminal (it is a pipe or a file).'],
-    [{ stdinTTY: true }, [], 'because stderr, where questions go, is not a terminal.'],
+    [{ stdoutTTY: true, stderrTTY: true }, [], 'because stdin is not a terminal (it is a pipe or a file).'],
+    // `chatid profile add dev | tee log` or `> out`: a script is running (cli.md §1).
+    [{ stdinTTY: true, stderrTTY: true }, [], 'because stdout is not a terminal (it is piped or redirected, as in a script).'],
+    [{ stdinTTY: true, stdoutTTY: true }, [], 'because stderr, where questions go, is not a terminal.'],
   ])('does not prompt with %j %j: exit 2, and the hint says why', async (o, extra, why) => {
     const ctx = createTestCtx(o);
     const r = await runCli(['profile', 'add', 'dev', ...extra, '--json'], ctx);

@@ -3,7 +3,7 @@ import { createTestCtx, runCli } from '../../../test/helpers/test-ctx.js';
 import { CancelledError } from '../../cli/errors.js';
 
 const profiles = () => ({ a: { provider: 'generic' as const, secret: 'sk_a_secret_value_123' }, b: { provider: 'chatbase' as const } });
-const tty = { stdinTTY: true, stderrTTY: true } as const;
+const tty = { stdinTTY: true, stdoutTTY: true, stderrTTY: true } as const;
 
 describe('profile remove', () => {
   it('asks first at a terminal and removes on yes; the active profile is cleared', async () => {

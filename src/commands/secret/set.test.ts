@@ -36,13 +36,13 @@ describe('secret set', () => {
       if (!message.includes('only whitespace')) expect(r.json().error.hint).toMatch(/^Copy the secret again without the whitespace/);
     }
     // At the prompt the same rule is the validator (the real prompt then asks again; the scripted one fails).
-    const ctx = createTestCtx({ profiles: profiles(), activeProfile: 'dev', stdinTTY: true, stderrTTY: true, answers: [` ${NEW}`] });
+    const ctx = createTestCtx({ profiles: profiles(), activeProfile: 'dev', stdinTTY: true, stdoutTTY: true, stderrTTY: true, answers: [` ${NEW}`] });
     expect((await runCli(['secret', 'set', '--verbose'], ctx)).stderr).toContain("failed validation: it has a leading space, which no vendor's secret has; paste it without");
     expect(ctx.memory!.data.profiles.dev!.secret).toBe(SECRET);
   });
 
   it('asks with a hidden prompt at a terminal; --json reports the fingerprint only', async () => {
-    const ctx = createTestCtx({ profiles: profiles(), stdinTTY: true, stderrTTY: true, answers: [TW_KEY] });
+    const ctx = createTestCtx({ profiles: profiles(), stdinTTY: true, stdoutTTY: true, stderrTTY: true, answers: [TW_KEY] });
     const r = await runCli(['secret', 'set', '--profile', 'tw', '--json'], ctx);
     expect(r.exitCode).toBe(0);
     expect(ctx.asked).toEqual(['New identity secret for "tw" (base64, 32 bytes) (hidden)']);
@@ -134,7 +134,7 @@ describe('secret set', () => {
   });
 
   it('Ctrl-C at the prompt exits 130 and keeps the old secret', async () => {
-    const ctx = createTestCtx({ profiles: profiles(), activeProfile: 'dev', stdinTTY: true, stderrTTY: true, answers: [new CancelledError()] });
+    const ctx = createTestCtx({ profiles: profiles(), activeProfile: 'dev', stdinTTY: true, stdoutTTY: true, stderrTTY: true, answers: [new CancelledError()] });
     const r = await runCli(['secret', 'set'], ctx);
     expect(r.exitCode).toBe(130);
     expect(ctx.memory!.data.profiles.dev!.secret).toBe(SECRET);
@@ -142,7 +142,7 @@ describe('secret set', () => {
 
   it.each([
     [{ activeProfile: 'dev' }, ['secret', 'set'], 'ERR_INPUT_REQUIRED'],
-    [{ activeProfile: 'dev', stdinTTY: true, stderrTTY: true }, ['secret', 'set', '--no-input'], 'ERR_INPUT_REQUIRED'],
+    [{ activeProfile: 'dev', stdinTTY: true, stdoutTTY: true, stderrTTY: true }, ['secret', 'set', '--no-input'], 'ERR_INPUT_REQUIRED'],
     [{ activeProfile: 'tw', stdin: 'not base64' }, ['secret', 'set', '--secret-stdin'], 'ERR_SECRET_FORMAT'],
     [{ activeProfile: 'tw', stdin: Buffer.alloc(31).toString('base64') }, ['secret', 'set', '--secret-stdin'], 'ERR_SECRET_FORMAT'],
     [{}, ['secret', 'set', '--secret-stdin'], 'ERR_PROFILE_REQUIRED'],
