@@ -22,6 +22,20 @@ async function start(o: SandboxOptions = {}): Promise<void> {
   sb = await startSandbox({ port: 0, rateLimit: false, attributes: SANDBOX_DEMO_ATTRIBUTES, ...o });
 }
 
+/**
+ * in.csv (500 rows) synced in batches of 20 until "Ctrl-C" comes as the third write arrives at
+ * the server (synchronously, whatever the load).
+ */
+async function interruptedSync(concurrency: number): Promise<Awaited<ReturnType<typeof runCli>>> {
+  const ac = new AbortController();
+  let seen = 0;
+  await start({ latencyMs: 5, log: (line) => void (/POST/.test(line) && ++seen === 3 && ac.abort(new Error('received SIGINT'))) });
+  await writeFile(join(dir, 'in.csv'), `id\n${Array.from({ length: 500 }, (_, i) => `u${i}`).join('\n')}\n`);
+  const ctx = ctxFor();
+  ctx.signal = ac.signal;
+  return runCli(['contacts', 'sync', 'in.csv', '--batch-size', '20', '--concurrency', String(concurrency), '--json'], ctx);
+}
+
 function ctxFor(o: { env?: Record<string, string>; stdin?: string | Buffer; stderrTTY?: boolean } = {}): TestCtx {
   return createTestCtx({
     env: { CHATID_PROVIDER: 'chatbase', CHATID_BASE_URL: sb.url, CHATID_API_KEY: SANDBOX_API_KEY, CHATID_AGENT_ID: sb.agentIds[0]!, ...o.env },
@@ -316,14 +330,7 @@ describe('contacts sync: terminal and interruption', () => {
   });
 
   it('--resume at a TTY: the bar starts at the rows done before, not at 0 (its speed and time left came from that jump)', async () => {
-    const ac = new AbortController();
-    let seen = 0;
-    await start({ latencyMs: 5, log: (line) => void (/POST/.test(line) && ++seen === 3 && ac.abort(new Error('received SIGINT'))) });
-    const rows = Array.from({ length: 500 }, (_, i) => `u${i}`);
-    await writeFile(join(dir, 'in.csv'), `id\n${rows.join('\n')}\n`);
-    const ctx = ctxFor();
-    ctx.signal = ac.signal;
-    const first = await runCli(['contacts', 'sync', 'in.csv', '--batch-size', '20', '--concurrency', '1', '--json'], ctx);
+    const first = await interruptedSync(1);
     expect(first.exitCode).toBe(130);
     const done = JSON.parse(await readFile(join(dir, 'in.csv.chatid-checkpoint.json'), 'utf8')).counts.read;
     expect(done).toBeGreaterThan(0);
@@ -334,15 +341,7 @@ describe('contacts sync: terminal and interruption', () => {
   });
 
   it('Ctrl-C stops cleanly (exit 130), keeps the checkpoint, and --resume completes', async () => {
-    const ac = new AbortController();
-    // "Ctrl-C" as the third write arrives at the server (synchronously, whatever the load).
-    let seen = 0;
-    await start({ latencyMs: 5, log: (line) => void (/POST/.test(line) && ++seen === 3 && ac.abort(new Error('received SIGINT'))) });
-    const rows = Array.from({ length: 500 }, (_, i) => `u${i}`);
-    await writeFile(join(dir, 'in.csv'), `id\n${rows.join('\n')}\n`);
-    const ctx = ctxFor();
-    ctx.signal = ac.signal;
-    const r = await runCli(['contacts', 'sync', 'in.csv', '--batch-size', '20', '--concurrency', '2', '--json'], ctx);
+    const r = await interruptedSync(2);
     expect([r.exitCode, r.json().error.code]).toEqual([130, 'ERR_CANCELLED']);
     expect(r.json().error.hint).toContain('--resume');
     const cp = JSON.parse(await readFile(join(dir, 'in.csv.chatid-checkpoint.json'), 'utf8'));
