@@ -335,7 +335,7 @@ export function httpError(vendor: string, status: number, bodyText: string, meth
       details,
       hint:
         status === 401
-          ? `The API key was rejected. Check CHATID_API_KEY or the profile's key (\`chatid whoami --check\`); create a new key in the ${vendor} dashboard if it was revoked.`
+          ? `The API key was rejected. Check CHATID_API_KEY or the profile's key (\`chatid whoami\` shows which one is used and where it comes from); create a new key in the ${vendor} dashboard if it was revoked.`
           : vendor === 'OpenCX'
             ? 'The key is valid but lacks the scope this needs: use an OpenCX org API key with full access or resource:write (Settings → Access).'
             : `The key is valid but not allowed here (scope, plan or agent). Use a key with access to this agent, or check the agent id.`,

@@ -35,7 +35,8 @@ describe('whoami --check', () => {
     expect(r.json().check).toMatchObject({ ok: false, status: 401, exitCode: 4, error: { code: 'ERR_VENDOR_AUTH' } });
     // cli.md §1: a failing command's JSON has a top-level error, here beside the whoami facts.
     expect(r.json().error).toEqual(r.json().check.error);
-    expect(r.json().error).toMatchObject({ code: 'ERR_VENDOR_AUTH', message: expect.any(String), hint: expect.any(String) });
+    expect(r.json().error).toMatchObject({ code: 'ERR_VENDOR_AUTH', message: expect.any(String), hint: expect.stringContaining('`chatid whoami` shows which one is used') });
+    expect(r.json().error.hint).not.toContain('whoami --check'); // the command already running
     expect(r.json().provider).toEqual({ value: 'chatbase', source: 'env' });
   });
   it('human output: the table, then the error and hint on stderr', async () => {
