@@ -452,7 +452,7 @@ export function createHttpClient(o: HttpClientOptions): HttpClient {
     path: string,
     ro: RequestOptions,
     read: R,
-  ): Promise<{ res: RawResponse; body: R extends 'text' ? string : R extends 'bytes' ? Buffer : undefined }> {
+  ): Promise<{ res: RawResponse; body: R extends 'text' ? string : R extends 'bytes' ? Buffer : undefined; signal: AbortSignal | undefined }> {
     type Body = R extends 'text' ? string : R extends 'bytes' ? Buffer : undefined;
     const { request } = await (undici ??= import('undici'));
     const signal = anySignal(o.signal, ro.signal);
@@ -479,12 +479,12 @@ export function createHttpClient(o: HttpClientOptions): HttpClient {
         noteRateHeaders(res.headers);
         o.onResponse?.({ method, path, status: res.statusCode, attempt });
         if (res.statusCode >= 200 && res.statusCode < 300) {
-          if (read === 'none') return { res, body: undefined as Body };
+          if (read === 'none') return { res, body: undefined as Body, signal };
           if (read === 'bytes') {
             const u8 = await res.body.bytes();
-            return { res, body: Buffer.from(u8.buffer, u8.byteOffset, u8.byteLength) as Body };
+            return { res, body: Buffer.from(u8.buffer, u8.byteOffset, u8.byteLength) as Body, signal };
           }
-          return { res, body: (await res.body.text()) as Body };
+          return { res, body: (await res.body.text()) as Body, signal };
         }
         const text = await res.body.text().catch(() => '');
         const retryable = ro.idempotent === false ? res.statusCode === 429 || res.statusCode === 503 : res.statusCode === 429 || res.statusCode >= 500;
@@ -581,8 +581,8 @@ export function createHttpClient(o: HttpClientOptions): HttpClient {
       return { status: res.statusCode, body, headers: res.headers };
     },
     async raw(method: Dispatcher.HttpMethod, path: string, ro: RequestOptions = {}) {
-      const { res } = await send(method, path, ro, 'none');
-      return { statusCode: res.statusCode, headers: res.headers, body: res.body, signal: anySignal(o.signal, ro.signal) };
+      const { res, signal } = await send(method, path, ro, 'none');
+      return { statusCode: res.statusCode, headers: res.headers, body: res.body, signal };
     },
   };
 }
