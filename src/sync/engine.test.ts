@@ -4,7 +4,6 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { ContactsApi } from '../vendors/types.js';
 import { engineOptions, recordingApi } from '../../test/helpers/engine.js';
 import { type EngineOptions, type EngineResult, runEngine } from './engine.js';
 
@@ -68,18 +67,12 @@ describe('checkpoints', () => {
       if (existsSync(path)) seen.push(JSON.parse(readFileSync(path, 'utf8')));
     };
     let n = 0;
-    const api: ContactsApi = {
-      stats: { requests: 0, retries: 0, waitedMs: 0 },
-      async listAttributes() {
-        return [];
-      },
-      async upsertContacts() {
-        look();
-        // Acks arrive at uneven times, so some land while a checkpoint is being written.
-        await new Promise((r) => setTimeout(r, (n++ * 7) % 5));
-        look();
-      },
-    };
+    const api = recordingApi(async () => {
+      look();
+      // Acks arrive at uneven times, so some land while a checkpoint is being written.
+      await new Promise((r) => setTimeout(r, (n++ * 7) % 5));
+      look();
+    });
     try {
       const rows = Array.from({ length: 120 }, (_, i) => `u${i}`).join('\n');
       const r = await run(`external_id\n${rows}\n`, { checkpointPath: path, reportPath: join(dir, 'report.csv'), concurrency: 4, connect: async () => api });
@@ -99,20 +92,13 @@ describe('checkpoints', () => {
     const path = join(dir, 'cp.json');
     const { writeFileSync } = await import('node:fs');
     let calls = 0;
-    const api: ContactsApi = {
-      stats: { requests: 0, retries: 0, waitedMs: 0 },
-      async listAttributes() {
-        return [];
-      },
-      async upsertContacts() {
-        if (++calls === 3) {
-          // Another run took this one for dead and took the lock (and the checkpoint) over.
-          writeFileSync(`${path}.lock`, '{"pid":4242,"host":"elsewhere","start":null,"input":"in.csv","since":"2026-01-01T00:00:00.000Z","token":"theirs"}');
-          writeFileSync(path, 'THEIRS');
-        }
-        return undefined;
-      },
-    };
+    const api = recordingApi(() => {
+      if (++calls === 3) {
+        // Another run took this one for dead and took the lock (and the checkpoint) over.
+        writeFileSync(`${path}.lock`, '{"pid":4242,"host":"elsewhere","start":null,"input":"in.csv","since":"2026-01-01T00:00:00.000Z","token":"theirs"}');
+        writeFileSync(path, 'THEIRS');
+      }
+    });
     try {
       const rows = Array.from({ length: 20 }, (_, i) => `u${i}`).join('\n');
       const err = await run(`external_id\n${rows}\n`, { checkpointPath: path, batchSize: 2, concurrency: 1, connect: async () => api }).catch((e: unknown) => e);

@@ -4,8 +4,8 @@ import { Readable } from 'node:stream';
 import type { EngineOptions } from '../../src/sync/engine.js';
 import type { ContactInput, ContactsApi } from '../../src/vendors/types.js';
 
-/** A vendor that accepts every contact and keeps them in arrival order. */
-export function recordingApi(): ContactsApi & { stored: ContactInput[] } {
+/** A vendor that accepts every contact and keeps them in arrival order; `before` runs first on each upsert (a test's hook). */
+export function recordingApi(before?: (cs: readonly ContactInput[]) => unknown): ContactsApi & { stored: ContactInput[] } {
   const stored: ContactInput[] = [];
   return {
     stats: { requests: 0, retries: 0, waitedMs: 0 },
@@ -14,6 +14,7 @@ export function recordingApi(): ContactsApi & { stored: ContactInput[] } {
       return [];
     },
     async upsertContacts(cs: readonly ContactInput[]) {
+      await before?.(cs);
       stored.push(...cs);
     },
   };
