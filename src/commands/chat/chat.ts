@@ -73,7 +73,7 @@ export async function runChat(opts: ChatCommandOptions, ctx: Ctx): Promise<ChatC
   }
   // Human mode prints the answer as it arrives; --json prints one document at the end.
   const live = !ctx.ui.json;
-  let wrote = false;
+  // Whether what was printed so far ends inside a line (it is ended before an error or the summary).
   let lineOpen = false;
   const r = await client
     .chat({
@@ -83,8 +83,7 @@ export async function runChat(opts: ChatCommandOptions, ctx: Ctx): Promise<ChatC
       stream: opts.stream,
       onText: live
         ? (t) => {
-            wrote = true;
-            lineOpen = !t.endsWith('\n');
+            if (t !== '') lineOpen = !t.endsWith('\n');
             ctx.io.stdout.write(t);
           }
         : undefined,
@@ -96,7 +95,7 @@ export async function runChat(opts: ChatCommandOptions, ctx: Ctx): Promise<ChatC
       throw err;
     });
   if (live) {
-    if (wrote && !r.text.endsWith('\n')) ctx.io.stdout.write('\n');
+    if (lineOpen) ctx.io.stdout.write('\n');
     if (r.conversationId) info(ctx, `conversation ${r.conversationId} (continue with --conversation-id ${r.conversationId})`);
   }
   return {
