@@ -9,7 +9,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { open, readFile, rm, stat } from 'node:fs/promises';
+import { open, rm, stat } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 // Whether another process is alive is a fact of the OS, not an input a test swaps (tests
@@ -102,25 +102,38 @@ export async function takeProcessLock(
   const probe = o.probe ?? realProbe;
   const me: LockOwner = { pid: probe.pid, host: probe.host, start: probe.startOf(probe.pid), input: o.input, since: o.now().toISOString(), token: randomBytes(8).toString('hex') };
   const text = `${JSON.stringify(me)}\n`;
-  const ours = async (): Promise<boolean> => (await readFile(path, 'utf8').catch(() => undefined)) === text;
   for (let attempt = 0; ; attempt++) {
     try {
       const fh = await open(path, 'wx', 0o600);
+      let id: { dev: number; ino: number; mtimeMs: number; ctimeMs: number };
       try {
         await fh.writeFile(text, 'utf8');
+        id = await fh.stat();
       } catch (err) {
         await fh.close().catch(() => undefined);
         await rm(path, { force: true }); // an empty lock would hold others off for nothing
         throw err;
       }
-      await fh.close();
+      // The descriptor stays open until release: while it is, no other file on this device can
+      // get this inode number, so "the path still names this inode, unchanged since written"
+      // is exact, and answered by one stat (holds() runs before every checkpoint write of a
+      // sync; reading the text back took four calls). A take-over removes the lock and
+      // creates a new one ('wx'); the times catch one rewritten in place all the same.
+      const ours = async (): Promise<boolean> => {
+        const st = await stat(path).catch(() => undefined);
+        return st !== undefined && st.ino === id.ino && st.dev === id.dev && st.mtimeMs === id.mtimeMs && st.ctimeMs === id.ctimeMs;
+      };
       heldHere.add(path);
       return {
         path,
         async release() {
           heldHere.delete(path);
-          // Only our own: a lock that is not (broken by someone who took us for dead) stays.
-          if (await ours()) await rm(path, { force: true });
+          try {
+            // Only our own: a lock that is not (broken by someone who took us for dead) stays.
+            if (await ours()) await rm(path, { force: true });
+          } finally {
+            await fh.close().catch(() => undefined);
+          }
         },
         holds: ours,
       };

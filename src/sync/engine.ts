@@ -21,7 +21,7 @@
 import { CancelledError, CliError, UsageError } from '../cli/errors.js';
 import type { ContactInput, ContactsApi, CustomAttribute } from '../vendors/types.js';
 import type { ProcessProbe } from '../store/process-lock.js';
-import { type Checkpoint, CHECKPOINT_VERSION, DoneSet, loadCheckpoint, lockCheckpoint, removeCheckpoint, saveCheckpoint, type SyncCounts } from './checkpoint.js';
+import { type Checkpoint, CHECKPOINT_VERSION, checkpointWriter, DoneSet, loadCheckpoint, lockCheckpoint, removeCheckpoint, type SyncCounts } from './checkpoint.js';
 import { RowCode, schemaOf, toContact } from './coerce.js';
 import { deliverBatch } from './deliver.js';
 import { openReport, type ReportEntry, type ReportFile, reportLine } from './report.js';
@@ -125,17 +125,35 @@ export async function runEngine(o: EngineOptions): Promise<EngineResult> {
   }
 }
 
-/** Everything after the scan: resume bookkeeping, local files, schema, the sync itself. */
+/** The checkpoint, written and removed only while the lock is still this run's. */
+interface OwnCheckpoint {
+  save(cp: Checkpoint): Promise<void>;
+  remove(path: string): Promise<void>;
+}
+
+/** Everything after the scan, with the checkpoint's writer (closed however it ends). */
 async function syncScanned(o: EngineOptions, s: Scan, t0: number): Promise<EngineResult> {
-  // The checkpoint is written and removed only while the lock is still this run's.
-  const saveOwnCheckpoint = async (path: string, cp: Checkpoint): Promise<void> => {
-    await o.lockCheck?.();
-    await saveCheckpoint(path, cp);
+  const writer = o.checkpointPath && !o.dryRun ? checkpointWriter(o.checkpointPath) : undefined;
+  const own: OwnCheckpoint = {
+    async save(cp) {
+      await o.lockCheck?.();
+      await writer?.save(cp);
+    },
+    async remove(path) {
+      await writer?.close();
+      await o.lockCheck?.();
+      await removeCheckpoint(path);
+    },
   };
-  const removeOwnCheckpoint = async (path: string): Promise<void> => {
-    await o.lockCheck?.();
-    await removeCheckpoint(path);
-  };
+  try {
+    return await syncWith(o, s, t0, own);
+  } finally {
+    await writer?.close();
+  }
+}
+
+/** Resume bookkeeping, local files, schema, the sync itself. */
+async function syncWith(o: EngineOptions, s: Scan, t0: number, own: OwnCheckpoint): Promise<EngineResult> {
   o.verbose?.(
     `scanned ${o.inputName}: ${s.bytes} bytes${s.parts === 2 ? ' in two parts at once' : ''}${s.spill ? ` (rows kept in a ${s.spill.size}-byte temporary spill)` : ''}, ${s.rows} rows${s.blankLines ? ` (and ${s.blankLines} blank lines, skipped)` : ''}${o.shard ? ` in this shard (${s.otherShards} in others)` : ''}, ${s.map.attributes.length} attribute columns, sha256 ${s.sha256.slice(0, 12)}…, ${o.now().getTime() - t0} ms`,
   );
@@ -182,7 +200,7 @@ async function syncScanned(o: EngineOptions, s: Scan, t0: number): Promise<Engin
     } else if (cp && !o.resume) {
       o.warn(`${o.checkpointPath} holds the checkpoint of an interrupted run; starting over (pass --resume to continue it instead).`);
       // Gone now, not at the first commit: a kill before then must not leave it pointing at a report this run truncates.
-      await removeOwnCheckpoint(o.checkpointPath);
+      await own.remove(o.checkpointPath);
     } else if (!cp && o.resume) {
       o.info(`No checkpoint at ${o.checkpointPath}: starting from the beginning.`);
     }
@@ -221,7 +239,7 @@ async function syncScanned(o: EngineOptions, s: Scan, t0: number): Promise<Engin
     updatedAt: o.now().toISOString(),
   });
   try {
-    if (o.checkpointPath && !o.dryRun) await saveOwnCheckpoint(o.checkpointPath, snapshot(base));
+    if (o.checkpointPath && !o.dryRun) await own.save(snapshot(base));
   } catch (err) {
     await report?.close();
     throw err;
@@ -238,7 +256,7 @@ async function syncScanned(o: EngineOptions, s: Scan, t0: number): Promise<Engin
   } catch (err) {
     // Nothing was sent: close the report, and drop a checkpoint this run created.
     await report?.close();
-    if (o.checkpointPath && !o.dryRun && !resumed) await removeOwnCheckpoint(o.checkpointPath).catch(() => undefined);
+    if (o.checkpointPath && !o.dryRun && !resumed) await own.remove(o.checkpointPath).catch(() => undefined);
     throw err;
   }
   const stats0 = { requests: 0, retries: 0 }; // the schema fetch counts too
@@ -307,7 +325,6 @@ async function syncScanned(o: EngineOptions, s: Scan, t0: number): Promise<Engin
   };
   const persist = async (upTo: number): Promise<void> => {
     if (!o.checkpointPath || o.dryRun) return;
-    const path = o.checkpointPath;
     while (persisted < upTo) {
       if (writing) {
         await writing; // it may not cover `upTo`: look again once it is done
@@ -318,7 +335,7 @@ async function syncScanned(o: EngineOptions, s: Scan, t0: number): Promise<Engin
       const covers = recorded;
       writing = (async () => {
         await report?.sync();
-        await saveOwnCheckpoint(path, cp);
+        await own.save(cp);
       })();
       try {
         await writing;
@@ -417,7 +434,7 @@ async function syncScanned(o: EngineOptions, s: Scan, t0: number): Promise<Engin
     // should not litter the directory); otherwise the checkpoint stays for --resume.
     const nothingDone = !resumed && done.below === 0 && done.list().length === 0;
     const keeps = Boolean(o.checkpointPath) && !o.dryRun && !nothingDone;
-    if (o.checkpointPath && !o.dryRun && nothingDone) await removeOwnCheckpoint(o.checkpointPath).catch(() => undefined);
+    if (o.checkpointPath && !o.dryRun && nothingDone) await own.remove(o.checkpointPath).catch(() => undefined);
     if (err && !(err instanceof UsageError)) {
       // Say how far it got (also under --json: the error document carries the counts).
       const progress = { read: counts.read, synced: counts.synced, rejected: counts.rejected, duplicates: counts.duplicates, total: s.rows };
@@ -429,7 +446,7 @@ async function syncScanned(o: EngineOptions, s: Scan, t0: number): Promise<Engin
     throw fatal;
   }
 
-  if (o.checkpointPath && !o.dryRun) await removeOwnCheckpoint(o.checkpointPath);
+  if (o.checkpointPath && !o.dryRun) await own.remove(o.checkpointPath);
   counts.requests = base.requests + (api.stats.requests - stats0.requests);
   counts.retries = base.retries + (api.stats.retries - stats0.retries);
   return {

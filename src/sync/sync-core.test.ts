@@ -8,7 +8,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { VendorError } from '../cli/errors.js';
 import type { ContactInput, ContactsApi } from '../vendors/types.js';
 import { type ProcessProbe, realProbe } from '../store/process-lock.js';
-import { CHECKPOINT_VERSION, DoneSet, loadCheckpoint, lockCheckpoint, removeCheckpoint, writeFileAtomic } from './checkpoint.js';
+import { type Checkpoint, CHECKPOINT_VERSION, checkpointWriter, DoneSet, loadCheckpoint, lockCheckpoint, removeCheckpoint, writeFileAtomic } from './checkpoint.js';
 import { coerceAttribute, schemaOf, toContact } from './coerce.js';
 import { mapHeader, type ColumnMap } from './columns.js';
 import { DuplicateIndex, HashCollector, idHash } from './dedupe.js';
@@ -226,6 +226,44 @@ describe('checkpoint', () => {
     await writeFileAtomic(path, '{"version":1,"doneAbove":[],"doneBelow":3,"counts":{}}');
     await expect(loadCheckpoint(path)).rejects.toMatchObject({ code: 'ERR_SYNC_CHECKPOINT_VERSION', exitCode: 2, message: expect.stringContaining('format 1') });
     expect(await loadCheckpoint(join(dir, 'none.json'))).toBeUndefined();
+  });
+  it('appends each state as a line and reads back the last whole one, a cut-short append ignored', async () => {
+    const dir = await tempDir('chatid-cp-');
+    const path = join(dir, 'cp.json');
+    const state = (doneBelow: number): Checkpoint => ({
+      version: CHECKPOINT_VERSION,
+      input: { name: 'in.csv', bytes: 10, sha256: 'ab' },
+      target: { provider: 'chatbase', baseUrl: 'http://x', agentId: 'a' },
+      batchSize: 2,
+      shard: null,
+      doneBelow,
+      doneAbove: [],
+      counts: { read: 2 * doneBelow, synced: 2 * doneBelow, rejected: 0, duplicates: 0, batches: doneBelow, requests: doneBelow, retries: 0 },
+      report: null,
+      updatedAt: 'now',
+    });
+    const w = checkpointWriter(path, { compactEvery: 3 });
+    for (let i = 1; i <= 3; i++) await w.save(state(i));
+    expect((await readFile(path, 'utf8')).split('\n')).toHaveLength(4); // three lines and the end
+    expect((await stat(path)).mode & 0o777).toBe(0o600);
+    expect(await loadCheckpoint(path)).toEqual(state(3));
+    // A kill during an append leaves part of a line: the state before it stands.
+    await writeFile(path, '{"version":2,"doneBel', { flag: 'a' });
+    expect(await loadCheckpoint(path)).toMatchObject({ doneBelow: 3 });
+    // The fourth state starts the file again from one line (compactEvery), the cut line gone.
+    await w.save(state(4));
+    expect(await readFile(path, 'utf8')).toBe(`${JSON.stringify(state(4))}\n`);
+    // A file another run put at the path meanwhile is never appended to.
+    await writeFileAtomic(path, 'THEIRS\n');
+    await w.save(state(5));
+    expect(await readFile(path, 'utf8')).toBe('THEIRS\n');
+    await w.close();
+    // A damaged line before the last is damage, not a cut-short append.
+    await writeFile(path, `${JSON.stringify(state(1))}\n{oops\n${JSON.stringify(state(2))}\n`);
+    await expect(loadCheckpoint(path)).rejects.toMatchObject({ code: 'ERR_SYNC_CHECKPOINT_INVALID', message: expect.stringContaining('line 2') });
+    // One line without its newline (written by hand) is still read.
+    await writeFile(path, JSON.stringify(state(7)));
+    expect(await loadCheckpoint(path)).toMatchObject({ doneBelow: 7 });
   });
   it('removing it also removes temp files a killed writer left', async () => {
     const dir = await tempDir('chatid-cp-');

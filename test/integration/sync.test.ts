@@ -8,6 +8,7 @@ import { Agent } from 'undici';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { SANDBOX_DEMO_ATTRIBUTES } from '../../src/commands/contacts/sync.js';
 import { type Sandbox, SANDBOX_API_KEY, type SandboxOptions, startSandbox } from '../../src/sandbox/index.js';
+import { loadCheckpoint } from '../../src/sync/checkpoint.js';
 import { createTestCtx, runCli, type TestCtx } from '../helpers/test-ctx.js';
 
 const EXAMPLE_SOURCE = new URL('../../examples/contacts.csv', import.meta.url).pathname;
@@ -225,7 +226,7 @@ describe('contacts sync: rows', () => {
     failAfter = posts + 2; // two batches go through, then the server fails
     const failed = await runCli(['contacts', 'sync', 'in.csv', '--shard', '2/3', '--batch-size', '10', '--concurrency', '1', '--max-retries', '0', '--json'], ctxFor());
     expect(failed.exitCode).toBe(1);
-    expect(JSON.parse(await readFile(join(dir, 'in.csv.shard-2-of-3.chatid-checkpoint.json'), 'utf8'))).toMatchObject({ shard: '2/3', doneBelow: 2 });
+    expect((await loadCheckpoint(join(dir, 'in.csv.shard-2-of-3.chatid-checkpoint.json')))!).toMatchObject({ shard: '2/3', doneBelow: 2 });
     failAfter = Infinity;
     sb.setFaults({ faultRate: 0 });
     // Stable: the same shard again takes the same rows.
@@ -242,7 +243,7 @@ describe('contacts sync: rows', () => {
     expect([first.exitCode, first.json().error.code]).toEqual([1, 'ERR_VENDOR_SERVER']);
     expect(first.json().error.hint).toContain('--resume');
     expect(first.json().error.progress).toMatchObject({ total: 1000 });
-    const cp = JSON.parse(await readFile(join(dir, 'in.csv.chatid-checkpoint.json'), 'utf8'));
+    const cp = (await loadCheckpoint(join(dir, 'in.csv.chatid-checkpoint.json')))!;
     expect((await stat(join(dir, 'in.csv.chatid-checkpoint.json'))).mode & 0o777).toBe(0o600);
     sb.setFaults({ faultRate: 0 });
     const second = await runCli([...argv, '--resume'], ctxFor());
@@ -262,7 +263,7 @@ describe('contacts sync: rows', () => {
     await writeFile(join(dir, 'in.csv'), `id\n${Array.from({ length: 40 }, (_, i) => `u${i}`).join('\n')}\n`);
     const first = await runCli(['contacts', 'sync', 'in.csv', '--max-retries', '0', '--batch-size', '2', '--concurrency', '1', '--json'], ctxFor());
     expect(first.exitCode).toBe(1);
-    expect(JSON.parse(await readFile(join(dir, 'in.csv.chatid-checkpoint.json'), 'utf8')).doneBelow).toBeGreaterThan(0);
+    expect((await loadCheckpoint(join(dir, 'in.csv.chatid-checkpoint.json')))!.doneBelow).toBeGreaterThan(0);
     await writeFile(join(dir, 'in.csv'), 'id\nother\n');
     const r = await runCli(['contacts', 'sync', 'in.csv', '--resume', '--json'], ctxFor());
     expect([r.exitCode, r.json().error.code]).toEqual([2, 'ERR_SYNC_RESUME_MISMATCH']);
@@ -332,7 +333,7 @@ describe('contacts sync: terminal and interruption', () => {
   it('--resume at a TTY: the bar starts at the rows done before, not at 0 (its speed and time left came from that jump)', async () => {
     const first = await interruptedSync(1);
     expect(first.exitCode).toBe(130);
-    const done = JSON.parse(await readFile(join(dir, 'in.csv.chatid-checkpoint.json'), 'utf8')).counts.read;
+    const done = (await loadCheckpoint(join(dir, 'in.csv.chatid-checkpoint.json')))!.counts.read;
     expect(done).toBeGreaterThan(0);
     const again = await runCli(['contacts', 'sync', 'in.csv', '--batch-size', '20', '--concurrency', '1', '--resume', '--json'], ctxFor({ stderrTTY: true, env: { NO_COLOR: '1' } }));
     expect(again.exitCode).toBe(0);
@@ -344,7 +345,7 @@ describe('contacts sync: terminal and interruption', () => {
     const r = await interruptedSync(2);
     expect([r.exitCode, r.json().error.code]).toEqual([130, 'ERR_CANCELLED']);
     expect(r.json().error.hint).toContain('--resume');
-    const cp = JSON.parse(await readFile(join(dir, 'in.csv.chatid-checkpoint.json'), 'utf8'));
+    const cp = (await loadCheckpoint(join(dir, 'in.csv.chatid-checkpoint.json')))!;
     expect(cp.counts.synced).toBeGreaterThan(0);
     expect(cp.counts.synced).toBeLessThan(500);
     const again = await runCli(['contacts', 'sync', 'in.csv', '--batch-size', '20', '--concurrency', '2', '--resume', '--json'], ctxFor());
