@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createTestCtx } from '../../test/helpers/test-ctx.js';
 import { INTERNAL_HINT, INTERNAL_HINT_NO_STACK, INTERNAL_HINT_WITH_STACK, toCliError } from './errors.js';
-import { renderError } from './output.js';
+import { escapeControlsKeepLines, jsonText, renderError } from './output.js';
 
 describe('renderError of an internal error', () => {
   const boom = () => toCliError(new TypeError('boom'));
@@ -50,5 +50,17 @@ describe('readStdinText and Ctrl-C', () => {
     const reading = readStdinText(ctx).catch((err: unknown) => err);
     ac.abort(new Error('received SIGINT'));
     expect(await reading).toBeInstanceOf(CancelledError);
+  });
+});
+
+describe('escaping text from a server', () => {
+  it('escapeControlsKeepLines keeps \\n, \\t and CR+LF, and escapes every other control', () => {
+    expect(escapeControlsKeepLines('a\tb\r\nc\nd')).toBe('a\tb\r\nc\nd');
+    expect(escapeControlsKeepLines('\u001b[2J\rx\u0000\u007f\u009b\u2028\r')).toBe('\\u001b[2J\\rx\\u0000\\u007f\\u009b\\u2028\\r');
+  });
+  it('jsonText escapes DEL, C1 and U+2028/2029, which JSON.stringify leaves, and keeps the value', () => {
+    const v = { t: 'a\u001b\u007f\u0085\u009b\u2028\u2029é' };
+    expect(jsonText(v)).toBe('{"t":"a\\u001b\\u007f\\u0085\\u009b\\u2028\\u2029é"}');
+    expect(JSON.parse(jsonText(v, 2))).toEqual(v);
   });
 });

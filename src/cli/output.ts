@@ -10,7 +10,7 @@ import { mapStack } from './stack.js';
 export function emit<R>(ctx: Ctx, result: R, human: (r: R, ctx: Ctx) => string): void {
   if (ctx.ui.json) {
     // NDJSON (a command that says so): one document per line.
-    ctx.io.stdout.write(`${JSON.stringify(result, null, ctx.ui.ndjson ? undefined : 2)}\n`);
+    ctx.io.stdout.write(`${jsonText(result, ctx.ui.ndjson ? undefined : 2)}\n`);
     return;
   }
   const text = human(result, ctx);
@@ -37,6 +37,28 @@ const CONTROL_ESCAPES: Record<string, string> = { '\t': '\\t', '\n': '\\n', '\r'
 export function escapeControls(text: string): string {
   // eslint-disable-next-line no-control-regex
   return text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (c) => CONTROL_ESCAPES[c] ?? `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+/**
+ * Text from a server for a terminal, where its lines should stay lines (a chat answer):
+ * escapeControls for every control but the newline, the tab and a CR+LF line end, so ESC,
+ * a lone CR or a C1 CSI cannot move the cursor, recolour or clear the screen.
+ * @example escapeControlsKeepLines('a\tb\r\nc\u001b[2J') // 'a\tb\r\nc\\u001b[2J'
+ */
+export function escapeControlsKeepLines(text: string): string {
+  return text
+    .split(/(\r\n|\n|\t)/)
+    .map((part, i) => (i % 2 === 1 ? part : escapeControls(part)))
+    .join('');
+}
+
+/**
+ * A JSON document as text. JSON.stringify escapes C0 controls (ESC is \u001b) but leaves DEL,
+ * the C1 controls (U+009B is a CSI to some terminals) and U+2028/U+2029 as they are; they are
+ * escaped too. The value is the same for any JSON parser, and `--json` on a terminal is safe.
+ */
+export function jsonText(value: unknown, indent?: number): string {
+  return JSON.stringify(value, null, indent).replace(/[\u007f-\u009f\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
 /**
@@ -75,7 +97,7 @@ export function renderError(err: CliError, ctx: Ctx): number {
     const error: Record<string, unknown> = { code: err.code, message: err.message };
     if (hint !== undefined) error.hint = hint;
     if (err.details) Object.assign(error, err.details);
-    ctx.io.stdout.write(`${JSON.stringify({ error }, null, ctx.ui.ndjson ? undefined : 2)}\n`);
+    ctx.io.stdout.write(`${jsonText({ error }, ctx.ui.ndjson ? undefined : 2)}\n`);
   } else if (err.exitCode !== ExitCode.cancelled || err.message !== 'Cancelled') {
     ctx.io.stderr.write(`${ctx.errColor.red('error:')} ${err.message} ${ctx.errColor.dim(`(${err.code})`)}\n`);
     if (hint) ctx.io.stderr.write(`${ctx.errColor.cyan('hint:')} ${hint}\n`);

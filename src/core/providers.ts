@@ -40,13 +40,36 @@ export function isProvider(name: string): name is Provider {
   return (PROVIDERS as readonly string[]).includes(name);
 }
 
-/** Why `id` is not a valid agent id for `provider`, or undefined when it is. */
+/** Names of the characters an agent id picks up when copied by hand. */
+const CHAR_NAMES: Record<string, string> = { ' ': 'a space', '\t': 'a tab', '\n': 'a line break', '\r': 'a carriage return', '\u00a0': 'a no-break space', '\ufeff': 'a byte-order mark', '\u001b': 'an escape character' };
+// Whitespace (Unicode's, with the BOM), C0 and C1 controls, DEL, and the zero-width characters.
+// eslint-disable-next-line no-control-regex
+const NOT_IN_AGENT_ID = /[\s\u0000-\u001f\u007f-\u009f\u200b-\u200d\u2060]/u;
+
+/**
+ * Why `id` is not a valid agent id for `provider`, or undefined when it is: the one rule for
+ * --agent-id, CHATID_AGENT_ID, a profile and the `profile add` prompt. No vendor's id holds
+ * whitespace or a control character (the vendor answers 404 to "abc def"), so one inside is a
+ * copy mistake, refused before anything is sent or stored.
+ * @example agentIdProblem('chatbase', 'abc def') // 'the agent id "abc def" has a space inside, which no agent id has'
+ */
 export function agentIdProblem(provider: Provider, id: string): string | undefined {
   if (id.trim() !== id || id === '') return 'the agent id is empty or has leading/trailing spaces';
+  const bad = NOT_IN_AGENT_ID.exec(id)?.[0];
+  if (bad !== undefined) {
+    const kind = /\s/u.test(bad) ? 'a whitespace' : /[\u200b-\u200d\u2060]/u.test(bad) ? 'an invisible' : 'a control';
+    const name = CHAR_NAMES[bad] ?? `${kind} character (U+${bad.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')})`;
+    return `the agent id ${visible(id)} has ${name} inside, which no agent id has`;
+  }
   // In a URL path, "." and ".." are resolved away: requests would go to another resource.
   if (id === '.' || id === '..') return `"${id}" cannot name an agent in a URL path`;
   if (PROVIDER_INFO[provider].numericAgentId && !/^\d+$/.test(id)) return `${PROVIDER_INFO[provider].label} agent ids are numeric, "${id}" is not`;
   return undefined;
+}
+
+/** `id` quoted with every character of NOT_IN_AGENT_ID but the plain space escaped, so the terminal shows what the id holds. */
+function visible(id: string): string {
+  return JSON.stringify(id).replace(/[^\S ]|[\u007f-\u009f\u200b-\u200d\u2060]/gu, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
 /** Why `id` cannot be the user of a v2 chat or its conversations (vendors.md §3.2: `^[a-zA-Z0-9._-]{1,128}$`), or undefined. */

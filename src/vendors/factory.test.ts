@@ -43,6 +43,21 @@ describe('the agent id rule where vendor clients are opened', () => {
     expect(r.json().error.message).toMatch(/^Invalid agent id from --agent-id:/);
   });
 
+  it.each([
+    [['chat', 'hi', '--user-id', 'u1'], { CHATID_AGENT_ID: 'abc def' }, 'CHATID_AGENT_ID'],
+    [['contacts', 'list', '--agent-id', 'abc def'], {}, '--agent-id'],
+    [['attributes', 'list', '--agent-id', 'abc\u001b[2Jdef'], {}, '--agent-id'],
+  ])('Chatbase: %j with whitespace or a control character in the id (%j) exits 2 before any request', async (argv, env, from) => {
+    ctx = createTestCtx({ env: { ...ENV, CHATID_PROVIDER: 'chatbase', ...env } });
+    const r = await runCli([...argv, '--json'], ctx);
+    expect([r.exitCode, r.json().error.code]).toEqual([2, 'ERR_AGENT_ID_INVALID']);
+    expect(r.json().error.message).toMatch(new RegExp(`^Invalid agent id from ${from}: the agent id "abc(\\\\u001b\\[2J| )def" has (a space|an escape character) inside`));
+    expect(r.json().error.hint).toMatch(/^Copy the id from the Chatbase dashboard/);
+    const human = await runCli(argv, createTestCtx({ env: { ...ENV, CHATID_PROVIDER: 'chatbase', ...env } }));
+    expect(human.exitCode).toBe(2);
+    expect(human.stderr).not.toContain('\u001b');
+  });
+
   it('a numeric Bookbag id and a non-numeric Chatbase id still reach the vendor', async () => {
     ctx = createTestCtx({ env: { ...ENV, CHATID_AGENT_ID: '42' } });
     ctx.mockAgent.get(BASE).intercept({ path: '/api/v1/chatbots/42/custom-attributes' }).reply(200, { data: [] });

@@ -6,7 +6,7 @@
 import { VendorError } from '../cli/errors.js';
 import type { CheckResult } from './agent-api.js';
 import type { VendorClientOptions } from './chatbase.js';
-import { badResponse, createHttpClient, type RateLimitOptions } from './http.js';
+import { badResponse, createHttpClient, type HttpErrorDetails, type RateLimitOptions } from './http.js';
 import type { ClientStats } from './types.js';
 
 /** OpenCX allows 100 requests per minute (standard); stay 5 % under it: the limiter spaces start times, the server counts arrivals a few ms later. */
@@ -35,6 +35,26 @@ export interface OpencxClient {
   check(o?: { signal?: AbortSignal }): Promise<CheckResult>;
 }
 
+/** The `token sign` flag that fills each authenticate-user field (fields without one come from nowhere the user controls). */
+const FIELD_FLAGS: Readonly<Record<string, string>> = { email: '--email', name: '--name', phone: '--phone', customData: '--attr' };
+
+/**
+ * A 400/422 to authenticate-user, said once. NestJS sends its validation messages as an
+ * array, which the shared httpError reads both as the vendor's message and as its issues,
+ * printing each one twice ("email must be an email [email must be an email]"). Here the
+ * messages appear once, and the hint names the flags behind the fields OpenCX named (each
+ * NestJS message starts with the property's name). Other errors pass through unchanged.
+ */
+function refusedContact(err: unknown): unknown {
+  if (!(err instanceof VendorError) || err.code !== 'ERR_VENDOR_REJECTED') return err;
+  const details = err.details as HttpErrorDetails | undefined;
+  if (!details || (details.status !== 400 && details.status !== 422)) return err;
+  const said = details.issues.length > 0 ? details.issues.map((i) => (i.field ? `${i.field}: ${i.message}` : i.message)).join('; ') : details.vendorMessage;
+  const flags = [...new Set(details.issues.map((i) => FIELD_FLAGS[i.field ?? /^\S+/.exec(i.message)?.[0] ?? '']).filter((f): f is string => f !== undefined))];
+  const hint = flags.length > 0 ? `Correct ${flags.join(', ')} as OpenCX says and run again.` : 'Correct the contact as OpenCX says and run again.';
+  return new VendorError('ERR_VENDOR_REJECTED', `OpenCX refused the contact (${details.status} to POST /widget/authenticate-user): ${said.replace(/[.\s]+$/, '')}.`, { details, hint, cause: err });
+}
+
 export function opencxClient(o: VendorClientOptions): OpencxClient {
   const http = createHttpClient({ rateLimit: OPENCX_RATE_LIMIT, ...o, vendor: 'OpenCX' });
   const client: OpencxClient = {
@@ -44,7 +64,9 @@ export function opencxClient(o: VendorClientOptions): OpencxClient {
     },
     async authenticateUser(input, c = {}) {
       const body = Object.fromEntries(Object.entries(input).filter(([, v]) => v !== undefined));
-      const { status, data } = await http.json<unknown>('POST', '/widget/authenticate-user', { body, signal: c.signal });
+      const { status, data } = await http.json<unknown>('POST', '/widget/authenticate-user', { body, signal: c.signal }).catch((err: unknown) => {
+        throw refusedContact(err);
+      });
       const d = data as { token?: unknown; contact?: unknown; data?: { token?: unknown; contact?: unknown } } | null;
       const src = d && typeof d.token === 'string' ? d : d?.data;
       if (!src || typeof src.token !== 'string' || src.token === '') throw badResponse('OpenCX', 'authenticate-user');

@@ -102,6 +102,21 @@ describe('sandbox: v2 chat, Chatbase form', () => {
     expect(f.map((x) => (typeof x === 'string' ? x : x.type))).toEqual(['message-start', 'error', '[DONE]']);
   });
 
+  it('/error stores the user\'s message but no answer the user never got', async () => {
+    await start();
+    await call('POST', `${CB2}/chat`, { message: 'hello', stream: false, userId: 'u1' });
+    await call('POST', `${CB2}/chat`, { message: '/error', conversationId: 'conv_1' });
+    const msgs = await call('GET', `${CB2}/conversations/conv_1/messages`);
+    expect(msgs.json.data.map((m: any) => [m.role, m.parts[0].text.slice(0, 14)])).toEqual([
+      ['user', 'hello'],
+      ['assistant', 'Sandbox reply:'],
+      ['user', '/error'],
+    ]);
+    // A failed first message opens a conversation holding that message alone.
+    await call('POST', `${CB2}/chat`, { message: '/error', userId: 'u2' });
+    expect((await call('GET', `${CB2}/users/u2/conversations`)).json.data).toMatchObject([{ id: 'conv_2', messageCount: 1, title: '/error' }]);
+  });
+
   it('pages per-user conversations with a cursor', async () => {
     await start();
     for (let i = 0; i < 5; i++) await call('POST', `${CB2}/chat`, { message: `m${i}`, stream: false, userId: 'alice' });
@@ -157,6 +172,11 @@ describe('sandbox: v2 chat, Bookbag form', () => {
     expect(deltas.every((d) => d.type === 'text-delta' && typeof d.text === 'string' && d.delta === undefined)).toBe(true);
     const errored = frames((await call('POST', `${BB2}/chat`, { message: '/error', conversationId: 1 })).text) as any[];
     expect(errored).toEqual([{ type: 'error', errorText: expect.any(String) }, '[DONE]']);
+    expect(sb!.state.conversations(SANDBOX_BOOKBAG_AGENT_ID)[0]!.messages.map((m) => [m.role, m.text])).toEqual([
+      ['user', 'hello'],
+      ['assistant', expect.stringContaining('hello')],
+      ['user', '/error'],
+    ]);
     const badConv = await call('POST', `${BB2}/chat`, { message: 'x', conversationId: 'abc' });
     expect(badConv.status).toBe(400);
   });
@@ -167,6 +187,9 @@ describe('sandbox: v2 chat, Bookbag form', () => {
     expect(r.status).toBe(200);
     expect(r.text).toMatch(/^event: token\ndata: \{"token":/);
     expect(r.text).toMatch(/event: done\ndata: \{"conversationId":1,"messageId":"msg_2"\}\n\n$/);
+    const failed = await call('POST', '/api/v1/chat', { agentId: Number(SANDBOX_BOOKBAG_AGENT_ID), message: '/error', conversationId: 1 });
+    expect(failed.text).toMatch(/^event: error\n/);
+    expect(sb!.state.conversations(SANDBOX_BOOKBAG_AGENT_ID)[0]!.messages.map((m) => m.role)).toEqual(['user', 'assistant', 'user']);
     const bad = await call('POST', '/api/v1/chat', { agentId: 'x', message: '' });
     expect(bad.status).toBe(400);
     expect(bad.json).toMatchObject({ success: false, error: { code: 'validation_error' } });

@@ -101,6 +101,9 @@ describe('Chatbase sandbox: contacts, attributes, chat, conversations', () => {
     const { ctx } = await setup();
     const r = await runCli(['chat', '/error', '--user-id', 'u1', '--json'], ctx());
     expect([r.exitCode, r.json().error.code]).toEqual([1, 'ERR_VENDOR_STREAM']);
+    // The answer never came, so the conversation holds the user's message alone.
+    const list = await runCli(['conversations', 'list', '--user-id', 'u1', '--json'], ctx());
+    expect(list.json().conversations).toMatchObject([{ title: '/error', messageCount: 1 }]);
   });
 
   it('a wrong key: exit 4 from every command, and whoami --check says so', async () => {

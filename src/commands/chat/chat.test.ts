@@ -117,6 +117,44 @@ describe('chat', () => {
     expect(r.json().error.hint).toMatch(/--max-retries/);
     expect(r.json().error.hint).not.toMatch(/--concurrency/);
   });
+  describe('an answer holding control characters', () => {
+    // ESC sequences that would recolour and clear the screen, a C1 CSI, a lone CR that would
+    // overwrite the line, a tab, and a CR+LF whose CR ends one delta and LF starts the next.
+    const deltas = ['Hi \u001b[31mred\u001b[0m\t', 'x\u009b2J y\rz\r', '\nnext\u0007 line\n', 'end\r'];
+    const stream = sse([
+      { type: 'message-start', messageId: 'm1' },
+      ...deltas.map((delta) => ({ type: 'text-delta', id: 't', delta })),
+      { type: 'message-metadata', messageMetadata: { conversationId: 'conv_\u001b[2J1' } },
+      { type: 'finish', finishReason: 'stop' },
+      '[DONE]',
+    ]);
+    const run = async (o: { stdoutTTY: boolean }, args: string[] = []) => {
+      ctx = createTestCtx({ env: ENV, ...o });
+      ctx.mockAgent.get(BASE).intercept({ path: '/api/v2/agents/bot1/chat', method: 'POST' }).reply(200, stream, SSE);
+      return runCli(['chat', 'hi', '--user-id', 'u1', ...args], ctx);
+    };
+
+    it('at a terminal: written escaped but \\n, \\t and CR+LF, and the conversation id on stderr too', async () => {
+      const r = await run({ stdoutTTY: true });
+      expect(r.exitCode).toBe(0);
+      expect(r.stdout).toBe('Hi \\u001b[31mred\\u001b[0m\tx\\u009b2J y\\rz\r\nnext\\u0007 line\nend\\r\n');
+      expect(r.stderr).toBe('conversation conv_\\u001b[2J1 (continue with --conversation-id conv_\\u001b[2J1)\n');
+    });
+
+    it('piped: the model\'s bytes unchanged', async () => {
+      const r = await run({ stdoutTTY: false });
+      expect(r.exitCode).toBe(0);
+      expect(r.stdout).toBe(`${deltas.join('')}\n`);
+    });
+
+    it('--json: every control escaped in the document, the text unchanged in its value', async () => {
+      const r = await run({ stdoutTTY: true }, ['--json']);
+      // eslint-disable-next-line no-control-regex
+      expect(r.stdout).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/);
+      expect(r.stdout).toContain('x\\u009b2J y\\rz');
+      expect(r.json().text).toBe(deltas.join(''));
+    });
+  });
   it('teamweb has no chat API: exit 2', async () => {
     ctx = createTestCtx({ env: { ...ENV, CHATID_PROVIDER: 'teamweb' } });
     const r = await runCli(['chat', 'hi', '--user-id', 'u1', '--json'], ctx);

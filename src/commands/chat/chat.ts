@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import type { Ctx } from '../../cli/context.js';
 import { UsageError } from '../../cli/errors.js';
 import { CHAT_USER_ID_HINT, chatUserIdProblem } from '../../core/providers.js';
-import { emit, info, readStdinText } from '../../cli/output.js';
+import { emit, escapeControlsKeepLines, fieldText, info, readStdinText } from '../../cli/output.js';
 import { addVendorOptions, type VendorFlags } from '../../vendors/flags.js';
 
 export interface ChatCommandOptions extends VendorFlags {
@@ -75,28 +75,31 @@ export async function runChat(opts: ChatCommandOptions, ctx: Ctx): Promise<ChatC
   const live = !ctx.ui.json;
   // Whether what was printed so far ends inside a line (it is ended before an error or the summary).
   let lineOpen = false;
+  const answer = answerWriter(ctx.io.stdout.isTTY === true);
+  const print = (out: string): void => {
+    if (out === '') return;
+    lineOpen = !out.endsWith('\n');
+    ctx.io.stdout.write(out);
+  };
   const r = await client
     .chat({
       message,
       userId: opts.userId,
       conversationId: opts.conversationId,
       stream: opts.stream,
-      onText: live
-        ? (t) => {
-            if (t !== '') lineOpen = !t.endsWith('\n');
-            ctx.io.stdout.write(t);
-          }
-        : undefined,
+      onText: live ? (t) => print(answer.write(t)) : undefined,
     })
     .catch((err: unknown) => {
       // Ctrl-C or a broken connection mid-answer: end the partial line, so the error (on
       // stderr, at a terminal the same screen) starts on a line of its own.
+      print(answer.end());
       if (lineOpen) ctx.io.stdout.write('\n');
       throw err;
     });
   if (live) {
+    print(answer.end());
     if (lineOpen) ctx.io.stdout.write('\n');
-    if (r.conversationId) info(ctx, `conversation ${r.conversationId} (continue with --conversation-id ${r.conversationId})`);
+    if (r.conversationId) info(ctx, `conversation ${fieldText(r.conversationId)} (continue with --conversation-id ${fieldText(r.conversationId)})`);
   }
   return {
     text: r.text,
@@ -108,6 +111,30 @@ export async function runChat(opts: ChatCommandOptions, ctx: Ctx): Promise<ChatC
     provider: client.vendor,
     agentId: client.agentId ?? null,
     streamed: r.streamed,
+  };
+}
+
+/**
+ * The answer as it goes to stdout, chunk by chunk. At a terminal, the model's text must not
+ * drive it: every control character but \n, \t and a CR+LF line end is written escaped
+ * (escapeControlsKeepLines), and a CR at the end of a chunk waits for the next one, to see
+ * whether an LF follows. Piped, the bytes are the model's, unchanged.
+ */
+export function answerWriter(tty: boolean): { write(chunk: string): string; end(): string } {
+  if (!tty) return { write: (chunk) => chunk, end: () => '' };
+  let heldCr = false;
+  return {
+    write(chunk) {
+      let text = heldCr ? `\r${chunk}` : chunk;
+      heldCr = text.endsWith('\r');
+      if (heldCr) text = text.slice(0, -1);
+      return escapeControlsKeepLines(text);
+    },
+    end() {
+      const out = heldCr ? escapeControlsKeepLines('\r') : '';
+      heldCr = false;
+      return out;
+    },
   };
 }
 

@@ -96,6 +96,8 @@ describe('profile add (flags)', () => {
     [['profile', 'add', 'x', '--provider', 'generic', '--base-url', 'ftp://example.com'], 'ERR_BASE_URL_INVALID'],
     [['profile', 'add', 'x', '--provider', 'generic', '--base-url', 'not a url'], 'ERR_BASE_URL_INVALID'],
     [['profile', 'add', 'x', '--provider', 'bookbag', '--agent-id', 'abc'], 'ERR_AGENT_ID_INVALID'],
+    [['profile', 'add', 'x', '--provider', 'chatbase', '--agent-id', 'abc def'], 'ERR_AGENT_ID_INVALID'],
+    [['profile', 'add', 'x', '--provider', 'chatbase', '--agent-id', 'abc\u001b[2J'], 'ERR_AGENT_ID_INVALID'],
     [['profile', 'add', 'x', '--provider', 'teamweb', '--secret', 'not-base64!'], 'ERR_SECRET_FORMAT'],
     [['profile', 'add', 'x', '--provider', 'teamweb', '--secret', Buffer.alloc(16).toString('base64')], 'ERR_SECRET_FORMAT'],
     [['profile', 'add', 'x', '--provider', 'teamweb', '--secret', TW_KEY.replace(/=$/, '')], 'ERR_SECRET_FORMAT'],
@@ -149,6 +151,14 @@ describe('profile add (wizard)', () => {
     expect(ctx.memory!.data.profiles.dev).toEqual({ provider: 'replyful', agentId: 'agent-7', apiKey: API_KEY, secret: SECRET });
     expect(r.stdout + r.stderr).not.toContain(SECRET);
     expect(r.stdout + r.stderr).not.toContain(API_KEY);
+  });
+
+  it('the agent id prompt refuses an id with a space inside (the rule of --agent-id)', async () => {
+    const ctx = createTestCtx({ ...tty, answers: ['abc def'] });
+    const r = await runCli(['profile', 'add', 'cb', '--provider', 'chatbase'], ctx);
+    // The scripted prompter throws where the real one would ask again.
+    expect(r.stderr).toContain('failed validation: the agent id "abc def" has a space inside');
+    expect(ctx.memory!.data).toEqual({ profiles: {} });
   });
 
   it('asks only for what the flags did not give, and skips empty answers', async () => {

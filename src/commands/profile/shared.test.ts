@@ -40,6 +40,20 @@ describe('profile validation', () => {
     expect(agentIdProblem('chatbase', ' abc')).toMatch(/spaces/);
   });
 
+  it('refuses whitespace, control and zero-width characters inside an agent id, and shows them escaped', () => {
+    expect(agentIdProblem('chatbase', 'abc def')).toBe('the agent id "abc def" has a space inside, which no agent id has');
+    expect(agentIdProblem('chatbase', 'abc\tdef')).toBe('the agent id "abc\\tdef" has a tab inside, which no agent id has');
+    expect(agentIdProblem('chatbase', 'a\u001b[2Jb')).toBe('the agent id "a\\u001b[2Jb" has an escape character inside, which no agent id has');
+    expect(agentIdProblem('chatbase', 'a\u00a0b')).toBe('the agent id "a\\u00a0b" has a no-break space inside, which no agent id has');
+    expect(agentIdProblem('chatbase', 'a\u2003b')).toBe('the agent id "a\\u2003b" has a whitespace character (U+2003) inside, which no agent id has');
+    expect(agentIdProblem('chatbase', 'a\u009bb')).toBe('the agent id "a\\u009bb" has a control character (U+009B) inside, which no agent id has');
+    expect(agentIdProblem('chatbase', 'a\u007fb')).toMatch(/a control character \(U\+007F\)/);
+    expect(agentIdProblem('chatbase', 'a\u200bb')).toMatch(/an invisible character \(U\+200B\)/);
+    // Before the numeric rule, which would print the id as it is.
+    expect(agentIdProblem('bookbag', '4 2')).toMatch(/has a space inside/);
+    for (const ok of ['abc', 'a.b-c_D9', 'ägent', '42']) expect(agentIdProblem('chatbase', ok)).toBeUndefined();
+  });
+
   it('wants a TeamWeb secret to be canonical base64 of exactly 32 bytes', () => {
     const key = Buffer.alloc(32, 0xab).toString('base64');
     expect(secretProblem('teamweb', key)).toBeUndefined();

@@ -44,6 +44,37 @@ describe('token sign (OpenCX)', () => {
     expect([r.exitCode, r.json().error.code]).toEqual([1, 'ERR_VENDOR_RATE_LIMIT']);
     expect(r.json().error.hint).not.toMatch(/--max-wait/);
   });
+  it('a 400 says each of the vendor\'s messages once, and the hint names the flags to correct', async () => {
+    ctx = createTestCtx({ env: ENV });
+    ctx.mockAgent
+      .get(BASE)
+      .intercept({ path: '/widget/authenticate-user', method: 'POST' })
+      .reply(400, { statusCode: 400, message: ['email must be an email', 'phone must be a string'], error: 'Bad Request' });
+    const r = await runCli(['token', 'sign', '--email', 'not-an-email', '--phone', '5'], ctx);
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).toBe(
+      'error: OpenCX refused the contact (400 to POST /widget/authenticate-user): email must be an email; phone must be a string. (ERR_VENDOR_REJECTED)\n' +
+        'hint: Correct --email, --phone as OpenCX says and run again.\n',
+    );
+    expect(r.stderr.split('email must be an email')).toHaveLength(2);
+  });
+  it('a 400 with a single message: --json keeps the details (status, vendorMessage, issues) beside the message', async () => {
+    ctx = createTestCtx({ env: ENV });
+    ctx.mockAgent.get(BASE).intercept({ path: '/widget/authenticate-user', method: 'POST' }).reply(400, { statusCode: 400, message: 'Bad Request' });
+    const r = await runCli(['token', 'sign', '--email', 'ann@example.com', '--json'], ctx);
+    expect([r.exitCode, r.json().error]).toEqual([
+      1,
+      {
+        code: 'ERR_VENDOR_REJECTED',
+        message: 'OpenCX refused the contact (400 to POST /widget/authenticate-user): Bad Request.',
+        hint: 'Correct the contact as OpenCX says and run again.',
+        status: 400,
+        vendorMessage: 'Bad Request',
+        issues: [],
+        vendor: 'OpenCX',
+      },
+    ]);
+  });
   it('a 403 (key without the write scope) exits 4 with a hint about the scope, not an agent OpenCX does not have', async () => {
     ctx = createTestCtx({ env: ENV });
     ctx.mockAgent.get(BASE).intercept({ path: '/widget/authenticate-user', method: 'POST' }).reply(403, { statusCode: 403, message: 'Forbidden resource', error: 'Forbidden' });

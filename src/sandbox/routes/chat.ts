@@ -4,7 +4,8 @@ import type { AgentState, StoredConversation } from '../state.js';
 // Chat: Chatbase v1 `POST /api/v1/chat` (text/plain stream or {text}), Bookbag v1 chat (SSE
 // events token/done), and v2 `POST /api/v2/agents/:id/chat` in the current Chatbase form
 // or Bookbag's (vendors.md §2.4, §3.2), plus per-user conversations with cursor pages.
-// Replies are canned; a message of exactly `/error` makes a stream end with an error frame.
+// Replies are canned; a message of exactly `/error` makes a stream end with an error frame
+// (its user message is stored, no answer: see addExchange).
 
 const USER_ID = /^[a-zA-Z0-9._-]{1,128}$/;
 /** A chat message equal to this makes the stream end with an error frame. */
@@ -34,11 +35,19 @@ function newConversation(rt: Runtime, agent: AgentState, userId: string | undefi
   return conv;
 }
 
-function addExchange(rt: Runtime, conv: StoredConversation, message: string, reply: string): { userMessageId: string; messageId: string } {
+/**
+ * Store one turn. `reply` undefined: the answer failed (the `/error` stream), so no assistant
+ * message is stored, or `conversations` would show an answer the user never got. The user's
+ * message is kept, as a vendor that records it before the model answers would keep it (and
+ * so the conversation a failed first message opened is not empty). The assistant's id is
+ * still taken: the Chatbase stream announces it in message-start before the failure.
+ */
+function addExchange(rt: Runtime, conv: StoredConversation, message: string, reply: string | undefined): { userMessageId: string; messageId: string } {
   const now = rt.iso();
   const userMessageId = `msg_${++rt.state.counters.message}`;
   const messageId = `msg_${++rt.state.counters.message}`;
-  conv.messages.push({ id: userMessageId, role: 'user', text: message, created_at: now }, { id: messageId, role: 'assistant', text: reply, created_at: now });
+  conv.messages.push({ id: userMessageId, role: 'user', text: message, created_at: now });
+  if (reply !== undefined) conv.messages.push({ id: messageId, role: 'assistant', text: reply, created_at: now });
   conv.updated_at = now;
   rt.state.changed();
   return { userMessageId, messageId };
@@ -71,13 +80,14 @@ const v2Chat: Handler = (req, rt) => {
   const text = message as string;
   const chunks = cannedReply(text);
   const reply = chunks.join('');
-  const ids = addExchange(rt, conv, text, reply);
+  // Only a stream fails on /error; the non-stream answer is the canned reply, as before.
+  const failing = body.stream !== false && text.trim() === ERROR_TRIGGER;
+  const ids = addExchange(rt, conv, text, failing ? undefined : reply);
   const meta = { userMessageId: ids.userMessageId, conversationId: conv.id, userId: conv.userId ?? null, finishReason: 'stop', usage: { credits: 1 } };
   if (body.stream === false) {
     return json(200, { data: { id: ids.messageId, role: 'assistant', parts: [{ type: 'text', text: reply }], metadata: meta } });
   }
   const frames: string[] = [];
-  const failing = text.trim() === ERROR_TRIGGER;
   if (bookbag) {
     if (failing) frames.push(sse({ type: 'error', errorText: 'Sandbox: the model failed (you sent /error)' }));
     else {
@@ -233,9 +243,10 @@ const bookbagV1Chat: Handler = (req, rt) => {
   } else conv = newConversation(rt, agent, undefined);
   const message = body.message as string;
   const chunks = cannedReply(message);
-  const ids = addExchange(rt, conv, message, chunks.join(''));
+  const failing = message.trim() === ERROR_TRIGGER;
+  const ids = addExchange(rt, conv, message, failing ? undefined : chunks.join(''));
   const frames =
-    message.trim() === ERROR_TRIGGER
+    failing
       ? [`event: error\ndata: ${JSON.stringify({ message: 'Sandbox: the model failed (you sent /error)' })}\n\n`]
       : [
           ...chunks.map((c) => `event: token\ndata: ${JSON.stringify({ token: c })}\n\n`),
