@@ -255,6 +255,15 @@ describe('error hints name only the flags the command takes', () => {
   ] as const)('%s, %i', (flags, status, hint) => {
     expect(httpError('Acme', status, '{}', 'GET', '/x', false, flags).hint).toMatch(hint);
   });
+  it('says a message once when the issues only repeat it (NestJS lists, Replyful param)', () => {
+    const nest = httpError('OpenCX', 400, '{"statusCode":400,"message":["email must be an email","name is too long"],"error":"Bad Request"}', 'POST', '/widget/authenticate-user');
+    expect(nest.message).toBe('OpenCX answered 400 to POST /widget/authenticate-user: email must be an email; name is too long');
+    expect(nest.details).toMatchObject({ issues: [{ message: 'email must be an email' }, { message: 'name is too long' }] }); // kept for --json
+    const param = httpError('Replyful', 422, '{"error":{"type":"validation_error","code":"invalid_query_parameter","message":"limit must be at most 100","param":"limit"}}', 'GET', '/v1/conversations');
+    expect(param.message).toBe('Replyful answered 422 to GET /v1/conversations: limit must be at most 100 (invalid_query_parameter) [field: limit]');
+    const own = httpError('Chatbase', 400, '{"message":"Invalid request body","issues":[{"field":"users.0.email","message":"Invalid email"}]}', 'POST', '/c');
+    expect(own.message).toBe('Chatbase answered 400 to POST /c: Invalid request body [users.0.email: Invalid email]');
+  });
 });
 
 describe('client-side rate limit', () => {

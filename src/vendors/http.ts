@@ -328,8 +328,12 @@ export function httpError(vendor: string, status: number, bodyText: string, meth
   const details: HttpErrorDetails = { status, vendorMessage, issues, vendor };
   if (code !== undefined) details.vendorCode = code;
   const said = `${vendor} answered ${status} to ${method} ${path}: ${vendorMessage}${code ? ` (${code})` : ''}`;
-  const first = issues.slice(0, 3).map((i) => (i.field ? `${i.field}: ${i.message}` : i.message));
-  const issueText = first.length ? ` [${first.join('; ')}${issues.length > 3 ? `; +${issues.length - 3} more` : ''}]` : '';
+  // Each thing said once: issues made of the message itself (NestJS's list of messages, a
+  // Replyful `param` with the message) add only their field, if they have one.
+  const said1 = (i: VendorIssue): boolean => vendorMessage.includes(i.message);
+  const listed = issues.filter((i) => i.field !== undefined || !said1(i));
+  const first = listed.slice(0, 3).map((i) => (i.field === undefined ? i.message : said1(i) ? `field: ${i.field}` : `${i.field}: ${i.message}`));
+  const issueText = first.length ? ` [${first.join('; ')}${listed.length > 3 ? `; +${listed.length - 3} more` : ''}]` : '';
   if (status === 401 || status === 403) {
     return new AuthError('ERR_VENDOR_AUTH', said, {
       details,
