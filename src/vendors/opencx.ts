@@ -39,11 +39,9 @@ export interface OpencxClient {
 const FIELD_FLAGS: Readonly<Record<string, string>> = { email: '--email', name: '--name', phone: '--phone', customData: '--attr' };
 
 /**
- * A 400/422 to authenticate-user, said once. NestJS sends its validation messages as an
- * array, which the shared httpError reads both as the vendor's message and as its issues,
- * printing each one twice ("email must be an email [email must be an email]"). Here the
- * messages appear once, and the hint names the flags behind the fields OpenCX named (each
- * NestJS message starts with the property's name). Other errors pass through unchanged.
+ * A 400/422 to authenticate-user, in the words of a contact refused: OpenCX's messages once
+ * (NestJS sends them as an array, each starting with the property's name), and a hint naming
+ * the flags behind the fields OpenCX named. Other errors pass through unchanged.
  */
 function refusedContact(err: unknown): unknown {
   if (!(err instanceof VendorError) || err.code !== 'ERR_VENDOR_REJECTED') return err;
