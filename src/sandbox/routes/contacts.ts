@@ -148,8 +148,8 @@ function validateContact(input: unknown, where: string | number, agent: AgentSta
  * it up (null: there is none), which saves a lookup in a map of up to a million contacts;
  * `indexed`: the email index holds the change already (claimEmails).
  */
-function applyChange(agent: AgentState, rt: Runtime, externalId: string, c: ContactChange, o: { replaceWhole: boolean }, known?: StoredContact | null, indexed = false): StoredContact {
-  const now = rt.iso();
+function applyChange(agent: AgentState, rt: Runtime, externalId: string, c: ContactChange, o: { replaceWhole: boolean; now?: string }, known?: StoredContact | null, indexed = false): StoredContact {
+  const now = o.now ?? rt.iso();
   const existing = known === undefined ? agent.contacts.get(externalId) : (known ?? undefined);
   let ct: StoredContact;
   // A new contact with all three strings (what a sync sends) is made whole in one literal,
@@ -372,8 +372,6 @@ function conflict(rt: Runtime, issues: Issue[]): SandboxReply {
     : json(409, { message: 'Email already in use by another contact', issues });
 }
 
-const REPLACE_NOTHING = { replaceWhole: false };
-
 const createContacts: Handler = (req, rt) => {
   const agent = findAgent(rt, req.params.chatbotId);
   if (!agent) return notFound(rt, 'Chatbot');
@@ -421,7 +419,10 @@ const createContacts: Handler = (req, rt) => {
       return { ...badBody(rt, [{ field: 'users', message: `Contact quota reached: the plan allows ${rt.contactQuota} contacts` }]), items: users.length };
     }
   }
-  const data = items.map((it, k) => applyChange(agent, rt, it.externalId, it.change, REPLACE_NOTHING, again[k] ? undefined : it.before, indexed));
+  // One write, one moment: every contact it stores gets the same updated_at (asking the clock
+  // for each of up to 1000 was ~3 % of the sandbox's time in a re-sync).
+  const o = { replaceWhole: false, now: rt.iso() };
+  const data = items.map((it, k) => applyChange(agent, rt, it.externalId, it.change, o, again[k] ? undefined : it.before, indexed));
   rt.state.changed();
   return { status: 200, json: { message: 'Success', data }, items: users.length };
 };
