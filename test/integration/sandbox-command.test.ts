@@ -134,6 +134,8 @@ describe('chatid sandbox', () => {
       [['--rate-limit', '0/10s'], '--rate-limit'],
       [['--retry-after', '1.5'], '--retry-after'],
       [['--provider', 'bookbag', '--agent-id', 'abc'], 'numeric'],
+      [['--agent-id', 'abc def'], 'has a space inside'],
+      [['--agent-id', 'abc\u200bdef'], 'an invisible character (U+200B)'],
       [['--attribute', 'age:int'], '--attribute'],
       [['--seed', '-1'], '--seed'],
       [['--retry-after-format', 'date'], '--retry-after-format'],

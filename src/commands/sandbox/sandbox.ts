@@ -5,6 +5,7 @@ import { NetworkError, StoreError, UsageError } from '../../cli/errors.js';
 import { emit, info, verbose } from '../../cli/output.js';
 import { parseDuration } from '../../core/duration.js';
 import { apiKeyProblem } from '../../core/api-key.js';
+import { agentIdProblem } from '../../core/providers.js';
 import { secretTextProblem } from '../../core/secret-key.js';
 import type { startSandbox as StartSandboxFn } from '../../sandbox/index.js';
 import type { FaultKind, SandboxOptions, SandboxProvider } from '../../sandbox/options.js';
@@ -144,6 +145,9 @@ export function parseSandboxFlags(f: SandboxFlags): SandboxCommandOptions {
   for (const id of agentIds ?? []) {
     if (id.trim() === '' || id.includes('/')) throw bad(`--agent-id "${id}" is not usable in a URL path.`, 'Use letters, digits, "-" and "_".');
     if (provider === 'bookbag' && !/^\d+$/.test(id)) throw bad(`Bookbag agent ids are numeric, not "${id}".`, 'For example --agent-id 1001.');
+    // The client's rule (core/providers.ts): an agent the sandbox serves, chatid can address.
+    const problem = agentIdProblem(provider, id);
+    if (problem !== undefined) throw bad(`--agent-id: ${problem}.`, 'Use letters, digits, "-" and "_".');
   }
   const keyScopes: SandboxCommandOptions['keyScopes'] = {};
   for (const sk of f.scopedKey ?? []) {
