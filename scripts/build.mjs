@@ -10,7 +10,7 @@
 //                      started by cli.js for large files;
 //   dist/vendor/*.js   each heavy package (jose, conf, csv-parse, prompts, proper-lockfile) in
 //                      its own file, required only when a command's run function needs it;
-//                      undici stays in node_modules (CommonJS already).
+//                      undici and cli-progress stay in node_modules (CommonJS already).
 // Why (docs/performance.md, "Where start-up time goes now"): Node's ESM loader costs about
 // 0.75 M instructions per module file and ~15 M to start; CommonJS costs neither, and with the
 // code cache V8 skips parsing and compiling the ~415 KB bundle (Node 20 has no
@@ -31,9 +31,9 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
 /** Packages that must load only through import() inside a run function (STYLE.md §16). */
-export const HEAVY = ['jose', 'undici', 'conf', 'csv-parse', 'csv-stringify', '@inquirer', 'inquirer', 'proper-lockfile'];
+export const HEAVY = ['jose', 'undici', 'conf', 'csv-parse', 'csv-stringify', '@inquirer', 'inquirer', 'cli-progress', 'proper-lockfile'];
 /** Heavy CommonJS packages left in node_modules (a bundle of undici gains nothing at start-up). */
-const FROM_NODE_MODULES = ['undici'];
+const FROM_NODE_MODULES = ['undici', 'cli-progress'];
 const isHeavy = (p) => HEAVY.some((h) => p === h || p.startsWith(`${h}/`) || p.includes(`node_modules/${h}/`));
 
 /**

@@ -2,7 +2,7 @@
 // `dist/` is shared by everyone running `npm run build` in this tree (the build script
 // deletes it first), so spawning `bin/chatid.js` could race with another build; a private
 // build made by the same function (scripts/build.mjs) cannot. It sits under node_modules/ so
-// the package left external (undici) resolves.
+// the packages left external (undici, cli-progress) resolve.
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
