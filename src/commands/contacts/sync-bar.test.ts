@@ -1,4 +1,5 @@
-import { describe, expect, it } from 'vitest';
+import { SingleBar } from 'cli-progress';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { Capture } from '../../../test/helpers/test-ctx.js';
 import { RateLimiter } from '../../vendors/http.js';
 import { barLine, formatSecondsLeft, MIN_RATE_SPAN_MS, RateWindow, SyncBar } from './sync-bar.js';
@@ -115,40 +116,69 @@ describe('barLine', () => {
 
 /**
  * A terminal that reflows on resize, as tmux, VTE and iTerm2 do: it keeps logical lines and
- * the cursor's place in its line, and wraps them again at the new width. It knows what the
- * bar writes (text, \r, \n, ESC[J, ESC[K, cursor show/hide).
+ * the cursor's place in its line, and wraps them again at the new width. It knows what
+ * cli-progress and the bar write (text, \r, \n, ESC[1G, ESC[J, ESC[K, ESC[0K, ESC[2K, ESC 7 and
+ * ESC 8, line wrapping off and on, cursor show/hide): with wrapping off, text past the end of a
+ * row overwrites its last column. ESC 7 saves a screen position (row, column), as a terminal does,
+ * so a reflow of the lines above makes ESC 8 land elsewhere.
  */
 class ReflowingTerminal {
   lines = [''];
   y = 0;
   x = 0; // offset in the logical line
-  columns: number;
+  /** The row's last column was just written: the cursor waits there for the next character. */
+  pending = false;
+  saved = { row: 0, column: 0 };
+  wrap = true;
+  private width: number;
   constructor(columns: number) {
-    this.columns = columns;
+    this.width = columns;
+  }
+  get columns(): number {
+    return this.width;
+  }
+  set columns(c: number) {
+    [this.width, this.pending] = [c, false];
   }
   write(s: string): void {
     // eslint-disable-next-line no-control-regex -- escape sequences are what it reads
-    for (const [, esc, ch] of s.matchAll(/(\x1b\[[?\d]*[A-Za-z])|([\s\S])/g)) {
+    for (const [, esc, ch] of s.matchAll(/(\x1b\[[?\d]*[A-Za-z]|\x1b[78])|([\s\S])/g)) {
       const line = this.lines[this.y]!;
+      const start = this.rowStart();
       if (esc === '\x1b[J') this.lines.splice(this.y, this.lines.length, line.slice(0, this.x));
-      else if (esc === '\x1b[K') this.lines[this.y] = line.slice(0, this.x) + line.slice(this.rowStart() + this.columns);
-      else if (esc === '\x1b[1G' || ch === '\r') this.x = this.rowStart();
+      else if (esc === '\x1b[K' || esc === '\x1b[0K') this.lines[this.y] = line.slice(0, this.x) + line.slice(start + this.columns);
+      else if (esc === '\x1b[2K') this.lines[this.y] = (line.slice(0, start) + ' '.repeat(Math.max(0, Math.min(this.columns, line.length - start))) + line.slice(start + this.columns)).trimEnd();
+      else if (esc === '\x1b7') this.saved = { row: this.lines.slice(0, this.y).reduce((n, l) => n + inRows(l, this.columns).length, 0) + start / this.columns, column: this.x - start };
+      else if (esc === '\x1b8') this.restore();
+      else if (esc === '\x1b[?7l' || esc === '\x1b[?7h') this.wrap = esc === '\x1b[?7h';
+      else if (esc === '\x1b[1G' || ch === '\r') [this.x, this.pending] = [start, false];
       else if (esc) continue;
-      else if (ch === '\n') [this.y, this.x] = [this.y + 1, 0];
+      else if (ch === '\n') [this.y, this.x, this.pending] = [this.y + 1, 0, false];
       else {
+        if (this.pending && !this.wrap) this.x--; // wrapping off: overwrite the row's last column
         this.lines[this.y] = line.padEnd(this.x).slice(0, this.x) + ch + line.slice(this.x + 1);
         this.x++;
+        this.pending = this.x % this.columns === 0;
       }
       this.lines[this.y] ??= '';
     }
   }
-  /** Offset of the first column of the row the cursor is on (a full row leaves it pending at the end). */
+  /** Offset of the first column of the row the cursor is on. */
   rowStart(): number {
-    return this.x === 0 ? 0 : Math.floor((this.x - 1) / this.columns) * this.columns;
+    return this.pending ? this.x - this.columns : Math.floor(this.x / this.columns) * this.columns;
   }
   /** What the screen shows: each logical line in rows of `columns`. */
   rows(): string[] {
     return this.lines.flatMap((l) => inRows(l, this.columns));
+  }
+  private restore(): void {
+    let row = this.saved.row;
+    for (let y = 0; y < this.lines.length; y++) {
+      const n = inRows(this.lines[y]!, this.columns).length;
+      if (row < n || y === this.lines.length - 1) [this.y, this.x, this.pending] = [y, Math.min(row, n - 1) * this.columns + this.saved.column, false];
+      if (row < n) return;
+      row -= n;
+    }
   }
 }
 
@@ -156,31 +186,51 @@ function inRows(line: string, columns: number): string[] {
   return line.length ? (line.match(new RegExp(`.{1,${columns}}`, 'gsu')) ?? []) : [''];
 }
 
-describe('SyncBar at a terminal', () => {
-  function setup(columns: number) {
+/** A terminal stream `columns` wide whose writes reach `term` (and are kept in `text`). */
+function terminalStream(term: ReflowingTerminal): Capture {
+  const stream = new Capture(true);
+  stream.columns = term.columns;
+  stream.write = ((chunk: string) => {
+    term.write(chunk);
+    stream.text += chunk;
+    return true;
+  }) as Capture['write'];
+  return stream;
+}
+
+describe('SyncBar at a terminal (drawn by cli-progress)', () => {
+  // cli-progress draws on its own timer (every 100 ms) and reads Date.now(); the time left reads `now`.
+  beforeEach(() => {
+    vi.useFakeTimers();
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+  const frame = (): void => void vi.advanceTimersByTime(100);
+
+  function setup(columns: number, lines = ['Started a local sandbox.']) {
     const term = new ReflowingTerminal(columns);
-    term.write('Started a local sandbox.\n');
-    const stream = new Capture(true);
-    stream.columns = columns;
-    stream.write = ((chunk: string) => {
-      term.write(chunk);
-      stream.text += chunk;
-      return true;
-    }) as Capture['write'];
+    for (const l of lines) term.write(`${l}\n`);
+    const stream = terminalStream(term);
     let now = 0;
-    const bar = new SyncBar({ stream, total: 5000, rows: 0, now: () => now, windowMs: undefined, tickMs: 0 });
+    const bar = new SyncBar({ stream, total: 5000, rows: 0, now: () => now, windowMs: undefined });
     return { term, stream, bar, at: (ms: number) => (now = ms), resize: (c: number) => ((term.columns = stream.columns = c), stream.emit('resize')) };
   }
 
-  it('shows "estimating time left" for the first window, then a time left from the fake clock', () => {
+  it('shows "estimating time left" for the first window, then a time left from the fake clock, and follows the clock without progress', () => {
     const { stream, bar, at } = setup(120);
     at(1000);
     bar.update(470); // the burst
+    frame();
     expect(stream.text).toContain('470/5000 rows | estimating time left');
     expect(stream.text).not.toMatch(/\ds left/);
     at(10_000);
     bar.update(940);
+    frame();
     expect(stream.text).toContain('940/5000 rows | 44s left'); // 94 rows/s, 4060 to go
+    at(20_000); // a long Retry-After: no progress, only cli-progress's next frame
+    frame();
+    expect(stream.text).toContain('940/5000 rows | no rows done in 10s');
     bar.stop();
   });
 
@@ -188,22 +238,53 @@ describe('SyncBar at a terminal', () => {
     const { term, stream, bar, at, resize } = setup(120);
     at(1000);
     bar.update(1200);
+    frame();
     expect(term.rows().filter((r) => r.includes('rows'))).toHaveLength(1);
     for (const columns of [50, 30, 90, 20, 120, 45, 15, 100]) {
-      resize(columns);
+      resize(columns); // redrawn at once, without waiting for a frame
       expect(term.rows(), `${columns} columns`).toEqual([...inRows('Started a local sandbox.', columns), barLine({ rows: 1200, total: 5000, left: 'estimating time left', columns })]);
     }
     bar.stop();
     expect(term.rows()).toEqual(['Started a local sandbox.', '']);
-    expect(stream.text.endsWith('\x1b[?25h')).toBe(true); // the cursor is shown again
+    expect(stream.text).toContain('\x1b[?25h'); // the cursor is shown again
+    expect(stream.text.lastIndexOf('\x1b[?7h')).toBeGreaterThan(stream.text.lastIndexOf('\x1b[?7l')); // line wrapping is on again
   });
 
-  it('the old redraw (cursor left at the end of the bar, \\r, clear to the end of the row) left a piece: what the terminal model catches', () => {
+  it('a frame drawn after the terminal reflowed but before Node heard of it (SIGWINCH) leaves no piece either', () => {
+    const { term, stream, bar, at } = setup(120);
+    at(1000);
+    bar.update(1200);
+    frame();
+    for (const [columns, rows] of [[45, 1300], [15, 1400], [100, 1500], [20, 1600]] as const) {
+      term.columns = columns; // the terminal has reflowed; stream.columns is still the old width
+      bar.update(rows);
+      frame(); // drawn at the old width
+      stream.columns = columns;
+      stream.emit('resize');
+      expect(term.rows(), `${columns} columns`).toEqual([...inRows('Started a local sandbox.', columns), barLine({ rows, total: 5000, left: 'estimating time left', columns })]);
+    }
+    bar.stop();
+  });
+
+  it('stop clears the bar where it is now, though the lines above it reflowed since the bar started', () => {
+    const long = 'Started a local sandbox at http://127.0.0.1:43210 (agent agt_sandbox_0001).';
+    const { term, bar, at, resize } = setup(120, [long]);
+    at(1000);
+    bar.update(1200);
+    frame();
+    resize(30); // the line above now takes 3 rows, so the bar moved 2 rows down
+    bar.stop();
+    expect(term.rows()).toEqual([...inRows(long, 30), '']);
+  });
+
+  it("cli-progress's own redraw (cursor left at the end of the bar, ESC[1G, clear to the end of the row) leaves a piece: what the terminal model catches", () => {
     const term = new ReflowingTerminal(120);
-    const line = barLine({ rows: 1200, total: 5000, left: '45s left', columns: 120 });
-    term.write(`\x1b[1G${line}\x1b[K`);
-    term.columns = 50;
-    term.write(`\x1b[1G${barLine({ rows: 1200, total: 5000, left: '45s left', columns: 50 })}\x1b[K`);
+    const stream = terminalStream(term);
+    const bar = new SingleBar({ stream, linewrap: null, format: () => barLine({ rows: 1200, total: 5000, left: '45s left', columns: stream.columns }) });
+    bar.start(5000, 1200);
+    term.columns = stream.columns = 50;
+    bar.render();
+    bar.stop();
     expect(term.rows().filter((r) => r.includes('█')).length).toBeGreaterThan(1);
   });
 
@@ -214,6 +295,7 @@ describe('SyncBar at a terminal', () => {
     at(500);
     bar.update(100);
     resize(40);
+    frame();
     expect(stream.text).toBe(text);
     expect(stream.listenerCount('resize')).toBe(0);
   });

@@ -1,11 +1,10 @@
+import { SingleBar } from 'cli-progress';
 import type { Io } from '../../cli/context.js';
 
 /** The shortest span the rate behind "time left" is measured over (see RateWindow). */
 export const MIN_RATE_SPAN_MS = 10_000;
 const BAR_WIDTH = 40;
 const MIN_BAR_WIDTH = 10;
-/** Redraws at most this often for progress; a resize redraws at once. */
-const DRAW_EVERY_MS = 100;
 
 /**
  * Rows done over time, for the "time left" estimate. The rule, with W the rate-limit window
@@ -101,76 +100,76 @@ export function barLine(o: { rows: number; total: number; left: string; columns:
 }
 
 /**
- * The `contacts sync` progress bar, drawn on stderr at a terminal.
+ * The `contacts sync` progress bar on stderr at a terminal, drawn by cli-progress: its
+ * SingleBar redraws on its own schedule (10 a second, only when the text changed; so "time
+ * left" also follows the clock during a wait), hides the cursor while it runs and clears the
+ * line when stopped. The text is ours: `format` is a function returning {@link barLine} for
+ * the current width, with the time left from {@link RateWindow} on the injected clock
+ * (cli-progress's own `{eta}` reads Date.now() over its last 10 updates, which took the
+ * limiter's burst for speed).
  *
- * Resizing must not leave pieces of an old bar: a terminal that reflows (tmux, and most
- * others today) wraps the old line over more rows when it narrows, with the cursor, left at
- * its end, on the last of them, and a `\r` redraw then cleared only that row. So the cursor
- * is parked back at the start of the bar after each draw (a reflow keeps it on the line's
- * first row, as tmux does; a terminal that does not reflow keeps the one row), and each draw
- * ends with ESC[J, which erases from there to the end of the screen: the rest of the bar's
- * line and every row it wrapped to. Nothing is printed below the bar while it runs (a
- * warning stops it first). Each draw fits the current width (`barLine`), and a resize
- * redraws at once. Rows a reflow pushes above the top of the screen are out of reach.
+ * Resizing must not leave pieces of an old bar. A terminal that reflows (tmux, VTE, iTerm2)
+ * wraps the old, longer line over more rows when it narrows, with the cursor, which
+ * cli-progress leaves at the line's end, on the last of them; its redraw (cursor to column 1,
+ * the text, clear to the end of the row) then rewrote only that row. So after each draw
+ * ('redraw-post') the cursor is parked back at the start of the bar and the rest of the
+ * screen is erased (ESC[J): a reflow keeps a cursor at a line's start on that line's first
+ * row, and a terminal that does not reflow keeps the one row; the next draw starts there and
+ * ESC[J erases every row the old line wrapped to (nothing is printed below the bar while it
+ * runs: a warning stops it first). A 'resize' redraws at once. The park also re-saves the
+ * cursor (ESC 7): cli-progress saved it at start() and restores it before clearing the line
+ * at stop(), and a reflow of the lines above may have moved the bar since. Rows a reflow
+ * pushes above the top of the screen are out of reach.
  */
 export class SyncBar {
   private readonly stream: Io['stderr'];
-  private readonly total: number;
-  private readonly now: () => number;
+  private readonly bar: SingleBar;
   private readonly rates: RateWindow;
-  private rows: number;
-  private drawn: string | undefined;
-  private drawnAt = Number.NEGATIVE_INFINITY;
+  private readonly now: () => number;
   private stopped = false;
-  private readonly timer: ReturnType<typeof setInterval> | undefined;
-  private readonly onResize = (): void => this.draw(true);
+  private readonly onResize = (): void => this.bar.render();
 
-  /**
-   * `windowMs`: the rate-limit window the client keeps (RateWindow); `tickMs`: redraw this
-   * often without progress, so "time left" follows the clock during a wait (0: never; tests).
-   */
-  constructor(o: { stream: Io['stderr']; total: number; rows: number; now: () => number; windowMs: number | undefined; tickMs?: number }) {
+  /** `windowMs`: the rate-limit window the client keeps (RateWindow). */
+  constructor(o: { stream: Io['stderr']; total: number; rows: number; now: () => number; windowMs: number | undefined }) {
     this.stream = o.stream;
-    this.total = o.total;
     this.now = o.now;
-    this.rows = o.rows;
     this.rates = new RateWindow({ startMs: o.now(), rows: o.rows, windowMs: o.windowMs });
+    this.bar = new SingleBar({
+      stream: o.stream,
+      format: (_options, params) => this.line(params.value, params.total),
+      hideCursor: true,
+      clearOnComplete: true,
+      // Line wrapping off while the bar runs (cli-progress's default; stop() turns it back on;
+      // Ctrl-C aborts the sync, which stops the bar). Node learns of a resize from SIGWINCH,
+      // after the terminal has reflowed: a frame drawn in between, at the old width, wrapped
+      // at the new one and left the cursor, and so the next draw, rows below the bar's start.
+      // Unwrapped, the extra text overwrites the row's last column and the next draw fixes it.
+      linewrap: false,
+      // Drawn on cli-progress's schedule only; its update()-time draw reads Date.now().
+      synchronousUpdate: false,
+    });
+    this.bar.on('redraw-post', () => this.stream.write('\x1b[J\r\x1b7'));
     this.stream.on('resize', this.onResize);
-    const tickMs = o.tickMs ?? 1000;
-    if (tickMs > 0) {
-      this.timer = setInterval(() => this.draw(false), tickMs);
-      this.timer.unref();
-    }
-    this.stream.write('\x1b[?25l'); // hide the cursor, parked at the bar's first column
-    this.draw(true);
+    this.bar.start(o.total, o.rows);
   }
 
   update(rows: number): void {
     if (this.stopped) return;
-    this.rows = rows;
     this.rates.add(this.now(), rows);
-    if (this.now() - this.drawnAt >= DRAW_EVERY_MS) this.draw(false);
+    this.bar.update(rows);
   }
 
   /** Erase the bar and show the cursor again; later updates are ignored. */
   stop(): void {
     if (this.stopped) return;
     this.stopped = true;
-    if (this.timer) clearInterval(this.timer);
     this.stream.off('resize', this.onResize);
-    this.stream.write('\r\x1b[J\x1b[?25h');
+    this.bar.stop();
   }
 
-  /** `force`: draw even if the text is the same (after a resize, the rows below need erasing). */
-  private draw(force: boolean): void {
-    if (this.stopped) return;
-    const now = this.now();
-    const s = this.rates.secondsLeft(now, this.total);
+  private line(rows: number, total: number): string {
+    const s = this.rates.secondsLeft(this.now(), total);
     const left = s === 'estimating' ? 'estimating time left' : s === 'stalled' ? `no rows done in ${Math.round(this.rates.windowMs / 1000)}s` : `${formatSecondsLeft(s)} left`;
-    const line = barLine({ rows: this.rows, total: this.total, left, columns: this.stream.columns || 80 });
-    this.drawnAt = now;
-    if (!force && line === this.drawn) return;
-    this.drawn = line;
-    this.stream.write(`\r${line}\x1b[J\r`);
+    return barLine({ rows, total, left, columns: this.stream.columns || 80 });
   }
 }
