@@ -10,6 +10,7 @@ import { parseShard, type Shard } from '../../sync/shard.js';
 import type { ClientTuning } from '../../vendors/factory.js';
 import { addVendorOptions, type VendorFlags } from '../../vendors/flags.js';
 import type { ContactsApi, CustomAttribute } from '../../vendors/types.js';
+import type { SyncBar } from './sync-bar.js';
 
 /** Rows per request when --batch-size is not given: the vendors' maximum, since rate limits count requests, not rows. */
 export const DEFAULT_BATCH_SIZE = 1000;
@@ -257,7 +258,7 @@ export async function runSync(opts: SyncOptions, ctx: Ctx, deps: SyncDeps = {}):
   const { resolve } = await import('node:path');
   const source = await openSource(opts, ctx);
   let sandbox: { url: string; agentIds: readonly string[]; apiKeys: readonly string[]; state: { contacts(id: string): unknown[] }; close(): Promise<void> } | undefined;
-  let bar: { stop(): void; update(n: number): void; start(total: number, n: number): void } | undefined;
+  let bar: SyncBar | undefined;
   let barTotal: number | undefined;
   try {
     let settings: Settings;
@@ -312,7 +313,7 @@ export async function runSync(opts: SyncOptions, ctx: Ctx, deps: SyncDeps = {}):
     // Loaded up front so the bar starts synchronously with the sync (and is always stopped).
     // Not under --verbose: its line per request is the progress, and the bar's redraws left
     // each of those lines glued to the end of the bar's text.
-    const progressLib = ctx.io.stderr.isTTY && !ctx.ui.quiet && !ctx.ui.verbose ? await import('cli-progress') : undefined;
+    const barLib = ctx.io.stderr.isTTY && !ctx.ui.quiet && !ctx.ui.verbose ? await import('./sync-bar.js') : undefined;
     const { runEngine } = await import('../../sync/engine.js');
     const { tmpdir } = await import('node:os');
     const r = await runEngine({
@@ -340,19 +341,16 @@ export async function runSync(opts: SyncOptions, ctx: Ctx, deps: SyncDeps = {}):
       info: (m) => info(ctx, m),
       verbose: (m) => verbose(ctx, m),
       started: (total) => {
-        if (progressLib && total > 0) barTotal = total;
+        if (barLib && total > 0) barTotal = total;
       },
       progress: (n) => {
-        if (bar || barTotal === undefined || !progressLib) return bar?.update(n);
+        if (bar || barTotal === undefined || !barLib) return bar?.update(n);
         // Started at the first count, not at 0: on --resume the rows done before arrive at
         // once, and a bar started at 0 took that jump for speed ('2s left' for half a minute).
-        const { SingleBar, Presets } = progressLib;
-        const b = new SingleBar(
-          { stream: ctx.io.stderr as NodeJS.WritableStream, format: ' {bar} {percentage}% | {value}/{total} rows | {eta_formatted} left', hideCursor: true, clearOnComplete: true },
-          Presets.shades_classic,
-        );
-        b.start(barTotal, n);
-        bar = b;
+        // Its time left is measured over the rate-limit window the client keeps: --rate-limit's,
+        // else the vendor's (both vendors with contacts: 10 s, chatbase.ts and bookbag.ts).
+        const now = (): number => ctx.clock.monotonic?.() ?? ctx.clock.now().getTime();
+        bar = new barLib.SyncBar({ stream: ctx.io.stderr, total: barTotal, rows: n, now, windowMs: opts.tuning.rateLimit?.windowMs });
       },
     });
     bar?.stop();
