@@ -106,9 +106,8 @@ export function checkpointWriter(path: string, o: { compactEvery?: number } = {}
           lines++;
           return;
         }
-        const next = await writeAtomicKeepOpen(path, line);
-        await drop();
-        fh = next;
+        await drop(); // closed before the rename over it (which Windows may refuse while it is open)
+        fh = await writeAtomicKeepOpen(path, line);
         lines = 1;
       } catch (err) {
         // The file may now end in part of a line: the next state starts a new file.
