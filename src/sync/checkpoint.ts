@@ -148,16 +148,16 @@ export async function loadCheckpoint(path: string): Promise<Checkpoint | undefin
     // a crash cut short, unless it is all there is (a checkpoint of one line without its newline).
     const lines = text.split('\n');
     const tail = lines.pop() as string;
-    const whole = lines.filter((l) => l.trim() !== '');
-    if (whole.length === 0) whole.push(tail);
-    whole.slice(0, -1).forEach((l, i) => {
+    const whole = lines.map((l, i) => ({ l, n: i + 1 })).filter(({ l }) => l.trim() !== '');
+    if (whole.length === 0) whole.push({ l: tail, n: 1 });
+    for (const { l, n } of whole.slice(0, -1)) {
       try {
         JSON.parse(l);
       } catch (err) {
-        throw new Error(`line ${i + 1}: ${(err as Error).message}`);
+        throw new Error(`line ${n}: ${(err as Error).message}`);
       }
-    });
-    const cp = JSON.parse(whole[whole.length - 1] as string) as Checkpoint;
+    }
+    const cp = JSON.parse(whole[whole.length - 1]!.l) as Checkpoint;
     if (typeof cp === 'object' && cp !== null && typeof cp.version === 'number' && cp.version !== CHECKPOINT_VERSION) {
       throw new UsageError('ERR_SYNC_CHECKPOINT_VERSION', `The checkpoint ${path} was written by another version of chatid (format ${cp.version}, this one reads ${CHECKPOINT_VERSION}), which numbers rows differently.`, {
         hint: 'Delete it and run without --resume (rows are upserts: syncing them again is safe).',

@@ -259,8 +259,8 @@ describe('checkpoint', () => {
     expect(await readFile(path, 'utf8')).toBe('THEIRS\n');
     await w.close();
     // A damaged line before the last is damage, not a cut-short append.
-    await writeFile(path, `${JSON.stringify(state(1))}\n{oops\n${JSON.stringify(state(2))}\n`);
-    await expect(loadCheckpoint(path)).rejects.toMatchObject({ code: 'ERR_SYNC_CHECKPOINT_INVALID', message: expect.stringContaining('line 2') });
+    await writeFile(path, `${JSON.stringify(state(1))}\n\n{oops\n${JSON.stringify(state(2))}\n`);
+    await expect(loadCheckpoint(path)).rejects.toMatchObject({ code: 'ERR_SYNC_CHECKPOINT_INVALID', message: expect.stringContaining('line 3') });
     // One line without its newline (written by hand) is still read.
     await writeFile(path, JSON.stringify(state(7)));
     expect(await loadCheckpoint(path)).toMatchObject({ doneBelow: 7 });
