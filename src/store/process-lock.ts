@@ -9,7 +9,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { open, rm, stat } from 'node:fs/promises';
+import { open, readFile, rm, stat } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 // Whether another process is alive is a fact of the OS, not an input a test swaps (tests
@@ -105,7 +105,7 @@ export async function takeProcessLock(
   for (let attempt = 0; ; attempt++) {
     try {
       const fh = await open(path, 'wx', 0o600);
-      let id: { dev: number; ino: number; mtimeMs: number; ctimeMs: number };
+      let id: { dev: number; ino: number; mtimeMs: number; ctimeMs: number; size: number };
       try {
         await fh.writeFile(text, 'utf8');
         id = await fh.stat();
@@ -115,13 +115,16 @@ export async function takeProcessLock(
         throw err;
       }
       // The descriptor stays open until release: while it is, no other file on this device can
-      // get this inode number, so "the path still names this inode, unchanged since written"
-      // is exact, and answered by one stat (holds() runs before every checkpoint write of a
-      // sync; reading the text back took four calls). A take-over removes the lock and
-      // creates a new one ('wx'); the times catch one rewritten in place all the same.
+      // get this inode number, so "the path still names this inode" is exact, and answered by
+      // one stat (holds() runs before every checkpoint write of a sync; reading the text back
+      // took four calls). A take-over removes the lock and creates a new one ('wx'). Only when
+      // the inode is ours but its times or size moved (a chmod, a backup tool's xattr, or a
+      // rewrite in place by hand) is the text read back, and it decides, as it always did.
       const ours = async (): Promise<boolean> => {
         const st = await stat(path).catch(() => undefined);
-        return st !== undefined && st.ino === id.ino && st.dev === id.dev && st.mtimeMs === id.mtimeMs && st.ctimeMs === id.ctimeMs;
+        if (st === undefined || st.ino !== id.ino || st.dev !== id.dev) return false;
+        if (st.mtimeMs === id.mtimeMs && st.ctimeMs === id.ctimeMs && st.size === id.size) return true;
+        return (await readFile(path, 'utf8').catch(() => undefined)) === text;
       };
       heldHere.add(path);
       return {

@@ -1,9 +1,10 @@
 // runEngine on in-memory files with a fake vendor: what is read, counted and rejected.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { VendorError } from '../cli/errors.js';
 import { engineOptions, recordingApi } from '../../test/helpers/engine.js';
 import { type EngineOptions, type EngineResult, runEngine } from './engine.js';
 
@@ -88,14 +89,53 @@ describe('checkpoints', () => {
       await rm(dir, { recursive: true, force: true });
     }
   });
+  it('closes every file it opened in the checkpoint directory: after a sync, a failure, and a lost lock', async (t) => {
+    if (!existsSync('/proc/self/fd')) return t.skip(); // Linux: the descriptors are listed there
+    const dir = await mkdtemp(join(tmpdir(), 'chatid-engine-fds-'));
+    const path = join(dir, 'cp.json');
+    const openHere = (): string[] =>
+      readdirSync('/proc/self/fd').flatMap((fd) => {
+        try {
+          const target = readlinkSync(`/proc/self/fd/${fd}`);
+          return target.startsWith(dir) ? [target] : [];
+        } catch {
+          return []; // closed meanwhile
+        }
+      });
+    const rows = `external_id\n${Array.from({ length: 20 }, (_, i) => `u${i}`).join('\n')}\n`;
+    const failing = (n: number, fail: () => void) => {
+      let calls = 0;
+      return recordingApi(() => {
+        if (++calls === n) fail();
+      });
+    };
+    try {
+      await run(rows, { checkpointPath: path });
+      expect(openHere()).toEqual([]);
+      const vendorDown = failing(3, () => {
+        throw new VendorError('ERR_VENDOR_SERVER', 'down');
+      });
+      await expect(runEngine(engineOptions(rows, vendorDown, { checkpointPath: path }))).rejects.toMatchObject({ code: 'ERR_VENDOR_SERVER' });
+      expect(existsSync(path)).toBe(true); // kept for --resume
+      expect(openHere()).toEqual([]);
+      const takenOver = failing(3, () => {
+        rmSync(`${path}.lock`);
+        writeFileSync(`${path}.lock`, '{"pid":4242,"host":"elsewhere","start":null,"input":"in.csv","since":"2026-01-01T00:00:00.000Z","token":"theirs"}');
+      });
+      await expect(runEngine(engineOptions(rows, takenOver, { checkpointPath: path, resume: true }))).rejects.toMatchObject({ code: 'ERR_SYNC_CHECKPOINT_LOCK_LOST' });
+      expect(openHere()).toEqual([]);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
   it('stops with ERR_SYNC_CHECKPOINT_LOCK_LOST, writing no checkpoint, once another run took its lock over', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'chatid-engine-lost-'));
     const path = join(dir, 'cp.json');
-    const { writeFileSync } = await import('node:fs');
     let calls = 0;
     const api = recordingApi(() => {
       if (++calls === 3) {
         // Another run took this one for dead and took the lock (and the checkpoint) over.
+        rmSync(`${path}.lock`);
         writeFileSync(`${path}.lock`, '{"pid":4242,"host":"elsewhere","start":null,"input":"in.csv","since":"2026-01-01T00:00:00.000Z","token":"theirs"}');
         writeFileSync(path, 'THEIRS');
       }

@@ -1,14 +1,14 @@
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { mkdtemp, readdir, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
+import { chmod, type FileHandle, mkdtemp, open, readdir, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { VendorError } from '../cli/errors.js';
 import type { ContactInput, ContactsApi } from '../vendors/types.js';
 import { type ProcessProbe, realProbe } from '../store/process-lock.js';
-import { type Checkpoint, CHECKPOINT_VERSION, checkpointWriter, DoneSet, loadCheckpoint, lockCheckpoint, removeCheckpoint, writeFileAtomic } from './checkpoint.js';
+import { type Checkpoint, CHECKPOINT_VERSION, type CheckpointLock, checkpointWriter, DoneSet, loadCheckpoint, lockCheckpoint, removeCheckpoint, writeFileAtomic } from './checkpoint.js';
 import { coerceAttribute, schemaOf, toContact } from './coerce.js';
 import { mapHeader, type ColumnMap } from './columns.js';
 import { DuplicateIndex, HashCollector, idHash } from './dedupe.js';
@@ -265,6 +265,30 @@ describe('checkpoint', () => {
     await writeFile(path, JSON.stringify(state(7)));
     expect(await loadCheckpoint(path)).toMatchObject({ doneBelow: 7 });
   });
+  it('after a failed append (a full disk), the next state starts a new file instead of following the cut line', async () => {
+    const dir = await tempDir('chatid-cp-');
+    const path = join(dir, 'cp.json');
+    const w = checkpointWriter(path);
+    const state = (doneBelow: number) => ({ version: CHECKPOINT_VERSION, doneBelow, doneAbove: [], counts: {} }) as unknown as Checkpoint;
+    await w.save(state(1));
+    const probe = await open(path, 'r');
+    const proto = Object.getPrototypeOf(probe) as { writeFile(this: FileHandle, data: string): Promise<void> };
+    await probe.close();
+    const real = proto.writeFile;
+    const spy = vi.spyOn(proto, 'writeFile').mockImplementationOnce(async function (this: FileHandle, data: string) {
+      await real.call(this, data.slice(0, 10)); // part of the line reaches the disk
+      throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
+    });
+    try {
+      await expect(w.save(state(2))).rejects.toMatchObject({ code: 'ERR_SYNC_CHECKPOINT_WRITE', message: expect.stringContaining('no space left') });
+      expect(await readFile(path, 'utf8')).toBe(`${JSON.stringify(state(1))}\n${JSON.stringify(state(2)).slice(0, 10)}`);
+      await w.save(state(3));
+      expect(await readFile(path, 'utf8')).toBe(`${JSON.stringify(state(3))}\n`);
+    } finally {
+      spy.mockRestore();
+      await w.close();
+    }
+  });
   it('removing it also removes temp files a killed writer left', async () => {
     const dir = await tempDir('chatid-cp-');
     const path = join(dir, 'in.csv.chatid-checkpoint.json');
@@ -285,6 +309,17 @@ describe('checkpoint lock', () => {
     alive: (p) => live.includes(p),
     startOf: (p) => starts[p] ?? null,
   });
+  // Locks the tests leave held (a run "killed" while holding one) keep a descriptor open in
+  // this process: closed after each test, after their files are read.
+  const held: CheckpointLock[] = [];
+  const lockOf = async (...a: Parameters<typeof lockCheckpoint>): Promise<CheckpointLock> => {
+    const l = await lockCheckpoint(...a);
+    held.push(l);
+    return l;
+  };
+  afterEach(async () => {
+    for (const l of held.splice(0)) await l.release();
+  });
   const setUp = async () => {
     const dir = await tempDir('chatid-lock-');
     return { dir, cp: join(dir, 'in.csv.chatid-checkpoint.json') };
@@ -292,27 +327,27 @@ describe('checkpoint lock', () => {
 
   it('one holder at a time: a live holder is named in a refusal (exit 2); released, the next run gets it', async () => {
     const { dir, cp } = await setUp();
-    const a = await lockCheckpoint(cp, { input: 'in.csv', now, probe: probe(100, [100, 200]) });
+    const a = await lockOf(cp, { input: 'in.csv', now, probe: probe(100, [100, 200]) });
     expect((await stat(a.path)).mode & 0o777).toBe(0o600);
-    const err = await lockCheckpoint(cp, { input: 'in.csv', now, probe: probe(200, [100, 200]) }).catch((e: unknown) => e);
+    const err = await lockOf(cp, { input: 'in.csv', now, probe: probe(200, [100, 200]) }).catch((e: unknown) => e);
     expect(err).toMatchObject({ code: 'ERR_SYNC_CHECKPOINT_LOCKED', exitCode: 2, details: { lock: `${cp}.lock`, holder: { pid: 100, host: 'here', input: 'in.csv' } } });
     expect((err as Error).message).toContain('pid 100, syncing in.csv since 2026-01-02T03:04:05.000Z');
     expect((err as { hint: string }).hint).not.toContain('delete'); // a dead holder here is detected: nothing to delete by hand
     await a.release();
     expect(await readdir(dir)).toEqual([]);
-    const b = await lockCheckpoint(cp, { input: 'in.csv', now, probe: probe(200, [200]) });
+    const b = await lockOf(cp, { input: 'in.csv', now, probe: probe(200, [200]) });
     await b.release();
     expect(await readdir(dir)).toEqual([]);
   });
 
   it('takes over the lock of a dead process, or of a pid now used by another process', async () => {
     const { cp } = await setUp();
-    await lockCheckpoint(cp, { input: 'in.csv', now, probe: probe(100, [100], { 100: 'boot+5' }) }); // never released: killed
+    await lockOf(cp, { input: 'in.csv', now, probe: probe(100, [100], { 100: 'boot+5' }) }); // never released: killed
     // Same pid, but started at another time: not the holder any more.
-    const reused = await lockCheckpoint(cp, { input: 'in.csv', now, probe: probe(300, [100, 300], { 100: 'boot+9', 300: 'x' }) });
+    const reused = await lockOf(cp, { input: 'in.csv', now, probe: probe(300, [100, 300], { 100: 'boot+9', 300: 'x' }) });
     expect(JSON.parse(await readFile(reused.path, 'utf8'))).toMatchObject({ pid: 300 });
     // Holder 300 dies.
-    const next = await lockCheckpoint(cp, { input: 'in.csv', now, probe: probe(400, [400]) });
+    const next = await lockOf(cp, { input: 'in.csv', now, probe: probe(400, [400]) });
     expect(JSON.parse(await readFile(next.path, 'utf8'))).toMatchObject({ pid: 400 });
     // Releasing a lock that was taken over removes nothing of the new holder's.
     await reused.release();
@@ -321,8 +356,8 @@ describe('checkpoint lock', () => {
 
   it('never takes over a lock of another host, and says how to clear it', async () => {
     const { cp } = await setUp();
-    await lockCheckpoint(cp, { input: 'in.csv', now, probe: { ...probe(100, []), host: 'ci-runner-7' } });
-    const err = await lockCheckpoint(cp, { input: 'in.csv', now, probe: probe(200, [200]) }).catch((e: unknown) => e);
+    await lockOf(cp, { input: 'in.csv', now, probe: { ...probe(100, []), host: 'ci-runner-7' } });
+    const err = await lockOf(cp, { input: 'in.csv', now, probe: probe(200, [200]) }).catch((e: unknown) => e);
     expect(err).toMatchObject({ code: 'ERR_SYNC_CHECKPOINT_LOCKED', details: { holder: { host: 'ci-runner-7' } } });
     expect((err as Error).message).toContain('pid 100 on ci-runner-7');
     expect((err as { hint: string }).hint).toContain('If it no longer runs on ci-runner-7 (a replaced container or CI pod has a new host name), run again with --break-lock (and --resume to continue it).');
@@ -330,33 +365,33 @@ describe('checkpoint lock', () => {
 
   it('--break-lock takes over a lock whose holder looks alive or ran elsewhere, once, saying whose', async () => {
     const { cp } = await setUp();
-    await lockCheckpoint(cp, { input: 'in.csv', now, probe: { ...probe(100, [100]), host: 'ci-runner-7' } });
+    await lockOf(cp, { input: 'in.csv', now, probe: { ...probe(100, [100]), host: 'ci-runner-7' } });
     const told: string[] = [];
-    const l = await lockCheckpoint(cp, { input: 'in.csv', now, probe: probe(200, [200]), force: true, onForce: (h) => told.push(h) });
+    const l = await lockOf(cp, { input: 'in.csv', now, probe: probe(200, [200]), force: true, onForce: (h) => told.push(h) });
     expect(JSON.parse(await readFile(l.path, 'utf8'))).toMatchObject({ pid: 200 });
     expect(told).toEqual([expect.stringMatching(/^pid 100 on ci-runner-7, syncing in.csv since /)]);
     // The new holder is alive here: a second forced run breaks it too (the user said so) …
-    const again = await lockCheckpoint(cp, { input: 'in.csv', now, probe: probe(300, [200, 300]), force: true });
+    const again = await lockOf(cp, { input: 'in.csv', now, probe: probe(300, [200, 300]), force: true });
     expect(JSON.parse(await readFile(again.path, 'utf8'))).toMatchObject({ pid: 300 });
     // … and the run it broke finds out at its next checkpoint write.
     await expect(l.check()).rejects.toMatchObject({ code: 'ERR_SYNC_CHECKPOINT_LOCK_LOST' });
     // Without it, a live holder is refused, and the hint names --break-lock for another host.
-    await lockCheckpoint(`${cp}2`, { input: 'in.csv', now, probe: { ...probe(100, [100]), host: 'ci-runner-7' } });
-    await expect(lockCheckpoint(`${cp}2`, { input: 'in.csv', now, probe: probe(200, [200]) })).rejects.toMatchObject({ code: 'ERR_SYNC_CHECKPOINT_LOCKED', hint: expect.stringContaining('run again with --break-lock (and --resume to continue it)') });
+    await lockOf(`${cp}2`, { input: 'in.csv', now, probe: { ...probe(100, [100]), host: 'ci-runner-7' } });
+    await expect(lockOf(`${cp}2`, { input: 'in.csv', now, probe: probe(200, [200]) })).rejects.toMatchObject({ code: 'ERR_SYNC_CHECKPOINT_LOCKED', hint: expect.stringContaining('run again with --break-lock (and --resume to continue it)') });
   });
 
   it('a lock file it cannot read is one being written while recent, debris once old', async () => {
     const { cp } = await setUp();
     await writeFile(`${cp}.lock`, '');
-    await expect(lockCheckpoint(cp, { input: 'in.csv', now, probe: probe(200, [200]) })).rejects.toMatchObject({ code: 'ERR_SYNC_CHECKPOINT_LOCKED', hint: expect.stringContaining('run again with --break-lock') });
+    await expect(lockOf(cp, { input: 'in.csv', now, probe: probe(200, [200]) })).rejects.toMatchObject({ code: 'ERR_SYNC_CHECKPOINT_LOCKED', hint: expect.stringContaining('run again with --break-lock') });
     await utimes(`${cp}.lock`, new Date(0), new Date(0));
-    const l = await lockCheckpoint(cp, { input: 'in.csv', now, probe: probe(200, [200]) });
+    const l = await lockOf(cp, { input: 'in.csv', now, probe: probe(200, [200]) });
     expect(JSON.parse(await readFile(l.path, 'utf8'))).toMatchObject({ pid: 200 });
   });
 
   it('a dead lock taken over by another run between the look and the take-over is put back, and refused', async () => {
     const { dir, cp } = await setUp();
-    await lockCheckpoint(cp, { input: 'in.csv', now, probe: probe(100, []) }); // holder 100 dies
+    await lockOf(cp, { input: 'in.csv', now, probe: probe(100, []) }); // holder 100 dies
     const rival = `${JSON.stringify({ pid: 300, host: 'here', start: null, input: 'in.csv', since: 'then', token: 'rival' })}\n`;
     const racing: ProcessProbe = {
       ...probe(200, [200, 300]),
@@ -366,7 +401,7 @@ describe('checkpoint lock', () => {
         return p === 200 || p === 300;
       },
     };
-    const err = await lockCheckpoint(cp, { input: 'in.csv', now, probe: racing }).catch((e: unknown) => e);
+    const err = await lockOf(cp, { input: 'in.csv', now, probe: racing }).catch((e: unknown) => e);
     expect(err).toMatchObject({ code: 'ERR_SYNC_CHECKPOINT_LOCKED', details: { holder: { pid: 300 } } });
     expect(await readFile(`${cp}.lock`, 'utf8')).toBe(rival);
     expect(await readdir(dir)).toEqual(['in.csv.chatid-checkpoint.json.lock']); // nothing moved aside left over
@@ -374,7 +409,7 @@ describe('checkpoint lock', () => {
 
   it('--break-lock breaks only the lock it saw first: a live run that takes the path meanwhile is refused as usual', async () => {
     const { cp } = await setUp();
-    await lockCheckpoint(cp, { input: 'in.csv', now, probe: probe(100, [100, 300]) });
+    await lockOf(cp, { input: 'in.csv', now, probe: probe(100, [100, 300]) });
     const rival = `${JSON.stringify({ pid: 300, host: 'here', start: null, input: 'in.csv', since: 'then', token: 'rival' })}\n`;
     let calls = 0;
     const hooked = () => {
@@ -382,7 +417,7 @@ describe('checkpoint lock', () => {
       return now();
     };
     const told: string[] = [];
-    const err = await lockCheckpoint(cp, { input: 'in.csv', now: hooked, probe: probe(200, [100, 200, 300]), force: true, onForce: (h) => told.push(h) }).catch((e: unknown) => e);
+    const err = await lockOf(cp, { input: 'in.csv', now: hooked, probe: probe(200, [100, 200, 300]), force: true, onForce: (h) => told.push(h) }).catch((e: unknown) => e);
     expect(err).toMatchObject({ code: 'ERR_SYNC_CHECKPOINT_LOCKED', details: { holder: { pid: 300 } } });
     expect(told).toHaveLength(1); // pid 100's, the one the user meant
     expect(await readFile(`${cp}.lock`, 'utf8')).toBe(rival);
@@ -402,7 +437,7 @@ describe('checkpoint lock', () => {
       }
       return now();
     };
-    const err = await lockCheckpoint(cp, { input: 'in.csv', now: hooked, probe: probe(200, [200]) }).catch((e: unknown) => e);
+    const err = await lockOf(cp, { input: 'in.csv', now: hooked, probe: probe(200, [200]) }).catch((e: unknown) => e);
     expect(calls).toBeGreaterThanOrEqual(3);
     expect(err).toMatchObject({ code: 'ERR_SYNC_CHECKPOINT_LOCKED' });
     expect(await readFile(`${cp}.lock`, 'utf8')).toBe(''); // the other run's lock is still there
@@ -413,9 +448,9 @@ describe('checkpoint lock', () => {
     // 200 rounds: the code before the takeover guard gave two holders in 2 of 60 rounds here.
     for (let round = 0; round < 200; round++) {
       const { dir, cp } = await setUp();
-      await lockCheckpoint(cp, { input: 'in.csv', now, probe: probe(100, []) }); // holder 100 dies
+      await lockOf(cp, { input: 'in.csv', now, probe: probe(100, []) }); // holder 100 dies
       const pids = [201, 202, 203, 204];
-      const tries = await Promise.allSettled(pids.map((pid) => lockCheckpoint(cp, { input: 'in.csv', now, probe: probe(pid, pids) })));
+      const tries = await Promise.allSettled(pids.map((pid) => lockOf(cp, { input: 'in.csv', now, probe: probe(pid, pids) })));
       const held = tries.filter((t) => t.status === 'fulfilled');
       expect(held.length, `round ${round}`).toBe(1);
       for (const t of tries) if (t.status === 'rejected') expect(t.reason).toMatchObject({ code: 'ERR_SYNC_CHECKPOINT_LOCKED' });
@@ -428,11 +463,35 @@ describe('checkpoint lock', () => {
 
   it("a run whose lock another took over fails its check (and releases nothing of the other's)", async () => {
     const { cp } = await setUp();
-    const mine = await lockCheckpoint(cp, { input: 'in.csv', now, probe: probe(200, [200]) });
-    await writeFile(`${cp}.lock`, `${JSON.stringify({ pid: 300, host: 'here', start: null, input: 'in.csv', since: 'then', token: 'other' })}\n`);
+    const other = `${JSON.stringify({ pid: 300, host: 'here', start: null, input: 'in.csv', since: 'then', token: 'other' })}\n`;
+    // As a take-over does it: the lock removed and a new one created.
+    const mine = await lockOf(cp, { input: 'in.csv', now, probe: probe(200, [200]) });
+    await rm(`${cp}.lock`);
+    await writeFile(`${cp}.lock`, other, { flag: 'wx' });
     await expect(mine.check()).rejects.toMatchObject({ code: 'ERR_SYNC_CHECKPOINT_LOCK_LOST', hint: expect.stringContaining('--resume') });
     await mine.release();
     expect(JSON.parse(await readFile(`${cp}.lock`, 'utf8'))).toMatchObject({ pid: 300 });
+    await rm(`${cp}.lock`);
+    // Rewritten in place (by hand): the same inode, so its text decides.
+    const again = await lockOf(cp, { input: 'in.csv', now, probe: probe(200, [200]) });
+    await writeFile(`${cp}.lock`, other);
+    await expect(again.check()).rejects.toMatchObject({ code: 'ERR_SYNC_CHECKPOINT_LOCK_LOST' });
+    await again.release();
+    expect(JSON.parse(await readFile(`${cp}.lock`, 'utf8'))).toMatchObject({ pid: 300 });
+  });
+
+  it('a lock whose metadata changed (chmod, a backup tool) is still this run\'s', async () => {
+    const { cp } = await setUp();
+    const mine = await lockOf(cp, { input: 'in.csv', now, probe: probe(200, [200]) });
+    try {
+      await new Promise((r) => setTimeout(r, 15)); // past a coarse clock tick
+      await chmod(`${cp}.lock`, 0o644);
+      await utimes(`${cp}.lock`, new Date(0), new Date(0));
+      await expect(mine.check()).resolves.toBeUndefined();
+    } finally {
+      await mine.release();
+    }
+    expect(existsSync(`${cp}.lock`)).toBe(false);
   });
 
   it('the real probe knows this process is alive and a finished one is not', () => {
@@ -461,7 +520,7 @@ describe('checkpoint lock', () => {
   it('a lock it cannot create is a usage error (exit 2) that names the path, before any contact is sent', async () => {
     const { dir } = await setUp();
     const cp = join(dir, 'missing', 'cp.json');
-    await expect(lockCheckpoint(cp, { input: 'in.csv', now, probe: probe(200, [200]) })).rejects.toMatchObject({ code: 'ERR_SYNC_CHECKPOINT_WRITE', exitCode: 2, message: expect.stringContaining(`${cp}.lock`) });
+    await expect(lockOf(cp, { input: 'in.csv', now, probe: probe(200, [200]) })).rejects.toMatchObject({ code: 'ERR_SYNC_CHECKPOINT_WRITE', exitCode: 2, message: expect.stringContaining(`${cp}.lock`) });
   });
 });
 
