@@ -42,9 +42,9 @@ export function isProvider(name: string): name is Provider {
 
 /** Names of the characters an agent id picks up when copied by hand. */
 const CHAR_NAMES: Record<string, string> = { ' ': 'a space', '\t': 'a tab', '\n': 'a line break', '\r': 'a carriage return', '\u00a0': 'a no-break space', '\ufeff': 'a byte-order mark', '\u001b': 'an escape character' };
-// Whitespace (Unicode's, with the BOM), C0 and C1 controls, DEL, and the zero-width characters.
-// eslint-disable-next-line no-control-regex
-const NOT_IN_AGENT_ID = /[\s\u0000-\u001f\u007f-\u009f\u200b-\u200d\u2060]/u;
+// Whitespace (Unicode's, with the BOM), controls (C0, DEL, C1) and format characters (the
+// zero-width ones, the soft hyphen, the direction marks a copy from a web page brings along).
+const NOT_IN_AGENT_ID = /[\s\p{Cc}\p{Cf}]/u;
 
 /**
  * Why `id` is not a valid agent id for `provider`, or undefined when it is: the one rule for
@@ -57,7 +57,7 @@ export function agentIdProblem(provider: Provider, id: string): string | undefin
   if (id.trim() !== id || id === '') return 'the agent id is empty or has leading/trailing spaces';
   const bad = NOT_IN_AGENT_ID.exec(id)?.[0];
   if (bad !== undefined) {
-    const kind = /\s/u.test(bad) ? 'a whitespace' : /[\u200b-\u200d\u2060]/u.test(bad) ? 'an invisible' : 'a control';
+    const kind = /\s/u.test(bad) ? 'a whitespace' : /\p{Cf}/u.test(bad) ? 'an invisible' : 'a control';
     const name = CHAR_NAMES[bad] ?? `${kind} character (U+${bad.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')})`;
     return `the agent id ${visible(id)} has ${name} inside, which no agent id has`;
   }
@@ -69,7 +69,8 @@ export function agentIdProblem(provider: Provider, id: string): string | undefin
 
 /** `id` quoted with every character of NOT_IN_AGENT_ID but the plain space escaped, so the terminal shows what the id holds. */
 function visible(id: string): string {
-  return JSON.stringify(id).replace(/[^\S ]|[\u007f-\u009f\u200b-\u200d\u2060]/gu, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  // Each UTF-16 unit as \uXXXX (a character beyond U+FFFF as its surrogate pair, as JSON has it).
+  return JSON.stringify(id).replace(/[^\S ]|[\p{Cc}\p{Cf}]/gu, (c) => c.split('').map((u) => `\\u${u.charCodeAt(0).toString(16).padStart(4, '0')}`).join(''));
 }
 
 /** Why `id` cannot be the user of a v2 chat or its conversations (vendors.md §3.2: `^[a-zA-Z0-9._-]{1,128}$`), or undefined. */

@@ -49,6 +49,12 @@ describe('profile validation', () => {
     expect(agentIdProblem('chatbase', 'a\u009bb')).toBe('the agent id "a\\u009bb" has a control character (U+009B) inside, which no agent id has');
     expect(agentIdProblem('chatbase', 'a\u007fb')).toMatch(/a control character \(U\+007F\)/);
     expect(agentIdProblem('chatbase', 'a\u200bb')).toMatch(/an invisible character \(U\+200B\)/);
+    // Every format character: zero-width joiners, the soft hyphen, direction marks and isolates
+    // (what a copy from a web page brings along), the word joiner, a tag character.
+    for (const c of ['\u200c', '\u200d', '\u00ad', '\u200e', '\u200f', '\u202a', '\u202e', '\u2066', '\u2069', '\u061c', '\u2060', '\u{e0001}']) {
+      const unit = (u: string) => `\\u${u.charCodeAt(0).toString(16).padStart(4, '0')}`;
+      expect(agentIdProblem('chatbase', `ab${c}cd`), c).toBe(`the agent id "ab${c.split('').map(unit).join('')}cd" has an invisible character (U+${c.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}) inside, which no agent id has`);
+    }
     // Before the numeric rule, which would print the id as it is.
     expect(agentIdProblem('bookbag', '4 2')).toMatch(/has a space inside/);
     for (const ok of ['abc', 'a.b-c_D9', 'ägent', '42']) expect(agentIdProblem('chatbase', ok)).toBeUndefined();
