@@ -55,7 +55,10 @@ export function escapeControlsKeepLines(text: string): string {
 /**
  * A JSON document as text. JSON.stringify escapes C0 controls (ESC is \u001b) but leaves DEL,
  * the C1 controls (U+009B is a CSI to some terminals) and U+2028/U+2029 as they are; they are
- * escaped too. The value is the same for any JSON parser, and `--json` on a terminal is safe.
+ * escaped too. The value is the same for any JSON parser, and a document `emit` or
+ * `renderError` writes is safe on a terminal. (The `--batch --json` lines of hash, encrypt and
+ * token sign are built by hand, on a hot path, and carry the user's own ids as JSON.stringify
+ * writes them.)
  */
 export function jsonText(value: unknown, indent?: number): string {
   return JSON.stringify(value, null, indent).replace(/[\u007f-\u009f\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);

@@ -111,6 +111,8 @@ describe('barLine', () => {
     expect(barLine({ rows: 1200, total: 5000, left: '4s left', columns: 25 })).toBe('24% | 1200/5000 rows');
     expect(barLine({ rows: 1200, total: 5000, left: '4s left', columns: 16 })).toBe('24% | 1200/5000');
     expect(barLine({ rows: 1200, total: 5000, left: '4s left', columns: 10 })).toBe('24%');
+    expect(barLine({ rows: 1200, total: 5000, left: '4s left', columns: 4 })).toBe('24%');
+    expect(barLine({ rows: 1200, total: 5000, left: '4s left', columns: 3 })).toBe(''); // not '24'
   });
 });
 

@@ -96,7 +96,7 @@ export function barLine(o: { rows: number; total: number; left: string; columns:
     return ` ${'█'.repeat(done)}${'░'.repeat(width - done)} ${text}`;
   }
   const shorter = [text, `${pct} | ${o.rows}/${o.total} rows`, `${pct} | ${o.rows}/${o.total}`].find((t) => t.length <= room);
-  return shorter ?? pct.slice(0, room);
+  return shorter ?? (pct.length <= room ? pct : ''); // '45%' cut to '4' would be a wrong number
 }
 
 /**
