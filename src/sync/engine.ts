@@ -13,7 +13,8 @@
  *             waits for a free worker (back-pressure), so memory is bounded by
  *             concurrency × batchSize rows whatever the file size
  *   commit    per acknowledged batch, in one queue: report lines appended, then the
- *             checkpoint written atomically (done batches, counts, report length)
+ *             checkpoint's next state (done batches, counts, report length) appended and
+ *             fdatasync'ed (checkpoint.ts: the last whole line is the checkpoint)
  *
  * Batches are fixed blocks of the shard's rows (not of valid rows), so they are the same on
  * every run of the same file, which is what lets --resume skip exactly the acknowledged ones.
