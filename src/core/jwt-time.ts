@@ -10,7 +10,8 @@ export function iso(seconds: number): string {
 }
 
 /**
- * A short human duration: `59m`, `2h 5m`, `3d 4h`, `45s`, `12y`.
+ * A short human duration: `59m`, `2h 5m`, `3d 4h`, `45s`, `12y` (also the contacts sync
+ * bar's time left).
  * @example ago(3540) // '59m'
  */
 export function ago(seconds: number): string {

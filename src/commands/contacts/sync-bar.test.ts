@@ -2,7 +2,7 @@ import { SingleBar } from 'cli-progress';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { Capture } from '../../../test/helpers/test-ctx.js';
 import { RateLimiter } from '../../vendors/http.js';
-import { barLine, formatSecondsLeft, MIN_RATE_SPAN_MS, RateWindow, SyncBar } from './sync-bar.js';
+import { barLine, MIN_RATE_SPAN_MS, RateWindow, SyncBar } from './sync-bar.js';
 
 /**
  * When each request of a sync completes, with the client's real limiter (its burst, then its
@@ -86,12 +86,6 @@ describe('RateWindow: time left', () => {
     expect(w.secondsLeft(15_000, 1000)).toBe('stalled');
     w.add(16_000, 600);
     expect(w.secondsLeft(16_000, 1000)).toBe(Math.ceil(400 / (600 / 16_000) / 1000));
-  });
-});
-
-describe('formatSecondsLeft', () => {
-  it('seconds, minutes and seconds, hours and minutes', () => {
-    expect([0, 45, 60, 245, 3599, 3600, 3900].map(formatSecondsLeft)).toEqual(['0s', '45s', '1m00s', '4m05s', '59m59s', '1h00m', '1h05m']);
   });
 });
 

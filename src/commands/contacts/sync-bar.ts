@@ -1,5 +1,6 @@
 import { SingleBar } from 'cli-progress';
 import type { Io } from '../../cli/context.js';
+import { ago } from '../../core/jwt-time.js';
 
 /** The shortest span the rate behind "time left" is measured over (see RateWindow). */
 export const MIN_RATE_SPAN_MS = 10_000;
@@ -69,14 +70,6 @@ export class RateWindow {
     if (drop > 0) this.samples.splice(0, drop);
     return from;
   }
-}
-
-/** `4m05s`, `45s`, `1h05m`. */
-export function formatSecondsLeft(s: number): string {
-  const pad = (n: number): string => String(n).padStart(2, '0');
-  if (s < 60) return `${s}s`;
-  if (s < 3600) return `${Math.floor(s / 60)}m${pad(s % 60)}s`;
-  return `${Math.floor(s / 3600)}h${pad(Math.floor((s % 3600) / 60))}m`;
 }
 
 /**
@@ -169,7 +162,7 @@ export class SyncBar {
 
   private line(rows: number, total: number): string {
     const s = this.rates.secondsLeft(this.now(), total);
-    const left = s === 'estimating' ? 'estimating time left' : s === 'stalled' ? `no rows done in ${Math.round(this.rates.windowMs / 1000)}s` : `${formatSecondsLeft(s)} left`;
+    const left = s === 'estimating' ? 'estimating time left' : s === 'stalled' ? `no rows done in ${Math.round(this.rates.windowMs / 1000)}s` : `${ago(s)} left`;
     return barLine({ rows, total, left, columns: this.stream.columns || 80 });
   }
 }
