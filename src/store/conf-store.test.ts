@@ -1,6 +1,6 @@
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { StoreError } from '../cli/errors.js';
 import { configDir, openConfStore } from './conf-store.js';
@@ -121,6 +121,26 @@ describe('conf store', () => {
       d.profiles.b = { provider: 'generic' };
     });
     expect(statSync(file).ino).not.toBe(first);
+    expect(readdirSync(dir).sort()).toEqual(['config.json']);
+  });
+
+  it('writes through a config.json that is a symbolic link: the link stays, its target gets the data, 0600', async () => {
+    const { dir, file, store } = temp();
+    const dotfiles = join(dirname(dir), 'dotfiles');
+    mkdirSync(dir, { mode: 0o700 });
+    mkdirSync(dotfiles);
+    const target = join(dotfiles, 'chatid.json');
+    writeFileSync(target, '{"profiles":{"a":{"provider":"generic"}}}', { mode: 0o644 });
+    chmodSync(target, 0o644);
+    symlinkSync('../dotfiles/chatid.json', file);
+    writeFileSync(join(dotfiles, 'chatid.json.0123456789ab.tmp'), '{"half":');
+    await store.update((d) => {
+      d.profiles.b = { provider: 'chatbase', secret: 's' };
+    });
+    expect(lstatSync(file).isSymbolicLink()).toBe(true);
+    expect(Object.keys(JSON.parse(readFileSync(target, 'utf8')).profiles)).toEqual(['a', 'b']);
+    expect(statSync(target).mode & 0o777).toBe(0o600);
+    expect(readdirSync(dotfiles)).toEqual(['chatid.json']);
     expect(readdirSync(dir).sort()).toEqual(['config.json']);
   });
 

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { closeSync, fchmodSync, fsyncSync, openSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, fchmodSync, fsyncSync, openSync, readdirSync, realpathSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import type * as FsPromises from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { StoreError } from '../cli/errors.js';
 import type { ProfileStore, StoreData } from './types.js';
 import { pruneExpired, validateStoreData } from './validate.js';
@@ -133,13 +133,21 @@ export function openConfStore(o: ConfStoreOptions): ProfileStore {
     }
   }
 
-  /** Replace the file: a new 0600 temp file beside it, fsync, rename over, fsync the directory. */
+  /**
+   * Replace the file: a new 0600 temp file beside it, fsync, rename over, fsync the directory.
+   * A config.json that is a symbolic link (a dotfiles repository) is written through, as conf's
+   * own writer (atomically) does: its target is replaced, the link stays. Renaming over the
+   * link itself would turn it into a plain file and leave the target stale without a word.
+   */
   function writeAtomicSync(text: string): void {
+    const target = realTarget(path);
+    const targetDir = dirname(target);
     // Under the lock no other writer is active: temp files left by a killed writer are garbage.
-    for (const name of safeReaddir(o.dir)) {
-      if (/^config\.json\.[0-9a-f]{12}\.tmp$/.test(name)) rmSync(join(o.dir, name), { force: true });
+    const leftover = new RegExp(`^${escapeRegExp(basename(target))}\\.[0-9a-f]{12}\\.tmp$`);
+    for (const name of safeReaddir(targetDir)) {
+      if (leftover.test(name)) rmSync(join(targetDir, name), { force: true });
     }
-    const tmp = `${path}.${randomBytes(6).toString('hex')}.tmp`;
+    const tmp = `${target}.${randomBytes(6).toString('hex')}.tmp`;
     try {
       const fd = openSync(tmp, 'wx', STORE_FILE_MODE);
       try {
@@ -150,7 +158,7 @@ export function openConfStore(o: ConfStoreOptions): ProfileStore {
       } finally {
         closeSync(fd);
       }
-      renameSync(tmp, path);
+      renameSync(tmp, target);
     } catch (err) {
       rmSync(tmp, { force: true });
       throw new StoreError('ERR_STORE_UNWRITABLE', `Cannot write the store ${path} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}).`, {
@@ -160,7 +168,7 @@ export function openConfStore(o: ConfStoreOptions): ProfileStore {
     }
     // Make the rename itself durable; not every platform lets a directory be fsynced.
     try {
-      const dirFd = openSync(o.dir, 'r');
+      const dirFd = openSync(targetDir, 'r');
       try {
         fsyncSync(dirFd);
       } finally {
@@ -255,6 +263,19 @@ export function configDir(env: Readonly<Record<string, string | undefined>>, pla
   if (platform === 'darwin') return join(home, 'Library', 'Preferences', 'chatid');
   if (platform === 'win32') return join(env.APPDATA ?? join(home, 'AppData', 'Roaming'), 'chatid', 'Config');
   return join(env.XDG_CONFIG_HOME || join(home, '.config'), 'chatid');
+}
+
+/** The file a path names, through symbolic links; the path itself when it (or a link's target) does not exist yet. */
+function realTarget(path: string): string {
+  try {
+    return realpathSync(path);
+  } catch {
+    return path;
+  }
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
 function safeReaddir(dir: string): string[] {
