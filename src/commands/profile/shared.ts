@@ -117,6 +117,19 @@ export function profileNotFound(name: string, data: StoreData): UsageError {
 }
 
 /**
+ * The store names an active profile that it does not hold (a hand-edited file, or one written
+ * by another tool): no command uses it, and the way out is to choose another, not to add it.
+ */
+export function activeProfileMissing(name: string, data: StoreData): UsageError {
+  const names = Object.keys(data.profiles);
+  return new UsageError('ERR_PROFILE_NOT_FOUND', `The active profile "${name}" named in the store does not exist.`, {
+    hint: names.length
+      ? `Choose another with \`chatid profile use <name>\` (${names.join(', ')}), pass --profile <name>, or add it with \`chatid profile add ${name}\`.`
+      : `Add it with \`chatid profile add ${name}\`.`,
+  });
+}
+
+/**
  * The profile a command works on: the explicit name, else --profile, else CHATID_PROFILE,
  * else the store's active profile.
  */
@@ -139,7 +152,7 @@ export function targetProfile(ctx: Ctx, data: StoreData, explicit?: string): { n
     });
   }
   const profile = getProfile(data, picked[0]);
-  if (!profile) throw profileNotFound(picked[0], data);
+  if (!profile) throw picked[1] === 'active' ? activeProfileMissing(picked[0], data) : profileNotFound(picked[0], data);
   return { name: picked[0], profile, source: picked[1] };
 }
 

@@ -52,6 +52,19 @@ describe('secret show', () => {
     expect(v.json().retiredSecret.value).toBe(OLD);
   });
 
+  it('says so when the active profile named in the store does not exist, and how to choose another', async () => {
+    const r = await runCli(['secret', 'show', '--json'], createTestCtx({ profiles, activeProfile: 'gone' }));
+    expect(r.exitCode).toBe(2);
+    expect(r.json().error).toEqual({
+      code: 'ERR_PROFILE_NOT_FOUND',
+      message: 'The active profile "gone" named in the store does not exist.',
+      hint: 'Choose another with `chatid profile use <name>` (dev, empty), pass --profile <name>, or add it with `chatid profile add gone`.',
+    });
+    // Named explicitly, a missing profile is still just not found.
+    const n = await runCli(['secret', 'show', '--profile', 'gone', '--json'], createTestCtx({ profiles, activeProfile: 'dev' }));
+    expect(n.json().error.message).toBe('No profile named "gone".');
+  });
+
   it('says when a profile has no secret, and when CHATID_SECRET overrides it', async () => {
     const r = await runCli(['secret', 'show', '--profile', 'empty'], createTestCtx({ profiles, env: { CHATID_SECRET: 'x' } }));
     expect(r.exitCode).toBe(0);

@@ -22,6 +22,23 @@ function tempStore() {
 }
 
 describe('whoami', () => {
+  it('warns when the active profile named in the store does not exist: no profile is in use', async () => {
+    const r = await runCli(['whoami', '--json'], createTestCtx({ profiles, activeProfile: 'gone' }));
+    expect(r.exitCode).toBe(0);
+    expect(r.json().profile).toBeNull();
+    expect(r.json().warnings).toEqual([
+      {
+        code: 'ACTIVE_PROFILE_MISSING',
+        message: 'the active profile "gone" named in the store does not exist: no profile is in use.',
+        hint: 'Choose another with `chatid profile use <name>` (prod, staging), pass --profile <name>, or add it with `chatid profile add gone`.',
+      },
+    ]);
+    expect(r.stderr).toContain('warning: the active profile "gone" named in the store does not exist');
+    // Not when another profile is chosen explicitly: the active one is not used then.
+    const e = await runCli(['whoami', '--json'], createTestCtx({ profiles, activeProfile: 'gone', env: { CHATID_PROFILE: 'staging' } }));
+    expect(e.json().warnings).toEqual([]);
+  });
+
   it('works from environment variables alone, with no store file', async () => {
     const { dir, store } = tempStore();
     const ctx = createTestCtx({ store, env: { CHATID_PROVIDER: 'chatbase', CHATID_AGENT_ID: 'env-agent', CHATID_API_KEY: ENV_KEY, CHATID_SECRET: ENV_SECRET } });

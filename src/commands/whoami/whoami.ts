@@ -9,7 +9,7 @@ import { fingerprint, mask } from '../../core/fingerprint.js';
 import { PROVIDER_INFO, PROVIDERS, type Provider } from '../../core/providers.js';
 import { relativeTime } from '../../core/relative-time.js';
 import type { KeyCheckOutcome } from '../../vendors/check.js';
-import { checkBaseUrl, table } from '../profile/shared.js';
+import { activeProfileMissing, checkBaseUrl, table } from '../profile/shared.js';
 
 export interface WhoamiOptions {
   /** Setting flags, to preview what a command given them would use. */
@@ -107,6 +107,12 @@ export async function runWhoami(o: WhoamiOptions, ctx: Ctx): Promise<WhoamiResul
   }
   if (dirMode !== undefined && (dirMode & 0o077) !== 0) {
     warnings.push({ code: 'STORE_DIR_MODE', message: `the store directory is mode ${octal(dirMode)}; chmod 700 ${dirname(store.path)} keeps other users out.` });
+  }
+  const active = s.store?.data.activeProfile;
+  if (!s.profileName && active !== undefined && s.store && !Object.hasOwn(s.store.data.profiles, active)) {
+    // Commands then run without a profile and fail for want of a setting, not naming the cause.
+    const e = activeProfileMissing(active, s.store.data);
+    warnings.push({ code: 'ACTIVE_PROFILE_MISSING', message: `the active profile "${active}" named in the store does not exist: no profile is in use.`, ...(e.hint ? { hint: e.hint } : {}) });
   }
   if (s.secret?.source === 'env' && s.profile?.secret) {
     warnings.push({
