@@ -1,6 +1,8 @@
 import { createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { createTestCtx, runCli } from '../../../test/helpers/test-ctx.js';
+import { createTestCtx, runCli, TEST_NOW } from '../../../test/helpers/test-ctx.js';
+import { memoryStore } from '../../store/memory-store.js';
+import type { ProfileStore } from '../../store/types.js';
 import { fingerprint } from '../../core/fingerprint.js';
 import { generateSecret, parseGrace } from './rotate.js';
 
@@ -144,6 +146,46 @@ describe('secret rotate', () => {
     const r = await runCli(['secret', 'rotate', ...argv, '--json'], ctx);
     expect([r.exitCode, r.json().error.code]).toEqual([2, code]);
     expect(ctx.memory!.data.profiles.dev).toEqual({ provider: 'chatbase', secret: OLD });
+  });
+
+  it('names the secret it replaced as found under the lock, not as read before (another chatid rotated meanwhile)', async () => {
+    const OTHER = 'sk_other_rotation_0000000';
+    const mem = memoryStore({ profiles: profiles(), activeProfile: 'dev' }, () => TEST_NOW);
+    // Another process stores OTHER right after this one read the profile (while it would prompt).
+    const racing: ProfileStore = {
+      ...mem,
+      async read() {
+        const before = await mem.read();
+        await mem.update((d) => {
+          d.profiles.dev!.secret = OTHER;
+        });
+        return before;
+      },
+    };
+    const r = await runCli(['secret', 'rotate', '--secret-stdin', '--grace', '0'], createTestCtx({ store: racing, stdin: NEW }));
+    expect(r.exitCode).toBe(0);
+    expect(mem.data.profiles.dev).toEqual({ provider: 'chatbase', secret: NEW });
+    expect(r.stderr).toContain(`--grace 0: the old secret (fingerprint ${fingerprint(OTHER)}) is no longer stored.`);
+    expect(r.stderr).not.toContain(fingerprint(OLD));
+  });
+
+  it('checks the secret again for the provider found under the lock: a profile replaced meanwhile gets no secret of the wrong shape', async () => {
+    const mem = memoryStore({ profiles: profiles(), activeProfile: 'dev' }, () => TEST_NOW);
+    const racing: ProfileStore = {
+      ...mem,
+      async read() {
+        const before = await mem.read();
+        await mem.update((d) => {
+          d.profiles.dev = { provider: 'teamweb' };
+        });
+        return before;
+      },
+    };
+    const r = await runCli(['secret', 'rotate', '--generate', '--json'], createTestCtx({ store: racing, randomByte: 5 }));
+    expect(r.exitCode).toBe(2);
+    expect(r.json().error.code).toBe('ERR_SECRET_FORMAT');
+    expect(r.stdout).not.toContain(HEX);
+    expect(mem.data.profiles.dev).toEqual({ provider: 'teamweb' });
   });
 
   it('parses grace durations', () => {

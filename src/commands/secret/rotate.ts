@@ -8,7 +8,7 @@ import { parseDuration } from '../../core/duration.js';
 import { fingerprint } from '../../core/fingerprint.js';
 import { PROVIDER_INFO, type Provider } from '../../core/providers.js';
 import { relativeTime } from '../../core/relative-time.js';
-import { getProfile, profileNotFound, renderSecretView, type SecretView, secretView, table, targetProfile } from '../profile/shared.js';
+import { checkSecret, getProfile, profileNotFound, renderSecretView, type SecretView, secretView, table, targetProfile } from '../profile/shared.js';
 import { readNewSecret, warnEnvOverride } from './shared.js';
 
 const DEFAULT_GRACE = '24h';
@@ -92,9 +92,14 @@ export async function runRotate(o: RotateOptions, ctx: Ctx): Promise<RotateResul
   const now = ctx.clock.now();
 
   let retiredGone: SecretView | undefined;
+  // The secret that was current, as found under the lock: the profile read above is a
+  // snapshot from before the prompt, which another chatid may have rotated since.
+  let replacedSecret: string | undefined;
   const result = await store.update((data): RotateResult => {
     const p = getProfile(data, name);
     if (!p) throw profileNotFound(name, data);
+    // Replaced meanwhile by a profile for another provider: the secret was made or checked for the old one.
+    if (p.provider !== profile.provider) checkSecret(p.provider, secret);
     if (p.secret === secret) {
       throw new UsageError('ERR_SECRET_UNCHANGED', `The new secret is the one profile "${name}" already uses.`, {
         hint: 'Give a different secret, or let chatid make one with --generate.',
@@ -111,6 +116,7 @@ export async function runRotate(o: RotateOptions, ctx: Ctx): Promise<RotateResul
     // A retired secret made current again is still stored.
     if (p.retiredSecret !== undefined && p.retiredSecret !== secret) retiredGone = secretView(p.retiredSecret, false);
     const old = p.secret;
+    replacedSecret = old;
     p.secret = secret;
     delete p.previousSecret;
     delete p.previousSecretExpiresAt;
@@ -136,8 +142,8 @@ export async function runRotate(o: RotateOptions, ctx: Ctx): Promise<RotateResul
   if (result.dropped) {
     warn(ctx, `the previous secret (fingerprint ${result.dropped.fingerprint}) was still in its grace period and is no longer accepted${graceMs > 0 ? '; it is kept as the retired secret, so the doctors can still name it' : ''}.`);
   }
-  if (!profile.secret) info(ctx, `Profile "${name}" had no secret before; nothing to keep for a grace period.`);
-  else if (graceMs === 0) info(ctx, `--grace 0: the old secret (fingerprint ${fingerprint(profile.secret)}) is no longer stored.`);
+  if (replacedSecret === undefined) info(ctx, `Profile "${name}" had no secret before; nothing to keep for a grace period.`);
+  else if (graceMs === 0) info(ctx, `--grace 0: the old secret (fingerprint ${fingerprint(replacedSecret)}) is no longer stored.`);
   if (generate) {
     info(ctx, `New secret for profile "${name}" (fingerprint ${result.current.fingerprint}) is shown only once: copy it into the vendor's dashboard now.`);
     if (!ctx.ui.json && result.previous) info(ctx, `The previous secret stays accepted until ${result.previous.expiresAt} (${relativeTime(new Date(result.previous.expiresAt), now)}).`);

@@ -2,7 +2,9 @@ import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { createTestCtx, runCli } from '../../../test/helpers/test-ctx.js';
+import { createTestCtx, runCli, TEST_NOW } from '../../../test/helpers/test-ctx.js';
+import { memoryStore } from '../../store/memory-store.js';
+import type { ProfileStore } from '../../store/types.js';
 import { CancelledError } from '../../cli/errors.js';
 
 const SECRET = 'sk_test_0123456789abcdef';
@@ -124,6 +126,24 @@ describe('secret set', () => {
     expect(older.memory!.data.profiles.dev).toEqual({ provider: 'chatbase', secret: 'sk_older_secret_000000', previousSecret: SECRET, previousSecretExpiresAt: '2026-01-02T00:00:00.000Z' });
     const shown = await runCli(['secret', 'show'], createTestCtx({ profiles: back.memory!.data.profiles, activeProfile: 'dev' }));
     expect(shown.stdout).not.toContain('Previous');
+  });
+
+  it('checks the secret for the provider found under the lock: a profile replaced during the prompt gets no secret of the wrong shape', async () => {
+    const mem = memoryStore({ profiles: profiles(), activeProfile: 'dev' }, () => TEST_NOW);
+    // Another chatid replaces "dev" with a TeamWeb profile while this one asks for the secret.
+    const racing: ProfileStore = {
+      ...mem,
+      async read() {
+        const before = await mem.read();
+        await mem.update((d) => {
+          d.profiles.dev = { provider: 'teamweb' };
+        });
+        return before;
+      },
+    };
+    const r = await runCli(['secret', 'set', '--secret-stdin', '--json'], createTestCtx({ store: racing, stdin: NEW }));
+    expect([r.exitCode, r.json().error.code]).toEqual([2, 'ERR_SECRET_FORMAT']);
+    expect(mem.data.profiles.dev).toEqual({ provider: 'teamweb' });
   });
 
   it('warns when CHATID_SECRET overrides the stored secret', async () => {

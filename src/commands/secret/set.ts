@@ -3,7 +3,7 @@ import type { Ctx } from '../../cli/context.js';
 import { emit } from '../../cli/output.js';
 import { SECRET_OPTION_HELP, type SecretFlags } from '../../cli/secret-input.js';
 import type { Provider } from '../../core/providers.js';
-import { getProfile, profileNotFound, type SecretView, secretView, targetProfile } from '../profile/shared.js';
+import { checkSecret, getProfile, profileNotFound, type SecretView, secretView, targetProfile } from '../profile/shared.js';
 import { readNewSecret, warnEnvOverride } from './shared.js';
 
 export type SetOptions = SecretFlags;
@@ -45,6 +45,8 @@ export async function runSet(o: SetOptions, ctx: Ctx): Promise<SetResult> {
   const result = await store.update((data) => {
     const p = getProfile(data, name);
     if (!p) throw profileNotFound(name, data);
+    // Replaced meanwhile (during the prompt) by a profile for another provider: check for that one.
+    if (p.provider !== profile.provider) checkSecret(p.provider, secret);
     const replaced = p.secret !== undefined && p.secret !== secret;
     p.secret = secret;
     // The previous or retired secret made current again: one copy, as the current secret (a
