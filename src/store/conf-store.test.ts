@@ -193,6 +193,14 @@ describe('conf store', () => {
     expect(e2.message).not.toContain('TOPSECRET');
     writeFileSync(file, '{"profiles": {"a": {"provider": "TOPSECRET_VALUE_123 with spaces"}}}');
     expect((await storeError(store.read())).message).not.toContain('TOPSECRET');
+    // A secret pasted into the provider field, in one word: not quoted either; a vendor's name is.
+    for (const secret of ['sk_live_0123456789abcdef', 'TOPSECRET_VALUE_123', '0123456789abcdef0123']) {
+      writeFileSync(file, JSON.stringify({ profiles: { a: { provider: secret } } }));
+      const m = (await storeError(store.read())).message;
+      expect(m).toBe(`The store ${file} is not valid: profile "a" has an unknown provider.`);
+    }
+    writeFileSync(file, '{"profiles": {"a": {"provider": "intercom"}}}');
+    expect((await storeError(store.read())).message).toContain('has an unknown provider "intercom"');
   });
 
   it('names the field that has the wrong type', async () => {

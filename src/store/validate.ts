@@ -26,8 +26,9 @@ export function validateStoreData(raw: unknown, path: string): StoreData {
     if (p === null || typeof p !== 'object' || Array.isArray(p)) throw bad(`profile "${name}" is not an object`);
     const rec = p as Record<string, unknown>;
     if (typeof rec.provider !== 'string' || !isProvider(rec.provider)) {
-      // Quote the value only when it looks like a name: a misplaced secret must not be printed.
-      const shown = typeof rec.provider === 'string' && /^[a-z0-9_-]{1,24}$/i.test(rec.provider) ? ` "${rec.provider}"` : '';
+      // Quote the value only when it looks like a vendor's name (a typo, another tool's vendor):
+      // short and without digits. A misplaced secret or key (sk_live_0123…, hex) must not be printed.
+      const shown = typeof rec.provider === 'string' && /^[a-z][a-z _-]{0,15}$/i.test(rec.provider) ? ` "${rec.provider}"` : '';
       throw bad(`profile "${name}" has an unknown provider${shown}`);
     }
     for (const key of STRING_FIELDS) {
