@@ -188,6 +188,17 @@ describe('secret rotate', () => {
     expect(mem.data.profiles.dev).toEqual({ provider: 'teamweb' });
   });
 
+  it('refuses the current secret at the prompt, before it is typed twice; a new one passes', async () => {
+    const tty = { stdinTTY: true, stdoutTTY: true, stderrTTY: true } as const;
+    const same = await runCli(['secret', 'rotate'], createTestCtx({ profiles: profiles(), activeProfile: 'dev', ...tty, answers: [OLD] }));
+    // The scripted prompter reports a failed validation as an error with its message.
+    expect(same.stderr).toContain('This is the secret "dev" already uses; give a new one.');
+    expect(same.stdout + same.stderr).not.toContain(OLD);
+    const ctx = createTestCtx({ profiles: profiles(), activeProfile: 'dev', ...tty, answers: [NEW] });
+    expect((await runCli(['secret', 'rotate'], ctx)).exitCode).toBe(0);
+    expect(ctx.memory!.data.profiles.dev!.secret).toBe(NEW);
+  });
+
   it('parses grace durations', () => {
     expect([parseGrace('0'), parseGrace('0s'), parseGrace('30m'), parseGrace('7d'), parseGrace('1y')]).toEqual([0, 0, 1_800_000, 604_800_000, 31_557_600_000]);
     expect(() => parseGrace('-1h')).toThrow(/not a duration/);

@@ -88,7 +88,7 @@ export async function runRotate(o: RotateOptions, ctx: Ctx): Promise<RotateResul
   }
   const store = await ctx.store();
   const { name, profile } = targetProfile(ctx, await store.read());
-  const secret = generate ? generateSecret(profile.provider, ctx.random(32)) : await readNewSecret(ctx, o, profile.provider, name);
+  const secret = generate ? generateSecret(profile.provider, ctx.random(32)) : await readNewSecret(ctx, o, profile.provider, name, profile.secret !== undefined ? { refuseCurrent: profile.secret } : {});
   const now = ctx.clock.now();
 
   let retiredGone: SecretView | undefined;

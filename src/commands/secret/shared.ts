@@ -7,8 +7,11 @@ import { readSecretFlags, type SecretFlags } from '../../cli/secret-input.js';
 import type { Provider } from '../../core/providers.js';
 import { checkSecret, secretProblem } from '../profile/shared.js';
 
-/** A new identity secret from --secret/--secret-stdin/--secret-file, else a hidden prompt; validated for `provider`. */
-export async function readNewSecret(ctx: Ctx, flags: SecretFlags, provider: Provider, profile: string): Promise<string> {
+/**
+ * A new identity secret from --secret/--secret-stdin/--secret-file, else a hidden prompt; validated for `provider`.
+ * `refuseCurrent`: the prompt does not accept this value (rotate's current secret).
+ */
+export async function readNewSecret(ctx: Ctx, flags: SecretFlags, provider: Provider, profile: string, o: { refuseCurrent?: string } = {}): Promise<string> {
   const given = await readSecretFlags(ctx, flags, undefined, undefined, { forStoring: true });
   if (given !== undefined) return checkSecret(provider, given);
   if (!canPrompt(ctx)) {
@@ -17,7 +20,9 @@ export async function readNewSecret(ctx: Ctx, flags: SecretFlags, provider: Prov
     });
   }
   return ctx.prompter.password(`New identity secret for "${profile}"${provider === 'teamweb' ? ' (base64, 32 bytes)' : ''} (hidden)`, {
-    validate: (v) => (v === '' ? 'The secret is empty.' : (secretProblem(provider, v) ?? true)),
+    // `secret rotate` refuses the current secret: said at the prompt, not after it, so nothing is typed twice.
+    validate: (v) =>
+      v === '' ? 'The secret is empty.' : o.refuseCurrent !== undefined && v === o.refuseCurrent ? `This is the secret "${profile}" already uses; give a new one.` : (secretProblem(provider, v) ?? true),
   });
 }
 
