@@ -19,6 +19,15 @@ describe('main', () => {
     }
   });
 
+  it('refuses an empty --profile (an unset variable) instead of using the active profile', async () => {
+    const profiles = { prod: { provider: 'chatbase' as const, secret: 'sk_prod_secret_0123456789' } };
+    for (const argv of [['secret', 'show', '--profile', ''], ['--profile=', 'whoami'], ['hash', 'u1', '--profile', ' ']]) {
+      const r = await runCli([...argv, '--json'], createTestCtx({ profiles, activeProfile: 'prod' }));
+      expect([r.exitCode, r.json().error.code], argv.join(' ')).toEqual([2, 'ERR_PROFILE_NAME_INVALID']);
+      expect(r.stdout).not.toContain('prod');
+    }
+  });
+
   it('prints help on stdout and exits 0', async () => {
     const r = await runCli(['--help']);
     expect(r.exitCode).toBe(0);

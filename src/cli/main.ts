@@ -17,6 +17,13 @@ export async function main(argv: string[], ctx: Ctx): Promise<number> {
   program.hook('preAction', (_root, action) => {
     applyGlobals(ctx, action.optsWithGlobals<OutputFlags>());
     refuseRepeatedOptions(argv, action);
+    // `--profile "$P"` with P unset would otherwise fall through to CHATID_PROFILE or the
+    // active profile (prod, perhaps): an explicit flag with no value is a usage error.
+    if (ctx.ui.profile !== undefined && ctx.ui.profile.trim() === '') {
+      throw new UsageError('ERR_PROFILE_NAME_INVALID', '--profile was given an empty name.', {
+        hint: 'Give a profile name (`chatid profile list` shows them), or leave --profile out to use CHATID_PROFILE or the active profile.',
+      });
+    }
   });
   try {
     await program.parseAsync(argv, { from: 'user' });
