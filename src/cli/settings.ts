@@ -27,6 +27,9 @@ export const ENV_VARS: Readonly<Record<SettingKey, string>> = {
   secret: 'CHATID_SECRET',
 };
 
+/** The error code of an empty setting flag: that of the setting's other bad values. */
+const EMPTY_FLAG_CODE = { provider: 'ERR_PROVIDER_UNKNOWN', agentId: 'ERR_AGENT_ID_INVALID', baseUrl: 'ERR_BASE_URL_INVALID' } as const;
+
 export interface Settings {
   /** The profile in use, and how it was chosen (`profile` source = the store's active profile). */
   profileName: Sourced<string> | undefined;
@@ -61,6 +64,15 @@ export interface ResolveOptions {
  */
 export async function resolveSettings(ctx: Ctx, flags: SettingFlags, o: ResolveOptions = {}): Promise<Settings> {
   const needs = o.needs ?? (['provider', 'agentId', 'baseUrl', 'apiKey', 'secret'] as const);
+  // An empty flag (`--agent-id "$ID"` with ID unset) is a mistake, not "use the profile's":
+  // refused rather than passed over for the environment, the profile or the default.
+  for (const k of ['provider', 'agentId', 'baseUrl'] as const) {
+    if (flags[k] !== undefined && flags[k].trim() === '') {
+      throw new UsageError(EMPTY_FLAG_CODE[k], `${describeSource('flag', k)} was given an empty value.`, {
+        hint: `Give a value, or leave ${describeSource('flag', k)} out to use ${ENV_VARS[k]} or the profile's.`,
+      });
+    }
+  }
   const fromArgs = (k: SettingKey): Sourced<string> | undefined => {
     const f = flags[k];
     if (f !== undefined && f !== '') return { value: f, source: 'flag' };

@@ -39,6 +39,19 @@ describe('whoami', () => {
     expect(e.json().warnings).toEqual([]);
   });
 
+  it('refuses an empty setting flag (an unset variable) instead of passing it over for the profile', async () => {
+    for (const [argv, code] of [
+      [['whoami', '--agent-id', ''], 'ERR_AGENT_ID_INVALID'],
+      [['whoami', '--provider', ' '], 'ERR_PROVIDER_UNKNOWN'],
+      [['token', 'sign', '--user-id', 'u1', '--provider', ''], 'ERR_PROVIDER_UNKNOWN'],
+      [['contacts', 'list', '--agent-id', ''], 'ERR_AGENT_ID_INVALID'],
+    ] as const) {
+      const r = await runCli([...argv, '--json'], createTestCtx({ profiles, activeProfile: 'prod' }));
+      expect([r.exitCode, r.json().error.code], argv.join(' ')).toEqual([2, code]);
+      expect(r.json().error.message).toMatch(/^--(agent-id|provider) was given an empty value\.$/);
+    }
+  });
+
   it('works from environment variables alone, with no store file', async () => {
     const { dir, store } = tempStore();
     const ctx = createTestCtx({ store, env: { CHATID_PROVIDER: 'chatbase', CHATID_AGENT_ID: 'env-agent', CHATID_API_KEY: ENV_KEY, CHATID_SECRET: ENV_SECRET } });
