@@ -142,6 +142,13 @@ describe('conf store', () => {
     expect(statSync(target).mode & 0o777).toBe(0o600);
     expect(readdirSync(dotfiles)).toEqual(['chatid.json']);
     expect(readdirSync(dir).sort()).toEqual(['config.json']);
+    // A target directory chatid cannot write to: the error names the link and its target.
+    if (process.getuid?.() !== 0) {
+      chmodSync(dotfiles, 0o500);
+      const e = await storeError(store.update(() => undefined));
+      chmodSync(dotfiles, 0o700);
+      expect(e.message).toBe(`Cannot write the store ${file} (a link to ${target}) (EACCES).`);
+    }
   });
 
   it('refuses a file that is not UTF-8 rather than turning the bad byte into U+FFFD', async () => {

@@ -161,7 +161,7 @@ export function openConfStore(o: ConfStoreOptions): ProfileStore {
       renameSync(tmp, target);
     } catch (err) {
       rmSync(tmp, { force: true });
-      throw new StoreError('ERR_STORE_UNWRITABLE', `Cannot write the store ${path} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}).`, {
+      throw new StoreError('ERR_STORE_UNWRITABLE', `Cannot write the store ${target === path ? path : `${path} (a link to ${target})`} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}).`, {
         cause: err,
         hint: 'Check free space and permissions; the previous file is unchanged.',
       });
