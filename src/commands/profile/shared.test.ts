@@ -87,4 +87,11 @@ describe('profile validation', () => {
     expect(secretProblem('generic', 'hex:0g')).toMatch(/hex/);
     expect(secretProblem('replyful', 'base64:!!')).toMatch(/base64/);
   });
+
+  it('refuses to store a secret whose hex:/base64: prefix is not lowercase: it would be used as text', () => {
+    expect(secretProblem('generic', 'HEX:00ff')).toBe('it starts with "HEX:", which chatid would use as text: the binary-key prefixes are lowercase (hex:)');
+    expect(secretProblem('chatbase', 'Base64:AP8=')).toMatch(/^it starts with "Base64:".*\(base64:\)$/);
+    expect(secretProblem('chatbase', 'hexagon:1')).toBeUndefined();
+    expect(secretProblem('chatbase', 'base64:AP8=')).toBeUndefined();
+  });
 });

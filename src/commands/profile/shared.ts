@@ -63,6 +63,12 @@ export function secretProblem(provider: Provider, secret: string): string | unde
     if (bytes.length !== 32) return `a TeamWeb identity secret decodes to 32 bytes, this one to ${bytes.length}`;
     return undefined;
   }
+  // "HEX:00ff" or "Base64:…" is not the prefix (lowercase, cli.md §2): it would be used as text,
+  // and every hash and token made with it would be wrong without a word.
+  const prefix = /^(hex|base64):/i.exec(secret)?.[1];
+  if (prefix !== undefined && prefix !== prefix.toLowerCase()) {
+    return `it starts with "${prefix}:", which chatid would use as text: the binary-key prefixes are lowercase (${prefix.toLowerCase()}:)`;
+  }
   try {
     parseSecretKey(secret);
   } catch (err) {
