@@ -170,6 +170,10 @@ describe('conf store', () => {
     ['a numeric secret', '{"profiles": {"a": {"provider": "chatbase", "secret": 5}}}', 'ERR_STORE_INVALID'],
     ['a profile that is a string', '{"profiles": {"a": "chatbase"}}', 'ERR_STORE_INVALID'],
     ['a __proto__ profile', '{"profiles": {"__proto__": {"provider": "chatbase"}}}', 'ERR_STORE_INVALID'],
+    ['an ESC in a profile name', '{"profiles": {"a\\u001b[2J": {"provider": "chatbase"}}}', 'ERR_STORE_INVALID'],
+    ['an ESC in the active profile', '{"profiles": {}, "activeProfile": "\\u001b]0;x\\u0007"}', 'ERR_STORE_INVALID'],
+    ['a C1 CSI in an agent id', '{"profiles": {"a": {"provider": "chatbase", "agentId": "x\\u009b2Jy"}}}', 'ERR_STORE_INVALID'],
+    ['a newline in a base URL', '{"profiles": {"a": {"provider": "chatbase", "baseUrl": "https://h/\\nfake line"}}}', 'ERR_STORE_INVALID'],
   ])('refuses %s with %s and never overwrites it', async (_what, text, code) => {
     const { dir, file, store } = temp();
     mkdirSync(dir, { recursive: true });
@@ -208,6 +212,19 @@ describe('conf store', () => {
     }
     writeFileSync(file, '{"profiles": {"a": {"provider": "intercom"}}}');
     expect((await storeError(store.read())).message).toContain('has an unknown provider "intercom"');
+  });
+
+  it('refuses control characters in what commands print in clear, and quotes them escaped', async () => {
+    const { dir, file, store } = temp();
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(file, '{"profiles": {"a\\u001b[31mRED": {"provider": "chatbase"}}}');
+    const e = await storeError(store.read());
+    expect(e.message).toBe(`The store ${file} is not valid: the profile name "a\\u001b[31mRED" holds a control character.`);
+    writeFileSync(file, '{"profiles": {"a": {"provider": "chatbase", "agentId": "x\\u001b[2Jy"}}}');
+    expect((await storeError(store.read())).message).toBe(`The store ${file} is not valid: profile "a" field "agentId" holds a control character.`);
+    // Secrets are never printed in clear: whatever they hold is the vendor's business.
+    writeFileSync(file, '{"profiles": {"a": {"provider": "chatbase", "secret": "x\\u0001y"}}}');
+    expect((await store.read()).profiles.a!.secret).toBe('x\u0001y');
   });
 
   it('names the field that has the wrong type', async () => {
