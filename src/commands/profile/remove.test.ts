@@ -40,13 +40,15 @@ describe('profile remove', () => {
   });
 
   it.each([
-    [{ ...tty }, ['--no-input']],
-    [{ ...tty, env: { CI: 'true' } }, []],
-    [{}, []],
-  ])('needs --yes when it cannot ask (%j %j): exit 2', async (o, extra) => {
+    [{ ...tty }, ['--no-input'], '--no-input was given'],
+    [{ ...tty, env: { CI: 'true' } }, [], 'CI is set (CI=true)'],
+    [{}, [], 'this is not a terminal'],
+    [{ ...tty, stdoutTTY: false }, [], 'stdout is not a terminal (it is piped or redirected, as in a script)'],
+  ])('needs --yes when it cannot ask (%j %j), and says why: exit 2', async (o, extra, why) => {
     const ctx = createTestCtx({ ...o, profiles: profiles() });
     const r = await runCli(['profile', 'remove', 'a', ...extra, '--json'], ctx);
     expect([r.exitCode, r.json().error.code]).toEqual([2, 'ERR_CONFIRMATION_REQUIRED']);
+    expect(r.json().error.message).toBe(`Removing profile "a" needs confirmation, and chatid does not ask here because ${why}.`);
     expect(r.json().error.hint).toContain('--yes');
     expect(Object.keys(ctx.memory!.data.profiles)).toEqual(['a', 'b']);
   });

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { canPrompt, type Ctx } from '../../cli/context.js';
+import { canPrompt, type Ctx, promptsOffBecause } from '../../cli/context.js';
 import { CancelledError, UsageError } from '../../cli/errors.js';
 import { emit } from '../../cli/output.js';
 import { getProfile, profileNotFound } from './shared.js';
@@ -35,7 +35,7 @@ export async function runRemove(o: RemoveOptions, ctx: Ctx): Promise<RemoveResul
   if (!getProfile(data, o.name)) throw profileNotFound(o.name, data);
   if (!o.yes) {
     if (!canPrompt(ctx)) {
-      throw new UsageError('ERR_CONFIRMATION_REQUIRED', `Removing profile "${o.name}" needs confirmation, and prompting is off.`, {
+      throw new UsageError('ERR_CONFIRMATION_REQUIRED', `Removing profile "${o.name}" needs confirmation, and chatid does not ask here because ${promptsOffBecause(ctx) ?? 'prompting is off'}.`, {
         hint: `Pass --yes to remove it without asking: \`chatid profile remove ${o.name} --yes\`.`,
       });
     }

@@ -146,6 +146,13 @@ describe('secret set', () => {
     expect(mem.data.profiles.dev).toEqual({ provider: 'teamweb' });
   });
 
+  it('says why it does not prompt: at a terminal with stdout redirected, "prompting is off" alone is a riddle', async () => {
+    const ctx = createTestCtx({ profiles: profiles(), activeProfile: 'dev', stdinTTY: true, stdoutTTY: false, stderrTTY: true });
+    const r = await runCli(['secret', 'set', '--json'], ctx);
+    expect([r.exitCode, r.json().error.code]).toEqual([2, 'ERR_INPUT_REQUIRED']);
+    expect(r.json().error.message).toBe('No secret given, and chatid does not ask for one here because stdout is not a terminal (it is piped or redirected, as in a script).');
+  });
+
   it('warns when CHATID_SECRET overrides the stored secret', async () => {
     const ctx = createTestCtx({ profiles: profiles(), activeProfile: 'dev', stdin: NEW, env: { CHATID_SECRET: 'x' } });
     const r = await runCli(['secret', 'set', '--secret-stdin'], ctx);

@@ -1,6 +1,6 @@
 // Helpers for the secret verbs: asking for a new secret and warning when the environment
 // overrides what is stored.
-import { canPrompt, type Ctx } from '../../cli/context.js';
+import { canPrompt, type Ctx, promptsOffBecause } from '../../cli/context.js';
 import { UsageError } from '../../cli/errors.js';
 import { warn } from '../../cli/output.js';
 import { readSecretFlags, type SecretFlags } from '../../cli/secret-input.js';
@@ -15,7 +15,8 @@ export async function readNewSecret(ctx: Ctx, flags: SecretFlags, provider: Prov
   const given = await readSecretFlags(ctx, flags, undefined, undefined, { forStoring: true });
   if (given !== undefined) return checkSecret(provider, given);
   if (!canPrompt(ctx)) {
-    throw new UsageError('ERR_INPUT_REQUIRED', 'No secret given, and prompting is off.', {
+    // Said why: at a terminal with stdout redirected, "prompting is off" alone is a riddle.
+    throw new UsageError('ERR_INPUT_REQUIRED', `No secret given, and chatid does not ask for one here because ${promptsOffBecause(ctx) ?? 'prompting is off'}.`, {
       hint: 'Pipe it in with --secret-stdin, or pass --secret-file <path>.',
     });
   }
