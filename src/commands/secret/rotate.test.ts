@@ -1,4 +1,7 @@
 import { createHmac } from 'node:crypto';
+import { closeSync, fchmodSync, mkdtempSync, openSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createTestCtx, runCli, TEST_NOW } from '../../../test/helpers/test-ctx.js';
 import { memoryStore } from '../../store/memory-store.js';
@@ -197,6 +200,33 @@ describe('secret rotate', () => {
     const ctx = createTestCtx({ profiles: profiles(), activeProfile: 'dev', ...tty, answers: [NEW] });
     expect((await runCli(['secret', 'rotate'], ctx)).exitCode).toBe(0);
     expect(ctx.memory!.data.profiles.dev!.secret).toBe(NEW);
+  });
+
+  it('--generate warns when stdout is a file others can read (a redirect under umask 022), not when it is 0600', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'chatid-rotate-'));
+    for (const [mode, warned] of [
+      [0o644, true],
+      [0o600, false],
+    ] as const) {
+      const file = join(dir, `new-${mode.toString(8)}.key`);
+      const fd = openSync(file, 'w', mode);
+      fchmodSync(fd, mode);
+      try {
+        const ctx = createTestCtx({ profiles: profiles(), activeProfile: 'dev', randomByte: 5 });
+        // What the shell hands over for `> new.key`: stdout is that file's descriptor.
+        Object.assign(ctx.io.stdout, { fd });
+        const r = await runCli(['secret', 'rotate', '--generate'], ctx);
+        expect(r.exitCode).toBe(0);
+        const warning = 'warning: stdout is a file readable by other users (mode 0644), and the new secret goes into it';
+        if (warned) expect(r.stderr).toContain(warning);
+        else expect(r.stderr).not.toContain('readable by other users');
+      } finally {
+        closeSync(fd);
+      }
+    }
+    // A pipe or a terminal (no file) is not warned of.
+    const piped = await runCli(['secret', 'rotate', '--generate'], createTestCtx({ profiles: profiles(), activeProfile: 'dev' }));
+    expect(piped.stderr).not.toContain('readable by other users');
   });
 
   it('parses grace durations', () => {

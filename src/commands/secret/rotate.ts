@@ -147,9 +147,29 @@ export async function runRotate(o: RotateOptions, ctx: Ctx): Promise<RotateResul
   if (generate) {
     info(ctx, `New secret for profile "${name}" (fingerprint ${result.current.fingerprint}) is shown only once: copy it into the vendor's dashboard now.`);
     if (!ctx.ui.json && result.previous) info(ctx, `The previous secret stays accepted until ${result.previous.expiresAt} (${relativeTime(new Date(result.previous.expiresAt), now)}).`);
+    // `chatid secret rotate --generate > new.key` makes the file with the shell's umask, 0644 as a rule.
+    const mode = await looseStdoutFile(ctx);
+    if (mode !== undefined) warn(ctx, `stdout is a file readable by other users (mode 0${mode.toString(8)}), and the new secret goes into it: chmod 600 it now, or write it from a subshell with umask 077.`);
   }
   warnEnvOverride(ctx);
   return result;
+}
+
+/**
+ * The permission bits of stdout when it is a regular file that group or others may read
+ * (a redirect made with the usual umask), else undefined: a pipe, a terminal, a 0600 file.
+ */
+async function looseStdoutFile(ctx: Ctx): Promise<number | undefined> {
+  const fd = (ctx.io.stdout as { fd?: unknown }).fd;
+  if (typeof fd !== 'number' || ctx.platform.os === 'win32') return undefined;
+  try {
+    const { fstatSync } = await import('node:fs');
+    const st = fstatSync(fd);
+    const mode = st.mode & 0o777;
+    return st.isFile() && (mode & 0o044) !== 0 ? mode : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** 32 random bytes as the provider writes its secret: base64 for TeamWeb, lowercase hex text otherwise. */
