@@ -158,7 +158,15 @@ export function targetProfile(ctx: Ctx, data: StoreData, explicit?: string): { n
     });
   }
   const profile = getProfile(data, picked[0]);
-  if (!profile) throw picked[1] === 'active' ? activeProfileMissing(picked[0], data) : profileNotFound(picked[0], data);
+  if (!profile) {
+    if (picked[1] === 'active') throw activeProfileMissing(picked[0], data);
+    if (picked[1] === 'env') {
+      // A CHATID_PROFILE exported long ago is easy to forget: name it, as the settings do.
+      const e = profileNotFound(picked[0], data);
+      throw new UsageError(e.code, `No profile named "${picked[0]}" (from CHATID_PROFILE).`, { hint: `Unset CHATID_PROFILE to use the active profile, or pass --profile <name>. ${e.hint ?? ''}`.trimEnd() });
+    }
+    throw profileNotFound(picked[0], data);
+  }
   return { name: picked[0], profile, source: picked[1] };
 }
 

@@ -60,6 +60,10 @@ describe('secret show', () => {
       message: 'The active profile "gone" named in the store does not exist.',
       hint: 'Choose another with `chatid profile use <name>` (dev, empty), pass --profile <name>, or add it with `chatid profile add gone`.',
     });
+    // From CHATID_PROFILE: the variable is named, and how to be rid of it.
+    const env = await runCli(['secret', 'show', '--json'], createTestCtx({ profiles, activeProfile: 'dev', env: { CHATID_PROFILE: 'gone' } }));
+    expect([env.exitCode, env.json().error.message]).toEqual([2, 'No profile named "gone" (from CHATID_PROFILE).']);
+    expect(env.json().error.hint).toBe('Unset CHATID_PROFILE to use the active profile, or pass --profile <name>. Known profiles: dev, empty. Add one with `chatid profile add gone`.');
     // Named explicitly, a missing profile is still just not found.
     const n = await runCli(['secret', 'show', '--profile', 'gone', '--json'], createTestCtx({ profiles, activeProfile: 'dev' }));
     expect(n.json().error.message).toBe('No profile named "gone".');
