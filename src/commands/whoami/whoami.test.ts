@@ -127,6 +127,19 @@ describe('whoami', () => {
     expect(e.warnings).toEqual([
       { code: 'SECRET_OVERRIDDEN', message: 'CHATID_SECRET overrides the secret stored in profile "prod".', hint: 'Unset CHATID_SECRET to use the stored one (or `chatid secret set` to store this one).', setting: 'secret', source: 'env' },
     ]);
+    // a different key from the environment is said too, with the stored key's fingerprint; the same key is not
+    const k = await run([], { CHATID_API_KEY: ENV_KEY });
+    expect(k.apiKey.source).toBe('env');
+    expect(k.warnings).toEqual([
+      {
+        code: 'API_KEY_OVERRIDDEN',
+        message: `CHATID_API_KEY overrides the API key stored in profile "prod" (fingerprint ${fingerprint(API_KEY)}).`,
+        hint: 'Unset CHATID_API_KEY to use the stored one.',
+        setting: 'apiKey',
+        source: 'env',
+      },
+    ]);
+    expect((await run([], { CHATID_API_KEY: API_KEY })).warnings).toEqual([]);
     // flag beats env
     const f = await run(['--base-url', 'http://flag.example', '--agent-id', 'flag-agent', '--provider', 'replyful'], { ...env, CHATID_PROVIDER: 'generic' });
     expect([f.baseUrl, f.agentId, f.provider]).toEqual([

@@ -123,6 +123,16 @@ export async function runWhoami(o: WhoamiOptions, ctx: Ctx): Promise<WhoamiResul
       source: 'env',
     });
   }
+  // A key exported for another account or agent and forgotten: the commonest 401 with a good stored key.
+  if (s.apiKey?.source === 'env' && s.profile?.apiKey && s.profile.apiKey !== s.apiKey.value) {
+    warnings.push({
+      code: 'API_KEY_OVERRIDDEN',
+      message: `${ENV_VARS.apiKey} overrides the API key stored in profile "${s.profileName?.value}" (fingerprint ${fingerprint(s.profile.apiKey)}).`,
+      hint: `Unset ${ENV_VARS.apiKey} to use the stored one.`,
+      setting: 'apiKey',
+      source: 'env',
+    });
+  }
   warnings.push(...(await settingProblems(s)));
   for (const w of warnings) {
     warn(ctx, w.message);
