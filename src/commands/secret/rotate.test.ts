@@ -232,6 +232,8 @@ describe('secret rotate', () => {
   it('parses grace durations', () => {
     expect([parseGrace('0'), parseGrace('0s'), parseGrace('30m'), parseGrace('7d'), parseGrace('1y')]).toEqual([0, 0, 1_800_000, 604_800_000, 31_557_600_000]);
     expect(() => parseGrace('-1h')).toThrow(/not a duration/);
+    for (const tiny of ['1ms', '999ms', '0.5s']) expect(() => parseGrace(tiny), tiny).toThrow(/is less than a second/);
+    expect(parseGrace('1s')).toBe(1000);
     expect(generateSecret('generic', new Uint8Array(32).fill(255))).toBe('ff'.repeat(32));
   });
 });

@@ -41,7 +41,7 @@ export function registerRotate(parent: Command, ctx: Ctx, runF = runRotate): voi
     .command('rotate')
     .description('Make a new secret current and keep the old one as the previous secret until the grace period ends')
     .option('--generate', "make 32 random bytes in the provider's format (base64 for TeamWeb, 64 hex chars otherwise) and print them once")
-    .option('--grace <duration>', `how long the old secret stays accepted, e.g. 1h, 7d (at most 366d); 0 drops it now (default ${DEFAULT_GRACE})`)
+    .option('--grace <duration>', `how long the old secret stays accepted, e.g. 1h, 7d (1s to 366d); 0 drops it now (default ${DEFAULT_GRACE})`)
     .option('--secret <value>', SECRET_OPTION_HELP.secret)
     .option('--secret-stdin', SECRET_OPTION_HELP.secretStdin)
     .option('--secret-file <path>', SECRET_OPTION_HELP.secretFile)
@@ -70,6 +70,13 @@ export function parseGrace(text: string): number {
   const ms = parseDuration(text);
   if (ms === undefined) {
     throw new UsageError('ERR_GRACE_INVALID', `--grace "${text}" is not a duration.`, { hint: 'Use a number with a unit, e.g. 30m, 24h or 7d; 0 drops the old secret now.' });
+  }
+  // Under a second the old secret would be retired by the very write that stores it (expiries are
+  // pruned on write), yet reported "accepted until" an instant already past.
+  if (ms > 0 && ms < 1000) {
+    throw new UsageError('ERR_GRACE_INVALID', `--grace "${text}" is less than a second: the old secret would stop working before chatid is done.`, {
+      hint: 'Give 0 to drop the old secret now, or a grace of at least 1s, e.g. 30m or 24h.',
+    });
   }
   // Past a year the old secret is simply still valid: that is no rotation (and huge values overflow Date).
   if (ms > MAX_GRACE_MS) {
