@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import type { Ctx } from '../../cli/context.js';
 import { UsageError } from '../../cli/errors.js';
-import { emit, info, warn } from '../../cli/output.js';
+import { emit, info, jsonString, warn } from '../../cli/output.js';
 import { SECRET_OPTION_HELP } from '../../cli/secret-input.js';
 
 /** Nonce size of the TeamWeb layout (vendors.md §4); the core checks it too. */
@@ -161,7 +161,7 @@ async function encryptBatch(opts: EncryptOptions, extra: Record<string, string>,
         // Only a long row can be too large (an id fills at most MAX_LINE_CHARS): measure those.
         if (text.length * 3 > MAX_TEAMWEB_PLAINTEXT_BYTES && Buffer.byteLength(text) > MAX_TEAMWEB_PLAINTEXT_BYTES) throw await tooLarge(`Batch input line ${r.line}: its payload is ${Buffer.byteLength(text)} bytes of JSON`);
         const token = encrypt(text, nonces.subarray(i * TEAMWEB_NONCE_BYTES, (i + 1) * TEAMWEB_NONCE_BYTES));
-        const p = out.write(json ? `{"userId":${JSON.stringify(r.userId)},"token":"${token}"}\n` : `${token}\n`);
+        const p = out.write(json ? `{"userId":${jsonString(r.userId)},"token":"${token}"}\n` : `${token}\n`);
         if (p) await p;
       }
       count += rows.length;

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { canPrompt, type Ctx } from '../../cli/context.js';
 import { ExitCode, ExitWithCode, UsageError } from '../../cli/errors.js';
-import { emit, info, quoteVisible, readUserIdFromStdin, verbose, warn } from '../../cli/output.js';
+import { emit, info, jsonString, quoteVisible, readUserIdFromStdin, verbose, warn } from '../../cli/output.js';
 import { promptSecret, readSecretFlags, SECRET_OPTION_HELP } from '../../cli/secret-input.js';
 import { describeSource, requireSecret, resolveSettings, type Settings } from '../../cli/settings.js';
 import type { HashCause } from '../../core/doctor.js';
@@ -202,7 +202,7 @@ async function hashBatch(source: string, key: Uint8Array, ctx: Ctx): Promise<Has
     for await (const rows of batch.readBatchChunks(input, { signal: ctx.signal, ...batch.readsColumns(ctx, 'hash --batch', []) })) {
       for (const r of rows) {
         const h = hasher(r.userId);
-        const p = out.write(json ? `{"userId":${JSON.stringify(r.userId)},"hash":"${h}"}\n` : `${h}\n`);
+        const p = out.write(json ? `{"userId":${jsonString(r.userId)},"hash":"${h}"}\n` : `${h}\n`);
         if (p) await p;
       }
       count += rows.length;

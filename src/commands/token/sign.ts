@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import type { Ctx } from '../../cli/context.js';
 import { UsageError } from '../../cli/errors.js';
-import { emit, info, quoteVisible, readUserIdFromStdin, warn } from '../../cli/output.js';
+import { emit, info, jsonString, quoteVisible, readUserIdFromStdin, warn } from '../../cli/output.js';
 import { SECRET_OPTION_HELP } from '../../cli/secret-input.js';
 import type { ExpiryChoice, JwtProvider } from '../../core/jwt-claims.js';
 import { asJwtProvider, resolveTokenSettings } from './shared.js';
@@ -363,7 +363,7 @@ async function signBatch(opts: SignOptions, ctx: Ctx, provider: JwtProvider, key
         if (email !== undefined) json += `,"email":${JSON.stringify(email)}`;
         if (name !== undefined) json += `,"name":${JSON.stringify(name)}`;
         const token = sign(json + tail);
-        const p = out.write(opts.json ? `{"userId":${JSON.stringify(r.userId)},"token":"${token}"}\n` : `${token}\n`);
+        const p = out.write(opts.json ? `{"userId":${jsonString(r.userId)},"token":"${token}"}\n` : `${token}\n`);
         count++;
         if (p) await p;
       }
