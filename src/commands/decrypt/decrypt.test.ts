@@ -108,6 +108,13 @@ describe('decrypt', () => {
     expect(c.json().error.hint).toMatch(/Wrong key/);
   });
 
+  it('human: C1 controls and U+2028 in the payload are escaped (the same JSON value), not sent to the terminal', async () => {
+    const r = await cli(['decrypt', seal('{"id":"u\u009b2J","name":"a\u007f\u2028b"}')]);
+    expect(r.exitCode).toBe(0);
+    expect(r.stdout).toBe('{\n  "id": "u\\u009b2J",\n  "name": "a\\u007f\\u2028b"\n}\n');
+    expect(JSON.parse(r.stdout)).toEqual({ id: 'u\u009b2J', name: 'a\u007f\u2028b' });
+  });
+
   it('round-trips with encrypt', async () => {
     const e = await cli(['encrypt', '--id', 'u9', '--name', 'Zoë']);
     const d = await cli(['decrypt', e.stdout.trim(), '--json']);

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import type { Ctx } from '../../cli/context.js';
 import { UsageError, VerificationError } from '../../cli/errors.js';
-import { emit, readStdinText, warn } from '../../cli/output.js';
+import { emit, jsonText, readStdinText, warn } from '../../cli/output.js';
 import { SECRET_OPTION_HELP } from '../../cli/secret-input.js';
 import type { TeamWebWarning } from '../../core/teamweb-decrypt.js';
 
@@ -103,7 +103,10 @@ export async function runDecrypt(opts: DecryptOptions, ctx: Ctx): Promise<Decryp
   }
 }
 
-/** Human output: the payload JSON alone (warnings go to stderr). */
+/**
+ * Human output: the payload JSON alone (warnings go to stderr). Written by jsonText: the payload
+ * comes from whoever made the token, and a C1 control (U+009B is a CSI) must not reach the terminal.
+ */
 export function renderDecrypt(r: DecryptResult): string {
-  return `${JSON.stringify(r.payload, null, 2)}\n`;
+  return `${jsonText(r.payload, 2)}\n`;
 }
