@@ -17,6 +17,13 @@ describe('readBatch: plain ids', () => {
       { line: 3, userId: 'c' },
     ]);
   });
+  it('an input of one id (or one CSV header) without a line end is that row, not an empty input', async () => {
+    expect(await all('u1')).toEqual([{ line: 1, userId: 'u1' }]);
+    expect(await all('\uFEFFu1')).toEqual([{ line: 1, userId: 'u1' }]);
+    expect(await all(['u', '1'])).toEqual([{ line: 1, userId: 'u1' }]);
+    await expect(all('user_id')).rejects.toMatchObject({ code: 'ERR_BATCH_EMPTY' });
+    await expect(all('\uFEFF')).rejects.toMatchObject({ code: 'ERR_BATCH_EMPTY' });
+  });
   it('joins lines split across chunks, including split UTF-8 characters', async () => {
     const bytes = Buffer.from('usér_1\nuser_2\n');
     const parts = [bytes.subarray(0, 3), bytes.subarray(3, 9), bytes.subarray(9)].map((b) => b.toString('latin1'));

@@ -145,6 +145,9 @@ export async function* readBatchChunks(input: NodeJS.ReadableStream | AsyncItera
     head += text(r.value);
   }
   if (head.charCodeAt(0) === 0xfeff) head = head.slice(1);
+  // The whole input was one line without a line end (`printf u1 | chatid hash --batch -`):
+  // it is a row like any last line, which the loops below take only once it ends.
+  if (done && head !== '' && !head.endsWith('\n')) head += '\n';
   const nl = head.indexOf('\n');
   const firstLine = (nl === -1 ? head : head.slice(0, nl)).replace(/\r$/, '');
   const header = detectHeader(firstLine);
