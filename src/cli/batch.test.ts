@@ -138,6 +138,9 @@ describe('readBatch: CSV', () => {
   it('prefers user_id over id, and accepts external_id', async () => {
     expect((await all('id,user_id\n1,u1\n')).map((r) => r.userId)).toEqual(['u1']);
     expect((await all('external_id\nx1\n')).map((r) => r.userId)).toEqual(['x1']);
+    // A one-column export that quotes every cell: the header is no id, and "a,b" is one cell.
+    expect((await all('"user_id"\n"a,b"\n"c"\n')).map((r) => r.userId)).toEqual(['a,b', 'c']);
+    expect((await all('"ID"\r\n"x1"\r\n')).map((r) => r.userId)).toEqual(['x1']);
   });
   it('quoted newlines: the line number is where the record ends', async () => {
     expect(await all('user_id,name\nu1,"a\nb"\nu2,c\n')).toEqual([

@@ -340,8 +340,11 @@ function headerWithoutId(line: string): boolean {
 
 /** A header line names an id column; anything else is the first plain id. */
 function detectHeader(line: string): Header | undefined {
-  if (!line.includes(',') && !ID_COLUMNS.includes(line.trim().toLowerCase() as (typeof ID_COLUMNS)[number])) return undefined;
-  const names = line.split(',').map((c) => c.trim().replace(/^"(.*)"$/, '$1').trim());
+  const unquote = (c: string): string => c.trim().replace(/^"(.*)"$/, '$1').trim();
+  // One column: a header only when it is an id column's name, quoted or not (`"user_id"`, as
+  // exports that quote every cell write it); anything else is the first plain id.
+  if (!line.includes(',') && !ID_COLUMNS.includes(unquote(line).toLowerCase() as (typeof ID_COLUMNS)[number])) return undefined;
+  const names = line.split(',').map(unquote);
   const cells = names.map((c) => c.toLowerCase());
   let id = -1;
   for (const name of ID_COLUMNS) {
