@@ -49,6 +49,13 @@ describe('decryptTeamWeb', () => {
     expect(decryptTeamWeb(KEY, seal('{"id":null}')).warnings[0]?.message).toMatch(/^The payload has "id": null: /);
     expect(decryptTeamWeb(KEY, seal('{"id":123}')).warnings.map((w) => w.code)).toEqual(['ID_NOT_STRING']);
   });
+  it('warns about an id with whitespace around it, shown escaped (TeamWeb matches the External ID exactly)', () => {
+    const w = decryptTeamWeb(KEY, seal('{"id":"u1\\n"}')).warnings;
+    expect(w.map((x) => x.code)).toEqual(['ID_WHITESPACE']);
+    expect(w[0]?.message).toContain('"id" "u1\\n" has leading or trailing whitespace');
+    expect(decryptTeamWeb(KEY, seal('{"id":"\u00a0u1"}')).warnings[0]?.message).toContain('"\\u00a0u1"');
+    expect(decryptTeamWeb(KEY, seal('{"id":"u 1"}')).warnings).toEqual([]);
+  });
   it.each([
     ['Bearer prefix', `Bearer ${seal('{"id":"u1"}')}`, /Bearer/],
     ['quotes', `"${seal('{"id":"u1"}')}"`, /quotes/],

@@ -12,7 +12,7 @@ import { MAX_TEAMWEB_TOKEN_CHARS, TEAMWEB_NONCE_BYTES, TEAMWEB_TAG_BYTES } from 
 export { MAX_TEAMWEB_TOKEN_CHARS };
 
 export interface TeamWebWarning {
-  code: 'MISSING_ID' | 'ID_NOT_STRING' | 'PREVIOUS_SECRET';
+  code: 'MISSING_ID' | 'ID_NOT_STRING' | 'ID_WHITESPACE' | 'PREVIOUS_SECRET';
   message: string;
 }
 
@@ -157,6 +157,11 @@ export function payloadIdWarning(payload: Record<string, unknown>): TeamWebWarni
   }
   if (typeof payload.id !== 'string') {
     return { code: 'ID_NOT_STRING', message: `The payload's "id" is a ${typeof payload.id}, not a string; TeamWeb expects a string (the contact's External ID).` };
+  }
+  if (payload.id.trim() !== payload.id) {
+    // Escaped so the whitespace shows: a no-break space or a BOM would print as nothing.
+    const shown = JSON.stringify(payload.id).replace(/[\u007f-\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+    return { code: 'ID_WHITESPACE', message: `The payload's "id" ${shown} has leading or trailing whitespace; TeamWeb links the contact whose External ID matches it byte for byte.` };
   }
   return undefined;
 }

@@ -50,6 +50,14 @@ describe('encrypt', () => {
     expect(batch.stderr).toContain('Batch input line 2: its payload is 60019 bytes of JSON');
   });
 
+  it('an id with whitespace around it is encrypted as given, with the ID_WHITESPACE warning decrypt gives', async () => {
+    for (const argv of [['--id', ' u1'], ['--payload', '{"id":"u1\\t"}']]) {
+      const r = await cli(['encrypt', ...argv]);
+      expect([r.exitCode, r.stderr]).toEqual([0, expect.stringMatching(/^warning: ID_WHITESPACE: The payload's "id" "( u1|u1\\t)" has leading or trailing whitespace/)]);
+    }
+    expect((await cli(['encrypt', '--id', 'u1'])).stderr).toBe('');
+  });
+
   it('--payload takes a whole object; a payload without id warns MISSING_ID', async () => {
     const r = await cli(['encrypt', '--payload', '{"id":"u1","tier":2}']);
     expect(open(r.stdout.trim())).toEqual({ id: 'u1', tier: 2 });

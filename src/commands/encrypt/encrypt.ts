@@ -84,8 +84,6 @@ export async function runEncrypt(opts: EncryptOptions, ctx: Ctx): Promise<Encryp
       });
     }
     payload = parsePayload(opts.payload);
-    const idWarning = (await import('../../core/teamweb-decrypt.js')).payloadIdWarning(payload);
-    if (idWarning) warn(ctx, `${idWarning.code}: ${idWarning.message}`);
   } else if (opts.batch !== undefined) {
     if (opts.id !== undefined) throw new UsageError('ERR_ENCRYPT_BATCH_ID', '--batch takes the user ids from its input; --id cannot be combined with it.', { hint: 'Drop --id, or drop --batch to make one token.' });
   } else {
@@ -97,6 +95,11 @@ export async function runEncrypt(opts: EncryptOptions, ctx: Ctx): Promise<Encryp
     if (opts.name !== undefined) payload.name = opts.name;
     if (opts.email !== undefined) payload.email = opts.email;
     Object.assign(payload, extra);
+  }
+  if (payload !== undefined) {
+    // The decrypt side's id checks, told before the token is made (no id, a number, whitespace).
+    const idWarning = (await import('../../core/teamweb-decrypt.js')).payloadIdWarning(payload);
+    if (idWarning) warn(ctx, `${idWarning.code}: ${idWarning.message}`);
   }
 
   const [{ resolveTeamWebKey }, { encryptTeamWeb, MAX_TEAMWEB_PLAINTEXT_BYTES }] = await Promise.all([import('./key.js'), import('../../core/teamweb-encrypt.js')]);
