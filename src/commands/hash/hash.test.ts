@@ -98,6 +98,19 @@ describe('hash', () => {
     expect(h.stdout).toMatch(/No known cause/);
   });
 
+  it('--expect that is no 64-hex digest and that nothing explains: says so, not "a different secret"', async () => {
+    const h = await cli(['hash', 'user_123', '--expect', 'abc']);
+    expect(h.exitCode).toBe(3);
+    expect(h.stdout).toContain('No known cause. The --expect value is not an HMAC-SHA256 user hash (64 hex characters; it has 3 characters)');
+    expect(h.stdout).not.toContain('different secret');
+    const j = await cli(['hash', 'user_123', '--expect', 'not-a-hash', '--json']);
+    expect([j.exitCode, j.json().causes]).toEqual([3, []]);
+    expect(j.stderr).toBe('warning: the --expect value is not an HMAC-SHA256 user hash (64 hex characters; it has 10 characters, not all hex), and none of the usual encodings or cuts of the hash gives it: check where it was copied from (another field, a cut column).\n');
+    // A value a known mistake explains (here: cut to 40 characters) keeps its cause and no such warning.
+    const cut = await cli(['hash', 'user_123', '--expect', H.slice(0, 40), '--json']);
+    expect([cut.json().causes.map((x: { code: string }) => x.code), cut.stderr]).toEqual([['DIGEST_TRUNCATED'], '']);
+  });
+
   it('--expect holding a JWT: says it is a token, not a user hash, and which command checks it', async () => {
     const jwt = 'eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJ1c2VyX2lkIjoidXNlcl8xMjMifQ.c2lnbmF0dXJlLW5vdC1jaGVja2Vk';
     const r = await cli(['hash', 'user_123', '--expect', jwt, '--json']);
