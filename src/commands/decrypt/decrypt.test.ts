@@ -50,6 +50,12 @@ describe('decrypt', () => {
   it('reads the token from stdin (pipe or "-")', async () => {
     expect(JSON.parse((await cli(['decrypt'], { stdin: `${GOOD}\n` })).stdout).id).toBe('user_123');
     expect(JSON.parse((await cli(['decrypt', '-'], { stdin: GOOD })).stdout).id).toBe('user_123');
+    expect(JSON.parse((await cli(['decrypt'], { stdin: `${GOOD}\r\n\n` })).stdout).id).toBe('user_123');
+  });
+
+  it('several lines on stdin are a usage error (exit 2), not a bad token (exit 3)', async () => {
+    const r = await cli(['decrypt', '--json'], { stdin: `${GOOD}\n${GOOD}\n` });
+    expect([r.exitCode, r.json().error.code, r.json().error.message]).toEqual([2, 'ERR_DECRYPT_STDIN_LINES', 'stdin holds 2 lines; `decrypt` reads one token.']);
   });
 
   it('no id: still exit 0, with MISSING_ID (stderr for humans, warnings[] in JSON)', async () => {

@@ -59,7 +59,15 @@ export async function runDecrypt(opts: DecryptOptions, ctx: Ctx): Promise<Decryp
   }
   let token: string;
   if (fromStdin) {
-    token = (await readStdinText(ctx, 256 * 1024)).replace(/\r?\n$/, '');
+    // The line ends a pipe or a file leaves after the token are no part of it (as for token
+    // verify); several lines are several tokens, or one wrapped: a usage error, not a bad token.
+    token = (await readStdinText(ctx, 256 * 1024)).replace(/(?:\r?\n)+$/, '');
+    const lines = token.split(/\r?\n/).length;
+    if (lines > 1) {
+      throw new UsageError('ERR_DECRYPT_STDIN_LINES', `stdin holds ${lines} lines; \`decrypt\` reads one token.`, {
+        hint: 'Pass one token per run (e.g. `head -1 tokens.txt | chatid decrypt`); a token wrapped over several lines must be joined into one.',
+      });
+    }
   } else {
     token = opts.token ?? '';
   }
