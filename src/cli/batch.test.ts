@@ -17,6 +17,12 @@ describe('readBatch: plain ids', () => {
       { line: 3, userId: 'c' },
     ]);
   });
+  it('lines ending in a lone CR (classic Mac) are refused up front, not read as one id', async () => {
+    for (const input of ['a\rb\rc\r', 'user_id,name\ra,x\r', ['a\rb', '\rc\n']]) {
+      await expect(all(input), JSON.stringify(input)).rejects.toMatchObject({ code: 'ERR_BATCH_CR_LINE_ENDS' });
+    }
+    expect((await all('a\r\nb\r\n')).map((r) => r.userId)).toEqual(['a', 'b']);
+  });
   it('an input of one id (or one CSV header) without a line end is that row, not an empty input', async () => {
     expect(await all('u1')).toEqual([{ line: 1, userId: 'u1' }]);
     expect(await all('\uFEFFu1')).toEqual([{ line: 1, userId: 'u1' }]);

@@ -150,6 +150,14 @@ export async function* readBatchChunks(input: NodeJS.ReadableStream | AsyncItera
   if (done && head !== '' && !head.endsWith('\n')) head += '\n';
   const nl = head.indexOf('\n');
   const firstLine = (nl === -1 ? head : head.slice(0, nl)).replace(/\r$/, '');
+  if (firstLine.includes('\r')) {
+    // Lines that end in a lone CR (classic Mac; Excel's "CSV (Macintosh)") read as one line:
+    // the whole file would be hashed or signed as a single id, header included.
+    if (!done) await it.return(undefined).catch(() => undefined);
+    throw new UsageError('ERR_BATCH_CR_LINE_ENDS', 'The first line holds a carriage return (CR) that ends no line: the input\'s lines end in a lone CR (classic Mac line ends), so every line would be read as one id.', {
+      hint: "Convert the line ends first, e.g. `tr '\\r' '\\n' < users.csv > users-lf.csv`, or save the file as CSV UTF-8 (LF or CRLF).",
+    });
+  }
   const header = detectHeader(firstLine);
   if (!header && headerWithoutId(firstLine)) {
     if (!done) await it.return(undefined).catch(() => undefined);
