@@ -80,6 +80,12 @@ describe('decryptTeamWeb', () => {
     expect(fail(seal('{"id":"u1"}', { ivLen: 16 })).hint).toMatch(/16-byte nonce/);
     expect(fail(seal('{"id":"u1"}', { tagFirst: true })).hint).toMatch(/tag before the ciphertext/);
   });
+  it('proves a token base64-encoded twice', () => {
+    const e = fail(Buffer.from(seal('{"id":"u1"}')).toString('base64'));
+    expect([e.code, e.hint]).toEqual(['ERR_DECRYPT_TAG', 'The token is base64-encoded twice: its base64 decodes to base64 text, and that decrypts. Encode nonce ‖ ciphertext ‖ tag once.']);
+    // The same shape with another key proves nothing: the usual next steps.
+    expect(fail(Buffer.from(seal('{"id":"u1"}')).toString('base64'), Buffer.alloc(32, 1)).hint).toMatch(/Wrong key/);
+  });
   it('a wrong key is a tag failure with the usual next steps', () => {
     const e = fail(seal('{"id":"u1"}'), Buffer.alloc(32, 1));
     expect([e.code, e.exitCode]).toEqual(['ERR_DECRYPT_TAG', 3]);

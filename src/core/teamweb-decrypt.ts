@@ -133,6 +133,13 @@ function tagHint(key: Uint8Array | KeyObject, bytes: Uint8Array): string {
   }
   const tagFirst = openParts(key, bytes.subarray(0, 12), bytes.subarray(28), bytes.subarray(12, 28));
   if (tagFirst) return 'The token decrypts with the tag before the ciphertext; TeamWeb expects nonce ‖ ciphertext ‖ tag.';
+  // Encoded twice (base64 of the base64 text, e.g. b64encode of a str already encoded): the
+  // decoded bytes are base64 text of a token that opens.
+  const inner = decodeBase64Strict(Buffer.from(bytes).toString('latin1'));
+  if (inner && inner.length >= TEAMWEB_NONCE_BYTES + TEAMWEB_TAG_BYTES) {
+    const twice = openParts(key, inner.subarray(0, TEAMWEB_NONCE_BYTES), inner.subarray(TEAMWEB_NONCE_BYTES, inner.length - TEAMWEB_TAG_BYTES), inner.subarray(inner.length - TEAMWEB_TAG_BYTES));
+    if (twice) return 'The token is base64-encoded twice: its base64 decodes to base64 text, and that decrypts. Encode nonce ‖ ciphertext ‖ tag once.';
+  }
   return 'Wrong key (compare fingerprints with `chatid secret show`), or the token was altered or cut in transit.';
 }
 
