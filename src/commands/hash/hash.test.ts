@@ -284,6 +284,17 @@ describe('hash', () => {
 });
 
 describe('hash: whitespace in the secret', () => {
+  it('a byte-order mark that starts a secret file or stdin is removed, with a warning, the same way on both', async () => {
+    const file = join(dir, 'bom.key');
+    writeFileSync(file, `\uFEFF${S}\r\n`, { mode: 0o600 });
+    const f = await cli(['hash', 'user_123', '--secret-file', file], { env: {} });
+    const i = await cli(['hash', 'user_123', '--secret-stdin'], { env: {}, stdin: `\uFEFF${S}` });
+    for (const r of [f, i]) {
+      expect([r.exitCode, r.stdout]).toEqual([0, `${H}\n`]);
+      expect(r.stderr).toMatch(/^warning: removed a byte-order mark \(U\+FEFF\) from the start of the identity secret (file|read from stdin)\.\n/);
+    }
+  });
+
   it('warns and uses it as given (a user may be reproducing a server); refuses whitespace alone', async () => {
     const r = await cli(['hash', 'user_123', '--secret-stdin'], { env: {}, stdin: `${S} \n\n` });
     expect(r.exitCode).toBe(0);
