@@ -49,6 +49,13 @@ describe('decryptTeamWeb', () => {
     expect(decryptTeamWeb(KEY, seal('{"id":null}')).warnings[0]?.message).toMatch(/^The payload has "id": null: /);
     expect(decryptTeamWeb(KEY, seal('{"id":123}')).warnings.map((w) => w.code)).toEqual(['ID_NOT_STRING']);
   });
+  it('warns about a name given twice: the last is read, another parser may read the first', () => {
+    const r = decryptTeamWeb(KEY, seal('{"id":"admin","name":"A","id":"u1"}'));
+    expect([r.payload.id, r.warnings.map((w) => [w.code, w.message])]).toEqual([
+      'u1',
+      [['DUPLICATE_MEMBER', 'The payload holds "id" more than once. chatid reads the last value, but a parser that reads the first sees another: write each name once.']],
+    ]);
+  });
   it('warns about an id with whitespace around it, shown escaped (TeamWeb matches the External ID exactly)', () => {
     const w = decryptTeamWeb(KEY, seal('{"id":"u1\\n"}')).warnings;
     expect(w.map((x) => x.code)).toEqual(['ID_WHITESPACE']);

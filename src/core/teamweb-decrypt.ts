@@ -7,12 +7,13 @@
 import { createCipheriv, createDecipheriv, type KeyObject } from 'node:crypto';
 import { VerificationError } from '../cli/errors.js';
 import { decodeBase64Strict, decodeBase64UrlStrict } from './base64.js';
+import { duplicateMemberNames } from './jwt-parse.js';
 import { MAX_TEAMWEB_TOKEN_CHARS, TEAMWEB_NONCE_BYTES, TEAMWEB_TAG_BYTES } from './teamweb-encrypt.js';
 
 export { MAX_TEAMWEB_TOKEN_CHARS };
 
 export interface TeamWebWarning {
-  code: 'MISSING_ID' | 'ID_NOT_STRING' | 'ID_WHITESPACE' | 'PREVIOUS_SECRET';
+  code: 'MISSING_ID' | 'ID_NOT_STRING' | 'ID_WHITESPACE' | 'DUPLICATE_MEMBER' | 'PREVIOUS_SECRET';
   message: string;
 }
 
@@ -99,6 +100,11 @@ function checkPayload(plain: Buffer): TeamWebDecrypted {
   const payload = value as Record<string, unknown>;
   const warning = payloadIdWarning(payload);
   const warnings: TeamWebWarning[] = warning ? [warning] : [];
+  // {"id":"admin","id":"u1"}: JSON.parse keeps the last; TeamWeb's parser may keep the first.
+  const dups = duplicateMemberNames(text);
+  if (dups.length > 0) {
+    warnings.push({ code: 'DUPLICATE_MEMBER', message: `The payload holds ${dups.map((n) => JSON.stringify(n)).join(', ')} more than once. chatid reads the last value, but a parser that reads the first sees another: write each name once.` });
+  }
   return { payload, warnings };
 }
 

@@ -58,6 +58,11 @@ describe('encrypt', () => {
     expect((await cli(['encrypt', '--id', 'u1'])).stderr).toBe('');
   });
 
+  it('--payload with a name given twice: the token carries the last value, and says so', async () => {
+    const r = await cli(['encrypt', '--payload', '{"id":"a","id":"u1"}', '--json']);
+    expect([r.exitCode, r.json().payload, r.stderr]).toEqual([0, { id: 'u1' }, 'warning: --payload holds "id" more than once; the token carries the last value only.\n']);
+  });
+
   it('--payload takes a whole object; a payload without id warns MISSING_ID', async () => {
     const r = await cli(['encrypt', '--payload', '{"id":"u1","tier":2}']);
     expect(open(r.stdout.trim())).toEqual({ id: 'u1', tier: 2 });

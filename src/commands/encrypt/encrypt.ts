@@ -84,6 +84,8 @@ export async function runEncrypt(opts: EncryptOptions, ctx: Ctx): Promise<Encryp
       });
     }
     payload = parsePayload(opts.payload);
+    const dups = (await import('../../core/jwt-parse.js')).duplicateMemberNames(opts.payload);
+    if (dups.length > 0) warn(ctx, `--payload holds ${dups.map((n) => JSON.stringify(n)).join(', ')} more than once; the token carries the last value only.`);
   } else if (opts.batch !== undefined) {
     if (opts.id !== undefined) throw new UsageError('ERR_ENCRYPT_BATCH_ID', '--batch takes the user ids from its input; --id cannot be combined with it.', { hint: 'Drop --id, or drop --batch to make one token.' });
   } else {
