@@ -86,6 +86,9 @@ export async function openBatchInput(ctx: Ctx, source: string): Promise<NodeJS.R
     }
     return ctx.io.stdin;
   }
+  // resolve('') is the working directory: "Cannot read … (EISDIR)" would name a directory
+  // the user never gave (an unset variable in `--batch "$FILE"`).
+  if (source.trim() === '') throw new UsageError('ERR_BATCH_FILE', '--batch is empty: it takes a file path, or - for stdin.', { hint: 'Check that the variable holding the path is set, e.g. --batch "$FILE".' });
   const path = resolve(ctx.cwd, source);
   try {
     const s = await stat(path);

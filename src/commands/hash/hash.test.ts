@@ -399,5 +399,8 @@ describe('hash --batch', () => {
     expect((await cli(['hash', '--batch', '-', '--expect', H], { stdin: 'a\n' })).stderr).toMatch(/ERR_HASH_BATCH_EXPECT/);
     const missing = await cli(['hash', '--batch', join(dir, 'nope.txt'), '--json']);
     expect([missing.exitCode, missing.json().error.code]).toEqual([2, 'ERR_BATCH_FILE']);
+    // An empty path (an unset variable) is named as such, not as the working directory.
+    const empty = await cli(['hash', '--batch', '', '--json']);
+    expect([empty.exitCode, empty.json().error.code, empty.json().error.message]).toEqual([2, 'ERR_BATCH_FILE', '--batch is empty: it takes a file path, or - for stdin.']);
   });
 });
