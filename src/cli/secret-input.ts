@@ -84,6 +84,10 @@ export async function readSecretFlags(ctx: Ctx, f: SecretFlags, label = 'identit
     return checked(ctx, checkNotEmpty(stripFinalNewline(ctx, stripLeadingBom(ctx, fromStdin, where), where), label), where, flagName, o);
   }
   if (f.secretFile !== undefined) {
+    // resolve('') is the working directory, which the user never named (an unset variable).
+    if (f.secretFile.trim() === '') {
+      throw new UsageError('ERR_SECRET_FILE', `${flagName}-file is empty: it takes a file path, or - for stdin.`, { hint: `Check that the variable holding the path is set, e.g. ${flagName}-file "$KEY_FILE".` });
+    }
     const path = resolve(ctx.cwd, f.secretFile);
     let text: string;
     try {

@@ -284,6 +284,10 @@ describe('hash', () => {
 });
 
 describe('hash: whitespace in the secret', () => {
+  it('an empty --secret-file path is named as such, not as the working directory', async () => {
+    const r = await cli(['hash', 'user_123', '--secret-file', '', '--json'], { env: {} });
+    expect([r.exitCode, r.json().error.code, r.json().error.message]).toEqual([2, 'ERR_SECRET_FILE', '--secret-file is empty: it takes a file path, or - for stdin.']);
+  });
   it('a byte-order mark that starts a secret file or stdin is removed, with a warning, the same way on both', async () => {
     const file = join(dir, 'bom.key');
     writeFileSync(file, `\uFEFF${S}\r\n`, { mode: 0o600 });
