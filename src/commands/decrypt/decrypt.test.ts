@@ -121,6 +121,12 @@ describe('decrypt', () => {
     expect(JSON.parse(r.stdout)).toEqual({ id: 'u\u009b2J', name: 'a\u007f\u2028b' });
   });
 
+  it('human: warnings quoting the payload escape its control characters on stderr', async () => {
+    const r = await cli(['decrypt', seal('{"id":"u","k\u009b":1,"k\u009b":2}')]);
+    expect(r.exitCode).toBe(0);
+    expect(r.stderr).toBe('warning: DUPLICATE_MEMBER: The payload holds "k\\u009b" more than once. chatid reads the last value, but a parser that reads the first sees another: write each name once.\n');
+  });
+
   it('round-trips with encrypt', async () => {
     const e = await cli(['encrypt', '--id', 'u9', '--name', 'Zoë']);
     const d = await cli(['decrypt', e.stdout.trim(), '--json']);

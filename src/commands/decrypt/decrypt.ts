@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import type { Ctx } from '../../cli/context.js';
 import { UsageError, VerificationError } from '../../cli/errors.js';
-import { emit, jsonText, readStdinText, warn } from '../../cli/output.js';
+import { emit, escapeControls, jsonText, readStdinText, warn } from '../../cli/output.js';
 import { SECRET_OPTION_HELP } from '../../cli/secret-input.js';
 import type { TeamWebWarning } from '../../core/teamweb-decrypt.js';
 
@@ -47,7 +47,8 @@ Examples:
       if (typeof flags.secretFile === 'string') opts.secretFile = flags.secretFile;
       if (flags.secretStdin) opts.secretStdin = true;
       const result = await runF(opts, ctx);
-      if (!ctx.ui.json) for (const w of result.warnings) warn(ctx, `${w.code}: ${w.message}`);
+      // The messages quote the payload (a name given twice): its controls are escaped.
+      if (!ctx.ui.json) for (const w of result.warnings) warn(ctx, `${w.code}: ${escapeControls(w.message)}`);
       emit(ctx, result, renderDecrypt);
     });
 }
