@@ -23,6 +23,21 @@ describe('readBatch: plain ids', () => {
     }
     expect((await all('a\r\nb\r\n')).map((r) => r.userId)).toEqual(['a', 'b']);
   });
+  it('onJsonUnsafe: told once, before the first row holding DEL, a C1 control or U+2028/9 is handed out; never for ASCII', async () => {
+    for (const [chunks, firstUnsafe] of [
+      [['a\nb\n', 'c\u0085d\n', 'e\u2028f\n'], 'c\u0085d'],
+      [['user_id\nx\n', 'y', '\u007fz\n'], 'y\u007fz'],
+      [['user_id,name\nu1,n\n', 'u2,"\u2029"\n'], 'u2'],
+    ] as const) {
+      const events: string[] = [];
+      for await (const rows of readBatchChunks(Readable.from([...chunks]), { chunkSize: 1, onJsonUnsafe: () => events.push('unsafe') })) events.push(...rows.map((r) => r.userId));
+      expect(events.indexOf('unsafe'), JSON.stringify(chunks)).toBeLessThan(events.indexOf(firstUnsafe));
+      expect(events.filter((e) => e === 'unsafe')).toHaveLength(1);
+    }
+    let told = false;
+    for await (const _ of readBatchChunks(Readable.from(['a\n', 'ü😀\u00a0b\n']), { onJsonUnsafe: () => (told = true) })) void _;
+    expect(told).toBe(false);
+  });
   it('an input of one id (or one CSV header) without a line end is that row, not an empty input', async () => {
     expect(await all('u1')).toEqual([{ line: 1, userId: 'u1' }]);
     expect(await all('\uFEFFu1')).toEqual([{ line: 1, userId: 'u1' }]);

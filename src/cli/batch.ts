@@ -64,6 +64,13 @@ export interface ReadBatchOptions {
   uses?: ReadonlyArray<'email' | 'name'>;
   /** Told, before the first row, the header names (as written) of the columns that are not read. */
   onUnusedColumns?: (names: string[], idColumn: string) => void;
+  /**
+   * Told once, as soon as the text read holds a character JSON.stringify leaves raw but
+   * `jsonText` escapes (DEL, C1, U+2028/U+2029), and before any row holding one is handed
+   * out: until then a `--batch --json` line can use JSON.stringify as is. One regex scan of
+   * each chunk read, rather than one test per row.
+   */
+  onJsonUnsafe?: () => void;
 }
 
 /** Longest accepted line (characters); longer lines are bad rows, and memory stays bounded. */
@@ -133,7 +140,15 @@ export async function* readBatchChunks(input: NodeJS.ReadableStream | AsyncItera
 
   const it = withoutTrailingBlankLines(input as AsyncIterable<string | Uint8Array>);
   const decoder = new StringDecoder('utf8');
-  const text = (c: string | Uint8Array): string => (typeof c === 'string' ? c : decoder.write(c as Buffer));
+  let onJsonUnsafe = o.onJsonUnsafe;
+  const text = (c: string | Uint8Array): string => {
+    const t = typeof c === 'string' ? c : decoder.write(c as Buffer);
+    if (onJsonUnsafe && JSON_UNSAFE.test(t)) {
+      onJsonUnsafe();
+      onJsonUnsafe = undefined;
+    }
+    return t;
+  };
 
   // Gather the first line to decide between plain ids and CSV.
   let head = '';
@@ -314,6 +329,8 @@ function whitespaceMessage(id: string): string {
 
 // eslint-disable-next-line no-control-regex -- NUL is exactly what we look for
 const SUSPECT = /[\uFFFD\u0000]/;
+/** What jsonString escapes and JSON.stringify does not (see onJsonUnsafe). */
+const JSON_UNSAFE = /[\u007f-\u009f\u2028\u2029]/;
 
 /**
  * Invalid UTF-8 decodes to U+FFFD and a UTF-16 file read as UTF-8 is full of NUL: either

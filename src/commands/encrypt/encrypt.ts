@@ -150,9 +150,12 @@ async function encryptBatch(opts: EncryptOptions, extra: Record<string, string>,
   const out = new batch.BatchWriter(ctx.io.stdout);
   const json = ctx.ui.json;
   let count = 0;
+  // JSON.stringify writes the ids until the input holds a character jsonText escapes.
+  let quote = JSON.stringify;
+  const onJsonUnsafe = () => (quote = jsonString);
   // On a bad line or Ctrl-C, what was computed before it is still written, in order.
   try {
-    for await (const rows of batch.readBatchChunks(input, { signal: ctx.signal, ...batch.readsColumns(ctx, 'encrypt --batch', ['email', 'name']) })) {
+    for await (const rows of batch.readBatchChunks(input, { signal: ctx.signal, onJsonUnsafe, ...batch.readsColumns(ctx, 'encrypt --batch', ['email', 'name']) })) {
       // One random draw per chunk: 12 fresh bytes per row, never shared between rows.
       const nonces = ctx.random(TEAMWEB_NONCE_BYTES * rows.length);
       for (let i = 0; i < rows.length; i++) {
@@ -166,7 +169,7 @@ async function encryptBatch(opts: EncryptOptions, extra: Record<string, string>,
         // Only a long row can be too large (an id fills at most MAX_LINE_CHARS): measure those.
         if (text.length * 3 > MAX_TEAMWEB_PLAINTEXT_BYTES && Buffer.byteLength(text) > MAX_TEAMWEB_PLAINTEXT_BYTES) throw await tooLarge(`Batch input line ${r.line}: its payload is ${Buffer.byteLength(text)} bytes of JSON`);
         const token = encrypt(text, nonces.subarray(i * TEAMWEB_NONCE_BYTES, (i + 1) * TEAMWEB_NONCE_BYTES));
-        const p = out.write(json ? `{"userId":${jsonString(r.userId)},"token":"${token}"}\n` : `${token}\n`);
+        const p = out.write(json ? `{"userId":${quote(r.userId)},"token":"${token}"}\n` : `${token}\n`);
         if (p) await p;
       }
       count += rows.length;

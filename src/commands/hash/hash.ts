@@ -209,12 +209,15 @@ async function hashBatch(source: string, key: Uint8Array, ctx: Ctx): Promise<Has
   const out = new batch.BatchWriter(ctx.io.stdout);
   const json = ctx.ui.json;
   let count = 0;
+  // JSON.stringify writes the ids until the input holds a character jsonText escapes.
+  let quote = JSON.stringify;
+  const onJsonUnsafe = () => (quote = jsonString);
   // On a bad line or Ctrl-C, what was computed before it is still written, in order.
   try {
-    for await (const rows of batch.readBatchChunks(input, { signal: ctx.signal, ...batch.readsColumns(ctx, 'hash --batch', []) })) {
+    for await (const rows of batch.readBatchChunks(input, { signal: ctx.signal, onJsonUnsafe, ...batch.readsColumns(ctx, 'hash --batch', []) })) {
       for (const r of rows) {
         const h = hasher(r.userId);
-        const p = out.write(json ? `{"userId":${jsonString(r.userId)},"hash":"${h}"}\n` : `${h}\n`);
+        const p = out.write(json ? `{"userId":${quote(r.userId)},"hash":"${h}"}\n` : `${h}\n`);
         if (p) await p;
       }
       count += rows.length;

@@ -350,9 +350,12 @@ async function signBatch(opts: SignOptions, ctx: Ctx, provider: JwtProvider, key
   const input = await batch.openBatchInput(ctx, opts.batch!);
   const out = new batch.BatchWriter(ctx.io.stdout);
   let count = 0;
+  // JSON.stringify writes the ids until the input holds a character jsonText escapes.
+  let quote = JSON.stringify;
+  const onJsonUnsafe = () => (quote = jsonString);
   // On a bad line or Ctrl-C, what was computed before it is still written, in order.
   try {
-    for await (const rows of batch.readBatchChunks(input, { signal: ctx.signal, ...batch.readsColumns(ctx, 'token sign --batch', ['email', 'name']) })) {
+    for await (const rows of batch.readBatchChunks(input, { signal: ctx.signal, onJsonUnsafe, ...batch.readsColumns(ctx, 'token sign --batch', ['email', 'name']) })) {
       for (const r of rows) {
         const email = r.email ?? fields.email;
         const name = r.name ?? fields.name;
@@ -363,7 +366,7 @@ async function signBatch(opts: SignOptions, ctx: Ctx, provider: JwtProvider, key
         if (email !== undefined) json += `,"email":${JSON.stringify(email)}`;
         if (name !== undefined) json += `,"name":${JSON.stringify(name)}`;
         const token = sign(json + tail);
-        const p = out.write(opts.json ? `{"userId":${jsonString(r.userId)},"token":"${token}"}\n` : `${token}\n`);
+        const p = out.write(opts.json ? `{"userId":${quote(r.userId)},"token":"${token}"}\n` : `${token}\n`);
         count++;
         if (p) await p;
       }
