@@ -17,6 +17,34 @@ describe('readBatch: plain ids', () => {
       { line: 3, userId: 'c' },
     ]);
   });
+  it('lines ending in a lone CR (classic Mac) are refused up front, not read as one id', async () => {
+    for (const input of ['a\rb\rc\r', 'user_id,name\ra,x\r', ['a\rb', '\rc\n']]) {
+      await expect(all(input), JSON.stringify(input)).rejects.toMatchObject({ code: 'ERR_BATCH_CR_LINE_ENDS' });
+    }
+    expect((await all('a\r\nb\r\n')).map((r) => r.userId)).toEqual(['a', 'b']);
+  });
+  it('onJsonUnsafe: told once, before the first row holding DEL, a C1 control or U+2028/9 is handed out; never for ASCII', async () => {
+    for (const [chunks, firstUnsafe] of [
+      [['a\nb\n', 'c\u0085d\n', 'e\u2028f\n'], 'c\u0085d'],
+      [['user_id\nx\n', 'y', '\u007fz\n'], 'y\u007fz'],
+      [['user_id,name\nu1,n\n', 'u2,"\u2029"\n'], 'u2'],
+    ] as const) {
+      const events: string[] = [];
+      for await (const rows of readBatchChunks(Readable.from([...chunks]), { chunkSize: 1, onJsonUnsafe: () => events.push('unsafe') })) events.push(...rows.map((r) => r.userId));
+      expect(events.indexOf('unsafe'), JSON.stringify(chunks)).toBeLessThan(events.indexOf(firstUnsafe));
+      expect(events.filter((e) => e === 'unsafe')).toHaveLength(1);
+    }
+    let told = false;
+    for await (const _ of readBatchChunks(Readable.from(['a\n', 'ü😀\u00a0b\n']), { onJsonUnsafe: () => (told = true) })) void _;
+    expect(told).toBe(false);
+  });
+  it('an input of one id (or one CSV header) without a line end is that row, not an empty input', async () => {
+    expect(await all('u1')).toEqual([{ line: 1, userId: 'u1' }]);
+    expect(await all('\uFEFFu1')).toEqual([{ line: 1, userId: 'u1' }]);
+    expect(await all(['u', '1'])).toEqual([{ line: 1, userId: 'u1' }]);
+    await expect(all('user_id')).rejects.toMatchObject({ code: 'ERR_BATCH_EMPTY' });
+    await expect(all('\uFEFF')).rejects.toMatchObject({ code: 'ERR_BATCH_EMPTY' });
+  });
   it('joins lines split across chunks, including split UTF-8 characters', async () => {
     const bytes = Buffer.from('usér_1\nuser_2\n');
     const parts = [bytes.subarray(0, 3), bytes.subarray(3, 9), bytes.subarray(9)].map((b) => b.toString('latin1'));
@@ -131,6 +159,9 @@ describe('readBatch: CSV', () => {
   it('prefers user_id over id, and accepts external_id', async () => {
     expect((await all('id,user_id\n1,u1\n')).map((r) => r.userId)).toEqual(['u1']);
     expect((await all('external_id\nx1\n')).map((r) => r.userId)).toEqual(['x1']);
+    // A one-column export that quotes every cell: the header is no id, and "a,b" is one cell.
+    expect((await all('"user_id"\n"a,b"\n"c"\n')).map((r) => r.userId)).toEqual(['a,b', 'c']);
+    expect((await all('"ID"\r\n"x1"\r\n')).map((r) => r.userId)).toEqual(['x1']);
   });
   it('quoted newlines: the line number is where the record ends', async () => {
     expect(await all('user_id,name\nu1,"a\nb"\nu2,c\n')).toEqual([

@@ -64,6 +64,13 @@ export interface ReadBatchOptions {
   uses?: ReadonlyArray<'email' | 'name'>;
   /** Told, before the first row, the header names (as written) of the columns that are not read. */
   onUnusedColumns?: (names: string[], idColumn: string) => void;
+  /**
+   * Told once, as soon as the text read holds a character JSON.stringify leaves raw but
+   * `jsonText` escapes (DEL, C1, U+2028/U+2029), and before any row holding one is handed
+   * out: until then a `--batch --json` line can use JSON.stringify as is. One regex scan of
+   * each chunk read, rather than one test per row.
+   */
+  onJsonUnsafe?: () => void;
 }
 
 /** Longest accepted line (characters); longer lines are bad rows, and memory stays bounded. */
@@ -86,6 +93,9 @@ export async function openBatchInput(ctx: Ctx, source: string): Promise<NodeJS.R
     }
     return ctx.io.stdin;
   }
+  // resolve('') is the working directory: "Cannot read … (EISDIR)" would name a directory
+  // the user never gave (an unset variable in `--batch "$FILE"`).
+  if (source.trim() === '') throw new UsageError('ERR_BATCH_FILE', '--batch is empty: it takes a file path, or - for stdin.', { hint: 'Check that the variable holding the path is set, e.g. --batch "$FILE".' });
   const path = resolve(ctx.cwd, source);
   try {
     const s = await stat(path);
@@ -130,7 +140,15 @@ export async function* readBatchChunks(input: NodeJS.ReadableStream | AsyncItera
 
   const it = withoutTrailingBlankLines(input as AsyncIterable<string | Uint8Array>);
   const decoder = new StringDecoder('utf8');
-  const text = (c: string | Uint8Array): string => (typeof c === 'string' ? c : decoder.write(c as Buffer));
+  let onJsonUnsafe = o.onJsonUnsafe;
+  const text = (c: string | Uint8Array): string => {
+    const t = typeof c === 'string' ? c : decoder.write(c as Buffer);
+    if (onJsonUnsafe && JSON_UNSAFE.test(t)) {
+      onJsonUnsafe();
+      onJsonUnsafe = undefined;
+    }
+    return t;
+  };
 
   // Gather the first line to decide between plain ids and CSV.
   let head = '';
@@ -145,8 +163,19 @@ export async function* readBatchChunks(input: NodeJS.ReadableStream | AsyncItera
     head += text(r.value);
   }
   if (head.charCodeAt(0) === 0xfeff) head = head.slice(1);
+  // The whole input was one line without a line end (`printf u1 | chatid hash --batch -`):
+  // it is a row like any last line, which the loops below take only once it ends.
+  if (done && head !== '' && !head.endsWith('\n')) head += '\n';
   const nl = head.indexOf('\n');
   const firstLine = (nl === -1 ? head : head.slice(0, nl)).replace(/\r$/, '');
+  if (firstLine.includes('\r')) {
+    // Lines that end in a lone CR (classic Mac; Excel's "CSV (Macintosh)") read as one line:
+    // the whole file would be hashed or signed as a single id, header included.
+    if (!done) await it.return(undefined).catch(() => undefined);
+    throw new UsageError('ERR_BATCH_CR_LINE_ENDS', 'The first line holds a carriage return (CR) that ends no line: the input\'s lines end in a lone CR (classic Mac line ends), so every line would be read as one id.', {
+      hint: "Convert the line ends first, e.g. `tr '\\r' '\\n' < users.csv > users-lf.csv`, or save the file as CSV UTF-8 (LF or CRLF).",
+    });
+  }
   const header = detectHeader(firstLine);
   if (!header && headerWithoutId(firstLine)) {
     if (!done) await it.return(undefined).catch(() => undefined);
@@ -300,6 +329,8 @@ function whitespaceMessage(id: string): string {
 
 // eslint-disable-next-line no-control-regex -- NUL is exactly what we look for
 const SUSPECT = /[\uFFFD\u0000]/;
+/** What jsonString escapes and JSON.stringify does not (see onJsonUnsafe). */
+const JSON_UNSAFE = /[\u007f-\u009f\u2028\u2029]/;
 
 /**
  * Invalid UTF-8 decodes to U+FFFD and a UTF-16 file read as UTF-8 is full of NUL: either
@@ -337,8 +368,11 @@ function headerWithoutId(line: string): boolean {
 
 /** A header line names an id column; anything else is the first plain id. */
 function detectHeader(line: string): Header | undefined {
-  if (!line.includes(',') && !ID_COLUMNS.includes(line.trim().toLowerCase() as (typeof ID_COLUMNS)[number])) return undefined;
-  const names = line.split(',').map((c) => c.trim().replace(/^"(.*)"$/, '$1').trim());
+  const unquote = (c: string): string => c.trim().replace(/^"(.*)"$/, '$1').trim();
+  // One column: a header only when it is an id column's name, quoted or not (`"user_id"`, as
+  // exports that quote every cell write it); anything else is the first plain id.
+  if (!line.includes(',') && !ID_COLUMNS.includes(unquote(line).toLowerCase() as (typeof ID_COLUMNS)[number])) return undefined;
+  const names = line.split(',').map(unquote);
   const cells = names.map((c) => c.toLowerCase());
   let id = -1;
   for (const name of ID_COLUMNS) {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createTestCtx } from '../../test/helpers/test-ctx.js';
 import { INTERNAL_HINT, INTERNAL_HINT_NO_STACK, INTERNAL_HINT_WITH_STACK, toCliError } from './errors.js';
-import { escapeControlsKeepLines, jsonText, renderError } from './output.js';
+import { escapeControlsKeepLines, jsonString, jsonText, renderError } from './output.js';
 
 describe('renderError of an internal error', () => {
   const boom = () => toCliError(new TypeError('boom'));
@@ -62,5 +62,15 @@ describe('escaping text from a server', () => {
     const v = { t: 'a\u001b\u007f\u0085\u009b\u2028\u2029é' };
     expect(jsonText(v)).toBe('{"t":"a\\u001b\\u007f\\u0085\\u009b\\u2028\\u2029é"}');
     expect(JSON.parse(jsonText(v, 2))).toEqual(v);
+  });
+});
+
+describe('jsonString', () => {
+  it('writes a string as jsonText writes it: DEL, C1 controls and U+2028/U+2029 escaped, the value unchanged', () => {
+    for (const s of ['user_123', '', 'a\u007fb', 'c\u0085\u009bd', 'e\u2028f\u2029', 'ü\u00a0😀', 'q"\\\n\u001b']) {
+      expect(jsonString(s)).toBe(jsonText(s));
+      expect(JSON.parse(jsonString(s))).toBe(s);
+    }
+    expect(jsonString('a\u007f\u0080\u009f\u2028\u2029b')).toBe('"a\\u007f\\u0080\\u009f\\u2028\\u2029b"');
   });
 });

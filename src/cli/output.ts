@@ -52,16 +52,32 @@ export function escapeControlsKeepLines(text: string): string {
     .join('');
 }
 
+/** What JSON.stringify leaves raw but a terminal or a JavaScript parser may not take: DEL, C1, U+2028/U+2029. */
+const JSON_UNSAFE = /[\u007f-\u009f\u2028\u2029]/;
+const JSON_UNSAFE_ALL = /[\u007f-\u009f\u2028\u2029]/g;
+const unicodeEscape = (c: string): string => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`;
+
 /**
  * A JSON document as text. JSON.stringify escapes C0 controls (ESC is \u001b) but leaves DEL,
  * the C1 controls (U+009B is a CSI to some terminals) and U+2028/U+2029 as they are; they are
  * escaped too. The value is the same for any JSON parser, and a document `emit` or
- * `renderError` writes is safe on a terminal. (The `--batch --json` lines of hash, encrypt and
- * token sign are built by hand, on a hot path, and carry the user's own ids as JSON.stringify
- * writes them.)
+ * `renderError` writes is safe on a terminal. The `--batch --json` lines of hash, encrypt and
+ * token sign, built by hand on a hot path, write their strings with {@link jsonString}, which
+ * escapes the same way.
  */
 export function jsonText(value: unknown, indent?: number): string {
-  return JSON.stringify(value, null, indent).replace(/[\u007f-\u009f\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return JSON.stringify(value, null, indent).replace(JSON_UNSAFE_ALL, unicodeEscape);
+}
+
+/**
+ * One string as a JSON string literal, escaped as {@link jsonText} escapes it, for output
+ * lines built by hand (`--batch --json`). Ids are almost always ASCII: one test of the
+ * literal, and the replace runs only when it holds such a character.
+ * @example jsonString('a\u2028b') // '"a\\u2028b"'
+ */
+export function jsonString(text: string): string {
+  const j = JSON.stringify(text);
+  return JSON_UNSAFE.test(j) ? j.replace(JSON_UNSAFE_ALL, unicodeEscape) : j;
 }
 
 /**

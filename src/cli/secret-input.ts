@@ -23,6 +23,17 @@ export const SECRET_OPTION_HELP = {
 } as const;
 
 /**
+ * Strip a byte-order mark that starts the text and say so: an editor (Notepad) writes it in
+ * front of a file's text; it is no part of the secret, as it is no part of an id read from
+ * stdin or a batch file. The file and stdin paths read it the same way.
+ */
+export function stripLeadingBom(ctx: Ctx, text: string, where: string): string {
+  if (text.charCodeAt(0) !== 0xfeff) return text;
+  warn(ctx, `removed a byte-order mark (U+FEFF) from the start of the ${where}.`);
+  return text.slice(1);
+}
+
+/**
  * Strip one trailing newline (LF or CRLF) and say so: a secret file written by `echo` or an
  * editor ends in one, and it changes every HMAC (vendors.md §8).
  */
@@ -69,9 +80,14 @@ export async function readSecretFlags(ctx: Ctx, f: SecretFlags, label = 'identit
       });
     }
     const fromStdin = await readStdinText(ctx, SECRET_MAX_BYTES, { tooLargeHint: `A ${label} is short: pipe in only the ${label}.`, notText: () => notText(`The ${label} read from stdin`) });
-    return checked(ctx, checkNotEmpty(stripFinalNewline(ctx, fromStdin, `${label} read from stdin`), label), `${label} read from stdin`, flagName, o);
+    const where = `${label} read from stdin`;
+    return checked(ctx, checkNotEmpty(stripFinalNewline(ctx, stripLeadingBom(ctx, fromStdin, where), where), label), where, flagName, o);
   }
   if (f.secretFile !== undefined) {
+    // resolve('') is the working directory, which the user never named (an unset variable).
+    if (f.secretFile.trim() === '') {
+      throw new UsageError('ERR_SECRET_FILE', `${flagName}-file is empty: it takes a file path, or - for stdin.`, { hint: `Check that the variable holding the path is set, e.g. ${flagName}-file "$KEY_FILE".` });
+    }
     const path = resolve(ctx.cwd, f.secretFile);
     let text: string;
     try {
@@ -94,7 +110,8 @@ export async function readSecretFlags(ctx: Ctx, f: SecretFlags, label = 'identit
         });
       }
       try {
-        text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+        // ignoreBOM: a BOM is kept here and removed below with a warning, not dropped unsaid.
+        text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes);
       } catch {
         throw notText(`The ${label} file ${path}`);
       }
@@ -113,7 +130,7 @@ export async function readSecretFlags(ctx: Ctx, f: SecretFlags, label = 'identit
         hint: 'Check the path and permissions.',
       });
     }
-    return checked(ctx, checkNotEmpty(stripFinalNewline(ctx, text, `${label} file`), label), `${label} from ${path}`, flagName, o);
+    return checked(ctx, checkNotEmpty(stripFinalNewline(ctx, stripLeadingBom(ctx, text, `${label} file`), `${label} file`), label), `${label} from ${path}`, flagName, o);
   }
   return undefined;
 }

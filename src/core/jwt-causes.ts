@@ -49,7 +49,7 @@ export function diagnoseJwt(o: DiagnoseJwtInput): JwtCause[] {
   if (codes.has('BAD_SIGNATURE') && jwt.signature.length === 32) {
     for (const c of secretCandidates(o.secrets)) {
       if (!macMatches(jwt, c.bytes)) continue;
-      causes.push({ code: c.cause, message: secretCauseMessage(c) });
+      causes.push({ code: c.cause, message: secretCauseMessage(c, o.verify.keys[0]?.bytes.length ?? 0) });
     }
   }
   if (o.result.secret === 'previous') {
@@ -121,7 +121,8 @@ function wrappedToken(o: DiagnoseJwtInput): JwtCause[] {
   return [...found, ...diagnoseJwt({ ...o, token: t, result: again })];
 }
 
-function secretCauseMessage(c: SecretCandidate): string {
+/** `currentLength`: the bytes of the secret checked, to tell which copy holds the extra whitespace. */
+function secretCauseMessage(c: SecretCandidate, currentLength: number): string {
   const { label, profile } = c;
   switch (c.cause) {
     case 'SIGNED_WITH_PREVIOUS_SECRET':
@@ -132,7 +133,11 @@ function secretCauseMessage(c: SecretCandidate): string {
       if (c.profileInUse) return `The token was signed with ${label}. ${overriddenSecretFix(profile)}`;
       return `The token was signed with ${label}. Your server uses profile "${profile ?? '?'}"'s secret: point it at this profile's secret, or verify with --profile ${profile ?? '<name>'}.`;
     case 'SECRET_WHITESPACE':
-      return `The token was signed with ${label}. Trim the secret where it is read (files and Docker secrets end in a newline).`;
+      // As the hash doctor says: a shorter key that verifies means chatid's copy has the extra
+      // whitespace and the signer's is clean; a longer one, the reverse.
+      return c.bytes.length < currentLength
+        ? `The token was signed with ${label}: the whitespace is in the secret chatid was given, the signer's copy has none. Remove it from chatid's copy (CHATID_SECRET, the --secret-file file, or re-store it with \`chatid secret set\`).`
+        : `The token was signed with ${label}: the whitespace is in the signer's copy. Trim the secret where the signer reads it (files and Docker secrets end in a newline); chatid's copy is the clean one.`;
     case 'SECRET_ENCODING':
       return `The token was signed with ${label}. Use the secret exactly as the vendor shows it: HS256 keys are the secret's text bytes, neither decoded nor encoded.`;
     case 'SECRET_QUOTED':

@@ -1,7 +1,8 @@
+import { createHmac } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { buildTokenClaims } from './jwt-claims.js';
-import { parseJwt } from './jwt-parse.js';
+import { duplicateMemberNames, parseJwt } from './jwt-parse.js';
 import { signHs256Sync } from './jwt-sign-sync.js';
 import { checkClaims, verifyJwt } from './jwt-verify.js';
 import { ago, relativeClaimTime } from './jwt-time.js';
@@ -31,6 +32,29 @@ describe('parseJwt', () => {
         }
       }),
     );
+  });
+});
+
+describe('duplicateMemberNames', () => {
+  it('names the top-level members given twice, escapes decoded, nested objects and values aside', () => {
+    expect(duplicateMemberNames('{"user_id":"a","x":{"y":1,"y":2},"user_\\u0069d" : "b","s":"user_id","s":1}')).toEqual(['user_id', 's']);
+    expect(duplicateMemberNames('{"a":"\\"a\\":","b":["a","a"]}')).toEqual([]);
+    expect(duplicateMemberNames('{}')).toEqual([]);
+  });
+  it('the same names whatever JSON object fast-check makes (none twice: JSON.stringify writes each once)', () => {
+    fc.assert(fc.property(fc.dictionary(fc.string(), fc.jsonValue()), (o) => duplicateMemberNames(JSON.stringify(o)).length === 0));
+  });
+  it('verify keeps the last value and warns DUPLICATE_MEMBER, for the payload and the header', () => {
+    const key = new TextEncoder().encode('dup_test_secret_0123456789abcdef0123');
+    const enc = (s: string) => Buffer.from(s).toString('base64url');
+    const input = `${enc('{"alg":"none","alg":"HS256"}')}.${enc(`{"user_id":"admin","user_id":"u1","exp":${NOW + 60}}`)}`;
+    const token = `${input}.${createHmac('sha256', key).update(input).digest('base64url')}`;
+    const r = verifyJwt({ token, keys: [{ label: 'current', bytes: key }], provider: 'chatbase', now: NOW, leewaySeconds: 60 });
+    expect([r.valid, (r.payload as { user_id: string }).user_id]).toEqual([true, 'u1']);
+    expect(r.warnings.filter((w) => w.code === 'DUPLICATE_MEMBER').map((w) => w.message)).toEqual([
+      'The header holds "alg" more than once. chatid reads the last value, as RFC 7519 §4 allows, but a verifier that reads the first sees another header: write each name once.',
+      'The payload holds "user_id" more than once. chatid reads the last value, as RFC 7519 §4 allows, but a verifier that reads the first sees another claim: write each name once.',
+    ]);
   });
 });
 

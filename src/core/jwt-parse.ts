@@ -15,6 +15,8 @@ export interface ParsedJwt {
   /** Parsed payload JSON: usually an object; verify reports PAYLOAD_NOT_OBJECT otherwise. */
   payload: unknown;
   signature: Uint8Array;
+  /** Member names the header or the payload object holds more than once (JSON.parse kept the last). */
+  duplicates: { header: string[]; payload: string[] };
 }
 
 export type ParseJwtResult = { ok: true; jwt: ParsedJwt } | { ok: false; message: string; header?: Record<string, unknown>; payload?: unknown };
@@ -32,13 +34,14 @@ export function parseJwt(token: string): ParseJwtResult {
   if (!jws.ok) return jws;
   const payload = decodeJson(jws.jws.payloadBytes, 'payload');
   if (!payload.ok) return { ok: false, message: payload.message, header: jws.jws.header };
-  const { segments, signingInput, header, signature } = jws.jws;
-  return { ok: true, jwt: { segments, signingInput, header, payload: payload.value, signature } };
+  const { segments, signingInput, header, signature, headerDuplicates } = jws.jws;
+  return { ok: true, jwt: { segments, signingInput, header, payload: payload.value, signature, duplicates: { header: headerDuplicates, payload: payload.duplicates } } };
 }
 
 /** A compact JWS whose payload is still bytes (Wycheproof's payloads are not JSON). */
-export interface ParsedJws extends Omit<ParsedJwt, 'payload'> {
+export interface ParsedJws extends Omit<ParsedJwt, 'payload' | 'duplicates'> {
   payloadBytes: Uint8Array;
+  headerDuplicates: string[];
 }
 
 /**
@@ -83,7 +86,7 @@ export function parseCompactJws(token: string): { ok: true; jws: ParsedJws } | {
   const header = decodeJson(bytes[0]!, 'header');
   if (!header.ok) return { ok: false, message: header.message };
   if (!isPlainObject(header.value)) return { ok: false, message: 'the header is JSON but not an object' };
-  return { ok: true, jws: { segments: [h, p, s], signingInput: `${h}.${p}`, header: header.value, payloadBytes: bytes[1]!, signature: bytes[2]! } };
+  return { ok: true, jws: { segments: [h, p, s], signingInput: `${h}.${p}`, header: header.value, payloadBytes: bytes[1]!, signature: bytes[2]!, headerDuplicates: header.duplicates } };
 }
 
 /** Why a segment is not canonical base64url, in words a user can act on; undefined if fine. */
@@ -97,7 +100,7 @@ function base64UrlProblem(seg: string): string | undefined {
   return undefined;
 }
 
-type JsonResult = { ok: true; value: unknown } | { ok: false; message: string };
+type JsonResult = { ok: true; value: unknown; duplicates: string[] } | { ok: false; message: string };
 
 function decodeJson(bytes: Uint8Array, name: string): JsonResult {
   let text: string;
@@ -108,11 +111,45 @@ function decodeJson(bytes: Uint8Array, name: string): JsonResult {
   }
   const depth = jsonDepth(text);
   if (depth > MAX_JSON_DEPTH) return { ok: false, message: `the ${name} JSON nests deeper than ${MAX_JSON_DEPTH} levels` };
+  let value: unknown;
   try {
-    return { ok: true, value: JSON.parse(text) as unknown };
+    value = JSON.parse(text) as unknown;
   } catch {
     return { ok: false, message: `the ${name} is not JSON` };
   }
+  return { ok: true, value, duplicates: isPlainObject(value) ? duplicateMemberNames(text) : [] };
+}
+
+/**
+ * The member names a JSON object's text (valid JSON, an object at the top) holds more than
+ * once, in order of their second appearance. JSON.parse keeps the last silently, while a
+ * verifier with another parser may read the first (RFC 7515 §4, RFC 7519 §4). Linear.
+ * @example duplicateMemberNames('{"user_id":"a","x":{"y":1,"y":2},"user_id":"b"}') // ['user_id']
+ */
+export function duplicateMemberNames(text: string): string[] {
+  const seen = new Set<string>();
+  const dups: string[] = [];
+  let depth = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x22) {
+      const start = i;
+      for (i++; i < text.length; i++) {
+        const d = text.charCodeAt(i);
+        if (d === 0x5c) i++;
+        else if (d === 0x22) break;
+      }
+      if (depth !== 1) continue;
+      let j = i + 1;
+      while (j < text.length && (text[j] === ' ' || text[j] === '\t' || text[j] === '\n' || text[j] === '\r')) j++;
+      if (text.charCodeAt(j) !== 0x3a) continue; // a value, not a member name
+      const name = JSON.parse(text.slice(start, i + 1)) as string;
+      if (!seen.has(name)) seen.add(name);
+      else if (!dups.includes(name)) dups.push(name);
+    } else if (c === 0x7b || c === 0x5b) depth++;
+    else if (c === 0x7d || c === 0x5d) depth--;
+  }
+  return dups;
 }
 
 /** Maximum bracket depth of JSON text, ignoring brackets inside strings; linear, no recursion. */

@@ -113,6 +113,14 @@ export function verifyJwt(o: VerifyJwtInput): VerifyJwtResult {
     else if (e.code === 'MISSING_USER_ID' || e.code === 'USER_ID_NOT_STRING') checks.userId = 'fail';
   }
   const warnings = claims.warnings;
+  for (const [part, names] of [['header', jwt.duplicates.header], ['payload', jwt.duplicates.payload]] as const) {
+    if (names.length === 0) continue;
+    const list = names.map((n) => JSON.stringify(n)).join(', ');
+    warnings.push({
+      code: 'DUPLICATE_MEMBER',
+      message: `The ${part} holds ${list} more than once. chatid reads the last value, as RFC 7519 §4 allows, but a verifier that reads the first sees another ${part === 'header' ? 'header' : 'claim'}: write each name once.`,
+    });
+  }
   if (secret === 'previous') {
     warnings.push({ code: 'PREVIOUS_SECRET', message: 'Verified with the previous secret, which stops working when its grace period ends.' });
   }

@@ -49,6 +49,20 @@ describe('decryptTeamWeb', () => {
     expect(decryptTeamWeb(KEY, seal('{"id":null}')).warnings[0]?.message).toMatch(/^The payload has "id": null: /);
     expect(decryptTeamWeb(KEY, seal('{"id":123}')).warnings.map((w) => w.code)).toEqual(['ID_NOT_STRING']);
   });
+  it('warns about a name given twice: the last is read, another parser may read the first', () => {
+    const r = decryptTeamWeb(KEY, seal('{"id":"admin","name":"A","id":"u1"}'));
+    expect([r.payload.id, r.warnings.map((w) => [w.code, w.message])]).toEqual([
+      'u1',
+      [['DUPLICATE_MEMBER', 'The payload holds "id" more than once. chatid reads the last value, but a parser that reads the first sees another: write each name once.']],
+    ]);
+  });
+  it('warns about an id with whitespace around it, shown escaped (TeamWeb matches the External ID exactly)', () => {
+    const w = decryptTeamWeb(KEY, seal('{"id":"u1\\n"}')).warnings;
+    expect(w.map((x) => x.code)).toEqual(['ID_WHITESPACE']);
+    expect(w[0]?.message).toContain('"id" "u1\\n" has leading or trailing whitespace');
+    expect(decryptTeamWeb(KEY, seal('{"id":"\u00a0u1"}')).warnings[0]?.message).toContain('"\\u00a0u1"');
+    expect(decryptTeamWeb(KEY, seal('{"id":"u 1"}')).warnings).toEqual([]);
+  });
   it.each([
     ['Bearer prefix', `Bearer ${seal('{"id":"u1"}')}`, /Bearer/],
     ['quotes', `"${seal('{"id":"u1"}')}"`, /quotes/],
@@ -72,6 +86,12 @@ describe('decryptTeamWeb', () => {
   it('proves a 16-byte IV and a tag placed first', () => {
     expect(fail(seal('{"id":"u1"}', { ivLen: 16 })).hint).toMatch(/16-byte nonce/);
     expect(fail(seal('{"id":"u1"}', { tagFirst: true })).hint).toMatch(/tag before the ciphertext/);
+  });
+  it('proves a token base64-encoded twice', () => {
+    const e = fail(Buffer.from(seal('{"id":"u1"}')).toString('base64'));
+    expect([e.code, e.hint]).toEqual(['ERR_DECRYPT_TAG', 'The token is base64-encoded twice: its base64 decodes to base64 text, and that decrypts. Encode nonce ‖ ciphertext ‖ tag once.']);
+    // The same shape with another key proves nothing: the usual next steps.
+    expect(fail(Buffer.from(seal('{"id":"u1"}')).toString('base64'), Buffer.alloc(32, 1)).hint).toMatch(/Wrong key/);
   });
   it('a wrong key is a tag failure with the usual next steps', () => {
     const e = fail(seal('{"id":"u1"}'), Buffer.alloc(32, 1));

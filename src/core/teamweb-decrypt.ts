@@ -7,12 +7,13 @@
 import { createCipheriv, createDecipheriv, type KeyObject } from 'node:crypto';
 import { VerificationError } from '../cli/errors.js';
 import { decodeBase64Strict, decodeBase64UrlStrict } from './base64.js';
+import { duplicateMemberNames } from './jwt-parse.js';
 import { MAX_TEAMWEB_TOKEN_CHARS, TEAMWEB_NONCE_BYTES, TEAMWEB_TAG_BYTES } from './teamweb-encrypt.js';
 
 export { MAX_TEAMWEB_TOKEN_CHARS };
 
 export interface TeamWebWarning {
-  code: 'MISSING_ID' | 'ID_NOT_STRING' | 'PREVIOUS_SECRET';
+  code: 'MISSING_ID' | 'ID_NOT_STRING' | 'ID_WHITESPACE' | 'DUPLICATE_MEMBER' | 'PREVIOUS_SECRET';
   message: string;
 }
 
@@ -99,6 +100,11 @@ function checkPayload(plain: Buffer): TeamWebDecrypted {
   const payload = value as Record<string, unknown>;
   const warning = payloadIdWarning(payload);
   const warnings: TeamWebWarning[] = warning ? [warning] : [];
+  // {"id":"admin","id":"u1"}: JSON.parse keeps the last; TeamWeb's parser may keep the first.
+  const dups = duplicateMemberNames(text);
+  if (dups.length > 0) {
+    warnings.push({ code: 'DUPLICATE_MEMBER', message: `The payload holds ${dups.map((n) => JSON.stringify(n)).join(', ')} more than once. chatid reads the last value, but a parser that reads the first sees another: write each name once.` });
+  }
   return { payload, warnings };
 }
 
@@ -133,6 +139,13 @@ function tagHint(key: Uint8Array | KeyObject, bytes: Uint8Array): string {
   }
   const tagFirst = openParts(key, bytes.subarray(0, 12), bytes.subarray(28), bytes.subarray(12, 28));
   if (tagFirst) return 'The token decrypts with the tag before the ciphertext; TeamWeb expects nonce ‖ ciphertext ‖ tag.';
+  // Encoded twice (base64 of the base64 text, e.g. b64encode of a str already encoded): the
+  // decoded bytes are base64 text of a token that opens.
+  const inner = decodeBase64Strict(Buffer.from(bytes).toString('latin1'));
+  if (inner && inner.length >= TEAMWEB_NONCE_BYTES + TEAMWEB_TAG_BYTES) {
+    const twice = openParts(key, inner.subarray(0, TEAMWEB_NONCE_BYTES), inner.subarray(TEAMWEB_NONCE_BYTES, inner.length - TEAMWEB_TAG_BYTES), inner.subarray(inner.length - TEAMWEB_TAG_BYTES));
+    if (twice) return 'The token is base64-encoded twice: its base64 decodes to base64 text, and that decrypts. Encode nonce ‖ ciphertext ‖ tag once.';
+  }
   return 'Wrong key (compare fingerprints with `chatid secret show`), or the token was altered or cut in transit.';
 }
 
@@ -157,6 +170,11 @@ export function payloadIdWarning(payload: Record<string, unknown>): TeamWebWarni
   }
   if (typeof payload.id !== 'string') {
     return { code: 'ID_NOT_STRING', message: `The payload's "id" is a ${typeof payload.id}, not a string; TeamWeb expects a string (the contact's External ID).` };
+  }
+  if (payload.id.trim() !== payload.id) {
+    // Escaped so the whitespace shows: a no-break space or a BOM would print as nothing.
+    const shown = JSON.stringify(payload.id).replace(/[\u007f-\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+    return { code: 'ID_WHITESPACE', message: `The payload's "id" ${shown} has leading or trailing whitespace; TeamWeb links the contact whose External ID matches it byte for byte.` };
   }
   return undefined;
 }

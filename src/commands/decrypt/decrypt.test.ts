@@ -50,6 +50,12 @@ describe('decrypt', () => {
   it('reads the token from stdin (pipe or "-")', async () => {
     expect(JSON.parse((await cli(['decrypt'], { stdin: `${GOOD}\n` })).stdout).id).toBe('user_123');
     expect(JSON.parse((await cli(['decrypt', '-'], { stdin: GOOD })).stdout).id).toBe('user_123');
+    expect(JSON.parse((await cli(['decrypt'], { stdin: `${GOOD}\r\n\n` })).stdout).id).toBe('user_123');
+  });
+
+  it('several lines on stdin are a usage error (exit 2), not a bad token (exit 3)', async () => {
+    const r = await cli(['decrypt', '--json'], { stdin: `${GOOD}\n${GOOD}\n` });
+    expect([r.exitCode, r.json().error.code, r.json().error.message]).toEqual([2, 'ERR_DECRYPT_STDIN_LINES', 'stdin holds 2 lines; `decrypt` reads one token.']);
   });
 
   it('no id: still exit 0, with MISSING_ID (stderr for humans, warnings[] in JSON)', async () => {
@@ -106,6 +112,19 @@ describe('decrypt', () => {
     expect([b.exitCode, b.json().warnings[0].code]).toEqual([0, 'PREVIOUS_SECRET']);
     const c = await runCli(['decrypt', seal('{"id":"u"}', { key: Buffer.alloc(32, 0x55) }), '--json'], createTestCtx({ profiles, activeProfile: 'web' }));
     expect(c.json().error.hint).toMatch(/Wrong key/);
+  });
+
+  it('human: C1 controls and U+2028 in the payload are escaped (the same JSON value), not sent to the terminal', async () => {
+    const r = await cli(['decrypt', seal('{"id":"u\u009b2J","name":"a\u007f\u2028b"}')]);
+    expect(r.exitCode).toBe(0);
+    expect(r.stdout).toBe('{\n  "id": "u\\u009b2J",\n  "name": "a\\u007f\\u2028b"\n}\n');
+    expect(JSON.parse(r.stdout)).toEqual({ id: 'u\u009b2J', name: 'a\u007f\u2028b' });
+  });
+
+  it('human: warnings quoting the payload escape its control characters on stderr', async () => {
+    const r = await cli(['decrypt', seal('{"id":"u","k\u009b":1,"k\u009b":2}')]);
+    expect(r.exitCode).toBe(0);
+    expect(r.stderr).toBe('warning: DUPLICATE_MEMBER: The payload holds "k\\u009b" more than once. chatid reads the last value, but a parser that reads the first sees another: write each name once.\n');
   });
 
   it('round-trips with encrypt', async () => {

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import type { Ctx } from '../../cli/context.js';
 import { UsageError, VerificationError } from '../../cli/errors.js';
-import { emit, readStdinText, warn } from '../../cli/output.js';
+import { emit, escapeControls, jsonText, readStdinText, warn } from '../../cli/output.js';
 import { SECRET_OPTION_HELP } from '../../cli/secret-input.js';
 import type { TeamWebWarning } from '../../core/teamweb-decrypt.js';
 
@@ -47,7 +47,8 @@ Examples:
       if (typeof flags.secretFile === 'string') opts.secretFile = flags.secretFile;
       if (flags.secretStdin) opts.secretStdin = true;
       const result = await runF(opts, ctx);
-      if (!ctx.ui.json) for (const w of result.warnings) warn(ctx, `${w.code}: ${w.message}`);
+      // The messages quote the payload (a name given twice): its controls are escaped.
+      if (!ctx.ui.json) for (const w of result.warnings) warn(ctx, `${w.code}: ${escapeControls(w.message)}`);
       emit(ctx, result, renderDecrypt);
     });
 }
@@ -59,7 +60,15 @@ export async function runDecrypt(opts: DecryptOptions, ctx: Ctx): Promise<Decryp
   }
   let token: string;
   if (fromStdin) {
-    token = (await readStdinText(ctx, 256 * 1024)).replace(/\r?\n$/, '');
+    // The line ends a pipe or a file leaves after the token are no part of it (as for token
+    // verify); several lines are several tokens, or one wrapped: a usage error, not a bad token.
+    token = (await readStdinText(ctx, 256 * 1024)).replace(/(?:\r?\n)+$/, '');
+    const lines = token.split(/\r?\n/).length;
+    if (lines > 1) {
+      throw new UsageError('ERR_DECRYPT_STDIN_LINES', `stdin holds ${lines} lines; \`decrypt\` reads one token.`, {
+        hint: 'Pass one token per run (e.g. `head -1 tokens.txt | chatid decrypt`); a token wrapped over several lines must be joined into one.',
+      });
+    }
   } else {
     token = opts.token ?? '';
   }
@@ -103,7 +112,10 @@ export async function runDecrypt(opts: DecryptOptions, ctx: Ctx): Promise<Decryp
   }
 }
 
-/** Human output: the payload JSON alone (warnings go to stderr). */
+/**
+ * Human output: the payload JSON alone (warnings go to stderr). Written by jsonText: the payload
+ * comes from whoever made the token, and a C1 control (U+009B is a CSI) must not reach the terminal.
+ */
 export function renderDecrypt(r: DecryptResult): string {
-  return `${JSON.stringify(r.payload, null, 2)}\n`;
+  return `${jsonText(r.payload, 2)}\n`;
 }

@@ -50,6 +50,19 @@ describe('encrypt', () => {
     expect(batch.stderr).toContain('Batch input line 2: its payload is 60019 bytes of JSON');
   });
 
+  it('an id with whitespace around it is encrypted as given, with the ID_WHITESPACE warning decrypt gives', async () => {
+    for (const argv of [['--id', ' u1'], ['--payload', '{"id":"u1\\t"}']]) {
+      const r = await cli(['encrypt', ...argv]);
+      expect([r.exitCode, r.stderr]).toEqual([0, expect.stringMatching(/^warning: ID_WHITESPACE: The payload's "id" "( u1|u1\\t)" has leading or trailing whitespace/)]);
+    }
+    expect((await cli(['encrypt', '--id', 'u1'])).stderr).toBe('');
+  });
+
+  it('--payload with a name given twice: the token carries the last value, and says so', async () => {
+    const r = await cli(['encrypt', '--payload', '{"id":"a","id":"u1"}', '--json']);
+    expect([r.exitCode, r.json().payload, r.stderr]).toEqual([0, { id: 'u1' }, 'warning: --payload holds "id" more than once; the token carries the last value only.\n']);
+  });
+
   it('--payload takes a whole object; a payload without id warns MISSING_ID', async () => {
     const r = await cli(['encrypt', '--payload', '{"id":"u1","tier":2}']);
     expect(open(r.stdout.trim())).toEqual({ id: 'u1', tier: 2 });
@@ -101,6 +114,14 @@ describe('encrypt', () => {
     const rows = j.stdout.trimEnd().split('\n').map((l) => JSON.parse(l) as { userId: string; token: string });
     expect(rows.map((x) => x.userId)).toEqual(['u1', 'u2']);
     expect(rows.map((x) => open(x.token))).toEqual([{ id: 'u1', name: 'Ann', email: 'ann@x.io' }, { id: 'u2' }]);
+  });
+
+  it('--batch --json escapes DEL, C1 controls and U+2028/U+2029 in ids, as every --json document does', async () => {
+    const ids = ['a\u007fb', 'c\u0085\u009bd', 'e\u2028f\u2029g'];
+    const j = await cli(['encrypt', '--batch', '-', '--json'], { stdin: `${ids.join('\n')}\n` });
+    const lines = j.stdout.trimEnd().split('\n');
+    expect(lines.map((l) => l.slice(0, l.indexOf(',"token"')))).toEqual(['{"userId":"a\\u007fb"', '{"userId":"c\\u0085\\u009bd"', '{"userId":"e\\u2028f\\u2029g"']);
+    expect(lines.map((l) => open((JSON.parse(l) as { token: string }).token))).toEqual(ids.map((id) => ({ id })));
   });
 
   it('--batch: a bad row stops with its line number (exit 2)', async () => {

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import type { Ctx } from '../../cli/context.js';
 import { UsageError } from '../../cli/errors.js';
-import { emit, info, warn } from '../../cli/output.js';
+import { emit, info, jsonString, warn } from '../../cli/output.js';
 import { SECRET_OPTION_HELP } from '../../cli/secret-input.js';
 
 /** Nonce size of the TeamWeb layout (vendors.md §4); the core checks it too. */
@@ -84,8 +84,8 @@ export async function runEncrypt(opts: EncryptOptions, ctx: Ctx): Promise<Encryp
       });
     }
     payload = parsePayload(opts.payload);
-    const idWarning = (await import('../../core/teamweb-decrypt.js')).payloadIdWarning(payload);
-    if (idWarning) warn(ctx, `${idWarning.code}: ${idWarning.message}`);
+    const dups = (await import('../../core/jwt-parse.js')).duplicateMemberNames(opts.payload);
+    if (dups.length > 0) warn(ctx, `--payload holds ${dups.map((n) => JSON.stringify(n)).join(', ')} more than once; the token carries the last value only.`);
   } else if (opts.batch !== undefined) {
     if (opts.id !== undefined) throw new UsageError('ERR_ENCRYPT_BATCH_ID', '--batch takes the user ids from its input; --id cannot be combined with it.', { hint: 'Drop --id, or drop --batch to make one token.' });
   } else {
@@ -97,6 +97,11 @@ export async function runEncrypt(opts: EncryptOptions, ctx: Ctx): Promise<Encryp
     if (opts.name !== undefined) payload.name = opts.name;
     if (opts.email !== undefined) payload.email = opts.email;
     Object.assign(payload, extra);
+  }
+  if (payload !== undefined) {
+    // The decrypt side's id checks, told before the token is made (no id, a number, whitespace).
+    const idWarning = (await import('../../core/teamweb-decrypt.js')).payloadIdWarning(payload);
+    if (idWarning) warn(ctx, `${idWarning.code}: ${idWarning.message}`);
   }
 
   const [{ resolveTeamWebKey }, { encryptTeamWeb, MAX_TEAMWEB_PLAINTEXT_BYTES }] = await Promise.all([import('./key.js'), import('../../core/teamweb-encrypt.js')]);
@@ -145,9 +150,12 @@ async function encryptBatch(opts: EncryptOptions, extra: Record<string, string>,
   const out = new batch.BatchWriter(ctx.io.stdout);
   const json = ctx.ui.json;
   let count = 0;
+  // JSON.stringify writes the ids until the input holds a character jsonText escapes.
+  let quote = JSON.stringify;
+  const onJsonUnsafe = () => (quote = jsonString);
   // On a bad line or Ctrl-C, what was computed before it is still written, in order.
   try {
-    for await (const rows of batch.readBatchChunks(input, { signal: ctx.signal, ...batch.readsColumns(ctx, 'encrypt --batch', ['email', 'name']) })) {
+    for await (const rows of batch.readBatchChunks(input, { signal: ctx.signal, onJsonUnsafe, ...batch.readsColumns(ctx, 'encrypt --batch', ['email', 'name']) })) {
       // One random draw per chunk: 12 fresh bytes per row, never shared between rows.
       const nonces = ctx.random(TEAMWEB_NONCE_BYTES * rows.length);
       for (let i = 0; i < rows.length; i++) {
@@ -161,7 +169,7 @@ async function encryptBatch(opts: EncryptOptions, extra: Record<string, string>,
         // Only a long row can be too large (an id fills at most MAX_LINE_CHARS): measure those.
         if (text.length * 3 > MAX_TEAMWEB_PLAINTEXT_BYTES && Buffer.byteLength(text) > MAX_TEAMWEB_PLAINTEXT_BYTES) throw await tooLarge(`Batch input line ${r.line}: its payload is ${Buffer.byteLength(text)} bytes of JSON`);
         const token = encrypt(text, nonces.subarray(i * TEAMWEB_NONCE_BYTES, (i + 1) * TEAMWEB_NONCE_BYTES));
-        const p = out.write(json ? `{"userId":${JSON.stringify(r.userId)},"token":"${token}"}\n` : `${token}\n`);
+        const p = out.write(json ? `{"userId":${quote(r.userId)},"token":"${token}"}\n` : `${token}\n`);
         if (p) await p;
       }
       count += rows.length;

@@ -98,6 +98,19 @@ describe('hash', () => {
     expect(h.stdout).toMatch(/No known cause/);
   });
 
+  it('--expect that is no 64-hex digest and that nothing explains: says so, not "a different secret"', async () => {
+    const h = await cli(['hash', 'user_123', '--expect', 'abc']);
+    expect(h.exitCode).toBe(3);
+    expect(h.stdout).toContain('No known cause. The --expect value is not an HMAC-SHA256 user hash (64 hex characters; it has 3 characters)');
+    expect(h.stdout).not.toContain('different secret');
+    const j = await cli(['hash', 'user_123', '--expect', 'not-a-hash', '--json']);
+    expect([j.exitCode, j.json().causes]).toEqual([3, []]);
+    expect(j.stderr).toBe('warning: the --expect value is not an HMAC-SHA256 user hash (64 hex characters; it has 10 characters, not all hex), and none of the usual encodings or cuts of the hash gives it: check where it was copied from (another field, a cut column).\n');
+    // A value a known mistake explains (here: cut to 40 characters) keeps its cause and no such warning.
+    const cut = await cli(['hash', 'user_123', '--expect', H.slice(0, 40), '--json']);
+    expect([cut.json().causes.map((x: { code: string }) => x.code), cut.stderr]).toEqual([['DIGEST_TRUNCATED'], '']);
+  });
+
   it('--expect holding a JWT: says it is a token, not a user hash, and which command checks it', async () => {
     const jwt = 'eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJ1c2VyX2lkIjoidXNlcl8xMjMifQ.c2lnbmF0dXJlLW5vdC1jaGVja2Vk';
     const r = await cli(['hash', 'user_123', '--expect', jwt, '--json']);
@@ -271,6 +284,21 @@ describe('hash', () => {
 });
 
 describe('hash: whitespace in the secret', () => {
+  it('an empty --secret-file path is named as such, not as the working directory', async () => {
+    const r = await cli(['hash', 'user_123', '--secret-file', '', '--json'], { env: {} });
+    expect([r.exitCode, r.json().error.code, r.json().error.message]).toEqual([2, 'ERR_SECRET_FILE', '--secret-file is empty: it takes a file path, or - for stdin.']);
+  });
+  it('a byte-order mark that starts a secret file or stdin is removed, with a warning, the same way on both', async () => {
+    const file = join(dir, 'bom.key');
+    writeFileSync(file, `\uFEFF${S}\r\n`, { mode: 0o600 });
+    const f = await cli(['hash', 'user_123', '--secret-file', file], { env: {} });
+    const i = await cli(['hash', 'user_123', '--secret-stdin'], { env: {}, stdin: `\uFEFF${S}` });
+    for (const r of [f, i]) {
+      expect([r.exitCode, r.stdout]).toEqual([0, `${H}\n`]);
+      expect(r.stderr).toMatch(/^warning: removed a byte-order mark \(U\+FEFF\) from the start of the identity secret (file|read from stdin)\.\n/);
+    }
+  });
+
   it('warns and uses it as given (a user may be reproducing a server); refuses whitespace alone', async () => {
     const r = await cli(['hash', 'user_123', '--secret-stdin'], { env: {}, stdin: `${S} \n\n` });
     expect(r.exitCode).toBe(0);
@@ -309,6 +337,14 @@ describe('hash --batch', () => {
       { userId: 'a', hash: hm(S, 'a') },
       { userId: 'b', hash: hm(S, 'b') },
     ]);
+  });
+
+  it('--json escapes DEL, C1 controls and U+2028/U+2029 in ids, as every --json document does', async () => {
+    const ids = ['a\u007fb', 'c\u0085\u009bd', 'e\u2028f\u2029g'];
+    const j = await cli(['hash', '--batch', '-', '--json'], { stdin: `${ids.join('\n')}\n` });
+    expect(j.exitCode).toBe(0);
+    expect(j.stdout).toBe(ids.map((id) => `{"userId":"${id.replace(/[\u007f-\u009f\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)}","hash":"${hm(S, id)}"}\n`).join(''));
+    expect(j.stdout.trimEnd().split('\n').map((l) => JSON.parse(l).userId)).toEqual(ids);
   });
 
   it('reads a CSV file by its header', async () => {
@@ -367,5 +403,8 @@ describe('hash --batch', () => {
     expect((await cli(['hash', '--batch', '-', '--expect', H], { stdin: 'a\n' })).stderr).toMatch(/ERR_HASH_BATCH_EXPECT/);
     const missing = await cli(['hash', '--batch', join(dir, 'nope.txt'), '--json']);
     expect([missing.exitCode, missing.json().error.code]).toEqual([2, 'ERR_BATCH_FILE']);
+    // An empty path (an unset variable) is named as such, not as the working directory.
+    const empty = await cli(['hash', '--batch', '', '--json']);
+    expect([empty.exitCode, empty.json().error.code, empty.json().error.message]).toEqual([2, 'ERR_BATCH_FILE', '--batch is empty: it takes a file path, or - for stdin.']);
   });
 });

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { canPrompt, type Ctx } from '../../cli/context.js';
 import { ExitCode, ExitWithCode, UsageError } from '../../cli/errors.js';
-import { emit, info, quoteVisible, readUserIdFromStdin, verbose, warn } from '../../cli/output.js';
+import { emit, info, jsonString, quoteVisible, readUserIdFromStdin, verbose, warn } from '../../cli/output.js';
 import { promptSecret, readSecretFlags, SECRET_OPTION_HELP } from '../../cli/secret-input.js';
 import { describeSource, requireSecret, resolveSettings, type Settings } from '../../cli/settings.js';
 import type { HashCause } from '../../core/doctor.js';
@@ -135,7 +135,8 @@ export async function runHash(opts: HashOptions, ctx: Ctx): Promise<HashResult |
   if (expected === '') throw new UsageError('ERR_HASH_EXPECT_EMPTY', '--expect is empty.', { hint: 'Pass the hash your backend produced.' });
   // A widget set up for JWT identity (Chatbase's recommended one) hands over a token, not a
   // hash; no hash mistake explains it, and the doctor would blame the secret.
-  if (/^eyJ[\w-]*\.[\w-]*\.[\w-]*$/.test(expected)) warn(ctx, '--expect holds a JWT (eyJ….….…), not a user hash: an identity token is checked with `chatid token verify <token>`.');
+  const isJwt = /^eyJ[\w-]*\.[\w-]*\.[\w-]*$/.test(expected);
+  if (isJwt) warn(ctx, '--expect holds a JWT (eyJ….….…), not a user hash: an identity token is checked with `chatid token verify <token>`.');
   if (hashesEqual(hash, expected)) return { userId, hash, match: true, causes: [] };
 
   const [{ diagnoseHash }, { candidateInput, secretHistory, storeForDoctor }] = await Promise.all([import('../../core/doctor.js'), import('../../cli/secret-history.js')]);
@@ -148,12 +149,23 @@ export async function runHash(opts: HashOptions, ctx: Ctx): Promise<HashResult |
     ...(opts.email !== undefined ? { email: opts.email } : {}),
     secrets: candidateInput(secret, history, settings.apiKey?.value),
   });
+  // No secret or id makes a value of another shape, and "a different secret" would be a wrong
+  // lead: say what is wrong with the value (the human report says it in its place).
+  if (causes.length === 0 && !isJwt && !HEX_DIGEST.test(expected) && ctx.ui.json) warn(ctx, notADigest(expected));
   const result: HashResult = { userId, hash, match: false, causes };
   Object.defineProperty(result, 'context', {
     enumerable: false,
     value: { secretFingerprint: fingerprint(secret), secretSource: describeSource(settings.secret!.source, 'secret'), expected } satisfies HashContext,
   });
   return result;
+}
+
+/** What an HMAC-SHA256 user hash looks like (either case: DIGEST_UPPERCASE is a cause). */
+const HEX_DIGEST = /^[0-9a-fA-F]{64}$/;
+
+/** Why no secret explains an --expect value that is no 64-hex-character digest. */
+function notADigest(expected: string): string {
+  return `the --expect value is not an HMAC-SHA256 user hash (64 hex characters; it has ${[...expected].length} characters${/^[0-9a-fA-F]*$/.test(expected) ? '' : ', not all hex'}), and none of the usual encodings or cuts of the hash gives it: check where it was copied from (another field, a cut column).`;
 }
 
 /**
@@ -197,12 +209,15 @@ async function hashBatch(source: string, key: Uint8Array, ctx: Ctx): Promise<Has
   const out = new batch.BatchWriter(ctx.io.stdout);
   const json = ctx.ui.json;
   let count = 0;
+  // JSON.stringify writes the ids until the input holds a character jsonText escapes.
+  let quote = JSON.stringify;
+  const onJsonUnsafe = () => (quote = jsonString);
   // On a bad line or Ctrl-C, what was computed before it is still written, in order.
   try {
-    for await (const rows of batch.readBatchChunks(input, { signal: ctx.signal, ...batch.readsColumns(ctx, 'hash --batch', []) })) {
+    for await (const rows of batch.readBatchChunks(input, { signal: ctx.signal, onJsonUnsafe, ...batch.readsColumns(ctx, 'hash --batch', []) })) {
       for (const r of rows) {
         const h = hasher(r.userId);
-        const p = out.write(json ? `{"userId":${JSON.stringify(r.userId)},"hash":"${h}"}\n` : `${h}\n`);
+        const p = out.write(json ? `{"userId":${quote(r.userId)},"hash":"${h}"}\n` : `${h}\n`);
         if (p) await p;
       }
       count += rows.length;
@@ -230,7 +245,10 @@ export function renderHash(r: HashResult, ctx: Ctx): string {
   }
   lines.push(`result    ${c.red('MISMATCH')}`, '');
   const causes = r.causes ?? [];
-  if (causes.length === 0) {
+  if (causes.length === 0 && hc && !HEX_DIGEST.test(hc.expected) && !/^eyJ[\w-]*\.[\w-]*\.[\w-]*$/.test(hc.expected)) {
+    const why = notADigest(hc.expected);
+    lines.push(`${c.bold('No known cause.')} ${why[0]!.toUpperCase()}${why.slice(1)}`);
+  } else if (causes.length === 0) {
     lines.push(
       `${c.bold('No known cause.')} None of the usual mistakes reproduces the expected hash: secret whitespace, quotes or`,
       'encoding; the previous, another profile\'s or the API key; id whitespace, case, JSON quotes, number form, BOM,',

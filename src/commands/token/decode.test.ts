@@ -50,6 +50,17 @@ describe('token decode', () => {
     expect([t.nbf.iso, t.exp.iso]).toEqual([null, '2026-01-01T00:01:00.000Z']);
   });
 
+  it('human: control characters in the header and claims are escaped, not sent to the terminal', async () => {
+    const b64 = (s: string) => Buffer.from(s).toString('base64url');
+    const r = await runCli(['token', 'decode', `${b64('{"alg":"HS256","x":"\u009b2J"}')}.${b64('{"sub":"\\u001b[2J","n\u0085":"\u2028"}')}.AAAA`], createTestCtx());
+    expect(r.exitCode).toBe(0);
+    // eslint-disable-next-line no-control-regex -- control characters are what must not be there
+    expect(r.stdout).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u2028]/);
+    expect(r.stdout).toContain('Header  {"alg":"HS256","x":"\\u009b2J"}');
+    expect(r.stdout).toContain('sub      "\\u001b[2J"');
+    expect(r.stdout).toContain('n\\u0085  "\\u2028"');
+  });
+
   it('exit 3 when it does not decode', async () => {
     const r = await decode(['abc.def', '--json']);
     expect([r.exitCode, r.json().error.code]).toEqual([3, 'ERR_TOKEN_MALFORMED']);

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import type { Ctx } from '../../cli/context.js';
 import { VerificationError } from '../../cli/errors.js';
-import { emit, warn } from '../../cli/output.js';
+import { emit, jsonText, warn } from '../../cli/output.js';
 import { renderClaims } from './render-claims.js';
 import { readTokenInput } from './shared.js';
 
@@ -88,7 +88,7 @@ export function renderDecode(r: DecodeResult, ctx: Ctx): string {
     c.yellow.bold('⚠ NOT VERIFIED — decoded only; nothing below has been checked.'),
     c.dim('  The signature, expiry and claims were not checked. Use `chatid token verify` for that.'),
     '',
-    `${c.bold('Header')}  ${JSON.stringify(r.header)}`,
+    `${c.bold('Header')}  ${jsonText(r.header)}`,
     c.bold('Claims'),
     renderClaims(r.payload, now, c).trimEnd(),
     `${c.bold('Signature')}  ${r.signature} ${c.dim('(not checked)')}`,

@@ -26,4 +26,22 @@ describe('parseAt (--at)', () => {
     }
     expect(() => parseAt('1767268800000')).toThrow(/looks like milliseconds/);
   });
+
+  it('refuses a day, hour or minute that does not exist, which Date.parse would roll over', () => {
+    for (const bad of ['2026-02-29', '2026-02-30', '2026-04-31', '2026-00-10', '2026-01-01T24:00:00Z', '2026-01-01 23:60']) {
+      expect(() => parseAt(bad), bad).toThrow(/no real date and time/);
+    }
+    expect(parseAt('2028-02-29')).toBe(Date.UTC(2028, 1, 29) / 1000);
+    expect(parseAt('0004-02-29')).toBe(new Date(0).setUTCFullYear(4, 1, 29) / 1000);
+    expect(parseAt('2026-01-01T23:59:59.9Z')).toBe(1767311999.9);
+  });
+
+  it('refuses text Date.parse would read around an ISO date', () => {
+    for (const bad of ['2026-01-01 (note)', '2026-01-01 12:00 PST', '2026-01-01T12:00:00+25:00']) {
+      expect(() => parseAt(bad), bad).toThrow(/neither an ISO 8601 time nor Unix seconds/);
+    }
+    expect(parseAt('2026-01-01T13:00:00+0100')).toBe(1767268800);
+    expect(parseAt('2026-01-01T13:00:00+01')).toBe(1767268800);
+    expect(parseAt('2026-01-01 13:00+01')).toBe(1767268800);
+  });
 });

@@ -94,11 +94,29 @@ export function parseAt(text: string): number {
   // local time, so the same command would mean different instants on two machines).
   // RFC 3339 allows a lower-case t and z too.
   const iso = t.replace(/^(\d{4}-\d{2}-\d{2})[ Tt](\d{2}:\d{2}(:\d{2}(\.\d+)?)?)(z|Z)?$/, '$1T$2Z');
-  const ms = /^\d{4}-\d{2}-\d{2}/.test(iso) ? Date.parse(iso) : Number.NaN;
+  // Only the ISO 8601 forms are handed to Date.parse, and only real dates and times: V8 reads
+  // 2026-02-30 as March 2 and 24:00 as the next day, and takes "2026-01-01 (note)" too.
+  const m = ISO_AT.exec(iso);
+  // Date.parse wants the offset's minutes: +01 is +01:00.
+  const ms = m && realDateTime(m) ? Date.parse(/[ T]\d{2}:\d{2}(:\d{2}(\.\d+)?)?[+-]\d{2}$/i.test(iso) ? `${iso}:00` : iso) : Number.NaN;
   if (Number.isNaN(ms)) {
-    throw new UsageError('ERR_TOKEN_AT', `--at "${text}" is neither an ISO 8601 time nor Unix seconds.`, { hint: 'Example: --at 2026-01-01T12:00:00Z, --at "2026-01-01 13:00+01:00" or --at 1767268800 (a time without a zone is UTC).' });
+    const impossible = m !== null && !realDateTime(m);
+    throw new UsageError('ERR_TOKEN_AT', impossible ? `--at "${text}" is no real date and time (no such day, hour, minute or second).` : `--at "${text}" is neither an ISO 8601 time nor Unix seconds.`, {
+      hint: 'Example: --at 2026-01-01T12:00:00Z, --at "2026-01-01 13:00+01:00" or --at 1767268800 (a time without a zone is UTC).',
+    });
   }
   return ms / 1000;
+}
+
+/** An ISO 8601 date, with a time and a zone offset (Z, ±hh, ±hhmm, ±hh:mm) optional. */
+const ISO_AT = /^(\d{4})-(\d{2})-(\d{2})(?:[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?(?:[zZ]|[+-](?:[01]\d|2[0-3])(?::?[0-5]\d)?)?)?$/;
+
+/** Whether the fields ISO_AT matched name a day of the calendar and a time of day (00:00–23:59:59). */
+function realDateTime(m: RegExpExecArray): boolean {
+  const [y, mo, d, h = 0, mi = 0, sec = 0] = m.slice(1).map((v) => (v === undefined ? undefined : Number(v))) as number[];
+  // setUTCFullYear, not Date.UTC: that reads the years 0–99 as 1900–1999.
+  const daysInMonth = new Date(new Date(0).setUTCFullYear(y!, mo!, 0)).getUTCDate();
+  return mo! >= 1 && mo! <= 12 && d! >= 1 && d! <= daysInMonth && h <= 23 && mi <= 59 && sec <= 59;
 }
 
 /**

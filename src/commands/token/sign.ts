@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import type { Ctx } from '../../cli/context.js';
 import { UsageError } from '../../cli/errors.js';
-import { emit, info, quoteVisible, readUserIdFromStdin, warn } from '../../cli/output.js';
+import { emit, info, jsonString, quoteVisible, readUserIdFromStdin, warn } from '../../cli/output.js';
 import { SECRET_OPTION_HELP } from '../../cli/secret-input.js';
 import type { ExpiryChoice, JwtProvider } from '../../core/jwt-claims.js';
 import { asJwtProvider, resolveTokenSettings } from './shared.js';
@@ -350,9 +350,12 @@ async function signBatch(opts: SignOptions, ctx: Ctx, provider: JwtProvider, key
   const input = await batch.openBatchInput(ctx, opts.batch!);
   const out = new batch.BatchWriter(ctx.io.stdout);
   let count = 0;
+  // JSON.stringify writes the ids until the input holds a character jsonText escapes.
+  let quote = JSON.stringify;
+  const onJsonUnsafe = () => (quote = jsonString);
   // On a bad line or Ctrl-C, what was computed before it is still written, in order.
   try {
-    for await (const rows of batch.readBatchChunks(input, { signal: ctx.signal, ...batch.readsColumns(ctx, 'token sign --batch', ['email', 'name']) })) {
+    for await (const rows of batch.readBatchChunks(input, { signal: ctx.signal, onJsonUnsafe, ...batch.readsColumns(ctx, 'token sign --batch', ['email', 'name']) })) {
       for (const r of rows) {
         const email = r.email ?? fields.email;
         const name = r.name ?? fields.name;
@@ -363,7 +366,7 @@ async function signBatch(opts: SignOptions, ctx: Ctx, provider: JwtProvider, key
         if (email !== undefined) json += `,"email":${JSON.stringify(email)}`;
         if (name !== undefined) json += `,"name":${JSON.stringify(name)}`;
         const token = sign(json + tail);
-        const p = out.write(opts.json ? `{"userId":${JSON.stringify(r.userId)},"token":"${token}"}\n` : `${token}\n`);
+        const p = out.write(opts.json ? `{"userId":${quote(r.userId)},"token":"${token}"}\n` : `${token}\n`);
         count++;
         if (p) await p;
       }

@@ -340,6 +340,23 @@ describe('token verify, human output', () => {
     expect(r.stdout).toContain('✓ user id claim');
   });
 
+  it('control characters from the token are escaped, never sent to the terminal (alg, header, claims, messages)', async () => {
+    const b64 = (s: string) => Buffer.from(s).toString('base64url');
+    const alg = await verify([`${b64('{"alg":"\\u001b[2J\u009b31m"}')}.${b64('{"user_id":"u"}')}.AAAA`]);
+    const payload = `${b64('{"alg":"HS256"}')}.${b64('{"user_id":"u\u009b1 ","sub":"x\\u001b]0;t\\u0007","k\u009by":1}')}`;
+    const claims = await verify([`${payload}.${createHmac('sha256', SECRET).update(payload).digest('base64url')}`]);
+    expect([alg.exitCode, claims.exitCode]).toEqual([3, 0]);
+    for (const r of [alg, claims]) {
+      // eslint-disable-next-line no-control-regex -- control characters are what must not be there
+      expect(r.stdout).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/);
+    }
+    expect(alg.stdout).toContain('The header alg is "\\u001b[2J\\u009b31m"');
+    expect(alg.stdout).toContain('Header  {"alg":"\\u001b[2J\\u009b31m"}');
+    expect(claims.stdout).toContain('user_id   "u\\u009b1 "');
+    expect(claims.stdout).toContain('k\\u009by  1');
+    expect(claims.stdout).toContain('USER_ID_SUB_DIFFER  user_id "u\\u009b1 " and sub "x\\u001b]0;t\\u0007" differ');
+  });
+
   it('malformed: the later checks are marked as not checked', async () => {
     const r = await verify(['not-a-token']);
     expect(r.exitCode).toBe(3);

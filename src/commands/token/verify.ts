@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import type { Ctx } from '../../cli/context.js';
 import { ExitCode, ExitWithCode } from '../../cli/errors.js';
-import { emit, verbose } from '../../cli/output.js';
+import { emit, escapeControls, jsonText, verbose } from '../../cli/output.js';
 import { SECRET_OPTION_HELP } from '../../cli/secret-input.js';
 import type { JwtProvider } from '../../core/jwt-claims.js';
 import type { JwtCheck, JwtCheckStatus, JwtIssue } from '../../core/jwt-verify.js';
@@ -128,14 +128,18 @@ const CHECKS: ReadonlyArray<{ check: JwtCheck; label: (v: VerifyContext) => stri
   { check: 'userId', label: (v) => `user id claim (${v.provider === 'chatbase' ? 'user_id or sub' : v.provider === 'replyful' ? 'userId' : 'sub'}) is a non-empty string` },
 ];
 
-/** Human output: verdict, decoded claims with dates, each check, errors, warnings and proven causes. */
+/**
+ * Human output: verdict, decoded claims with dates, each check, errors, warnings and proven causes.
+ * The token is untrusted text: its header, claims and the messages quoting them are written with
+ * their control characters escaped (an alg of "\u001b[2J" must not clear the terminal).
+ */
 export function renderVerify(r: VerifyResult, v: VerifyContext, ctx: Ctx): string {
   const c = ctx.color;
   const atText = new Date(Math.floor(v.at) * 1000).toISOString().replace('.000Z', 'Z');
   let out = r.valid
     ? `${c.green.bold('✓ Valid token')} ${c.dim(`signed with the ${r.secret} secret, checked for ${v.provider} at ${atText}${v.atGiven ? ' (--at)' : ''}`)}\n`
     : `${c.red.bold('✗ Invalid token')} ${c.dim(`checked for ${v.provider} at ${atText}${v.atGiven ? ' (--at)' : ''}`)}\n`;
-  if (r.header) out += `\n${c.bold('Header')}  ${JSON.stringify(r.header)}\n`;
+  if (r.header) out += `\n${c.bold('Header')}  ${jsonText(r.header)}\n`;
   if (r.payload !== null && r.payload !== undefined) out += `${c.bold('Claims')}\n${renderClaims(r.payload, v.at, c)}`;
   out += `\n${c.bold('Checked')}\n`;
   for (const check of CHECKS) {
@@ -146,15 +150,15 @@ export function renderVerify(r: VerifyResult, v: VerifyContext, ctx: Ctx): strin
   }
   if (r.errors.length) {
     out += `\n${c.bold('Errors')}\n`;
-    for (const e of r.errors) out += `  ${c.red(e.code)}  ${e.message}\n`;
+    for (const e of r.errors) out += `  ${c.red(e.code)}  ${escapeControls(e.message)}\n`;
   }
   if (r.warnings.length) {
     out += `\n${c.bold('Warnings')}\n`;
-    for (const w of r.warnings) out += `  ${c.yellow(w.code)}  ${w.message}\n`;
+    for (const w of r.warnings) out += `  ${c.yellow(w.code)}  ${escapeControls(w.message)}\n`;
   }
   if (r.causes.length) {
     out += `\n${c.bold('Why (proven by recomputation)')}\n`;
-    for (const k of r.causes) out += `  ${c.cyan(k.code)}  ${k.message}\n`;
+    for (const k of r.causes) out += `  ${c.cyan(k.code)}  ${escapeControls(k.message)}\n`;
   } else if (!r.valid) {
     out += `\n${c.dim('No known cause could be proven. Compare secret fingerprints with `chatid secret show` on both sides, and decode the token with `chatid token decode`.')}\n`;
   }
