@@ -32,7 +32,7 @@ import { resolve } from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
 import type { Ctx } from './context.js';
 import { CancelledError, UsageError } from './errors.js';
-import { quoteVisible, warn } from './output.js';
+import { JSON_UNSAFE, quoteVisible, warn } from './output.js';
 
 /** One input row. */
 export interface BatchRecord {
@@ -329,8 +329,6 @@ function whitespaceMessage(id: string): string {
 
 // eslint-disable-next-line no-control-regex -- NUL is exactly what we look for
 const SUSPECT = /[\uFFFD\u0000]/;
-/** What jsonString escapes and JSON.stringify does not (see onJsonUnsafe). */
-const JSON_UNSAFE = /[\u007f-\u009f\u2028\u2029]/;
 
 /**
  * Invalid UTF-8 decodes to U+FFFD and a UTF-16 file read as UTF-8 is full of NUL: either

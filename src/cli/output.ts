@@ -52,8 +52,8 @@ export function escapeControlsKeepLines(text: string): string {
     .join('');
 }
 
-/** What JSON.stringify leaves raw but a terminal or a JavaScript parser may not take: DEL, C1, U+2028/U+2029. */
-const JSON_UNSAFE = /[\u007f-\u009f\u2028\u2029]/;
+/** What JSON.stringify leaves raw but a terminal or a JavaScript parser may not take: DEL, C1, U+2028/U+2029 (batch.ts tests each chunk it reads with it). */
+export const JSON_UNSAFE = /[\u007f-\u009f\u2028\u2029]/;
 const JSON_UNSAFE_ALL = /[\u007f-\u009f\u2028\u2029]/g;
 const unicodeEscape = (c: string): string => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`;
 
