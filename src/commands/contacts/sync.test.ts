@@ -139,6 +139,24 @@ describe('contacts sync --report over the checkpoint or its lock', () => {
 });
 
 describe('contacts sync --dry-run summary', () => {
+  it('with no vendor set, says the file was only checked (not "into  agent  ()")', async () => {
+    const r = await runCli(['contacts', 'sync', '-', '--dry-run'], createTestCtx({ stdin: 'external_id\nu1\n', cwd: tmpdir() }));
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.stdout.split('\n')[0]).toBe('Dry run: would sync 1 of 1 row from stdin (no vendor is set: the file was only checked).');
+  });
+  it('with a provider but no agent id, says none is set', async () => {
+    const r = await runCli(['contacts', 'sync', '-', '--dry-run'], createTestCtx({ env: { CHATID_PROVIDER: 'chatbase' }, stdin: 'external_id\nu1\n', cwd: tmpdir() }));
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.stdout.split('\n')[0]).toBe('Dry run: would sync 1 of 1 row from stdin into chatbase agent (none set) (https://www.chatbase.co).');
+  });
+  it.each([
+    [{ CHATID_PROVIDER: 'opencx' }, 'ERR_NOT_SUPPORTED'],
+    [{ CHATID_PROVIDER: 'teamweb' }, 'ERR_NOT_SUPPORTED'],
+    [{ CHATID_PROVIDER: 'bookbag', CHATID_AGENT_ID: 'abc' }, 'ERR_AGENT_ID_INVALID'],
+  ])('refuses a target the real run would refuse (%j), exit 2, even when no request is needed', async (env, code) => {
+    const r = await runCli(['contacts', 'sync', '-', '--dry-run', '--json'], createTestCtx({ env, stdin: 'external_id\nu1\n', cwd: tmpdir() }));
+    expect([r.exitCode, r.json().error.code]).toEqual([2, code]);
+  });
   it('masks a user name and password in the base URL it names', async () => {
     const env = { CHATID_PROVIDER: 'chatbase', CHATID_AGENT_ID: 'a1', CHATID_API_KEY: 'k', CHATID_BASE_URL: 'http://ann:pa55@127.0.0.1:9' };
     const j = await runCli(['contacts', 'sync', '-', '--dry-run', '--json'], createTestCtx({ env, stdin: 'external_id\nu1\n', cwd: tmpdir() }));

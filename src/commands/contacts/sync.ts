@@ -278,8 +278,12 @@ export async function runSync(opts: SyncOptions, ctx: Ctx, deps: SyncDeps = {}):
       };
       info(ctx, `Started a local sandbox at ${sandbox.url} (agent ${sandbox.agentIds[0]}); syncing into it.`);
     } else {
-      const { resolveVendorSettings } = await import('../../vendors/factory.js');
+      const { checkAgentIdSetting, requireCapability, resolveVendorSettings } = await import('../../vendors/factory.js');
       settings = await resolveVendorSettings(ctx, opts.target);
+      // What needs no network is checked now, dry run or not: a dry run of a file without
+      // attribute columns never connects, and said "would sync into opencx" (or into a
+      // Bookbag agent "abc") where the real run stops with exit 2.
+      if (settings.provider) checkAgentIdSetting(settings, requireCapability(settings, 'contacts'));
     }
     const target = {
       provider: settings.provider?.value ?? '',
@@ -378,9 +382,14 @@ function plural(n: number, one: string, many = `${one}s`): string {
 export function renderSync(r: SyncResult, ctx: Ctx): string {
   const c = ctx.color;
   const lines: string[] = [];
-  const where = r.sandbox ? `the local sandbox ${r.sandbox.url} (agent ${r.sandbox.agentId})` : `${r.target.provider} agent ${r.target.agentId} (${r.target.baseUrl})`;
+  // A dry run may have no target at all (a file without attr. columns needs none).
+  const where = r.sandbox
+    ? ` into the local sandbox ${r.sandbox.url} (agent ${r.sandbox.agentId})`
+    : r.target.provider
+      ? ` into ${r.target.provider} agent ${r.target.agentId || '(none set)'} (${r.target.baseUrl})`
+      : ' (no vendor is set: the file was only checked)';
   const verb = r.dryRun ? 'Dry run: would sync' : 'Synced';
-  lines.push(`${verb} ${r.synced} of ${plural(r.read, 'row')} from ${r.file} into ${where}.`);
+  lines.push(`${verb} ${r.synced} of ${plural(r.read, 'row')} from ${r.file}${where}.`);
   lines.push(`  ${c.green('synced')}      ${r.synced}${r.dryRun ? ' (valid; nothing was written)' : ''}`);
   lines.push(`  ${r.rejected ? c.red('rejected') : 'rejected'}    ${r.rejected}${r.report ? `  → ${r.report}` : ''}`);
   lines.push(`  ${r.duplicates ? c.yellow('duplicates') : 'duplicates'}  ${r.duplicates}${r.duplicates ? ' (an earlier row with an id that appears again later; the later row wins)' : ''}`);
