@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { VendorError } from '../cli/errors.js';
 import { engineOptions, recordingApi } from '../../test/helpers/engine.js';
-import { type EngineOptions, type EngineResult, runEngine } from './engine.js';
+import { type EngineOptions, type EngineResult, runEngine, unknownAttributeWarnings } from './engine.js';
 
 async function run(csv: string, o: Partial<EngineOptions> = {}): Promise<EngineResult & { stored: string[] }> {
   const api = recordingApi();
@@ -180,5 +180,34 @@ describe('a file that grows during the sync', () => {
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('unknownAttributeWarnings', () => {
+  const schema = [
+    { name: 'plan', type: 'text' as const },
+    { name: 'signup_date', type: 'date' as const },
+  ];
+  it('a column that differs from a schema attribute only by case or - for _ names it, rather than advising to create a second one', () => {
+    const w = unknownAttributeWarnings(['Plan', 'signup-date'], schema);
+    expect(w).toEqual([
+      'Attribute "Plan" is not in the vendor\'s schema, which has "plan" (names are case-sensitive), and will not be sent. Rename the column to attr.plan and sync again.',
+      'Attribute "signup-date" is not in the vendor\'s schema, which has "signup_date" (names are case-sensitive), and will not be sent. Rename the column to attr.signup_date and sync again.',
+    ]);
+    expect(w.join('\n')).not.toContain('attributes create');
+  });
+  it('several missing attributes: the create advice is not written for the first one only', () => {
+    const w = unknownAttributeWarnings(['color', 'size', 'PLAN'], schema);
+    expect(w).toHaveLength(2);
+    expect(w[0]).toBe(
+      'Attributes "color", "size" are not in the vendor\'s schema and will not be sent (vendors drop unknown attributes silently). Create each with `chatid attributes create --name <name> --type text|number|boolean|date` and sync again.',
+    );
+    expect(w[1]).toMatch(/^Attribute "PLAN" is not in the vendor's schema, which has "plan"/);
+  });
+  it('one missing attribute: the command names it', () => {
+    expect(unknownAttributeWarnings(['color'], schema)).toEqual([
+      'Attribute "color" is not in the vendor\'s schema and will not be sent (vendors drop unknown attributes silently). Create it with `chatid attributes create --name color --type text|number|boolean|date` and sync again.',
+    ]);
+    expect(unknownAttributeWarnings([], schema)).toEqual([]);
   });
 });

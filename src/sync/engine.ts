@@ -268,11 +268,7 @@ async function syncWith(o: EngineOptions, s: Scan, t0: number, own: OwnCheckpoin
   if (ignoredColumns.length) {
     o.warn(`Column${ignoredColumns.length > 1 ? 's' : ''} ${ignoredColumns.map((c) => `"${c}"`).join(', ')} ${ignoredColumns.length > 1 ? 'are' : 'is'} not a contact field and will not be sent. Rename to attr.<name> to sync as a custom attribute.`);
   }
-  if (unknownAttributes.length) {
-    o.warn(
-      `Attribute${unknownAttributes.length > 1 ? 's' : ''} ${unknownAttributes.map((a) => `"${a}"`).join(', ')} ${unknownAttributes.length > 1 ? 'are' : 'is'} not in the vendor's schema and will not be sent (vendors drop unknown attributes silently). Create ${unknownAttributes.length > 1 ? 'them' : 'it'} with \`chatid attributes create --name ${unknownAttributes[0]} --type text|number|boolean|date\` and sync again.`,
-    );
-  }
+  for (const w of unknownAttributeWarnings(unknownAttributes, attributes)) o.warn(w);
   for (const a of s.map.attributes) {
     if (schema.get(a.name)?.archived) o.warn(`Attribute "${a.name}" is archived: rows that set it to anything but null will be rejected.`);
   }
@@ -463,6 +459,33 @@ async function syncWith(o: EngineOptions, s: Scan, t0: number, own: OwnCheckpoin
     unknownAttributes,
     rejections,
   };
+}
+
+/**
+ * The warnings for attribute columns the schema lacks (their values are not sent). A column
+ * whose name differs from a schema attribute only by case (or - for _) names that attribute:
+ * creating another one, as the general advice says, would split the data in two.
+ * @example unknownAttributeWarnings(['Plan'], [{ name: 'plan', type: 'text' }]) // ['Attribute "Plan" is not in the vendor's schema, which has "plan" …']
+ */
+export function unknownAttributeWarnings(unknown: readonly string[], schema: readonly CustomAttribute[]): string[] {
+  const fold = (name: string): string => name.toLowerCase().replace(/-/g, '_');
+  const byFold = new Map(schema.map((a) => [fold(a.name), a.name]));
+  const out: string[] = [];
+  const missing: string[] = [];
+  for (const name of unknown) {
+    const near = byFold.get(fold(name));
+    if (near === undefined) missing.push(name);
+    else out.push(`Attribute "${name}" is not in the vendor's schema, which has "${near}" (names are case-sensitive), and will not be sent. Rename the column to attr.${near} and sync again.`);
+  }
+  if (missing.length) {
+    const many = missing.length > 1;
+    out.unshift(
+      `Attribute${many ? 's' : ''} ${missing.map((a) => `"${a}"`).join(', ')} ${many ? 'are' : 'is'} not in the vendor's schema and will not be sent (vendors drop unknown attributes silently). ${
+        many ? `Create each with \`chatid attributes create --name <name> --type text|number|boolean|date\`` : `Create it with \`chatid attributes create --name ${missing[0]} --type text|number|boolean|date\``
+      } and sync again.`,
+    );
+  }
+  return out;
 }
 
 function offline(): ContactsApi {
