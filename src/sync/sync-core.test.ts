@@ -130,6 +130,9 @@ describe('coercion', () => {
     [{ id: ' u1' }, 'ID_WHITESPACE'],
     [{ id: 'null' }, 'ID_INVALID'],
     [{ id: 'a\nb' }, 'ID_INVALID'],
+    // A dot segment: contacts get/delete (and the vendor's /contacts/{id}) could never reach it.
+    [{ id: '.' }, 'ID_INVALID'],
+    [{ id: '..' }, 'ID_INVALID'],
     [{ id: 'x'.repeat(257) }, 'ID_TOO_LONG'],
     [{ email: 'bob@' }, 'EMAIL_INVALID'],
     [{ email: 'a b@c.de' }, 'EMAIL_INVALID'],
