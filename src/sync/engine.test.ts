@@ -34,6 +34,7 @@ describe('a one-column file', () => {
     const r = await run('external_id,name\nu1,Ann\n""\n\nu2,Bob\n');
     expect(counts(r)).toEqual({ read: 3, synced: 2, rejected: 1, duplicates: 0, blankLines: 1 });
     expect(r.rejections.map((x) => [x.row, x.line, x.code])).toEqual([[2, 3, 'ROW_RAGGED']]);
+    expect(r.rejections[0]!.message).toBe('The row has 1 cell; the header has 2.');
   });
 });
 

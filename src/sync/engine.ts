@@ -396,7 +396,7 @@ async function syncWith(o: EngineOptions, s: Scan, t0: number, own: OwnCheckpoin
         batch.rows++;
         if (done.has(index)) continue; // acknowledged by an earlier run: only counted, never re-read
         if (!fits(r.cells, width)) {
-          batch.entries.push(entry(r, 'rejected', RowCode.ragged, `The row has ${r.cells.length} cells; the header has ${width}.`));
+          batch.entries.push(entry(r, 'rejected', RowCode.ragged, `The row has ${r.cells.length} cell${r.cells.length === 1 ? '' : 's'}; the header has ${width}.`));
           continue;
         }
         const later = id === '' ? undefined : s.dupes.supersededBy(id, r.row);
