@@ -582,6 +582,23 @@ describe('deliverBatch', () => {
     expect([...r2.refused.keys()].sort()).toEqual([0, 9]);
     expect(r2.stored.length).toBe(8);
   });
+  it('a 413 (body too large) halves the batch until it fits; a single row still too large is refused alone', async () => {
+    const sizes: number[] = [];
+    const api: ContactsApi = {
+      ...fakeApi({}),
+      upsertContacts: async (cs) => {
+        sizes.push(cs.length);
+        // The vendor takes at most 300 rows' worth of body; row u7 is too large on its own.
+        if (cs.length > 300 || cs.some((c) => c.external_id === 'u7')) {
+          throw new VendorError('ERR_VENDOR_REJECTED', '413', { details: { status: 413, vendorMessage: 'Request body too large', issues: [] } });
+        }
+      },
+    };
+    const r = await deliverBatch(api, batch(1000));
+    expect([...r.refused.entries()]).toEqual([[7, { code: 'VENDOR_REJECTED', message: '413 Request body too large' }]]);
+    expect(r.stored.length).toBe(999);
+    expect(sizes.slice(0, 3)).toEqual([1000, 500, 250]);
+  });
   it('stops instead of trying every row when the vendor refuses everything (quota reached)', async () => {
     const calls: number[] = [];
     const api: ContactsApi = {
