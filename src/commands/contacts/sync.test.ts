@@ -1,4 +1,5 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { createWriteStream, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Command } from 'commander';
@@ -90,6 +91,19 @@ describe('contacts sync: blank lines and "" rows (dry run, no vendor needed)', (
     expect(r.stdout).toContain('Dry run: would sync 2 of 3 rows');
     expect(r.stdout).toMatch(/2 blank lines skipped/);
     expect(r.stdout).toMatch(/row 2 \(line 4\): ID_MISSING/);
+  });
+});
+
+describe('contacts sync <pipe path> (bash <(gunzip -c big.csv.gz), a named pipe)', () => {
+  it('reads it like stdin instead of refusing it as "not a file"', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'chatid-fifo-'));
+    const fifo = join(dir, 'in.csv');
+    execFileSync('mkfifo', [fifo]);
+    // The writer blocks until the sync opens the pipe for reading.
+    createWriteStream(fifo).end('external_id,email\nu1,a@x.io\nu2,bad\n');
+    const r = await runCli(['contacts', 'sync', fifo, '--dry-run', '--json'], createTestCtx({ cwd: dir }));
+    expect(r.exitCode, r.stderr).toBe(5);
+    expect(r.json()).toMatchObject({ read: 2, synced: 1, rejected: 1, file: fifo });
   });
 });
 
