@@ -148,6 +148,7 @@ describe('contacts list', () => {
       ['http://host:99999', '"http://host:99999" is not a URL'],
       ['https://', '"https://" is not a URL'],
       ['http://ann:pa55@cb.test', 'the URL must not carry a user name or password'],
+      ['http://cb.test/api/v1', 'the base URL ends in /api/v1, but chatid adds the API path (/api/v1/…, /api/v2/…, /v1/…) to each request itself; drop it: "http://cb.test"'],
     ]) {
       ctx = createTestCtx({ env: { ...ENV, CHATID_BASE_URL: url } });
       ctx.mockAgent.disableNetConnect();
