@@ -25,7 +25,7 @@ import type { ProcessProbe } from '../store/process-lock.js';
 import { type Checkpoint, CHECKPOINT_VERSION, checkpointWriter, DoneSet, loadCheckpoint, lockCheckpoint, removeCheckpoint, type SyncCounts } from './checkpoint.js';
 import { RowCode, schemaOf, toContact } from './coerce.js';
 import { deliverBatch } from './deliver.js';
-import { openReport, type ReportEntry, type ReportFile, reportLine } from './report.js';
+import { openReport, type ReportEntry, type ReportFile, reportLine, reportTargetProblem } from './report.js';
 import { type RowRef, type Scan, scan, type ScanOptions, shardRows } from './scan.js';
 import { fits } from './scan-part.js';
 
@@ -211,6 +211,12 @@ async function syncWith(o: EngineOptions, s: Scan, t0: number, own: OwnCheckpoin
   // be written fails now, not after the first batch went out.
   let report: ReportFile | undefined;
   if (reportPath) {
+    const problem = await reportTargetProblem(reportPath);
+    if (problem !== undefined) {
+      throw new UsageError('ERR_SYNC_REPORT_WRITE', `Cannot write the report ${reportPath}: ${problem}. No contact was sent.`, {
+        hint: 'Pass --report a path such as rejected.csv (a new file, or one chatid may overwrite).',
+      });
+    }
     try {
       report = await openReport(reportPath, s.header, reportBytes);
     } catch (err) {

@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { chmod, type FileHandle, mkdtemp, open, readdir, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -13,7 +13,7 @@ import { coerceAttribute, schemaOf, toContact } from './coerce.js';
 import { mapHeader, type ColumnMap } from './columns.js';
 import { DuplicateIndex, HashCollector, idHash } from './dedupe.js';
 import { deliverBatch } from './deliver.js';
-import { csvField, csvLine, formulaSafe, openReport, reportLine } from './report.js';
+import { csvField, csvLine, formulaSafe, openReport, reportLine, reportTargetProblem } from './report.js';
 import { fnv1a32, parseShard, shardOf } from './shard.js';
 
 const dirs: string[] = [];
@@ -204,6 +204,24 @@ describe('report', () => {
     await again.append('2,2,rejected,X,m,b\r\n');
     await again.close();
     expect(await readFile(path, 'utf8')).toBe('row,line,status,code,message,id\r\n1,1,rejected,X,m,a\r\n2,2,rejected,X,m,b\r\n');
+  });
+  it('refuses a target that is no file of its own, before anything opens (or chmods) it', async () => {
+    const dir = await tempDir('chatid-report-');
+    expect(await reportTargetProblem(join(dir, 'new.csv'))).toBeUndefined();
+    await writeFile(join(dir, 'old.csv'), 'x');
+    expect(await reportTargetProblem(join(dir, 'old.csv'))).toBeUndefined();
+    // A pipe or device (/dev/null, /dev/stdout at a terminal): chmod 0600 would change it for everyone.
+    const fifo = join(dir, 'pipe');
+    execFileSync('mkfifo', ['-m', '644', fifo]);
+    expect(await reportTargetProblem(fifo)).toMatch(/^it is not a regular file/);
+    expect((await stat(fifo)).mode & 0o777).toBe(0o644);
+    // The file this process's output goes to (/dev/stdout redirected to a file, or the same path).
+    const out = await open(join(dir, 'out.txt'), 'w');
+    try {
+      expect(await reportTargetProblem(join(dir, 'out.txt'), [out.fd])).toMatch(/^it is the file this command's stdout goes to/);
+    } finally {
+      await out.close();
+    }
   });
 });
 
