@@ -1,5 +1,6 @@
 // runEngine on in-memory files with a fake vendor: what is read, counted and rejected.
-import { existsSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, lstatSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -210,5 +211,26 @@ describe('unknownAttributeWarnings', () => {
       'Attribute "color" is not in the vendor\'s schema and will not be sent (vendors drop unknown attributes silently). Create it with `chatid attributes create --name color --type text|number|boolean|date` and sync again.',
     ]);
     expect(unknownAttributeWarnings([], schema)).toEqual([]);
+  });
+});
+
+describe('a --checkpoint that is no regular file', () => {
+  it('is refused (exit 2) before its lock is made or anything is read or sent; the pipe stays as it was', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'chatid-cp-fifo-'));
+    try {
+      const fifo = join(dir, 'cp');
+      execFileSync('mkfifo', ['-m', '644', fifo]);
+      const api = recordingApi();
+      await expect(runEngine(engineOptions('external_id\nu1\n', api, { checkpointPath: fifo }))).rejects.toMatchObject({
+        code: 'ERR_SYNC_CHECKPOINT_READ',
+        exitCode: 2,
+        message: expect.stringContaining('it is not a regular file'),
+      });
+      expect(api.stored).toEqual([]);
+      expect(readdirSync(dir)).toEqual(['cp']); // no cp.lock beside it
+      expect(lstatSync(fifo).isFIFO()).toBe(true);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

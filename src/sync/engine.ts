@@ -100,8 +100,20 @@ function emptyCounts(): SyncCounts {
 export async function runEngine(o: EngineOptions): Promise<EngineResult> {
   if (!Number.isInteger(o.batchSize) || o.batchSize < 1 || o.batchSize > MAX_BATCH_SIZE) throw new UsageError('ERR_SYNC_BATCH_SIZE', `--batch-size must be 1..${MAX_BATCH_SIZE}.`, { hint: `The vendors take at most ${MAX_BATCH_SIZE} contacts per request; leave --batch-size out for that.` });
 
-  // 0. The checkpoint is this run's alone, before anything else: a second run of the same
-  // file and flags stops here (exit 2) instead of starting over under a live one.
+  // 0. The checkpoint is a file chatid replaces (rename) and deletes: a device or pipe named
+  // by --checkpoint (/dev/null, as root, would be replaced by a file, then deleted; a pipe
+  // hung the run in its first read) is refused before its lock is made beside it.
+  if (o.checkpointPath && !o.dryRun) {
+    const { stat } = await import('node:fs/promises');
+    const st = await stat(o.checkpointPath).catch(() => undefined);
+    if (st && !st.isFile() && !st.isDirectory()) {
+      throw new UsageError('ERR_SYNC_CHECKPOINT_READ', `Cannot use the checkpoint ${o.checkpointPath}: it is not a regular file (a device such as /dev/null, or a pipe), and a checkpoint is a file chatid replaces and deletes.`, {
+        hint: 'Pass --checkpoint a file path (it need not exist yet) in a directory you can write to.',
+      });
+    }
+  }
+  // Then it is this run's alone, before anything else: a second run of the same file and
+  // flags stops here (exit 2) instead of starting over under a live one.
   const lock =
     o.checkpointPath && !o.dryRun
       ? await lockCheckpoint(o.checkpointPath, {
