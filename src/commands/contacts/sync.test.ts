@@ -54,6 +54,9 @@ describe('contacts sync: flags → options', () => {
       tuning: { retry: { maxRetries: 3 }, rateLimit: { limit: 50, windowMs: 10_000 } },
     });
   });
+  it.each([['-'], ['']])('--report %j is refused (it made a file named "-")', async (report) => {
+    await expect(parse(['c.csv', '--report', report])).rejects.toMatchObject({ code: 'ERR_USAGE_BAD_VALUE', exitCode: 2, message: expect.stringMatching(/^--report needs a file path/) });
+  });
   it('--dry-run', async () => {
     expect((await parse(['c.csv', '--dry-run'])).dryRun).toBe(true);
   });

@@ -98,6 +98,12 @@ export async function parseSyncFlags(file: string, f: SyncFlags): Promise<SyncOp
       });
     }
   }
+  // "-" means stdin for the CSV; as a report path it silently made a file named "-".
+  if (f.report === '-' || f.report === '') {
+    throw new UsageError('ERR_USAGE_BAD_VALUE', `--report needs a file path, not "${f.report}": the report is a file, rewritten in place for --resume, and never goes to stdout.`, {
+      hint: 'Pass a path such as --report rejected.csv (then read it), or use --json, whose rejections list the first rejected rows.',
+    });
+  }
   if (f.sandbox && (f.resume || f.breakLock)) {
     throw new UsageError('ERR_USAGE_BAD_VALUE', `${f.resume ? '--resume' : '--break-lock'} cannot be used with --sandbox: the in-process sandbox forgets everything when the command ends, so no checkpoint is kept.`, {
       hint: 'Run `chatid sandbox --data state.json` in another terminal and point CHATID_BASE_URL at it to try --resume.',
