@@ -63,6 +63,8 @@ describe('contacts sync: flags → options', () => {
   it('--break-lock needs a checkpoint: refused with --dry-run and --sandbox', async () => {
     await expect(parse(['c.csv', '--dry-run', '--break-lock'])).rejects.toMatchObject({ code: 'ERR_USAGE_BAD_VALUE', message: expect.stringMatching(/^--break-lock cannot be used with --dry-run/) });
     await expect(parse(['c.csv', '--sandbox', '--break-lock'])).rejects.toMatchObject({ code: 'ERR_USAGE_BAD_VALUE', message: expect.stringMatching(/^--break-lock cannot be used with --sandbox/) });
+    // --checkpoint was ignored: no checkpoint where the user asked for one.
+    await expect(parse(['c.csv', '--sandbox', '--checkpoint', 'cp.json'])).rejects.toMatchObject({ code: 'ERR_USAGE_BAD_VALUE', message: expect.stringMatching(/^--checkpoint cannot be used with --sandbox/) });
   });
   it.each([
     [['--batch-size', '0']],

@@ -104,8 +104,9 @@ export async function parseSyncFlags(file: string, f: SyncFlags): Promise<SyncOp
       hint: 'Pass a path such as --report rejected.csv (then read it), or use --json, whose rejections list the first rejected rows.',
     });
   }
-  if (f.sandbox && (f.resume || f.breakLock)) {
-    throw new UsageError('ERR_USAGE_BAD_VALUE', `${f.resume ? '--resume' : '--break-lock'} cannot be used with --sandbox: the in-process sandbox forgets everything when the command ends, so no checkpoint is kept.`, {
+  // --checkpoint too: it was silently ignored, leaving no checkpoint where the user asked for one.
+  if (f.sandbox && (f.resume || f.breakLock || f.checkpoint !== undefined)) {
+    throw new UsageError('ERR_USAGE_BAD_VALUE', `${f.resume ? '--resume' : f.breakLock ? '--break-lock' : '--checkpoint'} cannot be used with --sandbox: the in-process sandbox forgets everything when the command ends, so no checkpoint is kept.`, {
       hint: 'Run `chatid sandbox --data state.json` in another terminal and point CHATID_BASE_URL at it to try --resume.',
     });
   }
