@@ -112,6 +112,13 @@ describe('contacts sync <pipe path> (bash <(gunzip -c big.csv.gz), a named pipe)
   });
 });
 
+describe('contacts sync <character device>', () => {
+  it('is "not a file" (exit 2), not spooled: /dev/zero or /dev/urandom would fill the temporary directory', async () => {
+    const r = await runCli(['contacts', 'sync', '/dev/null', '--dry-run', '--json'], createTestCtx({ cwd: tmpdir() }));
+    expect([r.exitCode, r.json().error.code]).toEqual([2, 'ERR_SYNC_NOT_A_FILE']);
+  });
+});
+
 describe('contacts sync - (stdin) when the temporary directory cannot hold it', () => {
   it('names the directory and TMPDIR, exit 1, instead of an internal error', async () => {
     const before = process.env.TMPDIR;

@@ -249,8 +249,9 @@ async function openSource(opts: SyncOptions, ctx: Ctx): Promise<{ name: string; 
   let pipe = false;
   try {
     const s = await stat(path);
-    // A pipe path (bash's <(…), a named pipe) can be read once only, from its start: spooled like stdin.
-    pipe = s.isFIFO() || s.isCharacterDevice() || s.isSocket();
+    // A pipe path (bash's <(…), a named pipe) can be read once only, from its start: spooled
+    // like stdin. Not a character device: /dev/zero or /dev/urandom would fill TMPDIR.
+    pipe = s.isFIFO() || s.isSocket();
     if (!s.isFile() && !pipe) throw Object.assign(new Error('not a file'), { code: 'EISDIR' });
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
