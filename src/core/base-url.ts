@@ -16,6 +16,13 @@ export function baseUrlProblem(url: string): string | undefined {
   }
   if (u.protocol !== 'http:' && u.protocol !== 'https:') return `"${maskUserinfo(url)}" is not an http(s) URL`;
   if (u.username || u.password) return 'the URL must not carry a user name or password';
+  // vendors.md gives Chatbase's base as https://www.chatbase.co/api/v1: pasted as is, every
+  // request went to /api/v1/api/v1/… and came back a bare 404 "Not found".
+  const version = /(\/(?:api\/)?v\d+)\/*$/i.exec(u.pathname);
+  if (version) {
+    const root = url.slice(0, url.length - (u.pathname.length - u.pathname.lastIndexOf(version[1]!))).replace(/\/+$/, '');
+    return `the base URL ends in ${version[1]}, but chatid adds the API path (/api/v1/…, /api/v2/…, /v1/…) to each request itself; drop it: "${maskUserinfo(root)}"`;
+  }
   return undefined;
 }
 

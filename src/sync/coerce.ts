@@ -146,6 +146,9 @@ export function toContact(cells: readonly string[], map: ColumnMap, schema: Sche
   const id = cells[map.externalId] ?? '';
   if (id === '') return reject(RowCode.idMissing, 'The external id is empty.');
   if (id === 'null') return reject(RowCode.idInvalid, 'The external id cannot be null (null deletes a field; a contact needs its id).');
+  // A dot segment cannot be a URL path segment: the contact would be created, then no
+  // GET/PATCH/DELETE /contacts/{id} (nor `contacts get` or `delete`) could reach it.
+  if (id === '.' || id === '..') return reject(RowCode.idInvalid, `The external id "${id}" cannot name a contact in the vendor's URLs (/contacts/${id}), so it could never be read, updated or deleted.`);
   if (id.trim() !== id) return reject(RowCode.idWhitespace, `The external id "${id}" has leading or trailing whitespace; the widget signs the id byte for byte, so fix it in the source.`);
   if (id.length > MAX_ID_LENGTH) return reject(RowCode.idTooLong, `The external id is ${id.length} characters long (at most ${MAX_ID_LENGTH}).`);
   if (CONTROL_RE.test(id)) return reject(RowCode.idInvalid, 'The external id holds a control character (a newline?).');

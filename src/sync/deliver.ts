@@ -1,7 +1,7 @@
 /**
  * Deliver one batch so that a row the vendor rejects never takes the others down: a 400 whose
  * `issues[]` point at rows (`users.3.email`) is retried without those rows; a 400 or 409 that
- * names no row is bisected until the bad rows stand alone. Retries of 429/5xx/connection
+ * names no row, or a 413 (body too large), is bisected until the bad rows stand alone. Retries of 429/5xx/connection
  * failures happen inside the client; anything else it throws (401/403, 404, retries exhausted)
  * stops the sync.
  */
@@ -28,7 +28,10 @@ function refusal(err: unknown): { status: number; message: string; issues: Vendo
   if (!(err instanceof VendorError) || err.code !== 'ERR_VENDOR_REJECTED') return undefined;
   const d = err.details as Partial<VendorErrorDetails> | undefined;
   const status = d?.status;
-  if (status !== 400 && status !== 409 && status !== 422) return undefined;
+  // 413: the request is larger than the vendor takes (Vercel-hosted APIs stop near 4.5 MB, a
+  // 1000-row batch of long cells can pass that); halving the group gets under the limit, and a
+  // single row still too large is that row's refusal, not the end of the sync.
+  if (status !== 400 && status !== 409 && status !== 413 && status !== 422) return undefined;
   return { status, message: d?.vendorMessage || err.message, issues: Array.isArray(d?.issues) ? d.issues : [] };
 }
 
@@ -92,7 +95,7 @@ export async function deliverBatch(api: ContactsApi, contacts: readonly ContactI
         if (rest.length) queue.push(rest);
         continue;
       }
-      // Nothing names a row (a 409, or an attribute-level issue): bisect.
+      // Nothing names a row (a 409, a 413, or an attribute-level issue): bisect.
       const mid = Math.ceil(group.length / 2);
       queue.push(group.slice(mid), group.slice(0, mid));
     }

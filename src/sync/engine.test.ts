@@ -1,12 +1,13 @@
 // runEngine on in-memory files with a fake vendor: what is read, counted and rejected.
-import { existsSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, lstatSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { VendorError } from '../cli/errors.js';
 import { engineOptions, recordingApi } from '../../test/helpers/engine.js';
-import { type EngineOptions, type EngineResult, runEngine } from './engine.js';
+import { type EngineOptions, type EngineResult, runEngine, unknownAttributeWarnings } from './engine.js';
 
 async function run(csv: string, o: Partial<EngineOptions> = {}): Promise<EngineResult & { stored: string[] }> {
   const api = recordingApi();
@@ -34,6 +35,7 @@ describe('a one-column file', () => {
     const r = await run('external_id,name\nu1,Ann\n""\n\nu2,Bob\n');
     expect(counts(r)).toEqual({ read: 3, synced: 2, rejected: 1, duplicates: 0, blankLines: 1 });
     expect(r.rejections.map((x) => [x.row, x.line, x.code])).toEqual([[2, 3, 'ROW_RAGGED']]);
+    expect(r.rejections[0]!.message).toBe('The row has 1 cell; the header has 2.');
   });
 });
 
@@ -177,6 +179,56 @@ describe('a file that grows during the sync', () => {
         expect(counts(r), String(spillDir)).toEqual({ read: 2, synced: 2, rejected: 0, duplicates: 0, blankLines: 0 });
         expect(api.stored.map((c) => c.external_id)).toEqual(['u1', 'u2']);
       }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('unknownAttributeWarnings', () => {
+  const schema = [
+    { name: 'plan', type: 'text' as const },
+    { name: 'signup_date', type: 'date' as const },
+  ];
+  it('a column that differs from a schema attribute only by case or - for _ names it, rather than advising to create a second one', () => {
+    const w = unknownAttributeWarnings(['Plan', 'signup-date'], schema);
+    expect(w).toEqual([
+      'Attribute "Plan" is not in the vendor\'s schema, which has "plan" (names are case-sensitive), and will not be sent. Rename the column to attr.plan and sync again.',
+      'Attribute "signup-date" is not in the vendor\'s schema, which has "signup_date" (names are case-sensitive), and will not be sent. Rename the column to attr.signup_date and sync again.',
+    ]);
+    expect(w.join('\n')).not.toContain('attributes create');
+  });
+  it('several missing attributes: the create advice is not written for the first one only', () => {
+    const w = unknownAttributeWarnings(['color', 'size', 'PLAN'], schema);
+    expect(w).toHaveLength(2);
+    expect(w[0]).toBe(
+      'Attributes "color", "size" are not in the vendor\'s schema and will not be sent (vendors drop unknown attributes silently). Create each with `chatid attributes create --name <name> --type text|number|boolean|date` and sync again.',
+    );
+    expect(w[1]).toMatch(/^Attribute "PLAN" is not in the vendor's schema, which has "plan"/);
+  });
+  it('one missing attribute: the command names it', () => {
+    expect(unknownAttributeWarnings(['color'], schema)).toEqual([
+      'Attribute "color" is not in the vendor\'s schema and will not be sent (vendors drop unknown attributes silently). Create it with `chatid attributes create --name color --type text|number|boolean|date` and sync again.',
+    ]);
+    expect(unknownAttributeWarnings([], schema)).toEqual([]);
+  });
+});
+
+describe('a --checkpoint that is no regular file', () => {
+  it('is refused (exit 2) before its lock is made or anything is read or sent; the pipe stays as it was', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'chatid-cp-fifo-'));
+    try {
+      const fifo = join(dir, 'cp');
+      execFileSync('mkfifo', ['-m', '644', fifo]);
+      const api = recordingApi();
+      await expect(runEngine(engineOptions('external_id\nu1\n', api, { checkpointPath: fifo }))).rejects.toMatchObject({
+        code: 'ERR_SYNC_CHECKPOINT_READ',
+        exitCode: 2,
+        message: expect.stringContaining('it is not a regular file'),
+      });
+      expect(api.stored).toEqual([]);
+      expect(readdirSync(dir)).toEqual(['cp']); // no cp.lock beside it
+      expect(lstatSync(fifo).isFIFO()).toBe(true);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

@@ -25,7 +25,7 @@ import type { ProcessProbe } from '../store/process-lock.js';
 import { type Checkpoint, CHECKPOINT_VERSION, checkpointWriter, DoneSet, loadCheckpoint, lockCheckpoint, removeCheckpoint, type SyncCounts } from './checkpoint.js';
 import { RowCode, schemaOf, toContact } from './coerce.js';
 import { deliverBatch } from './deliver.js';
-import { openReport, type ReportEntry, type ReportFile, reportLine } from './report.js';
+import { openReport, type ReportEntry, type ReportFile, reportLine, reportTargetProblem } from './report.js';
 import { type RowRef, type Scan, scan, type ScanOptions, shardRows } from './scan.js';
 import { fits } from './scan-part.js';
 
@@ -100,8 +100,20 @@ function emptyCounts(): SyncCounts {
 export async function runEngine(o: EngineOptions): Promise<EngineResult> {
   if (!Number.isInteger(o.batchSize) || o.batchSize < 1 || o.batchSize > MAX_BATCH_SIZE) throw new UsageError('ERR_SYNC_BATCH_SIZE', `--batch-size must be 1..${MAX_BATCH_SIZE}.`, { hint: `The vendors take at most ${MAX_BATCH_SIZE} contacts per request; leave --batch-size out for that.` });
 
-  // 0. The checkpoint is this run's alone, before anything else: a second run of the same
-  // file and flags stops here (exit 2) instead of starting over under a live one.
+  // 0. The checkpoint is a file chatid replaces (rename) and deletes: a device or pipe named
+  // by --checkpoint (/dev/null, as root, would be replaced by a file, then deleted; a pipe
+  // hung the run in its first read) is refused before its lock is made beside it.
+  if (o.checkpointPath && !o.dryRun) {
+    const { stat } = await import('node:fs/promises');
+    const st = await stat(o.checkpointPath).catch(() => undefined);
+    if (st && !st.isFile() && !st.isDirectory()) {
+      throw new UsageError('ERR_SYNC_CHECKPOINT_READ', `Cannot use the checkpoint ${o.checkpointPath}: it is not a regular file (a device such as /dev/null, or a pipe), and a checkpoint is a file chatid replaces and deletes.`, {
+        hint: 'Pass --checkpoint a file path (it need not exist yet) in a directory you can write to.',
+      });
+    }
+  }
+  // Then it is this run's alone, before anything else: a second run of the same file and
+  // flags stops here (exit 2) instead of starting over under a live one.
   const lock =
     o.checkpointPath && !o.dryRun
       ? await lockCheckpoint(o.checkpointPath, {
@@ -211,6 +223,12 @@ async function syncWith(o: EngineOptions, s: Scan, t0: number, own: OwnCheckpoin
   // be written fails now, not after the first batch went out.
   let report: ReportFile | undefined;
   if (reportPath) {
+    const problem = await reportTargetProblem(reportPath);
+    if (problem !== undefined) {
+      throw new UsageError('ERR_SYNC_REPORT_WRITE', `Cannot write the report ${reportPath}: ${problem}. No contact was sent.`, {
+        hint: 'Pass --report a path such as rejected.csv (a new file, or one chatid may overwrite).',
+      });
+    }
     try {
       report = await openReport(reportPath, s.header, reportBytes);
     } catch (err) {
@@ -268,11 +286,7 @@ async function syncWith(o: EngineOptions, s: Scan, t0: number, own: OwnCheckpoin
   if (ignoredColumns.length) {
     o.warn(`Column${ignoredColumns.length > 1 ? 's' : ''} ${ignoredColumns.map((c) => `"${c}"`).join(', ')} ${ignoredColumns.length > 1 ? 'are' : 'is'} not a contact field and will not be sent. Rename to attr.<name> to sync as a custom attribute.`);
   }
-  if (unknownAttributes.length) {
-    o.warn(
-      `Attribute${unknownAttributes.length > 1 ? 's' : ''} ${unknownAttributes.map((a) => `"${a}"`).join(', ')} ${unknownAttributes.length > 1 ? 'are' : 'is'} not in the vendor's schema and will not be sent (vendors drop unknown attributes silently). Create ${unknownAttributes.length > 1 ? 'them' : 'it'} with \`chatid attributes create --name ${unknownAttributes[0]} --type text|number|boolean|date\` and sync again.`,
-    );
-  }
+  for (const w of unknownAttributeWarnings(unknownAttributes, attributes)) o.warn(w);
   for (const a of s.map.attributes) {
     if (schema.get(a.name)?.archived) o.warn(`Attribute "${a.name}" is archived: rows that set it to anything but null will be rejected.`);
   }
@@ -400,7 +414,7 @@ async function syncWith(o: EngineOptions, s: Scan, t0: number, own: OwnCheckpoin
         batch.rows++;
         if (done.has(index)) continue; // acknowledged by an earlier run: only counted, never re-read
         if (!fits(r.cells, width)) {
-          batch.entries.push(entry(r, 'rejected', RowCode.ragged, `The row has ${r.cells.length} cells; the header has ${width}.`));
+          batch.entries.push(entry(r, 'rejected', RowCode.ragged, `The row has ${r.cells.length} cell${r.cells.length === 1 ? '' : 's'}; the header has ${width}.`));
           continue;
         }
         const later = id === '' ? undefined : s.dupes.supersededBy(id, r.row);
@@ -463,6 +477,33 @@ async function syncWith(o: EngineOptions, s: Scan, t0: number, own: OwnCheckpoin
     unknownAttributes,
     rejections,
   };
+}
+
+/**
+ * The warnings for attribute columns the schema lacks (their values are not sent). A column
+ * whose name differs from a schema attribute only by case (or - for _) names that attribute:
+ * creating another one, as the general advice says, would split the data in two.
+ * @example unknownAttributeWarnings(['Plan'], [{ name: 'plan', type: 'text' }]) // ['Attribute "Plan" is not in the vendor's schema, which has "plan" …']
+ */
+export function unknownAttributeWarnings(unknown: readonly string[], schema: readonly CustomAttribute[]): string[] {
+  const fold = (name: string): string => name.toLowerCase().replace(/-/g, '_');
+  const byFold = new Map(schema.map((a) => [fold(a.name), a.name]));
+  const out: string[] = [];
+  const missing: string[] = [];
+  for (const name of unknown) {
+    const near = byFold.get(fold(name));
+    if (near === undefined) missing.push(name);
+    else out.push(`Attribute "${name}" is not in the vendor's schema, which has "${near}" (names are case-sensitive), and will not be sent. Rename the column to attr.${near} and sync again.`);
+  }
+  if (missing.length) {
+    const many = missing.length > 1;
+    out.unshift(
+      `Attribute${many ? 's' : ''} ${missing.map((a) => `"${a}"`).join(', ')} ${many ? 'are' : 'is'} not in the vendor's schema and will not be sent (vendors drop unknown attributes silently). ${
+        many ? `Create each with \`chatid attributes create --name <name> --type text|number|boolean|date\`` : `Create it with \`chatid attributes create --name ${missing[0]} --type text|number|boolean|date\``
+      } and sync again.`,
+    );
+  }
+  return out;
 }
 
 function offline(): ContactsApi {

@@ -63,6 +63,33 @@ export interface ReportFile {
 }
 
 /**
+ * Why `path` cannot take the report, or undefined when it can (it does not exist yet, or is a
+ * regular file of its own). Checked before the file is opened, since opening truncates it and
+ * sets its mode to 0600: a device (--report /dev/null, /dev/stdout at a terminal) or a pipe
+ * would have its permissions changed (chmod 0600 of /dev/null breaks it for every other
+ * user), and the report's in-place writes fail on a pipe (ESPIPE) or, on the file that is also
+ * this process's stdout or stderr (/dev/stdout redirected to a file), overwrite the output.
+ * `outputs` are the descriptors whose files the report must not be (default: 1 and 2).
+ */
+export async function reportTargetProblem(path: string, outputs: readonly number[] = [1, 2]): Promise<string | undefined> {
+  const { stat } = await import('node:fs/promises');
+  const { fstatSync } = await import('node:fs');
+  const st = await stat(path).catch(() => undefined);
+  if (st === undefined) return undefined; // a new file (or a directory that cannot hold it: open says which)
+  if (st.isDirectory()) return undefined; // open's EISDIR names it
+  if (!st.isFile()) return 'it is not a regular file (a device such as /dev/null or a terminal, or a pipe), and the report is a file rewritten in place (for --resume) with mode 0600; give it a file path, then read that file';
+  for (const fd of outputs) {
+    try {
+      const o = fstatSync(fd);
+      if (o.dev === st.dev && o.ino === st.ino) return `it is the file this command's ${fd === 2 ? 'stderr' : 'stdout'} goes to, and the report would be written over that output; give it a file of its own`;
+    } catch {
+      // That descriptor is closed: nothing to overwrite.
+    }
+  }
+  return undefined;
+}
+
+/**
  * Open the report: fresh (truncated, header written) or, when resuming, cut back to
  * `resumeBytes` (what the last checkpoint acknowledged) and appended to. Mode 0600 always,
  * also when the file existed with a wider mode.

@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { chmod, type FileHandle, mkdtemp, open, readdir, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -13,7 +13,7 @@ import { coerceAttribute, schemaOf, toContact } from './coerce.js';
 import { mapHeader, type ColumnMap } from './columns.js';
 import { DuplicateIndex, HashCollector, idHash } from './dedupe.js';
 import { deliverBatch } from './deliver.js';
-import { csvField, csvLine, formulaSafe, openReport, reportLine } from './report.js';
+import { csvField, csvLine, formulaSafe, openReport, reportLine, reportTargetProblem } from './report.js';
 import { fnv1a32, parseShard, shardOf } from './shard.js';
 
 const dirs: string[] = [];
@@ -130,6 +130,9 @@ describe('coercion', () => {
     [{ id: ' u1' }, 'ID_WHITESPACE'],
     [{ id: 'null' }, 'ID_INVALID'],
     [{ id: 'a\nb' }, 'ID_INVALID'],
+    // A dot segment: contacts get/delete (and the vendor's /contacts/{id}) could never reach it.
+    [{ id: '.' }, 'ID_INVALID'],
+    [{ id: '..' }, 'ID_INVALID'],
     [{ id: 'x'.repeat(257) }, 'ID_TOO_LONG'],
     [{ email: 'bob@' }, 'EMAIL_INVALID'],
     [{ email: 'a b@c.de' }, 'EMAIL_INVALID'],
@@ -201,6 +204,24 @@ describe('report', () => {
     await again.append('2,2,rejected,X,m,b\r\n');
     await again.close();
     expect(await readFile(path, 'utf8')).toBe('row,line,status,code,message,id\r\n1,1,rejected,X,m,a\r\n2,2,rejected,X,m,b\r\n');
+  });
+  it('refuses a target that is no file of its own, before anything opens (or chmods) it', async () => {
+    const dir = await tempDir('chatid-report-');
+    expect(await reportTargetProblem(join(dir, 'new.csv'))).toBeUndefined();
+    await writeFile(join(dir, 'old.csv'), 'x');
+    expect(await reportTargetProblem(join(dir, 'old.csv'))).toBeUndefined();
+    // A pipe or device (/dev/null, /dev/stdout at a terminal): chmod 0600 would change it for everyone.
+    const fifo = join(dir, 'pipe');
+    execFileSync('mkfifo', ['-m', '644', fifo]);
+    expect(await reportTargetProblem(fifo)).toMatch(/^it is not a regular file/);
+    expect((await stat(fifo)).mode & 0o777).toBe(0o644);
+    // The file this process's output goes to (/dev/stdout redirected to a file, or the same path).
+    const out = await open(join(dir, 'out.txt'), 'w');
+    try {
+      expect(await reportTargetProblem(join(dir, 'out.txt'), [out.fd])).toMatch(/^it is the file this command's stdout goes to/);
+    } finally {
+      await out.close();
+    }
   });
 });
 
@@ -578,6 +599,23 @@ describe('deliverBatch', () => {
     const r2 = await deliverBatch(api2, batch(10));
     expect([...r2.refused.keys()].sort()).toEqual([0, 9]);
     expect(r2.stored.length).toBe(8);
+  });
+  it('a 413 (body too large) halves the batch until it fits; a single row still too large is refused alone', async () => {
+    const sizes: number[] = [];
+    const api: ContactsApi = {
+      ...fakeApi({}),
+      upsertContacts: async (cs) => {
+        sizes.push(cs.length);
+        // The vendor takes at most 300 rows' worth of body; row u7 is too large on its own.
+        if (cs.length > 300 || cs.some((c) => c.external_id === 'u7')) {
+          throw new VendorError('ERR_VENDOR_REJECTED', '413', { details: { status: 413, vendorMessage: 'Request body too large', issues: [] } });
+        }
+      },
+    };
+    const r = await deliverBatch(api, batch(1000));
+    expect([...r.refused.entries()]).toEqual([[7, { code: 'VENDOR_REJECTED', message: '413 Request body too large' }]]);
+    expect(r.stored.length).toBe(999);
+    expect(sizes.slice(0, 3)).toEqual([1000, 500, 250]);
   });
   it('stops instead of trying every row when the vendor refuses everything (quota reached)', async () => {
     const calls: number[] = [];

@@ -243,6 +243,14 @@ export async function readChatResponse(
     result.text += t;
     onText?.(t);
   };
+  if (/text\/html|application\/xhtml/i.test(contentType)) {
+    // A web page with 200 (a wrong base URL on a site that serves its app for every path, a
+    // login portal) is no answer of any chat API: it was printed as the model's, exit 0.
+    for await (const _ of body) break; // closes the body
+    throw new VendorError('ERR_VENDOR_BAD_RESPONSE', `${label} answered the chat with a web page (${contentType.split(';')[0]!.trim()}), not a chat answer.`, {
+      hint: 'Check the base URL (--base-url / CHATID_BASE_URL): it should be the API root (unset, for the vendor default, or the sandbox URL), not a website or a login page.',
+    });
+  }
   if (/application\/json/i.test(contentType)) {
     let text = '';
     try {

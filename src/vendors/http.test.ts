@@ -255,6 +255,10 @@ describe('error hints name only the flags the command takes', () => {
   ] as const)('%s, %i', (flags, status, hint) => {
     expect(httpError('Acme', status, '{}', 'GET', '/x', false, flags).hint).toMatch(hint);
   });
+  it('a Bookbag v1 404 also names a key scoped to other agents, which gets the same answer', () => {
+    expect(httpError('Bookbag', 404, '{"message":"Resource not found"}', 'GET', '/api/v1/chatbots/7/contacts').hint).toMatch(/Check the agent id .* A Bookbag key limited to other agents gets this 404 too/);
+    expect(httpError('Chatbase', 404, '{"message":"Chatbot not found"}', 'GET', '/api/v1/chatbots/7/contacts').hint).toBe('Check the agent id (--agent-id / CHATID_AGENT_ID), the base URL and the id you passed.');
+  });
   it('says a message once when the issues only repeat it (NestJS lists, Replyful param)', () => {
     const nest = httpError('OpenCX', 400, '{"statusCode":400,"message":["email must be an email","name is too long"],"error":"Bad Request"}', 'POST', '/widget/authenticate-user');
     expect(nest.message).toBe('OpenCX answered 400 to POST /widget/authenticate-user: email must be an email; name is too long');

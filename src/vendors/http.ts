@@ -368,7 +368,8 @@ export function httpError(vendor: string, status: number, bodyText: string, meth
   }
   const hint =
     status === 404
-      ? 'Check the agent id (--agent-id / CHATID_AGENT_ID), the base URL and the id you passed.'
+      ? // Bookbag answers a key limited to other agents with this same 404 on v1 (vendors.md §3).
+        `Check the agent id (--agent-id / CHATID_AGENT_ID), the base URL and the id you passed.${vendor === 'Bookbag' && path.startsWith('/api/v1/') ? ' A Bookbag key limited to other agents gets this 404 too: check the key\'s agent scope in the dashboard.' : ''}`
       : status === 409
         ? conflictHint(path)
         : 'Fix the request as the vendor says and run again.';

@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
@@ -150,6 +150,10 @@ describe('chatid sandbox', () => {
       [['--identity-secret', 'test-secret\n'], '--identity-secret has a trailing newline'],
       [['--identity-secret', 'sk_\u2026'], '--identity-secret holds "…"'],
     ];
+    // A pipe hung the start for good, a device would be replaced by the first save.
+    const fifoDir = await mkdtemp(join(tmpdir(), 'chatid-data-fifo-'));
+    execFileSync('mkfifo', [join(fifoDir, 'state.json')]);
+    cases.push([['--data', join(fifoDir, 'state.json')], 'it is not a regular file'], [['--data', fifoDir], 'it is a directory']);
     for (const [argv, needle] of cases) {
       const r = await runCli(['sandbox', '--json', ...argv]);
       expect([argv, r.exitCode]).toEqual([argv, 2]);

@@ -68,6 +68,26 @@ describe('chat', () => {
     const r = await runCli(['chat', 'hi', '--conversation-id', id, '--json'], ctx);
     expect([r.exitCode, r.json().error.code]).toEqual([2, 'ERR_CHAT_CONVERSATION_ID']);
   });
+  it('--user-id that the continued conversation overrides: a warning names whose conversation it is', async () => {
+    ctx = createTestCtx({ env: ENV });
+    ctx.mockAgent.get(BASE).intercept({ path: '/api/v2/agents/bot1/chat', method: 'POST' }).reply(200, chatbaseStream, SSE);
+    const r = await runCli(['chat', 'hi', '--user-id', 'someone_else', '--conversation-id', 'conv_1', '--json'], ctx);
+    expect([r.exitCode, r.json().userId]).toEqual([0, 'user_123']);
+    expect(r.stderr).toContain('warning: --user-id someone_else was not used: conversation conv_1 belongs to user_123');
+    // The same user: nothing to say.
+    ctx = createTestCtx({ env: ENV });
+    ctx.mockAgent.get(BASE).intercept({ path: '/api/v2/agents/bot1/chat', method: 'POST' }).reply(200, chatbaseStream, SSE);
+    const same = await runCli(['chat', 'hi', '--user-id', 'user_123', '--conversation-id', 'conv_1', '--json'], ctx);
+    expect([same.exitCode, same.stderr]).toEqual([0, '']);
+  });
+  it('a web page answered with 200 (a wrong base URL) is ERR_VENDOR_BAD_RESPONSE, exit 1, not printed as the answer', async () => {
+    ctx = createTestCtx({ env: ENV });
+    ctx.mockAgent.get(BASE).intercept({ path: '/api/v2/agents/bot1/chat', method: 'POST' }).reply(200, '<!doctype html><html><body>Sign in</body></html>', { headers: { 'content-type': 'text/html; charset=utf-8' } });
+    const r = await runCli(['chat', 'hi', '--user-id', 'u1'], ctx);
+    expect([r.exitCode, r.stdout]).toEqual([1, '']);
+    expect(r.stderr).toContain('Chatbase answered the chat with a web page (text/html), not a chat answer. (ERR_VENDOR_BAD_RESPONSE)');
+    expect(r.stderr).toContain('--base-url / CHATID_BASE_URL');
+  });
   it('Chatbase keeps its string conversation ids', async () => {
     ctx = createTestCtx({ env: ENV });
     ctx.mockAgent.get(BASE).intercept({ path: '/api/v2/agents/bot1/chat', method: 'POST', body: '{"message":"hi","stream":true,"conversationId":"conv_1"}' }).reply(200, chatbaseStream, SSE);

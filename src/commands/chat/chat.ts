@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import type { Ctx } from '../../cli/context.js';
 import { UsageError } from '../../cli/errors.js';
 import { CHAT_USER_ID_HINT, chatUserIdProblem } from '../../core/providers.js';
-import { emit, escapeControlsKeepLines, fieldText, info, readStdinText } from '../../cli/output.js';
+import { emit, escapeControlsKeepLines, fieldText, info, readStdinText, warn } from '../../cli/output.js';
 import { addVendorOptions, type VendorFlags } from '../../vendors/flags.js';
 
 export interface ChatCommandOptions extends VendorFlags {
@@ -100,6 +100,11 @@ export async function runChat(opts: ChatCommandOptions, ctx: Ctx): Promise<ChatC
     print(answer.end());
     if (lineOpen) ctx.io.stdout.write('\n');
     if (r.conversationId) info(ctx, `conversation ${fieldText(r.conversationId)} (continue with --conversation-id ${fieldText(r.conversationId)})`);
+  }
+  // The vendor takes the user from a conversation it continues and ignores userId (vendors.md
+  // §2.4): say so when the two differ, or the user believes they chatted as --user-id.
+  if (opts.userId !== undefined && opts.conversationId !== undefined && r.userId !== undefined && r.userId !== opts.userId) {
+    warn(ctx, `--user-id ${fieldText(opts.userId)} was not used: conversation ${fieldText(opts.conversationId)} belongs to ${fieldText(r.userId)}, and the vendor answered as that user. Leave out --conversation-id to start a conversation as ${fieldText(opts.userId)}.`);
   }
   return {
     text: r.text,

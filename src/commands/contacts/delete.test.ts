@@ -49,6 +49,13 @@ describe('contacts delete', () => {
     const r = await runCli(['contacts', 'delete', 'zz', '--yes', '--json'], ctx);
     expect([r.exitCode, r.json().error.code]).toEqual([1, 'ERR_CONTACT_NOT_FOUND']);
   });
+  it('404 "Chatbot not found" (a wrong agent id) is not reported as a missing contact', async () => {
+    ctx = createTestCtx({ env: ENV });
+    ctx.mockAgent.get(BASE).intercept({ path: '/api/v1/chatbots/bot1/contacts/zz', method: 'DELETE' }).reply(404, { message: 'Chatbot not found' });
+    const e = (await runCli(['contacts', 'delete', 'zz', '--yes', '--json'], ctx)).json().error;
+    expect([e.code, e.vendorMessage]).toEqual(['ERR_VENDOR_REJECTED', 'Chatbot not found']);
+    expect(e.hint).toMatch(/agent id/);
+  });
   it('a 403 exits 4', async () => {
     ctx = createTestCtx({ env: ENV });
     ctx.mockAgent.get(BASE).intercept({ path: '/api/v1/chatbots/bot1/contacts/u1', method: 'DELETE' }).reply(403, { message: 'Forbidden' });

@@ -36,6 +36,15 @@ describe('contacts get', () => {
     expect([r.exitCode, e.code, e.status, e.vendorMessage]).toEqual([1, 'ERR_CONTACT_NOT_FOUND', 404, 'Contact not found']);
     expect(e.hint).toMatch(/case-sensitive/);
   });
+  it('404 "Chatbot not found" is about the agent, not the contact: the vendor error stays, pointing at --agent-id', async () => {
+    ctx = createTestCtx({ env: ENV });
+    ctx.mockAgent.get(BASE).intercept({ path: '/api/v1/chatbots/bot1/contacts/user_1' }).reply(404, { message: 'Chatbot not found' });
+    const r = await runCli(['contacts', 'get', 'user_1', '--json'], ctx);
+    const e = r.json().error;
+    expect([r.exitCode, e.code, e.status, e.vendorMessage]).toEqual([1, 'ERR_VENDOR_REJECTED', 404, 'Chatbot not found']);
+    expect(e.message).not.toMatch(/No contact/);
+    expect(e.hint).toMatch(/agent id/);
+  });
   it('404 for an id with whitespace around it: the hint says so and shows the trimmed id', async () => {
     ctx = createTestCtx({ env: ENV });
     ctx.mockAgent.get(BASE).intercept({ path: '/api/v1/chatbots/bot1/contacts/%20user_1%09' }).reply(404, { message: 'Contact not found' });

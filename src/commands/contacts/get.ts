@@ -57,9 +57,15 @@ export async function externalIdArgument(arg: string | undefined, ctx: Ctx, o: {
   return arg;
 }
 
-/** A vendor 404 on a contact path becomes ERR_CONTACT_NOT_FOUND (exit 1) naming the id. */
+/**
+ * A vendor 404 on a contact path becomes ERR_CONTACT_NOT_FOUND (exit 1) naming the id, unless
+ * the vendor said the agent itself is missing (Chatbase's "Chatbot not found", vendors.md §2.3):
+ * that error stays as it is, since its hint already points at --agent-id and no contact was
+ * looked at. Bookbag's "Resource not found" names neither, so it reads as the contact.
+ */
 export function notFound(err: unknown, externalId: string, agentId: string | undefined, command: 'get' | 'delete' = 'get'): unknown {
   if (err instanceof VendorError && (err.details as { status?: number } | undefined)?.status === 404) {
+    if (/\b(chatbot|agent) not found\b/i.test((err.details as { vendorMessage?: string }).vendorMessage ?? '')) return err;
     const trimmed = externalId.trim();
     // A pasted id often brings a space or tab along; contacts sync refuses such ids, so none exists.
     const hint = trimmed !== externalId && trimmed !== ''

@@ -71,6 +71,23 @@ describe('contacts list', () => {
     expect(lines[0]).toEqual(c(1));
     expect(lines[1]).toMatchObject({ error: { code: 'ERR_VENDOR_AUTH', status: 401 } });
   });
+  it('--all that fails part-way says what was printed and where to pick up', async () => {
+    ctx = createTestCtx({ env: ENV });
+    const pool = ctx.mockAgent.get(BASE);
+    pool.intercept({ path: '/api/v1/chatbots/bot1/contacts?page=3&per_page=10' }).reply(200, { data: [c(1)], total: 30, pages: { page: 3, per_page: 10, total_pages: 5 } });
+    pool.intercept({ path: '/api/v1/chatbots/bot1/contacts?page=4&per_page=10' }).reply(400, { message: 'Invalid request parameters' });
+    const r = await runCli(['contacts', 'list', '--all', '--page', '3', '--per-page', '10', '--json'], ctx);
+    expect(r.exitCode).toBe(1);
+    const error = JSON.parse(r.stdout.trimEnd().split('\n').at(-1)!).error;
+    expect(error.hint).toMatch(/1 contact\(s\) on pages 3-3 were printed before page 4 failed; continue with --all --page 4 --per-page 10\.$/);
+    expect(error.printed).toEqual({ contacts: 1, pages: 1, nextPage: 4 });
+  });
+  it('--all that fails on its first page adds nothing', async () => {
+    ctx = createTestCtx({ env: ENV });
+    ctx.mockAgent.get(BASE).intercept({ path: '/api/v1/chatbots/bot1/contacts?page=1&per_page=100' }).reply(400, { message: 'Invalid request parameters' });
+    const error = (await runCli(['contacts', 'list', '--all', '--json'], ctx)).json().error;
+    expect([error.hint, error.printed]).toEqual([expect.not.stringContaining('continue with'), undefined]);
+  });
   it('--all without total_pages stops at a short page', async () => {
     ctx = createTestCtx({ env: ENV });
     const pool = ctx.mockAgent.get(BASE);
@@ -131,6 +148,7 @@ describe('contacts list', () => {
       ['http://host:99999', '"http://host:99999" is not a URL'],
       ['https://', '"https://" is not a URL'],
       ['http://ann:pa55@cb.test', 'the URL must not carry a user name or password'],
+      ['http://cb.test/api/v1', 'the base URL ends in /api/v1, but chatid adds the API path (/api/v1/…, /api/v2/…, /v1/…) to each request itself; drop it: "http://cb.test"'],
     ]) {
       ctx = createTestCtx({ env: { ...ENV, CHATID_BASE_URL: url } });
       ctx.mockAgent.disableNetConnect();

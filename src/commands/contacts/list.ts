@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import type { Ctx } from '../../cli/context.js';
-import { UsageError } from '../../cli/errors.js';
+import { CancelledError, CliError, UsageError } from '../../cli/errors.js';
 import { emit, fieldText } from '../../cli/output.js';
 import type { Contact } from '../../vendors/types.js';
 import { addVendorOptions, type VendorFlags } from '../../vendors/flags.js';
@@ -75,7 +75,16 @@ export async function runList(opts: ListOptions, ctx: Ctx): Promise<ListResult |
   let count = 0;
   let pages = 0;
   for (let page = opts.page; ; page++) {
-    const p = await client.listContacts({ page, perPage: opts.perPage });
+    let p: Awaited<ReturnType<typeof client.listContacts>>;
+    try {
+      p = await client.listContacts({ page, perPage: opts.perPage });
+    } catch (err) {
+      // Pages already printed are kept (stdout is likely a file): say where to pick up, so a
+      // failure at page 40 of 50 does not mean listing all 50 again.
+      if (pages === 0 || !(err instanceof CliError) || err instanceof CancelledError) throw err;
+      const done = `${count} contact(s) on pages ${opts.page}-${page - 1} were printed before page ${page} failed; continue with --all --page ${page} --per-page ${opts.perPage}.`;
+      throw Object.assign(err, { hint: err.hint ? `${err.hint} ${done}` : done, details: { ...err.details, printed: { contacts: count, pages, nextPage: page } } });
+    }
     pages++;
     count += p.contacts.length;
     const out = ctx.ui.json ? p.contacts.map((c) => `${JSON.stringify(c)}\n`).join('') : p.contacts.map((c) => `${contactLine(c)}\n`).join('');

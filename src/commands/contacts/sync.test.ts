@@ -1,4 +1,5 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { createWriteStream, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Command } from 'commander';
@@ -53,12 +54,17 @@ describe('contacts sync: flags → options', () => {
       tuning: { retry: { maxRetries: 3 }, rateLimit: { limit: 50, windowMs: 10_000 } },
     });
   });
+  it.each([['-'], ['']])('--report %j is refused (it made a file named "-")', async (report) => {
+    await expect(parse(['c.csv', '--report', report])).rejects.toMatchObject({ code: 'ERR_USAGE_BAD_VALUE', exitCode: 2, message: expect.stringMatching(/^--report needs a file path/) });
+  });
   it('--dry-run', async () => {
     expect((await parse(['c.csv', '--dry-run'])).dryRun).toBe(true);
   });
   it('--break-lock needs a checkpoint: refused with --dry-run and --sandbox', async () => {
     await expect(parse(['c.csv', '--dry-run', '--break-lock'])).rejects.toMatchObject({ code: 'ERR_USAGE_BAD_VALUE', message: expect.stringMatching(/^--break-lock cannot be used with --dry-run/) });
     await expect(parse(['c.csv', '--sandbox', '--break-lock'])).rejects.toMatchObject({ code: 'ERR_USAGE_BAD_VALUE', message: expect.stringMatching(/^--break-lock cannot be used with --sandbox/) });
+    // --checkpoint was ignored: no checkpoint where the user asked for one.
+    await expect(parse(['c.csv', '--sandbox', '--checkpoint', 'cp.json'])).rejects.toMatchObject({ code: 'ERR_USAGE_BAD_VALUE', message: expect.stringMatching(/^--checkpoint cannot be used with --sandbox/) });
   });
   it.each([
     [['--batch-size', '0']],
@@ -90,6 +96,26 @@ describe('contacts sync: blank lines and "" rows (dry run, no vendor needed)', (
     expect(r.stdout).toContain('Dry run: would sync 2 of 3 rows');
     expect(r.stdout).toMatch(/2 blank lines skipped/);
     expect(r.stdout).toMatch(/row 2 \(line 4\): ID_MISSING/);
+  });
+});
+
+describe('contacts sync <pipe path> (bash <(gunzip -c big.csv.gz), a named pipe)', () => {
+  it('reads it like stdin instead of refusing it as "not a file"', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'chatid-fifo-'));
+    const fifo = join(dir, 'in.csv');
+    execFileSync('mkfifo', [fifo]);
+    // The writer blocks until the sync opens the pipe for reading.
+    createWriteStream(fifo).end('external_id,email\nu1,a@x.io\nu2,bad\n');
+    const r = await runCli(['contacts', 'sync', fifo, '--dry-run', '--json'], createTestCtx({ cwd: dir }));
+    expect(r.exitCode, r.stderr).toBe(5);
+    expect(r.json()).toMatchObject({ read: 2, synced: 1, rejected: 1, file: fifo });
+  });
+});
+
+describe('contacts sync <character device>', () => {
+  it('is "not a file" (exit 2), not spooled: /dev/zero or /dev/urandom would fill the temporary directory', async () => {
+    const r = await runCli(['contacts', 'sync', '/dev/null', '--dry-run', '--json'], createTestCtx({ cwd: tmpdir() }));
+    expect([r.exitCode, r.json().error.code]).toEqual([2, 'ERR_SYNC_NOT_A_FILE']);
   });
 });
 
@@ -139,6 +165,24 @@ describe('contacts sync --report over the checkpoint or its lock', () => {
 });
 
 describe('contacts sync --dry-run summary', () => {
+  it('with no vendor set, says the file was only checked (not "into  agent  ()")', async () => {
+    const r = await runCli(['contacts', 'sync', '-', '--dry-run'], createTestCtx({ stdin: 'external_id\nu1\n', cwd: tmpdir() }));
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.stdout.split('\n')[0]).toBe('Dry run: would sync 1 of 1 row from stdin (no vendor is set: the file was only checked).');
+  });
+  it('with a provider but no agent id, says none is set', async () => {
+    const r = await runCli(['contacts', 'sync', '-', '--dry-run'], createTestCtx({ env: { CHATID_PROVIDER: 'chatbase' }, stdin: 'external_id\nu1\n', cwd: tmpdir() }));
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.stdout.split('\n')[0]).toBe('Dry run: would sync 1 of 1 row from stdin into chatbase agent (none set) (https://www.chatbase.co).');
+  });
+  it.each([
+    [{ CHATID_PROVIDER: 'opencx' }, 'ERR_NOT_SUPPORTED'],
+    [{ CHATID_PROVIDER: 'teamweb' }, 'ERR_NOT_SUPPORTED'],
+    [{ CHATID_PROVIDER: 'bookbag', CHATID_AGENT_ID: 'abc' }, 'ERR_AGENT_ID_INVALID'],
+  ])('refuses a target the real run would refuse (%j), exit 2, even when no request is needed', async (env, code) => {
+    const r = await runCli(['contacts', 'sync', '-', '--dry-run', '--json'], createTestCtx({ env, stdin: 'external_id\nu1\n', cwd: tmpdir() }));
+    expect([r.exitCode, r.json().error.code]).toEqual([2, code]);
+  });
   it('masks a user name and password in the base URL it names', async () => {
     const env = { CHATID_PROVIDER: 'chatbase', CHATID_AGENT_ID: 'a1', CHATID_API_KEY: 'k', CHATID_BASE_URL: 'http://ann:pa55@127.0.0.1:9' };
     const j = await runCli(['contacts', 'sync', '-', '--dry-run', '--json'], createTestCtx({ env, stdin: 'external_id\nu1\n', cwd: tmpdir() }));

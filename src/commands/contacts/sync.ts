@@ -98,8 +98,15 @@ export async function parseSyncFlags(file: string, f: SyncFlags): Promise<SyncOp
       });
     }
   }
-  if (f.sandbox && (f.resume || f.breakLock)) {
-    throw new UsageError('ERR_USAGE_BAD_VALUE', `${f.resume ? '--resume' : '--break-lock'} cannot be used with --sandbox: the in-process sandbox forgets everything when the command ends, so no checkpoint is kept.`, {
+  // "-" means stdin for the CSV; as a report path it silently made a file named "-".
+  if (f.report === '-' || f.report === '') {
+    throw new UsageError('ERR_USAGE_BAD_VALUE', `--report needs a file path, not "${f.report}": the report is a file, rewritten in place for --resume, and never goes to stdout.`, {
+      hint: 'Pass a path such as --report rejected.csv (then read it), or use --json, whose rejections list the first rejected rows.',
+    });
+  }
+  // --checkpoint too: it was silently ignored, leaving no checkpoint where the user asked for one.
+  if (f.sandbox && (f.resume || f.breakLock || f.checkpoint !== undefined)) {
+    throw new UsageError('ERR_USAGE_BAD_VALUE', `${f.resume ? '--resume' : f.breakLock ? '--break-lock' : '--checkpoint'} cannot be used with --sandbox: the in-process sandbox forgets everything when the command ends, so no checkpoint is kept.`, {
       hint: 'Run `chatid sandbox --data state.json` in another terminal and point CHATID_BASE_URL at it to try --resume.',
     });
   }
@@ -146,7 +153,7 @@ export function registerSync(parent: Command, ctx: Ctx, runF = runSync): void {
     .option('--report <file.csv>', 'write every rejected and duplicate row here (mode 0600, spreadsheet-safe)')
     .option('--resume', 'continue an interrupted sync from its checkpoint')
     .option('--break-lock', "take over the checkpoint's lock even if its run looks alive or ran on another host (only when you know it stopped)")
-    .option('--checkpoint <path>', 'checkpoint file (default: <file>[.shard-i-of-n].chatid-checkpoint.json; stdin: ./chatid-sync-stdin…)')
+    .option('--checkpoint <path>', 'checkpoint file (default: <file>[.shard-i-of-n].chatid-checkpoint.json; stdin or a pipe such as <(…): ./chatid-sync-stdin…)')
     .option('--shard <i/n>', 'sync only shard i of n (1-based), a stable split by external id for parallel CI jobs')
     .option('--sandbox', 'sync into a local in-process sandbox instead of the vendor (no account or settings needed)');
   addVendorOptions(cmd);
@@ -191,19 +198,23 @@ Examples:
     });
 }
 
-/** Open the input: a file checked up front (exit 2 with a clear message), or stdin spooled to a private temp file. */
-async function openSource(opts: SyncOptions, ctx: Ctx): Promise<{ name: string; path: string; open: (end?: number) => ByteSource; cleanup: () => Promise<void>; checkpointBase: string }> {
-  const { createWriteStream } = await import('node:fs');
+/**
+ * Open the input: a file checked up front (exit 2 with a clear message), or a stream (stdin,
+ * or a pipe path such as bash's `<(gunzip -c big.csv.gz)`) spooled to a private temp file.
+ */
+async function openSource(opts: SyncOptions, ctx: Ctx): Promise<{ name: string; path: string; open: (end?: number) => ByteSource; cleanup: () => Promise<void>; checkpointBase: string; stream: boolean }> {
+  const { createReadStream, createWriteStream } = await import('node:fs');
   const { fileChunks } = await import('../../sync/csv-reader.js');
   const { stat, mkdtemp, rm } = await import('node:fs/promises');
   const { join, resolve } = await import('node:path');
-  if (opts.file === '-') {
+  const spool = async (from: NodeJS.ReadableStream, name: string) => {
     const { tmpdir } = await import('node:os');
     const { pipeline } = await import('node:stream/promises');
     const base = tmpdir();
+    const what = name === 'stdin' ? 'the CSV from stdin' : `the CSV from the pipe ${name}`;
     const spoolError = (err: unknown) =>
-      new StoreError('ERR_SYNC_STDIN_SPOOL', `Cannot keep the CSV from stdin in a temporary file under ${base}: ${(err as Error).message}.`, {
-        hint: 'Set TMPDIR to a writable directory with room for the CSV, or pass the CSV as a file path instead of -.',
+      new StoreError('ERR_SYNC_STDIN_SPOOL', `Cannot keep ${what} in a temporary file under ${base}: ${(err as Error).message}.`, {
+        hint: `Set TMPDIR to a writable directory with room for the CSV, or pass the CSV as a file path instead of ${name === 'stdin' ? '-' : 'a pipe'}.`,
         cause: err,
       });
     let dir: string;
@@ -218,31 +229,38 @@ async function openSource(opts: SyncOptions, ctx: Ctx): Promise<{ name: string; 
     try {
       // Ctrl-C while the CSV still arrives: stop now and remove the partial copy (contact
       // data), instead of sitting until the forced exit, which left it in TMPDIR.
-      await pipeline(ctx.io.stdin, createWriteStream(path, { mode: 0o600 }), { signal: ctx.signal });
+      await pipeline(from, createWriteStream(path, { mode: 0o600 }), { signal: ctx.signal });
     } catch (err) {
       await rm(dir, { recursive: true, force: true });
-      if (ctx.signal.aborted) throw new CancelledError('Interrupted while reading the CSV from stdin; nothing was synced.', { cause: err });
+      if (ctx.signal.aborted) throw new CancelledError(`Interrupted while reading ${what}; nothing was synced.`, { cause: err });
       throw spoolError(err);
     }
     return {
-      name: 'stdin',
+      name,
       path,
-      open: (end) => fileChunks(path, undefined, { start: 0, end: end ?? Number.POSITIVE_INFINITY }),
+      open: (end?: number) => fileChunks(path, undefined, { start: 0, end: end ?? Number.POSITIVE_INFINITY }),
       cleanup: () => rm(dir, { recursive: true, force: true }),
       checkpointBase: resolve(ctx.cwd, 'chatid-sync-stdin'),
+      stream: true,
     };
-  }
+  };
+  if (opts.file === '-') return spool(ctx.io.stdin, 'stdin');
   const path = resolve(ctx.cwd, opts.file);
+  let pipe = false;
   try {
     const s = await stat(path);
-    if (!s.isFile()) throw Object.assign(new Error('not a file'), { code: 'EISDIR' });
+    // A pipe path (bash's <(…), a named pipe) can be read once only, from its start: spooled
+    // like stdin. Not a character device: /dev/zero or /dev/urandom would fill TMPDIR.
+    pipe = s.isFIFO() || s.isSocket();
+    if (!s.isFile() && !pipe) throw Object.assign(new Error('not a file'), { code: 'EISDIR' });
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') throw new UsageError('ERR_SYNC_FILE_NOT_FOUND', `No such file: ${opts.file}.`, { hint: 'Check the path, or pass - to read the CSV from stdin.' });
     if (code === 'EISDIR') throw new UsageError('ERR_SYNC_NOT_A_FILE', `${opts.file} is not a file.`, { hint: 'Pass the path of a CSV file.' });
     throw new UsageError('ERR_SYNC_FILE_UNREADABLE', `Cannot read ${opts.file}: ${(err as Error).message}.`, { hint: 'Check the file permissions.', cause: err });
   }
-  return { name: opts.file, path, open: (end) => fileChunks(path, undefined, { start: 0, end: end ?? Number.POSITIVE_INFINITY }), cleanup: async () => undefined, checkpointBase: path };
+  if (pipe) return spool(createReadStream(path), opts.file);
+  return { name: opts.file, path, open: (end) => fileChunks(path, undefined, { start: 0, end: end ?? Number.POSITIVE_INFINITY }), cleanup: async () => undefined, checkpointBase: path, stream: false };
 }
 
 /** dist/scan-worker.js when running from the bundle; undefined from source (src/sync/scan.test.ts builds its own). */
@@ -278,8 +296,12 @@ export async function runSync(opts: SyncOptions, ctx: Ctx, deps: SyncDeps = {}):
       };
       info(ctx, `Started a local sandbox at ${sandbox.url} (agent ${sandbox.agentIds[0]}); syncing into it.`);
     } else {
-      const { resolveVendorSettings } = await import('../../vendors/factory.js');
+      const { checkAgentIdSetting, requireCapability, resolveVendorSettings } = await import('../../vendors/factory.js');
       settings = await resolveVendorSettings(ctx, opts.target);
+      // What needs no network is checked now, dry run or not: a dry run of a file without
+      // attribute columns never connects, and said "would sync into opencx" (or into a
+      // Bookbag agent "abc") where the real run stops with exit 2.
+      if (settings.provider) checkAgentIdSetting(settings, requireCapability(settings, 'contacts'));
     }
     const target = {
       provider: settings.provider?.value ?? '',
@@ -294,7 +316,7 @@ export async function runSync(opts: SyncOptions, ctx: Ctx, deps: SyncDeps = {}):
     };
     const reportPath = opts.report === undefined ? undefined : resolve(ctx.cwd, opts.report);
     const checkpointPath = opts.dryRun || opts.sandbox ? undefined : opts.checkpoint ? resolve(ctx.cwd, opts.checkpoint) : `${source.checkpointBase}${opts.shard ? `.shard-${opts.shard.index + 1}-of-${opts.shard.count}` : ''}.chatid-checkpoint.json`;
-    const input = source.name === 'stdin' ? undefined : source.checkpointBase;
+    const input = source.stream ? undefined : source.checkpointBase;
     for (const [flag, path] of [
       ['--report', reportPath],
       ['--checkpoint', checkpointPath],
@@ -378,9 +400,14 @@ function plural(n: number, one: string, many = `${one}s`): string {
 export function renderSync(r: SyncResult, ctx: Ctx): string {
   const c = ctx.color;
   const lines: string[] = [];
-  const where = r.sandbox ? `the local sandbox ${r.sandbox.url} (agent ${r.sandbox.agentId})` : `${r.target.provider} agent ${r.target.agentId} (${r.target.baseUrl})`;
+  // A dry run may have no target at all (a file without attr. columns needs none).
+  const where = r.sandbox
+    ? ` into the local sandbox ${r.sandbox.url} (agent ${r.sandbox.agentId})`
+    : r.target.provider
+      ? ` into ${r.target.provider} agent ${r.target.agentId || '(none set)'} (${r.target.baseUrl})`
+      : ' (no vendor is set: the file was only checked)';
   const verb = r.dryRun ? 'Dry run: would sync' : 'Synced';
-  lines.push(`${verb} ${r.synced} of ${plural(r.read, 'row')} from ${r.file} into ${where}.`);
+  lines.push(`${verb} ${r.synced} of ${plural(r.read, 'row')} from ${r.file}${where}.`);
   lines.push(`  ${c.green('synced')}      ${r.synced}${r.dryRun ? ' (valid; nothing was written)' : ''}`);
   lines.push(`  ${r.rejected ? c.red('rejected') : 'rejected'}    ${r.rejected}${r.report ? `  → ${r.report}` : ''}`);
   lines.push(`  ${r.duplicates ? c.yellow('duplicates') : 'duplicates'}  ${r.duplicates}${r.duplicates ? ' (an earlier row with an id that appears again later; the later row wins)' : ''}`);

@@ -18,6 +18,11 @@ describe('profile validation', () => {
   it('accepts http(s) base URLs only', () => {
     expect(baseUrlProblem('https://www.chatbase.co')).toBeUndefined();
     expect(baseUrlProblem('http://127.0.0.1:4010/api')).toBeUndefined();
+    // The API version is chatid's to add: vendors.md's "https://www.chatbase.co/api/v1" pasted as is doubled it.
+    expect(baseUrlProblem('https://www.chatbase.co/api/v1/')).toBe('the base URL ends in /api/v1, but chatid adds the API path (/api/v1/…, /api/v2/…, /v1/…) to each request itself; drop it: "https://www.chatbase.co"');
+    expect(baseUrlProblem('https://api.replyful.com/v1')).toMatch(/ends in \/v1, .*drop it: "https:\/\/api\.replyful\.com"$/);
+    expect(baseUrlProblem('http://proxy.example/chatbase/api/v2')).toMatch(/drop it: "http:\/\/proxy\.example\/chatbase"$/);
+    expect(baseUrlProblem('http://proxy.example/v1x')).toBeUndefined();
     expect(baseUrlProblem('www.chatbase.co')).toMatch(/not a URL/);
     expect(baseUrlProblem('ftp://x')).toMatch(/not an http\(s\) URL/);
     expect(baseUrlProblem('https://user:pw@x.example')).toMatch(/user name or password/);

@@ -349,6 +349,15 @@ async function checkDataDir(file: string): Promise<void> {
   if (!writable) {
     throw bad(`--data ${file}: the sandbox could not save there (${isDir ? 'the directory is not writable' : 'the directory does not exist'}).`, 'Pass a file in a directory that exists and that you can write to, e.g. --data ./state.json.');
   }
+  // Each save renames a new file over it: a pipe hung the start (its first read waits for a
+  // writer, and Ctrl-C could not end it), and a device such as /dev/null would be replaced.
+  const st = await stat(file).catch(() => undefined);
+  if (st && !st.isFile()) {
+    throw bad(
+      `--data ${file}: ${st.isDirectory() ? 'it is a directory' : 'it is not a regular file (a device such as /dev/null, or a pipe)'}, and the sandbox replaces the file on every save.`,
+      'Pass a file path (it need not exist yet), e.g. --data ./state.json; leave --data out to keep the state in memory only.',
+    );
+  }
 }
 
 /** The banner (stderr). */
