@@ -1,9 +1,9 @@
 /**
  * Deliver one batch so that a row the vendor rejects never takes the others down: a 400 whose
  * `issues[]` point at rows (`users.3.email`) is retried without those rows; a 400 or 409 that
- * names no row, or a 413 (body too large), is bisected until the bad rows stand alone. Retries of 429/5xx/connection
- * failures happen inside the client; anything else it throws (401/403, 404, retries exhausted)
- * stops the sync.
+ * names no row, or a 413 (body too large), is bisected until the bad rows stand alone.
+ * Retries of 429/5xx/connection failures happen inside the client; anything else it throws
+ * (401/403, 404, retries exhausted) stops the sync.
  */
 import { VendorError } from '../cli/errors.js';
 import type { ContactInput, ContactsApi, VendorErrorDetails, VendorIssue } from '../vendors/types.js';
