@@ -98,14 +98,15 @@ describe('crash safety: the store under SIGKILL', () => {
     expect((await first.done).code).toBe(0);
     expect(statSync(dir).mode & 0o777).toBe(0o700);
     const rand = mulberry32(6);
-    let locksLeft = 0;
     for (let round = 0; round < 10; round++) {
       const ws = Array.from({ length: 4 }, (_, j) => startWriter([writer, dir, `r${round}w${j}`, '100000'], acked));
       // Odd rounds kill at a random time, which may be during start-up; even rounds first wait
-      // for the writers to be in their write loop (start-up is slow on a loaded machine).
+      // for the writers to be in their write loop (start-up is slow on a loaded machine): 8
+      // acknowledged writes each, so the 5 even rounds alone pass the count checked below
+      // however slow the machine is (at a load of 5 on 2 cores, time alone gave 38 of 40).
       if (round % 2 === 0) {
         const start = acked.size;
-        for (let waited = 0; acked.size < start + 4 && waited < 5000; waited += 10) await delay(10);
+        for (let waited = 0; acked.size < start + 8 && waited < 8_000; waited += 10) await delay(10);
       }
       await delay(Math.floor(rand() * (round % 2 === 0 ? 120 : 400)));
       for (const w of ws) {
@@ -116,7 +117,6 @@ describe('crash safety: the store under SIGKILL', () => {
       for (const r of results) expect(r.stderr, `round ${round}: a writer complained before it was killed`).toBe('');
       checkStore(dir, acked, `after round ${round}`);
       if (existsSync(join(dir, 'config.json.lock'))) {
-        locksLeft++;
         // Every writer is dead, so removing the lock is safe; it keeps the rounds fast. The
         // last round's lock is left in place for the stale-lock check below.
         if (round < 9) rmSync(join(dir, 'config.json.lock'), { recursive: true, force: true });
@@ -133,9 +133,7 @@ describe('crash safety: the store under SIGKILL', () => {
     expect(existsSync(join(dir, 'config.json.lock')), 'the later writer left its lock').toBe(false);
     // Temp files of killed writes hold secrets: the next write (under the lock) removes them.
     expect(readdirSync(dir).filter((n) => /\.tmp(-|$)/.test(n)), 'temp files left behind').toEqual([]);
-    // Reported, not asserted: how often a kill left the lock held (proves kills hit the critical section).
-    expect(locksLeft).toBeGreaterThanOrEqual(0);
-  }, 60_000);
+  }, 120_000);
 });
 
 describe('atomic replacement', () => {
