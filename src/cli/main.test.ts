@@ -104,3 +104,29 @@ describe('colorLevel', () => {
     expect(ctx.color.level).toBe(0);
   });
 });
+
+describe('help <command>', () => {
+  it('names an unknown command, with the suggestion, as `chatid <unknown>` does', async () => {
+    const r = await runCli(['help', 'tokn', '--json']);
+    expect([r.exitCode, r.json().error]).toEqual([
+      2,
+      { code: 'ERR_USAGE_UNKNOWN_COMMAND', message: "unknown command 'tokn' (did you mean token?)", hint: 'Run `chatid --help` for the list of commands.' },
+    ]);
+    const sub = await runCli(['token', 'help', 'sgn']);
+    expect([sub.exitCode, sub.stdout]).toEqual([2, '']);
+    expect(sub.stderr).toContain("error: unknown command 'sgn' (did you mean sign?) (ERR_USAGE_UNKNOWN_COMMAND)");
+    expect(sub.stderr).toContain('hint: Run `chatid token --help` for the list of commands.');
+  });
+
+  it('still prints the help of a known command, and root help for `help` alone', async () => {
+    for (const [argv, usage] of [
+      [['help', 'token'], 'Usage: chatid token '],
+      [['token', 'help', 'sign'], 'Usage: chatid token sign '],
+      [['help'], 'Usage: chatid '],
+    ] as const) {
+      const r = await runCli([...argv]);
+      expect(r.exitCode, argv.join(' ')).toBe(0);
+      expect(r.stdout, argv.join(' ')).toContain(usage);
+    }
+  });
+});

@@ -25,12 +25,13 @@ export async function main(argv: string[], ctx: Ctx): Promise<number> {
       });
     }
   });
+  const args = helpOfUnknown(program, argv);
   try {
-    await program.parseAsync(argv, { from: 'user' });
+    await program.parseAsync(args, { from: 'user' });
     return ExitCode.ok;
   } catch (err) {
     if (err instanceof ExitWithCode) return err.exitCode;
-    if (err instanceof CommanderError) return commanderExit(err, ctx, commandPath(program, argv));
+    if (err instanceof CommanderError) return commanderExit(err, ctx, commandPath(program, args));
     return renderError(toCliError(err), ctx);
   } finally {
     await ctx.close().catch(() => undefined);
@@ -54,6 +55,32 @@ function commanderExit(err: CommanderError, ctx: Ctx, path: string): number {
   const code = `ERR_USAGE_${err.code.replace(/^commander\./, '').replace(/([a-z])([A-Z])/g, '$1_$2').toUpperCase()}`;
   const hint = err.code === 'commander.unknownCommand' ? `Run \`${path} --help\` for the list of commands.` : `Run \`${path} --help\` for its usage.`;
   return renderError(new UsageError(code, message, { hint }), ctx);
+}
+
+/**
+ * argv with the word `help` dropped when it asks for the help of a command that does not exist
+ * (`chatid help tokn`, `chatid token help sgn`): commander then answers as for `chatid tokn`,
+ * with the unknown name, its suggestion and exit 2. Its own `help` command printed the parent's
+ * help on stderr and exited 2 without a word of what was wrong (under --json: "needs a command").
+ */
+export function helpOfUnknown(program: Command, argv: string[]): string[] {
+  let cmd = program;
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '--') break;
+    if (a === '--profile') i++;
+    if (a.startsWith('-')) continue;
+    const sub = cmd.commands.find((c) => c.name() === a || c.aliases().includes(a));
+    if (sub !== undefined) {
+      cmd = sub;
+      continue;
+    }
+    if (a !== 'help' || cmd.commands.length === 0) break;
+    const target = argv.slice(i + 1).find((w) => !w.startsWith('-'));
+    const known = target === undefined || target === 'help' || cmd.commands.some((c) => c.name() === target || c.aliases().includes(target));
+    return known ? argv : [...argv.slice(0, i), ...argv.slice(i + 1)];
+  }
+  return argv;
 }
 
 /** The words of argv that name a command ("chatid token sign"), for hints. */
