@@ -67,3 +67,12 @@ describe('main with a partial tree', () => {
     for (const c of buildProgram(createTestCtx()).commands) expect(help.stdout).toMatch(new RegExp(`\\n  ${c.name()}\\b`));
   });
 });
+
+describe('command help', () => {
+  it('lists the global options on every command, as the README says `<command> --help` shows every flag', () => {
+    for (const [path, text] of helpTree()) {
+      if (path === '') continue;
+      for (const flag of ['--json', '--profile <name>', '--no-color', '--no-input', '-q, --quiet', '--verbose']) expect(text, `${path}: ${flag}`).toContain(`  ${flag} `);
+    }
+  });
+});

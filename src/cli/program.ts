@@ -83,6 +83,8 @@ export function buildProgram(ctx: Ctx, argv?: readonly string[]): Command {
     .option('--verbose', 'explain what is happening, on stderr')
     .exitOverride()
     .showSuggestionAfterError(true)
+    // `chatid hash --help` lists --json, -q, --profile… too: they work on every command.
+    .configureHelp({ showGlobalOptions: true })
     .configureOutput({
       writeOut: (s) => ctx.io.stdout.write(s),
       writeErr: (s) => ctx.io.stderr.write(s),
