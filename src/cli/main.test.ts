@@ -28,6 +28,16 @@ describe('main', () => {
     }
   });
 
+  it('refuses a --profile that swallowed the next flag, in the mode that flag asked for', async () => {
+    const profiles = { prod: { provider: 'generic' as const, secret: 'sk_prod_secret_0123456789' } };
+    const r = await runCli(['--profile', '--json', 'hash', 'u1'], createTestCtx({ profiles, activeProfile: 'prod' }));
+    expect([r.exitCode, r.json().error.code]).toEqual([2, 'ERR_PROFILE_NAME_INVALID']);
+    expect(r.json().error.message).toContain('"--json"');
+    const human = await runCli(['hash', 'u1', '--profile', '-q'], createTestCtx({ profiles, activeProfile: 'prod' }));
+    expect([human.exitCode, human.stdout]).toEqual([2, '']);
+    expect(human.stderr).toContain('--profile took "-q" as the profile name');
+  });
+
   it('prints help on stdout and exits 0', async () => {
     const r = await runCli(['--help']);
     expect(r.exitCode).toBe(0);

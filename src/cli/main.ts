@@ -24,6 +24,16 @@ export async function main(argv: string[], ctx: Ctx): Promise<number> {
         hint: 'Give a profile name (`chatid profile list` shows them), or leave --profile out to use CHATID_PROFILE or the active profile.',
       });
     }
+    // `--profile --json hash u1`: commander takes the next word as the value, whatever it is.
+    // No profile name starts with "-" (checkProfileName), so the value was meant as a flag.
+    if (ctx.ui.profile?.startsWith('-')) {
+      const taken = ctx.ui.profile;
+      // Answer in the mode the command line asked for: that --json was swallowed too.
+      applyGlobals(ctx, { ...scanGlobals(argv), profile: taken });
+      throw new UsageError('ERR_PROFILE_NAME_INVALID', `--profile took "${taken}" as the profile name; profile names do not start with "-".`, {
+        hint: 'Put the profile name right after --profile (`--profile prod --json`), or leave --profile out to use CHATID_PROFILE or the active profile.',
+      });
+    }
   });
   const args = helpOfUnknown(program, argv);
   try {
