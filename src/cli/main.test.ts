@@ -126,12 +126,16 @@ describe('help <command>', () => {
     expect([sub.exitCode, sub.stdout]).toEqual([2, '']);
     expect(sub.stderr).toContain("error: unknown command 'sgn' (did you mean sign?) (ERR_USAGE_UNKNOWN_COMMAND)");
     expect(sub.stderr).toContain('hint: Run `chatid token --help` for the list of commands.');
+    const deep = await runCli(['help', 'token', 'sgn', '--json']);
+    expect([deep.exitCode, deep.json().error.message]).toEqual([2, "unknown command 'sgn' (did you mean sign?)"]);
   });
 
   it('still prints the help of a known command, and root help for `help` alone', async () => {
     for (const [argv, usage] of [
       [['help', 'token'], 'Usage: chatid token '],
       [['token', 'help', 'sign'], 'Usage: chatid token sign '],
+      [['help', 'token', 'sign'], 'Usage: chatid token sign '],
+      [['help', 'contacts', 'sync', '--json'], 'Usage: chatid contacts sync '],
       [['help'], 'Usage: chatid '],
     ] as const) {
       const r = await runCli([...argv]);

@@ -35,7 +35,7 @@ export async function main(argv: string[], ctx: Ctx): Promise<number> {
       });
     }
   });
-  const args = helpOfUnknown(program, argv);
+  const args = helpArgs(program, argv);
   try {
     await program.parseAsync(args, { from: 'user' });
     return ExitCode.ok;
@@ -68,29 +68,39 @@ function commanderExit(err: CommanderError, ctx: Ctx, path: string): number {
 }
 
 /**
- * argv with the word `help` dropped when it asks for the help of a command that does not exist
- * (`chatid help tokn`, `chatid token help sgn`): commander then answers as for `chatid tokn`,
- * with the unknown name, its suggestion and exit 2. Its own `help` command printed the parent's
- * help on stderr and exited 2 without a word of what was wrong (under --json: "needs a command").
+ * argv with `help <command…>` turned into `<command…> --help`, so that `chatid help token sign`
+ * shows the help of `token sign` (commander's own `help` command took one name and showed
+ * `token`'s), and a name that does not exist (`chatid help tokn`, `chatid token help sgn`) is
+ * answered as `chatid tokn` is: the unknown name, its suggestion, exit 2. Commander printed
+ * the parent's help on stderr and exited 2 without a word of what was wrong (under --json:
+ * "needs a command"). `help` alone, or followed by options only, is left to commander.
  */
-export function helpOfUnknown(program: Command, argv: string[]): string[] {
+export function helpArgs(program: Command, argv: string[]): string[] {
   let cmd = program;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     if (a === '--') break;
     if (a === '--profile') i++;
     if (a.startsWith('-')) continue;
-    const sub = cmd.commands.find((c) => c.name() === a || c.aliases().includes(a));
+    const sub = findSub(cmd, a);
     if (sub !== undefined) {
       cmd = sub;
       continue;
     }
     if (a !== 'help' || cmd.commands.length === 0) break;
-    const target = argv.slice(i + 1).find((w) => !w.startsWith('-'));
-    const known = target === undefined || target === 'help' || cmd.commands.some((c) => c.name() === target || c.aliases().includes(target));
-    return known ? argv : [...argv.slice(0, i), ...argv.slice(i + 1)];
+    const rest = argv.slice(i + 1);
+    const names = rest.filter((w) => !w.startsWith('-'));
+    if (names.length === 0 || names[0] === 'help') return argv;
+    // Every name known: their help. Otherwise drop `help`, and commander names the unknown one.
+    let target: Command | undefined = cmd;
+    for (const n of names) target = target === undefined ? undefined : findSub(target, n);
+    return [...argv.slice(0, i), ...rest, ...(target === undefined ? [] : ['--help'])];
   }
   return argv;
+}
+
+function findSub(cmd: Command, name: string): Command | undefined {
+  return cmd.commands.find((c) => c.name() === name || c.aliases().includes(name));
 }
 
 /** The words of argv that name a command ("chatid token sign"), for hints. */
