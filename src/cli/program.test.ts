@@ -72,6 +72,7 @@ describe('command help', () => {
   it('lists the global options on every command, as the README says `<command> --help` shows every flag', () => {
     for (const [path, text] of helpTree()) {
       if (path === '') continue;
+      if (text.includes('Commands:')) expect(text, path).toContain('help [command...]');
       for (const flag of ['--json', '--profile <name>', '--no-color', '--no-input', '-q, --quiet', '--verbose']) expect(text, `${path}: ${flag}`).toContain(`  ${flag} `);
     }
   });

@@ -75,6 +75,8 @@ export function buildProgram(ctx: Ctx, argv?: readonly string[]): Command {
     .description('Mint, verify and debug chat-widget identity tokens and hashes; sync contacts; run a local vendor sandbox.')
     .version(ctx.ui.json ? JSON.stringify({ version: VERSION }) : VERSION, '--version', 'print the version')
     .helpOption('-h, --help', 'show help')
+    // main turns `help token sign` into `token sign --help` (helpArgs), so it takes a path.
+    .helpCommand('help [command...]', 'show help for a command or subcommand')
     .option('--profile <name>', 'profile to use (default: CHATID_PROFILE, then the active profile)')
     .option('--json', 'print one JSON document on stdout')
     .option('--no-color', 'no colors (also NO_COLOR)')
