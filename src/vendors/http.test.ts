@@ -127,6 +127,48 @@ describe('requests', () => {
   });
 });
 
+describe('answers a user can act on', () => {
+  it('a redirect is not followed: ERR_VENDOR_REDIRECT names where it points and the base URL to use', async () => {
+    pool().intercept({ path: '/api/v1/x?a=1' }).reply(308, 'Moved', { headers: { location: 'https://api.test/api/v1/x?a=1' } });
+    const e = await client().json('GET', '/api/v1/x', { query: { a: 1 } }).catch((err) => err);
+    expect(e).toBeInstanceOf(VendorError);
+    expect([e.code, e.exitCode, e.details.status]).toEqual(['ERR_VENDOR_REDIRECT', 1, 308]);
+    expect(e.message).toContain('a redirect to https://api.test/api/v1/x?a=1');
+    expect(e.hint).toContain('If https://api.test is Chatbase');
+    expect(e.hint).toContain('--base-url');
+    // A redirect elsewhere, or without a Location, says to check the base URL; nothing is retried.
+    pool().intercept({ path: '/y', method: 'POST' }).reply(301, '');
+    const e2 = await client().json('POST', '/y', { body: {} }).catch((err) => err);
+    expect([e2.code, e2.message]).toEqual(['ERR_VENDOR_REDIRECT', expect.stringContaining('a redirect without a Location')]);
+    expect(sleeps).toEqual([]);
+  });
+  it('an HTML error page is quoted by its title, on one line', () => {
+    const page = '<!DOCTYPE html>\n<html><head><title>502 Bad Gateway</title></head><body><center><h1>502 Bad Gateway</h1></center>' + 'x'.repeat(2000) + '</body></html>';
+    expect(parseVendorErrorBody(page).message).toBe('502 Bad Gateway');
+    expect(parseVendorErrorBody('<html><body><p>Access &amp; denied\n  by proxy</p></body></html>').message).toBe('Access & denied by proxy');
+    expect(parseVendorErrorBody('upstream\nconnect error').message).toBe('upstream connect error');
+    expect(parseVendorErrorBody('y'.repeat(1000)).message).toHaveLength(301);
+  });
+  it('a TLS failure says what it is and what to change, not OpenSSL\'s internals', async () => {
+    const openssl = '80FCCFFD3B7F0000:error:0A00010B:SSL routines:ssl3_get_record:wrong version number:../deps/openssl/openssl/ssl/record/ssl3_record.c:350:\n';
+    pool().intercept({ path: '/x' }).replyWithError(Object.assign(new Error(openssl), { code: 'ERR_SSL_WRONG_VERSION_NUMBER' }));
+    const e = await client().json('GET', '/x').catch((err) => err);
+    expect([e.code, e.exitCode]).toEqual(['ERR_NETWORK', 1]);
+    expect(e.message).toBe('Could not reach Chatbase at http://api.test: the server did not answer in TLS (ERR_SSL_WRONG_VERSION_NUMBER): the port probably speaks plain HTTP.');
+    expect(e.hint).toContain('Use http://');
+    pool().intercept({ path: '/x' }).replyWithError(Object.assign(new Error('self-signed certificate'), { code: 'DEPTH_ZERO_SELF_SIGNED_CERT' }));
+    const e2 = await client().json('GET', '/x').catch((err) => err);
+    expect(e2.message).toContain('its TLS certificate is not trusted (DEPTH_ZERO_SELF_SIGNED_CERT: self-signed certificate)');
+    expect(e2.hint).toContain('NODE_EXTRA_CA_CERTS');
+    expect(sleeps).toEqual([]);
+  });
+  it('counts one attempt as one', async () => {
+    pool().intercept({ path: '/x' }).replyWithError(Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }));
+    const e = await client({ retry: { maxRetries: 0 } }).json('GET', '/x').catch((err) => err);
+    expect(e.message).toMatch(/after 1 attempt\.$/);
+  });
+});
+
 describe('retries', () => {
   it('retries a POST after 429 with Retry-After in seconds, waiting exactly that long', async () => {
     pool().intercept({ path: '/x', method: 'POST' }).reply(429, { message: 'Rate limit exceeded' }, { headers: { 'retry-after': '3' } });

@@ -138,6 +138,49 @@ function errorCode(err: unknown, codes: ReadonlySet<string>): string | undefined
   return undefined;
 }
 
+const CERT_CODES = new Set([
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'CERT_UNTRUSTED',
+  'CERT_REVOKED',
+]);
+
+/**
+ * A TLS failure in words a user can act on, or undefined when it is not one. OpenSSL's own
+ * message for an https:// URL on a plain-HTTP port ("80FC…:error:0A00010B:SSL
+ * routines:ssl3_get_record:wrong version number:../deps/openssl/…") named neither the cause
+ * nor the fix.
+ */
+export function tlsProblem(err: unknown): { what: string; hint: string } | undefined {
+  const e = err as { code?: unknown; message?: unknown } | null;
+  const code = typeof e?.code === 'string' ? e.code : '';
+  const msg = typeof e?.message === 'string' ? e.message.trim() : '';
+  if (code === 'ERR_SSL_WRONG_VERSION_NUMBER' || code === 'ERR_SSL_HTTP_REQUEST' || code === 'ERR_SSL_PACKET_LENGTH_TOO_LONG') {
+    return {
+      what: `the server did not answer in TLS (${code}): the port probably speaks plain HTTP`,
+      hint: 'Use http:// for a plain-HTTP server such as the chatid sandbox (http://127.0.0.1:4010), or check the port; vendor APIs use https:// on port 443.',
+    };
+  }
+  if (code === 'ERR_TLS_CERT_ALTNAME_INVALID') {
+    return { what: `its TLS certificate is for another host (${code}: ${msg})`, hint: 'Check the host name in the base URL (--base-url / CHATID_BASE_URL): it must be the one the certificate names.' };
+  }
+  if (CERT_CODES.has(code)) {
+    return {
+      what: `its TLS certificate is not trusted (${code}: ${msg})`,
+      hint: 'If a company proxy or a test server signs with its own CA, point NODE_EXTRA_CA_CERTS at that CA\'s PEM file; otherwise check the base URL (--base-url / CHATID_BASE_URL).',
+    };
+  }
+  if (code.startsWith('ERR_SSL_') || code.startsWith('ERR_TLS_')) {
+    return { what: `the TLS handshake failed (${code})`, hint: 'Check the base URL\'s scheme and port (--base-url / CHATID_BASE_URL), and any proxy between you and the vendor.' };
+  }
+  return undefined;
+}
+
 /** Whether an error thrown by undici is a connection failure worth retrying. */
 export function isRetryableNetworkError(err: unknown): boolean {
   return errorCode(err, RETRYABLE_CODES) !== undefined;
@@ -275,8 +318,8 @@ export function parseVendorErrorBody(text: string): { message: string | undefine
   try {
     body = JSON.parse(text);
   } catch {
-    const t = text.trim();
-    return { message: t ? t.slice(0, 500) : undefined, code: undefined, issues: [] };
+    const t = plainText(text);
+    return { message: t ? t : undefined, code: undefined, issues: [] };
   }
   const out: { message: string | undefined; code: string | undefined; issues: VendorIssue[] } = { message: undefined, code: undefined, issues: [] };
   if (!body || typeof body !== 'object') return out;
@@ -301,6 +344,22 @@ export function parseVendorErrorBody(text: string): { message: string | undefine
   if (typeof err === 'string') out.message ??= err;
   out.issues.push(...asIssues(b.issues));
   return out;
+}
+
+/**
+ * A non-JSON error body as one short line. A proxy's or load balancer's HTML error page
+ * (a 502 from nginx, a captive portal) was quoted whole, tags and newlines included, up to
+ * 500 characters: its <title> or first heading says it, otherwise its text without tags.
+ */
+function plainText(text: string): string {
+  let t = text;
+  if (/^\s*<(!doctype|html|head|body|title|h\d|center|p)\b/i.test(t)) {
+    const named = /<title[^>]*>([\s\S]*?)<\/title>/i.exec(t) ?? /<h\d[^>]*>([\s\S]*?)<\/h\d>/i.exec(t);
+    t = (named?.[1] ?? t.replace(/<(script|style)\b[\s\S]*?<\/\1>/gi, ' ')).replace(/<[^>]*>/g, ' ');
+    t = t.replace(/&nbsp;/g, ' ').replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&amp;/g, '&');
+  }
+  t = t.replace(/\s+/g, ' ').trim();
+  return t.length > 300 ? `${t.slice(0, 300)}…` : t;
 }
 
 function asIssues(v: unknown): VendorIssue[] {
@@ -374,6 +433,38 @@ export function httpError(vendor: string, status: number, bodyText: string, meth
         ? conflictHint(path)
         : 'Fix the request as the vendor says and run again.';
   return new VendorError('ERR_VENDOR_REJECTED', `${said}${issueText}`, { details, hint });
+}
+
+/**
+ * A 3xx. Redirects are not followed: the Authorization header would go along to wherever the
+ * server points (and a POST may turn into a GET). Said as what it is, with the base URL to
+ * use, instead of "HTTP 301 … Fix the request as the vendor says".
+ */
+export function redirectError(vendor: string, status: number, location: string | undefined, method: string, path: string, target: string, base: string, bodyText = ''): VendorError {
+  let to: URL | undefined;
+  try {
+    if (location) to = new URL(location, target);
+  } catch {
+    to = undefined;
+  }
+  const shown = to ? to.href : location;
+  const said = `${vendor} answered ${status} to ${method} ${path}, a redirect${shown ? ` to ${shown.length > 200 ? `${shown.slice(0, 200)}…` : shown}` : ' without a Location'}; chatid does not follow redirects, so the API key is never sent on to another address.`;
+  let suggested: string | undefined;
+  if (to && (to.protocol === 'https:' || to.protocol === 'http:')) {
+    // The same request under another prefix: that prefix is the base URL to use.
+    const tail = target.slice(base.length);
+    suggested = to.href.endsWith(tail) && tail !== '' ? to.href.slice(0, to.href.length - tail.length) : to.origin;
+  }
+  const { message, code } = parseVendorErrorBody(bodyText);
+  const details: HttpErrorDetails = { status, vendorMessage: message ?? `HTTP ${status}`, issues: [], vendor };
+  if (code !== undefined) details.vendorCode = code;
+  return new VendorError('ERR_VENDOR_REDIRECT', said, {
+    details,
+    hint:
+      suggested !== undefined && suggested !== base
+        ? `If ${suggested} is ${vendor}'s API, use it as the base URL (--base-url / CHATID_BASE_URL); otherwise check the base URL.`
+        : 'Check the base URL (--base-url / CHATID_BASE_URL): it should be the API itself, not a page that forwards to it.',
+  });
 }
 
 /** What a 409 means depends on what was written: an attribute's name, or a contact's email or id. */
@@ -492,6 +583,7 @@ export function createHttpClient(o: HttpClientOptions): HttpClient {
           return { res, body: (await res.body.text()) as Body, signal };
         }
         const text = await res.body.text().catch(() => '');
+        if (res.statusCode >= 300 && res.statusCode < 400) throw redirectError(o.vendor, res.statusCode, header(res.headers, 'location'), method, path, target, base, text);
         const retryable = ro.idempotent === false ? res.statusCode === 429 || res.statusCode === 503 : res.statusCode === 429 || res.statusCode >= 500;
         if (retryable) {
           failure = { kind: 'status', status: res.statusCode, bodyText: text, headers: res.headers };
@@ -508,6 +600,8 @@ export function createHttpClient(o: HttpClientOptions): HttpClient {
           });
         }
         if (!isRetryableNetworkError(err)) {
+          const tls = tlsProblem(err);
+          if (tls) throw new NetworkError('ERR_NETWORK', `Could not reach ${o.vendor} at ${base}: ${tls.what}.`, { cause: err, hint: tls.hint });
           throw new NetworkError('ERR_NETWORK', `Could not reach ${o.vendor} at ${base}: ${(err as Error).message ?? String(err)}`, {
             cause: err,
             hint: 'Check the base URL (--base-url / CHATID_BASE_URL) and your network.',
@@ -519,7 +613,7 @@ export function createHttpClient(o: HttpClientOptions): HttpClient {
       if (failure.kind === 'network') {
         if (final) {
           const e = failure.error as { code?: string; message?: string };
-          throw new NetworkError('ERR_NETWORK', `Could not reach ${o.vendor} at ${base} (${e.code ?? 'connection failed'}: ${e.message ?? ''}) after ${attempt + 1} attempts.`, {
+          throw new NetworkError('ERR_NETWORK', `Could not reach ${o.vendor} at ${base} (${e.code ?? 'connection failed'}: ${e.message ?? ''}) after ${attempt + 1} attempt${attempt === 0 ? '' : 's'}.`, {
             cause: failure.error,
             hint: 'Check the base URL (--base-url / CHATID_BASE_URL) and your network, then run again.',
           });
