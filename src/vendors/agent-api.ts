@@ -149,7 +149,7 @@ export function createAgentApiClient(cfg: AgentApiConfig): AgentApiClient {
       const pages = isObj(data.pages) ? data.pages : {};
       const num = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
       return {
-        contacts: data.data as Contact[],
+        contacts: data.data as unknown as Contact[],
         page: num(pages.page) ?? o.page ?? 1,
         perPage: num(pages.per_page) ?? o.perPage ?? (data.data as unknown[]).length,
         total: num(data.total) ?? num(pages.total),
