@@ -162,6 +162,21 @@ describe('answers a user can act on', () => {
     expect(e2.hint).toContain('NODE_EXTRA_CA_CERTS');
     expect(sleeps).toEqual([]);
   });
+  it('stops reading a 2xx body past the cap instead of holding all of it', async () => {
+    const big = Buffer.alloc(5000, 0x20);
+    // Chunked, no Content-Length: counted as it arrives.
+    pool().intercept({ path: '/x' }).reply(200, Buffer.concat([big, big, big, big]));
+    const e = await client({ maxBodyBytes: 10_000 }).json('GET', '/x').catch((err) => err);
+    expect([e.code, e.exitCode]).toEqual(['ERR_VENDOR_BAD_RESPONSE', 1]);
+    expect(e.message).toBe('Chatbase answered 200 to GET /x with a body over 10000 bytes; stopped reading it.');
+    // A Content-Length past the cap stops before reading; the bytes reader is capped too.
+    pool().intercept({ path: '/y', method: 'POST' }).reply(200, Buffer.alloc(20_000, 0x20), { headers: { 'content-length': '20000' } });
+    await expect(client({ maxBodyBytes: 10_000 }).bytes('POST', '/y', { body: {} })).rejects.toMatchObject({ code: 'ERR_VENDOR_BAD_RESPONSE' });
+    // Under the cap, as before (a BOM is skipped).
+    pool().intercept({ path: '/z' }).reply(200, '\ufeff{"ok":true}');
+    expect((await client({ maxBodyBytes: 10_000 }).json('GET', '/z')).data).toEqual({ ok: true });
+    expect(sleeps).toEqual([]);
+  });
   it('counts one attempt as one', async () => {
     pool().intercept({ path: '/x' }).replyWithError(Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }));
     const e = await client({ retry: { maxRetries: 0 } }).json('GET', '/x').catch((err) => err);

@@ -60,6 +60,8 @@ export interface HttpClientOptions {
   onWait?: ((e: { ms: number; reason: string; attempt: number }) => void) | undefined;
   /** Which retry flags the command offers, so error hints name only those (default 'network'). */
   retryFlags?: RetryFlags | undefined;
+  /** The largest 2xx body `json` and `bytes` read (default MAX_BODY_BYTES). */
+  maxBodyBytes?: number | undefined;
 }
 
 /**
@@ -495,6 +497,46 @@ interface AttemptFailure {
   error?: unknown;
 }
 
+/**
+ * The most a 2xx body may hold. The largest documented answer, a page of 1000 contacts, is a
+ * few MB; a server sending gigabytes (a wrong base URL, a runaway proxy) made the client hold
+ * all of it (1.3 GB for 600 MB) and then fail with V8's "Cannot create a string longer than
+ * 0x1fffffe8 characters" reported as a network error.
+ */
+export const MAX_BODY_BYTES = 64 * 1024 * 1024;
+const MAX_ERROR_BODY_BYTES = 1024 * 1024;
+
+/**
+ * Read a body up to `limit` bytes. Beyond it: undefined, the rest unread and the connection
+ * dropped, or with `truncate` the first `limit` bytes. A Content-Length above the limit stops at once.
+ */
+async function readCapped(body: Dispatcher.ResponseData['body'], headers: RawResponse['headers'], limit: number, truncate = false): Promise<Buffer | undefined> {
+  const declared = Number(header(headers, 'content-length'));
+  if (!truncate && Number.isFinite(declared) && declared > limit) {
+    body.destroy();
+    return undefined;
+  }
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body) {
+    const c = chunk as Buffer;
+    if (size + c.length > limit) {
+      if (truncate) chunks.push(c.subarray(0, limit - size));
+      body.destroy();
+      return truncate ? Buffer.concat(chunks) : undefined;
+    }
+    chunks.push(c);
+    size += c.length;
+  }
+  return chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, size);
+}
+
+/** UTF-8 text of a body, without a leading BOM (as undici's body.text()). */
+function utf8(b: Buffer): string {
+  const start = b.length > 2 && b[0] === 0xef && b[1] === 0xbb && b[2] === 0xbf ? 3 : 0;
+  return b.toString('utf8', start);
+}
+
 /** undici, loaded on the first request (off the start-up path) and kept: each `import()` of the bundled module copies its exports again. */
 let undici: Promise<{ request: typeof undiciRequest }> | undefined;
 
@@ -509,6 +551,7 @@ export function createHttpClient(o: HttpClientOptions): HttpClient {
   const limiter = o.rateLimit ? new RateLimiter(o.rateLimit) : undefined;
   const mono = o.monotonic ?? o.now;
   const base = o.baseUrl.replace(/\/+$/, '');
+  const maxBody = o.maxBodyBytes ?? MAX_BODY_BYTES;
 
   function jitterUnit(): number {
     const b = o.random(4);
@@ -576,13 +619,16 @@ export function createHttpClient(o: HttpClientOptions): HttpClient {
         o.onResponse?.({ method, path, status: res.statusCode, attempt });
         if (res.statusCode >= 200 && res.statusCode < 300) {
           if (read === 'none') return { res, body: undefined as Body, signal };
-          if (read === 'bytes') {
-            const u8 = await res.body.bytes();
-            return { res, body: Buffer.from(u8.buffer, u8.byteOffset, u8.byteLength) as Body, signal };
+          const buf = await readCapped(res.body, res.headers, maxBody);
+          if (buf === undefined) {
+            throw new VendorError('ERR_VENDOR_BAD_RESPONSE', `${o.vendor} answered ${res.statusCode} to ${method} ${path} with a body over ${maxBody >= 1024 * 1024 ? `${maxBody / 1024 / 1024} MiB` : `${maxBody} bytes`}; stopped reading it.`, {
+              hint: 'Check the base URL: it should point at the vendor API (or the chatid sandbox). For a long list, ask for smaller pages.',
+            });
           }
-          return { res, body: (await res.body.text()) as Body, signal };
+          return { res, body: (read === 'bytes' ? buf : utf8(buf)) as Body, signal };
         }
-        const text = await res.body.text().catch(() => '');
+        // An error body is only quoted: its first MiB is plenty.
+        const text = await readCapped(res.body, {}, MAX_ERROR_BODY_BYTES, true).then((b) => utf8(b ?? Buffer.alloc(0)), () => '');
         if (res.statusCode >= 300 && res.statusCode < 400) throw redirectError(o.vendor, res.statusCode, header(res.headers, 'location'), method, path, target, base, text);
         const retryable = ro.idempotent === false ? res.statusCode === 429 || res.statusCode === 503 : res.statusCode === 429 || res.statusCode >= 500;
         if (retryable) {
