@@ -1,4 +1,5 @@
-import { MockAgent } from 'undici';
+import { createServer } from 'node:http';
+import { Agent, MockAgent } from 'undici';
 import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AuthError, CancelledError, NetworkError, VendorError } from '../cli/errors.js';
@@ -176,6 +177,23 @@ describe('answers a user can act on', () => {
     pool().intercept({ path: '/z' }).reply(200, '\ufeff{"ok":true}');
     expect((await client({ maxBodyBytes: 10_000 }).json('GET', '/z')).data).toEqual({ ok: true });
     expect(sleeps).toEqual([]);
+  });
+  it('gives up on a server that never answers after the attempt timeout, retrying it', async () => {
+    const seen: number[] = [];
+    const server = createServer(() => void seen.push(1)); // accepts, never answers
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const dispatcher = new Agent();
+    try {
+      const port = (server.address() as { port: number }).port;
+      const e = await client({ dispatcher, baseUrl: `http://127.0.0.1:${port}`, timeoutMs: 150, retry: { maxRetries: 1 } }).json('GET', '/x').catch((err) => err);
+      expect([e.code, e.exitCode]).toEqual(['ERR_NETWORK', 1]);
+      expect(e.message).toBe(`Could not reach Chatbase at http://127.0.0.1:${port} (UND_ERR_HEADERS_TIMEOUT: no answer within 150 ms) after 2 attempts.`);
+      expect(seen).toHaveLength(2);
+    } finally {
+      await dispatcher.destroy();
+      server.closeAllConnections();
+      await new Promise((r) => server.close(r));
+    }
   });
   it('counts one attempt as one', async () => {
     pool().intercept({ path: '/x' }).replyWithError(Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }));

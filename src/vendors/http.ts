@@ -60,6 +60,13 @@ export interface HttpClientOptions {
   onWait?: ((e: { ms: number; reason: string; attempt: number }) => void) | undefined;
   /** Which retry flags the command offers, so error hints name only those (default 'network'). */
   retryFlags?: RetryFlags | undefined;
+  /**
+   * How long one attempt waits for the response headers, and then for each piece of the body
+   * (default 60 s; chat via `raw`, whose answer may be generated first, twice that). undici's own
+   * 300 s, retried 5 times, kept a command against a server that accepted the connection and
+   * never answered hanging for half an hour.
+   */
+  timeoutMs?: number | undefined;
   /** The largest 2xx body `json` and `bytes` read (default MAX_BODY_BYTES). */
   maxBodyBytes?: number | undefined;
 }
@@ -504,6 +511,8 @@ interface AttemptFailure {
  * 0x1fffffe8 characters" reported as a network error.
  */
 export const MAX_BODY_BYTES = 64 * 1024 * 1024;
+/** How long one attempt waits for headers, then between body pieces (HttpClientOptions.timeoutMs). */
+export const DEFAULT_TIMEOUT_MS = 60_000;
 const MAX_ERROR_BODY_BYTES = 1024 * 1024;
 
 /**
@@ -552,6 +561,7 @@ export function createHttpClient(o: HttpClientOptions): HttpClient {
   const mono = o.monotonic ?? o.now;
   const base = o.baseUrl.replace(/\/+$/, '');
   const maxBody = o.maxBodyBytes ?? MAX_BODY_BYTES;
+  const timeoutMs = o.timeoutMs ?? DEFAULT_TIMEOUT_MS;
 
   function jitterUnit(): number {
     const b = o.random(4);
@@ -603,6 +613,7 @@ export function createHttpClient(o: HttpClientOptions): HttpClient {
       headers['content-type'] = 'application/json';
     }
     const target = url(path, ro.query);
+    const timeout = read === 'none' ? 2 * timeoutMs : timeoutMs;
     let waitReason: string | undefined;
     for (let attempt = 0; ; attempt++) {
       if (signal?.aborted) throw new CancelledError('Cancelled', { cause: signal.reason });
@@ -614,7 +625,7 @@ export function createHttpClient(o: HttpClientOptions): HttpClient {
       stats.requests++;
       let failure: AttemptFailure;
       try {
-        const res = await request(target, { method, headers, body, dispatcher: o.dispatcher, signal });
+        const res = await request(target, { method, headers, body, dispatcher: o.dispatcher, signal, headersTimeout: timeout, bodyTimeout: timeout });
         noteRateHeaders(res.headers);
         o.onResponse?.({ method, path, status: res.statusCode, attempt });
         if (res.statusCode >= 200 && res.statusCode < 300) {
@@ -659,7 +670,9 @@ export function createHttpClient(o: HttpClientOptions): HttpClient {
       if (failure.kind === 'network') {
         if (final) {
           const e = failure.error as { code?: string; message?: string };
-          throw new NetworkError('ERR_NETWORK', `Could not reach ${o.vendor} at ${base} (${e.code ?? 'connection failed'}: ${e.message ?? ''}) after ${attempt + 1} attempt${attempt === 0 ? '' : 's'}.`, {
+          const timedOut = e.code === 'UND_ERR_HEADERS_TIMEOUT' || e.code === 'UND_ERR_BODY_TIMEOUT';
+          const why = timedOut ? `${e.code}: no ${e.code === 'UND_ERR_HEADERS_TIMEOUT' ? 'answer' : 'data'} within ${timeout >= 1000 ? `${Math.round(timeout / 1000)} s` : `${timeout} ms`}` : `${e.code ?? 'connection failed'}: ${e.message ?? ''}`;
+          throw new NetworkError('ERR_NETWORK', `Could not reach ${o.vendor} at ${base} (${why}) after ${attempt + 1} attempt${attempt === 0 ? '' : 's'}.`, {
             cause: failure.error,
             hint: 'Check the base URL (--base-url / CHATID_BASE_URL) and your network, then run again.',
           });
