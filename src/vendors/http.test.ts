@@ -488,6 +488,14 @@ describe('client-side rate limit', () => {
     await c.json('GET', '/x');
     expect(sleeps).toEqual([1234]);
   });
+  it("holds requests on Replyful's RateLimit-Remaining: 0 too (reset in delta seconds)", async () => {
+    pool().intercept({ path: '/x' }).reply(200, {}, { headers: { 'ratelimit-remaining': '0', 'ratelimit-reset': '7' } });
+    pool().intercept({ path: '/x' }).reply(200, {});
+    const c = client({ vendor: 'Replyful', rateLimit: { limit: 95, windowMs: 60_000 } });
+    await c.json('GET', '/x');
+    await c.json('GET', '/x');
+    expect(sleeps).toEqual([7000]);
+  });
   it('concurrent callers queue in order of arrival', async () => {
     for (let i = 0; i < 5; i++) pool().intercept({ path: '/x' }).reply(200, {});
     const c = client({ rateLimit: { limit: 2, windowMs: 10_000 } });

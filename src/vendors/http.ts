@@ -709,9 +709,11 @@ export function createHttpClient(o: HttpClientOptions): HttpClient {
   function noteRateHeaders(h: RawResponse['headers']): void {
     if (!limiter) return;
     // The server says the window is spent: hold the next request until it resets.
-    if (header(h, 'x-ratelimit-remaining') === '0') {
+    // Chatbase/Bookbag send X-RateLimit-*, Replyful the unprefixed RateLimit-* (reset in delta seconds).
+    const prefix = header(h, 'x-ratelimit-remaining') !== undefined ? 'x-' : '';
+    if (header(h, `${prefix}ratelimit-remaining`)?.trim() === '0') {
       const nowMs = o.now();
-      const reset = parseReset(header(h, 'x-ratelimit-reset'), nowMs);
+      const reset = parseReset(header(h, `${prefix}ratelimit-reset`), nowMs);
       if (reset !== undefined && reset <= retry.maxWaitMs) limiter.pauseUntil(mono() + reset);
     }
   }
