@@ -251,7 +251,8 @@ describe('sandbox: Replyful conversations (whoami)', () => {
     expect(r.json).toEqual({ object: 'list', data: [], hasMore: false, nextCursor: null, url: '/v1/conversations' });
     expect(r.headers['ratelimit-limit']).toBe('100');
     expect(r.headers['ratelimit-remaining']).toBe('99');
-    expect(Number(r.headers['ratelimit-reset'])).toBe(10);
+    // Replyful's own window, 100 per 60 s (vendors.md §5.2), not Chatbase's 10 s.
+    expect(Number(r.headers['ratelimit-reset'])).toBe(60);
     expect(r.headers['request-id']).toMatch(/^req_/);
   });
 
