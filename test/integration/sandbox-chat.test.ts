@@ -83,7 +83,8 @@ describe('sandbox: v2 chat, Chatbase form', () => {
     const badUser = await call('POST', `${CB2}/chat`, { message: 'x', userId: 'has space' });
     expect([badUser.status, badUser.json.error.details[0].field]).toEqual([400, 'userId']);
     const notJson = await call('POST', `${CB2}/chat`, '{');
-    expect([notJson.status, notJson.json.error.code]).toEqual([400, 'VALIDATION_INVALID_JSON']);
+    // Only codes Bookbag maps (vendors.md §2.4): not Chatbase's unmapped VALIDATION_INVALID_JSON.
+    expect([notJson.status, notJson.json.error.code, notJson.json.error.message]).toEqual([400, 'VALIDATION_INVALID_BODY', 'Request body must be valid JSON']);
     const noAgent = await call('POST', '/api/v2/agents/nope/chat', { message: 'x' });
     expect([noAgent.status, noAgent.json.error.code]).toEqual([404, 'RESOURCE_NOT_FOUND']);
     const noConv = await call('POST', `${CB2}/chat`, { message: 'x', conversationId: 'conv_9' });
