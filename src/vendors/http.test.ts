@@ -223,6 +223,13 @@ describe('retries', () => {
     await client().json('GET', '/x');
     expect(sleeps).toEqual([2_500]);
   });
+  it('backs off on a 429 whose reset is already past (clock skew) instead of retrying at once', async () => {
+    pool().intercept({ path: '/x' }).reply(429, { message: 'Rate limit exceeded' }, { headers: { 'x-ratelimit-reset': String(NOW - 5_000) } });
+    pool().intercept({ path: '/x' }).reply(429, { message: 'Rate limit exceeded' }, { headers: { 'retry-after': '0' } });
+    pool().intercept({ path: '/x' }).reply(200, {});
+    await client().json('GET', '/x');
+    expect(sleeps).toEqual([375, 750]); // the backoff steps of 500 and 1000 ms, jitter at half
+  });
   it('with a limiter, a Retry-After pauses the whole client until the promised time', async () => {
     pool().intercept({ path: '/x' }).reply(429, {}, { headers: { 'retry-after': '5' } });
     pool().intercept({ path: '/x' }).reply(200, {});

@@ -694,8 +694,10 @@ export function createHttpClient(o: HttpClientOptions): HttpClient {
         );
       }
       stats.retries++;
-      const ms = asked !== undefined ? Math.max(asked, 1) : backoff(attempt);
-      if (limiter && asked !== undefined) {
+      // A time already past (a reset stamp behind our clock, Retry-After: 0) is no reason to
+      // retry at once: five 429s came back within milliseconds. It gets the backoff instead.
+      const ms = asked !== undefined && asked > 0 ? asked : backoff(attempt);
+      if (limiter && asked !== undefined && asked > 0) {
         // Hold every request of this client (other workers too) until the promised time;
         // the limiter does the waiting at the top of the loop.
         limiter.pauseUntil(mono() + ms); // a wall-clock wait, kept on the limiter's own clock
