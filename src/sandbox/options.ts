@@ -74,7 +74,11 @@ export interface SandboxOptions {
    * it never promises less than the delay.
    */
   retryAfterFormat?: 'seconds' | 'http-date';
-  /** Sliding-window rate limit per key (default 100 per 10 000 ms). `false` turns it off. */
+  /**
+   * Sliding-window rate limit per key, on every path. Default: each vendor's (vendors.md), 100
+   * per 10 000 ms on /api/v1 and /api/v2, 100 per 60 000 ms on Replyful's and OpenCX's paths.
+   * `false` turns it off.
+   */
   rateLimit?: { limit: number; windowMs: number } | false;
   /** Persist the state here: loaded at start, saved atomically after changes. */
   dataFile?: string;

@@ -133,7 +133,12 @@ export async function startSandbox(o: SandboxOptions = {}): Promise<Sandbox> {
   const retryAfter = (seconds: number, at: number): string =>
     retryAfterFormat === 'http-date' ? new Date(Math.ceil((at + seconds * 1000) / 1000) * 1000).toUTCString() : String(seconds);
   const random = seededRandom(o.seed ?? 1);
+  // Without an explicit limit each vendor's own window (vendors.md): 100 per 10 s on the
+  // Chatbase/Bookbag paths, 100 per 60 s on Replyful's and OpenCX's. An explicit one applies to all.
   const limiter = o.rateLimit === false ? undefined : new SlidingWindowLimiter(o.rateLimit?.limit ?? 100, o.rateLimit?.windowMs ?? 10_000);
+  // Two vendors, two counts: OpenCX calls do not spend a key's Replyful allowance.
+  const perMinute = o.rateLimit === undefined ? { replyful: new SlidingWindowLimiter(100, 60_000), opencx: new SlidingWindowLimiter(100, 60_000) } : undefined;
+  const limiterFor = (family: Family): SlidingWindowLimiter | undefined => (perMinute && (family === 'replyful' || family === 'opencx') ? perMinute[family] : limiter);
 
   const state = new SandboxState();
   let loaded = false;
@@ -300,7 +305,7 @@ export async function startSandbox(o: SandboxOptions = {}): Promise<Sandbox> {
     if (fault === '429') {
       // Remaining and reset consistent with Retry-After, for clients that wait for the reset
       // header instead; the limit only when one is set (`--rate-limit off` has none to name).
-      const d = { limit: limiter?.limit, remaining: 0, resetAt: at + retryAfterSeconds * 1000 };
+      const d = { limit: limiterFor(family)?.limit, remaining: 0, resetAt: at + retryAfterSeconds * 1000 };
       return fail('rate-limit', { ...rateHeaders(family, d, at), 'Retry-After': retryAfter(retryAfterSeconds, at) });
     }
     if (fault === '500') return fail('server');
@@ -315,8 +320,9 @@ export async function startSandbox(o: SandboxOptions = {}): Promise<Sandbox> {
       apiKey = m[1];
     }
     let rateHdrs: Record<string, string> = {};
-    if (limiter && !route.exempt) {
-      const d = limiter.take(apiKey ?? `ip:${req.socket.remoteAddress ?? ''}`, at);
+    const windowed = limiterFor(family);
+    if (windowed && !route.exempt) {
+      const d = windowed.take(apiKey ?? `ip:${req.socket.remoteAddress ?? ''}`, at);
       rateHdrs = rateHeaders(family, d, at);
       if (!d.allowed) return fail('rate-limit', { ...rateHdrs, 'Retry-After': retryAfter(d.retryAfterSeconds, at) });
     }

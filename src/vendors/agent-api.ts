@@ -86,6 +86,8 @@ function segment(value: string, code: string, what: string, hint: string): strin
 
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
+/** An array of records: what every list endpoint returns (a null or a number in it crashed the rendering). */
+const isObjList = (v: unknown): v is Obj[] => Array.isArray(v) && v.every(isObj);
 
 /** Build the client on a shared HTTP layer. */
 export function createAgentApiClient(cfg: AgentApiConfig): AgentApiClient {
@@ -129,8 +131,9 @@ export function createAgentApiClient(cfg: AgentApiConfig): AgentApiClient {
     async listAttributes(o = {}) {
       const { data } = await http.json<unknown>('GET', v1('/custom-attributes'), { signal: o.signal });
       const d = isObj(data) ? data.data : data;
-      if (Array.isArray(d)) return d as CustomAttribute[];
-      if (isObj(d) && Array.isArray(d.custom_attributes)) return d.custom_attributes as CustomAttribute[];
+      const list = Array.isArray(d) ? d : isObj(d) && Array.isArray(d.custom_attributes) ? d.custom_attributes : undefined;
+      // Every command reads name and type: a list of anything else (numbers, nulls) is not the vendor's.
+      if (list?.every((a) => isObj(a) && typeof a.name === 'string' && typeof a.type === 'string')) return list as CustomAttribute[];
       throw badResponse(label, 'list custom attributes');
     },
 
@@ -142,11 +145,11 @@ export function createAgentApiClient(cfg: AgentApiConfig): AgentApiClient {
 
     async listContacts(o) {
       const { data } = await http.json<unknown>('GET', v1('/contacts'), { query: { page: o.page, per_page: o.perPage }, signal: o.signal });
-      if (!isObj(data) || !Array.isArray(data.data)) throw badResponse(label, 'list contacts');
+      if (!isObj(data) || !isObjList(data.data)) throw badResponse(label, 'list contacts');
       const pages = isObj(data.pages) ? data.pages : {};
       const num = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
       return {
-        contacts: data.data as Contact[],
+        contacts: data.data as unknown as Contact[],
         page: num(pages.page) ?? o.page ?? 1,
         perPage: num(pages.per_page) ?? o.perPage ?? (data.data as unknown[]).length,
         total: num(data.total) ?? num(pages.total),
@@ -190,7 +193,7 @@ export function createAgentApiClient(cfg: AgentApiConfig): AgentApiClient {
         query: { cursor: o.cursor, limit: o.limit },
         signal: o.signal,
       });
-      if (!isObj(data) || !Array.isArray(data.data)) throw badResponse(label, 'list conversations');
+      if (!isObj(data) || !isObjList(data.data)) throw badResponse(label, 'list conversations');
       const p = isObj(data.pagination) ? data.pagination : {};
       return {
         conversations: data.data as Obj[],

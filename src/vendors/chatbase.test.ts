@@ -130,6 +130,17 @@ describe('Chatbase v1 contacts', () => {
   it('an agent-scoped call without an agent id is a usage error', async () => {
     await expect(chatbaseClient(opts({ agentId: undefined })).listAttributes()).rejects.toBeInstanceOf(UsageError);
   });
+  it('a list whose items are not records is ERR_VENDOR_BAD_RESPONSE, not a crash in the command', async () => {
+    const c = chatbaseClient(opts());
+    for (const body of [[1, 2], { data: [null] }, { data: [{ name: 'plan' }] }, { data: { custom_attributes: ['plan'] } }]) {
+      pool().intercept({ path: '/api/v1/chatbots/bot%201/custom-attributes' }).reply(200, body);
+      await expect(c.listAttributes()).rejects.toMatchObject({ code: 'ERR_VENDOR_BAD_RESPONSE' });
+    }
+    pool().intercept({ path: '/api/v1/chatbots/bot%201/contacts' }).reply(200, { data: [contact, null] });
+    await expect(c.listContacts({})).rejects.toMatchObject({ code: 'ERR_VENDOR_BAD_RESPONSE' });
+    pool().intercept({ path: '/api/v2/agents/bot%201/users/u1/conversations' }).reply(200, { data: [1], pagination: {} });
+    await expect(c.listConversations({ userId: 'u1' })).rejects.toMatchObject({ code: 'ERR_VENDOR_BAD_RESPONSE' });
+  });
   it('a 200 with an unexpected body is ERR_VENDOR_BAD_RESPONSE', async () => {
     pool().intercept({ path: '/api/v1/chatbots/bot%201/contacts', method: 'POST' }).reply(200, { message: 'Success' });
     await expect(chatbaseClient(opts()).upsertContacts([{ external_id: 'u1' }])).rejects.toMatchObject({ code: 'ERR_VENDOR_BAD_RESPONSE' });

@@ -192,7 +192,8 @@ export function parseNetworkFlags(f: NetworkFlags): ClientTuning {
   if (Object.keys(retry).length) t.retry = retry;
   if (f.rateLimit !== undefined) {
     const m = /^(\d+)\/(.+)$/.exec(f.rateLimit.trim());
-    const windowMs = m ? parseDuration(m[2]!) : undefined;
+    // A bare unit is one of it (5/s, 90/min), as `chatid sandbox --rate-limit` reads it.
+    const windowMs = m ? parseDuration(/^[a-z]+$/i.test(m[2]!) ? `1${m[2]!}` : m[2]!) : undefined;
     if (!m || windowMs === undefined || windowMs <= 0 || Number(m[1]) < 1) {
       throw new UsageError('ERR_USAGE_BAD_VALUE', `--rate-limit must look like 90/10s (requests/window), not "${f.rateLimit}".`, { hint: 'For example --rate-limit 50/10s.' });
     }

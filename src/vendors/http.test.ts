@@ -1,4 +1,5 @@
-import { MockAgent } from 'undici';
+import { createServer } from 'node:http';
+import { Agent, MockAgent } from 'undici';
 import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AuthError, CancelledError, NetworkError, VendorError } from '../cli/errors.js';
@@ -127,6 +128,80 @@ describe('requests', () => {
   });
 });
 
+describe('answers a user can act on', () => {
+  it('a redirect is not followed: ERR_VENDOR_REDIRECT names where it points and the base URL to use', async () => {
+    pool().intercept({ path: '/api/v1/x?a=1' }).reply(308, 'Moved', { headers: { location: 'https://api.test/api/v1/x?a=1' } });
+    const e = await client().json('GET', '/api/v1/x', { query: { a: 1 } }).catch((err) => err);
+    expect(e).toBeInstanceOf(VendorError);
+    expect([e.code, e.exitCode, e.details.status]).toEqual(['ERR_VENDOR_REDIRECT', 1, 308]);
+    expect(e.message).toContain('a redirect to https://api.test/api/v1/x?a=1');
+    expect(e.hint).toContain('If https://api.test is Chatbase');
+    expect(e.hint).toContain('--base-url');
+    // A redirect elsewhere, or without a Location, says to check the base URL; nothing is retried.
+    pool().intercept({ path: '/y', method: 'POST' }).reply(301, '');
+    const e2 = await client().json('POST', '/y', { body: {} }).catch((err) => err);
+    expect([e2.code, e2.message]).toEqual(['ERR_VENDOR_REDIRECT', expect.stringContaining('a redirect without a Location')]);
+    expect(sleeps).toEqual([]);
+  });
+  it('an HTML error page is quoted by its title, on one line', () => {
+    const page = '<!DOCTYPE html>\n<html><head><title>502 Bad Gateway</title></head><body><center><h1>502 Bad Gateway</h1></center>' + 'x'.repeat(2000) + '</body></html>';
+    expect(parseVendorErrorBody(page).message).toBe('502 Bad Gateway');
+    expect(parseVendorErrorBody('<html><body><p>Access &amp; denied\n  by proxy</p></body></html>').message).toBe('Access & denied by proxy');
+    expect(parseVendorErrorBody('upstream\nconnect error').message).toBe('upstream connect error');
+    expect(parseVendorErrorBody('y'.repeat(1000)).message).toHaveLength(301);
+  });
+  it('a TLS failure says what it is and what to change, not OpenSSL\'s internals', async () => {
+    const openssl = '80FCCFFD3B7F0000:error:0A00010B:SSL routines:ssl3_get_record:wrong version number:../deps/openssl/openssl/ssl/record/ssl3_record.c:350:\n';
+    pool().intercept({ path: '/x' }).replyWithError(Object.assign(new Error(openssl), { code: 'ERR_SSL_WRONG_VERSION_NUMBER' }));
+    const e = await client().json('GET', '/x').catch((err) => err);
+    expect([e.code, e.exitCode]).toEqual(['ERR_NETWORK', 1]);
+    expect(e.message).toBe('Could not reach Chatbase at http://api.test: the server did not answer in TLS (ERR_SSL_WRONG_VERSION_NUMBER): the port probably speaks plain HTTP.');
+    expect(e.hint).toContain('Use http://');
+    pool().intercept({ path: '/x' }).replyWithError(Object.assign(new Error('self-signed certificate'), { code: 'DEPTH_ZERO_SELF_SIGNED_CERT' }));
+    const e2 = await client().json('GET', '/x').catch((err) => err);
+    expect(e2.message).toContain('its TLS certificate is not trusted (DEPTH_ZERO_SELF_SIGNED_CERT: self-signed certificate)');
+    expect(e2.hint).toContain('NODE_EXTRA_CA_CERTS');
+    expect(sleeps).toEqual([]);
+  });
+  it('stops reading a 2xx body past the cap instead of holding all of it', async () => {
+    const big = Buffer.alloc(5000, 0x20);
+    // Chunked, no Content-Length: counted as it arrives.
+    pool().intercept({ path: '/x' }).reply(200, Buffer.concat([big, big, big, big]));
+    const e = await client({ maxBodyBytes: 10_000 }).json('GET', '/x').catch((err) => err);
+    expect([e.code, e.exitCode]).toEqual(['ERR_VENDOR_BAD_RESPONSE', 1]);
+    expect(e.message).toBe('Chatbase answered 200 to GET /x with a body over 10000 bytes; stopped reading it.');
+    // A Content-Length past the cap stops before reading; the bytes reader is capped too.
+    pool().intercept({ path: '/y', method: 'POST' }).reply(200, Buffer.alloc(20_000, 0x20), { headers: { 'content-length': '20000' } });
+    await expect(client({ maxBodyBytes: 10_000 }).bytes('POST', '/y', { body: {} })).rejects.toMatchObject({ code: 'ERR_VENDOR_BAD_RESPONSE' });
+    // Under the cap, as before (a BOM is skipped).
+    pool().intercept({ path: '/z' }).reply(200, '\ufeff{"ok":true}');
+    expect((await client({ maxBodyBytes: 10_000 }).json('GET', '/z')).data).toEqual({ ok: true });
+    expect(sleeps).toEqual([]);
+  });
+  it('gives up on a server that never answers after the attempt timeout, retrying it', async () => {
+    const seen: number[] = [];
+    const server = createServer(() => void seen.push(1)); // accepts, never answers
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const dispatcher = new Agent();
+    try {
+      const port = (server.address() as { port: number }).port;
+      const e = await client({ dispatcher, baseUrl: `http://127.0.0.1:${port}`, timeoutMs: 150, retry: { maxRetries: 1 } }).json('GET', '/x').catch((err) => err);
+      expect([e.code, e.exitCode]).toEqual(['ERR_NETWORK', 1]);
+      expect(e.message).toBe(`Could not reach Chatbase at http://127.0.0.1:${port} (UND_ERR_HEADERS_TIMEOUT: no answer within 150 ms) after 2 attempts.`);
+      expect(seen).toHaveLength(2);
+    } finally {
+      await dispatcher.destroy();
+      server.closeAllConnections();
+      await new Promise((r) => server.close(r));
+    }
+  });
+  it('counts one attempt as one', async () => {
+    pool().intercept({ path: '/x' }).replyWithError(Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }));
+    const e = await client({ retry: { maxRetries: 0 } }).json('GET', '/x').catch((err) => err);
+    expect(e.message).toMatch(/after 1 attempt\.$/);
+  });
+});
+
 describe('retries', () => {
   it('retries a POST after 429 with Retry-After in seconds, waiting exactly that long', async () => {
     pool().intercept({ path: '/x', method: 'POST' }).reply(429, { message: 'Rate limit exceeded' }, { headers: { 'retry-after': '3' } });
@@ -147,6 +222,13 @@ describe('retries', () => {
     pool().intercept({ path: '/x' }).reply(200, {});
     await client().json('GET', '/x');
     expect(sleeps).toEqual([2_500]);
+  });
+  it('backs off on a 429 whose reset is already past (clock skew) instead of retrying at once', async () => {
+    pool().intercept({ path: '/x' }).reply(429, { message: 'Rate limit exceeded' }, { headers: { 'x-ratelimit-reset': String(NOW - 5_000) } });
+    pool().intercept({ path: '/x' }).reply(429, { message: 'Rate limit exceeded' }, { headers: { 'retry-after': '0' } });
+    pool().intercept({ path: '/x' }).reply(200, {});
+    await client().json('GET', '/x');
+    expect(sleeps).toEqual([375, 750]); // the backoff steps of 500 and 1000 ms, jitter at half
   });
   it('with a limiter, a Retry-After pauses the whole client until the promised time', async () => {
     pool().intercept({ path: '/x' }).reply(429, {}, { headers: { 'retry-after': '5' } });
@@ -412,6 +494,14 @@ describe('client-side rate limit', () => {
     await c.json('GET', '/x');
     await c.json('GET', '/x');
     expect(sleeps).toEqual([1234]);
+  });
+  it("holds requests on Replyful's RateLimit-Remaining: 0 too (reset in delta seconds)", async () => {
+    pool().intercept({ path: '/x' }).reply(200, {}, { headers: { 'ratelimit-remaining': '0', 'ratelimit-reset': '7' } });
+    pool().intercept({ path: '/x' }).reply(200, {});
+    const c = client({ vendor: 'Replyful', rateLimit: { limit: 95, windowMs: 60_000 } });
+    await c.json('GET', '/x');
+    await c.json('GET', '/x');
+    expect(sleeps).toEqual([7000]);
   });
   it('concurrent callers queue in order of arrival', async () => {
     for (let i = 0; i < 5; i++) pool().intercept({ path: '/x' }).reply(200, {});

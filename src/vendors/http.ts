@@ -60,6 +60,15 @@ export interface HttpClientOptions {
   onWait?: ((e: { ms: number; reason: string; attempt: number }) => void) | undefined;
   /** Which retry flags the command offers, so error hints name only those (default 'network'). */
   retryFlags?: RetryFlags | undefined;
+  /**
+   * How long one attempt waits for the response headers, and then for each piece of the body
+   * (default 60 s; chat via `raw`, whose answer may be generated first, twice that). undici's own
+   * 300 s, retried 5 times, kept a command against a server that accepted the connection and
+   * never answered hanging for half an hour.
+   */
+  timeoutMs?: number | undefined;
+  /** The largest 2xx body `json` and `bytes` read (default MAX_BODY_BYTES). */
+  maxBodyBytes?: number | undefined;
 }
 
 /**
@@ -134,6 +143,49 @@ function errorCode(err: unknown, codes: ReadonlySet<string>): string | undefined
     const code = (e as { code?: unknown }).code;
     if (typeof code === 'string' && codes.has(code)) return code;
     e = (e as { cause?: unknown }).cause;
+  }
+  return undefined;
+}
+
+const CERT_CODES = new Set([
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'CERT_UNTRUSTED',
+  'CERT_REVOKED',
+]);
+
+/**
+ * A TLS failure in words a user can act on, or undefined when it is not one. OpenSSL's own
+ * message for an https:// URL on a plain-HTTP port ("80FC…:error:0A00010B:SSL
+ * routines:ssl3_get_record:wrong version number:../deps/openssl/…") named neither the cause
+ * nor the fix.
+ */
+export function tlsProblem(err: unknown): { what: string; hint: string } | undefined {
+  const e = err as { code?: unknown; message?: unknown } | null;
+  const code = typeof e?.code === 'string' ? e.code : '';
+  const msg = typeof e?.message === 'string' ? e.message.trim() : '';
+  if (code === 'ERR_SSL_WRONG_VERSION_NUMBER' || code === 'ERR_SSL_HTTP_REQUEST' || code === 'ERR_SSL_PACKET_LENGTH_TOO_LONG') {
+    return {
+      what: `the server did not answer in TLS (${code}): the port probably speaks plain HTTP`,
+      hint: 'Use http:// for a plain-HTTP server such as the chatid sandbox (http://127.0.0.1:4010), or check the port; vendor APIs use https:// on port 443.',
+    };
+  }
+  if (code === 'ERR_TLS_CERT_ALTNAME_INVALID') {
+    return { what: `its TLS certificate is for another host (${code}: ${msg})`, hint: 'Check the host name in the base URL (--base-url / CHATID_BASE_URL): it must be the one the certificate names.' };
+  }
+  if (CERT_CODES.has(code)) {
+    return {
+      what: `its TLS certificate is not trusted (${code}: ${msg})`,
+      hint: 'If a company proxy or a test server signs with its own CA, point NODE_EXTRA_CA_CERTS at that CA\'s PEM file; otherwise check the base URL (--base-url / CHATID_BASE_URL).',
+    };
+  }
+  if (code.startsWith('ERR_SSL_') || code.startsWith('ERR_TLS_')) {
+    return { what: `the TLS handshake failed (${code})`, hint: 'Check the base URL\'s scheme and port (--base-url / CHATID_BASE_URL), and any proxy between you and the vendor.' };
   }
   return undefined;
 }
@@ -275,8 +327,8 @@ export function parseVendorErrorBody(text: string): { message: string | undefine
   try {
     body = JSON.parse(text);
   } catch {
-    const t = text.trim();
-    return { message: t ? t.slice(0, 500) : undefined, code: undefined, issues: [] };
+    const t = plainText(text);
+    return { message: t ? t : undefined, code: undefined, issues: [] };
   }
   const out: { message: string | undefined; code: string | undefined; issues: VendorIssue[] } = { message: undefined, code: undefined, issues: [] };
   if (!body || typeof body !== 'object') return out;
@@ -301,6 +353,22 @@ export function parseVendorErrorBody(text: string): { message: string | undefine
   if (typeof err === 'string') out.message ??= err;
   out.issues.push(...asIssues(b.issues));
   return out;
+}
+
+/**
+ * A non-JSON error body as one short line. A proxy's or load balancer's HTML error page
+ * (a 502 from nginx, a captive portal) was quoted whole, tags and newlines included, up to
+ * 500 characters: its <title> or first heading says it, otherwise its text without tags.
+ */
+function plainText(text: string): string {
+  let t = text;
+  if (/^\s*<(!doctype|html|head|body|title|h\d|center|p)\b/i.test(t)) {
+    const named = /<title[^>]*>([\s\S]*?)<\/title>/i.exec(t) ?? /<h\d[^>]*>([\s\S]*?)<\/h\d>/i.exec(t);
+    t = (named?.[1] ?? t.replace(/<(script|style)\b[\s\S]*?<\/\1>/gi, ' ')).replace(/<[^>]*>/g, ' ');
+    t = t.replace(/&nbsp;/g, ' ').replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&amp;/g, '&');
+  }
+  t = t.replace(/\s+/g, ' ').trim();
+  return t.length > 300 ? `${t.slice(0, 300)}…` : t;
 }
 
 function asIssues(v: unknown): VendorIssue[] {
@@ -376,6 +444,38 @@ export function httpError(vendor: string, status: number, bodyText: string, meth
   return new VendorError('ERR_VENDOR_REJECTED', `${said}${issueText}`, { details, hint });
 }
 
+/**
+ * A 3xx. Redirects are not followed: the Authorization header would go along to wherever the
+ * server points (and a POST may turn into a GET). Said as what it is, with the base URL to
+ * use, instead of "HTTP 301 … Fix the request as the vendor says".
+ */
+export function redirectError(vendor: string, status: number, location: string | undefined, method: string, path: string, target: string, base: string, bodyText = ''): VendorError {
+  let to: URL | undefined;
+  try {
+    if (location) to = new URL(location, target);
+  } catch {
+    to = undefined;
+  }
+  const shown = to ? to.href : location;
+  const said = `${vendor} answered ${status} to ${method} ${path}, a redirect${shown ? ` to ${shown.length > 200 ? `${shown.slice(0, 200)}…` : shown}` : ' without a Location'}; chatid does not follow redirects, so the API key is never sent on to another address.`;
+  let suggested: string | undefined;
+  if (to && (to.protocol === 'https:' || to.protocol === 'http:')) {
+    // The same request under another prefix: that prefix is the base URL to use.
+    const tail = target.slice(base.length);
+    suggested = to.href.endsWith(tail) && tail !== '' ? to.href.slice(0, to.href.length - tail.length) : to.origin;
+  }
+  const { message, code } = parseVendorErrorBody(bodyText);
+  const details: HttpErrorDetails = { status, vendorMessage: message ?? `HTTP ${status}`, issues: [], vendor };
+  if (code !== undefined) details.vendorCode = code;
+  return new VendorError('ERR_VENDOR_REDIRECT', said, {
+    details,
+    hint:
+      suggested !== undefined && suggested !== base
+        ? `If ${suggested} is ${vendor}'s API, use it as the base URL (--base-url / CHATID_BASE_URL); otherwise check the base URL.`
+        : 'Check the base URL (--base-url / CHATID_BASE_URL): it should be the API itself, not a page that forwards to it.',
+  });
+}
+
 /** What a 409 means depends on what was written: an attribute's name, or a contact's email or id. */
 function conflictHint(path: string): string {
   if (/\/chatbots\/[^/]+\/custom-attributes(\/|\?|$)/.test(path)) return 'An attribute with this name exists already (`chatid attributes list`); its type cannot change, so pick another name or use the one there.';
@@ -404,6 +504,48 @@ interface AttemptFailure {
   error?: unknown;
 }
 
+/**
+ * The most a 2xx body may hold. The largest documented answer, a page of 1000 contacts, is a
+ * few MB; a server sending gigabytes (a wrong base URL, a runaway proxy) made the client hold
+ * all of it (1.3 GB for 600 MB) and then fail with V8's "Cannot create a string longer than
+ * 0x1fffffe8 characters" reported as a network error.
+ */
+export const MAX_BODY_BYTES = 64 * 1024 * 1024;
+/** How long one attempt waits for headers, then between body pieces (HttpClientOptions.timeoutMs). */
+export const DEFAULT_TIMEOUT_MS = 60_000;
+const MAX_ERROR_BODY_BYTES = 1024 * 1024;
+
+/**
+ * Read a body up to `limit` bytes. Beyond it: undefined, the rest unread and the connection
+ * dropped, or with `truncate` the first `limit` bytes. A Content-Length above the limit stops at once.
+ */
+async function readCapped(body: Dispatcher.ResponseData['body'], headers: RawResponse['headers'], limit: number, truncate = false): Promise<Buffer | undefined> {
+  const declared = Number(header(headers, 'content-length'));
+  if (!truncate && Number.isFinite(declared) && declared > limit) {
+    body.destroy();
+    return undefined;
+  }
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body) {
+    const c = chunk as Buffer;
+    if (size + c.length > limit) {
+      if (truncate) chunks.push(c.subarray(0, limit - size));
+      body.destroy();
+      return truncate ? Buffer.concat(chunks) : undefined;
+    }
+    chunks.push(c);
+    size += c.length;
+  }
+  return chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, size);
+}
+
+/** UTF-8 text of a body, without a leading BOM (as undici's body.text()). */
+function utf8(b: Buffer): string {
+  const start = b.length > 2 && b[0] === 0xef && b[1] === 0xbb && b[2] === 0xbf ? 3 : 0;
+  return b.toString('utf8', start);
+}
+
 /** undici, loaded on the first request (off the start-up path) and kept: each `import()` of the bundled module copies its exports again. */
 let undici: Promise<{ request: typeof undiciRequest }> | undefined;
 
@@ -418,6 +560,8 @@ export function createHttpClient(o: HttpClientOptions): HttpClient {
   const limiter = o.rateLimit ? new RateLimiter(o.rateLimit) : undefined;
   const mono = o.monotonic ?? o.now;
   const base = o.baseUrl.replace(/\/+$/, '');
+  const maxBody = o.maxBodyBytes ?? MAX_BODY_BYTES;
+  const timeoutMs = o.timeoutMs ?? DEFAULT_TIMEOUT_MS;
 
   function jitterUnit(): number {
     const b = o.random(4);
@@ -469,6 +613,7 @@ export function createHttpClient(o: HttpClientOptions): HttpClient {
       headers['content-type'] = 'application/json';
     }
     const target = url(path, ro.query);
+    const timeout = read === 'none' ? 2 * timeoutMs : timeoutMs;
     let waitReason: string | undefined;
     for (let attempt = 0; ; attempt++) {
       if (signal?.aborted) throw new CancelledError('Cancelled', { cause: signal.reason });
@@ -480,18 +625,22 @@ export function createHttpClient(o: HttpClientOptions): HttpClient {
       stats.requests++;
       let failure: AttemptFailure;
       try {
-        const res = await request(target, { method, headers, body, dispatcher: o.dispatcher, signal });
+        const res = await request(target, { method, headers, body, dispatcher: o.dispatcher, signal, headersTimeout: timeout, bodyTimeout: timeout });
         noteRateHeaders(res.headers);
         o.onResponse?.({ method, path, status: res.statusCode, attempt });
         if (res.statusCode >= 200 && res.statusCode < 300) {
           if (read === 'none') return { res, body: undefined as Body, signal };
-          if (read === 'bytes') {
-            const u8 = await res.body.bytes();
-            return { res, body: Buffer.from(u8.buffer, u8.byteOffset, u8.byteLength) as Body, signal };
+          const buf = await readCapped(res.body, res.headers, maxBody);
+          if (buf === undefined) {
+            throw new VendorError('ERR_VENDOR_BAD_RESPONSE', `${o.vendor} answered ${res.statusCode} to ${method} ${path} with a body over ${maxBody >= 1024 * 1024 ? `${maxBody / 1024 / 1024} MiB` : `${maxBody} bytes`}; stopped reading it.`, {
+              hint: 'Check the base URL: it should point at the vendor API (or the chatid sandbox). For a long list, ask for smaller pages.',
+            });
           }
-          return { res, body: (await res.body.text()) as Body, signal };
+          return { res, body: (read === 'bytes' ? buf : utf8(buf)) as Body, signal };
         }
-        const text = await res.body.text().catch(() => '');
+        // An error body is only quoted: its first MiB is plenty.
+        const text = await readCapped(res.body, {}, MAX_ERROR_BODY_BYTES, true).then((b) => utf8(b ?? Buffer.alloc(0)), () => '');
+        if (res.statusCode >= 300 && res.statusCode < 400) throw redirectError(o.vendor, res.statusCode, header(res.headers, 'location'), method, path, target, base, text);
         const retryable = ro.idempotent === false ? res.statusCode === 429 || res.statusCode === 503 : res.statusCode === 429 || res.statusCode >= 500;
         if (retryable) {
           failure = { kind: 'status', status: res.statusCode, bodyText: text, headers: res.headers };
@@ -508,6 +657,8 @@ export function createHttpClient(o: HttpClientOptions): HttpClient {
           });
         }
         if (!isRetryableNetworkError(err)) {
+          const tls = tlsProblem(err);
+          if (tls) throw new NetworkError('ERR_NETWORK', `Could not reach ${o.vendor} at ${base}: ${tls.what}.`, { cause: err, hint: tls.hint });
           throw new NetworkError('ERR_NETWORK', `Could not reach ${o.vendor} at ${base}: ${(err as Error).message ?? String(err)}`, {
             cause: err,
             hint: 'Check the base URL (--base-url / CHATID_BASE_URL) and your network.',
@@ -519,7 +670,9 @@ export function createHttpClient(o: HttpClientOptions): HttpClient {
       if (failure.kind === 'network') {
         if (final) {
           const e = failure.error as { code?: string; message?: string };
-          throw new NetworkError('ERR_NETWORK', `Could not reach ${o.vendor} at ${base} (${e.code ?? 'connection failed'}: ${e.message ?? ''}) after ${attempt + 1} attempts.`, {
+          const timedOut = e.code === 'UND_ERR_HEADERS_TIMEOUT' || e.code === 'UND_ERR_BODY_TIMEOUT';
+          const why = timedOut ? `${e.code}: no ${e.code === 'UND_ERR_HEADERS_TIMEOUT' ? 'answer' : 'data'} within ${timeout >= 1000 ? `${Math.round(timeout / 1000)} s` : `${timeout} ms`}` : `${e.code ?? 'connection failed'}: ${e.message ?? ''}`;
+          throw new NetworkError('ERR_NETWORK', `Could not reach ${o.vendor} at ${base} (${why}) after ${attempt + 1} attempt${attempt === 0 ? '' : 's'}.`, {
             cause: failure.error,
             hint: 'Check the base URL (--base-url / CHATID_BASE_URL) and your network, then run again.',
           });
@@ -541,8 +694,10 @@ export function createHttpClient(o: HttpClientOptions): HttpClient {
         );
       }
       stats.retries++;
-      const ms = asked !== undefined ? Math.max(asked, 1) : backoff(attempt);
-      if (limiter && asked !== undefined) {
+      // A time already past (a reset stamp behind our clock, Retry-After: 0) is no reason to
+      // retry at once: five 429s came back within milliseconds. It gets the backoff instead.
+      const ms = asked !== undefined && asked > 0 ? asked : backoff(attempt);
+      if (limiter && asked !== undefined && asked > 0) {
         // Hold every request of this client (other workers too) until the promised time;
         // the limiter does the waiting at the top of the loop.
         limiter.pauseUntil(mono() + ms); // a wall-clock wait, kept on the limiter's own clock
@@ -556,9 +711,11 @@ export function createHttpClient(o: HttpClientOptions): HttpClient {
   function noteRateHeaders(h: RawResponse['headers']): void {
     if (!limiter) return;
     // The server says the window is spent: hold the next request until it resets.
-    if (header(h, 'x-ratelimit-remaining') === '0') {
+    // Chatbase/Bookbag send X-RateLimit-*, Replyful the unprefixed RateLimit-* (reset in delta seconds).
+    const prefix = header(h, 'x-ratelimit-remaining') !== undefined ? 'x-' : '';
+    if (header(h, `${prefix}ratelimit-remaining`)?.trim() === '0') {
       const nowMs = o.now();
-      const reset = parseReset(header(h, 'x-ratelimit-reset'), nowMs);
+      const reset = parseReset(header(h, `${prefix}ratelimit-reset`), nowMs);
       if (reset !== undefined && reset <= retry.maxWaitMs) limiter.pauseUntil(mono() + reset);
     }
   }

@@ -103,6 +103,9 @@ describe('factory', () => {
   it('parses --max-retries, --max-wait and --rate-limit', () => {
     expect(parseNetworkFlags({})).toEqual({});
     expect(parseNetworkFlags({ maxRetries: '0', maxWait: '5m', rateLimit: '50/10s' })).toEqual({ retry: { maxRetries: 0, maxWaitMs: 300_000 }, rateLimit: { limit: 50, windowMs: 10_000 } });
+    // The sandbox's --rate-limit takes a bare unit: the client's does too.
+    expect(parseNetworkFlags({ rateLimit: '5/s' })).toEqual({ rateLimit: { limit: 5, windowMs: 1000 } });
+    expect(parseNetworkFlags({ rateLimit: '90/m' })).toEqual({ rateLimit: { limit: 90, windowMs: 60_000 } });
     for (const bad of [{ maxRetries: '-1' }, { maxRetries: 'x' }, { maxWait: '60' }, { rateLimit: '90' }, { rateLimit: '0/10s' }, { rateLimit: '5/0s' }]) {
       expect(() => parseNetworkFlags(bad)).toThrow(UsageError);
     }

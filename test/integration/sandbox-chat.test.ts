@@ -83,7 +83,8 @@ describe('sandbox: v2 chat, Chatbase form', () => {
     const badUser = await call('POST', `${CB2}/chat`, { message: 'x', userId: 'has space' });
     expect([badUser.status, badUser.json.error.details[0].field]).toEqual([400, 'userId']);
     const notJson = await call('POST', `${CB2}/chat`, '{');
-    expect([notJson.status, notJson.json.error.code]).toEqual([400, 'VALIDATION_INVALID_JSON']);
+    // Only codes Bookbag maps (vendors.md §2.4): not Chatbase's unmapped VALIDATION_INVALID_JSON.
+    expect([notJson.status, notJson.json.error.code, notJson.json.error.message]).toEqual([400, 'VALIDATION_INVALID_BODY', 'Request body must be valid JSON']);
     const noAgent = await call('POST', '/api/v2/agents/nope/chat', { message: 'x' });
     expect([noAgent.status, noAgent.json.error.code]).toEqual([404, 'RESOURCE_NOT_FOUND']);
     const noConv = await call('POST', `${CB2}/chat`, { message: 'x', conversationId: 'conv_9' });
@@ -251,7 +252,8 @@ describe('sandbox: Replyful conversations (whoami)', () => {
     expect(r.json).toEqual({ object: 'list', data: [], hasMore: false, nextCursor: null, url: '/v1/conversations' });
     expect(r.headers['ratelimit-limit']).toBe('100');
     expect(r.headers['ratelimit-remaining']).toBe('99');
-    expect(Number(r.headers['ratelimit-reset'])).toBe(10);
+    // Replyful's own window, 100 per 60 s (vendors.md §5.2), not Chatbase's 10 s.
+    expect(Number(r.headers['ratelimit-reset'])).toBe(60);
     expect(r.headers['request-id']).toMatch(/^req_/);
   });
 

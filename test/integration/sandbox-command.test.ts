@@ -169,6 +169,16 @@ describe('chatid sandbox', () => {
     });
     expect(r.exitCode).toBe(0);
     expect(r.stderr).toContain('Faults:    20% of requests (429, 500, reset-after)');
+    // An explicit --rate-limit is one window on every path.
+    expect(r.stderr).toContain('Limits:    100 requests / 10s per key, 1000');
+  });
+
+  it("without --rate-limit, announces each vendor's window", async () => {
+    const r = await withSandbox([], async (doc) => {
+      expect(doc).toMatchObject({ rateLimit: { limit: 100, windowMs: 10000 }, rateLimitPerMinutePaths: { limit: 100, windowMs: 60000 } });
+    });
+    expect(r.exitCode).toBe(0);
+    expect(r.stderr).toContain('Limits:    100 requests / 10s per key (Replyful, OpenCX: 100 / 60s)');
   });
 
   it('serves scoped and read-only keys', async () => {

@@ -65,6 +65,26 @@ describe('sandbox: rate limit', () => {
     expect(sb!.requests.filter((r) => r.status === 429)).toHaveLength(1);
   });
 
+  it("by default keeps each vendor's window: 100 per 10 s on /api paths, 100 per 60 s for Replyful and OpenCX", async () => {
+    let t = 5_000_000;
+    await start({ now: () => t });
+    const replyful = await call('GET', '/v1/conversations?limit=1');
+    expect([replyful.status, replyful.headers['ratelimit-limit'], replyful.headers['ratelimit-reset']]).toEqual([200, '100', '60']);
+    const opencx = await call('POST', '/widget/authenticate-user', { email: 'ann@example.com' });
+    expect([opencx.status, opencx.headers['x-ratelimit-reset']]).toEqual([200, String(t + 60_000)]);
+    const chatbase = await call('GET', `${CB}/contacts`);
+    expect([chatbase.status, chatbase.headers['x-ratelimit-reset'], chatbase.headers['x-ratelimit-remaining']]).toEqual([200, String(t + 10_000), '99']);
+    // Windows are counted apart: Replyful's 100 per minute are not spent by the /api or OpenCX calls.
+    for (let i = 0; i < 99; i++) expect((await call('GET', '/v1/conversations?limit=1')).status).toBe(200);
+    t += 30_000; // past 10 s, inside the minute
+    const limited = await call('GET', '/v1/conversations?limit=1');
+    expect([limited.status, limited.headers['retry-after']]).toEqual([429, '30']);
+    // An explicit limit applies to every path.
+    t = 9_000_000;
+    await start({ now: () => t, rateLimit: { limit: 1, windowMs: 10_000 } });
+    expect((await call('GET', '/v1/conversations?limit=1')).headers['ratelimit-reset']).toBe('10');
+  });
+
   it('can be turned off', async () => {
     await start({ rateLimit: false });
     const r = await call('GET', `${CB}/contacts`);

@@ -30,7 +30,8 @@ export interface SandboxCommandOptions {
   faults: FaultKind[] | undefined;
   retryAfterSeconds: number | undefined;
   retryAfterFormat: 'seconds' | 'http-date';
-  rateLimit: { limit: number; windowMs: number } | false;
+  /** undefined: each vendor's own window (100/10s on /api paths, 100/60s Replyful and OpenCX). */
+  rateLimit: { limit: number; windowMs: number } | false | undefined;
   apiKeys: string[] | undefined;
   agentIds: string[] | undefined;
   /** Extra keys limited to some agents or to reads, to try 403 handling. */
@@ -52,7 +53,10 @@ export interface SandboxResult {
   dataFile: string | null;
   faultRate: number;
   faults: FaultKind[];
+  /** The window on /api/v1 and /api/v2 (on every path when --rate-limit is given); null with --rate-limit off. */
   rateLimit: { limit: number; windowMs: number } | null;
+  /** Without --rate-limit: Replyful's and OpenCX's own window on their paths (vendors.md §5, §6). */
+  rateLimitPerMinutePaths?: { limit: number; windowMs: number };
   latencyMs: number;
   /** POST here to check a token or user hash the way the widget backend would. */
   identifyUrl: string;
@@ -125,7 +129,7 @@ export function parseSandboxFlags(f: SandboxFlags): SandboxCommandOptions {
   }
   const retryAfterFormat = f.retryAfterFormat ?? 'seconds';
   if (retryAfterFormat !== 'seconds' && retryAfterFormat !== 'http-date') throw bad(`--retry-after-format must be seconds or http-date, not "${f.retryAfterFormat}".`, 'The vendors send seconds; http-date tests the other form RFC 9110 allows.');
-  let rateLimit: SandboxCommandOptions['rateLimit'] = { limit: 100, windowMs: 10_000 };
+  let rateLimit: SandboxCommandOptions['rateLimit'];
   if (f.rateLimit !== undefined) {
     const t = f.rateLimit.trim();
     if (t === 'off' || t === 'none') rateLimit = false;
@@ -212,7 +216,7 @@ export function registerSandbox(program: Command, ctx: Ctx, runF = runSandbox): 
     .option('--faults <kinds>', `which faults to inject, comma-separated: ${FAULTS.join(', ')} (default all)`)
     .option('--retry-after <seconds>', 'Retry-After sent with injected 429s (default 1)')
     .option('--retry-after-format <form>', 'Retry-After as seconds (default) or http-date')
-    .option('--rate-limit <n/window>', 'requests per sliding window per key, e.g. 100/10s, or off', '100/10s')
+    .option('--rate-limit <n/window>', "requests per sliding window per key on every path, e.g. 100/10s, or off (default: each vendor's, 100/10s for Chatbase and Bookbag, 100/60s for Replyful and OpenCX)")
     .option('--api-key <key>', `accepted Bearer key (repeatable; default a fixed test key)`, collect)
     .option('--agent-id <id>', 'agent/chatbot id to serve (repeatable; Bookbag ids are numeric)', collect)
     .option('--scoped-key <key=agents>', 'an extra key limited to these agents (comma-separated): others get 403 on v2, 404 on v1 (repeatable)', collect)
@@ -268,7 +272,7 @@ async function serveSandbox(startSandbox: StartSandbox, o: SandboxCommandOptions
     provider: o.provider,
     latencyMs: o.latencyMs,
     faultRate: o.faultRate,
-    rateLimit: o.rateLimit,
+    ...(o.rateLimit !== undefined ? { rateLimit: o.rateLimit } : {}),
     attributes: o.attributes,
     requestLog: false,
     now: () => ctx.clock.now().getTime(),
@@ -309,7 +313,8 @@ async function serveSandbox(startSandbox: StartSandbox, o: SandboxCommandOptions
     dataFile: options.dataFile ?? null,
     faultRate: o.faultRate,
     faults: o.faultRate > 0 ? (o.faults ?? [...FAULTS]) : [],
-    rateLimit: o.rateLimit === false ? null : o.rateLimit,
+    rateLimit: o.rateLimit === false ? null : (o.rateLimit ?? { limit: 100, windowMs: 10_000 }),
+    ...(o.rateLimit === undefined ? { rateLimitPerMinutePaths: { limit: 100, windowMs: 60_000 } } : {}),
     latencyMs: o.latencyMs,
     identifyUrl: `${sb.url}/sandbox/identify`,
     env: { CHATID_PROVIDER: sb.provider, CHATID_BASE_URL: sb.url, CHATID_API_KEY: apiKey, CHATID_AGENT_ID: agentId },
@@ -366,7 +371,7 @@ export function renderSandbox(r: SandboxResult): string {
     `chatid sandbox (${r.provider}) listening on ${r.url}`,
     `  API key:   ${r.apiKey}`,
     `  Agent id:  ${r.agentIds.join(', ')}`,
-    `  Limits:    ${r.rateLimit ? `${r.rateLimit.limit} requests / ${r.rateLimit.windowMs / 1000}s per key` : 'no rate limit'}, 1000 contacts per request`,
+    `  Limits:    ${r.rateLimit ? `${r.rateLimit.limit} requests / ${r.rateLimit.windowMs / 1000}s per key${r.rateLimitPerMinutePaths ? ` (Replyful, OpenCX: ${r.rateLimitPerMinutePaths.limit} / ${r.rateLimitPerMinutePaths.windowMs / 1000}s)` : ''}` : 'no rate limit'}, 1000 contacts per request`,
   ];
   if (r.faultRate > 0) lines.push(`  Faults:    ${Math.round(r.faultRate * 1000) / 10}% of requests (${r.faults.join(', ')})`);
   if (r.latencyMs > 0) lines.push(`  Latency:   ${r.latencyMs}ms`);

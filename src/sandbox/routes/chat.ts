@@ -55,7 +55,9 @@ function addExchange(rt: Runtime, conv: StoredConversation, message: string, rep
 
 const v2Chat: Handler = (req, rt) => {
   const parsed = parseJson(req.raw);
-  if (!parsed.ok) return v2Error(400, 'VALIDATION_INVALID_JSON', 'Request body must be valid JSON');
+  // Chatbase lists VALIDATION_INVALID_JSON without a status; the sandbox keeps to the codes
+  // Bookbag maps (vendors.md §2.4, §3.2), where a 400 is VALIDATION_INVALID_BODY.
+  if (!parsed.ok) return v2Error(400, 'VALIDATION_INVALID_BODY', 'Request body must be valid JSON');
   const body = parsed.value;
   if (!isObject(body)) return v2Error(400, 'VALIDATION_INVALID_BODY', 'Request body must be an object');
   const details: Array<{ field: string; message: string }> = [];
