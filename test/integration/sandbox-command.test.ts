@@ -203,7 +203,8 @@ describe('chatid sandbox', () => {
       const r = await runCli(['sandbox', '--port', String(port), '--json']);
       expect(r.exitCode).toBe(1);
       expect(r.json().error).toMatchObject({ code: 'ERR_SANDBOX_PORT_IN_USE' });
-      expect(r.json().error.hint).toContain('--port');
+      // The next port up, not a fixed 4011 (which may be the busy one).
+      expect(r.json().error.hint).toContain(`--port ${port === 65535 ? 4010 : port + 1},`);
     } finally {
       blocker.close();
     }

@@ -294,7 +294,7 @@ async function serveSandbox(startSandbox: StartSandbox, o: SandboxCommandOptions
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'EADDRINUSE') {
-      throw new NetworkError('ERR_SANDBOX_PORT_IN_USE', `Port ${o.port} on 127.0.0.1 is already in use.`, { cause: e, hint: 'Stop whatever uses it (maybe another sandbox), or pick another port: --port 4011, or --port 0 for any free one.' });
+      throw new NetworkError('ERR_SANDBOX_PORT_IN_USE', `Port ${o.port} on 127.0.0.1 is already in use.`, { cause: e, hint: `Stop whatever uses it (maybe another sandbox), or pick another port: --port ${o.port === 65535 ? 4010 : o.port + 1}, or --port 0 for any free one.` });
     }
     if (code === 'EACCES') {
       throw new NetworkError('ERR_SANDBOX_PORT_DENIED', `Not allowed to listen on port ${o.port}.`, { cause: e, hint: 'Ports below 1024 need privileges; use --port 4010.' });
