@@ -78,6 +78,9 @@ describe('encrypt', () => {
   it.each([
     [['encrypt'], 'ERR_ENCRYPT_ID_REQUIRED'],
     [['encrypt', '--id', ''], 'ERR_ENCRYPT_ID_EMPTY'],
+    [['encrypt', '--id', 'u1', '--email', ''], 'ERR_ENCRYPT_FIELD_EMPTY'],
+    [['encrypt', '--id', 'u1', '--name', ' '], 'ERR_ENCRYPT_FIELD_EMPTY'],
+    [['encrypt', '--batch', '-', '--email', ''], 'ERR_ENCRYPT_FIELD_EMPTY'],
     [['encrypt', '--id', 'u1', '--field', 'plan'], 'ERR_ENCRYPT_FIELD'],
     [['encrypt', '--id', 'u1', '--field', 'email=x'], 'ERR_ENCRYPT_FIELD'],
     [['encrypt', '--id', 'u1', '--field', 'a=1', '--field', 'a=2'], 'ERR_ENCRYPT_FIELD'],
@@ -128,5 +131,12 @@ describe('encrypt', () => {
     const r = await cli(['encrypt', '--batch', '-'], { stdin: 'u1\n u2\n' });
     expect(r.exitCode).toBe(2);
     expect(r.stderr).toMatch(/line 2.*\(ERR_BATCH_ROW\)/);
+  });
+});
+
+describe('encrypt --help', () => {
+  it('says how --email/--name combine with --batch rows', async () => {
+    const r = await runCli(['encrypt', '--help'], createTestCtx());
+    expect(r.stdout.replace(/\s+/g, ' ')).toContain('a CSV email or name cell wins for its row, and --email/--name fill the rows without one');
   });
 });

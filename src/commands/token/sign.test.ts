@@ -56,6 +56,11 @@ describe('token sign: flags → options', () => {
     for (const v of ['9007199254740991', '18014398509481984', '"99999999999999999999"', '{"a\\"":"1234567890123456789012"}', '1.5e30', '1e20', '100e-2', '[0.30000000000000004]', '3.14159265358979323846']) {
       await expect(parse(['sign', 'a', '--claim-json', `x=${v}`]), v).resolves.toBeDefined();
     }
+    // An unset variable in `--email "$EMAIL"` signs no empty claim.
+    for (const flag of ['--email', '--name', '--phone']) {
+      await expect(parse(['sign', 'a', flag, '']), flag).rejects.toMatchObject({ code: 'ERR_TOKEN_FLAG_EMPTY', exitCode: 2, message: `${flag} was given an empty value.` });
+    }
+    await expect(parse(['sign', '--batch', '-', '--email', ' '])).rejects.toMatchObject({ code: 'ERR_TOKEN_FLAG_EMPTY' });
     await expect(parse(['sign', 'a', '--stripe-account', 'bad'])).rejects.toMatchObject({ code: 'ERR_TOKEN_FLAG_FORMAT', hint: 'Example: --stripe-account default=cus_123' });
   });
 });
@@ -316,5 +321,12 @@ describe('token sign --batch', () => {
     expect([c.exitCode, c.json().error.code]).toEqual([2, 'ERR_BATCH_EMPTY']);
     const d = await runCli(['token', 'sign', '--batch', '/nonexistent/ids.txt', '--json'], createTestCtx({ env: env('chatbase') }));
     expect([d.exitCode, d.json().error.code]).toEqual([2, 'ERR_BATCH_FILE']);
+  });
+});
+
+describe('token sign --help', () => {
+  it('says how --email/--name combine with --batch rows', async () => {
+    const r = await runCli(['token', 'sign', '--help'], createTestCtx());
+    expect(r.stdout.replace(/\s+/g, ' ')).toContain('a CSV email or name cell wins for its row, and --email/--name fill the rows without one (on a plain id list, every token gets the same email and name)');
   });
 });
