@@ -260,9 +260,9 @@ async function modeOf(path: string): Promise<number | undefined> {
 /**
  * The platform's config directory for chatid, unless CHATID_CONFIG_DIR says otherwise. Always
  * absolute: a relative CHATID_CONFIG_DIR is resolved against `cwd` (default: the working
- * directory) once, so whoami and every
- * message show the directory really used; a relative XDG_CONFIG_HOME is ignored, as the XDG
- * Base Directory spec asks (it would put the store wherever the command happens to run).
+ * directory) once, so whoami and every message show the directory really used; a relative
+ * XDG_CONFIG_HOME is ignored, as the XDG Base Directory spec asks (it would put the store
+ * wherever the command happens to run).
  */
 export function configDir(env: Readonly<Record<string, string | undefined>>, platform: string, home: string, cwd?: string): string {
   // path.resolve without a base resolves against the process's working directory.
