@@ -23,10 +23,10 @@ describe('readBatch: plain ids', () => {
     }
     expect((await all('a\r\nb\r\n')).map((r) => r.userId)).toEqual(['a', 'b']);
   });
-  it('onJsonUnsafe: told once, before the first row holding DEL, a C1 control or U+2028/9 is handed out; never for ASCII', async () => {
+  it('onJsonUnsafe: told once, before the first row holding a C1 control or U+2028/9 is handed out; never for ASCII', async () => {
     for (const [chunks, firstUnsafe] of [
       [['a\nb\n', 'c\u0085d\n', 'e\u2028f\n'], 'c\u0085d'],
-      [['user_id\nx\n', 'y', '\u007fz\n'], 'y\u007fz'],
+      [['user_id\nx\n', 'y', '\u009fz\n'], 'y\u009fz'],
       [['user_id,name\nu1,n\n', 'u2,"\u2029"\n'], 'u2'],
     ] as const) {
       const events: string[] = [];
@@ -116,6 +116,30 @@ describe('readBatch: plain ids', () => {
       [2, 'ERR_BATCH_NOT_UTF8'],
       [3, 'ERR_BATCH_NUL_BYTE'],
     ]);
+  });
+  it('ids holding a control character (TAB: a pasted TSV row; CR, ESC, DEL) are bad rows, plain or CSV', async () => {
+    const bad: BatchRowError[] = [];
+    const r = await all(['ok\nu1\tAda\tada@x.y\nx', '\u001b[0m\nmid\rcr\nd\u007f\nu2\t\nz\r\n'], { onBadRow: (e) => bad.push(e) });
+    expect(r.map((x) => x.userId)).toEqual(['ok', 'z']);
+    expect(bad.map((e) => [e.line, e.code])).toEqual([
+      [2, 'ERR_BATCH_ID_CONTROL'],
+      [3, 'ERR_BATCH_ID_CONTROL'],
+      [4, 'ERR_BATCH_ID_CONTROL'],
+      [5, 'ERR_BATCH_ID_CONTROL'],
+      [6, 'ERR_BATCH_ID_CONTROL'],
+    ]);
+    expect(bad[0]!.message).toBe('user id "u1\\tAda\\tada@x.y" holds a TAB (character 3): a tab-separated row? Give one id per line (e.g. `cut -f1 users.tsv`) or a CSV with a user_id column.');
+    expect(bad[1]!.message).toBe('user id "x\\u001b[0m" holds the control character U+001B (character 2), which no user id has. Remove it from the input.');
+    expect(bad[2]!.message).toContain('holds a carriage return (CR) (character 4)');
+    await expect(all('a\nb\tc\n')).rejects.toMatchObject({ code: 'ERR_BATCH_ROW', details: { line: 2, reason: 'ERR_BATCH_ID_CONTROL' } });
+    const csv: BatchRowError[] = [];
+    const c = await all('user_id,name\n"u1\tx",Ada\n"u2\nx",Bob\nu3,"Tab\there"\n', { onBadRow: (e) => csv.push(e) });
+    expect(csv.map((e) => [e.line, e.code])).toEqual([
+      [2, 'ERR_BATCH_ID_CONTROL'],
+      [4, 'ERR_BATCH_ID_CONTROL'],
+    ]);
+    // Only the id is held to it: a name may hold what the vendor takes.
+    expect(c).toEqual([{ line: 5, userId: 'u3', name: 'Tab\there' }]);
   });
   it('an empty input is an error', async () => {
     await expect(all('')).rejects.toMatchObject({ code: 'ERR_BATCH_EMPTY' });

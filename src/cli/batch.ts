@@ -13,8 +13,8 @@
  * Columns a command does not read are named once through `onUnusedColumns` (see
  * {@link unusedColumnsWarning}).
  *
- * A bad row (empty id, id with surrounding whitespace, wrong number of CSV cells, a line
- * over {@link MAX_LINE_CHARS}) is never silently dropped: it either stops the batch with a
+ * A bad row (empty id, id with surrounding whitespace, an id holding a control character, wrong
+ * number of CSV cells, a line over {@link MAX_LINE_CHARS}) is never silently dropped: it either stops the batch with a
  * {@link UsageError} naming the line (default), or goes to `onBadRow` so the caller can
  * count and report it.
  *
@@ -46,7 +46,7 @@ export interface BatchRecord {
 /** A row that cannot be used, with where it is and why. */
 export interface BatchRowError {
   line: number;
-  code: 'ERR_BATCH_EMPTY_ID' | 'ERR_BATCH_ID_WHITESPACE' | 'ERR_BATCH_CSV_ROW' | 'ERR_BATCH_LINE_TOO_LONG' | 'ERR_BATCH_NOT_UTF8' | 'ERR_BATCH_NUL_BYTE';
+  code: 'ERR_BATCH_EMPTY_ID' | 'ERR_BATCH_ID_WHITESPACE' | 'ERR_BATCH_ID_CONTROL' | 'ERR_BATCH_CSV_ROW' | 'ERR_BATCH_LINE_TOO_LONG' | 'ERR_BATCH_NOT_UTF8' | 'ERR_BATCH_NUL_BYTE';
   message: string;
 }
 
@@ -202,13 +202,14 @@ export async function* readBatchChunks(input: NodeJS.ReadableStream | AsyncItera
       let line = 0;
       let rest = head;
       let skipping = false; // inside an over-long line, dropping characters until its end
-      // Set when the text read so far holds U+FFFD or NUL; only then are lines scanned for them.
+      // Set when the text read so far holds U+FFFD, a control character other than a line end,
+      // or a CR not before LF; only then are lines scanned for them (one regex per chunk read).
       let suspect = SUSPECT.test(head);
       const take = (raw: string): void => {
         line++;
         const id = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
         if (id.length > MAX_LINE_CHARS) bad({ line, code: 'ERR_BATCH_LINE_TOO_LONG', message: `line longer than ${MAX_LINE_CHARS} characters.` });
-        else if (suspect && badText(id, line, bad)) return;
+        else if (suspect && (badText(id, line, bad) || badControl(id, line, bad))) return;
         else if (id === '') bad({ line, code: 'ERR_BATCH_EMPTY_ID', message: 'empty line (no user id).' });
         else if (id.trim() !== id) bad({ line, code: 'ERR_BATCH_ID_WHITESPACE', message: whitespaceMessage(id) });
         else rows.push({ line, userId: id });
@@ -327,8 +328,21 @@ function whitespaceMessage(id: string): string {
   return `user id ${quoteVisible(id)} has leading or trailing whitespace${id.includes('\uFEFF') ? ' (U+FEFF, a byte-order mark: files joined with cat?)' : ''}.`;
 }
 
-// eslint-disable-next-line no-control-regex -- NUL is exactly what we look for
-const SUSPECT = /[\uFFFD\u0000]/;
+/**
+ * What no user id holds: C0 controls (TAB included: a TSV row pasted as one id) and DEL, which
+ * are never part of a real id and which the widget, the vendor and a spreadsheet each treat
+ * differently. contacts sync refuses them in external ids too (sync/coerce.ts).
+ */
+// eslint-disable-next-line no-control-regex -- control characters are exactly what we look for
+export const ID_CONTROL = /[\u0000-\u001f\u007f]/;
+
+/**
+ * Text that needs a closer look line by line (badText): U+FFFD, NUL, another control
+ * character than the line ends, or a CR not followed by LF (inside a line). A CR that ends a
+ * chunk just before the next one's LF only costs the per-line scan.
+ */
+// eslint-disable-next-line no-control-regex -- control characters are exactly what we look for
+const SUSPECT = /[\uFFFD\u0000-\u0009\u000b\u000c\u000e-\u001f\u007f]|\r(?!\n)/;
 
 /**
  * Invalid UTF-8 decodes to U+FFFD and a UTF-16 file read as UTF-8 is full of NUL: either
@@ -344,6 +358,25 @@ function badText(text: string, line: number, bad: (e: BatchRowError) => void): b
     return true;
   }
   return false;
+}
+
+/** An id holding a control character: reports it and returns true. */
+function badControl(id: string, line: number, bad: (e: BatchRowError) => void): boolean {
+  if (!ID_CONTROL.test(id)) return false;
+  bad({ line, code: 'ERR_BATCH_ID_CONTROL', message: controlMessage(id) });
+  return true;
+}
+
+/** The message for an id holding a control character: which one, where, and the likely cause. */
+function controlMessage(id: string): string {
+  const i = id.search(ID_CONTROL);
+  const c = id.charCodeAt(i);
+  const shown = id.length > 80 ? `${quoteVisible(id.slice(0, 80))}…` : quoteVisible(id);
+  if (c === 0x09) {
+    return `user id ${shown} holds a TAB (character ${i + 1}): a tab-separated row? Give one id per line (e.g. \`cut -f1 users.tsv\`) or a CSV with a user_id column.`;
+  }
+  const name = c === 0x0d ? 'a carriage return (CR)' : `the control character U+${c.toString(16).toUpperCase().padStart(4, '0')}`;
+  return `user id ${shown} holds ${name} (character ${i + 1}), which no user id has. Remove it from the input.`;
 }
 
 interface Header {
@@ -457,11 +490,13 @@ async function* readCsv(
         bad({ line, code: 'ERR_BATCH_EMPTY_ID', message: 'the id cell is empty.' });
         continue;
       }
+      if (record.some((c) => SUSPECT.test(c)) && record.some((c) => badText(c, line, bad))) continue;
+      // One short regex per row: a quoted id cell may hold a line break or a TAB.
+      if (badControl(id, line, bad)) continue;
       if (id.trim() !== id) {
         bad({ line, code: 'ERR_BATCH_ID_WHITESPACE', message: whitespaceMessage(id) });
         continue;
       }
-      if (record.some((c) => SUSPECT.test(c)) && record.some((c) => badText(c, line, bad))) continue;
       const rec: BatchRecord = { line, userId: id };
       const email = h.email === -1 ? '' : (record[h.email] ?? '');
       const name = h.name === -1 ? '' : (record[h.name] ?? '');

@@ -3,7 +3,7 @@ import { baseUrlProblem } from '../core/base-url.js';
 import { isProvider, PROVIDER_INFO, PROVIDERS, type Provider } from '../core/providers.js';
 import type { Profile, StoreData } from '../store/types.js';
 import type { Ctx } from './context.js';
-import { AuthError, UsageError } from './errors.js';
+import { AuthError, type CliError, StoreError, UsageError } from './errors.js';
 import { checkSecretText } from './secret-input.js';
 
 /** Where a setting's value came from, highest precedence first (../shared/spec/cli.md §2). */
@@ -56,6 +56,13 @@ export interface ResolveOptions {
   needs?: readonly SettingKey[];
   /** Open the store even when flags and env cover everything (whoami, the doctor). */
   openStore?: boolean;
+  /**
+   * For a diagnostic (whoami): told, instead of failing, of what other commands fail on but
+   * this invocation did not give: a store that cannot be read, CHATID_PROFILE naming no
+   * profile, a provider from CHATID_PROVIDER or the profile that is unknown. Resolution goes
+   * on without it (no store, no profile, no provider). Flags are still refused.
+   */
+  onProblem?: (err: CliError, setting: SettingKey | 'profile' | 'store', source: Source) => void;
 }
 
 /**
@@ -92,18 +99,29 @@ export async function resolveSettings(ctx: Ctx, flags: SettingFlags, o: ResolveO
   const open = o.openStore || explicitName !== undefined || needs.some((k) => fromArgs(k) === undefined);
   if (open) {
     const s = await ctx.store();
-    const data = await s.read();
-    store = { path: s.path, data };
-    if (explicitName) {
+    let data: StoreData | undefined;
+    try {
+      data = await s.read();
+    } catch (err) {
+      if (!(err instanceof StoreError) || !o.onProblem) throw err;
+      o.onProblem(err, 'store', 'profile');
+      // No profile can be read: the settings come from the flags and the environment only.
+      profileName = undefined;
+    }
+    if (data) store = { path: s.path, data };
+    if (data && explicitName) {
       // Own keys only: `--profile toString` must not find Object.prototype.toString.
       profile = Object.hasOwn(data.profiles, explicitName.value) ? data.profiles[explicitName.value] : undefined;
       if (!profile) {
         const names = Object.keys(data.profiles);
-        throw new UsageError('ERR_PROFILE_NOT_FOUND', `No profile named "${explicitName.value}" (from ${explicitName.source === 'flag' ? '--profile' : 'CHATID_PROFILE'}).`, {
+        const err = new UsageError('ERR_PROFILE_NOT_FOUND', `No profile named "${explicitName.value}" (from ${explicitName.source === 'flag' ? '--profile' : 'CHATID_PROFILE'}).`, {
           hint: names.length ? `Known profiles: ${names.join(', ')}. Add one with \`chatid profile add ${explicitName.value}\`.` : `Add it with \`chatid profile add ${explicitName.value}\`.`,
         });
+        if (explicitName.source === 'flag' || !o.onProblem) throw err;
+        o.onProblem(err, 'profile', explicitName.source);
+        profileName = undefined;
       }
-    } else if (data.activeProfile && Object.hasOwn(data.profiles, data.activeProfile)) {
+    } else if (data?.activeProfile && Object.hasOwn(data.profiles, data.activeProfile)) {
       profileName = { value: data.activeProfile, source: 'profile' };
       profile = data.profiles[data.activeProfile];
     }
@@ -120,11 +138,15 @@ export async function resolveSettings(ctx: Ctx, flags: SettingFlags, o: ResolveO
   const providerRaw = fromArgs('provider') ?? (profile ? { value: profile.provider, source: 'profile' as const } : undefined);
   if (providerRaw) {
     if (!isProvider(providerRaw.value)) {
-      throw new UsageError('ERR_PROVIDER_UNKNOWN', `Unknown provider "${providerRaw.value}" (from ${describeSource(providerRaw.source, 'provider')}).`, {
+      const where = providerRaw.source === 'profile' && profileName ? `profile "${profileName.value}"` : describeSource(providerRaw.source, 'provider');
+      const err = new UsageError('ERR_PROVIDER_UNKNOWN', `Unknown provider "${providerRaw.value}" (from ${where}).`, {
         hint: `Use one of: ${PROVIDERS.join(', ')}.`,
       });
+      if (providerRaw.source === 'flag' || !o.onProblem) throw err;
+      o.onProblem(err, 'provider', providerRaw.source);
+    } else {
+      provider = { value: providerRaw.value, source: providerRaw.source };
     }
-    provider = { value: providerRaw.value, source: providerRaw.source };
   }
   let baseUrl = pick('baseUrl');
   const defaultUrl = provider ? PROVIDER_INFO[provider.value].baseUrl : undefined;

@@ -192,9 +192,12 @@ export function checkClaims(payload: unknown, provider: JwtProvider, now: number
   const idClaims = provider === 'chatbase' ? ['user_id', 'sub'] : [ID_CLAIM[provider]];
   // Chatbase reads user_id first and falls back to sub: judge only the claim it will use.
   const present = idClaims.filter((k) => payload[k] !== undefined && payload[k] !== null).slice(0, 1);
-  const wanted = idClaims.map((k) => `"${k}"`).join(' or ');
   if (present.length === 0) {
-    errors.push({ code: 'MISSING_USER_ID', message: `The payload has no ${wanted} claim, which ${label(provider)} needs to know the user.` });
+    // `"user_id": null and no "sub" claim`: a null id is no id, said as it is written.
+    const nulls = idClaims.filter((k) => payload[k] === null).map((k) => `"${k}": null`);
+    const absent = idClaims.filter((k) => payload[k] === undefined).map((k) => `"${k}"`);
+    const has = [...nulls, ...(absent.length ? [`no ${absent.join(' or ')} claim`] : [])].join(' and ');
+    errors.push({ code: 'MISSING_USER_ID', message: `The payload has ${has}, which ${label(provider)} needs to know the user.` });
   }
   for (const k of present) {
     const v = payload[k];
@@ -209,6 +212,11 @@ export function checkClaims(payload: unknown, provider: JwtProvider, now: number
   if (provider === 'chatbase') {
     const u = payload.user_id;
     const s = payload.sub;
+    // The id is taken from sub (as the sandbox does), but what Chatbase makes of a null
+    // user_id is undocumented: in a contact update, null deletes the field.
+    if (u === null && typeof s === 'string') {
+      warnings.push({ code: 'USER_ID_NULL', message: `user_id is null, so the id is taken from sub ${JSON.stringify(s)} (as the sandbox does); Chatbase does not document what it makes of a null user_id, and in a contact update null deletes a field. Leave user_id out, or set it to the same id as sub.` });
+    }
     if (typeof u === 'string' && typeof s === 'string' && u !== s) {
       warnings.push({ code: 'USER_ID_SUB_DIFFER', message: `user_id ${JSON.stringify(u)} and sub ${JSON.stringify(s)} differ; Chatbase does not document which wins (the sandbox uses user_id).` });
     }

@@ -263,4 +263,14 @@ describe('configDir', () => {
     expect(configDir({}, 'linux', '/home/u')).toBe('/home/u/.config/chatid');
     expect(configDir({}, 'darwin', '/Users/u')).toBe('/Users/u/Library/Preferences/chatid');
   });
+
+  it('resolves a relative CHATID_CONFIG_DIR against the working directory, so the path shown is the one used', () => {
+    expect(configDir({ CHATID_CONFIG_DIR: 'cfg' }, 'linux', '/home/u', '/work/app')).toBe('/work/app/cfg');
+    expect(configDir({ CHATID_CONFIG_DIR: '../shared/cfg' }, 'linux', '/home/u', '/work/app')).toBe('/work/shared/cfg');
+  });
+
+  it('ignores a relative XDG_CONFIG_HOME, as the XDG Base Directory spec says', () => {
+    expect(configDir({ XDG_CONFIG_HOME: '.config' }, 'linux', '/home/u', '/work/app')).toBe('/home/u/.config/chatid');
+    expect(configDir({ XDG_CONFIG_HOME: 'xdg' }, 'linux', '/home/u', '/work/app')).toBe('/home/u/.config/chatid');
+  });
 });

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { closeSync, fchmodSync, fsyncSync, openSync, readdirSync, realpathSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import type * as FsPromises from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { StoreError } from '../cli/errors.js';
 import type { ProfileStore, StoreData } from './types.js';
 import { pruneExpired, validateStoreData } from './validate.js';
@@ -257,12 +257,20 @@ async function modeOf(path: string): Promise<number | undefined> {
   }
 }
 
-/** The platform's config directory for chatid, unless CHATID_CONFIG_DIR says otherwise. */
-export function configDir(env: Readonly<Record<string, string | undefined>>, platform: string, home: string): string {
-  if (env.CHATID_CONFIG_DIR) return env.CHATID_CONFIG_DIR;
+/**
+ * The platform's config directory for chatid, unless CHATID_CONFIG_DIR says otherwise. Always
+ * absolute: a relative CHATID_CONFIG_DIR is resolved against `cwd` (default: the working
+ * directory) once, so whoami and every message show the directory really used; a relative
+ * XDG_CONFIG_HOME is ignored, as the XDG Base Directory spec asks (it would put the store
+ * wherever the command happens to run).
+ */
+export function configDir(env: Readonly<Record<string, string | undefined>>, platform: string, home: string, cwd?: string): string {
+  // path.resolve without a base resolves against the process's working directory.
+  if (env.CHATID_CONFIG_DIR) return cwd === undefined ? resolve(env.CHATID_CONFIG_DIR) : resolve(cwd, env.CHATID_CONFIG_DIR);
   if (platform === 'darwin') return join(home, 'Library', 'Preferences', 'chatid');
   if (platform === 'win32') return join(env.APPDATA ?? join(home, 'AppData', 'Roaming'), 'chatid', 'Config');
-  return join(env.XDG_CONFIG_HOME || join(home, '.config'), 'chatid');
+  const xdg = env.XDG_CONFIG_HOME;
+  return join(xdg && isAbsolute(xdg) ? xdg : join(home, '.config'), 'chatid');
 }
 
 /** The file a path names, through symbolic links; the path itself when it (or a link's target) does not exist yet. */

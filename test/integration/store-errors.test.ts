@@ -1,5 +1,5 @@
-// Every profile/secret/whoami command turns a store failure into exit 1 with the store's
-// error code (human and --json), no stack trace, and no write.
+// Every profile/secret command turns a store failure into exit 1 with the store's error code
+// (human and --json), no stack trace, and no write; whoami, a diagnostic, reports it as a warning.
 import { describe, expect, it } from 'vitest';
 import { StoreError } from '../../src/cli/errors.js';
 import type { ProfileStore } from '../../src/store/types.js';
@@ -33,10 +33,19 @@ const COMMANDS = [
   ['secret', 'rotate', '--generate'],
   ['secret', 'show'],
   ['secret', 'list'],
-  ['whoami'],
 ];
 
 describe('store failures', () => {
+  it('chatid whoami, a diagnostic, reports the store failure as a warning beside the rest (exit 0)', async () => {
+    const human = await runCli(['whoami'], createTestCtx({ store: brokenStore('ERR_STORE_CORRUPT') }));
+    expect(human.exitCode).toBe(0);
+    expect(human.stderr).toContain('warning: The store /x/config.json is not valid JSON');
+    expect(human.stderr).toContain('hint: Repair it by hand.');
+    expect(human.stdout).toContain('(none: settings come from flags and the environment only)');
+    const json = await runCli(['whoami', '--json'], createTestCtx({ store: brokenStore('ERR_STORE_UNREADABLE') }));
+    expect([json.exitCode, json.json().warnings.map((w: { code: string }) => w.code)]).toEqual([0, ['STORE_UNREADABLE']]);
+  });
+
   for (const argv of COMMANDS) {
     it(`chatid ${argv.join(' ')} exits 1 with the store's code`, async () => {
       const human = await runCli(argv, createTestCtx({ store: brokenStore('ERR_STORE_CORRUPT') }));

@@ -70,7 +70,8 @@ describe('the store under real processes', () => {
     const { dir, file, env } = tempConfigDir();
     mkdirSync(dir, { recursive: true, mode: 0o700 });
     writeFileSync(file, text, { mode: 0o600 });
-    for (const args of [['profile', 'list'], ['profile', 'add', 'b', '--provider', 'generic'], ['secret', 'set', '--secret-stdin'], ['whoami']]) {
+    // whoami, a diagnostic, warns instead (exit 0): checked after the loop.
+    for (const args of [['profile', 'list'], ['profile', 'add', 'b', '--provider', 'generic'], ['secret', 'set', '--secret-stdin']]) {
       const human = await runBin(bin, [...args, '--no-input'], { env, stdin: 'some-secret' });
       expect([args, human.code]).toEqual([args, 1]);
       expect(human.stdout).toBe('');
@@ -86,6 +87,12 @@ describe('the store under real processes', () => {
       expect([json.code, JSON.parse(json.stdout).error.code]).toEqual([1, code]);
       expect(readFileSync(file, 'utf8')).toBe(text);
     }
+    const whoami = await runBin(bin, ['whoami', '--no-input', '--verbose', '--json'], { env });
+    expect([whoami.code, JSON.parse(whoami.stdout).warnings.map((w: { code: string }) => `ERR_${w.code}`)]).toEqual([0, [code]]);
+    expect(whoami.stderr).toContain(file);
+    expect(whoami.stderr).not.toContain('LEAKME');
+    expect(whoami.stderr).not.toMatch(/^\s+at /m);
+    expect(readFileSync(file, 'utf8')).toBe(text);
   });
 
   it('a directory where the store file should be: exit 1, ERR_STORE_UNREADABLE', async () => {

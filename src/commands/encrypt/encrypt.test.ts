@@ -78,6 +78,9 @@ describe('encrypt', () => {
   it.each([
     [['encrypt'], 'ERR_ENCRYPT_ID_REQUIRED'],
     [['encrypt', '--id', ''], 'ERR_ENCRYPT_ID_EMPTY'],
+    [['encrypt', '--id', 'u1', '--email', ''], 'ERR_ENCRYPT_FIELD_EMPTY'],
+    [['encrypt', '--id', 'u1', '--name', ' '], 'ERR_ENCRYPT_FIELD_EMPTY'],
+    [['encrypt', '--batch', '-', '--email', ''], 'ERR_ENCRYPT_FIELD_EMPTY'],
     [['encrypt', '--id', 'u1', '--field', 'plan'], 'ERR_ENCRYPT_FIELD'],
     [['encrypt', '--id', 'u1', '--field', 'email=x'], 'ERR_ENCRYPT_FIELD'],
     [['encrypt', '--id', 'u1', '--field', 'a=1', '--field', 'a=2'], 'ERR_ENCRYPT_FIELD'],
@@ -116,11 +119,11 @@ describe('encrypt', () => {
     expect(rows.map((x) => open(x.token))).toEqual([{ id: 'u1', name: 'Ann', email: 'ann@x.io' }, { id: 'u2' }]);
   });
 
-  it('--batch --json escapes DEL, C1 controls and U+2028/U+2029 in ids, as every --json document does', async () => {
-    const ids = ['a\u007fb', 'c\u0085\u009bd', 'e\u2028f\u2029g'];
+  it('--batch --json escapes C1 controls and U+2028/U+2029 in ids, as every --json document does', async () => {
+    const ids = ['a\u0080b', 'c\u0085\u009bd', 'e\u2028f\u2029g'];
     const j = await cli(['encrypt', '--batch', '-', '--json'], { stdin: `${ids.join('\n')}\n` });
     const lines = j.stdout.trimEnd().split('\n');
-    expect(lines.map((l) => l.slice(0, l.indexOf(',"token"')))).toEqual(['{"userId":"a\\u007fb"', '{"userId":"c\\u0085\\u009bd"', '{"userId":"e\\u2028f\\u2029g"']);
+    expect(lines.map((l) => l.slice(0, l.indexOf(',"token"')))).toEqual(['{"userId":"a\\u0080b"', '{"userId":"c\\u0085\\u009bd"', '{"userId":"e\\u2028f\\u2029g"']);
     expect(lines.map((l) => open((JSON.parse(l) as { token: string }).token))).toEqual(ids.map((id) => ({ id })));
   });
 
@@ -128,5 +131,12 @@ describe('encrypt', () => {
     const r = await cli(['encrypt', '--batch', '-'], { stdin: 'u1\n u2\n' });
     expect(r.exitCode).toBe(2);
     expect(r.stderr).toMatch(/line 2.*\(ERR_BATCH_ROW\)/);
+  });
+});
+
+describe('encrypt --help', () => {
+  it('says how --email/--name combine with --batch rows', async () => {
+    const r = await runCli(['encrypt', '--help'], createTestCtx());
+    expect(r.stdout.replace(/\s+/g, ' ')).toContain('a CSV email or name cell wins for its row, and --email/--name fill the rows without one');
   });
 });

@@ -52,7 +52,9 @@ export function registerEncrypt(program: Command, ctx: Ctx, runF = runEncrypt): 
       `
 The key is the TeamWeb identity secret: base64 of exactly 32 bytes. Each token gets a fresh
 random 12-byte nonce and no AAD. Output: the token alone; --json: {"token","payload"}.
-With --batch: one token per line, or NDJSON {"userId","token"} with --json.
+With --batch: one token per line, or NDJSON {"userId","token"} with --json. The flags
+apply to every row; a CSV email or name cell wins for its row, and --email/--name fill
+the rows without one (on a plain id list, every token gets the same email and name).
 
 Examples:
   $ chatid encrypt --id user_123 --name "Ann Lee" --email ann@example.com
@@ -74,6 +76,11 @@ Examples:
 export async function runEncrypt(opts: EncryptOptions, ctx: Ctx): Promise<EncryptResult | EncryptBatchResult> {
   if (opts.batch === '-' && (opts.secretStdin || opts.secretFile === '-')) {
     throw new UsageError('ERR_STDIN_TWICE', 'Both the batch ids and the secret would come from stdin.', { hint: 'Pass the secret with --secret-file <path> or CHATID_SECRET.' });
+  }
+  // `--email "$EMAIL"` with EMAIL unset would encrypt "email": "" as if it were the user's.
+  for (const k of ['name', 'email'] as const) {
+    const v = opts[k];
+    if (v !== undefined && v.trim() === '') throw new UsageError('ERR_ENCRYPT_FIELD_EMPTY', `--${k} was given an empty value.`, { hint: `Give a value, or leave --${k} out (check the variable holding it is set).` });
   }
   const extra = parseFields(opts.fields ?? []);
   let payload: Record<string, unknown> | undefined;

@@ -17,6 +17,7 @@ import {
   getProfile,
   profileView,
   type ProfileView,
+  refuseProfileFlag,
   renderProfileView,
   secretProblem,
   warnProfileEnvOverride,
@@ -79,6 +80,7 @@ The first profile added becomes the active one.`,
 
 export async function runAdd(o: AddOptions, ctx: Ctx): Promise<AddResult> {
   const name = checkProfileName(o.name);
+  refuseProfileFlag(ctx, 'profile add', name, '');
   const apiKeyFromStdin = Boolean(o.apiKeyStdin) || o.apiKeyFile === '-';
   const secretFromStdin = Boolean(o.secretStdin) || o.secretFile === '-';
   if (apiKeyFromStdin && secretFromStdin) {

@@ -45,3 +45,29 @@ describe('profile list', () => {
     expect([j.exitCode, j.json()]).toEqual([0, []]);
   });
 });
+
+describe('--profile where the profile is an argument, or every profile is listed', () => {
+  const ctx = () => createTestCtx({ profiles: { prod: { provider: 'chatbase', secret: SECRET }, dev: { provider: 'generic' } }, activeProfile: 'prod' });
+
+  it.each([
+    [['profile', 'list'], 'profile list works on every profile: --profile "dev" does not apply to it.', 'Drop --profile, or run `chatid profile show dev`.'],
+    [['secret', 'list'], 'secret list works on every profile: --profile "dev" does not apply to it.', 'Drop --profile, or run `chatid secret show --profile dev`.'],
+    [['profile', 'use', 'prod'], 'profile use takes its profile as the argument ("prod"), and --profile names another ("dev").', 'Drop --profile, or run `chatid profile use dev`.'],
+    [['profile', 'show', 'prod'], 'profile show takes its profile as the argument ("prod"), and --profile names another ("dev").', 'Drop --profile, or run `chatid profile show dev`.'],
+    [['profile', 'remove', 'prod', '--yes'], 'profile remove takes its profile as the argument ("prod"), and --profile names another ("dev").', 'Drop --profile.'],
+    [['profile', 'add', 'new', '--provider', 'generic'], 'profile add takes its profile as the argument ("new"), and --profile names another ("dev").', 'Drop --profile.'],
+  ])('%j --profile dev: refused with exit 2, never ignored', async (argv, message, hint) => {
+    const c = ctx();
+    const r = await runCli([...argv, '--profile', 'dev', '--json'], c);
+    expect([r.exitCode, r.json().error]).toEqual([2, { code: 'ERR_PROFILE_FLAG', message, hint }]);
+    // Nothing was written: prod is still there and active.
+    const data = await (await c.store()).read();
+    expect([Object.keys(data.profiles).sort(), data.activeProfile]).toEqual([['dev', 'prod'], 'prod']);
+  });
+
+  it('--profile naming the argument\'s profile is fine; show without an argument follows --profile', async () => {
+    expect((await runCli(['profile', 'use', 'dev', '--profile', 'dev'], ctx())).exitCode).toBe(0);
+    const show = await runCli(['profile', 'show', '--profile', 'dev', '--json'], ctx());
+    expect([show.exitCode, show.json().name]).toEqual([0, 'dev']);
+  });
+});

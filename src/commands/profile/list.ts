@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import type { Ctx } from '../../cli/context.js';
 import { emit } from '../../cli/output.js';
-import { profileView, type ProfileView, warnProfileEnvOverride } from './shared.js';
+import { profileView, type ProfileView, refuseProfileFlag, warnProfileEnvOverride } from './shared.js';
 
 export type ListResult = ProfileView[];
 
@@ -18,6 +18,7 @@ export function registerList(parent: Command, ctx: Ctx, runF = runList): void {
 
 /** Every profile, sorted by name, secrets masked. */
 export async function runList(ctx: Ctx): Promise<ListResult> {
+  refuseProfileFlag(ctx, 'profile list', undefined, `chatid profile show ${ctx.ui.profile ?? ''}`);
   const data = await (await ctx.store()).read();
   warnProfileEnvOverride(ctx, data);
   return Object.keys(data.profiles)

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { canPrompt, type Ctx, promptsOffBecause } from '../../cli/context.js';
 import { CancelledError, UsageError } from '../../cli/errors.js';
 import { emit } from '../../cli/output.js';
-import { getProfile, profileNotFound } from './shared.js';
+import { getProfile, profileNotFound, refuseProfileFlag } from './shared.js';
 
 export interface RemoveOptions {
   name: string;
@@ -30,6 +30,7 @@ export function registerRemove(parent: Command, ctx: Ctx, runF = runRemove): voi
 }
 
 export async function runRemove(o: RemoveOptions, ctx: Ctx): Promise<RemoveResult> {
+  refuseProfileFlag(ctx, 'profile remove', o.name, '');
   const store = await ctx.store();
   const data = await store.read();
   if (!getProfile(data, o.name)) throw profileNotFound(o.name, data);

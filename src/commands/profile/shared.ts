@@ -136,6 +136,22 @@ export function activeProfileMissing(name: string, data: StoreData): UsageError 
 }
 
 /**
+ * The global --profile on a command that takes its profile as an argument (`profile add`,
+ * `use`, `remove`, `show <name>`) or works on every profile (`profile list`, `secret list`):
+ * refused unless it names the argument's profile, rather than ignored.
+ * @example refuseProfileFlag(ctx, 'profile list', undefined, 'chatid profile show prod')
+ */
+export function refuseProfileFlag(ctx: Ctx, command: string, argument: string | undefined, instead: string): void {
+  const flag = ctx.ui.profile;
+  if (flag === undefined || flag === argument) return;
+  const message =
+    argument === undefined
+      ? `${command} works on every profile: --profile ${JSON.stringify(flag)} does not apply to it.`
+      : `${command} takes its profile as the argument ("${argument}"), and --profile names another ("${flag}").`;
+  throw new UsageError('ERR_PROFILE_FLAG', message, { hint: `Drop --profile${instead ? `, or run \`${instead}\`` : ''}.` });
+}
+
+/**
  * The profile a command works on: the explicit name, else --profile, else CHATID_PROFILE,
  * else the store's active profile.
  */

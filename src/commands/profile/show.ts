@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import type { Ctx } from '../../cli/context.js';
 import { emit } from '../../cli/output.js';
 import { relativeTime } from '../../core/relative-time.js';
-import { profileView, type ProfileView, renderProfileView, targetProfile } from './shared.js';
+import { profileView, type ProfileView, refuseProfileFlag, renderProfileView, targetProfile } from './shared.js';
 
 export interface ShowOptions {
   /** Default: --profile, CHATID_PROFILE, then the active profile. */
@@ -25,6 +25,7 @@ export function registerShow(parent: Command, ctx: Ctx, runF = runShow): void {
 }
 
 export async function runShow(o: ShowOptions, ctx: Ctx): Promise<ShowResult> {
+  if (o.name !== undefined) refuseProfileFlag(ctx, 'profile show', o.name, `chatid profile show ${ctx.ui.profile ?? ''}`);
   const data = await (await ctx.store()).read();
   const { name, profile } = targetProfile(ctx, data, o.name);
   return profileView(name, profile, data.activeProfile === name, Boolean(o.reveal));

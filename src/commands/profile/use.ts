@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import type { Ctx } from '../../cli/context.js';
 import { emit } from '../../cli/output.js';
 import type { StoreData } from '../../store/types.js';
-import { getProfile, profileNotFound, warnProfileEnvOverride } from './shared.js';
+import { getProfile, profileNotFound, refuseProfileFlag, warnProfileEnvOverride } from './shared.js';
 
 export interface UseOptions {
   name: string;
@@ -26,6 +26,7 @@ export function registerUse(parent: Command, ctx: Ctx, runF = runUse): void {
 }
 
 export async function runUse(o: UseOptions, ctx: Ctx): Promise<UseResult> {
+  refuseProfileFlag(ctx, 'profile use', o.name, `chatid profile use ${ctx.ui.profile ?? ''}`);
   const store = await ctx.store();
   // Already active: nothing to write, so a read-only store (a config mounted in CI) is fine.
   const now = await store.read();

@@ -3,7 +3,7 @@ import type { Ctx } from '../../cli/context.js';
 import { emit } from '../../cli/output.js';
 import type { Provider } from '../../core/providers.js';
 import { relativeTime } from '../../core/relative-time.js';
-import { type SecretView, secretView, warnProfileEnvOverride } from '../profile/shared.js';
+import { refuseProfileFlag, type SecretView, secretView, warnProfileEnvOverride } from '../profile/shared.js';
 
 export interface SecretListEntry {
   profile: string;
@@ -29,6 +29,7 @@ export function registerList(parent: Command, ctx: Ctx, runF = runList): void {
 }
 
 export async function runList(ctx: Ctx): Promise<ListResult> {
+  refuseProfileFlag(ctx, 'secret list', undefined, `chatid secret show --profile ${ctx.ui.profile ?? ''}`);
   const data = await (await ctx.store()).read();
   warnProfileEnvOverride(ctx, data);
   return Object.keys(data.profiles)

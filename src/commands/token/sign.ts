@@ -114,7 +114,9 @@ export function registerSign(parent: Command, ctx: Ctx, runF = runSign): void {
       'after',
       `
 Output: the token alone on stdout; --json prints {"token","header","payload","expiresAt"}.
-With --batch: one token per line, or NDJSON {"userId","token"} with --json.
+With --batch: one token per line, or NDJSON {"userId","token"} with --json. The flags
+apply to every row; a CSV email or name cell wins for its row, and --email/--name fill
+the rows without one (on a plain id list, every token gets the same email and name).
 
 Examples:
   $ chatid token sign --user-id user_123 --email ada@example.com
@@ -163,6 +165,12 @@ export function parseSignFlags(userIdArg: string | undefined, f: Record<string, 
       });
     }
     claims.push([k, value, '--claim-json']);
+  }
+  // `--email "$EMAIL"` with EMAIL unset would sign "email": "" as if it were the user's.
+  for (const [flag, v] of [['--email', f.email], ['--name', f.name], ['--phone', f.phone]] as const) {
+    if (typeof v === 'string' && v.trim() === '') {
+      throw new UsageError('ERR_TOKEN_FLAG_EMPTY', `${flag} was given an empty value.`, { hint: `Give a value, or leave ${flag} out to sign no ${flag.slice(2)} claim (check the variable holding it is set).` });
+    }
   }
   const opts: SignOptions = {
     provider: f.provider as string | undefined,

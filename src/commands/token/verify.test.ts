@@ -180,6 +180,16 @@ describe('token verify --json', () => {
     expect(r.json().warnings.map((w: any) => w.code)).toEqual(['USER_ID_SUB_DIFFER', 'EXP_OVER_24H']);
   });
 
+  it('Chatbase: a null user_id beside sub verifies with sub, with a warning; alone it is a missing id', async () => {
+    const r = await verify([tok({ user_id: null, sub: 'u', exp: NOW + 60 }), '--json']);
+    expect(r.exitCode).toBe(0);
+    expect(r.json().warnings).toEqual([{ code: 'USER_ID_NULL', message: expect.stringContaining('user_id is null, so the id is taken from sub "u"') }]);
+    const alone = await verify([tok({ user_id: null, exp: NOW + 60 }), '--json']);
+    expect([alone.exitCode, alone.json().errors]).toEqual([3, [{ code: 'MISSING_USER_ID', message: 'The payload has "user_id": null and no "sub" claim, which Chatbase needs to know the user.' }]]);
+    const plain = await verify([tok({ sub: 'u', exp: NOW + 60 }), '--json']);
+    expect(plain.json().warnings).toEqual([]);
+  });
+
   it('Chatbase warnings: a contact claim the widget cannot use (wrong type, or phone under another name); null is a deletion', async () => {
     const r = await verify([tok({ user_id: 'a', exp: NOW + 60, email: 5, custom_attributes: 'plan=pro', stripe_accounts: { label: 'x' }, phone: '+1555' }), '--json']);
     expect(r.exitCode).toBe(0);

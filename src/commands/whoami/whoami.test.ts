@@ -177,24 +177,48 @@ describe('whoami', () => {
   });
 
   it.each([
-    [{ env: { CHATID_PROVIDER: 'intercom' } }, [], 2, 'ERR_PROVIDER_UNKNOWN'],
+    [{}, ['--provider', 'intercom'], 2, 'ERR_PROVIDER_UNKNOWN'],
     [{}, ['--profile', 'ghost'], 2, 'ERR_PROFILE_NOT_FOUND'],
     [{}, ['--profile', 'toString'], 2, 'ERR_PROFILE_NOT_FOUND'],
-    [{ env: { CHATID_PROFILE: 'ghost' } }, [], 2, 'ERR_PROFILE_NOT_FOUND'],
     [{}, ['--base-url', 'file:///etc/passwd'], 2, 'ERR_BASE_URL_INVALID'],
-  ])('%j %j exits %i with %s', async (o, argv, exit, code) => {
+  ])('its own flags: %j %j exits %i with %s', async (o, argv, exit, code) => {
     const r = await runCli(['whoami', ...argv, '--json'], createTestCtx({ profiles, ...o }));
     expect([r.exitCode, r.json().error.code]).toEqual([exit, code]);
   });
 
-  it('exits 1 with a clear error when the store is corrupt', async () => {
+  it('an unknown CHATID_PROVIDER is reported with everything else (exit 0), as other commands would refuse it', async () => {
+    const r = await runCli(['whoami', '--json'], createTestCtx({ profiles, activeProfile: 'prod', env: { CHATID_PROVIDER: 'intercom' } }));
+    expect(r.exitCode).toBe(0);
+    expect(r.json()).toMatchObject({ profile: { name: 'prod', source: 'profile' }, provider: null, agentId: { value: 'prod-agent', source: 'profile' } });
+    expect(r.json().warnings).toEqual([
+      { code: 'PROVIDER_UNKNOWN', message: 'Unknown provider "intercom" (from CHATID_PROVIDER).', hint: expect.stringContaining('Use one of: chatbase'), setting: 'provider', source: 'env' },
+    ]);
+    const sign = await runCli(['token', 'sign', 'u1', '--json'], createTestCtx({ profiles, activeProfile: 'prod', env: { CHATID_PROVIDER: 'intercom' } }));
+    expect([sign.exitCode, sign.json().error.code]).toEqual([2, 'ERR_PROVIDER_UNKNOWN']);
+  });
+
+  it('CHATID_PROFILE naming no profile is reported (exit 0), with the settings the environment gives', async () => {
+    const r = await runCli(['whoami', '--json'], createTestCtx({ profiles, activeProfile: 'prod', env: { CHATID_PROFILE: 'ghost', CHATID_PROVIDER: 'generic', CHATID_SECRET: SECRET } }));
+    expect(r.exitCode).toBe(0);
+    expect(r.json()).toMatchObject({ profile: null, provider: { value: 'generic', source: 'env' }, agentId: null, secret: { source: 'env' } });
+    expect(r.json().warnings).toEqual([{ code: 'PROFILE_NOT_FOUND', message: 'No profile named "ghost" (from CHATID_PROFILE).', hint: expect.stringContaining('Known profiles: prod, staging') }]);
+    expect(r.stderr).toContain('warning: No profile named "ghost" (from CHATID_PROFILE).');
+  });
+
+  it('a corrupt store is reported (exit 0) beside what the environment gives; other commands still fail on it', async () => {
     const { dir, store } = tempStore();
     await store.update(() => undefined);
     writeFileSync(join(dir, 'config.json'), '{"profiles": ');
-    const r = await runCli(['whoami'], createTestCtx({ store, env: { CHATID_PROVIDER: 'generic' } }));
-    expect(r.exitCode).toBe(1);
-    expect(r.stderr).toContain('(ERR_STORE_CORRUPT)');
+    const env = { CHATID_PROVIDER: 'generic', CHATID_SECRET: SECRET };
+    const r = await runCli(['whoami', '--json'], createTestCtx({ store, env }));
+    expect(r.exitCode).toBe(0);
+    expect(r.json()).toMatchObject({ profile: null, provider: { value: 'generic', source: 'env' }, store: { path: join(dir, 'config.json'), exists: true } });
+    expect(r.json().warnings).toEqual([
+      { code: 'STORE_CORRUPT', message: expect.stringMatching(/is not valid JSON \(.*\): its profiles are not used; the settings below come from flags and the environment only\.$/), hint: expect.stringContaining('will not overwrite it') },
+    ]);
     expect(r.stderr).not.toMatch(/\n\s+at /);
+    const list = await runCli(['profile', 'list'], createTestCtx({ store, env }));
+    expect([list.exitCode, list.stderr]).toEqual([1, expect.stringContaining('(ERR_STORE_CORRUPT)')]);
   });
 
   describe('warns about settings other commands would refuse, naming the source (exit 0)', () => {

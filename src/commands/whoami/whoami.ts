@@ -98,10 +98,20 @@ function octal(mode: number | undefined): string | null {
 
 export async function runWhoami(o: WhoamiOptions, ctx: Ctx): Promise<WhoamiResult> {
   if (o.baseUrl !== undefined) checkBaseUrl(o.baseUrl);
-  const s = await resolveSettings(ctx, { provider: o.provider, agentId: o.agentId, baseUrl: o.baseUrl }, { openStore: true });
+  // A diagnostic: what other commands fail on (an unreadable store, CHATID_PROFILE naming no
+  // profile, an unknown CHATID_PROVIDER) is reported with everything else, not the only line.
+  // Its own flags (--profile, --provider) are still refused.
+  const warnings: WhoamiResult['warnings'] = [];
+  const onProblem = (err: CliError, setting: SettingKey | 'profile' | 'store', source: Source): void => {
+    const w: WhoamiWarning = { code: err.code.replace(/^ERR_/, ''), message: err.message };
+    if (setting === 'store') w.message = `${err.message.replace(/\.$/, '')}: its profiles are not used; the settings below come from flags and the environment only.`;
+    if (err.hint !== undefined) w.hint = err.hint;
+    if (setting !== 'store' && setting !== 'profile') Object.assign(w, { setting, source });
+    warnings.push(w);
+  };
+  const s = await resolveSettings(ctx, { provider: o.provider, agentId: o.agentId, baseUrl: o.baseUrl }, { openStore: true, onProblem });
   const store = await ctx.store();
   const [fileMode, dirMode] = await Promise.all([store.fileMode(), store.dirMode?.()]);
-  const warnings: WhoamiResult['warnings'] = [];
   if (fileMode !== undefined && (fileMode & 0o077) !== 0) {
     warnings.push({ code: 'STORE_MODE', message: `the store file is mode ${octal(fileMode)}, readable by others; the next write sets 0600 (or run chmod 600 ${store.path}).` });
   }
