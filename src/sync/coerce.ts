@@ -47,9 +47,10 @@ export const MAX_FIELD_LENGTH = 10_000;
 const EMAIL_RE = /^[^\s@"(),:;<>[\\\]]+@[^\s@"(),:;<>[\\\]]+\.[^\s@"(),:;<>[\\\].]{2,}$/;
 const PHONE_RE = /^\+?[0-9][0-9 ().\-/]{2,31}$/;
 const NUMBER_RE = /^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/;
-// Control characters other than TAB are never part of a real id (and break identity tokens).
+// Control characters, TAB included, are never part of a real id (and break identity tokens);
+// the same set as --batch ids refuse (src/cli/batch.ts, ERR_BATCH_ID_CONTROL).
 // eslint-disable-next-line no-control-regex
-const CONTROL_RE = /[\u0000-\u0008\u000a-\u001f\u007f]/;
+const CONTROL_RE = /[\u0000-\u001f\u007f]/;
 
 /** The schema as a lookup: attribute name → its declaration. */
 export type Schema = ReadonlyMap<string, CustomAttribute>;
@@ -151,7 +152,7 @@ export function toContact(cells: readonly string[], map: ColumnMap, schema: Sche
   if (id === '.' || id === '..') return reject(RowCode.idInvalid, `The external id "${id}" cannot name a contact in the vendor's URLs (/contacts/${id}), so it could never be read, updated or deleted.`);
   if (id.trim() !== id) return reject(RowCode.idWhitespace, `The external id "${id}" has leading or trailing whitespace; the widget signs the id byte for byte, so fix it in the source.`);
   if (id.length > MAX_ID_LENGTH) return reject(RowCode.idTooLong, `The external id is ${id.length} characters long (at most ${MAX_ID_LENGTH}).`);
-  if (CONTROL_RE.test(id)) return reject(RowCode.idInvalid, 'The external id holds a control character (a newline?).');
+  if (CONTROL_RE.test(id)) return reject(RowCode.idInvalid, id.includes('\t') ? 'The external id holds a TAB (cells copied from a spreadsheet or a TSV file?); ids never hold one.' : 'The external id holds a control character (a newline?).');
 
   const contact: ContactInput = { external_id: id };
   const cell = (i: number | undefined): string | undefined => (i === undefined ? undefined : cells[i]);

@@ -130,6 +130,8 @@ describe('coercion', () => {
     [{ id: ' u1' }, 'ID_WHITESPACE'],
     [{ id: 'null' }, 'ID_INVALID'],
     [{ id: 'a\nb' }, 'ID_INVALID'],
+    // TAB too, as --batch ids refuse it: a TSV cell pasted into the id column.
+    [{ id: 'a\tb' }, 'ID_INVALID'],
     // A dot segment: contacts get/delete (and the vendor's /contacts/{id}) could never reach it.
     [{ id: '.' }, 'ID_INVALID'],
     [{ id: '..' }, 'ID_INVALID'],
