@@ -3,9 +3,9 @@ import { closeSync, fchmodSync, mkdtempSync, openSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { changedAfterRead } from '../../../test/helpers/racing-store.js';
 import { createTestCtx, runCli, TEST_NOW } from '../../../test/helpers/test-ctx.js';
 import { memoryStore } from '../../store/memory-store.js';
-import type { ProfileStore } from '../../store/types.js';
 import { fingerprint } from '../../core/fingerprint.js';
 import { generateSecret, parseGrace } from './rotate.js';
 
@@ -155,16 +155,9 @@ describe('secret rotate', () => {
     const OTHER = 'sk_other_rotation_0000000';
     const mem = memoryStore({ profiles: profiles(), activeProfile: 'dev' }, () => TEST_NOW);
     // Another process stores OTHER right after this one read the profile (while it would prompt).
-    const racing: ProfileStore = {
-      ...mem,
-      async read() {
-        const before = await mem.read();
-        await mem.update((d) => {
-          d.profiles.dev!.secret = OTHER;
-        });
-        return before;
-      },
-    };
+    const racing = changedAfterRead(mem, (d) => {
+      d.profiles.dev!.secret = OTHER;
+    });
     const r = await runCli(['secret', 'rotate', '--secret-stdin', '--grace', '0'], createTestCtx({ store: racing, stdin: NEW }));
     expect(r.exitCode).toBe(0);
     expect(mem.data.profiles.dev).toEqual({ provider: 'chatbase', secret: NEW });
@@ -174,16 +167,9 @@ describe('secret rotate', () => {
 
   it('checks the secret again for the provider found under the lock: a profile replaced meanwhile gets no secret of the wrong shape', async () => {
     const mem = memoryStore({ profiles: profiles(), activeProfile: 'dev' }, () => TEST_NOW);
-    const racing: ProfileStore = {
-      ...mem,
-      async read() {
-        const before = await mem.read();
-        await mem.update((d) => {
-          d.profiles.dev = { provider: 'teamweb' };
-        });
-        return before;
-      },
-    };
+    const racing = changedAfterRead(mem, (d) => {
+      d.profiles.dev = { provider: 'teamweb' };
+    });
     const r = await runCli(['secret', 'rotate', '--generate', '--json'], createTestCtx({ store: racing, randomByte: 5 }));
     expect(r.exitCode).toBe(2);
     expect(r.json().error.code).toBe('ERR_SECRET_FORMAT');

@@ -2,9 +2,9 @@ import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { changedAfterRead } from '../../../test/helpers/racing-store.js';
 import { createTestCtx, runCli, TEST_NOW } from '../../../test/helpers/test-ctx.js';
 import { memoryStore } from '../../store/memory-store.js';
-import type { ProfileStore } from '../../store/types.js';
 import { CancelledError } from '../../cli/errors.js';
 
 const SECRET = 'sk_test_0123456789abcdef';
@@ -131,16 +131,9 @@ describe('secret set', () => {
   it('checks the secret for the provider found under the lock: a profile replaced during the prompt gets no secret of the wrong shape', async () => {
     const mem = memoryStore({ profiles: profiles(), activeProfile: 'dev' }, () => TEST_NOW);
     // Another chatid replaces "dev" with a TeamWeb profile while this one asks for the secret.
-    const racing: ProfileStore = {
-      ...mem,
-      async read() {
-        const before = await mem.read();
-        await mem.update((d) => {
-          d.profiles.dev = { provider: 'teamweb' };
-        });
-        return before;
-      },
-    };
+    const racing = changedAfterRead(mem, (d) => {
+      d.profiles.dev = { provider: 'teamweb' };
+    });
     const r = await runCli(['secret', 'set', '--secret-stdin', '--json'], createTestCtx({ store: racing, stdin: NEW }));
     expect([r.exitCode, r.json().error.code]).toEqual([2, 'ERR_SECRET_FORMAT']);
     expect(mem.data.profiles.dev).toEqual({ provider: 'teamweb' });
