@@ -86,6 +86,8 @@ describe('hash', () => {
     expect(h.exitCode).toBe(3);
     expect(h.stdout).toMatch(/MISMATCH/);
     expect(h.stdout).toContain(`expected  ${expected}  (64 chars)`);
+    // One character is "1 char", not "1 chars".
+    expect((await cli(['hash', 'user_123', '--expect', 'y'])).stdout).toContain('expected  y  (1 char)');
     expect(h.stdout).toMatch(/SECRET_WHITESPACE/);
     expect(h.stdout).toMatch(/fix:/);
     expect(h.stdout).not.toContain(S);

@@ -241,7 +241,8 @@ export function renderHash(r: HashResult, ctx: Ctx): string {
   }
   if (hc) {
     lines[1] += c.dim(`  (HMAC-SHA256, secret ${hc.secretFingerprint} from ${hc.secretSource})`);
-    lines.push(`expected  ${JSON.stringify(hc.expected).slice(1, -1)}${c.dim(`  (${[...hc.expected].length} chars)`)}`);
+    const chars = [...hc.expected].length;
+    lines.push(`expected  ${JSON.stringify(hc.expected).slice(1, -1)}${c.dim(`  (${chars} ${chars === 1 ? 'char' : 'chars'})`)}`);
   }
   lines.push(`result    ${c.red('MISMATCH')}`, '');
   const causes = r.causes ?? [];
